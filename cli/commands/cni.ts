@@ -1,0 +1,76 @@
+// podnet cni install | uninstall
+import { str } from '../args.js';
+import { CommandError, type Command } from '../command.js';
+import { install, uninstall } from '../../cni/install.js';
+
+export const cniInstall: Command = {
+  path: ['cni', 'install'],
+  summary: 'install the podnet and podnet-ipam plugins (and optionally a conflist)',
+  usage: 'podnet cni install --bin-dir DIR [--conf-dir DIR --subnet CIDR [--cluster-network CIDR]] [--json]',
+  description:
+    'Writes the executables podnet and podnet-ipam into DIR, the way flannel\'s install-cni does. ' +
+    'Each is one bundled file that runs with this machine\'s node (its absolute path) and reads nothing from the ' +
+    'environment but the CNI variables. With --conf-dir, also writes 10-podnet.conflist (cniVersion 1.0.0) for the ' +
+    'node\'s pod subnet. Replacing an installed plugin is atomic.',
+  options: [
+    { name: 'bin-dir', value: 'DIR', help: 'where the runtime looks for plugins (CNI_PATH)', default: '/opt/cni/bin' },
+    { name: 'conf-dir', value: 'DIR', help: 'where the runtime reads network configs; omit to write none' },
+    { name: 'subnet', value: 'CIDR', help: "this node's pod subnet, e.g. 10.244.1.0/24 (needed with --conf-dir)" },
+    { name: 'cluster-network', value: 'CIDR', help: 'the cluster pod network, e.g. 10.244.0.0/16: traffic leaving it is masqueraded' },
+    { name: 'network-name', value: 'NAME', help: 'the network name in the conflist', default: 'podnet' },
+    { name: 'bridge', value: 'NAME', help: 'the node bridge', default: 'v-net-0' },
+    { name: 'state-dir', value: 'DIR', help: 'where the plugin records attachments and logs', default: '/run/podnet' },
+    { name: 'data-dir', value: 'DIR', help: 'where podnet-ipam keeps leases', default: '/var/lib/cni/networks' },
+  ],
+  reports: true,
+  async run(args, io) {
+    const binDir = str(args, 'bin-dir')!;
+    const confDir = str(args, 'conf-dir');
+    const subnet = str(args, 'subnet');
+    if (confDir && !subnet) throw new CommandError('--conf-dir needs --subnet: the conflist names the node\'s pod subnet (e.g. --subnet 10.244.1.0/24)', 2);
+    let report;
+    try {
+      report = await install(
+        binDir,
+        confDir && subnet
+          ? {
+              confDir,
+              options: {
+                name: str(args, 'network-name')!,
+                subnet,
+                clusterNetwork: str(args, 'cluster-network'),
+                bridge: str(args, 'bridge')!,
+                stateDir: str(args, 'state-dir')!,
+                dataDir: str(args, 'data-dir')!,
+              },
+            }
+          : null,
+      );
+    } catch (e) {
+      throw new CommandError((e as Error).message, 2);
+    }
+    if (io.json) return io.out(JSON.stringify(report));
+    for (const f of report.executables) io.out(`installed ${f}`);
+    if (report.conflist) io.out(`wrote ${report.conflist}`);
+    io.out(`plugins run with ${report.node}`);
+  },
+};
+
+export const cniUninstall: Command = {
+  path: ['cni', 'uninstall'],
+  summary: 'remove what podnet cni install wrote',
+  usage: 'podnet cni uninstall [--bin-dir DIR] [--conf-dir DIR] [--json]',
+  description: 'Removes the podnet and podnet-ipam executables from DIR (only files podnet wrote) and, with --conf-dir, podnet\'s conflist. Running it twice is fine.',
+  options: [
+    { name: 'bin-dir', value: 'DIR', help: 'the plugin directory', default: '/opt/cni/bin' },
+    { name: 'conf-dir', value: 'DIR', help: 'the network config directory' },
+  ],
+  reports: true,
+  run(args, io) {
+    const report = uninstall(str(args, 'bin-dir')!, str(args, 'conf-dir'));
+    if (io.json) return io.out(JSON.stringify(report));
+    for (const f of report.removed) io.out(`removed ${f}`);
+    for (const f of report.skipped) io.err(`left ${f}`);
+    if (report.removed.length === 0) io.out('nothing to remove');
+  },
+};

@@ -1,0 +1,65 @@
+// The CNI_* variables a runtime sets, validated per verb (CNI spec 1.1, "Parameters").
+import { CniError, ErrorCode } from './errors.js';
+import { NAME_PATTERN } from './fields.js';
+
+export type Verb = 'ADD' | 'DEL' | 'CHECK' | 'VERSION' | 'GC' | 'STATUS';
+const VERBS: readonly Verb[] = ['ADD', 'DEL', 'CHECK', 'VERSION', 'GC', 'STATUS'];
+
+export interface CniEnv {
+  command: Verb;
+  containerID: string;
+  netns: string;
+  ifname: string;
+  path: string[];
+  args: Map<string, string>;
+}
+
+type Env = Record<string, string | undefined>;
+
+function invalidEnv(msg: string): CniError {
+  return new CniError(ErrorCode.InvalidEnvironment, msg);
+}
+
+function required(env: Env, name: string): string {
+  const v = env[name];
+  if (v === undefined || v === '') throw invalidEnv(`${name} is not set: a runtime must set it for ${env.CNI_COMMAND}`);
+  return v;
+}
+
+/** CNI_ARGS is "K1=V1;K2=V2". podnet reads the keys it knows and ignores the rest. */
+export function parseCniArgs(text: string | undefined): Map<string, string> {
+  const args = new Map<string, string>();
+  if (!text) return args;
+  for (const pair of text.split(';')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw invalidEnv(`CNI_ARGS entry "${pair}" is not KEY=VALUE (CNI_ARGS="${text}")`);
+    args.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  return args;
+}
+
+export function validIfname(name: string): boolean {
+  // The kernel's own rule (dev_valid_name): 1–15 bytes, no '/', ':' or whitespace, not "." or "..".
+  return name.length > 0 && name.length < 16 && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
+}
+
+export function readEnv(env: Env): CniEnv {
+  const command = env.CNI_COMMAND;
+  if (command === undefined || command === '') throw invalidEnv('CNI_COMMAND is not set: expected one of ' + VERBS.join(', '));
+  if (!VERBS.includes(command as Verb)) throw invalidEnv(`CNI_COMMAND "${command}" is not a CNI verb: expected one of ${VERBS.join(', ')}`);
+  const verb = command as Verb;
+  const needsContainer = verb === 'ADD' || verb === 'DEL' || verb === 'CHECK';
+  const containerID = needsContainer ? required(env, 'CNI_CONTAINERID') : (env.CNI_CONTAINERID ?? '');
+  if (needsContainer && !NAME_PATTERN.test(containerID)) {
+    throw invalidEnv(`CNI_CONTAINERID "${containerID}" has characters outside [a-zA-Z0-9_.-] or starts with one of "_.-"`);
+  }
+  // DEL must work when the namespace is already gone, so CNI_NETNS is optional there.
+  const netns = verb === 'ADD' || verb === 'CHECK' ? required(env, 'CNI_NETNS') : (env.CNI_NETNS ?? '');
+  const ifname = needsContainer ? required(env, 'CNI_IFNAME') : (env.CNI_IFNAME ?? '');
+  if (needsContainer && !validIfname(ifname)) {
+    throw invalidEnv(`CNI_IFNAME "${ifname}" is not a valid interface name (1-15 characters, no "/", ":" or spaces)`);
+  }
+  const pathText = verb === 'VERSION' ? (env.CNI_PATH ?? '') : required(env, 'CNI_PATH');
+  return { command: verb, containerID, netns, ifname, path: pathText.split(':').filter(Boolean), args: parseCniArgs(env.CNI_ARGS) };
+}

@@ -1,0 +1,87 @@
+// Thin, synchronous wrappers around iproute2. The CNI plugins live for one verb and do
+// their kernel work in as few `ip` processes as possible (one `-batch` per namespace),
+// so these run the binary directly, never through a shell.
+import { spawnSync } from 'node:child_process';
+
+export class NetError extends Error {
+  constructor(
+    readonly command: string,
+    readonly stderr: string,
+    readonly status: number | null,
+  ) {
+    super(`${command}: ${stderr.trim() || `exit status ${status}`}`);
+    this.name = 'NetError';
+  }
+  /** The device named in the command does not exist. */
+  get linkNotFound(): boolean {
+    return /Cannot find device|does not exist|No such device/i.test(this.stderr);
+  }
+  /** nsenter could not open the namespace path. */
+  get netnsNotFound(): boolean {
+    return /nsenter: (cannot open|reassociate to namespace)/i.test(this.stderr);
+  }
+  get alreadyExists(): boolean {
+    return /File exists|already exists/i.test(this.stderr);
+  }
+}
+
+export interface RunOptions {
+  /** run inside this network namespace (a path such as CNI_NETNS or /proc/PID/ns/net) */
+  netns?: string;
+  input?: string;
+}
+
+function run(file: string, args: string[], opts: RunOptions): string {
+  const [bin, argv] = opts.netns ? ['nsenter', [`--net=${opts.netns}`, '--', file, ...args]] : [file, args];
+  const r = spawnSync(bin, argv, { input: opts.input, encoding: 'utf8' });
+  if (r.error) throw new NetError(`${bin} ${argv.join(' ')}`, String(r.error.message), null);
+  if (r.status !== 0) throw new NetError(`${bin} ${argv.join(' ')}`, r.stderr || r.stdout, r.status);
+  return r.stdout;
+}
+
+export function ip(args: string[], opts: RunOptions = {}): string {
+  return run('ip', args, opts);
+}
+
+/** `ip -j …`, parsed. An empty answer (nothing matched) is []. */
+export function ipJson<T = unknown>(args: string[], opts: RunOptions = {}): T[] {
+  const out = run('ip', ['-j', ...args], opts).trim();
+  return out ? (JSON.parse(out) as T[]) : [];
+}
+
+/** Runs many `ip` commands in one process; stops at the first that fails. */
+export function ipBatch(lines: string[], opts: RunOptions = {}): void {
+  if (lines.length === 0) return;
+  run('ip', ['-batch', '-'], { ...opts, input: lines.join('\n') + '\n' });
+}
+
+export function nft(script: string, opts: RunOptions = {}): string {
+  return run('nft', ['-f', '-'], { ...opts, input: script });
+}
+
+export function nftJson(args: string[], opts: RunOptions = {}): unknown {
+  return JSON.parse(run('nft', ['-j', ...args], opts));
+}
+
+/** Shapes of `ip -j -d link` and `ip -j addr` that podnet reads. */
+export interface IpLink {
+  ifindex: number;
+  ifname: string;
+  flags: string[];
+  mtu: number;
+  operstate: string;
+  address?: string;
+  master?: string;
+  link_netnsid?: number;
+  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean } };
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
+
+export interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  scope?: string;
+  flags?: string[];
+}
