@@ -1,0 +1,83 @@
+// `podnet cni install` as a user runs it: the executables work with nothing from the
+// environment but the CNI variables, and uninstall removes only what install wrote.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDirs } from '../test/cni.js';
+
+const podnet = (args: string[]) => spawnSync('bin/podnet', args, { encoding: 'utf8' });
+
+describe('podnet cni install', () => {
+  let dirs: ReturnType<typeof tempDirs>;
+  beforeEach(() => {
+    dirs = tempDirs();
+  });
+  afterEach(() => dirs.remove());
+
+  it('writes two executables and a 1.0.0 conflist, and reports them as JSON', () => {
+    const bin = join(dirs.root, 'bin');
+    const conf = join(dirs.root, 'net.d');
+    const r = podnet(['cni', 'install', '--bin-dir', bin, '--conf-dir', conf, '--subnet', '10.244.2.0/24', '--cluster-network', '10.244.0.0/16', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.executables).toEqual([join(bin, 'podnet'), join(bin, 'podnet-ipam')]);
+    expect(report.node).toBe(process.execPath);
+    for (const f of report.executables) expect(statSync(f).mode & 0o111).toBe(0o111);
+    const conflist = JSON.parse(readFileSync(join(conf, '10-podnet.conflist'), 'utf8'));
+    expect(conflist.cniVersion).toBe('1.0.0');
+    expect(conflist.plugins[0]).toMatchObject({ type: 'podnet', bridge: 'v-net-0', clusterNetwork: '10.244.0.0/16', ipMasq: true, ipam: { type: 'podnet-ipam', ranges: [[{ subnet: '10.244.2.0/24' }]] } });
+  });
+
+  it('the executables ignore the runtime environment: NODE_OPTIONS cannot reach them', () => {
+    const bin = join(dirs.root, 'bin');
+    expect(podnet(['cni', 'install', '--bin-dir', bin]).status).toBe(0);
+    const r = spawnSync(join(bin, 'podnet'), [], {
+      encoding: 'utf8',
+      input: '{"cniVersion":"1.0.0"}',
+      env: { CNI_COMMAND: 'VERSION', NODE_OPTIONS: '--require /nonexistent/hook.js', PATH: '/nonexistent' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ cniVersion: '1.0.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+    // CNI_ARGS with spaces and semicolons arrives intact through the sh launcher.
+    const args = spawnSync(join(bin, 'podnet'), [], { encoding: 'utf8', input: '{}', env: { CNI_COMMAND: 'ADD', CNI_ARGS: 'A=1;B=x y' } });
+    expect(JSON.parse(args.stdout)).toMatchObject({ code: 4, msg: expect.stringMatching(/CNI_CONTAINERID is not set/) });
+  });
+
+  it('refuses --conf-dir without --subnet, and a bad subnet, changing nothing', () => {
+    const conf = join(dirs.root, 'net.d');
+    const r = podnet(['cni', 'install', '--bin-dir', join(dirs.root, 'bin'), '--conf-dir', conf]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--conf-dir needs --subnet/);
+    const bad = podnet(['cni', 'install', '--bin-dir', join(dirs.root, 'bin2'), '--conf-dir', conf, '--subnet', '10.244.2.0/99']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--subnet "10\.244\.2\.0\/99" is not a CIDR/);
+    expect(existsSync(join(conf, '10-podnet.conflist'))).toBe(false);
+  });
+
+  it('uninstall removes what install wrote and leaves a foreign plugin of the same name', () => {
+    const bin = join(dirs.root, 'bin');
+    const conf = join(dirs.root, 'net.d');
+    expect(podnet(['cni', 'install', '--bin-dir', bin, '--conf-dir', conf, '--subnet', '10.244.1.0/24']).status).toBe(0);
+    const r = podnet(['cni', 'uninstall', '--bin-dir', bin, '--conf-dir', conf, '--json']);
+    expect(JSON.parse(r.stdout).removed).toHaveLength(3);
+    expect(existsSync(join(bin, 'podnet'))).toBe(false);
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'podnet'), '#!/bin/sh\necho someone else\n', { mode: 0o755 });
+    const again = podnet(['cni', 'uninstall', '--bin-dir', bin, '--json']);
+    expect(JSON.parse(again.stdout)).toEqual({ removed: [], skipped: [`${join(bin, 'podnet')} (not written by podnet cni install)`] });
+    expect(execFileSync(join(bin, 'podnet'), { encoding: 'utf8' })).toBe('someone else\n');
+  });
+
+  it('every command has --help, and unknown options are refused with a pointer to it', () => {
+    for (const cmd of [['cni', 'install'], ['cni', 'uninstall']]) {
+      const help = podnet([...cmd, '--help']);
+      expect(help.status).toBe(0);
+      expect(help.stdout).toMatch(/^usage: podnet /);
+      expect(help.stdout).toContain('--json');
+    }
+    const bad = podnet(['cni', 'install', '--bogus']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown option --bogus[\s\S]*podnet cni install --help/);
+  });
+});

@@ -1,0 +1,105 @@
+// Interop with Debian's reference plugins, both ways: podnet with host-local as its IPAM,
+// and the reference bridge with podnet-ipam. Configs are interchangeable by design.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { attachmentFiles, leases, runPlugin, tempDirs } from '../test/cni.js';
+import { execIn, ipIn, linkNames, Namespaces, nsPath } from '../test/netns.js';
+import { hostVethName } from './podnet/names.js';
+
+const VERSIONS = ['0.3.1', '0.4.0', '1.0.0'] as const; // the reference plugins stop at 1.0.0
+
+describe.each(VERSIONS)('interop at cniVersion %s', (cniVersion) => {
+  let ns: Namespaces;
+  let dirs: ReturnType<typeof tempDirs>;
+  let node: string;
+
+  beforeEach(() => {
+    ns = new Namespaces();
+    dirs = tempDirs();
+    node = ns.add('node');
+  });
+  afterEach(() => {
+    ns.removeAll();
+    dirs.remove();
+  });
+
+  const bridgeFields = { bridge: 'v-net-0', isGateway: true, isDefaultGateway: true, ipMasq: false };
+  const ipam = (type: string) => ({ type, ranges: [[{ subnet: '10.244.1.0/24' }]], dataDir: dirs.ipam });
+
+  it('podnet with the reference host-local: ADD, CHECK, DEL', () => {
+    const conf = { cniVersion, name: 'tnet', type: 'podnet', stateDir: dirs.state, ...bridgeFields, ipam: ipam('host-local') };
+    const a = ns.add('a');
+    const b = ns.add('b');
+    const inv = (pod: string, id: string, command: 'ADD' | 'DEL' | 'CHECK') => ({ command, containerID: id, netns: nsPath(pod), ifname: 'eth0', nodeNs: node });
+    const ra = runPlugin('podnet', conf, inv(a, 'ctr-a', 'ADD'));
+    expect(ra.status, ra.stdout).toBe(0);
+    expect(runPlugin('podnet', conf, inv(b, 'ctr-b', 'ADD')).status).toBe(0);
+    expect(ra.json.ips[0]).toMatchObject({ address: '10.244.1.2/24', gateway: '10.244.1.1' });
+    // host-local's own store holds the lease, under podnet's veth on the bridge.
+    expect(leases(dirs.ipam, 'tnet').sort()).toEqual(['10.244.1.2', '10.244.1.3']);
+    expect(ipIn<{ master?: string }>(node, ['link', 'show', 'dev', hostVethName('ctr-a', 'eth0')])[0]?.master).toBe('v-net-0');
+    expect(execIn(a, ['ping', '-c1', '-W2', '10.244.1.3']).status).toBe(0);
+    if (cniVersion >= '0.4.0') {
+      const check = runPlugin('podnet', { ...conf, prevResult: ra.json }, inv(a, 'ctr-a', 'CHECK'));
+      expect(check.status, check.stdout).toBe(0);
+    }
+    expect(runPlugin('podnet', conf, inv(a, 'ctr-a', 'DEL')).status).toBe(0);
+    expect(leases(dirs.ipam, 'tnet')).toEqual(['10.244.1.3']);
+    expect(linkNames(node)).not.toContain(hostVethName('ctr-a', 'eth0'));
+  });
+
+  it('the reference bridge with podnet-ipam: ADD, CHECK, DEL', () => {
+    // stateDir: podnet-ipam's log file; the reference bridge ignores the field.
+    const conf = { cniVersion, name: 'tnet', type: 'bridge', stateDir: dirs.state, ...bridgeFields, ipam: ipam('podnet-ipam') };
+    const a = ns.add('a');
+    const b = ns.add('b');
+    const inv = (pod: string, id: string, command: 'ADD' | 'DEL' | 'CHECK') => ({ command, containerID: id, netns: nsPath(pod), ifname: 'eth0', nodeNs: node });
+    const ra = runPlugin('bridge', conf, inv(a, 'ctr-a', 'ADD'));
+    expect(ra.status, ra.stdout + ra.stderr).toBe(0);
+    expect(runPlugin('bridge', conf, inv(b, 'ctr-b', 'ADD')).status).toBe(0);
+    expect(ra.json.ips[0]).toMatchObject({ address: '10.244.1.2/24', gateway: '10.244.1.1' });
+    expect(leases(dirs.ipam, 'tnet').sort()).toEqual(['10.244.1.2', '10.244.1.3']);
+    expect(execIn(a, ['ip', '-br', 'addr', 'show', 'eth0']).out).toContain('10.244.1.2/24');
+    expect(execIn(b, ['ping', '-c1', '-W2', '10.244.1.2']).status).toBe(0);
+    if (cniVersion >= '0.4.0') {
+      const check = runPlugin('bridge', { ...conf, prevResult: ra.json }, inv(a, 'ctr-a', 'CHECK'));
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+    }
+    expect(runPlugin('bridge', conf, inv(a, 'ctr-a', 'DEL')).status).toBe(0);
+    expect(leases(dirs.ipam, 'tnet')).toEqual(['10.244.1.3']);
+    expect(runPlugin('bridge', conf, inv(b, 'ctr-b', 'DEL')).status).toBe(0);
+    expect(leases(dirs.ipam, 'tnet')).toEqual([]);
+  });
+});
+
+describe('GC with an IPAM plugin from before spec 1.1', () => {
+  it('releases host-local leases of stale attachments with DEL, and says what it could not check', () => {
+    const ns = new Namespaces();
+    const dirs = tempDirs();
+    try {
+      const node = ns.add('node');
+      const pods = [ns.add('a'), ns.add('b')];
+      const conf = (cniVersion: string) => ({
+        cniVersion,
+        name: 'tnet',
+        type: 'podnet',
+        stateDir: dirs.state,
+        bridge: 'v-net-0',
+        isGateway: true,
+        ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }]], dataDir: dirs.ipam },
+      });
+      pods.forEach((pod, i) => {
+        const r = runPlugin('podnet', conf('1.0.0'), { command: 'ADD', containerID: `c${i}`, netns: nsPath(pod), ifname: 'eth0', nodeNs: node });
+        expect(r.status, r.stdout).toBe(0);
+      });
+      const gc = runPlugin('podnet', { ...conf('1.1.0'), 'cni.dev/valid-attachments': [{ containerID: 'c0', ifname: 'eth0' }] }, { command: 'GC', nodeNs: node });
+      expect(gc.status, gc.stdout).toBe(0);
+      expect(leases(dirs.ipam, 'tnet')).toEqual(['10.244.1.2']);
+      expect(attachmentFiles(dirs.state, 'tnet')).toEqual(['c0@eth0.json']);
+      expect(linkNames(node)).not.toContain(hostVethName('c1', 'eth0'));
+      expect(gc.stderr).toMatch(/host-local does not speak CNI 1\.1\.0, so it has no GC: .* were not checked/);
+    } finally {
+      ns.removeAll();
+      dirs.remove();
+    }
+  });
+});
