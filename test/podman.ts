@@ -22,8 +22,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   accessSync,
-  constants,
+  chmodSync,
   closeSync,
+  constants,
+  copyFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -33,11 +35,9 @@ import {
   readlinkSync,
   rmSync,
   rmdirSync,
-  symlinkSync,
   statSync,
+  symlinkSync,
   writeFileSync,
-  copyFileSync,
-  chmodSync,
 } from 'node:fs';
 import { join } from 'node:path';
 
@@ -473,10 +473,16 @@ function cgroupProcs(dirs: string[]): number[] {
  * still in its cgroups (containers, conmon), the cgroups, the node netns, the temp dir.
  * Returns what could not be removed.
  */
-async function removeTag(tag: string, netns: boolean): Promise<string[]> {
+async function removeTag(tag: string, netns: boolean, graceMs = 0): Promise<string[]> {
   const problems: string[] = [];
   let dirs = cgroupDirs(tag);
-  const stray = cgroupProcs(dirs);
+  let stray = cgroupProcs(dirs);
+  // A conmon that is still exiting has left its namespaces but not yet its cgroup.
+  for (const until = Date.now() + graceMs; stray.length && Date.now() < until; ) {
+    await sleep(100);
+    dirs = cgroupDirs(tag);
+    stray = cgroupProcs(dirs);
+  }
   if (stray.length) {
     problems.push(`processes left in cgroup /${tag}: ${stray.map((p) => `${p} ${procInfo(p)}`).join(", ")}`);
     killAll(stray);
@@ -657,7 +663,7 @@ export async function withPodman<T>(opts: PodmanOptions, fn: (pm: Podman) => Pro
       await sleep(200);
     }
   }
-  if (dirCreated) problems.push(...(await removeTag(tag, netnsCreated)));
+  if (dirCreated) problems.push(...(await removeTag(tag, netnsCreated, 5000)));
 
   if (failure) {
     if (problems.length && failure instanceof Error) failure.message += `\n(teardown: ${problems.join('; ')})`;
