@@ -1,5 +1,5 @@
 // Every failure a plugin can report, with the spec's error codes (CNI spec 1.1, "Error")
-// and podnet's own from 100 up. docs/cni-errors.md lists them for users.
+// and podnet's own from 100 up. README.md ("Errors") lists them for users.
 
 export const ErrorCode = {
   IncompatibleVersion: 1,

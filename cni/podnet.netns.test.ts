@@ -97,6 +97,19 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
     expect(execIn(b, ['ping', '-c1', '-W2', '10.244.1.1']).status).toBe(0);
   });
 
+  it('an ADD on an existing bridge that lost its gateway address or went down repairs it', () => {
+    expect(add(ns.add('a'), 'pod-a').status).toBe(0);
+    execIn(node, ['ip', 'addr', 'flush', 'dev', 'v-net-0']);
+    execIn(node, ['ip', 'link', 'set', 'v-net-0', 'down']);
+    const b = ns.add('b');
+    const r = add(b, 'pod-b');
+    expect(r.status, r.stdout).toBe(0);
+    const bridge = ipIn<Link>(node, ['addr', 'show', 'dev', 'v-net-0'])[0]!;
+    expect(bridge.flags).toContain('UP');
+    expect(bridge.addr_info?.filter((a) => a.family === 'inet').map((a) => a.local)).toEqual(['10.244.1.1']);
+    expect(execIn(b, ['ping', '-c1', '-W2', '10.244.1.1']).status).toBe(0);
+  });
+
   it('DEL removes veth, lease and record, and is idempotent (again, and with the netns gone)', () => {
     const pod = ns.add('pod');
     expect(add(pod, 'web-2').status).toBe(0);

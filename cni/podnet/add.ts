@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import type { CniInterface, CniIpConfig, CniResult, CniRoute } from '../../lib/model/cni.js';
 import { isIpv6Literal, parseCidr, type Ipv4Prefix } from '../../lib/model/ipv4.js';
-import { ipBatch, NetError } from '../../lib/net/ip.js';
+import { ipBatch, ipBatchJson, NetError, type IpLink } from '../../lib/net/ip.js';
 import { AttachmentStore } from '../../lib/state/attachments.js';
 import { CniError, ErrorCode } from '../errors.js';
 import { log, logTo } from '../log.js';
@@ -12,7 +12,7 @@ import { parseJson, parsePodnetConf, type PodnetConf } from '../netconf.js';
 import type { VerbContext } from '../run.js';
 import { resultForVersion } from '../version.js';
 import { ipamClient } from './ipam-client.js';
-import { bridgePorts, deleteLink, ensureForwarding, failedBatchLine, hostBatch, podBatch, readBridge, type HostPlan } from './kernel.js';
+import { bridgePorts, bridgeState, deleteLink, ensureForwarding, failedBatchLine, hostBatch, podBatch, readBridge, vethLines, type BridgeState, type HostPlan } from './kernel.js';
 import { ensureMasquerade } from './masq.js';
 import { hostVethName, randomMac } from './names.js';
 
@@ -59,7 +59,41 @@ function podRoutes(conf: PodnetConf, ipamRoutes: CniRoute[], addrs: PodAddress[]
   return routes;
 }
 
-/** Runs the node-side batch; a bridge created by a concurrent ADD meanwhile is retried once. */
+function vethExists(plan: HostPlan, e: NetError): CniError {
+  return new CniError(ErrorCode.KernelOperation, `host veth ${plan.veth} already exists: is this container already attached? DEL it first`, e.stderr.trim());
+}
+
+/** The common case, in one `ip` process: the bridge exists. The batch prints the bridge
+ *  as it was, then adds the veth; the bridge is judged from that print and the veth undone
+ *  if the bridge is not what this network needs. Returns null, having changed nothing,
+ *  when there is no bridge yet. */
+function attachToExistingBridge(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], undo: (() => void)[]): BridgeState | null {
+  const lines = [`addr show dev ${plan.bridge}`, ...vethLines(plan)];
+  let printed: string[];
+  try {
+    printed = ipBatchJson(lines);
+  } catch (e) {
+    const failed = failedBatchLine(e);
+    if (failed === 1 && e instanceof NetError && e.linkNotFound) return null;
+    if (failed !== 1 && failed !== 2) deleteLink(plan.veth); // line 2 creates it
+    if (e instanceof NetError) {
+      if (failed === 2 && e.alreadyExists) throw vethExists(plan, e);
+      // A device of another kind under the bridge's name refuses the veth as a port: say so.
+      const before = e.stdout.split('\n')[0];
+      if (before) bridgeState((JSON.parse(before) as IpLink[])[0]!, plan.bridge);
+    }
+    throw e;
+  }
+  undo.push(() => deleteLink(plan.veth));
+  const bridge = bridgeState((JSON.parse(printed[0]!) as IpLink[])[0]!, plan.bridge);
+  const fix = gatewayAddresses(conf, addrs, bridge.addresses).map((a) => `addr replace ${a} dev ${plan.bridge}`);
+  if (!bridge.up) fix.push(`link set ${plan.bridge} up`);
+  if (fix.length) ipBatch(fix);
+  return bridge;
+}
+
+/** The first ADD on a node: create the bridge too. A bridge created by a concurrent ADD
+ *  meanwhile is read and the batch retried once. */
 function applyHostPlan(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], undo: (() => void)[]): HostPlan {
   for (let attempt = 0; ; attempt++) {
     const lines = hostBatch(plan);
@@ -79,9 +113,7 @@ function applyHostPlan(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], un
         plan = { ...plan, createBridge: !bridge, bridgeMac: bridge?.mac ?? plan.bridgeMac, bridgeUp: bridge?.up ?? false, gatewayAddresses: gatewayAddresses(conf, addrs, bridge?.addresses ?? []) };
         continue;
       }
-      if (exists && line.startsWith(`link add name ${plan.veth}`)) {
-        throw new CniError(ErrorCode.KernelOperation, `host veth ${plan.veth} already exists: is this container already attached? DEL it first`, (e as NetError).stderr.trim());
-      }
+      if (exists && line.startsWith(`link add name ${plan.veth}`)) throw vethExists(plan, e as NetError);
       throw e;
     }
   }
@@ -118,26 +150,24 @@ export function cmdAdd({ env, stdin }: VerbContext): CniResult {
     const addrs = podAddresses(leased.result.ips ?? []);
     const routes = podRoutes(conf, leased.result.routes ?? [], addrs);
 
-    const bridge = readBridge(conf.bridge);
-    const plan = applyHostPlan(
-      {
-        bridge: conf.bridge,
-        createBridge: !bridge,
-        bridgeMac: bridge?.mac ?? randomMac(),
-        gatewayAddresses: gatewayAddresses(conf, addrs, bridge?.addresses ?? []),
-        bridgeUp: bridge?.up ?? false,
-        veth,
-        vethMac: randomMac(),
-        ifname: env.ifname,
-        podMac: randomMac(),
-        netns: env.netns,
-        mtu: conf.mtu,
-        hairpin: conf.hairpinMode,
-      },
-      conf,
-      addrs,
-      undo,
-    );
+    const basePlan: HostPlan = {
+      bridge: conf.bridge,
+      createBridge: false,
+      bridgeMac: '',
+      gatewayAddresses: [],
+      bridgeUp: true,
+      veth,
+      vethMac: randomMac(),
+      ifname: env.ifname,
+      podMac: randomMac(),
+      netns: env.netns,
+      mtu: conf.mtu,
+      hairpin: conf.hairpinMode,
+    };
+    const existing = attachToExistingBridge(basePlan, conf, addrs, undo);
+    const plan = existing
+      ? { ...basePlan, bridgeMac: existing.mac }
+      : applyHostPlan({ ...basePlan, createBridge: true, bridgeMac: randomMac(), bridgeUp: false, gatewayAddresses: gatewayAddresses(conf, addrs, []) }, conf, addrs, undo);
     ipBatch(podBatch(env.ifname, addrs.map((a) => a.cidr), routes), { netns: env.netns });
     if (conf.isGateway) ensureForwarding();
 

@@ -14,15 +14,17 @@ export interface BridgeState {
 }
 
 export function readBridge(name: string): BridgeState | null {
-  let links: IpLink[];
   try {
-    links = ipJson<IpLink>(['-d', 'addr', 'show', 'dev', name]);
+    const link = ipJson<IpLink>(['-d', 'addr', 'show', 'dev', name])[0];
+    return link ? bridgeState(link, name) : null;
   } catch (e) {
     if (e instanceof NetError && e.linkNotFound) return null;
     throw e;
   }
-  const link = links[0];
-  if (!link) return null;
+}
+
+/** The bridge as `ip -j -d addr show` describes it; a device of another kind is an error. */
+export function bridgeState(link: IpLink, name: string): BridgeState {
   const kind = link.linkinfo?.info_kind ?? 'a device of another kind';
   if (kind !== 'bridge') {
     throw new CniError(ErrorCode.BridgeConflict, `"${name}" exists but is ${kind === 'veth' ? 'a veth' : kind}, not a bridge: rename the bridge in the config or remove the device`);
@@ -56,18 +58,23 @@ export interface HostPlan {
   hairpin: boolean;
 }
 
-export function hostBatch(p: HostPlan): string[] {
+/** The veth pair: host end on the bridge, peer created straight into the pod's namespace. */
+export function vethLines(p: HostPlan): string[] {
   const mtu = p.mtu ? ` mtu ${p.mtu}` : '';
+  const lines = [`link add name ${p.veth}${mtu} address ${p.vethMac} type veth peer name ${p.ifname}${mtu} address ${p.podMac} netns ${p.netns}`];
+  lines.push(`link set ${p.veth} master ${p.bridge}`);
+  if (p.hairpin) lines.push(`link set ${p.veth} type bridge_slave hairpin on`);
+  lines.push(`link set ${p.veth} up`);
+  return lines;
+}
+
+export function hostBatch(p: HostPlan): string[] {
   const lines: string[] = [];
   if (p.createBridge) lines.push(`link add name ${p.bridge} address ${p.bridgeMac} type bridge`);
   // replace, not add: two ADDs racing to give the bridge its gateway address both succeed.
   for (const a of p.gatewayAddresses) lines.push(`addr replace ${a} dev ${p.bridge}`);
   if (!p.bridgeUp) lines.push(`link set ${p.bridge} up`);
-  lines.push(`link add name ${p.veth}${mtu} address ${p.vethMac} type veth peer name ${p.ifname}${mtu} address ${p.podMac} netns ${p.netns}`);
-  lines.push(`link set ${p.veth} master ${p.bridge}`);
-  if (p.hairpin) lines.push(`link set ${p.veth} type bridge_slave hairpin on`);
-  lines.push(`link set ${p.veth} up`);
-  return lines;
+  return [...lines, ...vethLines(p)];
 }
 
 export function podBatch(ifname: string, addresses: string[], routes: CniRoute[]): string[] {

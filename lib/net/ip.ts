@@ -8,6 +8,8 @@ export class NetError extends Error {
     readonly command: string,
     readonly stderr: string,
     readonly status: number | null,
+    /** what the command printed before it failed (an `ip -batch` prints earlier lines' output) */
+    readonly stdout = '',
   ) {
     super(`${command}: ${stderr.trim() || `exit status ${status}`}`);
     this.name = 'NetError';
@@ -35,7 +37,7 @@ function run(file: string, args: string[], opts: RunOptions): string {
   const [bin, argv] = opts.netns ? ['nsenter', [`--net=${opts.netns}`, '--', file, ...args]] : [file, args];
   const r = spawnSync(bin, argv, { input: opts.input, encoding: 'utf8' });
   if (r.error) throw new NetError(`${bin} ${argv.join(' ')}`, String(r.error.message), null);
-  if (r.status !== 0) throw new NetError(`${bin} ${argv.join(' ')}`, r.stderr || r.stdout, r.status);
+  if (r.status !== 0) throw new NetError(`${bin} ${argv.join(' ')}`, r.stderr || r.stdout, r.status, r.stdout);
   return r.stdout;
 }
 
@@ -53,6 +55,11 @@ export function ipJson<T = unknown>(args: string[], opts: RunOptions = {}): T[] 
 export function ipBatch(lines: string[], opts: RunOptions = {}): void {
   if (lines.length === 0) return;
   run('ip', ['-batch', '-'], { ...opts, input: lines.join('\n') + '\n' });
+}
+
+/** `ip -j -d -batch`: each `show` line prints one JSON array on a line of its own. */
+export function ipBatchJson(lines: string[], opts: RunOptions = {}): string[] {
+  return run('ip', ['-j', '-d', '-batch', '-'], { ...opts, input: lines.join('\n') + '\n' }).split('\n').filter(Boolean);
 }
 
 export function nft(script: string, opts: RunOptions = {}): string {
