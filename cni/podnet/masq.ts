@@ -1,12 +1,12 @@
 // ipMasq with clusterNetwork: pod traffic leaving the cluster network is masqueraded,
 // traffic inside it never is. One nftables table per network, replaced atomically (one
 // `nft -f` transaction), so repeated ADDs converge on one rule instead of piling up.
-import { createHash } from 'node:crypto';
 import { nft, NetError } from '../../lib/net/ip.js';
+import { hashHex } from '../../lib/model/hash.js';
 import { formatCidr, type Subnet } from '../../lib/model/ipv4.js';
 
 export function masqTableName(network: string): string {
-  return 'podnet_masq_' + createHash('sha256').update(network).digest('hex').slice(0, 10);
+  return 'podnet_masq_' + hashHex(network, 10);
 }
 
 export function masqScript(network: string, sources: Subnet[], cluster: Subnet[]): string {

@@ -4,7 +4,6 @@
 // holder gone breaks the lock — under a second, short-lived "break" lock, and only if the
 // file still holds what it saw, so two waiters can never both break and both enter.
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 export function sleepSync(ms: number): void {
@@ -66,7 +65,7 @@ export class FileLock {
   private readonly content: string;
 
   constructor(readonly path: string) {
-    this.content = `${process.pid} ${processStartTime(process.pid) ?? '?'} ${randomBytes(6).toString('hex')}\n`;
+    this.content = `${process.pid} ${processStartTime(process.pid) ?? '?'} ${Math.random().toString(16).slice(2, 14)}\n`;
   }
 
   acquire(timeoutMs = 10_000): void {
