@@ -1,0 +1,751 @@
+// CNI latency benchmark: podnet (type podnet + ipam podnet-ipam) against the reference
+// plugins (type bridge + ipam host-local from /usr/lib/cni), same config shape, driven the
+// way a container runtime drives them (CNI_* variables, config on stdin, the plugin run
+// inside the node's network namespace through nsenter). See bench/README.md.
+//
+//   node --import ./node_modules/tsx/dist/loader.mjs bench/cni.ts [--sequential N] [--concurrent N] [--json]
+//
+// Everything it makes is in namespaces named podnet-b<random>-… and in one temp dir; both
+// are removed at the end, on failure and on SIGINT/SIGTERM. Nothing is created in, and no
+// traffic is sent from, the root network namespace.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { install } from '../cni/install.js';
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+const USAGE = `usage: node --import ./node_modules/tsx/dist/loader.mjs bench/cni.ts [options]
+
+Times CNI ADD and DEL of podnet (podnet + podnet-ipam) against the reference plugins
+(bridge + host-local from /usr/lib/cni), side by side and interleaved, in two
+environments (clean: only CNI_* and PATH; runtime: this process's environment, with
+NODE_EXTRA_CA_CERTS set). Runs as root; creates only namespaces named podnet-b<random>-…
+
+options:
+  --sequential N   pods per plugin for the sequential scenario (default 100; 0 skips it)
+  --concurrent N   pods per plugin per concurrent batch (default 20; 0 skips it)
+  --rounds N       concurrent batches per plugin and environment (default 5)
+  --samples N      samples per start-up probe in "where the time goes" (default 30)
+  --json           print the results as JSON on stdout (progress still goes to stderr)
+  -h, --help       this text
+
+Smoke run: --sequential 5 --concurrent 3 --rounds 1 --samples 3`;
+
+interface Options {
+  sequential: number;
+  concurrent: number;
+  rounds: number;
+  samples: number;
+  json: boolean;
+}
+
+function parseOptions(argv: string[]): Options | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      sequential: { type: 'string' },
+      concurrent: { type: 'string' },
+      rounds: { type: 'string' },
+      samples: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return null;
+  const int = (name: string, text: string | undefined, dflt: number, min: number, max: number): number => {
+    if (text === undefined) return dflt;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
+    return n;
+  };
+  // 10.244.1.0/24 leaves 253 addresses for pods (the gateway takes .1).
+  return {
+    sequential: int('sequential', values.sequential, 100, 0, 250),
+    concurrent: int('concurrent', values.concurrent, 20, 0, 250),
+    rounds: int('rounds', values.rounds, 5, 1, 1000),
+    samples: int('samples', values.samples, 30, 1, 10000),
+    json: values.json ?? false,
+  };
+}
+
+class UsageError extends Error {}
+
+// ---------------------------------------------------------------------------------------
+// Constants of the setup
+
+const REFERENCE_DIR = '/usr/lib/cni';
+const NODE = '/usr/bin/node';
+const NSENTER = '/usr/bin/nsenter';
+const NETWORK = 'benchnet';
+const SUBNET = '10.244.1.0/24';
+const BRIDGE = 'v-net-0';
+const IFNAME = 'eth0';
+const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const CA_CERTS = '/etc/ssl/certs/ca-certificates.crt';
+
+type PluginKey = 'podnet' | 'reference';
+const PLUGIN_KEYS: PluginKey[] = ['podnet', 'reference'];
+type Verb = 'ADD' | 'DEL';
+type EnvKind = 'clean' | 'runtime';
+
+// ---------------------------------------------------------------------------------------
+// Resources: namespaces, temp dirs, child processes — all removed by cleanup()
+
+const runId = randomBytes(3).toString('hex');
+const NS_PREFIX = `podnet-b${runId}-`;
+const liveNamespaces = new Set<string>();
+const liveChildren = new Set<ChildProcess>();
+let tempRoot: string | null = null;
+let cleanedUp = false;
+
+function ipBatchForce(lines: string[]): { status: number; stderr: string } {
+  const r = spawnSync('ip', ['-force', '-batch', '-'], { input: lines.join('\n') + '\n', encoding: 'utf8' });
+  return { status: r.status ?? -1, stderr: r.stderr ?? '' };
+}
+
+/** Creates network namespaces (not timed); returns their names. */
+function addNamespaces(suffixes: string[]): string[] {
+  const names = suffixes.map((s) => NS_PREFIX + s);
+  for (const n of names) liveNamespaces.add(n); // before creating: a partial failure is cleaned too
+  const r = ipBatchForce(names.map((n) => `netns add ${n}`));
+  if (r.status !== 0) throw new Error(`creating namespaces failed: ${r.stderr.trim()}`);
+  return names;
+}
+
+function removeNamespaces(names: string[]): void {
+  const mine = names.filter((n) => n.startsWith(NS_PREFIX) && liveNamespaces.has(n));
+  if (mine.length === 0) return;
+  const r = ipBatchForce(mine.map((n) => `netns del ${n}`));
+  for (const n of mine) if (!existsSync(`/run/netns/${n}`)) liveNamespaces.delete(n);
+  if (r.status !== 0 && mine.some((n) => liveNamespaces.has(n))) process.stderr.write(`warning: removing namespaces: ${r.stderr.trim()}\n`);
+}
+
+function cleanup(): void {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  for (const child of liveChildren) {
+    try {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  liveChildren.clear();
+  removeNamespaces([...liveNamespaces].reverse());
+  const left = [...liveNamespaces].filter((n) => existsSync(`/run/netns/${n}`));
+  if (left.length) process.stderr.write(`warning: could not remove namespaces: ${left.join(' ')}\n`);
+  if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
+  tempRoot = null;
+}
+
+let interrupted: NodeJS.Signals | null = null;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = sig;
+    progressDone();
+    process.stderr.write(`\n${sig}: stopping, removing namespaces and temp dirs\n`);
+    cleanup();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
+process.on('exit', cleanup);
+
+// ---------------------------------------------------------------------------------------
+// Progress on stderr
+
+const tty = process.stderr.isTTY === true;
+let progressOpen = false;
+function progress(text: string, final = false): void {
+  if (tty) {
+    process.stderr.write(`\r\x1b[K${text}${final ? '\n' : ''}`);
+    progressOpen = !final;
+  } else if (final) process.stderr.write(text + '\n');
+}
+function progressDone(): void {
+  if (progressOpen) process.stderr.write('\n');
+  progressOpen = false;
+}
+function say(text: string): void {
+  progressDone();
+  process.stderr.write(text + '\n');
+}
+
+// ---------------------------------------------------------------------------------------
+// Running processes, timed
+
+interface Outcome {
+  ms: number;
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+function timed(file: string, args: string[], env: Record<string, string>, stdin: string | null): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    const t0 = process.hrtime.bigint();
+    const child = spawn(file, args, { env, stdio: [stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    liveChildren.add(child);
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('error', (e) => {
+      liveChildren.delete(child);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      liveChildren.delete(child);
+      resolve({ ms, status: code ?? -1, stdout, stderr: signal ? `${stderr}(killed by ${signal})` : stderr });
+    });
+    if (stdin !== null) child.stdin!.end(stdin);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// The plugins under test, each in its own node namespace with its own data dirs
+
+interface Bed {
+  key: PluginKey;
+  env: EnvKind;
+  file: string;
+  nodeNs: string;
+  dataDir: string;
+  stateDir: string | null;
+  conf: Record<string, unknown>;
+}
+
+function baseConf(): Record<string, unknown> {
+  return { cniVersion: '1.0.0', name: NETWORK, bridge: BRIDGE, isGateway: true, isDefaultGateway: true, ipMasq: false };
+}
+
+let binDir = '';
+
+function makeBed(key: PluginKey, env: EnvKind, tag: string): Bed {
+  const dir = join(tempRoot!, `${tag}-${env}-${key}`);
+  const dataDir = join(dir, 'ipam');
+  const stateDir = key === 'podnet' ? join(dir, 'state') : null;
+  mkdirSync(dataDir, { recursive: true });
+  if (stateDir) mkdirSync(stateDir, { recursive: true });
+  const [nodeNs] = addNamespaces([`${tag}-${env[0]}${key === 'podnet' ? 'pn' : 'ref'}-node`]);
+  const ranges = [[{ subnet: SUBNET }]];
+  const conf =
+    key === 'podnet'
+      ? { ...baseConf(), type: 'podnet', stateDir, ipam: { type: 'podnet-ipam', ranges, dataDir } }
+      : { ...baseConf(), type: 'bridge', ipam: { type: 'host-local', ranges, dataDir } };
+  return { key, env, file: key === 'podnet' ? join(binDir, 'podnet') : join(REFERENCE_DIR, 'bridge'), nodeNs: nodeNs!, dataDir, stateDir, conf };
+}
+
+function envFor(kind: EnvKind, vars: Record<string, string>): Record<string, string> {
+  if (kind === 'clean') return { PATH: CLEAN_PATH, ...vars };
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('CNI_')) env[k] = v;
+  env.NODE_EXTRA_CA_CERTS ??= CA_CERTS;
+  return { ...env, ...vars };
+}
+
+interface OpResult extends Outcome {
+  containerID: string;
+  verb: Verb;
+  ip: string | null;
+}
+
+async function cniOp(bed: Bed, verb: Verb, containerID: string, podNs: string): Promise<OpResult> {
+  const env = envFor(bed.env, {
+    CNI_COMMAND: verb,
+    CNI_CONTAINERID: containerID,
+    CNI_NETNS: `/run/netns/${podNs}`,
+    CNI_IFNAME: IFNAME,
+    CNI_PATH: `${binDir}:${REFERENCE_DIR}`,
+  });
+  const o = await timed(NSENTER, [`--net=/run/netns/${bed.nodeNs}`, '--', bed.file], env, JSON.stringify(bed.conf));
+  let ip: string | null = null;
+  if (verb === 'ADD' && o.status === 0) {
+    try {
+      const r = JSON.parse(o.stdout) as { ips?: { address?: string }[] };
+      ip = r.ips?.[0]?.address?.split('/')[0] ?? null;
+    } catch {
+      ip = null;
+    }
+  }
+  return { ...o, containerID, verb, ip };
+}
+
+class BenchFailure extends Error {}
+
+function failOp(bed: Bed, op: OpResult, what: string): never {
+  throw new BenchFailure(
+    `${bed.key} ${op.verb} ${op.containerID}: ${what} (exit ${op.status})\n  stdout: ${op.stdout.trim() || '(empty)'}\n  stderr: ${op.stderr.trim() || '(empty)'}`,
+  );
+}
+
+function checkOp(bed: Bed, op: OpResult): void {
+  if (op.status !== 0) failOp(bed, op, 'failed');
+  if (op.verb === 'ADD' && !op.ip) failOp(bed, op, 'succeeded but its result has no IP');
+}
+
+/** Lease files (one per leased IP, host-local layout) in a bed's data dir. */
+function leases(bed: Bed): string[] {
+  try {
+    return readdirSync(join(bed.dataDir, NETWORK)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
+  } catch {
+    return [];
+  }
+}
+
+function vethsOnNode(bed: Bed): string[] {
+  const r = spawnSync('ip', ['-n', bed.nodeNs, '-j', 'link', 'show', 'type', 'veth'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new BenchFailure(`ip -n ${bed.nodeNs} link show failed: ${r.stderr}`);
+  const out = r.stdout.trim();
+  return out ? (JSON.parse(out) as { ifname: string }[]).map((l) => l.ifname) : [];
+}
+
+function attachments(bed: Bed): string[] {
+  if (!bed.stateDir) return [];
+  try {
+    return readdirSync(join(bed.stateDir, 'attachments', NETWORK));
+  } catch {
+    return [];
+  }
+}
+
+/** After an ADD batch: all succeeded, IPs unique, and exactly those IPs are leased. */
+function verifyAdds(bed: Bed, ops: OpResult[], label: string): void {
+  for (const op of ops) checkOp(bed, op);
+  const ips = ops.map((o) => o.ip!);
+  const unique = new Set(ips);
+  if (unique.size !== ips.length) {
+    const dup = ips.filter((ip, i) => ips.indexOf(ip) !== i);
+    throw new BenchFailure(`${label}: ${bed.key} handed out duplicate IPs: ${[...new Set(dup)].join(', ')}`);
+  }
+  const leased = new Set(leases(bed));
+  const missing = ips.filter((ip) => !leased.has(ip));
+  const extra = [...leased].filter((ip) => !unique.has(ip));
+  if (missing.length || extra.length) {
+    throw new BenchFailure(`${label}: ${bed.key} leases do not match its results: not leased [${missing.join(', ')}], leased but not returned [${extra.join(', ')}]`);
+  }
+}
+
+/** After a DEL batch: all succeeded, no lease, no veth, no attachment record left. */
+function verifyDels(bed: Bed, ops: OpResult[], label: string): void {
+  for (const op of ops) checkOp(bed, op);
+  const left = leases(bed);
+  if (left.length) throw new BenchFailure(`${label}: ${bed.key} DEL left ${left.length} lease(s): ${left.join(', ')}`);
+  const veths = vethsOnNode(bed);
+  if (veths.length) throw new BenchFailure(`${label}: ${bed.key} DEL left ${veths.length} veth(s) on the node: ${veths.join(', ')}`);
+  const att = attachments(bed);
+  if (att.length) throw new BenchFailure(`${label}: ${bed.key} DEL left ${att.length} attachment record(s): ${att.join(', ')}`);
+}
+
+/** In-process durations podnet logged ("ADD done"/"DEL done", field ms), by container ID. */
+function loggedMs(bed: Bed): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!bed.stateDir) return out;
+  let text = '';
+  try {
+    text = readFileSync(join(bed.stateDir, 'cni.log'), 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const e = JSON.parse(line) as { msg?: string; ms?: number; containerID?: string };
+      if ((e.msg === 'ADD done' || e.msg === 'DEL done') && typeof e.ms === 'number' && e.containerID) out.set(`${e.msg.slice(0, 3)} ${e.containerID}`, e.ms);
+    } catch {
+      /* not a JSON line */
+    }
+  }
+  return out;
+}
+
+/** One untimed ADD+DEL per bed: creates the bridge, warms the page cache. */
+async function warmUp(beds: Bed[], tag: string): Promise<void> {
+  const pods = addNamespaces(beds.map((b) => `${tag}-warm-${b.env[0]}${b.key === 'podnet' ? 'pn' : 'ref'}`));
+  for (const [i, bed] of beds.entries()) {
+    const add = await cniOp(bed, 'ADD', `${tag}-warm`, pods[i]!);
+    verifyAdds(bed, [add], `${tag} warm-up`);
+    const del = await cniOp(bed, 'DEL', `${tag}-warm`, pods[i]!);
+    verifyDels(bed, [del], `${tag} warm-up`);
+  }
+  removeNamespaces(pods);
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics
+
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!; // nearest rank
+}
+
+interface Stat {
+  n: number;
+  p50: number;
+  p95: number;
+  min: number;
+  max: number;
+}
+
+function stat(xs: number[]): Stat {
+  return { n: xs.length, p50: percentile(xs, 50), p95: percentile(xs, 95), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenarios
+
+type Samples = Record<PluginKey, number[]>;
+const emptySamples = (): Samples => ({ podnet: [], reference: [] });
+
+interface ScenarioResult {
+  env: EnvKind;
+  scenario: 'sequential' | 'concurrent';
+  size: number;
+  rounds: number;
+  /** wall ms per operation */
+  perOp: Record<Verb, Samples>;
+  /** wall ms per concurrent batch (first spawn to last exit) */
+  batch: Record<Verb, Samples> | null;
+  /** podnet's own logged in-process ms */
+  inProcess: Record<Verb, number[]>;
+  /** podnet, per op: wall ms minus logged in-process ms (start-up and exit) */
+  outside: Record<Verb, number[]>;
+}
+
+function collectInProcess(bed: Bed, ops: OpResult[], into: ScenarioResult): void {
+  const logged = loggedMs(bed);
+  for (const op of ops) {
+    const ms = logged.get(`${op.verb} ${op.containerID}`);
+    if (ms === undefined) throw new BenchFailure(`podnet logged no "${op.verb} done" for ${op.containerID} in ${bed.stateDir}/cni.log`);
+    into.inProcess[op.verb].push(ms);
+    into.outside[op.verb].push(op.ms - ms);
+  }
+}
+
+const ENVS: EnvKind[] = ['clean', 'runtime'];
+const short = (b: Bed) => `${b.env[0]}${b.key === 'podnet' ? 'pn' : 'ref'}`;
+/** The i-th rotation of a list: interleaves the streams so none always goes first. */
+const rotate = <T>(xs: T[], i: number): T[] => xs.map((_, j) => xs[(i + j) % xs.length]!);
+
+/** Fresh beds for one scenario: a node namespace and data dirs per env x plugin. */
+function makeBeds(tag: string): Bed[] {
+  return ENVS.flatMap((env) => PLUGIN_KEYS.map((k) => makeBed(k, env, tag)));
+}
+
+function newResults(scenario: ScenarioResult['scenario'], size: number, rounds: number): Map<EnvKind, ScenarioResult> {
+  return new Map(
+    ENVS.map((env) => [
+      env,
+      {
+        env,
+        scenario,
+        size,
+        rounds,
+        perOp: { ADD: emptySamples(), DEL: emptySamples() },
+        batch: scenario === 'concurrent' ? { ADD: emptySamples(), DEL: emptySamples() } : null,
+        inProcess: { ADD: [], DEL: [] },
+        outside: { ADD: [], DEL: [] },
+      },
+    ]),
+  );
+}
+
+/**
+ * N sequential ADDs then N sequential DELs for each env x plugin stream. The four streams
+ * are interleaved op by op, in a rotating order, so machine noise hits all of them alike.
+ */
+async function sequential(n: number): Promise<ScenarioResult[]> {
+  const tag = 's';
+  const beds = makeBeds(tag);
+  await warmUp(beds, tag);
+  // Pod namespaces, made before the timed part.
+  const pods = new Map<Bed, string[]>();
+  for (const bed of beds) pods.set(bed, addNamespaces(Array.from({ length: n }, (_, i) => `${tag}-${short(bed)}-${i}`)));
+  const res = newResults('sequential', n, 1);
+  for (const verb of ['ADD', 'DEL'] as Verb[]) {
+    const ops = new Map<Bed, OpResult[]>(beds.map((b) => [b, []]));
+    for (let i = 0; i < n; i++) {
+      progress(`sequential ${verb} ${i + 1}/${n} (x ${beds.length}: clean/runtime x podnet/reference)`);
+      for (const bed of rotate(beds, i)) {
+        const op = await cniOp(bed, verb, `${tag}-${i}`, pods.get(bed)![i]!);
+        checkOp(bed, op); // fail at once on the first error
+        ops.get(bed)!.push(op);
+        res.get(bed.env)!.perOp[verb][bed.key].push(op.ms);
+      }
+    }
+    progress(`sequential ${verb}: ${n} per stream done`, true);
+    for (const bed of beds) {
+      const batch = ops.get(bed)!;
+      if (verb === 'ADD') verifyAdds(bed, batch, `sequential ${bed.env}`);
+      else verifyDels(bed, batch, `sequential ${bed.env}`);
+      if (bed.key === 'podnet') collectInProcess(bed, batch, res.get(bed.env)!);
+    }
+  }
+  for (const bed of beds) removeNamespaces(pods.get(bed)!);
+  removeNamespaces(beds.map((b) => b.nodeNs));
+  return [...res.values()];
+}
+
+/**
+ * Rounds of: for each env x plugin stream (in a rotating order), N concurrent ADDs; then,
+ * in the same order, N concurrent DELs. Only one batch runs at a time.
+ */
+async function concurrent(n: number, rounds: number): Promise<ScenarioResult[]> {
+  const tag = 'c';
+  const beds = makeBeds(tag);
+  await warmUp(beds, tag);
+  const res = newResults('concurrent', n, rounds);
+  for (let r = 0; r < rounds; r++) {
+    const pods = new Map<Bed, string[]>();
+    for (const bed of beds) pods.set(bed, addNamespaces(Array.from({ length: n }, (_, i) => `${tag}${r}-${short(bed)}-${i}`)));
+    const order = rotate(beds, r);
+    for (const verb of ['ADD', 'DEL'] as Verb[]) {
+      for (const bed of order) {
+        progress(`concurrent round ${r + 1}/${rounds}: ${n} x ${bed.key} ${verb} (${bed.env} env)`);
+        const t0 = process.hrtime.bigint();
+        const ops = await Promise.all(pods.get(bed)!.map((pod, i) => cniOp(bed, verb, `${tag}${r}-${i}`, pod)));
+        const total = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (verb === 'ADD') verifyAdds(bed, ops, `concurrent ${bed.env} round ${r + 1}`);
+        else verifyDels(bed, ops, `concurrent ${bed.env} round ${r + 1}`);
+        const out = res.get(bed.env)!;
+        for (const op of ops) out.perOp[verb][bed.key].push(op.ms);
+        out.batch![verb][bed.key].push(total);
+        if (bed.key === 'podnet') collectInProcess(bed, ops, out);
+      }
+    }
+    for (const bed of beds) removeNamespaces(pods.get(bed)!);
+  }
+  progress(`concurrent: ${rounds} round(s) of ${n} per stream done`, true);
+  removeNamespaces(beds.map((b) => b.nodeNs));
+  return [...res.values()];
+}
+
+// ---------------------------------------------------------------------------------------
+// Where the time goes: start-up costs, measured interleaved
+
+interface Probe {
+  name: string;
+  run: () => Promise<Outcome>;
+}
+
+async function startupProbes(samples: number): Promise<Record<string, Stat>> {
+  const [scratch] = addNamespaces(['probe-node']);
+  const nodeNet = `--net=/run/netns/${scratch}`;
+  const version = JSON.stringify({ cniVersion: '1.0.0' });
+  const versionEnv = (kind: EnvKind) => envFor(kind, { CNI_COMMAND: 'VERSION', CNI_PATH: `${binDir}:${REFERENCE_DIR}` });
+  const probes: Probe[] = [
+    { name: 'env -i /usr/bin/node -e 0', run: () => timed('/usr/bin/env', ['-i', NODE, '-e', '0'], { PATH: CLEAN_PATH }, null) },
+    { name: `env -i NODE_EXTRA_CA_CERTS=${CA_CERTS} /usr/bin/node -e 0`, run: () => timed('/usr/bin/env', ['-i', `NODE_EXTRA_CA_CERTS=${CA_CERTS}`, NODE, '-e', '0'], { PATH: CLEAN_PATH }, null) },
+    { name: 'ip -V', run: () => timed('ip', ['-V'], { PATH: CLEAN_PATH }, null) },
+    { name: 'nsenter --net=<node> -- /bin/true', run: () => timed(NSENTER, [nodeNet, '--', '/bin/true'], { PATH: CLEAN_PATH }, null) },
+    { name: 'podnet VERSION via nsenter (clean env)', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('clean'), version) },
+    { name: 'podnet VERSION via nsenter (runtime env)', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('runtime'), version) },
+    { name: 'bridge VERSION via nsenter (clean env)', run: () => timed(NSENTER, [nodeNet, '--', join(REFERENCE_DIR, 'bridge')], versionEnv('clean'), version) },
+  ];
+  const out: Record<string, number[]> = Object.fromEntries(probes.map((p) => [p.name, []]));
+  for (let i = 0; i < samples; i++) {
+    progress(`[where the time goes] sample ${i + 1}/${samples}`);
+    // rotate the order each sample so no probe always runs right after the same one
+    for (let j = 0; j < probes.length; j++) {
+      const p = probes[(i + j) % probes.length]!;
+      const o = await p.run();
+      if (o.status !== 0) throw new BenchFailure(`probe "${p.name}" failed (exit ${o.status}): ${o.stderr.trim()}`);
+      out[p.name]!.push(o.ms);
+    }
+  }
+  progress(`[where the time goes] ${samples} samples done`, true);
+  removeNamespaces([scratch!]);
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, stat(v)]));
+}
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+interface Row {
+  env: EnvKind;
+  scenario: string;
+  verb: string;
+  n: number;
+  podnet: { p50: number; p95: number };
+  reference: { p50: number; p95: number };
+  ratio: { p50: number; p95: number };
+}
+
+function row(env: EnvKind, scenario: string, verb: string, s: Samples): Row {
+  const a = stat(s.podnet);
+  const b = stat(s.reference);
+  return {
+    env,
+    scenario,
+    verb,
+    n: a.n,
+    podnet: { p50: a.p50, p95: a.p95 },
+    reference: { p50: b.p50, p95: b.p95 },
+    ratio: { p50: a.p50 / b.p50, p95: a.p95 / b.p95 },
+  };
+}
+
+function rowsOf(results: ScenarioResult[]): Row[] {
+  const rows: Row[] = [];
+  for (const r of results) {
+    const scen = r.scenario === 'sequential' ? `sequential ${r.size}` : `concurrent ${r.size} x${r.rounds}`;
+    for (const verb of ['ADD', 'DEL'] as Verb[]) {
+      rows.push(row(r.env, scen, r.scenario === 'concurrent' ? `${verb} per op` : verb, r.perOp[verb]));
+      if (r.batch) rows.push(row(r.env, scen, `${verb} batch total`, r.batch[verb]));
+    }
+  }
+  return rows;
+}
+
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+
+function table(header: string[], body: string[][], leftCols: number): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
+}
+
+function printText(meta: Record<string, unknown>, rows: Row[], results: ScenarioResult[], probes: Record<string, Stat>): void {
+  const lines: string[] = [];
+  lines.push(`podnet CNI benchmark — ${meta.date}`);
+  lines.push(`node ${meta.node}, kernel ${meta.kernel}, ${meta.cpus} CPU(s); cniVersion 1.0.0, bridge ${BRIDGE}, subnet ${SUBNET}`);
+  lines.push(`podnet = podnet + podnet-ipam (installed by cni/install.ts); reference = ${REFERENCE_DIR}/bridge + host-local`);
+  lines.push(`wall time per CNI invocation in ms (spawn of nsenter into the node namespace until exit), nearest-rank percentiles`);
+  lines.push(`env clean = only CNI_* and PATH; env runtime = this process's environment (NODE_EXTRA_CA_CERTS=${meta.runtimeCaCerts})`);
+  lines.push('the four streams (env x plugin), each with its own node namespace and data dirs, run interleaved in a rotating order');
+  lines.push('');
+  lines.push(
+    table(
+      ['env', 'scenario', 'verb', 'n', 'podnet p50', 'p95', 'reference p50', 'p95', 'ratio p50', 'ratio p95'],
+      rows.map((r) => [r.env, r.scenario, r.verb, String(r.n), f1(r.podnet.p50), f1(r.podnet.p95), f1(r.reference.p50), f1(r.reference.p95), f2(r.ratio.p50), f2(r.ratio.p95)]),
+      3,
+    ),
+  );
+  lines.push('');
+  lines.push('where the time goes (ms)');
+  lines.push('');
+  lines.push(
+    table(
+      ['start-up probe', 'n', 'p50', 'p95', 'min'],
+      Object.entries(probes).map(([k, s]) => [k, String(s.n), f1(s.p50), f1(s.p95), f1(s.min)]),
+      1,
+    ),
+  );
+  lines.push('');
+  const ipRows: string[][] = [];
+  for (const r of results) {
+    const scen = r.scenario === 'sequential' ? `sequential ${r.size}` : `concurrent ${r.size} x${r.rounds}`;
+    for (const verb of ['ADD', 'DEL'] as Verb[]) {
+      const inp = stat(r.inProcess[verb]);
+      const wall = stat(r.perOp[verb].podnet);
+      const outside = stat(r.outside[verb]);
+      ipRows.push([r.env, scen, verb, String(inp.n), f1(wall.p50), f1(wall.p95), f1(inp.p50), f1(inp.p95), f1(outside.p50), f1(outside.p95)]);
+    }
+  }
+  lines.push(
+    table(['env', 'scenario', 'podnet verb', 'n', 'wall p50', 'p95', 'in-process p50', 'p95', 'outside p50', 'p95'], ipRows, 3),
+  );
+  lines.push('');
+  lines.push('in-process = the "ms" podnet logs in <stateDir>/cni.log ("ADD done"/"DEL done"): from the plugin\'s entry');
+  lines.push('(after Node start-up and loading the bundle) to the end of the verb, including its own ip/nsenter children.');
+  lines.push('outside = wall - in-process, per op: start-up (nsenter, sh launcher, env -i, node, bundle load) and exit.');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+// ---------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<number> {
+  let opts: Options | null;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (!opts) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('bench/cni.ts must run as root: it creates network namespaces\n');
+    return 1;
+  }
+  for (const f of [NODE, NSENTER, join(REFERENCE_DIR, 'bridge'), join(REFERENCE_DIR, 'host-local')]) {
+    if (!existsSync(f)) {
+      process.stderr.write(`missing ${f}\n`);
+      return 1;
+    }
+  }
+  if (process.execPath !== NODE) say(`note: running under ${process.execPath}; the installed plugins will exec that node, not ${NODE}`);
+  const runtimeCaCerts = process.env.NODE_EXTRA_CA_CERTS;
+  say(
+    runtimeCaCerts
+      ? `runtime env: NODE_EXTRA_CA_CERTS=${runtimeCaCerts} (from this process's environment)`
+      : `runtime env: NODE_EXTRA_CA_CERTS is not set here; setting it to ${CA_CERTS} for the runtime pass`,
+  );
+
+  tempRoot = mkdtempSync(join(tmpdir(), 'podnet-bench-'));
+  binDir = join(tempRoot, 'bin');
+  say(`installing podnet plugins into ${binDir} (namespaces: ${NS_PREFIX}*)`);
+  await install(binDir, null);
+
+  const results: ScenarioResult[] = [];
+  if (opts.sequential > 0) results.push(...(await sequential(opts.sequential)));
+  if (opts.concurrent > 0) results.push(...(await concurrent(opts.concurrent, opts.rounds)));
+  // env-major order for the report
+  results.sort((a, b) => ENVS.indexOf(a.env) - ENVS.indexOf(b.env));
+  const probes = await startupProbes(opts.samples);
+
+  const rows = rowsOf(results);
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    kernel: release(),
+    cpus: (await import('node:os')).cpus().length,
+    runtimeCaCerts: runtimeCaCerts ?? `${CA_CERTS} (set by the bench)`,
+    options: opts,
+  };
+  if (opts.json) {
+    const inProcess = results.flatMap((r) =>
+      (['ADD', 'DEL'] as Verb[]).map((verb) => ({
+        env: r.env,
+        scenario: r.scenario,
+        size: r.size,
+        rounds: r.rounds,
+        verb,
+        wall: stat(r.perOp[verb].podnet),
+        inProcess: stat(r.inProcess[verb]),
+        outside: stat(r.outside[verb]),
+      })),
+    );
+    const round = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 100) / 100 : v);
+    process.stdout.write(JSON.stringify({ meta, rows, whereTheTimeGoes: { startup: probes, podnetInProcess: inProcess } }, round, 2) + '\n');
+  } else {
+    printText(meta, rows, results, probes);
+  }
+  return 0;
+}
+
+main().then(
+  (code) => {
+    cleanup();
+    process.exitCode = code;
+  },
+  (e) => {
+    progressDone();
+    process.stderr.write(`bench failed: ${e instanceof BenchFailure ? e.message : ((e as Error)?.stack ?? String(e))}\n`);
+    cleanup();
+    process.exitCode = 1;
+  },
+);
