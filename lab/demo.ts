@@ -51,8 +51,7 @@ export function runningUp(p: DemoPaths): number | null {
 }
 
 export async function demoUp(p: DemoPaths, progress: (msg: string) => void): Promise<DemoReport> {
-  const other = runningUp(p);
-  if (other) throw new Error(`podnet is already up (pid ${other}, state in ${p.stateDir}): run "podnet down" first`);
+  if (runningUp(p)) throw new Error(`podnet is already up (state in ${p.stateDir}): run "podnet down" first`);
   demoDown(p); // a previous run that died leaves its namespaces: start clean
   mkdirSync(p.stateDir, { recursive: true, mode: 0o755 });
   writeFileSync(join(p.stateDir, 'up.pid'), `${process.pid} ${processStartTime(process.pid)}\n`);

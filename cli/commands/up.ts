@@ -41,6 +41,9 @@ export const up: Command = {
   reports: true,
   async run(args, io) {
     const p = paths(args);
+    const other = runningUp(p);
+    // Checked here, before the try: a refused `up` must not tear down the running one.
+    if (other) throw new CommandError(`podnet is already up (pid ${other}, state in ${p.stateDir}): run "podnet down" first`);
     let report: DemoReport;
     try {
       report = await demoUp(p, (msg) => io.err(`podnet up: ${msg}`));

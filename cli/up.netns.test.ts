@@ -1,0 +1,60 @@
+// The README's first command: `podnet up` brings a pod's network up and stays in the
+// foreground; `podnet down` from another shell takes everything down and leaves nothing.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const labId = `t${randomBytes(3).toString('hex')}`;
+const names = [`podnet-${labId}-node1`, `podnet-${labId}-node1-web-1`];
+const podnet = (args: string[]) => spawnSync('bin/podnet', args, { encoding: 'utf8' });
+const namespaces = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+
+describe('podnet up / down', () => {
+  afterEach(() => {
+    podnet(['down', '--lab-id', labId]); // also when an assertion failed half-way
+  });
+
+  it('up attaches a pod through the plugins, reports it as JSON, and down removes all of it', async () => {
+    const child = spawn('bin/podnet', ['up', '--lab-id', labId, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (stderr.includes('podnet is up')) resolve();
+        if (child.exitCode !== null) reject(new Error(`podnet up exited early: ${stderr}`));
+      }, 100);
+      exited.finally(() => clearInterval(timer));
+      setTimeout(() => clearInterval(timer), 60_000);
+    });
+    const report = JSON.parse(stdout.trim().split('\n')[0]!);
+    expect(report.pod).toMatchObject({ name: 'web-1', namespace: 'default', ip: '10.244.1.2/24', netns: names[1] });
+    expect(report.kernel.pingGateway).toMatch(/1 received/);
+    for (const n of names) expect(namespaces()).toContain(n);
+    // The pod's address as the kernel has it, read from the pod's side.
+    const addr = spawnSync('ip', ['-n', names[1]!, '-br', 'addr', 'show', 'eth0'], { encoding: 'utf8' }).stdout;
+    expect(addr).toContain('10.244.1.2/24');
+
+    // A second `up` of the same lab is refused while the first runs.
+    const again = podnet(['up', '--lab-id', labId]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/podnet is already up \(pid \d+/);
+
+    const down = podnet(['down', '--lab-id', labId, '--json']);
+    expect(down.status, down.stderr).toBe(0);
+    expect(JSON.parse(down.stdout).stopped).toBe(child.pid);
+    expect(await exited).toBe(0);
+    for (const n of names) expect(namespaces()).not.toContain(n);
+    expect(existsSync(`/run/podnet/${labId}`)).toBe(false);
+    expect(JSON.parse(podnet(['down', '--lab-id', labId, '--json']).stdout)).toEqual({ stopped: null, removed: [] });
+  }, 120_000);
+
+  it('refuses a lab id that cannot be part of a namespace name', () => {
+    const r = podnet(['up', '--lab-id', 'Bad/Id']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/lab id "Bad\/Id" must be 1-12 of a-z, 0-9 and "-"/);
+  });
+});
