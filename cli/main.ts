@@ -30,6 +30,12 @@ function find(argv: string[]): { command: Command; rest: string[] } | null {
   return best ? { command: best, rest: argv.slice(best.path.length) } : null;
 }
 
+// `podnet … | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 export async function main(argv: string[]): Promise<number> {
   const io: CommandIo = { json: false, out: (t) => void process.stdout.write(t + '\n'), err: (t) => void process.stderr.write(t + '\n') };
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
@@ -44,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { command, rest } = found;
-  if (rest.includes('--help')) {
+  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest; // words after -- belong to a child command
+  if (own.includes('--help')) {
     io.out(helpFor(command));
     return 0;
   }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const labId = `t${randomBytes(3).toString('hex')}`;
-const names = [`podnet-${labId}-node1`, `podnet-${labId}-node1-web-1`];
+const names = [`podnet-${labId}-node1`, `podnet-${labId}-pod-default_web-1`, `podnet-${labId}-lan`];
 const podnet = (args: string[]) => spawnSync('bin/podnet', args, { encoding: 'utf8' });
 const namespaces = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
 
@@ -15,7 +15,7 @@ describe('podnet up / down', () => {
     podnet(['down', '--lab-id', labId]); // also when an assertion failed half-way
   });
 
-  it('up attaches a pod through the plugins, reports it as JSON, and down removes all of it', async () => {
+  it('up brings the lab up, reports it and the check as JSON, and down removes all of it', async () => {
     const child = spawn('bin/podnet', ['up', '--lab-id', labId, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -31,8 +31,10 @@ describe('podnet up / down', () => {
       setTimeout(() => clearInterval(timer), 60_000);
     });
     const report = JSON.parse(stdout.trim().split('\n')[0]!);
-    expect(report.pod).toMatchObject({ name: 'web-1', namespace: 'default', ip: '10.244.1.2/24', netns: names[1] });
-    expect(report.kernel.pingGateway).toMatch(/1 received/);
+    expect(report.lab.nodes).toHaveLength(3);
+    expect(report.lab.pods[0]).toMatchObject({ name: 'web-1', namespace: 'default', ip: '10.244.1.2', netns: names[1] });
+    expect(report.check.failures).toEqual([]);
+    expect(report.check.ok).toBe(true);
     for (const n of names) expect(namespaces()).toContain(n);
     // The pod's address as the kernel has it, read from the pod's side.
     const addr = spawnSync('ip', ['-n', names[1]!, '-br', 'addr', 'show', 'eth0'], { encoding: 'utf8' }).stdout;
@@ -50,6 +52,7 @@ describe('podnet up / down', () => {
     for (const n of names) expect(namespaces()).not.toContain(n);
     expect(existsSync(`/run/podnet/${labId}`)).toBe(false);
     expect(JSON.parse(podnet(['down', '--lab-id', labId, '--json']).stdout)).toEqual({ stopped: null, removed: [] });
+    expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(`podnet-${labId}-`);
   }, 120_000);
 
   it('refuses a lab id that cannot be part of a namespace name', () => {

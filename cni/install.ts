@@ -61,6 +61,8 @@ export interface ConflistOptions {
   bridge: string;
   stateDir: string;
   dataDir: string;
+  /** default true; the lab sets false: there the firewall table owns masquerading */
+  ipMasq?: boolean;
 }
 
 export function conflist(o: ConflistOptions): Record<string, unknown> {
@@ -77,7 +79,7 @@ export function conflist(o: ConflistOptions): Record<string, unknown> {
         bridge: o.bridge,
         isGateway: true,
         isDefaultGateway: true,
-        ipMasq: true,
+        ipMasq: o.ipMasq ?? true,
         ...(cluster ? { clusterNetwork: formatCidr(cluster) } : {}),
         hairpinMode: true,
         stateDir: o.stateDir,

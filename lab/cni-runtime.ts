@@ -1,7 +1,7 @@
 // Invokes a conflist the way a container runtime (libcni) does: each plugin in order for
 // ADD with the previous plugin's result as prevResult, in reverse for DEL; CNI_* in the
 // environment, the plugin's config on stdin, run inside the node's network namespace.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CniResult } from '../lib/model/cni.js';
@@ -36,10 +36,10 @@ export class CniInvocationError extends Error {
   }
 }
 
-function invoke(verb: 'ADD' | 'DEL' | 'CHECK', plugin: Record<string, unknown>, list: Conflist, a: Attach, prevResult?: CniResult): CniResult | null {
+function invoke(verb: 'ADD' | 'DEL' | 'CHECK', plugin: Record<string, unknown>, list: Conflist, a: Attach, prevResult?: CniResult): Promise<CniResult | null> {
   const type = String(plugin.type);
   const file = a.cniPath.map((d) => join(d, type)).find((f) => existsSync(f));
-  if (!file) throw new CniInvocationError(type, verb, { msg: `plugin ${type} not found in ${a.cniPath.join(':')}` }, '');
+  if (!file) return Promise.reject(new CniInvocationError(type, verb, { msg: `plugin ${type} not found in ${a.cniPath.join(':')}` }, ''));
   const config = { ...plugin, cniVersion: list.cniVersion, name: list.name, ...(prevResult ? { prevResult } : {}) };
   const env = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -50,24 +50,48 @@ function invoke(verb: 'ADD' | 'DEL' | 'CHECK', plugin: Record<string, unknown>, 
     CNI_PATH: a.cniPath.join(':'),
     CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${a.podNamespace};K8S_POD_NAME=${a.podName}`,
   };
-  const r = spawnSync('nsenter', [`--net=${a.nodeNetns}`, '--', file], { input: JSON.stringify(config), encoding: 'utf8', env });
-  let body: unknown = null;
-  try {
-    body = r.stdout.trim() ? JSON.parse(r.stdout) : null;
-  } catch {
-    body = null;
-  }
-  if (r.status !== 0) throw new CniInvocationError(type, verb, body as { msg?: string } | null, r.stderr ?? '');
-  return body as CniResult | null;
+  return new Promise((resolve, reject) => {
+    const child = spawn('nsenter', [`--net=${a.nodeNetns}`, '--', file], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (e) => reject(new CniInvocationError(type, verb, { msg: e.message }, '')));
+    child.on('close', (code) => {
+      let body: unknown = null;
+      try {
+        body = stdout.trim() ? JSON.parse(stdout) : null;
+      } catch {
+        body = null;
+      }
+      if (code !== 0) reject(new CniInvocationError(type, verb, body as { msg?: string } | null, stderr));
+      else resolve(body as CniResult | null);
+    });
+    child.stdin.end(JSON.stringify(config));
+  });
 }
 
-export function addNetwork(list: Conflist, a: Attach): CniResult {
+export async function addNetwork(list: Conflist, a: Attach): Promise<CniResult> {
   let prev: CniResult | undefined;
-  for (const plugin of list.plugins) prev = invoke('ADD', plugin, list, a, prev) ?? prev;
+  for (const plugin of list.plugins) prev = (await invoke('ADD', plugin, list, a, prev)) ?? prev;
   if (!prev) throw new CniInvocationError(list.name, 'ADD', { msg: 'the conflist produced no result' }, '');
   return prev;
 }
 
-export function delNetwork(list: Conflist, a: Attach): void {
-  for (const plugin of [...list.plugins].reverse()) invoke('DEL', plugin, list, a);
+export async function delNetwork(list: Conflist, a: Attach): Promise<void> {
+  for (const plugin of [...list.plugins].reverse()) await invoke('DEL', plugin, list, a);
+}
+
+/** Runs tasks with at most `limit` at once; resolves with every result in input order. */
+export async function pool<T, R>(items: T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }

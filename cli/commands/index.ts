@@ -1,6 +1,9 @@
 // The command table of bin/podnet.
 import type { Command } from '../command.js';
+import { check } from './check.js';
 import { cniInstall, cniUninstall } from './cni.js';
+import { firewallRender } from './firewall.js';
+import { labCommands } from './lab.js';
 import { down, up } from './up.js';
 
-export const commands: Command[] = [up, down, cniInstall, cniUninstall];
+export const commands: Command[] = [up, down, ...labCommands, check, firewallRender, cniInstall, cniUninstall];

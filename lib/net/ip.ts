@@ -66,6 +66,11 @@ export function nft(script: string, opts: RunOptions = {}): string {
   return run('nft', ['-f', '-'], { ...opts, input: script });
 }
 
+/** iptables, whichever backend Debian's alternative points at (iptables-nft by default). */
+export function iptables(args: string[], opts: RunOptions = {}): string {
+  return run('iptables', args, opts);
+}
+
 export function nftJson(args: string[], opts: RunOptions = {}): unknown {
   return JSON.parse(run('nft', ['-j', ...args], opts));
 }

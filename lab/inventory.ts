@@ -1,0 +1,66 @@
+// The lab's inventory on disk (<stateDir>/lab.json): what the lab is meant to be, written
+// before anything is built (phase "building", every namespace it will make), so that a
+// lab whose builder died half-way can still be taken down completely.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { FileLock, LockTimeout, processStartTime } from '../lib/ipam/lock.js';
+import type { LabFlags, LabStatus } from '../lib/model/lab.js';
+import { labFiles, type LabPaths } from './paths.js';
+
+export interface LabInventory extends LabStatus {
+  flags: LabFlags;
+  phase: 'building' | 'ready';
+  /** who is building (phase "building"): a dead builder means a broken lab */
+  builder: { pid: number; start: string | null } | null;
+  createdAt: string;
+}
+
+export function readInventory(p: LabPaths): LabInventory | null {
+  try {
+    return JSON.parse(readFileSync(labFiles(p).inventory, 'utf8')) as LabInventory;
+  } catch {
+    return null;
+  }
+}
+
+export function writeInventory(p: LabPaths, inv: LabInventory): void {
+  const file = labFiles(p).inventory;
+  mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+  writeFileSync(`${file}.tmp`, JSON.stringify(inv, null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
+}
+
+/** Serialises the commands that change a lab (up, down, pod/node add/del). */
+export async function withLabLock<T>(p: LabPaths, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(p.stateDir, { recursive: true, mode: 0o755 });
+  const lock = new FileLock(labFiles(p).lock);
+  try {
+    lock.acquire(1_000);
+  } catch (e) {
+    if (e instanceof LockTimeout) throw new Error(`another podnet command is changing this lab (${e.message}); wait for it, or run "podnet lab down"`);
+    throw e;
+  }
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+export function allNamespaces(inv: LabStatus): string[] {
+  return [inv.lan.netns, ...(inv.router ? [inv.router.netns] : []), inv.outside.netns, ...inv.nodes.map((n) => n.netns), ...inv.pods.map((p) => p.netns)];
+}
+
+export const netnsExists = (name: string) => existsSync(`/run/netns/${name}`);
+
+export interface LabHealth {
+  healthy: boolean;
+  missing: string[];
+  deadBuilder: boolean;
+}
+
+export function labHealth(inv: LabInventory): LabHealth {
+  const missing = allNamespaces(inv).filter((n) => !netnsExists(n));
+  const deadBuilder = inv.phase === 'building' && (!inv.builder || processStartTime(inv.builder.pid) !== inv.builder.start);
+  return { healthy: missing.length === 0 && inv.phase === 'ready', missing, deadBuilder };
+}

@@ -1,0 +1,198 @@
+// lab up | down | status: the reference topology built from network namespaces — a LAN
+// bridge, a namespace per node (eth0 on the LAN, v-net-0 for its pods, forwarding on),
+// the router in router mode, an outside host, and pods attached through podnet's CNI
+// plugins exactly as a container runtime attaches them.
+import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { conflist, install } from '../cni/install.js';
+import { processStartTime } from '../lib/ipam/lock.js';
+import {
+  BRIDGE, CLUSTER_NETWORK, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, ROUTER_IP, nodeGateway, nodeIp, nodePodCIDR,
+  type LabFlags, type LabNode, type LabPod,
+} from '../lib/model/lab.js';
+import { addNetwork, pool, type Attach, type Conflist } from './cni-runtime.js';
+import { allNamespaces, labHealth, netnsExists, readInventory, withLabLock, writeInventory, type LabInventory } from './inventory.js';
+import { applyNodeFirewall } from './firewall.js';
+import { addNamespaces, deleteNamespaces, ipBatchIn, sysctlIn } from './kernel.js';
+import { labFiles, nodeDir, type LabPaths } from './paths.js';
+import { FORWARDING_SYSCTLS, hostLines, lanLines, nodeLines, routerLines } from './topology.js';
+
+export class LabError extends Error {}
+
+export type Progress = (msg: string) => void;
+
+/** How many CNI ADDs run at once while building: the machine has two cores. */
+const ATTACH_CONCURRENCY = 4;
+
+export function describeFlags(f: LabFlags): string {
+  return `--nodes ${f.nodes} --pods-per-node ${f.podsPerNode} --routing ${f.routing}`;
+}
+
+export function validateFlags(f: LabFlags): void {
+  if (!Number.isInteger(f.nodes) || f.nodes < 1 || f.nodes > MAX_NODE_INDEX) throw new LabError(`--nodes must be 1 to ${MAX_NODE_INDEX}, got ${f.nodes}`);
+  if (!Number.isInteger(f.podsPerNode) || f.podsPerNode < 0 || f.podsPerNode > 250) throw new LabError(`--pods-per-node must be 0 to 250, got ${f.podsPerNode}`);
+  if (f.routing !== 'host-gw' && f.routing !== 'router') throw new LabError(`--routing must be host-gw or router, got "${f.routing}"`);
+}
+
+export function makeNode(p: LabPaths, name: string, index: number): LabNode {
+  return { name, index, ip: nodeIp(index), podCIDR: nodePodCIDR(index), gateway: nodeGateway(index), netns: `${p.prefix}${name}`, agent: null };
+}
+
+export function makePod(p: LabPaths, namespace: string, name: string, node: string): LabPod {
+  // "_" cannot occur in Kubernetes names, so namespace and name cannot run into each other.
+  return { name, namespace, node, ip: null, netns: `${p.prefix}pod-${namespace}_${name}`, containerID: `podnet-lab-${namespace}_${name}` };
+}
+
+/** The inventory of a lab that is about to be built. */
+export function planLab(p: LabPaths, flags: LabFlags): LabInventory {
+  const nodes = Array.from({ length: flags.nodes }, (_, i) => makeNode(p, `node${i + 1}`, i + 1));
+  let n = 0;
+  const pods = nodes.flatMap((node) => Array.from({ length: flags.podsPerNode }, () => makePod(p, 'default', `web-${++n}`, node.name)));
+  return {
+    labId: p.labId,
+    routing: flags.routing,
+    tokenFile: null,
+    dashboard: null,
+    router: flags.routing === 'router' ? { ip: ROUTER_IP, netns: `${p.prefix}router` } : null,
+    outside: { ip: OUTSIDE_IP, netns: `${p.prefix}outside` },
+    lan: { cidr: LAN_CIDR, netns: `${p.prefix}lan`, bridge: 'lan0' },
+    clusterNetwork: CLUSTER_NETWORK,
+    nodes,
+    pods,
+    flags,
+    phase: 'building',
+    builder: { pid: process.pid, start: processStartTime(process.pid) },
+    createdAt: new Date().toISOString(),
+  };
+}
+
+export function nodeConflist(p: LabPaths, node: LabNode): Conflist {
+  const dir = nodeDir(p, node.name);
+  // ipMasq off: in the lab the node's firewall table owns masquerading (one owner per rule).
+  return conflist({ name: 'podnet', subnet: node.podCIDR, clusterNetwork: CLUSTER_NETWORK, bridge: BRIDGE, stateDir: dir, dataDir: join(dir, 'ipam'), ipMasq: false }) as unknown as Conflist;
+}
+
+export function attachOf(p: LabPaths, inv: LabInventory, pod: LabPod): Attach {
+  const node = inv.nodes.find((n) => n.name === pod.node);
+  if (!node) throw new LabError(`pod ${pod.namespace}/${pod.name} is on node ${pod.node}, which is not in the lab`);
+  return {
+    containerID: pod.containerID,
+    netns: `/run/netns/${pod.netns}`,
+    ifname: 'eth0',
+    podNamespace: pod.namespace,
+    podName: pod.name,
+    cniPath: [labFiles(p).bin],
+    nodeNetns: `/run/netns/${node.netns}`,
+  };
+}
+
+/** A node's namespace from nothing to ready for pods (its LAN veth exists already):
+ *  forwarding, addresses, bridge, routes, firewall, conflist. */
+export function configureNode(p: LabPaths, inv: LabInventory, node: LabNode): void {
+  sysctlIn(node.netns, FORWARDING_SYSCTLS);
+  ipBatchIn(node.netns, nodeLines(inv, node));
+  applyNodeFirewall(inv, node);
+  const conf = join(nodeDir(p, node.name), 'net.d');
+  mkdirSync(conf, { recursive: true });
+  writeFileSync(join(conf, '10-podnet.conflist'), JSON.stringify(nodeConflist(p, node), null, 2) + '\n');
+}
+
+/** Nodes attach in parallel; each node's pods in order, so web-1 is always .2 on its node. */
+export async function attachPods(p: LabPaths, inv: LabInventory, pods: LabPod[], progress: Progress): Promise<void> {
+  let done = 0;
+  const byNode = inv.nodes.map((n) => pods.filter((x) => x.node === n.name)).filter((list) => list.length > 0);
+  await pool(byNode, ATTACH_CONCURRENCY, async (list) => {
+    for (const pod of list) {
+      const node = inv.nodes.find((n) => n.name === pod.node)!;
+      const result = await addNetwork(nodeConflist(p, node), attachOf(p, inv, pod));
+      pod.ip = result.ips?.[0]?.address.split('/')[0] ?? null;
+      done++;
+      if (pods.length > 4 && (done % 10 === 0 || done === pods.length)) progress(`attached ${done}/${pods.length} pods`);
+    }
+  });
+}
+
+async function build(p: LabPaths, inv: LabInventory, progress: Progress): Promise<void> {
+  writeInventory(p, inv); // first: whatever happens next, `lab down` knows what to remove
+  progress(`creating ${allNamespaces(inv).length} namespaces`);
+  addNamespaces(allNamespaces(inv));
+  const hosts = [...inv.nodes, ...(inv.router ? [{ name: 'router', netns: inv.router.netns }] : []), { name: 'outside', netns: inv.outside.netns }];
+  ipBatchIn(inv.lan.netns, lanLines(hosts, true));
+  ipBatchIn(inv.outside.netns, hostLines(inv.outside.ip));
+  if (inv.router) {
+    sysctlIn(inv.router.netns, FORWARDING_SYSCTLS);
+    ipBatchIn(inv.router.netns, routerLines(inv));
+  }
+  progress('installing the podnet CNI plugins');
+  await install(labFiles(p).bin, null);
+  progress(`configuring ${inv.nodes.length} nodes (${inv.routing})`);
+  for (const node of inv.nodes) configureNode(p, inv, node);
+  for (const pod of inv.pods) ipBatchIn(pod.netns, ['link set lo up']);
+  if (inv.pods.length) progress(`attaching ${inv.pods.length} pods through the CNI plugins`);
+  await attachPods(p, inv, inv.pods, progress);
+  inv.phase = 'ready';
+  inv.builder = null;
+  writeInventory(p, inv);
+}
+
+/** Removes every namespace and file of the lab; safe on a half-built or dead lab. */
+export function teardown(p: LabPaths, inv: LabInventory | null): string[] {
+  const removed = inv ? allNamespaces(inv).filter(netnsExists) : [];
+  deleteNamespaces(removed);
+  const files = labFiles(p);
+  for (const path of [files.bin, files.nodes, files.inventory]) rmSync(path, { recursive: true, force: true });
+  return removed;
+}
+
+export interface UpOutcome {
+  changed: boolean;
+  rebuilt: string | null;
+  inventory: LabInventory;
+}
+
+export async function labUp(p: LabPaths, flags: LabFlags, progress: Progress): Promise<UpOutcome> {
+  validateFlags(flags);
+  return withLabLock(p, async () => {
+    const current = readInventory(p);
+    let rebuilt: string | null = null;
+    if (current) {
+      const health = labHealth(current);
+      if (health.healthy) {
+        if (describeFlags(current.flags) === describeFlags(flags)) return { changed: false, rebuilt: null, inventory: current };
+        throw new LabError(`the lab is up with ${describeFlags(current.flags)}; run "podnet lab down" first to bring it up with ${describeFlags(flags)}`);
+      }
+      // We hold the lab lock, so a lab still "building" has a builder that died.
+      rebuilt = current.phase === 'building' ? 'its build did not finish' : `namespaces are missing: ${health.missing.slice(0, 5).join(', ')}${health.missing.length > 5 ? ', …' : ''}`;
+      progress(`the lab is broken (${rebuilt}): rebuilding it`);
+      teardown(p, current);
+    }
+    const inv = planLab(p, flags);
+    try {
+      await build(p, inv, progress);
+    } catch (e) {
+      progress(`lab up failed: ${(e as Error).message}; removing what it made`);
+      teardown(p, inv);
+      throw e;
+    }
+    return { changed: true, rebuilt, inventory: inv };
+  });
+}
+
+export async function labDown(p: LabPaths): Promise<{ removed: string[]; wasUp: boolean }> {
+  const result = await withLabLock(p, async () => {
+    const inv = readInventory(p);
+    return { removed: teardown(p, inv), wasUp: inv !== null };
+  });
+  try {
+    rmdirSync(p.stateDir); // the default lab's directory also holds other labs: only if empty
+  } catch {
+    /* not empty, or gone */
+  }
+  return result;
+}
+
+export function requireLab(p: LabPaths): LabInventory {
+  const inv = readInventory(p);
+  if (!inv) throw new LabError(`no lab is up${p.labId ? ` with id ${p.labId}` : ''}: run "podnet lab up" first`);
+  return inv;
+}

@@ -1,0 +1,72 @@
+// lab node add | del: grow or shrink the cluster by one node, with its pod subnet's
+// routes on every other node (host-gw) or on the router.
+import { rmSync } from 'node:fs';
+import { MAX_NODE_INDEX, type LabNode } from '../lib/model/lab.js';
+import { withLabLock, writeInventory } from './inventory.js';
+import { addNamespaces, deleteNamespaces, ipBatchIn } from './kernel.js';
+import { applyNodeFirewall } from './firewall.js';
+import { configureNode, LabError, makeNode, requireLab } from './lab.js';
+import { nodeDir, type LabPaths } from './paths.js';
+import { lanLines, podSubnetRoute } from './topology.js';
+
+const RESERVED = new Set(['lan', 'router', 'outside']);
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
+
+export async function nodeAdd(p: LabPaths, name: string | undefined): Promise<LabNode> {
+  return withLabLock(p, async () => {
+    const inv = requireLab(p);
+    const used = new Set(inv.nodes.map((n) => n.index));
+    let index = 1;
+    while (used.has(index)) index++;
+    if (index > MAX_NODE_INDEX) throw new LabError(`the lab holds at most ${MAX_NODE_INDEX} nodes`);
+    const nodeName = name ?? `node${index}`;
+    if (!NODE_NAME.test(nodeName) || RESERVED.has(nodeName) || nodeName.startsWith('pod-')) {
+      throw new LabError(`node name "${nodeName}" must be a DNS label (a-z, 0-9, "-"), and not lan, router, outside or pod-…`);
+    }
+    if (inv.nodes.some((n) => n.name === nodeName)) throw new LabError(`node ${nodeName} already exists in the lab`);
+    const node = makeNode(p, nodeName, index);
+    addNamespaces([node.netns]);
+    inv.nodes.push(node);
+    try {
+      ipBatchIn(inv.lan.netns, lanLines([node], false));
+      configureNode(p, inv, node);
+      announce(inv.routing === 'host-gw' ? inv.nodes.filter((n) => n !== node).map((n) => n.netns) : [inv.router!.netns], `route add ${podSubnetRoute(node)}`);
+      for (const other of inv.nodes) if (other !== node) applyNodeFirewall(inv, other); // a new peer
+    } catch (e) {
+      deleteNamespaces([node.netns]);
+      throw e;
+    }
+    writeInventory(p, inv);
+    return node;
+  });
+}
+
+function announce(namespaces: string[], line: string): void {
+  for (const ns of namespaces) ipBatchIn(ns, [line]);
+}
+
+export async function nodeDel(p: LabPaths, name: string): Promise<{ node: LabNode; pods: string[] }> {
+  return withLabLock(p, async () => {
+    const inv = requireLab(p);
+    const node = inv.nodes.find((n) => n.name === name);
+    if (!node) throw new LabError(`no node ${name} in the lab (nodes: ${inv.nodes.map((n) => n.name).join(', ')})`);
+    if (inv.nodes.length === 1) throw new LabError(`${name} is the lab's last node: run "podnet lab down" instead`);
+    const pods = inv.pods.filter((x) => x.node === name);
+    // The node goes with its pods: their namespaces, then its own (its LAN veth goes too).
+    deleteNamespaces([...pods.map((x) => x.netns), node.netns]);
+    inv.pods = inv.pods.filter((x) => x.node !== name);
+    inv.nodes = inv.nodes.filter((n) => n !== node);
+    const holders = inv.routing === 'host-gw' ? inv.nodes.map((n) => n.netns) : [inv.router!.netns];
+    for (const ns of holders) {
+      try {
+        ipBatchIn(ns, [`route del ${node.podCIDR}`]);
+      } catch {
+        /* already gone: the route went with its nexthop */
+      }
+    }
+    for (const other of inv.nodes) applyNodeFirewall(inv, other); // one peer fewer
+    rmSync(nodeDir(p, name), { recursive: true, force: true });
+    writeInventory(p, inv);
+    return { node, pods: pods.map((x) => `${x.namespace}/${x.name}`) };
+  });
+}

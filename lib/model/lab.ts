@@ -1,0 +1,85 @@
+// The lab's inventory: the reference topology (DESIGN.md) as data. Pure and isomorphic:
+// the lab commands write it, `lab status --json` prints it, the dashboard's lab source
+// and `podnet check` read it.
+
+export type Routing = 'host-gw' | 'router';
+
+export interface LabNode {
+  name: string;
+  /** N in nodeN: fixes ip 192.168.1.(10+N) and podCIDR 10.244.N.0/24 */
+  index: number;
+  ip: string;
+  podCIDR: string;
+  gateway: string;
+  /** network namespace name (under /run/netns) */
+  netns: string;
+  /** the agent's address; null until agents exist */
+  agent: string | null;
+}
+
+export interface LabPod {
+  name: string;
+  namespace: string;
+  node: string;
+  ip: string | null;
+  netns: string;
+  containerID: string;
+}
+
+export interface LabHost {
+  ip: string;
+  netns: string;
+}
+
+export interface LabFlags {
+  nodes: number;
+  podsPerNode: number;
+  routing: Routing;
+}
+
+export interface LabStatus {
+  labId: string | null;
+  routing: Routing;
+  tokenFile: string | null;
+  dashboard: string | null;
+  router: LabHost | null;
+  outside: LabHost;
+  lan: { cidr: string; netns: string; bridge: string };
+  clusterNetwork: string;
+  nodes: LabNode[];
+  pods: LabPod[];
+}
+
+export const LAN_CIDR = '192.168.1.0/24';
+export const ROUTER_IP = '192.168.1.1';
+export const OUTSIDE_IP = '192.168.1.200';
+export const CLUSTER_NETWORK = '10.244.0.0/16';
+export const BRIDGE = 'v-net-0';
+/** Node N takes 192.168.1.(10+N) and 10.244.N.0/24; the outside host sits at .200. */
+export const MAX_NODE_INDEX = 180;
+
+export function nodeIp(index: number): string {
+  return `192.168.1.${10 + index}`;
+}
+
+export function nodePodCIDR(index: number): string {
+  return `10.244.${index}.0/24`;
+}
+
+export function nodeGateway(index: number): string {
+  return `10.244.${index}.1`;
+}
+
+/** "web-1" is default/web-1; "kube-system/dns" is itself. */
+export function parsePodRef(ref: string): { namespace: string; name: string } {
+  const slash = ref.indexOf('/');
+  return slash < 0 ? { namespace: 'default', name: ref } : { namespace: ref.slice(0, slash), name: ref.slice(slash + 1) };
+}
+
+export function podRef(p: { namespace: string; name: string }): string {
+  return p.namespace === 'default' ? p.name : `${p.namespace}/${p.name}`;
+}
+
+/** Kubernetes names: DNS labels (namespaces) and DNS subdomains (pods), lower case. */
+export const K8S_NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const K8S_POD_NAME = /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/;
