@@ -3,6 +3,7 @@
 // reaches every other pod (ping, and a TCP connection); the receiving pod sees the
 // sender's own IP (no NAT); a pod reaching the outside host is seen there as its node.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { sleepSync } from '../lib/ipam/lock.js';
 import { podRef, type LabStatus } from '../lib/model/lab.js';
 import { pool } from './cni-runtime.js';
 
@@ -49,7 +50,7 @@ function waitListening(netns: string, port: number): void {
   for (let i = 0; i < 50; i++) {
     const r = spawnSync('nsenter', [`--net=/run/netns/${netns}`, '--', 'ss', '-Htln', `sport = :${port}`], { encoding: 'utf8' });
     if (r.stdout.trim()) return;
-    spawnSync('sleep', ['0.05']);
+    sleepSync(50);
   }
 }
 

@@ -149,6 +149,22 @@ describe.each(['host-gw', 'router'] as const)('the lab in %s mode', (routing) =>
   });
 });
 
+describe('lab up next to a namespace that is not its own', () => {
+  it('refuses, names it, and leaves it alone', async () => {
+    const p = labPaths(`t${randomBytes(3).toString('hex')}`);
+    const foreign = `${p.prefix}node2`;
+    spawnSync('ip', ['netns', 'add', foreign]);
+    try {
+      await expect(labUp(p, { nodes: 3, podsPerNode: 1, routing: 'host-gw' }, quiet)).rejects.toThrow(`namespace ${foreign} already exists but is not part of this lab`);
+      expect(labNamespaces(p.prefix)).toEqual([foreign]);
+      expect(readInventory(p)).toBeNull();
+    } finally {
+      spawnSync('ip', ['netns', 'del', foreign]);
+      await labDown(p);
+    }
+  });
+});
+
 describe('a lab whose build died', () => {
   it('is rebuilt by lab up and removed by lab down', async () => {
     const p = labPaths(`t${randomBytes(3).toString('hex')}`);

@@ -167,6 +167,9 @@ export async function labUp(p: LabPaths, flags: LabFlags, progress: Progress): P
       teardown(p, current);
     }
     const inv = planLab(p, flags);
+    // A namespace of ours by name but not in our inventory is someone else's: never take it over, never delete it.
+    const taken = allNamespaces(inv).filter(netnsExists);
+    if (taken.length) throw new LabError(`namespace ${taken.slice(0, 3).join(', ')}${taken.length > 3 ? ', …' : ''} already exists but is not part of this lab: remove it, or use another --lab-id`);
     try {
       await build(p, inv, progress);
     } catch (e) {
