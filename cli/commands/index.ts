@@ -1,9 +1,10 @@
 // The command table of bin/podnet.
 import type { Command } from '../command.js';
+import { agent } from './agent.js';
 import { check } from './check.js';
 import { cniInstall, cniUninstall } from './cni.js';
 import { firewallRender } from './firewall.js';
 import { labCommands } from './lab.js';
 import { down, up } from './up.js';
 
-export const commands: Command[] = [up, down, ...labCommands, check, firewallRender, cniInstall, cniUninstall];
+export const commands: Command[] = [up, down, ...labCommands, check, firewallRender, agent, cniInstall, cniUninstall];

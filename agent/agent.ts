@@ -1,0 +1,194 @@
+// The node agent: keeps a current snapshot of the node's network, driven by the kernel's
+// own notifications (`ip monitor`) and the plugin's files changing, never by polling
+// alone; streams each change as a diff; keeps the host-gw routes right; serves it all.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { diffSnapshots } from '../lib/model/diff.js';
+import type { FirewallSummary, NodeSnapshot } from '../lib/model/snapshot.js';
+import { firewallFacts } from '../lib/firewall/apply.js';
+import { collect } from './collect.js';
+import { configFromConflist, type AgentConfig } from './config.js';
+import { EventLog, type AgentEvent } from './events.js';
+import { NO_INTENT, type Intent } from './findings.js';
+import { LabIntentSource } from './intent-source.js';
+import { log } from './log.js';
+import { Metrics } from './metrics.js';
+import { applyRoutes, planRoutes } from './reconcile.js';
+import { createAgentServer, listen } from './server.js';
+
+export interface AgentOptions {
+  node: string;
+  conflist: string | null;
+  /** the lab's inventory file: where the agent learns the other nodes */
+  labInventory: string | null;
+  listen: string;
+  tokenFile: string | null;
+  /** program the host-gw routes (on by default) */
+  reconcile: boolean;
+  probe?: (body: unknown, agent: RunningAgent) => Promise<{ status: number; body: unknown }>;
+}
+
+export interface RunningAgent {
+  config: AgentConfig;
+  snapshot(): NodeSnapshot | null;
+  metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+/** Changes arrive in bursts (a pod ADD is a dozen netlink messages): collect once per burst. */
+const DEBOUNCE_MS = 15;
+/** A safety net for a missed notification; changes themselves arrive as events. */
+const RECHECK_MS = 10_000;
+const FIREWALL_MS = 5_000;
+
+function readToken(file: string | null): string | null {
+  if (!file) return null;
+  const token = readFileSync(file, 'utf8').trim();
+  if (token.length < 16) throw new Error(`the token in ${file} is shorter than 16 characters`);
+  return token;
+}
+
+export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  const config = configFromConflist(opts.node, opts.conflist);
+  const token = readToken(opts.tokenFile);
+  const metrics = new Metrics();
+  const events = new EventLog();
+  const subscribers = new Set<(e: AgentEvent) => void>();
+  let current: NodeSnapshot | null = null;
+  let intent: Intent = NO_INTENT;
+  let firewall: FirewallSummary | null = null;
+  let stopped = false;
+
+  const readFirewall = () => {
+    try {
+      const f = firewallFacts();
+      firewall = { forwardPolicy: f.forwardPolicy, table: f.table, masquerade: f.masquerade, forwardAccepts: f.forwardAccepts, inputRestricted: f.inputRestricted };
+    } catch (e) {
+      log('warn', 'firewall facts unavailable', { error: (e as Error).message });
+      firewall = null;
+    }
+  };
+
+  // One collection at a time; a change during one schedules exactly one more.
+  let running = false;
+  let again = false;
+  let timer: NodeJS.Timeout | null = null;
+  const refresh = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        const next = await collect({ config, intent, firewall });
+        metrics.observeSnapshot(next.collectMs);
+        const changes = diffSnapshots(current, next);
+        current = next;
+        if (changes.length) {
+          const event = events.append(changes);
+          for (const fn of subscribers) fn(event);
+        }
+        if (opts.reconcile) await reconcile(next);
+      } while (again && !stopped);
+    } catch (e) {
+      log('error', 'collection failed', { error: (e as Error).message });
+    } finally {
+      running = false;
+    }
+  };
+  const schedule = () => {
+    if (stopped || timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      void refresh();
+    }, DEBOUNCE_MS);
+  };
+
+  let reconciledOnce = false;
+  const reconcile = async (snap: NodeSnapshot) => {
+    const actions = planRoutes(snap, intent);
+    if (!actions.length) {
+      reconciledOnce = true;
+      return;
+    }
+    const failed = await applyRoutes(actions);
+    for (const a of actions) {
+      metrics.countReconcile(a.action);
+      // After the first pass, a missing route is one that someone removed: flannel's "route recovered".
+      log('info', a.action === 'add' && reconciledOnce ? 'route recovered' : `route ${a.action}`, { dst: a.dst, via: a.via, dev: a.dev, was: a.was });
+    }
+    if (failed.length) log('warn', 'route changes failed; retrying on the next change or check', { errors: failed });
+    // The kernel's notifications for these changes schedule the next collection.
+  };
+
+  // Sources of change: netlink, the plugin's files, the lab's inventory, and two timers.
+  const monitor = (): ChildProcess => {
+    const child = spawn('ip', ['-o', 'monitor', 'link', 'address', 'route', 'neigh'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout!.on('data', schedule);
+    child.on('exit', () => {
+      if (!stopped) {
+        log('warn', 'ip monitor exited; restarting it');
+        setTimeout(() => (mon = monitor()), 500);
+      }
+    });
+    return child;
+  };
+  let mon = monitor();
+  const watchers: FSWatcher[] = [];
+  const watchDir = (dir: string) => {
+    mkdirSync(dir, { recursive: true });
+    watchers.push(watch(dir, schedule));
+  };
+  if (config.stateDir) watchDir(join(config.stateDir, 'attachments', config.network));
+  if (config.dataDir) watchDir(join(config.dataDir, config.network));
+  const source = opts.labInventory
+    ? new LabIntentSource(opts.labInventory, opts.node, (next) => {
+        intent = next;
+        log('info', 'nodes changed', { peers: next.peers.map((p) => p.name), routing: next.routing });
+        schedule();
+      })
+    : null;
+  source?.start();
+  if (source) intent = source.intent;
+  readFirewall();
+  const recheck = setInterval(() => void refresh(), RECHECK_MS);
+  const fwTimer = setInterval(() => {
+    const before = JSON.stringify(firewall);
+    readFirewall();
+    if (JSON.stringify(firewall) !== before) schedule();
+  }, FIREWALL_MS);
+
+  await refresh();
+
+  const agent: RunningAgent = {
+    config,
+    snapshot: () => current,
+    metrics,
+    async stop() {
+      stopped = true;
+      clearInterval(recheck);
+      clearInterval(fwTimer);
+      if (timer) clearTimeout(timer);
+      mon.kill('SIGTERM');
+      for (const w of watchers) w.close();
+      source?.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  const server = createAgentServer({
+    node: opts.node,
+    token,
+    snapshot: () => current,
+    events,
+    subscribe: (fn) => (subscribers.add(fn), () => subscribers.delete(fn)),
+    metrics,
+    probe: (body) => (opts.probe ? opts.probe(body, agent) : Promise.resolve({ status: 501, body: { error: 'probes are not enabled on this agent' } })),
+  });
+  await listen(server, opts.listen);
+  log('info', 'agent up', { node: opts.node, listen: opts.listen, bootId: events.bootId, pods: (current as NodeSnapshot | null)?.pods.length ?? 0 });
+  return agent;
+}

@@ -1,0 +1,486 @@
+// Probes: ping, traceroute and `ip route get` from a pod's (or the node's) network
+// namespace, as the node agent runs them for `POST /v1/probe`. Pure and isomorphic: the
+// request schema and its error messages (the HTTP 400 bodies), the result types, the
+// parsers of the tools' output, the error codes with their HTTP statuses, and the metrics.
+// The agent (agent/probe.ts) runs the processes; the dashboard reads the same types.
+import * as z from 'zod';
+import { isIpv6Literal, parseIpv4 } from './ipv4.js';
+import { K8S_NAMESPACE, parsePodRef, podRef } from './lab.js';
+
+export const PROBE_KINDS = ['ping', 'traceroute', 'route-get'] as const;
+export type ProbeKind = (typeof PROBE_KINDS)[number];
+
+export const PROBE_LIMITS = {
+  /** echo requests per ping */
+  count: { min: 1, max: 10, default: 3 },
+  /** the whole probe's budget: the process is killed when it passes */
+  timeoutMs: { min: 100, max: 10_000, default: 2_000 },
+  /** traceroute's -m */
+  maxHops: { min: 1, max: 30, default: 15 },
+} as const;
+
+/** The longest `to` or `from.pod`: a namespace (63) "/" a pod name (253). */
+export const MAX_REF_LENGTH = 63 + 1 + 253;
+
+/** Pod names are DNS subdomains: lower-case labels of letters, digits and "-", joined by ".". */
+const K8S_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export type ProbeFrom = { pod: string } | { node: true };
+
+/** What a client sends. */
+export interface ProbeRequest {
+  kind: ProbeKind;
+  from: ProbeFrom;
+  /** a pod (NAME in the default namespace, or NAMESPACE/NAME) or an IPv4 address */
+  to: string;
+  /** ping only */
+  count?: number;
+  timeoutMs?: number;
+  /** traceroute only */
+  maxHops?: number;
+}
+
+/** A request after parseProbeRequest: defaults filled in, pod references canonical
+ *  (NAME for the default namespace, NAMESPACE/NAME otherwise), fields of other kinds absent. */
+export type NormalizedProbeRequest =
+  | { kind: 'ping'; from: ProbeFrom; to: string; count: number; timeoutMs: number }
+  | { kind: 'traceroute'; from: ProbeFrom; to: string; maxHops: number; timeoutMs: number }
+  | { kind: 'route-get'; from: ProbeFrom; to: string; timeoutMs: number };
+
+// ---------------------------------------------------------------------------------------
+// Validation
+
+const EXAMPLE = '{"kind":"ping","from":{"pod":"web-1"},"to":"web-4"}';
+const TARGET_HELP = 'a pod (web-4, or NAMESPACE/NAME) or an IPv4 address (10.244.2.3)';
+const POD_HELP = 'a pod as NAME (default namespace) or NAMESPACE/NAME: lower-case letters, digits, "-" and "." (names), at most one "/"';
+
+/** A value as it may appear in an error message: strings JSON-quoted (control characters
+ *  escaped, so a newline cannot forge a line) and shortened. */
+export function showValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') {
+    const s = JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+    return `${s}${v.length > 40 ? ` (${v.length} characters)` : ''}`;
+  }
+  if (typeof v === 'number' || typeof v === 'boolean') return `${String(v)} (a ${typeof v})`;
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v}`;
+}
+
+/** The first character a pod reference may not hold, shown escaped. */
+function badChar(s: string): string | null {
+  const m = /[^a-z0-9.\-/]/.exec(s);
+  if (!m) return null;
+  const c = m[0];
+  if (/[A-Z]/.test(c)) return `upper-case "${c}" (Kubernetes names are lower case)`;
+  return c === ' ' ? 'a space' : JSON.stringify(c);
+}
+
+/** Why `ref` is not a pod reference, or null. */
+export function podRefProblem(ref: string, field: string): string | null {
+  if (ref === '') return `${field} is empty: give ${POD_HELP}`;
+  if (ref.length > MAX_REF_LENGTH) return `${field} is too long (${ref.length} characters, at most ${MAX_REF_LENGTH})`;
+  const bad = badChar(ref);
+  if (bad) return `${field} ${showValue(ref)} is not a pod reference: it contains ${bad}; give ${POD_HELP}`;
+  const parts = ref.split('/');
+  if (parts.length > 2) return `${field} ${showValue(ref)} has more than one "/": give ${POD_HELP}`;
+  const { namespace, name } = parsePodRef(ref);
+  if (parts.length === 2 && !K8S_NAMESPACE.test(namespace)) {
+    return `${field} ${showValue(ref)}: namespace ${showValue(namespace)} is not a Kubernetes namespace name (1-63 lower-case letters, digits and "-", starting and ending with a letter or digit)`;
+  }
+  if (name.length > 253 || !K8S_SUBDOMAIN.test(name)) {
+    return `${field} ${showValue(ref)}: ${showValue(name)} is not a Kubernetes pod name (lower-case letters, digits, "-" and ".", at most 253, starting and ending with a letter or digit)`;
+  }
+  return null;
+}
+
+export type ProbeTarget = { ip: string } | { pod: string };
+
+/** `to` as an address or a pod reference, or why it is neither. */
+export function classifyTarget(to: string): { ok: true; target: ProbeTarget } | { ok: false; error: string } {
+  if (to === '') return { ok: false, error: `to is empty: give ${TARGET_HELP}` };
+  if (to.length > MAX_REF_LENGTH) return { ok: false, error: `to is too long (${to.length} characters, at most ${MAX_REF_LENGTH})` };
+  if (isIpv6Literal(to) && (to.match(/:/g) ?? []).length >= 2 && /^[0-9a-fA-F:.]+(%[A-Za-z0-9_.-]+)?$/.test(to)) {
+    return { ok: false, error: `to ${showValue(to)}: IPv6 is not supported yet; give ${TARGET_HELP}` };
+  }
+  // All digits and dots: meant as an address, never read as a pod name.
+  if (/^[0-9.]+$/.test(to)) {
+    const n = parseIpv4(to);
+    if (n === null) return { ok: false, error: `to ${showValue(to)} is not an IPv4 address: four numbers 0-255 separated by dots, without leading zeros` };
+    const first = n >>> 24;
+    if (first === 0) return { ok: false, error: `to ${to} is in 0.0.0.0/8 ("this network"), which cannot be probed` };
+    if (first >= 224 && first < 240) return { ok: false, error: `to ${to} is a multicast address: give a unicast address` };
+    if (first >= 240) return { ok: false, error: `to ${to} is a reserved or broadcast address: give a unicast address` };
+    return { ok: true, target: { ip: to } };
+  }
+  const bad = badChar(to);
+  if (bad) return { ok: false, error: `to ${showValue(to)} is neither an IPv4 address nor a pod: it contains ${bad}; give ${TARGET_HELP}` };
+  const problem = podRefProblem(to, 'to');
+  if (problem) return { ok: false, error: problem };
+  return { ok: true, target: { pod: podRef(parsePodRef(to)) } };
+}
+
+function fromProblem(v: unknown): string | null {
+  const help = 'from must be {"pod": "NAME" or "NAMESPACE/NAME"} or {"node": true}';
+  if (v === undefined) return `from is required: ${help}`;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${help}, got ${showValue(v)}`;
+  const keys = Object.keys(v);
+  const o = v as Record<string, unknown>;
+  if (keys.includes('pod') && keys.includes('node')) return `${help}, not both`;
+  const extra = keys.filter((k) => k !== 'pod' && k !== 'node');
+  if (extra.length) return `from has unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => showValue(k)).join(', ')}: ${help}`;
+  if (keys.includes('node')) return o.node === true ? null : `from.node must be true, got ${showValue(o.node)}`;
+  if (!keys.includes('pod')) return `${help}, got {}`;
+  if (typeof o.pod !== 'string') return `from.pod must be a string, got ${showValue(o.pod)}`;
+  return podRefProblem(o.pod, 'from.pod');
+}
+
+function intField(name: keyof typeof PROBE_LIMITS) {
+  const lim = PROBE_LIMITS[name];
+  const message = (input: unknown) => `${name} must be an integer from ${lim.min} to ${lim.max} (default ${lim.default}), got ${showValue(input)}`;
+  const error = (iss: { input?: unknown }) => message(iss.input);
+  return z.number({ error }).int({ error }).min(lim.min, { error }).max(lim.max, { error }).optional();
+}
+
+const KIND_HELP = `one of ${PROBE_KINDS.join(', ')}`;
+
+/** The request body's schema. Unknown fields are refused: a typo is an error, not a default. */
+export const probeRequestSchema = z
+  .strictObject(
+    {
+      kind: z.enum(PROBE_KINDS, { error: (iss) => (iss.input === undefined ? `kind is required: ${KIND_HELP}` : `kind must be ${KIND_HELP}, got ${showValue(iss.input)}`) }),
+      from: z.custom<ProbeFrom>((v) => fromProblem(v) === null, { error: (iss) => fromProblem(iss.input) ?? 'from is invalid' }),
+      to: z.string({ error: (iss) => (iss.input === undefined ? `to is required: ${TARGET_HELP}` : `to must be a string: ${TARGET_HELP}, got ${showValue(iss.input)}`) }).check((ctx) => {
+        const c = classifyTarget(ctx.value);
+        if (!c.ok) ctx.issues.push({ code: 'custom', message: c.error, input: ctx.value });
+      }),
+      count: intField('count'),
+      timeoutMs: intField('timeoutMs'),
+      maxHops: intField('maxHops'),
+    },
+    {
+      error: (iss) => {
+        if (iss.code === 'unrecognized_keys') {
+          const keys = iss.keys.map((k) => showValue(k)).join(', ');
+          return `unknown field${iss.keys.length > 1 ? 's' : ''} ${keys}: allowed are kind, from, to, count, timeoutMs, maxHops`;
+        }
+        if (iss.code === 'invalid_type') return `the request body must be a JSON object such as ${EXAMPLE}, got ${showValue(iss.input)}`;
+        return undefined;
+      },
+    },
+  )
+  .check((ctx) => {
+    const r = ctx.value;
+    if (r.count !== undefined && r.kind !== 'ping') ctx.issues.push({ code: 'custom', message: `count applies to ping only, not ${r.kind}`, input: r.count, path: ['count'] });
+    if (r.maxHops !== undefined && r.kind !== 'traceroute') ctx.issues.push({ code: 'custom', message: `maxHops applies to traceroute only, not ${r.kind}`, input: r.maxHops, path: ['maxHops'] });
+  });
+
+export type ParsedProbeRequest = { ok: true; request: NormalizedProbeRequest } | { ok: false; error: string };
+
+/** Validates a request body (already JSON-parsed). Every problem is named, with what is allowed. */
+export function parseProbeRequest(body: unknown): ParsedProbeRequest {
+  const r = probeRequestSchema.safeParse(body);
+  if (!r.success) {
+    const messages = [...new Set(r.error.issues.map((i) => i.message))];
+    return { ok: false, error: messages.join('; ') };
+  }
+  const v = r.data;
+  const from: ProbeFrom = 'pod' in v.from ? { pod: podRef(parsePodRef(v.from.pod)) } : { node: true };
+  const target = classifyTarget(v.to);
+  const to = target.ok && 'pod' in target.target ? target.target.pod : v.to;
+  const timeoutMs = v.timeoutMs ?? PROBE_LIMITS.timeoutMs.default;
+  switch (v.kind) {
+    case 'ping':
+      return { ok: true, request: { kind: 'ping', from, to, count: v.count ?? PROBE_LIMITS.count.default, timeoutMs } };
+    case 'traceroute':
+      return { ok: true, request: { kind: 'traceroute', from, to, maxHops: v.maxHops ?? PROBE_LIMITS.maxHops.default, timeoutMs } };
+    case 'route-get':
+      return { ok: true, request: { kind: 'route-get', from, to, timeoutMs } };
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors a probe can end with before any result exists
+
+export type ProbeErrorCode =
+  /** the request is malformed (the message says what and what is allowed) */
+  | 'invalid'
+  /** `from.pod` or `to` names a pod this node does not know */
+  | 'unknown-pod'
+  /** `to` names a pod that has no IP address yet */
+  | 'pod-without-ip'
+  /** the source's network namespace is gone (a pod being deleted, the node's path wrong) */
+  | 'source-unavailable'
+  /** every probe slot is busy and the queue is full: try again later */
+  | 'busy'
+  /** the prober was closed (the agent is shutting down) */
+  | 'closed'
+  /** the tool could not be started at all (not installed) */
+  | 'spawn-failed';
+
+export const PROBE_ERROR_STATUS: Record<ProbeErrorCode, number> = {
+  invalid: 400,
+  'unknown-pod': 404,
+  'pod-without-ip': 409,
+  'source-unavailable': 503,
+  busy: 429,
+  closed: 503,
+  'spawn-failed': 500,
+};
+
+/** The JSON body of a failed `POST /v1/probe`. */
+export interface ProbeErrorBody {
+  error: ProbeErrorCode;
+  message: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// Results
+
+export interface ProbeResultBase {
+  kind: ProbeKind;
+  /** ping: the target answered; traceroute: the target was reached; route-get: the kernel has a route */
+  ok: boolean;
+  /** the deadline (timeoutMs) passed and the process was killed; what it printed until then is parsed */
+  timedOut: boolean;
+  from: ProbeFrom;
+  /** `to` as requested, and the address probed (a pod's IP) */
+  to: { ref: string; ip: string; pod: string | null };
+  /** exactly what ran, as an argv array (no shell) */
+  command: string[];
+  exitCode: number | null;
+  signal: string | null;
+  /** why it is not ok, in words (the tool's own error when it printed one); null when ok */
+  error: string | null;
+  /** from spawn to exit */
+  durationMs: number;
+  /** time spent waiting for a free probe slot */
+  queuedMs: number;
+  startedAt: string;
+  /** what the tool printed (stdout, then stderr), at most RAW_LINE_LIMIT lines */
+  raw: string[];
+}
+
+export const RAW_LINE_LIMIT = 200;
+
+export interface PingReply {
+  seq: number;
+  from: string;
+  ttl: number | null;
+  rttMs: number | null;
+}
+
+export interface PingIcmpError {
+  seq: number | null;
+  from: string;
+  message: string;
+}
+
+export interface PingResult extends ProbeResultBase {
+  kind: 'ping';
+  count: number;
+  /** from ping's summary; on a timeout (no summary) the highest sequence number seen, a lower bound */
+  sent: number;
+  received: number;
+  /** null when nothing was sent */
+  lossPct: number | null;
+  rttMs: { min: number; avg: number; max: number; mdev: number } | null;
+  replies: PingReply[];
+  /** ICMP errors instead of replies (e.g. "Destination Host Unreachable" from a gateway) */
+  icmpErrors: PingIcmpError[];
+}
+
+export interface TracerouteHop {
+  ttl: number;
+  /** null: no answer within the wait ("*") */
+  address: string | null;
+  rttMs: number | null;
+  /** traceroute's flag after the time: !H, !N, !P, !X, … (an ICMP unreachable); null when none */
+  annotation: string | null;
+}
+
+export interface TracerouteResult extends ProbeResultBase {
+  kind: 'traceroute';
+  maxHops: number;
+  hops: TracerouteHop[];
+  /** a hop answered from the target address */
+  reached: boolean;
+}
+
+/** One element of `ip -j route get`. */
+export interface KernelRoute {
+  dst: string;
+  /** unicast, local, blackhole, unreachable, … (ip omits it for unicast) */
+  type: string;
+  gateway: string | null;
+  dev: string | null;
+  prefsrc: string | null;
+  table: string | null;
+  flags: string[];
+  /** everything the kernel said, as ip printed it */
+  raw: Record<string, unknown>;
+}
+
+export interface RouteGetResult extends ProbeResultBase {
+  kind: 'route-get';
+  route: KernelRoute | null;
+}
+
+export type ProbeResult = PingResult | TracerouteResult | RouteGetResult;
+
+// ---------------------------------------------------------------------------------------
+// Parsers (output of `LC_ALL=C ping -n -O`, `traceroute -n -q 1`, `ip -j route get`)
+
+const num = (s: string | undefined): number | null => (s === undefined || s === '' || Number.isNaN(Number(s)) ? null : Number(s));
+
+export interface ParsedPing {
+  replies: PingReply[];
+  icmpErrors: PingIcmpError[];
+  /** the summary, when ping lived to print it */
+  summary: { sent: number; received: number; lossPct: number } | null;
+  rttMs: { min: number; avg: number; max: number; mdev: number } | null;
+  /** highest icmp_seq seen in any line */
+  maxSeq: number;
+}
+
+export function parsePingOutput(stdout: string): ParsedPing {
+  const out: ParsedPing = { replies: [], icmpErrors: [], summary: null, rttMs: null, maxSeq: 0 };
+  for (const line of stdout.split('\n')) {
+    let m = /^\d+ bytes from ([0-9.]+): icmp_seq=(\d+)(?: ttl=(\d+))?(?: time=([0-9.]+) ms)?/.exec(line);
+    if (m) {
+      const seq = Number(m[2]);
+      out.replies.push({ seq, from: m[1]!, ttl: num(m[3]), rttMs: num(m[4]) });
+      out.maxSeq = Math.max(out.maxSeq, seq);
+      continue;
+    }
+    m = /^From ([0-9.]+)(?: icmp_seq=(\d+))? (.+)$/.exec(line);
+    if (m) {
+      const seq = num(m[2]);
+      out.icmpErrors.push({ seq, from: m[1]!, message: m[3]!.trim() });
+      if (seq !== null) out.maxSeq = Math.max(out.maxSeq, seq);
+      continue;
+    }
+    m = /^no answer yet for icmp_seq=(\d+)/.exec(line);
+    if (m) {
+      out.maxSeq = Math.max(out.maxSeq, Number(m[1]));
+      continue;
+    }
+    m = /^(\d+) packets transmitted, (\d+) received,.*?([0-9.]+)% packet loss/.exec(line);
+    if (m) {
+      out.summary = { sent: Number(m[1]), received: Number(m[2]), lossPct: Number(m[3]) };
+      continue;
+    }
+    m = /^rtt min\/avg\/max\/mdev = ([0-9.]+)\/([0-9.]+)\/([0-9.]+)\/([0-9.]+) ms/.exec(line);
+    if (m) out.rttMs = { min: Number(m[1]), avg: Number(m[2]), max: Number(m[3]), mdev: Number(m[4]) };
+  }
+  return out;
+}
+
+export function parseTracerouteOutput(stdout: string): TracerouteHop[] {
+  const hops: TracerouteHop[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const ttl = Number(m[1]);
+    const rest = m[2]!.trim().split(/\s+/);
+    if (rest[0] === '*' || rest[0] === undefined) {
+      hops.push({ ttl, address: null, rttMs: null, annotation: null });
+      continue;
+    }
+    const address = parseIpv4(rest[0]) !== null ? rest[0] : null;
+    const msAt = rest.indexOf('ms');
+    const rttMs = msAt > 0 ? num(rest[msAt - 1]) : null;
+    const annotation = rest.find((t) => t.startsWith('!')) ?? null;
+    hops.push({ ttl, address, rttMs, annotation });
+  }
+  return hops;
+}
+
+export function parseRouteGetOutput(stdout: string): KernelRoute | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stdout);
+  } catch {
+    return null;
+  }
+  const first = Array.isArray(parsed) ? (parsed[0] as unknown) : null;
+  if (typeof first !== 'object' || first === null) return null;
+  const r = first as Record<string, unknown>;
+  const str = (k: string) => (typeof r[k] === 'string' ? (r[k] as string) : null);
+  return {
+    dst: str('dst') ?? '',
+    type: str('type') ?? 'unicast',
+    gateway: str('gateway'),
+    dev: str('dev'),
+    prefsrc: str('prefsrc'),
+    table: str('table'),
+    flags: Array.isArray(r.flags) ? r.flags.filter((f): f is string => typeof f === 'string') : [],
+    raw: r,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Metrics
+
+export type ProbeOutcome = 'ok' | 'failed' | 'timeout';
+export const PROBE_OUTCOMES: readonly ProbeOutcome[] = ['ok', 'failed', 'timeout'];
+
+/** Upper bounds of the duration histogram's buckets (ms); the last bucket is +Inf. */
+export const PROBE_DURATION_BUCKETS_MS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000] as const;
+
+export interface DurationHistogram {
+  count: number;
+  sumMs: number;
+  /** cumulative counts for each of PROBE_DURATION_BUCKETS_MS (le), then +Inf (== count) */
+  buckets: number[];
+}
+
+export interface ProbeStats {
+  maxConcurrent: number;
+  maxQueue: number;
+  inFlight: number;
+  queued: number;
+  /** processes started since the prober was created */
+  spawned: number;
+  runs: Record<ProbeKind, { outcomes: Record<ProbeOutcome, number>; durationMs: DurationHistogram }>;
+  /** requests refused before any process ran, by error code */
+  rejected: Record<ProbeErrorCode, number>;
+}
+
+export function emptyHistogram(): DurationHistogram {
+  return { count: 0, sumMs: 0, buckets: Array.from({ length: PROBE_DURATION_BUCKETS_MS.length + 1 }, () => 0) };
+}
+
+export function observeDuration(h: DurationHistogram, ms: number): void {
+  h.count++;
+  h.sumMs += ms;
+  PROBE_DURATION_BUCKETS_MS.forEach((le, i) => {
+    if (ms <= le) h.buckets[i]!++;
+  });
+  h.buckets[PROBE_DURATION_BUCKETS_MS.length]!++;
+}
+
+/** The stats in Prometheus' text format, for the agent's /metrics. */
+export function renderProbeMetrics(s: ProbeStats): string {
+  const lines = [
+    '# HELP podnet_probe_runs_total Probes that ran, by kind and outcome.',
+    '# TYPE podnet_probe_runs_total counter',
+  ];
+  for (const kind of PROBE_KINDS) for (const o of PROBE_OUTCOMES) lines.push(`podnet_probe_runs_total{kind="${kind}",outcome="${o}"} ${s.runs[kind].outcomes[o]}`);
+  lines.push('# HELP podnet_probe_rejected_total Probe requests refused before anything ran, by reason.', '# TYPE podnet_probe_rejected_total counter');
+  for (const [code, n] of Object.entries(s.rejected)) lines.push(`podnet_probe_rejected_total{reason="${code}"} ${n}`);
+  lines.push('# HELP podnet_probe_duration_seconds How long probe processes ran.', '# TYPE podnet_probe_duration_seconds histogram');
+  for (const kind of PROBE_KINDS) {
+    const h = s.runs[kind].durationMs;
+    PROBE_DURATION_BUCKETS_MS.forEach((le, i) => lines.push(`podnet_probe_duration_seconds_bucket{kind="${kind}",le="${le / 1000}"} ${h.buckets[i]}`));
+    lines.push(`podnet_probe_duration_seconds_bucket{kind="${kind}",le="+Inf"} ${h.count}`);
+    lines.push(`podnet_probe_duration_seconds_sum{kind="${kind}"} ${h.sumMs / 1000}`);
+    lines.push(`podnet_probe_duration_seconds_count{kind="${kind}"} ${h.count}`);
+  }
+  lines.push(
+    '# HELP podnet_probe_in_flight Probe processes running now.', '# TYPE podnet_probe_in_flight gauge', `podnet_probe_in_flight ${s.inFlight}`,
+    '# HELP podnet_probe_queued Probe requests waiting for a slot.', '# TYPE podnet_probe_queued gauge', `podnet_probe_queued ${s.queued}`,
+  );
+  return lines.join('\n') + '\n';
+}
