@@ -12,6 +12,8 @@ export interface LabInventory extends LabStatus {
   phase: 'building' | 'ready';
   /** who is building (phase "building"): a dead builder means a broken lab */
   builder: { pid: number; start: string | null } | null;
+  /** each node's agent process, by node name */
+  agents: Record<string, { pid: number; start: string | null }>;
   createdAt: string;
 }
 
@@ -57,10 +59,16 @@ export interface LabHealth {
   healthy: boolean;
   missing: string[];
   deadBuilder: boolean;
+  /** nodes whose agent process is gone */
+  deadAgents: string[];
 }
 
 export function labHealth(inv: LabInventory): LabHealth {
   const missing = allNamespaces(inv).filter((n) => !netnsExists(n));
   const deadBuilder = inv.phase === 'building' && (!inv.builder || processStartTime(inv.builder.pid) !== inv.builder.start);
-  return { healthy: missing.length === 0 && inv.phase === 'ready', missing, deadBuilder };
+  const deadAgents = inv.nodes.map((n) => n.name).filter((name) => {
+    const a = inv.agents?.[name];
+    return !a || processStartTime(a.pid) !== a.start;
+  });
+  return { healthy: missing.length === 0 && inv.phase === 'ready' && deadAgents.length === 0, missing, deadBuilder, deadAgents };
 }

@@ -2,7 +2,7 @@
 // bridge, a namespace per node (eth0 on the LAN, v-net-0 for its pods, forwarding on),
 // the router in router mode, an outside host, and pods attached through podnet's CNI
 // plugins exactly as a container runtime attaches them.
-import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conflist, install } from '../cni/install.js';
 import { processStartTime } from '../lib/ipam/lock.js';
@@ -10,6 +10,7 @@ import {
   BRIDGE, CLUSTER_NETWORK, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, ROUTER_IP, nodeGateway, nodeIp, nodePodCIDR,
   type LabFlags, type LabNode, type LabPod,
 } from '../lib/model/lab.js';
+import { bundleCli, ensureToken, startNodeAgent, stopAgents, tokenFile, waitForAgents, waitForRoutes } from './agents.js';
 import { addNetwork, pool, type Attach, type Conflist } from './cni-runtime.js';
 import { allNamespaces, labHealth, netnsExists, readInventory, withLabLock, writeInventory, type LabInventory } from './inventory.js';
 import { applyNodeFirewall } from './firewall.js';
@@ -17,7 +18,8 @@ import { addNamespaces, deleteNamespaces, ipBatchIn, sysctlIn } from './kernel.j
 import { labFiles, nodeDir, type LabPaths } from './paths.js';
 import { FORWARDING_SYSCTLS, hostLines, lanLines, nodeLines, routerLines } from './topology.js';
 
-export class LabError extends Error {}
+export { LabError } from './errors.js';
+import { LabError } from './errors.js';
 
 export type Progress = (msg: string) => void;
 
@@ -62,6 +64,7 @@ export function planLab(p: LabPaths, flags: LabFlags): LabInventory {
     flags,
     phase: 'building',
     builder: { pid: process.pid, start: processStartTime(process.pid) },
+    agents: {},
     createdAt: new Date().toISOString(),
   };
 }
@@ -123,10 +126,13 @@ async function build(p: LabPaths, inv: LabInventory, progress: Progress): Promis
     sysctlIn(inv.router.netns, FORWARDING_SYSCTLS);
     ipBatchIn(inv.router.netns, routerLines(inv));
   }
-  progress('installing the podnet CNI plugins');
+  progress('installing the podnet CNI plugins and the agent');
   await install(labFiles(p).bin, null);
+  await bundleCli(p);
+  ensureToken(p);
   progress(`configuring ${inv.nodes.length} nodes (${inv.routing})`);
   for (const node of inv.nodes) configureNode(p, inv, node);
+  await startAgents(p, inv, inv.nodes, progress);
   for (const pod of inv.pods) ipBatchIn(pod.netns, ['link set lo up']);
   if (inv.pods.length) progress(`attaching ${inv.pods.length} pods through the CNI plugins`);
   await attachPods(p, inv, inv.pods, progress);
@@ -135,12 +141,23 @@ async function build(p: LabPaths, inv: LabInventory, progress: Progress): Promis
   writeInventory(p, inv);
 }
 
-/** Removes every namespace and file of the lab; safe on a half-built or dead lab. */
+/** Starts the agents of `nodes`, records them, and waits until they serve and (host-gw)
+ *  have programmed the routes between the nodes. */
+export async function startAgents(p: LabPaths, inv: LabInventory, nodes: LabNode[], progress: Progress): Promise<void> {
+  progress(`starting ${nodes.length} node agent(s)`);
+  for (const node of nodes) inv.agents[node.name] = startNodeAgent(p, inv, node);
+  writeInventory(p, inv); // the PIDs first: a failure from here on still stops them
+  await waitForAgents(p, nodes, inv.agents);
+  await waitForRoutes(inv);
+}
+
+/** Removes every process, namespace and file of the lab; safe on a half-built or dead lab. */
 export function teardown(p: LabPaths, inv: LabInventory | null): string[] {
+  if (inv) stopAgents(Object.values(inv.agents ?? {}));
   const removed = inv ? allNamespaces(inv).filter(netnsExists) : [];
   deleteNamespaces(removed);
   const files = labFiles(p);
-  for (const path of [files.bin, files.nodes, files.inventory]) rmSync(path, { recursive: true, force: true });
+  for (const path of [files.bin, files.nodes, files.inventory, tokenFile(p)]) rmSync(path, { recursive: true, force: true });
   return removed;
 }
 
@@ -157,9 +174,18 @@ export async function labUp(p: LabPaths, flags: LabFlags, progress: Progress): P
     let rebuilt: string | null = null;
     if (current) {
       const health = labHealth(current);
-      if (health.healthy) {
-        if (describeFlags(current.flags) === describeFlags(flags)) return { changed: false, rebuilt: null, inventory: current };
+      const sameFlags = describeFlags(current.flags) === describeFlags(flags);
+      if ((health.healthy || (health.missing.length === 0 && current.phase === 'ready')) && !sameFlags) {
         throw new LabError(`the lab is up with ${describeFlags(current.flags)}; run "podnet lab down" first to bring it up with ${describeFlags(flags)}`);
+      }
+      if (health.healthy) return { changed: false, rebuilt: null, inventory: current };
+      if (health.missing.length === 0 && current.phase === 'ready') {
+        // Only processes died (a reboot of the shell, a kill): restart them, keep the rest.
+        progress(`the agents of ${health.deadAgents.join(', ')} are not running: restarting them`);
+        if (!existsSync(join(labFiles(p).bin, 'podnet-cli.mjs'))) await bundleCli(p);
+        await startAgents(p, current, current.nodes.filter((n) => health.deadAgents.includes(n.name)), progress);
+        writeInventory(p, current);
+        return { changed: true, rebuilt: `restarted the agents of ${health.deadAgents.join(', ')}`, inventory: current };
       }
       // We hold the lab lock, so a lab still "building" has a builder that died.
       rebuilt = current.phase === 'building' ? 'its build did not finish' : `namespaces are missing: ${health.missing.slice(0, 5).join(', ')}${health.missing.length > 5 ? ', …' : ''}`;

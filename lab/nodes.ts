@@ -5,7 +5,8 @@ import { MAX_NODE_INDEX, type LabNode } from '../lib/model/lab.js';
 import { withLabLock, writeInventory } from './inventory.js';
 import { addNamespaces, deleteNamespaces, ipBatchIn } from './kernel.js';
 import { applyNodeFirewall } from './firewall.js';
-import { configureNode, LabError, makeNode, requireLab } from './lab.js';
+import { stopAgents, waitForRoutes } from './agents.js';
+import { configureNode, LabError, makeNode, requireLab, startAgents } from './lab.js';
 import { nodeDir, type LabPaths } from './paths.js';
 import { lanLines, podSubnetRoute } from './topology.js';
 
@@ -30,19 +31,21 @@ export async function nodeAdd(p: LabPaths, name: string | undefined): Promise<La
     try {
       ipBatchIn(inv.lan.netns, lanLines([node], false));
       configureNode(p, inv, node);
-      announce(inv.routing === 'host-gw' ? inv.nodes.filter((n) => n !== node).map((n) => n.netns) : [inv.router!.netns], `route add ${podSubnetRoute(node)}`);
+      if (inv.routing === 'router') ipBatchIn(inv.router!.netns, [`route add ${podSubnetRoute(node)}`]);
       for (const other of inv.nodes) if (other !== node) applyNodeFirewall(inv, other); // a new peer
+      // host-gw: the other agents read the new inventory and add the route to it themselves.
+      await startAgents(p, inv, [node], () => {});
     } catch (e) {
+      stopAgents(inv.agents[node.name] ? [inv.agents[node.name]!] : []);
+      delete inv.agents[node.name];
+      inv.nodes = inv.nodes.filter((n) => n !== node);
+      writeInventory(p, inv);
       deleteNamespaces([node.netns]);
       throw e;
     }
     writeInventory(p, inv);
     return node;
   });
-}
-
-function announce(namespaces: string[], line: string): void {
-  for (const ns of namespaces) ipBatchIn(ns, [line]);
 }
 
 export async function nodeDel(p: LabPaths, name: string): Promise<{ node: LabNode; pods: string[] }> {
@@ -52,19 +55,16 @@ export async function nodeDel(p: LabPaths, name: string): Promise<{ node: LabNod
     if (!node) throw new LabError(`no node ${name} in the lab (nodes: ${inv.nodes.map((n) => n.name).join(', ')})`);
     if (inv.nodes.length === 1) throw new LabError(`${name} is the lab's last node: run "podnet lab down" instead`);
     const pods = inv.pods.filter((x) => x.node === name);
+    stopAgents(inv.agents[name] ? [inv.agents[name]!] : []);
+    delete inv.agents[name];
     // The node goes with its pods: their namespaces, then its own (its LAN veth goes too).
     deleteNamespaces([...pods.map((x) => x.netns), node.netns]);
     inv.pods = inv.pods.filter((x) => x.node !== name);
     inv.nodes = inv.nodes.filter((n) => n !== node);
-    const holders = inv.routing === 'host-gw' ? inv.nodes.map((n) => n.netns) : [inv.router!.netns];
-    for (const ns of holders) {
-      try {
-        ipBatchIn(ns, [`route del ${node.podCIDR}`]);
-      } catch {
-        /* already gone: the route went with its nexthop */
-      }
-    }
+    writeInventory(p, inv); // host-gw: the remaining agents see the node gone and drop its route
+    if (inv.routing === 'router') ipBatchIn(inv.router!.netns, [`route del ${node.podCIDR}`]);
     for (const other of inv.nodes) applyNodeFirewall(inv, other); // one peer fewer
+    await waitForRoutes(inv, [node.podCIDR]);
     rmSync(nodeDir(p, name), { recursive: true, force: true });
     writeInventory(p, inv);
     return { node, pods: pods.map((x) => `${x.namespace}/${x.name}`) };

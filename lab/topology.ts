@@ -28,14 +28,11 @@ export function podSubnetRoute(to: LabNode): string {
   return `${to.podCIDR} via ${to.ip} dev eth0`;
 }
 
-/** A node: its LAN address, its bridge with the gateway address, and its routes. */
+/** A node: its LAN address, its bridge with the gateway address, and in router mode its
+ *  default route. host-gw routes are the node agent's to program, not the lab's. */
 export function nodeLines(lab: LabStatus, node: LabNode): string[] {
   const lines = [...hostLines(node.ip), `link add ${BRIDGE} type bridge`, `addr add ${node.gateway}/24 dev ${BRIDGE}`, `link set ${BRIDGE} up`];
-  if (lab.routing === 'host-gw') {
-    for (const other of lab.nodes) if (other.name !== node.name) lines.push(`route add ${podSubnetRoute(other)}`);
-  } else if (lab.router) {
-    lines.push(`route add default via ${lab.router.ip} dev eth0`);
-  }
+  if (lab.routing === 'router' && lab.router) lines.push(`route add default via ${lab.router.ip} dev eth0`);
   return lines;
 }
 

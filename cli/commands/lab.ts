@@ -108,9 +108,12 @@ const labStatusCommand: Command = {
       throw new CommandError(`no lab is up${p.labId ? ` with id ${p.labId}` : ''}: run "podnet lab up"`);
     }
     const health = labHealth(inv);
-    if (io.json) return io.out(JSON.stringify({ ...statusOf(inv), healthy: health.healthy, missing: health.missing }));
+    if (io.json) return io.out(JSON.stringify({ ...statusOf(inv), healthy: health.healthy, missing: health.missing, deadAgents: health.deadAgents }));
     printLab(io, inv);
-    if (!health.healthy) io.out(`\nbroken: ${inv.phase === 'building' ? 'its build did not finish' : `missing namespaces ${health.missing.join(', ')}`}; "podnet lab up" rebuilds it`);
+    if (!health.healthy) {
+      const why = inv.phase === 'building' ? 'its build did not finish' : health.missing.length ? `missing namespaces ${health.missing.join(', ')}` : `the agents of ${health.deadAgents.join(', ')} are not running`;
+      io.out(`\nbroken: ${why}; "podnet lab up" repairs it`);
+    }
   },
 };
 

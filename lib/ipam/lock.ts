@@ -10,12 +10,14 @@ export function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
-/** Start time of a process in clock ticks since boot, or null if it does not exist. */
+/** Start time of a process in clock ticks since boot, or null if it does not exist or
+ *  has exited (a zombie nobody has reaped yet is not alive). */
 export function processStartTime(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 2 (comm) may hold spaces and parentheses: count fields after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return null;
     return fields[19] ?? null;
   } catch {
     return null;

@@ -4,6 +4,7 @@
 // sees half a record.
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type { Attachment } from '../model/cni.js';
 
 export class AttachmentStore {
@@ -29,7 +30,8 @@ export class AttachmentStore {
   write(a: Attachment): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o755 });
     const target = this.file(a.containerID, a.ifname);
-    const tmp = `${target}.${process.pid}.tmp`;
+    // pid and thread: the node agent writes records from several threads of one process.
+    const tmp = `${target}.${process.pid}${threadId ? `-${threadId}` : ''}.tmp`;
     writeFileSync(tmp, JSON.stringify(a, null, 2) + '\n', { mode: 0o644 });
     renameSync(tmp, target);
   }
