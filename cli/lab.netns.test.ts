@@ -19,10 +19,10 @@ describe('bin/podnet lab', () => {
     expect(up.status, up.stderr).toBe(0);
     expect(JSON.parse(up.stdout).changed).toBe(true);
     const status = JSON.parse(podnet('lab', 'status', '--json').stdout);
-    expect(status).toMatchObject({ labId, routing: 'host-gw', tokenFile: null, dashboard: null, router: null, outside: { ip: '192.168.1.200', netns: `podnet-${labId}-outside` }, healthy: true });
+    expect(status).toMatchObject({ labId, routing: 'host-gw', tokenFile: `/run/podnet/${labId}/agent.token`, dashboard: null, router: null, outside: { ip: '192.168.1.200', netns: `podnet-${labId}-outside` }, healthy: true });
     expect(status.nodes).toEqual([
-      { name: 'node1', index: 1, ip: '192.168.1.11', podCIDR: '10.244.1.0/24', gateway: '10.244.1.1', netns: `podnet-${labId}-node1`, agent: null },
-      { name: 'node2', index: 2, ip: '192.168.1.12', podCIDR: '10.244.2.0/24', gateway: '10.244.2.1', netns: `podnet-${labId}-node2`, agent: null },
+      { name: 'node1', index: 1, ip: '192.168.1.11', podCIDR: '10.244.1.0/24', gateway: '10.244.1.1', netns: `podnet-${labId}-node1`, agent: `unix:/run/podnet/${labId}/nodes/node1/agent.sock` },
+      { name: 'node2', index: 2, ip: '192.168.1.12', podCIDR: '10.244.2.0/24', gateway: '10.244.2.1', netns: `podnet-${labId}-node2`, agent: `unix:/run/podnet/${labId}/nodes/node2/agent.sock` },
     ]);
     expect(status.pods.map((p: { name: string; namespace: string; node: string; ip: string }) => [p.namespace, p.name, p.node, p.ip])).toEqual([
       ['default', 'web-1', 'node1', '10.244.1.2'],
