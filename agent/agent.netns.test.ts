@@ -151,6 +151,32 @@ describe('node agent', () => {
     }
   });
 
+  it('POST /v1/probe runs a ping from a pod across nodes; hostile input gets 400 and runs nothing', async () => {
+    const r = await call(sock('node1'), token, 'POST', '/v1/probe', { kind: 'ping', from: { pod: 'web-1' }, to: 'web-4', count: 2 });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toMatchObject({ ok: true, sent: 2, received: 2, to: { ip: '10.244.2.3' } });
+    const route = await call(sock('node1'), token, 'POST', '/v1/probe', { kind: 'route-get', from: { node: true }, to: '10.244.3.2' });
+    expect(route.body.route).toMatchObject({ gateway: '192.168.1.13', dev: 'eth0' });
+    const before = (await call(sock('node1'), token, 'GET', '/metrics')).text;
+    for (const body of [
+      { kind: 'ping', from: { pod: 'web-1' }, to: '10.244.2.3; reboot' },
+      { kind: 'ping', from: { pod: 'web-1' }, to: '$(id)' },
+      { kind: 'ping', from: { pod: 'web-1' }, to: '10.244.2.3', count: 100000 },
+      { kind: 'ping', from: { pod: 'web-1' }, to: 'fd00::1' },
+      { kind: 'shell', from: { pod: 'web-1' }, to: '10.244.2.3' },
+    ]) {
+      const bad = await call(sock('node1'), token, 'POST', '/v1/probe', body);
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(typeof bad.body.error).toBe('string');
+    }
+    expect((await call(sock('node1'), token, 'POST', '/v1/probe', { kind: 'ping', from: { pod: 'nosuch' }, to: 'web-4' })).status).toBe(404);
+    expect((await call(sock('node1'), token, 'POST', '/v1/probe', '{not json')).status).toBe(400);
+    expect((await call(sock('node1'), token, 'POST', '/v1/probe', 'x'.repeat(20_000))).status).toBe(413);
+    const after = (await call(sock('node1'), token, 'GET', '/metrics')).text;
+    const runs = (t: string) => [...t.matchAll(/^podnet_probe_runs_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(runs(after)).toBe(runs(before));
+  });
+
   it('survives a client that disconnects mid-stream and a pod namespace deleted under it', async () => {
     for (let i = 0; i < 5; i++) subscribe(sock('node2'), token).close();
     const pod = await podAdd(p, 'doomed', 'node2');

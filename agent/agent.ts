@@ -5,6 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { diffSnapshots } from '../lib/model/diff.js';
+import { parsePodRef } from '../lib/model/lab.js';
+import { renderProbeMetrics } from '../lib/model/probe.js';
 import type { FirewallSummary, NodeSnapshot } from '../lib/model/snapshot.js';
 import { firewallFacts } from '../lib/firewall/apply.js';
 import { collect } from './collect.js';
@@ -14,6 +16,7 @@ import { NO_INTENT, type Intent } from './findings.js';
 import { LabIntentSource } from './intent-source.js';
 import { log } from './log.js';
 import { Metrics } from './metrics.js';
+import { createProber, probeResponse } from './probe.js';
 import { applyRoutes, planRoutes } from './reconcile.js';
 import { createAgentServer, listen } from './server.js';
 
@@ -26,7 +29,6 @@ export interface AgentOptions {
   tokenFile: string | null;
   /** program the host-gw routes (on by default) */
   reconcile: boolean;
-  probe?: (body: unknown, agent: RunningAgent) => Promise<{ status: number; body: unknown }>;
 }
 
 export interface RunningAgent {
@@ -163,6 +165,20 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   await refresh();
 
+  // Probes run from this node's pods (or the node); a target pod may be on any node the
+  // agent knows of (in the lab, the inventory names every pod).
+  const prober = createProber({
+    nodeNetns: null,
+    resolvePod(ref) {
+      const { namespace, name } = parsePodRef(ref);
+      const here = current?.pods.find((x) => (x.namespace ?? 'default') === namespace && x.name === name);
+      if (here) return { netns: here.netns, ip: here.ip };
+      const there = source?.lab?.pods.find((x) => x.namespace === namespace && x.name === name);
+      return there ? { netns: `/run/netns/${there.netns}`, ip: there.ip } : null;
+    },
+  });
+  metrics.extra = () => renderProbeMetrics(prober.stats());
+
   const agent: RunningAgent = {
     config,
     snapshot: () => current,
@@ -175,6 +191,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       mon.kill('SIGTERM');
       for (const w of watchers) w.close();
       source?.stop();
+      await prober.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -186,7 +203,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     events,
     subscribe: (fn) => (subscribers.add(fn), () => subscribers.delete(fn)),
     metrics,
-    probe: (body) => (opts.probe ? opts.probe(body, agent) : Promise.resolve({ status: 501, body: { error: 'probes are not enabled on this agent' } })),
+    probe: (body) => probeResponse(prober, body),
   });
   await listen(server, opts.listen);
   log('info', 'agent up', { node: opts.node, listen: opts.listen, bootId: events.bootId, pods: (current as NodeSnapshot | null)?.pods.length ?? 0 });

@@ -21,6 +21,8 @@ export class LabIntentSource {
   private watcher: FSWatcher | null = null;
   private current: Intent = NO_INTENT;
   private text = '';
+  /** the whole inventory as last read: where probes find pods on other nodes */
+  lab: LabStatus | null = null;
 
   constructor(
     private readonly inventoryFile: string,
@@ -43,7 +45,8 @@ export class LabIntentSource {
     if (text === this.text) return;
     this.text = text;
     try {
-      const next = intentFromLab(JSON.parse(text) as LabStatus, this.node);
+      this.lab = JSON.parse(text) as LabStatus;
+      const next = intentFromLab(this.lab, this.node);
       if (JSON.stringify(next) !== JSON.stringify(this.current)) {
         this.current = next;
         this.onChange(next);

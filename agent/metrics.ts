@@ -6,8 +6,8 @@ export class Metrics {
   eventsSent = 0;
   clients = 0;
   reconcile = new Map<string, number>();
-  probes = new Map<string, number>();
-  probeSeconds = new Map<string, { sum: number; count: number }>();
+  /** more text to append (the prober renders its own series) */
+  extra: () => string = () => '';
 
   observeSnapshot(ms: number): void {
     this.snapshotCount++;
@@ -17,15 +17,6 @@ export class Metrics {
 
   countReconcile(action: string): void {
     this.reconcile.set(action, (this.reconcile.get(action) ?? 0) + 1);
-  }
-
-  observeProbe(kind: string, outcome: string, ms: number): void {
-    const key = `${kind}\n${outcome}`;
-    this.probes.set(key, (this.probes.get(key) ?? 0) + 1);
-    const d = this.probeSeconds.get(kind) ?? { sum: 0, count: 0 };
-    d.sum += ms / 1000;
-    d.count++;
-    this.probeSeconds.set(kind, d);
   }
 
   render(node: string): string {
@@ -47,19 +38,7 @@ export class Metrics {
       '# HELP podnet_agent_reconcile_actions_total Routes the reconciler added, replaced or removed.',
       '# TYPE podnet_agent_reconcile_actions_total counter',
       ...[...this.reconcile].map(([action, n]) => `podnet_agent_reconcile_actions_total{${l},action="${action}"} ${n}`),
-      '# HELP podnet_agent_probes_total Probes run, by kind and outcome.',
-      '# TYPE podnet_agent_probes_total counter',
-      ...[...this.probes].map(([key, n]) => {
-        const [kind, outcome] = key.split('\n');
-        return `podnet_agent_probes_total{${l},kind="${kind}",outcome="${outcome}"} ${n}`;
-      }),
-      '# HELP podnet_agent_probe_duration_seconds Probe durations, by kind.',
-      '# TYPE podnet_agent_probe_duration_seconds summary',
-      ...[...this.probeSeconds].flatMap(([kind, d]) => [
-        `podnet_agent_probe_duration_seconds_sum{${l},kind="${kind}"} ${d.sum}`,
-        `podnet_agent_probe_duration_seconds_count{${l},kind="${kind}"} ${d.count}`,
-      ]),
     ];
-    return lines.join('\n') + '\n';
+    return lines.join('\n') + '\n' + this.extra();
   }
 }

@@ -9,7 +9,7 @@ import { labDown, labUp } from '../lab/lab.js';
 import { labPaths } from '../lab/paths.js';
 import { parsePodRef } from '../lib/model/lab.js';
 import type { PingResult, RouteGetResult, TracerouteResult } from '../lib/model/probe.js';
-import { ProbeError, createProber, type Prober, type ProberOptions } from './probe.js';
+import { ProbeError, createProber, probeResponse, type Prober, type ProberOptions } from './probe.js';
 
 const quiet = () => {};
 const labNamespaces = (prefix: string) =>
@@ -57,7 +57,10 @@ describe('probes on a lab', () => {
     expect(r.rttMs!.min).toBeGreaterThan(0);
     expect(r.rttMs!.max).toBeGreaterThanOrEqual(r.rttMs!.avg);
     expect(r.raw[0]).toMatch(/^PING 10.244.2.3/);
+    const viaServer = await probeResponse(prober, { kind: 'route-get', from: { pod: 'web-1' }, to: 'web-4' });
+    expect(viaServer).toMatchObject({ status: 200, body: { ok: true, route: { gateway: '10.244.1.1' } } });
     expect(prober.stats().runs.ping.outcomes).toEqual({ ok: 1, failed: 0, timeout: 0 });
+    expect(prober.stats().runs['route-get'].outcomes.ok).toBe(1);
     expect(prober.stats().runs.ping.durationMs.count).toBe(1);
   });
 
@@ -168,9 +171,16 @@ describe('probes on a lab', () => {
     probers.push(noIp);
     await expect(noIp.run({ kind: 'ping', from: { pod: 'web-1' }, to: 'web-4' })).rejects.toMatchObject({ code: 'pod-without-ip', status: 409 });
 
+    // What the agent's server answers.
+    expect(await probeResponse(prober, { kind: 'ping', from: { pod: 'web-1' }, to: '$(reboot)' })).toEqual({
+      status: 400,
+      body: { code: 'invalid', error: 'to "$(reboot)" is neither an IPv4 address nor a pod: it contains "$"; give a pod (web-4, or NAMESPACE/NAME) or an IPv4 address (10.244.2.3)' },
+    });
+    expect(await probeResponse(prober, { kind: 'ping', from: { pod: 'web-9' }, to: 'web-4' })).toMatchObject({ status: 404, body: { code: 'unknown-pod' } });
+
     const s = prober.stats();
     expect(s.spawned).toBe(0);
-    expect(s.rejected).toMatchObject({ invalid: hostile.length, 'unknown-pod': 2 });
+    expect(s.rejected).toMatchObject({ invalid: hostile.length + 1, 'unknown-pod': 3 });
     expect(Object.values(s.runs).every((k) => k.durationMs.count === 0)).toBe(true);
     expect(gone.stats().spawned + noIp.stats().spawned).toBe(0);
   });

@@ -27,7 +27,18 @@ export class ProbeError extends Error {
     return PROBE_ERROR_STATUS[this.code];
   }
   toBody(): ProbeErrorBody {
-    return { error: this.code, message: this.message };
+    return { error: this.message, code: this.code };
+  }
+}
+
+/** `POST /v1/probe` for the agent's server: 200 with the result (also when the probe
+ *  failed: `ok` says so), or the ProbeError's status with { error, code }. */
+export async function probeResponse(prober: Prober, body: unknown): Promise<{ status: number; body: ProbeResult | ProbeErrorBody }> {
+  try {
+    return { status: 200, body: await prober.run(body) };
+  } catch (e) {
+    if (e instanceof ProbeError) return { status: e.status, body: e.toBody() };
+    throw e;
   }
 }
 
@@ -116,21 +127,21 @@ function execute(argv: string[], deadlineMs: number, live: Set<() => void>, onSp
     let timedOut = false;
     let closed = false;
     let spawned = false;
-    const kill = () => {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    /** false when the process had exited already (its 'close' is on its way) */
+    const kill = (): boolean => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return false;
       try {
         process.kill(-child.pid, 'SIGKILL'); // the group: nsenter execs the tool, which keeps the PID
       } catch {
-        child.kill('SIGKILL');
+        return child.kill('SIGKILL');
       }
+      return true;
     };
     const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
+      timedOut = kill();
     }, deadlineMs);
     const closeKill = () => {
-      closed = true;
-      kill();
+      closed = kill();
     };
     live.add(closeKill);
     child.on('spawn', () => {
@@ -158,7 +169,7 @@ function execute(argv: string[], deadlineMs: number, live: Set<() => void>, onSp
 
 const lines = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
 
-/** The tool's own complaint: its last stderr line, without the program prefix noise. */
+/** The tool's own complaint: the last line it printed on stderr. */
 function toolError(stderr: string): string | null {
   const l = lines(stderr);
   return l.length ? l[l.length - 1]! : null;

@@ -45,10 +45,10 @@ function readBody(req: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('too large'));
-        req.destroy();
-      } else chunks.push(c);
+      // Too large: answer 413 at once and drain the rest (destroying the request would
+      // leave the client without an answer).
+      if (size > MAX_BODY_BYTES) reject(new Error('too large'));
+      else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
@@ -119,7 +119,11 @@ export function createAgentServer(deps: ServerDeps): Server {
             const r = await deps.probe(body);
             json(res, r.status, r.body);
           },
-          () => json(res, 413, { error: `the request body is larger than ${MAX_BODY_BYTES} bytes` }),
+          () => {
+            if (res.headersSent) return;
+            res.setHeader('connection', 'close');
+            json(res, 413, { error: `the request body is larger than ${MAX_BODY_BYTES} bytes` });
+          },
         );
       default: {
         const known = ['/healthz', '/v1/snapshot', '/v1/events', '/v1/probe', '/metrics'];

@@ -229,10 +229,10 @@ export const PROBE_ERROR_STATUS: Record<ProbeErrorCode, number> = {
   'spawn-failed': 500,
 };
 
-/** The JSON body of a failed `POST /v1/probe`. */
+/** The JSON body of a failed `POST /v1/probe`: `error` in words, as the agent's other errors. */
 export interface ProbeErrorBody {
-  error: ProbeErrorCode;
-  message: string;
+  error: string;
+  code: ProbeErrorCode;
 }
 
 // ---------------------------------------------------------------------------------------
