@@ -45,8 +45,9 @@ export function printLab(io: CommandIo, s: LabStatus): void {
   io.out(`lab ${s.labId ?? '(main)'}: ${s.nodes.length} nodes, ${s.pods.length} pods, routing ${s.routing}, LAN ${s.lan.cidr}`);
   if (s.router) io.out(`router   ${s.router.ip.padEnd(15)} namespace ${s.router.netns}`);
   io.out(`outside  ${s.outside.ip.padEnd(15)} namespace ${s.outside.netns}`);
+  if (s.tokenFile) io.out(`agents   one per node, bearer token in ${s.tokenFile}`);
   for (const n of s.nodes) {
-    io.out(`${n.name.padEnd(8)} ${n.ip.padEnd(15)} pods ${n.podCIDR.padEnd(16)} namespace ${n.netns}`);
+    io.out(`${n.name.padEnd(8)} ${n.ip.padEnd(15)} pods ${n.podCIDR.padEnd(16)} namespace ${n.netns}${n.agent ? `  agent ${n.agent}` : ''}`);
     for (const p of s.pods.filter((x) => x.node === n.name)) io.out(`  ${podRef(p).padEnd(24)} ${(p.ip ?? 'no address').padEnd(13)} namespace ${p.netns}`);
   }
 }
