@@ -120,6 +120,22 @@ describe('node agent', () => {
     }
   });
 
+  it("podnet's firewall table removed by hand shows as a finding (seen through nft monitor), and clears when re-applied", async () => {
+    const node3 = lab.nodes[2]!;
+    const sub = subscribe(sock('node3'), token);
+    try {
+      sh(node3.netns, ['nft', 'delete', 'table', 'inet', 'podnet']);
+      const bad = await sub.waitFor((v) => v.findings.some((f) => f.id === 'firewall-table'));
+      expect(bad.node.firewall?.table).toBe(false);
+      expect(bad.findings.find((f) => f.id === 'firewall-table')?.fix).toBe('podnet firewall render --node node3 --restrict-input | nft -f -');
+      const { applyNodeFirewall } = await import('../lab/firewall.js');
+      applyNodeFirewall(lab, node3);
+      await sub.waitFor((v) => v.findings.length === 0 && v.node.firewall?.table === true);
+    } finally {
+      sub.close();
+    }
+  });
+
   it('a client resumes with Last-Event-ID; after an agent restart it gets a fresh snapshot that matches the kernel', async () => {
     const first = subscribe(sock('node1'), token);
     await first.waitFor(() => true);
