@@ -42,9 +42,9 @@ export interface RunningAgent {
 const DEBOUNCE_MS = 15;
 /** A safety net for a missed notification; changes themselves arrive as events. Each
  *  collection spawns `ip` (~20 ms of CPU here), so this is what idle costs. */
-const RECHECK_MS = 15_000;
+export const RECHECK_MS = 15_000;
 /** Firewall facts are re-read when `nft monitor` reports a change; this timer is the net. */
-const FIREWALL_MS = 60_000;
+export const FIREWALL_MS = 60_000;
 /** Neighbour churn the snapshot never shows: IPv6 multicast and NOARP entries the kernel
  *  makes and expires for the veths' own traffic. Collecting for them only costs CPU. */
 const IGNORED_MONITOR_LINE = /^(Deleted )?ff0[0-9a-f]:|\bNOARP\b/;

@@ -6,7 +6,8 @@
 // (and DEL) takes to reach a client of GET /v1/events; (c) the agent's CPU while idle.
 // See bench/README.md.
 //
-//   node --import ./node_modules/tsx/dist/loader.mjs bench/agent.ts [--pods N] [--iterations N] [--idle-seconds N] [--json]
+//   node --import { FIREWALL_MS, RECHECK_MS } from '../agent/agent.js';
+import ./node_modules/tsx/dist/loader.mjs bench/agent.ts [--pods N] [--iterations N] [--idle-seconds N] [--json]
 //
 // Everything it makes is in the lab b<random> (namespaces podnet-b<random>-…, state dir
 // /run/podnet/b<random>) and one temp dir; all are removed at the end, on failure and on
@@ -203,8 +204,8 @@ async function collectWorker(argv: string[]): Promise<void> {
       }
     }
   }
-  // CPU per call of what the agent runs on its timers: a collection (the 10 s recheck) and
-  // the firewall facts (every 5 s: nft and iptables, read-only, in this namespace).
+  // CPU per call of what the agent runs on its timers: a collection (the safety recheck) and
+  // the firewall facts (nft and iptables, read-only, in this namespace).
   const clk = Number(values['clk-tck'] ?? 100);
   const childTicks = () => {
     const f = readFileSync('/proc/self/stat', 'utf8');
@@ -1057,7 +1058,7 @@ function metric(text: string, name: string): number {
 }
 
 interface IdleResults {
-  /** how long the bench waited, before the window, for the agent to stop collecting more often than its 10 s recheck */
+  /** how long the bench waited, before the window, for the agent to stop collecting more often than its safety recheck */
   quietWaitSeconds: number;
   seconds: number;
   /** what `ip monitor` (the agent's own source of change) reported in the node's namespace during the window */
@@ -1214,7 +1215,8 @@ function expectedIdle(a: SnapshotResults, c: IdleResults): { collectPct: number;
   const per = (x: CpuPerCall | null) => (x ? x.ownMs + x.childrenMs : NaN);
   return {
     collectPct: (100 * c.collections * per(a.cpu.collect)) / (c.seconds * 1000),
-    firewallPct: (100 * (c.seconds / 5) * per(a.cpu.firewall)) / (c.seconds * 1000),
+    // Firewall facts are re-read on `nft monitor` changes, and by a safety timer.
+    firewallPct: (100 * (c.seconds / (FIREWALL_MS / 1000)) * per(a.cpu.firewall)) / (c.seconds * 1000),
   };
 }
 
@@ -1299,12 +1301,12 @@ function printText(meta: Meta, a: SnapshotResults, b: ChangeResults | null, c: I
     L.push('');
     const kinds = Object.entries(c.notifications.byKind).map(([k, n]) => `${n} ${k}`).join(', ');
     L.push(`netlink notifications in ${NODE_NAME} during the window (ip monitor link address route neigh): ${c.notifications.total}${kinds ? ` (${kinds})` : ''}`);
-    L.push(`collections during the window: ${f0(c.collections)} (${f0(c.seconds / 10)} from the 10 s recheck), mean ${fms(c.collectMsMean)} ms each as the agent measured them; agent RSS ${f0(c.rssKiB / 1024)} MiB`);
+    L.push(`collections during the window: ${f0(c.collections)} (${f0(c.seconds / (RECHECK_MS / 1000))} from the ${RECHECK_MS / 1000} s recheck), mean ${fms(c.collectMsMean)} ms each as the agent measured them; agent RSS ${f0(c.rssKiB / 1024)} MiB`);
     const e = expectedIdle(a, c);
     const cc = a.cpu.collect;
     const fw = a.cpu.firewall;
     L.push(`CPU per call, measured in the node netns (this process + its reaped children): collect() ${fms(cc.ownMs)} + ${fms(cc.childrenMs)} ms,`);
-    L.push(`  firewall facts (nft/iptables, read every 5 s) ${fw ? `${fms(fw.ownMs)} + ${fms(fw.childrenMs)} ms` : 'unavailable'}; so the timers alone should cost`);
+    L.push(`  firewall facts (nft/iptables, read on nft monitor changes and every ${FIREWALL_MS / 1000} s) ${fw ? `${fms(fw.ownMs)} + ${fms(fw.childrenMs)} ms` : 'unavailable'}; so the timers alone should cost`);
     L.push(`  ${f2(e.collectPct)}% (collections) + ${f2(e.firewallPct)}% (firewall reads) = ${f2(e.collectPct + e.firewallPct)}% of one core`);
   }
   L.push('');
