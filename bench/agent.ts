@@ -6,14 +6,14 @@
 // (and DEL) takes to reach a client of GET /v1/events; (c) the agent's CPU while idle.
 // See bench/README.md.
 //
-//   node --import { FIREWALL_MS, RECHECK_MS } from '../agent/agent.js';
-import ./node_modules/tsx/dist/loader.mjs bench/agent.ts [--pods N] [--iterations N] [--idle-seconds N] [--json]
+//   node --import ./node_modules/tsx/dist/loader.mjs bench/agent.ts [--pods N] [--iterations N] [--idle-seconds N] [--json]
 //
 // Everything it makes is in the lab b<random> (namespaces podnet-b<random>-…, state dir
 // /run/podnet/b<random>) and one temp dir; all are removed at the end, on failure and on
 // SIGINT/SIGTERM. Nothing is created in, and no traffic is sent from, the root network
 // namespace: the agent is reached over its unix socket, the kernel is read with `ip -n NS`
 // and by a process that nsenter put into the node's namespace.
+import { FIREWALL_MS, RECHECK_MS } from '../agent/agent.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
