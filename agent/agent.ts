@@ -16,6 +16,7 @@ import { NO_INTENT, type Intent } from './findings.js';
 import { LabIntentSource } from './intent-source.js';
 import { log } from './log.js';
 import { Metrics } from './metrics.js';
+import { startCniSocket } from './cni-socket.js';
 import { createProber, probeResponse } from './probe.js';
 import { applyRoutes, planRoutes } from './reconcile.js';
 import { createAgentServer, listen } from './server.js';
@@ -29,6 +30,8 @@ export interface AgentOptions {
   tokenFile: string | null;
   /** program the host-gw routes (on by default) */
   reconcile: boolean;
+  /** serve the CNI fast path on this unix socket (the conflist's agentSocket) */
+  cniSocket?: string | null;
 }
 
 export interface RunningAgent {
@@ -196,6 +199,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     },
   });
   metrics.extra = () => renderProbeMetrics(prober.stats());
+  // The CNI fast path: the plugin's shim hands ADD/DEL/CHECK to this process.
+  const cni = opts.cniSocket ? await startCniSocket(opts.cniSocket, { log: (level, msg, fields) => log(level as 'info', msg, { ...fields, part: 'cni' }) }) : null;
 
   const agent: RunningAgent = {
     config,
@@ -212,6 +217,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       for (const w of watchers) w.close();
       source?.stop();
       await prober.close();
+      await cni?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

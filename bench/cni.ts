@@ -1,7 +1,8 @@
-// CNI latency benchmark: podnet (type podnet + ipam podnet-ipam) against the reference
-// plugins (type bridge + ipam host-local from /usr/lib/cni), same config shape, driven the
-// way a container runtime drives them (CNI_* variables, config on stdin, the plugin run
-// inside the node's network namespace through nsenter). See bench/README.md.
+// CNI latency benchmark: podnet (type podnet + ipam podnet-ipam) on its own and with the
+// node agent's fast path (the shim hands the verb to agent/cni-socket.ts), against the
+// reference plugins (type bridge + ipam host-local from /usr/lib/cni), same config shape,
+// driven the way a container runtime drives them (CNI_* variables, config on stdin, the
+// plugin run inside the node's network namespace through nsenter). See bench/README.md.
 //
 //   node --import ./node_modules/tsx/dist/loader.mjs bench/cni.ts [--sequential N] [--concurrent N] [--json]
 //
@@ -14,16 +15,16 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { install } from '../cni/install.js';
+import { install, repoRoot } from '../cni/install.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
 
 const USAGE = `usage: node --import ./node_modules/tsx/dist/loader.mjs bench/cni.ts [options]
 
-Times CNI ADD and DEL of podnet (podnet + podnet-ipam) against the reference plugins
-(bridge + host-local from /usr/lib/cni), side by side and interleaved, in two
-environments (clean: only CNI_* and PATH; runtime: this process's environment, with
+Times CNI ADD and DEL of podnet (podnet + podnet-ipam), alone and with the node agent's
+fast path (podnet+agent), against the reference plugins (bridge + host-local from
+/usr/lib/cni), side by side and interleaved, in two environments (clean: only CNI_* and PATH; runtime: this process's environment, with
 NODE_EXTRA_CA_CERTS set). Runs as root; creates only namespaces named podnet-b<random>-…
 
 options:
@@ -90,8 +91,12 @@ const IFNAME = 'eth0';
 const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const CA_CERTS = '/etc/ssl/certs/ca-certificates.crt';
 
-type PluginKey = 'podnet' | 'reference';
-const PLUGIN_KEYS: PluginKey[] = ['podnet', 'reference'];
+type PluginKey = 'podnet' | 'agent' | 'reference';
+const PLUGIN_KEYS: PluginKey[] = ['podnet', 'agent', 'reference'];
+const LABEL: Record<PluginKey, string> = { podnet: 'podnet', agent: 'podnet+agent', reference: 'reference' };
+const SHORT: Record<PluginKey, string> = { podnet: 'pn', agent: 'ag', reference: 'ref' };
+const TSX_LOADER = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+const AGENT_SCRIPT = join(repoRoot, 'agent', 'cni-socket-standalone.ts');
 type Verb = 'ADD' | 'DEL';
 type EnvKind = 'clean' | 'runtime';
 
@@ -102,6 +107,8 @@ const runId = randomBytes(3).toString('hex');
 const NS_PREFIX = `podnet-b${runId}-`;
 const liveNamespaces = new Set<string>();
 const liveChildren = new Set<ChildProcess>();
+/** node agents (agent/cni-socket-standalone.ts), one per podnet+agent stream, by pid */
+const liveAgents = new Set<ChildProcess>();
 let tempRoot: string | null = null;
 let cleanedUp = false;
 
@@ -138,6 +145,14 @@ function cleanup(): void {
     }
   }
   liveChildren.clear();
+  for (const agent of liveAgents) {
+    try {
+      if (agent.pid !== undefined && agent.exitCode === null && agent.signalCode === null) process.kill(agent.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  liveAgents.clear();
   removeNamespaces([...liveNamespaces].reverse());
   const left = [...liveNamespaces].filter((n) => existsSync(`/run/netns/${n}`));
   if (left.length) process.stderr.write(`warning: could not remove namespaces: ${left.join(' ')}\n`);
@@ -221,6 +236,8 @@ interface Bed {
   dataDir: string;
   stateDir: string | null;
   conf: Record<string, unknown>;
+  /** podnet+agent: the agent serving this stream, in its node namespace */
+  agent: ChildProcess | null;
 }
 
 function baseConf(): Record<string, unknown> {
@@ -229,19 +246,67 @@ function baseConf(): Record<string, unknown> {
 
 let binDir = '';
 
-function makeBed(key: PluginKey, env: EnvKind, tag: string): Bed {
+/**
+ * Starts the agent's CNI socket in a node namespace, as the node agent runs it there (a
+ * resident Node process), and waits until it listens. Its environment is only PATH: what
+ * the runtime passes the plugin does not reach the agent.
+ */
+function startAgent(nodeNs: string, socket: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NSENTER, [`--net=/run/netns/${nodeNs}`, '--', NODE, '--import', TSX_LOADER, AGENT_SCRIPT, '--socket', socket], {
+      env: { PATH: CLEAN_PATH },
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    liveAgents.add(child);
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new BenchFailure(`the agent in ${nodeNs} did not listen within 60 s: ${err.trim()}`)), 60_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('"listening"')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
+    child.on('exit', (code, signal) => {
+      liveAgents.delete(child);
+      clearTimeout(timer);
+      reject(new BenchFailure(`the agent in ${nodeNs} exited (${signal ?? code}): ${err.trim()}`));
+    });
+  });
+}
+
+/** SIGTERM (it finishes acknowledged verbs and removes its socket), SIGKILL after 10 s. */
+async function stopAgent(agent: ChildProcess | null): Promise<void> {
+  if (!agent || agent.pid === undefined || agent.exitCode !== null || agent.signalCode !== null) return;
+  const exited = new Promise<void>((r) => agent.once('exit', () => r()));
+  process.kill(agent.pid, 'SIGTERM');
+  const timer = setTimeout(() => agent.pid !== undefined && process.kill(agent.pid, 'SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+  liveAgents.delete(agent);
+}
+
+async function makeBed(key: PluginKey, env: EnvKind, tag: string): Promise<Bed> {
   const dir = join(tempRoot!, `${tag}-${env}-${key}`);
   const dataDir = join(dir, 'ipam');
-  const stateDir = key === 'podnet' ? join(dir, 'state') : null;
+  const stateDir = key !== 'reference' ? join(dir, 'state') : null;
   mkdirSync(dataDir, { recursive: true });
   if (stateDir) mkdirSync(stateDir, { recursive: true });
-  const [nodeNs] = addNamespaces([`${tag}-${env[0]}${key === 'podnet' ? 'pn' : 'ref'}-node`]);
+  const [nodeNs] = addNamespaces([`${tag}-${env[0]}${SHORT[key]}-node`]);
   const ranges = [[{ subnet: SUBNET }]];
+  const podnetConf = { ...baseConf(), type: 'podnet', stateDir, ipam: { type: 'podnet-ipam', ranges, dataDir } };
+  const socket = join(dir, 'agent', 'cni.sock');
   const conf =
     key === 'podnet'
-      ? { ...baseConf(), type: 'podnet', stateDir, ipam: { type: 'podnet-ipam', ranges, dataDir } }
-      : { ...baseConf(), type: 'bridge', ipam: { type: 'host-local', ranges, dataDir } };
-  return { key, env, file: key === 'podnet' ? join(binDir, 'podnet') : join(REFERENCE_DIR, 'bridge'), nodeNs: nodeNs!, dataDir, stateDir, conf };
+      ? podnetConf
+      : key === 'agent'
+        ? { ...podnetConf, agentSocket: socket }
+        : { ...baseConf(), type: 'bridge', ipam: { type: 'host-local', ranges, dataDir } };
+  const agent = key === 'agent' ? await startAgent(nodeNs!, socket) : null;
+  return { key, env, file: key === 'reference' ? join(REFERENCE_DIR, 'bridge') : join(binDir, 'podnet'), nodeNs: nodeNs!, dataDir, stateDir, conf, agent };
 }
 
 function envFor(kind: EnvKind, vars: Record<string, string>): Record<string, string> {
@@ -283,7 +348,7 @@ class BenchFailure extends Error {}
 
 function failOp(bed: Bed, op: OpResult, what: string): never {
   throw new BenchFailure(
-    `${bed.key} ${op.verb} ${op.containerID}: ${what} (exit ${op.status})\n  stdout: ${op.stdout.trim() || '(empty)'}\n  stderr: ${op.stderr.trim() || '(empty)'}`,
+    `${LABEL[bed.key]} ${op.verb} ${op.containerID}: ${what} (exit ${op.status})\n  stdout: ${op.stdout.trim() || '(empty)'}\n  stderr: ${op.stderr.trim() || '(empty)'}`,
   );
 }
 
@@ -324,13 +389,13 @@ function verifyAdds(bed: Bed, ops: OpResult[], label: string): void {
   const unique = new Set(ips);
   if (unique.size !== ips.length) {
     const dup = ips.filter((ip, i) => ips.indexOf(ip) !== i);
-    throw new BenchFailure(`${label}: ${bed.key} handed out duplicate IPs: ${[...new Set(dup)].join(', ')}`);
+    throw new BenchFailure(`${label}: ${LABEL[bed.key]} handed out duplicate IPs: ${[...new Set(dup)].join(', ')}`);
   }
   const leased = new Set(leases(bed));
   const missing = ips.filter((ip) => !leased.has(ip));
   const extra = [...leased].filter((ip) => !unique.has(ip));
   if (missing.length || extra.length) {
-    throw new BenchFailure(`${label}: ${bed.key} leases do not match its results: not leased [${missing.join(', ')}], leased but not returned [${extra.join(', ')}]`);
+    throw new BenchFailure(`${label}: ${LABEL[bed.key]} leases do not match its results: not leased [${missing.join(', ')}], leased but not returned [${extra.join(', ')}]`);
   }
 }
 
@@ -338,16 +403,17 @@ function verifyAdds(bed: Bed, ops: OpResult[], label: string): void {
 function verifyDels(bed: Bed, ops: OpResult[], label: string): void {
   for (const op of ops) checkOp(bed, op);
   const left = leases(bed);
-  if (left.length) throw new BenchFailure(`${label}: ${bed.key} DEL left ${left.length} lease(s): ${left.join(', ')}`);
+  if (left.length) throw new BenchFailure(`${label}: ${LABEL[bed.key]} DEL left ${left.length} lease(s): ${left.join(', ')}`);
   const veths = vethsOnNode(bed);
-  if (veths.length) throw new BenchFailure(`${label}: ${bed.key} DEL left ${veths.length} veth(s) on the node: ${veths.join(', ')}`);
+  if (veths.length) throw new BenchFailure(`${label}: ${LABEL[bed.key]} DEL left ${veths.length} veth(s) on the node: ${veths.join(', ')}`);
   const att = attachments(bed);
-  if (att.length) throw new BenchFailure(`${label}: ${bed.key} DEL left ${att.length} attachment record(s): ${att.join(', ')}`);
+  if (att.length) throw new BenchFailure(`${label}: ${LABEL[bed.key]} DEL left ${att.length} attachment record(s): ${att.join(', ')}`);
 }
 
-/** In-process durations podnet logged ("ADD done"/"DEL done", field ms), by container ID. */
-function loggedMs(bed: Bed): Map<string, number> {
-  const out = new Map<string, number>();
+/** In-process durations podnet logged ("ADD done"/"DEL done", field ms), by verb and
+ *  container ID, and whether the agent served the op (field via: "agent"). */
+function loggedMs(bed: Bed): Map<string, { ms: number; agent: boolean }> {
+  const out = new Map<string, { ms: number; agent: boolean }>();
   if (!bed.stateDir) return out;
   let text = '';
   try {
@@ -358,8 +424,10 @@ function loggedMs(bed: Bed): Map<string, number> {
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      const e = JSON.parse(line) as { msg?: string; ms?: number; containerID?: string };
-      if ((e.msg === 'ADD done' || e.msg === 'DEL done') && typeof e.ms === 'number' && e.containerID) out.set(`${e.msg.slice(0, 3)} ${e.containerID}`, e.ms);
+      const e = JSON.parse(line) as { msg?: string; ms?: number; containerID?: string; via?: string };
+      if ((e.msg === 'ADD done' || e.msg === 'DEL done') && typeof e.ms === 'number' && e.containerID) {
+        out.set(`${e.msg.slice(0, 3)} ${e.containerID}`, { ms: e.ms, agent: e.via === 'agent' });
+      }
     } catch {
       /* not a JSON line */
     }
@@ -369,7 +437,7 @@ function loggedMs(bed: Bed): Map<string, number> {
 
 /** One untimed ADD+DEL per bed: creates the bridge, warms the page cache. */
 async function warmUp(beds: Bed[], tag: string): Promise<void> {
-  const pods = addNamespaces(beds.map((b) => `${tag}-warm-${b.env[0]}${b.key === 'podnet' ? 'pn' : 'ref'}`));
+  const pods = addNamespaces(beds.map((b) => `${tag}-warm-${b.env[0]}${SHORT[b.key]}`));
   for (const [i, bed] of beds.entries()) {
     const add = await cniOp(bed, 'ADD', `${tag}-warm`, pods[i]!);
     verifyAdds(bed, [add], `${tag} warm-up`);
@@ -404,7 +472,9 @@ function stat(xs: number[]): Stat {
 // Scenarios
 
 type Samples = Record<PluginKey, number[]>;
-const emptySamples = (): Samples => ({ podnet: [], reference: [] });
+const emptySamples = (): Samples => ({ podnet: [], agent: [], reference: [] });
+type PodnetKey = Exclude<PluginKey, 'reference'>;
+const byVerb = (): Record<Verb, number[]> => ({ ADD: [], DEL: [] });
 
 interface ScenarioResult {
   env: EnvKind;
@@ -415,30 +485,43 @@ interface ScenarioResult {
   perOp: Record<Verb, Samples>;
   /** wall ms per concurrent batch (first spawn to last exit) */
   batch: Record<Verb, Samples> | null;
-  /** podnet's own logged in-process ms */
-  inProcess: Record<Verb, number[]>;
-  /** podnet, per op: wall ms minus logged in-process ms (start-up and exit) */
-  outside: Record<Verb, number[]>;
+  /** podnet's own logged in-process ms (podnet: the plugin process; agent: the agent's thread) */
+  inProcess: Record<PodnetKey, Record<Verb, number[]>>;
+  /** per op: wall ms minus logged in-process ms (podnet: start-up and exit; agent: nsenter, shim, socket, queue) */
+  outside: Record<PodnetKey, Record<Verb, number[]>>;
+  /** podnet+agent ops the agent did not serve (the shim fell back to podnet-node) */
+  fallbacks: Record<Verb, number>;
 }
 
 function collectInProcess(bed: Bed, ops: OpResult[], into: ScenarioResult): void {
+  if (bed.key === 'reference') return;
   const logged = loggedMs(bed);
   for (const op of ops) {
-    const ms = logged.get(`${op.verb} ${op.containerID}`);
-    if (ms === undefined) throw new BenchFailure(`podnet logged no "${op.verb} done" for ${op.containerID} in ${bed.stateDir}/cni.log`);
-    into.inProcess[op.verb].push(ms);
-    into.outside[op.verb].push(op.ms - ms);
+    const e = logged.get(`${op.verb} ${op.containerID}`);
+    if (e === undefined) throw new BenchFailure(`${LABEL[bed.key]} logged no "${op.verb} done" for ${op.containerID} in ${bed.stateDir}/cni.log`);
+    if (bed.key === 'podnet' && e.agent) throw new BenchFailure(`podnet (no agentSocket) says the agent served ${op.verb} ${op.containerID}`);
+    if (bed.key === 'agent' && !e.agent) into.fallbacks[op.verb]++;
+    into.inProcess[bed.key][op.verb].push(e.ms);
+    into.outside[bed.key][op.verb].push(op.ms - e.ms);
   }
 }
 
 const ENVS: EnvKind[] = ['clean', 'runtime'];
-const short = (b: Bed) => `${b.env[0]}${b.key === 'podnet' ? 'pn' : 'ref'}`;
+const short = (b: Bed) => `${b.env[0]}${SHORT[b.key]}`;
 /** The i-th rotation of a list: interleaves the streams so none always goes first. */
 const rotate = <T>(xs: T[], i: number): T[] => xs.map((_, j) => xs[(i + j) % xs.length]!);
 
-/** Fresh beds for one scenario: a node namespace and data dirs per env x plugin. */
-function makeBeds(tag: string): Bed[] {
-  return ENVS.flatMap((env) => PLUGIN_KEYS.map((k) => makeBed(k, env, tag)));
+/** Fresh beds for one scenario: a node namespace and data dirs per env x plugin (and an agent for podnet+agent). */
+async function makeBeds(tag: string): Promise<Bed[]> {
+  const beds: Bed[] = [];
+  for (const env of ENVS) for (const k of PLUGIN_KEYS) beds.push(await makeBed(k, env, tag));
+  return beds;
+}
+
+/** Ends a scenario: stops its agents, then removes its node namespaces. */
+async function dropBeds(beds: Bed[]): Promise<void> {
+  await Promise.all(beds.map((b) => stopAgent(b.agent)));
+  removeNamespaces(beds.map((b) => b.nodeNs));
 }
 
 function newResults(scenario: ScenarioResult['scenario'], size: number, rounds: number): Map<EnvKind, ScenarioResult> {
@@ -452,20 +535,21 @@ function newResults(scenario: ScenarioResult['scenario'], size: number, rounds: 
         rounds,
         perOp: { ADD: emptySamples(), DEL: emptySamples() },
         batch: scenario === 'concurrent' ? { ADD: emptySamples(), DEL: emptySamples() } : null,
-        inProcess: { ADD: [], DEL: [] },
-        outside: { ADD: [], DEL: [] },
+        inProcess: { podnet: byVerb(), agent: byVerb() },
+        outside: { podnet: byVerb(), agent: byVerb() },
+        fallbacks: { ADD: 0, DEL: 0 },
       },
     ]),
   );
 }
 
 /**
- * N sequential ADDs then N sequential DELs for each env x plugin stream. The four streams
+ * N sequential ADDs then N sequential DELs for each env x plugin stream. The six streams
  * are interleaved op by op, in a rotating order, so machine noise hits all of them alike.
  */
 async function sequential(n: number): Promise<ScenarioResult[]> {
   const tag = 's';
-  const beds = makeBeds(tag);
+  const beds = await makeBeds(tag);
   await warmUp(beds, tag);
   // Pod namespaces, made before the timed part.
   const pods = new Map<Bed, string[]>();
@@ -474,7 +558,7 @@ async function sequential(n: number): Promise<ScenarioResult[]> {
   for (const verb of ['ADD', 'DEL'] as Verb[]) {
     const ops = new Map<Bed, OpResult[]>(beds.map((b) => [b, []]));
     for (let i = 0; i < n; i++) {
-      progress(`sequential ${verb} ${i + 1}/${n} (x ${beds.length}: clean/runtime x podnet/reference)`);
+      progress(`sequential ${verb} ${i + 1}/${n} (x ${beds.length}: clean/runtime x podnet/podnet+agent/reference)`);
       for (const bed of rotate(beds, i)) {
         const op = await cniOp(bed, verb, `${tag}-${i}`, pods.get(bed)![i]!);
         checkOp(bed, op); // fail at once on the first error
@@ -487,11 +571,11 @@ async function sequential(n: number): Promise<ScenarioResult[]> {
       const batch = ops.get(bed)!;
       if (verb === 'ADD') verifyAdds(bed, batch, `sequential ${bed.env}`);
       else verifyDels(bed, batch, `sequential ${bed.env}`);
-      if (bed.key === 'podnet') collectInProcess(bed, batch, res.get(bed.env)!);
+      collectInProcess(bed, batch, res.get(bed.env)!);
     }
   }
   for (const bed of beds) removeNamespaces(pods.get(bed)!);
-  removeNamespaces(beds.map((b) => b.nodeNs));
+  await dropBeds(beds);
   return [...res.values()];
 }
 
@@ -501,7 +585,7 @@ async function sequential(n: number): Promise<ScenarioResult[]> {
  */
 async function concurrent(n: number, rounds: number): Promise<ScenarioResult[]> {
   const tag = 'c';
-  const beds = makeBeds(tag);
+  const beds = await makeBeds(tag);
   await warmUp(beds, tag);
   const res = newResults('concurrent', n, rounds);
   for (let r = 0; r < rounds; r++) {
@@ -510,7 +594,7 @@ async function concurrent(n: number, rounds: number): Promise<ScenarioResult[]> 
     const order = rotate(beds, r);
     for (const verb of ['ADD', 'DEL'] as Verb[]) {
       for (const bed of order) {
-        progress(`concurrent round ${r + 1}/${rounds}: ${n} x ${bed.key} ${verb} (${bed.env} env)`);
+        progress(`concurrent round ${r + 1}/${rounds}: ${n} x ${LABEL[bed.key]} ${verb} (${bed.env} env)`);
         const t0 = process.hrtime.bigint();
         const ops = await Promise.all(pods.get(bed)!.map((pod, i) => cniOp(bed, verb, `${tag}${r}-${i}`, pod)));
         const total = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -519,13 +603,13 @@ async function concurrent(n: number, rounds: number): Promise<ScenarioResult[]> 
         const out = res.get(bed.env)!;
         for (const op of ops) out.perOp[verb][bed.key].push(op.ms);
         out.batch![verb][bed.key].push(total);
-        if (bed.key === 'podnet') collectInProcess(bed, ops, out);
+        collectInProcess(bed, ops, out);
       }
     }
     for (const bed of beds) removeNamespaces(pods.get(bed)!);
   }
   progress(`concurrent: ${rounds} round(s) of ${n} per stream done`, true);
-  removeNamespaces(beds.map((b) => b.nodeNs));
+  await dropBeds(beds);
   return [...res.values()];
 }
 
@@ -541,14 +625,19 @@ async function startupProbes(samples: number): Promise<Record<string, Stat>> {
   const [scratch] = addNamespaces(['probe-node']);
   const nodeNet = `--net=/run/netns/${scratch}`;
   const version = JSON.stringify({ cniVersion: '1.0.0' });
+  const socket = join(tempRoot!, 'probe-agent', 'cni.sock');
+  const agent = await startAgent(scratch!, socket);
+  const versionViaAgent = JSON.stringify({ cniVersion: '1.0.0', agentSocket: socket });
   const versionEnv = (kind: EnvKind) => envFor(kind, { CNI_COMMAND: 'VERSION', CNI_PATH: `${binDir}:${REFERENCE_DIR}` });
   const probes: Probe[] = [
     { name: 'env -i /usr/bin/node -e 0', run: () => timed('/usr/bin/env', ['-i', NODE, '-e', '0'], { PATH: CLEAN_PATH }, null) },
     { name: `env -i NODE_EXTRA_CA_CERTS=${CA_CERTS} /usr/bin/node -e 0`, run: () => timed('/usr/bin/env', ['-i', `NODE_EXTRA_CA_CERTS=${CA_CERTS}`, NODE, '-e', '0'], { PATH: CLEAN_PATH }, null) },
     { name: 'ip -V', run: () => timed('ip', ['-V'], { PATH: CLEAN_PATH }, null) },
     { name: 'nsenter --net=<node> -- /bin/true', run: () => timed(NSENTER, [nodeNet, '--', '/bin/true'], { PATH: CLEAN_PATH }, null) },
-    { name: 'podnet VERSION via nsenter (clean env)', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('clean'), version) },
-    { name: 'podnet VERSION via nsenter (runtime env)', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('runtime'), version) },
+    { name: 'podnet VERSION via nsenter (clean env): shim, podnet-node', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('clean'), version) },
+    { name: 'podnet VERSION via nsenter (runtime env): shim, podnet-node', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('runtime'), version) },
+    { name: 'podnet-node VERSION via nsenter (clean env): no shim', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet-node')], versionEnv('clean'), version) },
+    { name: 'podnet VERSION via nsenter (clean env): shim, agent', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('clean'), versionViaAgent) },
     { name: 'bridge VERSION via nsenter (clean env)', run: () => timed(NSENTER, [nodeNet, '--', join(REFERENCE_DIR, 'bridge')], versionEnv('clean'), version) },
   ];
   const out: Record<string, number[]> = Object.fromEntries(probes.map((p) => [p.name, []]));
@@ -563,6 +652,7 @@ async function startupProbes(samples: number): Promise<Record<string, Stat>> {
     }
   }
   progress(`[where the time goes] ${samples} samples done`, true);
+  await stopAgent(agent);
   removeNamespaces([scratch!]);
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, stat(v)]));
 }
@@ -576,12 +666,17 @@ interface Row {
   verb: string;
   n: number;
   podnet: { p50: number; p95: number };
+  agent: { p50: number; p95: number };
   reference: { p50: number; p95: number };
+  /** podnet ÷ reference */
   ratio: { p50: number; p95: number };
+  /** podnet+agent ÷ reference */
+  agentRatio: { p50: number; p95: number };
 }
 
 function row(env: EnvKind, scenario: string, verb: string, s: Samples): Row {
   const a = stat(s.podnet);
+  const g = stat(s.agent);
   const b = stat(s.reference);
   return {
     env,
@@ -589,8 +684,10 @@ function row(env: EnvKind, scenario: string, verb: string, s: Samples): Row {
     verb,
     n: a.n,
     podnet: { p50: a.p50, p95: a.p95 },
+    agent: { p50: g.p50, p95: g.p95 },
     reference: { p50: b.p50, p95: b.p95 },
     ratio: { p50: a.p50 / b.p50, p95: a.p95 / b.p95 },
+    agentRatio: { p50: g.p50 / b.p50, p95: g.p95 / b.p95 },
   };
 }
 
@@ -619,18 +716,39 @@ function printText(meta: Record<string, unknown>, rows: Row[], results: Scenario
   const lines: string[] = [];
   lines.push(`podnet CNI benchmark — ${meta.date}`);
   lines.push(`node ${meta.node}, kernel ${meta.kernel}, ${meta.cpus} CPU(s); cniVersion 1.0.0, bridge ${BRIDGE}, subnet ${SUBNET}`);
-  lines.push(`podnet = podnet + podnet-ipam (installed by cni/install.ts); reference = ${REFERENCE_DIR}/bridge + host-local`);
+  lines.push(`podnet = podnet + podnet-ipam as cni/install.ts installs them (${meta.shim ? 'the shim, no agentSocket: it execs podnet-node' : 'no shim: podnet is the Node plugin'});`);
+  lines.push(`podnet+agent = the same with agentSocket: the shim hands the verb to the agent's CNI socket (agent/cni-socket.ts) in the node namespace;`);
+  lines.push(`reference = ${REFERENCE_DIR}/bridge + host-local`);
   lines.push(`wall time per CNI invocation in ms (spawn of nsenter into the node namespace until exit), nearest-rank percentiles`);
   lines.push(`env clean = only CNI_* and PATH; env runtime = this process's environment (NODE_EXTRA_CA_CERTS=${meta.runtimeCaCerts})`);
-  lines.push('the four streams (env x plugin), each with its own node namespace and data dirs, run interleaved in a rotating order');
+  lines.push('the six streams (env x plugin), each with its own node namespace and data dirs, run interleaved in a rotating order');
+  lines.push('ratio = podnet ÷ reference, agent ratio = podnet+agent ÷ reference');
   lines.push('');
   lines.push(
     table(
-      ['env', 'scenario', 'verb', 'n', 'podnet p50', 'p95', 'reference p50', 'p95', 'ratio p50', 'ratio p95'],
-      rows.map((r) => [r.env, r.scenario, r.verb, String(r.n), f1(r.podnet.p50), f1(r.podnet.p95), f1(r.reference.p50), f1(r.reference.p95), f2(r.ratio.p50), f2(r.ratio.p95)]),
+      ['env', 'scenario', 'verb', 'n', 'podnet p50', 'p95', '+agent p50', 'p95', 'reference p50', 'p95', 'ratio p50', 'p95', 'agent ratio p50', 'p95'],
+      rows.map((r) => [
+        r.env,
+        r.scenario,
+        r.verb,
+        String(r.n),
+        f1(r.podnet.p50),
+        f1(r.podnet.p95),
+        f1(r.agent.p50),
+        f1(r.agent.p95),
+        f1(r.reference.p50),
+        f1(r.reference.p95),
+        f2(r.ratio.p50),
+        f2(r.ratio.p95),
+        f2(r.agentRatio.p50),
+        f2(r.agentRatio.p95),
+      ]),
       3,
     ),
   );
+  const fellBack = results.flatMap((r) => (['ADD', 'DEL'] as Verb[]).filter((v) => r.fallbacks[v] > 0).map((v) => `${r.env} ${r.scenario} ${v}: ${r.fallbacks[v]}`));
+  lines.push('');
+  lines.push(`podnet+agent ops the agent did not serve (the shim fell back to podnet-node): ${fellBack.length ? fellBack.join('; ') : 'none'}`);
   lines.push('');
   lines.push('where the time goes (ms)');
   lines.push('');
@@ -645,20 +763,22 @@ function printText(meta: Record<string, unknown>, rows: Row[], results: Scenario
   const ipRows: string[][] = [];
   for (const r of results) {
     const scen = r.scenario === 'sequential' ? `sequential ${r.size}` : `concurrent ${r.size} x${r.rounds}`;
-    for (const verb of ['ADD', 'DEL'] as Verb[]) {
-      const inp = stat(r.inProcess[verb]);
-      const wall = stat(r.perOp[verb].podnet);
-      const outside = stat(r.outside[verb]);
-      ipRows.push([r.env, scen, verb, String(inp.n), f1(wall.p50), f1(wall.p95), f1(inp.p50), f1(inp.p95), f1(outside.p50), f1(outside.p95)]);
+    for (const key of ['podnet', 'agent'] as PodnetKey[]) {
+      for (const verb of ['ADD', 'DEL'] as Verb[]) {
+        const inp = stat(r.inProcess[key][verb]);
+        const wall = stat(r.perOp[verb][key]);
+        const outside = stat(r.outside[key][verb]);
+        ipRows.push([r.env, scen, `${LABEL[key]} ${verb}`, String(inp.n), f1(wall.p50), f1(wall.p95), f1(inp.p50), f1(inp.p95), f1(outside.p50), f1(outside.p95)]);
+      }
     }
   }
-  lines.push(
-    table(['env', 'scenario', 'podnet verb', 'n', 'wall p50', 'p95', 'in-process p50', 'p95', 'outside p50', 'p95'], ipRows, 3),
-  );
+  lines.push(table(['env', 'scenario', 'verb', 'n', 'wall p50', 'p95', 'in-process p50', 'p95', 'outside p50', 'p95'], ipRows, 3));
   lines.push('');
-  lines.push('in-process = the "ms" podnet logs in <stateDir>/cni.log ("ADD done"/"DEL done"): from the plugin\'s entry');
-  lines.push('(after Node start-up and loading the bundle) to the end of the verb, including its own ip/nsenter children.');
-  lines.push('outside = wall - in-process, per op: start-up (nsenter, sh launcher, env -i, node, bundle load) and exit.');
+  lines.push('in-process = the "ms" podnet logs in <stateDir>/cni.log ("ADD done"/"DEL done"): from the verb\'s entry (podnet: after');
+  lines.push('Node start-up and loading the bundle; podnet+agent: when the agent\'s verb thread takes it up) to its end, including');
+  lines.push('its own ip/nsenter children.');
+  lines.push('outside = wall - in-process, per op. podnet: start-up (nsenter, the shim, sh launcher, env -i, node, bundle load) and');
+  lines.push('exit. podnet+agent: nsenter, the shim, the socket round trip and any wait for a free verb thread.');
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -698,7 +818,8 @@ async function main(): Promise<number> {
   tempRoot = mkdtempSync(join(tmpdir(), 'podnet-bench-'));
   binDir = join(tempRoot, 'bin');
   say(`installing podnet plugins into ${binDir} (namespaces: ${NS_PREFIX}*)`);
-  await install(binDir, null);
+  const installed = await install(binDir, null);
+  if (!installed.shim) say(`note: no shim (${installed.noShim}): podnet+agent falls back to the Node plugin on every op`);
 
   const results: ScenarioResult[] = [];
   if (opts.sequential > 0) results.push(...(await sequential(opts.sequential)));
@@ -714,20 +835,25 @@ async function main(): Promise<number> {
     kernel: release(),
     cpus: (await import('node:os')).cpus().length,
     runtimeCaCerts: runtimeCaCerts ?? `${CA_CERTS} (set by the bench)`,
+    shim: installed.shim,
     options: opts,
   };
   if (opts.json) {
     const inProcess = results.flatMap((r) =>
-      (['ADD', 'DEL'] as Verb[]).map((verb) => ({
-        env: r.env,
-        scenario: r.scenario,
-        size: r.size,
-        rounds: r.rounds,
-        verb,
-        wall: stat(r.perOp[verb].podnet),
-        inProcess: stat(r.inProcess[verb]),
-        outside: stat(r.outside[verb]),
-      })),
+      (['podnet', 'agent'] as PodnetKey[]).flatMap((key) =>
+        (['ADD', 'DEL'] as Verb[]).map((verb) => ({
+          plugin: LABEL[key],
+          env: r.env,
+          scenario: r.scenario,
+          size: r.size,
+          rounds: r.rounds,
+          verb,
+          wall: stat(r.perOp[verb][key]),
+          inProcess: stat(r.inProcess[key][verb]),
+          outside: stat(r.outside[key][verb]),
+          ...(key === 'agent' ? { fallbacks: r.fallbacks[verb] } : {}),
+        })),
+      ),
     );
     const round = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 100) / 100 : v);
     process.stdout.write(JSON.stringify({ meta, rows, whereTheTimeGoes: { startup: probes, podnetInProcess: inProcess } }, round, 2) + '\n');

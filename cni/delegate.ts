@@ -1,8 +1,10 @@
 // Delegation to another plugin (IPAM), the way libcni does it: find `type` in CNI_PATH,
-// run it with the same environment but CNI_COMMAND, feed the same configuration.
-import { spawnSync } from 'node:child_process';
+// run it with the same environment but CNI_COMMAND, feed the same configuration. "The same
+// environment" is the one the verb was given (CniEnv.vars), passed explicitly: in the node
+// agent, which serves verbs in-process, process.env is the agent's and has no CNI_*.
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { runSync } from '../lib/proc/spawn.js';
 import type { Verb } from './env.js';
 import { CniError, ErrorCode } from './errors.js';
 
@@ -20,8 +22,9 @@ export function findPlugin(type: string, paths: string[]): string {
   throw new CniError(ErrorCode.InvalidNetworkConfig, `plugin "${type}" not found in CNI_PATH (${paths.join(':') || 'empty'})`);
 }
 
-export function execPlugin(file: string, verb: Verb, stdin: string, env: Record<string, string> = {}): unknown {
-  const r = spawnSync(file, [], { input: stdin, encoding: 'utf8', env: { ...process.env, ...env, CNI_COMMAND: verb }, timeout: 60_000 });
+/** Runs plugin `file` for `verb` with the verb's environment `vars`, `overrides` on top. */
+export function execPlugin(file: string, verb: Verb, stdin: string, vars: Readonly<Record<string, string | undefined>>, overrides: Record<string, string> = {}): unknown {
+  const r = runSync(file, [], { input: stdin, env: { ...vars, ...overrides, CNI_COMMAND: verb }, timeout: 60_000 });
   const name = file.split('/').pop();
   if (r.error) throw new CniError(ErrorCode.IpamDelegateFailed, `could not run plugin ${name}: ${r.error.message}`);
   let body: unknown = undefined;

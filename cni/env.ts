@@ -5,6 +5,15 @@ import { NAME_PATTERN } from './fields.js';
 export type Verb = 'ADD' | 'DEL' | 'CHECK' | 'VERSION' | 'GC' | 'STATUS';
 const VERBS: readonly Verb[] = ['ADD', 'DEL', 'CHECK', 'VERSION', 'GC', 'STATUS'];
 
+/** The variables a runtime passes that the plugins read; the installed launcher keeps only
+ *  these (and PATH_FOR_PLUGINS), and so does the node agent for a verb it serves. */
+export const CNI_VARS = ['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_ARGS', 'CNI_PATH'] as const;
+
+/** The PATH the plugins run with, whatever the runtime's: set by the launcher (and the agent). */
+export const PATH_FOR_PLUGINS = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
 export interface CniEnv {
   command: Verb;
   containerID: string;
@@ -12,9 +21,9 @@ export interface CniEnv {
   ifname: string;
   path: string[];
   args: Map<string, string>;
+  /** the whole environment the verb was given: what a delegated plugin inherits */
+  vars: Env;
 }
-
-type Env = Record<string, string | undefined>;
 
 function invalidEnv(msg: string): CniError {
   return new CniError(ErrorCode.InvalidEnvironment, msg);
@@ -61,5 +70,5 @@ export function readEnv(env: Env): CniEnv {
     throw invalidEnv(`CNI_IFNAME "${ifname}" is not a valid interface name (1-15 characters, no "/", ":" or spaces)`);
   }
   const pathText = verb === 'VERSION' ? (env.CNI_PATH ?? '') : required(env, 'CNI_PATH');
-  return { command: verb, containerID, netns, ifname, path: pathText.split(':').filter(Boolean), args: parseCniArgs(env.CNI_ARGS) };
+  return { command: verb, containerID, netns, ifname, path: pathText.split(':').filter(Boolean), args: parseCniArgs(env.CNI_ARGS), vars: env };
 }

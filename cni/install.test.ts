@@ -1,10 +1,15 @@
 // `podnet cni install` as a user runs it: the executables work with nothing from the
-// environment but the CNI variables, and uninstall removes only what install wrote.
+// environment but the CNI variables, and uninstall removes only what install wrote. With the
+// shim built (scripts/build-shim.sh, or by install itself when cc exists), `podnet` is the
+// shim and the Node plugin is `podnet-node` next to it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDirs } from '../test/cni.js';
+import { conflist, install, MARKER, uninstall } from './install.js';
+
+const isElf = (f: string) => readFileSync(f).subarray(0, 4).toString('latin1') === '\x7fELF';
 
 const podnet = (args: string[]) => spawnSync('bin/podnet', args, { encoding: 'utf8' });
 
@@ -15,15 +20,18 @@ describe('podnet cni install', () => {
   });
   afterEach(() => dirs.remove());
 
-  it('writes two executables and a 1.0.0 conflist, and reports them as JSON', () => {
+  it('writes the shim as podnet, the Node plugin as podnet-node, podnet-ipam and a 1.0.0 conflist, and reports them as JSON', () => {
     const bin = join(dirs.root, 'bin');
     const conf = join(dirs.root, 'net.d');
     const r = podnet(['cni', 'install', '--bin-dir', bin, '--conf-dir', conf, '--subnet', '10.244.2.0/24', '--cluster-network', '10.244.0.0/16', '--json']);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.executables).toEqual([join(bin, 'podnet'), join(bin, 'podnet-ipam')]);
+    expect(report.executables).toEqual([join(bin, 'podnet'), join(bin, 'podnet-node'), join(bin, 'podnet-ipam')]);
+    expect(report.shim).toBe(true);
     expect(report.node).toBe(process.execPath);
     for (const f of report.executables) expect(statSync(f).mode & 0o111).toBe(0o111);
+    expect(isElf(join(bin, 'podnet'))).toBe(true);
+    for (const f of ['podnet-node', 'podnet-ipam']) expect(readFileSync(join(bin, f), 'utf8').slice(0, 300)).toContain(MARKER);
     const conflist = JSON.parse(readFileSync(join(conf, '10-podnet.conflist'), 'utf8'));
     expect(conflist.cniVersion).toBe('1.0.0');
     expect(conflist.plugins[0]).toMatchObject({ type: 'podnet', bridge: 'v-net-0', clusterNetwork: '10.244.0.0/16', ipMasq: true, ipam: { type: 'podnet-ipam', ranges: [[{ subnet: '10.244.2.0/24' }]] } });
@@ -60,13 +68,52 @@ describe('podnet cni install', () => {
     const conf = join(dirs.root, 'net.d');
     expect(podnet(['cni', 'install', '--bin-dir', bin, '--conf-dir', conf, '--subnet', '10.244.1.0/24']).status).toBe(0);
     const r = podnet(['cni', 'uninstall', '--bin-dir', bin, '--conf-dir', conf, '--json']);
-    expect(JSON.parse(r.stdout).removed).toHaveLength(3);
+    expect(JSON.parse(r.stdout).removed.sort()).toEqual([join(bin, 'podnet'), join(bin, 'podnet-ipam'), join(bin, 'podnet-node'), join(conf, '10-podnet.conflist')].sort());
     expect(existsSync(join(bin, 'podnet'))).toBe(false);
+    expect(existsSync(join(bin, 'podnet-node'))).toBe(false);
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, 'podnet'), '#!/bin/sh\necho someone else\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'podnet-node'), '#!/bin/sh\necho someone else too\n', { mode: 0o755 });
+    // A foreign ELF binary of that name is left too.
+    execFileSync('cp', ['/bin/true', join(bin, 'podnet-ipam')]);
     const again = podnet(['cni', 'uninstall', '--bin-dir', bin, '--json']);
-    expect(JSON.parse(again.stdout)).toEqual({ removed: [], skipped: [`${join(bin, 'podnet')} (not written by podnet cni install)`] });
+    expect(JSON.parse(again.stdout)).toEqual({
+      removed: [],
+      skipped: ['podnet', 'podnet-node', 'podnet-ipam'].map((n) => `${join(bin, n)} (not written by podnet cni install)`),
+    });
     expect(execFileSync(join(bin, 'podnet'), { encoding: 'utf8' })).toBe('someone else\n');
+  });
+
+  it('without a shim, podnet is the Node plugin itself, and a podnet-node of an earlier install goes', async () => {
+    const bin = join(dirs.root, 'bin');
+    await install(bin, null);
+    expect(existsSync(join(bin, 'podnet-node'))).toBe(true);
+    const report = await install(bin, null, { shim: 'never' });
+    expect(report).toMatchObject({ shim: false, noShim: expect.any(String), executables: [join(bin, 'podnet'), join(bin, 'podnet-ipam')], removed: [join(bin, 'podnet-node')] });
+    expect(existsSync(join(bin, 'podnet-node'))).toBe(false);
+    expect(readFileSync(join(bin, 'podnet'), 'utf8').slice(0, 300)).toContain(MARKER);
+    const r = spawnSync(join(bin, 'podnet'), [], { encoding: 'utf8', input: '{"cniVersion":"1.0.0","agentSocket":"/nonexistent.sock"}', env: { CNI_COMMAND: 'VERSION' } });
+    expect(JSON.parse(r.stdout).cniVersion).toBe('1.0.0');
+    expect(uninstall(bin, undefined).removed.sort()).toEqual([join(bin, 'podnet'), join(bin, 'podnet-ipam')]);
+  });
+
+  it('the shim falls back to podnet-node with the same stdin, whatever its size, and the CNI variables only', async () => {
+    const bin = join(dirs.root, 'bin');
+    await install(bin, null);
+    // A config far larger than a pipe holds, with an agentSocket nobody serves.
+    const big = JSON.stringify({ cniVersion: '0.4.0', agentSocket: join(dirs.root, 'none.sock'), pad: 'x'.repeat(300_000) });
+    const r = spawnSync(join(bin, 'podnet'), [], { encoding: 'utf8', input: big, env: { CNI_COMMAND: 'VERSION', NODE_OPTIONS: '--require /nonexistent/hook.js' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).cniVersion).toBe('0.4.0');
+    // Not JSON, or agentSocket not a string: the plugin runs and reports what is wrong.
+    const bad = spawnSync(join(bin, 'podnet'), [], { encoding: 'utf8', input: '{"agentSocket": 5', env: { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c', CNI_NETNS: '/x', CNI_IFNAME: 'eth0', CNI_PATH: bin } });
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ code: 6 });
+  });
+
+  it('conflist names agentSocket when asked', () => {
+    const c = conflist({ name: 'podnet', subnet: '10.244.1.0/24', clusterNetwork: undefined, bridge: 'v-net-0', stateDir: '/run/podnet', dataDir: '/var/lib/cni/networks', agentSocket: '/run/podnet/cni.sock' });
+    expect((c.plugins as Record<string, unknown>[])[0]!.agentSocket).toBe('/run/podnet/cni.sock');
   });
 
   it('every command has --help, and unknown options are refused with a pointer to it', () => {

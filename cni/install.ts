@@ -7,16 +7,32 @@
 // are a string and a comment to it. So the plugin needs no repository, no PATH lookup
 // of node, and nothing from the runtime's environment (NODE_OPTIONS, or
 // NODE_EXTRA_CA_CERTS, which costs Node ~60 ms at start) but the CNI variables.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+//
+// The fast path: when the C shim is built (.build/podnet-shim, scripts/build-shim.sh; built
+// here on the fly when missing and a C compiler exists), `podnet` is the shim and the Node
+// plugin is installed next to it as `podnet-node`. The shim hands the verb to the node
+// agent when the config names `agentSocket` and the agent answers, and otherwise execs
+// `podnet-node` (cni/shim/podnet-shim.c). Without a shim, `podnet` is the Node plugin.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatCidr, parseCidr } from '../lib/model/ipv4.js';
+import { CNI_VARS, PATH_FOR_PLUGINS } from './env.js';
 
 export const PLUGINS = { podnet: 'cni/podnet/main.ts', 'podnet-ipam': 'cni/ipam/main.ts' } as const;
 export type PluginName = keyof typeof PLUGINS;
 export const MARKER = 'podnet-cni-launcher';
 export const CONFLIST_NAME = '10-podnet.conflist';
-const CNI_VARS = ['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_ARGS', 'CNI_PATH'];
+/** The Node podnet plugin's name when the shim is `podnet` (the shim's FALLBACK_NAME). */
+export const FALLBACK_NAME = 'podnet-node';
+/** A string compiled into the shim, by which uninstall knows the binary is podnet's. */
+export const SHIM_MARKER = 'podnet-cni-shim';
+export const SHIM_SOURCE = 'cni/shim/podnet-shim.c';
+export const SHIM_BUILD = '.build/podnet-shim';
+/** Built with the shim by the same script: the agent's spawn helper (agent/cni-socket.ts). */
+const SPAWN_SOURCE = 'cni/shim/podnet-spawn.c';
+const SPAWN_BUILD = '.build/podnet-spawn';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,16 +41,21 @@ export function launcher(nodePath: string): string {
     '#!/bin/sh',
     `':' //; # ${MARKER}: keep only the CNI variables, then run this same file with node`,
     `':' //; set --; for v in ${CNI_VARS.join(' ')}; do eval "[ -z \\"\\\${$v+x}\\" ] || set -- \\"\\$@\\" \\"$v=\\$$v\\""; done`,
-    `':' //; exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@" '${nodePath}' "$0"`,
+    `':' //; exec /usr/bin/env -i PATH=${PATH_FOR_PLUGINS} "$@" '${nodePath}' "$0"`,
     '',
   ].join('\n');
 }
 
 /** Bundles one plugin into a single CommonJS file (no TypeScript at run time). */
 export async function bundle(plugin: PluginName): Promise<string> {
+  return bundleEntry(join(repoRoot, PLUGINS[plugin]));
+}
+
+/** Bundles a module and everything it imports into one minified CommonJS script for node 20. */
+export async function bundleEntry(entry: string): Promise<string> {
   const esbuild = await import('esbuild');
   const out = await esbuild.build({
-    entryPoints: [join(repoRoot, PLUGINS[plugin])],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -63,6 +84,8 @@ export interface ConflistOptions {
   dataDir: string;
   /** default true; the lab sets false: there the firewall table owns masquerading */
   ipMasq?: boolean;
+  /** the node agent's CNI socket (agent/cni-socket.ts): the fast path, when the shim is installed */
+  agentSocket?: string;
 }
 
 export function conflist(o: ConflistOptions): Record<string, unknown> {
@@ -83,6 +106,7 @@ export function conflist(o: ConflistOptions): Record<string, unknown> {
         ...(cluster ? { clusterNetwork: formatCidr(cluster) } : {}),
         hairpinMode: true,
         stateDir: o.stateDir,
+        ...(o.agentSocket ? { agentSocket: o.agentSocket } : {}),
         ipam: { type: 'podnet-ipam', ranges: [[{ subnet: formatCidr(subnet) }]], dataDir: o.dataDir },
       },
     ],
@@ -94,17 +118,86 @@ export interface InstallReport {
   executables: string[];
   node: string;
   conflist: string | null;
+  /** true: `podnet` is the C shim and the Node plugin is `podnet-node` (the fast path is available) */
+  shim: boolean;
+  /** why `podnet` is the Node plugin itself, when it is */
+  noShim?: string;
+  /** files of an earlier install that this layout no longer has (a `podnet-node` without a shim) */
+  removed: string[];
 }
 
-export async function install(binDir: string, conf: { confDir: string; options: ConflistOptions } | null): Promise<InstallReport> {
+export interface InstallOptions {
+  /** 'auto' (default): install the shim when it is built or can be built; 'never': the Node plugin is `podnet` */
+  shim?: 'auto' | 'never';
+}
+
+function hasCompiler(): boolean {
+  return spawnSync('sh', ['-c', 'command -v "${CC:-cc}"'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The compiled shim, built first (with the spawn helper) when either is missing or older
+ *  than its source: its path, or why there is none. */
+export function shimBinary(): { path: string } | { missing: string } {
+  const binary = join(repoRoot, SHIM_BUILD);
+  const source = join(repoRoot, SHIM_SOURCE);
+  const fresh = () =>
+    [
+      [SHIM_BUILD, SHIM_SOURCE],
+      [SPAWN_BUILD, SPAWN_SOURCE],
+    ].every(([b, src]) => {
+      const bin = join(repoRoot, b!);
+      const c = join(repoRoot, src!);
+      return existsSync(bin) && (!existsSync(c) || statSync(bin).mtimeMs >= statSync(c).mtimeMs);
+    });
+  if (fresh()) return { path: binary };
+  if (existsSync(binary) && !hasCompiler()) return { path: binary }; // stale, but what there is
+  if (!existsSync(source)) return { missing: `no ${SHIM_BUILD} and no ${SHIM_SOURCE} to build it from` };
+  if (!hasCompiler()) return { missing: `no ${SHIM_BUILD} and no C compiler (cc) to build it: install gcc and run scripts/build-shim.sh` };
+  const r = spawnSync('bash', [join(repoRoot, 'scripts', 'build-shim.sh')], { encoding: 'utf8' });
+  if (r.status !== 0 || !existsSync(binary)) return { missing: `scripts/build-shim.sh failed: ${(r.stderr || r.stdout || '').trim()}` };
+  return { path: binary };
+}
+
+function copyAtomic(from: string, path: string, mode: number): void {
+  const tmp = `${path}.podnet-tmp-${process.pid}`;
+  copyFileSync(from, tmp);
+  chmodSync(tmp, mode);
+  renameSync(tmp, path);
+}
+
+/** Is this file one that install wrote: a launcher polyglot, or the shim? */
+function writtenByPodnet(file: string): boolean {
+  const bytes = readFileSync(file);
+  if (bytes.subarray(0, 300).toString('utf8').includes(MARKER)) return true;
+  // The shim is an ELF binary (under 1 MB, static) with SHIM_MARKER among its strings.
+  return bytes.subarray(0, 4).toString('latin1') === '\x7fELF' && bytes.length < 4 << 20 && bytes.includes(SHIM_MARKER);
+}
+
+export async function install(binDir: string, conf: { confDir: string; options: ConflistOptions } | null, opts: InstallOptions = {}): Promise<InstallReport> {
   const node = process.execPath;
   mkdirSync(binDir, { recursive: true });
-  const executables: string[] = [];
+  const shim = opts.shim === 'never' ? { missing: 'not asked for (shim: never)' } : shimBinary();
+  const removed: string[] = [];
+  const written = new Map<string, string>();
+  // The Node plugins first, the shim last: a runtime calling `podnet` meanwhile finds its fallback.
   for (const plugin of Object.keys(PLUGINS) as PluginName[]) {
-    const file = join(binDir, plugin);
+    const name = plugin === 'podnet' && 'path' in shim ? FALLBACK_NAME : plugin;
+    const file = join(binDir, name);
     writeAtomic(file, launcher(node) + (await bundle(plugin)), 0o755);
-    executables.push(file);
+    written.set(name, file);
   }
+  if ('path' in shim) {
+    const file = join(binDir, 'podnet');
+    copyAtomic(shim.path, file, 0o755);
+    written.set('podnet', file);
+  } else {
+    const stale = join(binDir, FALLBACK_NAME);
+    if (existsSync(stale) && writtenByPodnet(stale)) {
+      unlinkSync(stale);
+      removed.push(stale);
+    }
+  }
+  const executables = ['podnet', FALLBACK_NAME, 'podnet-ipam'].flatMap((n) => written.get(n) ?? []);
   let conflistPath: string | null = null;
   if (conf) {
     const body = conflist(conf.options);
@@ -112,7 +205,7 @@ export async function install(binDir: string, conf: { confDir: string; options: 
     conflistPath = join(conf.confDir, CONFLIST_NAME);
     writeAtomic(conflistPath, JSON.stringify(body, null, 2) + '\n', 0o644);
   }
-  return { binDir, executables, node, conflist: conflistPath };
+  return { binDir, executables, node, conflist: conflistPath, shim: 'path' in shim, ...('missing' in shim ? { noShim: shim.missing } : {}), removed };
 }
 
 export interface UninstallReport {
@@ -120,14 +213,15 @@ export interface UninstallReport {
   skipped: string[];
 }
 
-/** Removes only what install wrote: executables carrying the marker, podnet's conflist. */
+/** Removes only what install wrote: executables carrying the marker (the launcher's, or
+ *  the shim's), podnet's conflist. */
 export function uninstall(binDir: string, confDir: string | undefined): UninstallReport {
   const removed: string[] = [];
   const skipped: string[] = [];
-  for (const plugin of Object.keys(PLUGINS)) {
-    const file = join(binDir, plugin);
+  for (const name of ['podnet', FALLBACK_NAME, 'podnet-ipam']) {
+    const file = join(binDir, name);
     if (!existsSync(file)) continue;
-    if (readFileSync(file, 'utf8').slice(0, 300).includes(MARKER)) {
+    if (writtenByPodnet(file)) {
       unlinkSync(file);
       removed.push(file);
     } else skipped.push(`${file} (not written by podnet cni install)`);

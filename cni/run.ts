@@ -1,11 +1,12 @@
 // The shared entry of both plugins: read env and stdin, dispatch on CNI_COMMAND to one
-// function per verb, print the result or the spec's error JSON, exit.
+// function per verb, print the result or the spec's error JSON, exit. invokeVerb is that
+// without the process around it, for the node agent, which serves verbs in-process.
 import { readFileSync } from 'node:fs';
 import { LATEST_CNI_VERSION, SUPPORTED_CNI_VERSIONS, type CniResult } from '../lib/model/cni.js';
 import { NetError } from '../lib/net/ip.js';
 import { readEnv, type CniEnv, type Verb } from './env.js';
 import { CniError, ErrorCode } from './errors.js';
-import { log } from './log.js';
+import { beginLog, log } from './log.js';
 import { sniffVersion } from './netconf.js';
 
 export interface VerbContext {
@@ -28,28 +29,58 @@ export function toCniError(e: unknown): CniError {
   return new CniError(ErrorCode.Internal, `internal error: ${(e as Error)?.message ?? String(e)}`, (e as Error)?.stack);
 }
 
-export function runPlugin(plugin: string, handlers: Handlers): void {
+export interface InvokeOptions {
+  /** the environment of the verb: the CNI_* variables (and what a delegated plugin inherits) */
+  vars: Readonly<Record<string, string | undefined>>;
+  /** the network configuration, or a function reading it (its failure is reported like any other) */
+  stdin: string | (() => string);
+  /** where warn/error log lines go besides <stateDir>/cni.log (default: this process's stderr) */
+  stderr?: (line: string) => void;
+  /** fields added to every log line of this invocation */
+  logFields?: Record<string, unknown>;
+}
+
+/** What a plugin process would end with: its exit status and what it printed on stdout. */
+export interface VerbOutcome {
+  status: 0 | 1;
+  stdout: string;
+}
+
+/**
+ * One verb, start to finish, as a plugin process runs it: read the environment and stdin,
+ * dispatch on CNI_COMMAND, and turn the result or any error into what the plugin prints
+ * (the result, or the spec's error JSON) and its exit status. The plugin executables
+ * (runPlugin) and the node agent's CNI socket (agent/cni-socket.ts) both call this, so a
+ * verb served by the agent answers exactly as the executable would.
+ */
+export function invokeVerb(plugin: string, handlers: Handlers, o: InvokeOptions): VerbOutcome {
   let stdin = '';
   let version: string = LATEST_CNI_VERSION;
   const started = process.hrtime.bigint();
+  beginLog(o.stderr, o.logFields);
   try {
-    stdin = readFileSync(0, 'utf8');
+    stdin = typeof o.stdin === 'string' ? o.stdin : o.stdin();
     version = sniffVersion(stdin) ?? LATEST_CNI_VERSION;
-    const env = readEnv(process.env);
+    const env = readEnv(o.vars);
     if (env.command === 'VERSION') {
       const answer = (SUPPORTED_CNI_VERSIONS as readonly string[]).includes(version) ? version : LATEST_CNI_VERSION;
-      process.stdout.write(JSON.stringify({ cniVersion: answer, supportedVersions: SUPPORTED_CNI_VERSIONS }));
-      return;
+      return { status: 0, stdout: JSON.stringify({ cniVersion: answer, supportedVersions: SUPPORTED_CNI_VERSIONS }) };
     }
     const out = handlers[env.command]({ env, stdin });
-    if (out) process.stdout.write(JSON.stringify(out));
     log('info', `${env.command} done`, { plugin, containerID: env.containerID, ifname: env.ifname, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+    return { status: 0, stdout: out ? JSON.stringify(out) : '' };
   } catch (e) {
     const err = toCniError(e);
     const body: Record<string, unknown> = { cniVersion: version, code: err.code, msg: err.message };
     if (err.details) body.details = err.details;
-    log('error', err.message, { plugin, command: process.env.CNI_COMMAND, containerID: process.env.CNI_CONTAINERID, code: err.code, details: err.details });
-    process.stdout.write(JSON.stringify(body));
-    process.exitCode = 1;
+    log('error', err.message, { plugin, command: o.vars.CNI_COMMAND, containerID: o.vars.CNI_CONTAINERID, code: err.code, details: err.details });
+    return { status: 1, stdout: JSON.stringify(body) };
   }
+}
+
+/** The entry of a plugin executable: one verb from this process's environment and stdin. */
+export function runPlugin(plugin: string, handlers: Handlers): void {
+  const r = invokeVerb(plugin, handlers, { vars: process.env, stdin: () => readFileSync(0, 'utf8') });
+  if (r.stdout) process.stdout.write(r.stdout);
+  if (r.status !== 0) process.exitCode = r.status;
 }

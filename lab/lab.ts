@@ -10,7 +10,7 @@ import {
   BRIDGE, CLUSTER_NETWORK, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, ROUTER_IP, nodeGateway, nodeIp, nodePodCIDR,
   type LabFlags, type LabNode, type LabPod,
 } from '../lib/model/lab.js';
-import { bundleCli, ensureToken, startNodeAgent, stopAgents, tokenFile, waitForAgents, waitForRoutes } from './agents.js';
+import { cniSocket, ensureToken, startNodeAgent, stopAgents, tokenFile, waitForAgents, waitForRoutes } from './agents.js';
 import { addNetwork, pool, type Attach, type Conflist } from './cni-runtime.js';
 import { allNamespaces, labHealth, netnsExists, readInventory, withLabLock, writeInventory, type LabInventory } from './inventory.js';
 import { applyNodeFirewall } from './firewall.js';
@@ -72,7 +72,8 @@ export function planLab(p: LabPaths, flags: LabFlags): LabInventory {
 export function nodeConflist(p: LabPaths, node: LabNode): Conflist {
   const dir = nodeDir(p, node.name);
   // ipMasq off: in the lab the node's firewall table owns masquerading (one owner per rule).
-  return conflist({ name: 'podnet', subnet: node.podCIDR, clusterNetwork: CLUSTER_NETWORK, bridge: BRIDGE, stateDir: dir, dataDir: join(dir, 'ipam'), ipMasq: false }) as unknown as Conflist;
+  // agentSocket: the plugin's shim hands verbs to the node's agent when it runs.
+  return conflist({ name: 'podnet', subnet: node.podCIDR, clusterNetwork: CLUSTER_NETWORK, bridge: BRIDGE, stateDir: dir, dataDir: join(dir, 'ipam'), ipMasq: false, agentSocket: cniSocket(p, node.name) }) as unknown as Conflist;
 }
 
 export function attachOf(p: LabPaths, inv: LabInventory, pod: LabPod): Attach {
@@ -126,9 +127,8 @@ async function build(p: LabPaths, inv: LabInventory, progress: Progress): Promis
     sysctlIn(inv.router.netns, FORWARDING_SYSCTLS);
     ipBatchIn(inv.router.netns, routerLines(inv));
   }
-  progress('installing the podnet CNI plugins and the agent');
+  progress('installing the podnet CNI plugins');
   await install(labFiles(p).bin, null);
-  await bundleCli(p);
   ensureToken(p);
   progress(`configuring ${inv.nodes.length} nodes (${inv.routing})`);
   for (const node of inv.nodes) configureNode(p, inv, node);
@@ -182,7 +182,6 @@ export async function labUp(p: LabPaths, flags: LabFlags, progress: Progress): P
       if (health.missing.length === 0 && current.phase === 'ready') {
         // Only processes died (a reboot of the shell, a kill): restart them, keep the rest.
         progress(`the agents of ${health.deadAgents.join(', ')} are not running: restarting them`);
-        if (!existsSync(join(labFiles(p).bin, 'podnet-cli.mjs'))) await bundleCli(p);
         await startAgents(p, current, current.nodes.filter((n) => health.deadAgents.includes(n.name)), progress);
         writeInventory(p, current);
         return { changed: true, rebuilt: `restarted the agents of ${health.deadAgents.join(', ')}`, inventory: current };

@@ -1,9 +1,10 @@
 // Drives CNI plugins the way a container runtime does: CNI_* variables, the network
 // config on stdin, the plugin run inside the node's network namespace.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
 export const REFERENCE_DIR = '/usr/lib/cni';
@@ -135,4 +136,90 @@ export function podnetConf({ cniVersion, name = 'tnet', state, dataDir, subnet =
     ipam: { type: 'podnet-ipam', ranges: [[{ subnet }]], dataDir },
     ...extra,
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// The node agent's CNI socket (the fast path), run as the agent runs it: a resident Node
+// process inside the node's namespace, where the verbs it serves do their kernel work.
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TSX_LOADER = join(repo, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+const CNI_SOCKET_MAIN = join(repo, 'agent', 'cni-socket-standalone.ts');
+
+export interface AgentProcess {
+  pid: number;
+  socket: string;
+  /** the line it printed once listening: {listening, pid, workers, spawnHelpers} */
+  listening: Record<string, unknown>;
+  /** its stderr so far (its log) */
+  log(): string;
+  /** Sends `signal` (default SIGTERM) to the agent by PID and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts agent/cni-socket-standalone.ts in `nodeNs` on `socket`; resolves once it listens. */
+export function startAgent(nodeNs: string, socket: string, opts: { workers?: number } = {}): Promise<AgentProcess> {
+  const args = [`--net=/run/netns/${nodeNs}`, '--', process.execPath, '--import', TSX_LOADER, CNI_SOCKET_MAIN, '--socket', socket];
+  if (opts.workers !== undefined) args.push('--workers', String(opts.workers));
+  // nsenter execs node: the PID is the agent's own.
+  const child: ChildProcess = spawn('nsenter', args, { cwd: repo, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const agent: AgentProcess = {
+    pid: child.pid!,
+    socket,
+    listening: {},
+    log: () => err,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(child.pid!, signal);
+        } catch {
+          /* gone already */
+        }
+      }
+      await exited;
+    },
+  };
+  return new Promise((resolveStart, reject) => {
+    const timer = setTimeout(() => {
+      void agent.stop('SIGKILL');
+      reject(new Error(`the agent did not listen on ${socket} within 30 s: ${err}`));
+    }, 30_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('"listening"') && out.includes('\n')) {
+        clearTimeout(timer);
+        agent.listening = JSON.parse(out.slice(0, out.indexOf('\n'))) as Record<string, unknown>;
+        resolveStart(agent);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the agent exited (${signal ?? code}) before listening: ${err}`));
+    });
+  });
+}
+
+/** Log lines of <stateDir>/cni.log, parsed. */
+export function cniLog(stateDir: string): Record<string, unknown>[] {
+  try {
+    return readFileSync(join(stateDir, 'cni.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  } catch {
+    return [];
+  }
+}
+
+/** Who served each finished verb: "agent" or "plugin", by "<VERB> <containerID>". */
+export function servedBy(stateDir: string): Map<string, 'agent' | 'plugin'> {
+  const out = new Map<string, 'agent' | 'plugin'>();
+  for (const e of cniLog(stateDir)) {
+    if (typeof e.msg === 'string' && / done$/.test(e.msg)) out.set(`${e.msg.slice(0, -5)} ${String(e.containerID)}`, e.via === 'agent' ? 'agent' : 'plugin');
+  }
+  return out;
 }

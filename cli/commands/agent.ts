@@ -16,7 +16,7 @@ function reexecIn(netns: string, argv: string[]): Promise<number> {
 export const agent: Command = {
   path: ['agent'],
   summary: "run the node agent: live network state, host-gw routes, probes",
-  usage: 'podnet agent --node NAME [--netns NS] [--listen unix:PATH|HOST:PORT] [--token-file F] [--conflist FILE] [--lab-inventory FILE]',
+  usage: 'podnet agent --node NAME [--netns NS] [--listen unix:PATH|HOST:PORT] [--token-file F] [--conflist FILE] [--lab-inventory FILE] [--cni-socket PATH]',
   description:
     "Reads the node's network from the kernel (links, addresses, routes, neighbours, the pods behind the veths, the firewall " +
     'facts), keeps it current from the kernel\'s notifications, and serves GET /v1/snapshot, GET /v1/events (server-sent ' +
@@ -30,6 +30,7 @@ export const agent: Command = {
     { name: 'token-file', value: 'FILE', help: 'the bearer token clients must send (required on TCP)' },
     { name: 'conflist', value: 'FILE', help: "the node's podnet conflist (bridge, pod subnet, plugin state)", default: '/etc/cni/net.d/10-podnet.conflist' },
     { name: 'lab-inventory', value: 'FILE', help: 'learn the other nodes from a lab inventory (lab.json)' },
+    { name: 'cni-socket', value: 'PATH', help: "serve the CNI fast path here (the conflist's agentSocket)" },
     { name: 'no-reconcile', help: 'report routes but do not change them' },
   ],
   reports: false,
@@ -50,6 +51,7 @@ export const agent: Command = {
         listen: listenOn,
         tokenFile,
         reconcile: !flag(args, 'no-reconcile'),
+        cniSocket: str(args, 'cni-socket') ?? null,
       });
     } catch (e) {
       if (e instanceof ConfigError || (e as NodeJS.ErrnoException).code) throw new CommandError((e as Error).message);

@@ -8,10 +8,11 @@ export const cniInstall: Command = {
   summary: 'install the podnet and podnet-ipam plugins (and optionally a conflist)',
   usage: 'podnet cni install --bin-dir DIR [--conf-dir DIR --subnet CIDR [--cluster-network CIDR]] [--json]',
   description:
-    'Writes the executables podnet and podnet-ipam into DIR, the way flannel\'s install-cni does. ' +
-    'Each is one bundled file that runs with this machine\'s node (its absolute path) and reads nothing from the ' +
-    'environment but the CNI variables. With --conf-dir, also writes 10-podnet.conflist (cniVersion 1.0.0) for the ' +
-    'node\'s pod subnet. Replacing an installed plugin is atomic.',
+    'Writes the plugins into DIR, the way flannel\'s install-cni does: podnet (a small compiled shim that hands the verb to ' +
+    'the node agent over the conflist\'s agentSocket, and otherwise runs podnet-node itself), podnet-node (the plugin: one ' +
+    'bundled file run by this machine\'s node, its absolute path) and podnet-ipam. They read nothing from the environment ' +
+    'but the CNI variables. Without a C compiler the plugin is installed as podnet directly. With --conf-dir, also writes ' +
+    '10-podnet.conflist (cniVersion 1.0.0) for the node\'s pod subnet. Replacing an installed plugin is atomic.',
   options: [
     { name: 'bin-dir', value: 'DIR', help: 'where the runtime looks for plugins (CNI_PATH)', default: '/opt/cni/bin' },
     { name: 'conf-dir', value: 'DIR', help: 'where the runtime reads network configs; omit to write none' },
@@ -21,6 +22,7 @@ export const cniInstall: Command = {
     { name: 'bridge', value: 'NAME', help: 'the node bridge', default: 'v-net-0' },
     { name: 'state-dir', value: 'DIR', help: 'where the plugin records attachments and logs', default: '/run/podnet' },
     { name: 'data-dir', value: 'DIR', help: 'where podnet-ipam keeps leases', default: '/var/lib/cni/networks' },
+    { name: 'agent-socket', value: 'PATH', help: "the node agent's CNI socket (podnet agent --cni-socket): the fast path" },
   ],
   reports: true,
   async run(args, io) {
@@ -42,6 +44,7 @@ export const cniInstall: Command = {
                 bridge: str(args, 'bridge')!,
                 stateDir: str(args, 'state-dir')!,
                 dataDir: str(args, 'data-dir')!,
+                ...(str(args, 'agent-socket') ? { agentSocket: str(args, 'agent-socket')! } : {}),
               },
             }
           : null,
@@ -51,6 +54,7 @@ export const cniInstall: Command = {
     }
     if (io.json) return io.out(JSON.stringify(report));
     for (const f of report.executables) io.out(`installed ${f}`);
+    if (report.noShim) io.err(`no fast-path shim: ${report.noShim}`);
     if (report.conflist) io.out(`wrote ${report.conflist}`);
     io.out(`plugins run with ${report.node}`);
   },

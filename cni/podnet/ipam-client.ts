@@ -37,18 +37,18 @@ export function ipamClient(conf: PodnetConf, env: CniEnv, stdin: string): IpamCl
   }
   const file = () => findPlugin(type, env.path);
   const versions = () => {
-    const v = execPlugin(file(), 'VERSION', JSON.stringify({ cniVersion: conf.cniVersion })) as { supportedVersions?: unknown };
+    const v = execPlugin(file(), 'VERSION', JSON.stringify({ cniVersion: conf.cniVersion }), env.vars) as { supportedVersions?: unknown };
     return Array.isArray(v?.supportedVersions) ? (v.supportedVersions as string[]) : [];
   };
   return {
     type,
-    add: () => ({ result: normalizeResult(execPlugin(file(), 'ADD', stdin), `${type} result`), fresh: true }),
-    del: () => void execPlugin(file(), 'DEL', stdin),
-    check: () => void execPlugin(file(), 'CHECK', stdin),
+    add: () => ({ result: normalizeResult(execPlugin(file(), 'ADD', stdin, env.vars), `${type} result`), fresh: true }),
+    del: () => void execPlugin(file(), 'DEL', stdin, env.vars),
+    check: () => void execPlugin(file(), 'CHECK', stdin, env.vars),
     gc(_valid, stale) {
       const spoken = versions();
       if (spoken.includes('1.1.0')) {
-        execPlugin(file(), 'GC', stdin);
+        execPlugin(file(), 'GC', stdin, env.vars);
         return null;
       }
       // An IPAM plugin from before spec 1.1 has no GC: release what podnet knows was
@@ -59,7 +59,7 @@ export function ipamClient(conf: PodnetConf, env: CniEnv, stdin: string): IpamCl
       const failed: string[] = [];
       for (const a of stale) {
         try {
-          execPlugin(file(), 'DEL', delStdin, { CNI_CONTAINERID: a.containerID, CNI_IFNAME: a.ifname });
+          execPlugin(file(), 'DEL', delStdin, env.vars, { CNI_CONTAINERID: a.containerID, CNI_IFNAME: a.ifname });
         } catch (e) {
           failed.push(`${a.containerID}/${a.ifname}: ${(e as Error).message}`);
         }
@@ -71,7 +71,7 @@ export function ipamClient(conf: PodnetConf, env: CniEnv, stdin: string): IpamCl
       );
     },
     status() {
-      if (versions().includes('1.1.0')) execPlugin(file(), 'STATUS', stdin);
+      if (versions().includes('1.1.0')) execPlugin(file(), 'STATUS', stdin, env.vars);
     },
   };
 }

@@ -1,0 +1,31 @@
+// A verb thread of the agent's CNI socket (agent/cni-socket.ts): runs one verb at a time,
+// synchronously, as the plugin would, and posts back its exit status, stdout and stderr.
+// Bundled with esbuild and started by the socket's pool. Given a spawn helper, its verbs
+// start their processes through it (agent/spawn-client.ts) instead of forking the agent.
+import { parentPort, workerData } from 'node:worker_threads';
+import { nodeSpawner, useSpawner } from '../lib/proc/spawn.js';
+import { serveVerb } from './cni-verb.js';
+import { helperSpawner } from './spawn-client.js';
+
+export type WorkerMessage = { type: 'verb'; env: Record<string, unknown>; stdin: string } | { type: 'close' };
+
+const data = workerData as { spawnHelper?: { req: string; resp: string } | null } | undefined;
+let closeHelper = () => {};
+if (data?.spawnHelper) {
+  const helper = helperSpawner(data.spawnHelper.req, data.spawnHelper.resp, nodeSpawner);
+  useSpawner(helper.spawn);
+  closeHelper = helper.close;
+}
+
+const port = parentPort;
+if (port) {
+  port.on('message', (m: WorkerMessage) => {
+    if (m.type === 'close') {
+      closeHelper();
+      port.postMessage({ closed: true });
+      return;
+    }
+    port.postMessage(serveVerb(m.env, m.stdin));
+  });
+  port.postMessage({ ready: true });
+}
