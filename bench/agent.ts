@@ -22,6 +22,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BenchFailure, UsageError, f0, f1, f2, percentile, progress, progressDone, sayOver as say, sleep, stat, table, type Stat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -57,8 +58,6 @@ interface Options {
   idleSeconds: number;
   json: boolean;
 }
-
-class UsageError extends Error {}
 
 function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
@@ -274,8 +273,6 @@ function clkTck(): number {
   return clkTckValue;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 function ourNamespaces(): string[] {
   if (!P || !P.prefix.startsWith('podnet-b')) return []; // never match anything that is not ours
   try {
@@ -414,28 +411,6 @@ function installSignalHandlers(): void {
     finalSweep();
   });
 }
-
-// ---------------------------------------------------------------------------------------
-// Progress on stderr
-
-const tty = process.stderr.isTTY === true;
-let progressOpen = false;
-function progress(text: string): void {
-  if (!tty) return;
-  process.stderr.write(`\r\x1b[K${text}`);
-  progressOpen = true;
-}
-function progressDone(): void {
-  if (progressOpen) process.stderr.write('\n');
-  progressOpen = false;
-}
-function say(text: string): void {
-  if (progressOpen) process.stderr.write('\r\x1b[K');
-  progressOpen = false;
-  process.stderr.write(text + '\n');
-}
-
-class BenchFailure extends Error {}
 
 // ---------------------------------------------------------------------------------------
 // Processes, timed
@@ -579,27 +554,6 @@ function openEvents(socket: string, token: string): Promise<EventStream> {
     req.on('error', reject);
     req.end();
   });
-}
-
-// ---------------------------------------------------------------------------------------
-// Statistics
-
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!; // nearest rank
-}
-
-interface Stat {
-  n: number;
-  p50: number;
-  p95: number;
-  min: number;
-  max: number;
-}
-
-function stat(xs: number[]): Stat {
-  return { n: xs.length, p50: percentile(xs, 50), p95: percentile(xs, 95), min: xs.length ? Math.min(...xs) : NaN, max: xs.length ? Math.max(...xs) : NaN };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1165,16 +1119,7 @@ async function benchIdle(lab: Lab, opts: Options): Promise<IdleResults> {
 // ---------------------------------------------------------------------------------------
 // Report
 
-const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 const fms = (x: number) => (!Number.isFinite(x) ? '-' : Math.abs(x) < 10 ? x.toFixed(2) : Math.abs(x) < 100 ? x.toFixed(1) : x.toFixed(0));
-
-function table(header: string[], body: string[][], leftCols: number): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
-}
 
 const statRow = (label: string, s: Stat, extra = ''): string[] => [label, String(s.n), fms(s.p50), fms(s.p95), fms(s.min), fms(s.max), extra];
 

@@ -16,6 +16,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { install, repoRoot } from '../cni/install.js';
+import { BenchFailure, UsageError, f1, f2, progress, progressDone, say, stat, table, type Stat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -75,8 +76,6 @@ function parseOptions(argv: string[]): Options | null {
     json: values.json ?? false,
   };
 }
-
-class UsageError extends Error {}
 
 // ---------------------------------------------------------------------------------------
 // Constants of the setup
@@ -172,26 +171,6 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 process.on('exit', cleanup);
-
-// ---------------------------------------------------------------------------------------
-// Progress on stderr
-
-const tty = process.stderr.isTTY === true;
-let progressOpen = false;
-function progress(text: string, final = false): void {
-  if (tty) {
-    process.stderr.write(`\r\x1b[K${text}${final ? '\n' : ''}`);
-    progressOpen = !final;
-  } else if (final) process.stderr.write(text + '\n');
-}
-function progressDone(): void {
-  if (progressOpen) process.stderr.write('\n');
-  progressOpen = false;
-}
-function say(text: string): void {
-  progressDone();
-  process.stderr.write(text + '\n');
-}
 
 // ---------------------------------------------------------------------------------------
 // Running processes, timed
@@ -344,8 +323,6 @@ async function cniOp(bed: Bed, verb: Verb, containerID: string, podNs: string): 
   return { ...o, containerID, verb, ip };
 }
 
-class BenchFailure extends Error {}
-
 function failOp(bed: Bed, op: OpResult, what: string): never {
   throw new BenchFailure(
     `${LABEL[bed.key]} ${op.verb} ${op.containerID}: ${what} (exit ${op.status})\n  stdout: ${op.stdout.trim() || '(empty)'}\n  stderr: ${op.stderr.trim() || '(empty)'}`,
@@ -445,27 +422,6 @@ async function warmUp(beds: Bed[], tag: string): Promise<void> {
     verifyDels(bed, [del], `${tag} warm-up`);
   }
   removeNamespaces(pods);
-}
-
-// ---------------------------------------------------------------------------------------
-// Statistics
-
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!; // nearest rank
-}
-
-interface Stat {
-  n: number;
-  p50: number;
-  p95: number;
-  min: number;
-  max: number;
-}
-
-function stat(xs: number[]): Stat {
-  return { n: xs.length, p50: percentile(xs, 50), p95: percentile(xs, 95), min: Math.min(...xs), max: Math.max(...xs) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -701,15 +657,6 @@ function rowsOf(results: ScenarioResult[]): Row[] {
     }
   }
   return rows;
-}
-
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
-
-function table(header: string[], body: string[][], leftCols: number): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
 }
 
 function printText(meta: Record<string, unknown>, rows: Row[], results: ScenarioResult[], probes: Record<string, Stat>): void {

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { LAB_ID_PATTERN } from '../lab/paths.js';
 import { FORWARDING_SYSCTLS, lanPort } from '../lab/topology.js';
 import { BRIDGE, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, nodeGateway, nodeIp, nodePodCIDR } from '../lib/model/lab.js';
+import { BenchFailure, UsageError, f0, f2, progress, progressDone, say, sleep, stat as fullStat, table, type Stat as FullStat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -56,8 +57,6 @@ interface Options {
   printScript: boolean;
   json: boolean;
 }
-
-class UsageError extends Error {}
 
 function parseSizes(text: string): Size[] {
   const sizes = text.split(',').map((s) => {
@@ -239,28 +238,6 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-// ---------------------------------------------------------------------------------------
-// Progress on stderr
-
-const tty = process.stderr.isTTY === true;
-let progressOpen = false;
-function progress(text: string, final = false): void {
-  if (tty) {
-    process.stderr.write(`\r\x1b[K${text}${final ? '\n' : ''}`);
-    progressOpen = !final;
-  } else if (final) process.stderr.write(text + '\n');
-}
-function progressDone(): void {
-  if (progressOpen) process.stderr.write('\n');
-  progressOpen = false;
-}
-function say(text: string): void {
-  progressDone();
-  process.stderr.write(text + '\n');
-}
-
 // ---------------------------------------------------------------------------------------
 // Running processes, timed, with each stderr line's arrival time
 
@@ -310,8 +287,6 @@ function timed(file: string, args: string[], onLine?: (text: string) => void): P
     });
   });
 }
-
-class BenchFailure extends Error {}
 
 function failRun(what: string, o: Outcome): never {
   const tail = (s: string) => s.trim().split('\n').slice(-15).join('\n    ') || '(empty)';
@@ -552,21 +527,12 @@ async function cliStartup(): Promise<number> {
 // ---------------------------------------------------------------------------------------
 // Statistics
 
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!; // nearest rank
-}
-
-interface Stat {
-  n: number;
-  p50: number;
-  min: number;
-  max: number;
-}
+/** The shared summary without p95: this bench reports (and its JSON holds) n, p50, min and max. */
+type Stat = Omit<FullStat, 'p95'>;
 
 function stat(xs: number[]): Stat {
-  return { n: xs.length, p50: percentile(xs, 50), min: xs.length ? Math.min(...xs) : NaN, max: xs.length ? Math.max(...xs) : NaN };
+  const { n, p50, min, max } = fullStat(xs);
+  return { n, p50, min, max };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -610,15 +576,6 @@ function phaseRowsOf(sizes: Size[], samples: Sample[]): PhaseRow[] {
     }
   }
   return rows;
-}
-
-const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
-
-function table(header: string[], body: string[][], leftCols: number): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
 }
 
 interface Meta {

@@ -1,0 +1,85 @@
+// Helpers the benchmarks (bench/cni.ts, bench/lab.ts, bench/agent.ts) share: progress on
+// stderr, nearest-rank statistics, plain-text tables and number formatting for stdout, and
+// the error classes their main() tells apart. Each bench keeps its own process running and
+// clean-up: what they spawn, time and remove differs.
+
+// ---------------------------------------------------------------------------------------
+// Progress on stderr
+
+const tty = process.stderr.isTTY === true;
+let progressOpen = false;
+
+/** A progress line, rewritten in place on a TTY; `final` ends it (and, off a TTY, is the only kind printed). */
+export function progress(text: string, final = false): void {
+  if (tty) {
+    process.stderr.write(`\r\x1b[K${text}${final ? '\n' : ''}`);
+    progressOpen = !final;
+  } else if (final) process.stderr.write(text + '\n');
+}
+
+/** Ends an open progress line, keeping it on screen. */
+export function progressDone(): void {
+  if (progressOpen) process.stderr.write('\n');
+  progressOpen = false;
+}
+
+/** A line on stderr after any open progress line, which stays. */
+export function say(text: string): void {
+  progressDone();
+  process.stderr.write(text + '\n');
+}
+
+/** A line on stderr in place of any open progress line, which is erased. */
+export function sayOver(text: string): void {
+  if (progressOpen) process.stderr.write('\r\x1b[K');
+  progressOpen = false;
+  process.stderr.write(text + '\n');
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+/** Bad command-line options: main() prints the message and the usage, exits 2. */
+export class UsageError extends Error {}
+
+/** An expected failure of the bench: main() prints only the message, no stack. */
+export class BenchFailure extends Error {}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------
+// Statistics
+
+/** Nearest-rank percentile; NaN for no samples. */
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!; // nearest rank
+}
+
+export interface Stat {
+  n: number;
+  p50: number;
+  p95: number;
+  min: number;
+  max: number;
+}
+
+/** Count, nearest-rank p50 and p95, min and max; NaN (but n 0) for no samples. */
+export function stat(xs: number[]): Stat {
+  return { n: xs.length, p50: percentile(xs, 50), p95: percentile(xs, 95), min: xs.length ? Math.min(...xs) : NaN, max: xs.length ? Math.max(...xs) : NaN };
+}
+
+// ---------------------------------------------------------------------------------------
+// Report: number formatting and tables
+
+export const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+export const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+export const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+
+/** A plain-text table: the first `leftCols` columns left-aligned, the rest right-aligned. */
+export function table(header: string[], body: string[][], leftCols: number): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
+}
