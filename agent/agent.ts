@@ -9,7 +9,7 @@ import { parsePodRef } from '../lib/model/lab.js';
 import { renderProbeMetrics } from '../lib/model/probe.js';
 import type { FirewallSummary, NodeSnapshot } from '../lib/model/snapshot.js';
 import { firewallFacts } from '../lib/firewall/apply.js';
-import { collect } from './collect.js';
+import { collectWith, type RawDump } from './collect.js';
 import { configFromConflist, type AgentConfig } from './config.js';
 import { EventLog, type AgentEvent } from './events.js';
 import { NO_INTENT, type Intent } from './findings.js';
@@ -80,9 +80,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
   };
 
-  // One collection at a time; a change during one schedules exactly one more.
+  // One collection at a time; a change during one schedules exactly one more. The kernel
+  // is dumped again only when the kernel said something changed (or on the safety recheck).
   let running = false;
   let again = false;
+  let kernelDirty = true;
+  let lastRaw: RawDump | null = null;
   let timer: NodeJS.Timeout | null = null;
   const refresh = async (): Promise<void> => {
     if (running) {
@@ -93,7 +96,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     try {
       do {
         again = false;
-        const next = await collect({ config, intent, firewall });
+        const cached = kernelDirty ? null : lastRaw;
+        kernelDirty = false;
+        const { snapshot: next, raw } = await collectWith({ config, intent, firewall }, cached);
+        lastRaw = raw;
         metrics.observeSnapshot(next.collectMs);
         const changes = diffSnapshots(current, next);
         current = next;
@@ -109,7 +115,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       running = false;
     }
   };
-  const schedule = () => {
+  const schedule = (what: 'kernel' | 'files' = 'kernel') => {
+    if (what === 'kernel') kernelDirty = true;
     if (stopped || timer) return;
     timer = setTimeout(() => {
       timer = null;
@@ -139,7 +146,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const child = spawn('ip', ['-o', 'monitor', 'link', 'address', 'route', 'neigh'], { stdio: ['ignore', 'pipe', 'ignore'] });
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
-      if (chunk.split('\n').some((line) => line && !IGNORED_MONITOR_LINE.test(line))) schedule();
+      if (chunk.split('\n').some((line) => line && !IGNORED_MONITOR_LINE.test(line))) schedule('kernel');
     });
     child.on('exit', () => {
       if (!stopped) {
@@ -153,7 +160,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const watchers: FSWatcher[] = [];
   const watchDir = (dir: string) => {
     mkdirSync(dir, { recursive: true });
-    watchers.push(watch(dir, schedule));
+    watchers.push(watch(dir, () => schedule('files')));
   };
   if (config.stateDir) watchDir(join(config.stateDir, 'attachments', config.network));
   if (config.dataDir) watchDir(join(config.dataDir, config.network));
@@ -161,13 +168,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ? new LabIntentSource(opts.labInventory, opts.node, (next) => {
         intent = next;
         log('info', 'nodes changed', { peers: next.peers.map((p) => p.name), routing: next.routing });
-        schedule();
+        schedule('files');
       })
     : null;
   source?.start();
   if (source) intent = source.intent;
   readFirewall();
-  const recheck = setInterval(() => void refresh(), RECHECK_MS);
+  const recheck = setInterval(() => {
+    kernelDirty = true;
+    void refresh();
+  }, RECHECK_MS);
   let fwPending: NodeJS.Timeout | null = null;
   const rereadFirewall = () => {
     if (fwPending) return;
@@ -175,7 +185,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       fwPending = null;
       const before = JSON.stringify(firewall);
       readFirewall();
-      if (JSON.stringify(firewall) !== before) schedule();
+      if (JSON.stringify(firewall) !== before) schedule('files');
     }, 100); // a ruleset reload is a burst of messages: read once after it
   };
   const fwTimer = setInterval(rereadFirewall, FIREWALL_MS);

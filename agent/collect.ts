@@ -154,14 +154,21 @@ export function buildSnapshot(raw: RawDump, attachments: Attachment[], leases: L
 
 /** A fresh collection: the kernel dump and the plugin's files, read now. */
 export async function collect(inputs: CollectInputs): Promise<NodeSnapshot> {
+  return (await collectWith(inputs, null)).snapshot;
+}
+
+/** With `kernel` given (the last dump, when only the plugin's files or the intent changed,
+ *  as at the end of a CNI ADD: the attachment record is written last), no `ip` is spawned:
+ *  the pod appears one file read after its record, not one kernel dump. */
+export async function collectWith(inputs: CollectInputs, kernel: RawDump | null): Promise<{ snapshot: NodeSnapshot; raw: RawDump }> {
   const started = performance.now();
   const { config } = inputs;
   const [raw, attachments, leases] = await Promise.all([
-    dumpKernel(),
+    kernel ?? dumpKernel(),
     Promise.resolve(config.stateDir ? new AttachmentStore(config.stateDir, config.network).list() : []),
     Promise.resolve(config.dataDir ? readLeases(config.dataDir, config.network) : null),
   ]);
-  return buildSnapshot(raw, attachments, leases, inputs, performance.now() - started, readIpForward());
+  return { snapshot: buildSnapshot(raw, attachments, leases, inputs, performance.now() - started, readIpForward()), raw };
 }
 
 function readLeases(dataDir: string, network: string): LeaseFact[] {
