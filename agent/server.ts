@@ -87,7 +87,7 @@ function streamEvents(req: IncomingMessage, res: ServerResponse, deps: ServerDep
 }
 
 export function createAgentServer(deps: ServerDeps): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://agent').pathname;
     const route = `${req.method} ${path}`;
     if (route === 'GET /healthz') return json(res, 200, { ok: true, node: deps.node, bootId: deps.events.bootId, ready: deps.snapshot() !== null });
@@ -131,6 +131,9 @@ export function createAgentServer(deps: ServerDeps): Server {
       }
     }
   });
+  // Node's 5 s default closes a dashboard's idle kept-alive connection between its polls.
+  server.keepAliveTimeout = 60_000;
+  return server;
 }
 
 /** Listens on "unix:/path" (mode 0600, replacing a stale socket file) or "host:port". */

@@ -726,7 +726,9 @@ async function benchSnapshot(lab: Lab, opts: Options): Promise<SnapshotResults> 
   const serve: number[] = [];
   const serveKeepAlive: number[] = [];
   const healthz: number[] = [];
-  const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+  // A kept-alive connection per serve round: the other methods in between can outlast the
+  // server's keep-alive timeout, and reusing a socket it closed fails with EPIPE.
+  let keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
   const stringify: number[] = [];
   const parse: number[] = [];
   const bash: number[] = [];
@@ -751,6 +753,8 @@ async function benchSnapshot(lab: Lab, opts: Options): Promise<SnapshotResults> 
         for (const k of WORKER_PARTS) collectSamples[k].push(...worker.ms[k]);
         collectMsField.push(...worker.collectMsField);
       } else if (m === 'serve') {
+        keepAlive.destroy();
+        keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
         for (let i = 0; i < servePerRound; i++) {
           // The same request on a kept-alive connection, and GET /healthz (a few bytes) for the fixed cost of a request.
           const ka = await getRaw(lab.socket, lab.token, '/v1/snapshot', keepAlive);
