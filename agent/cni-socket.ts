@@ -143,7 +143,11 @@ interface Job {
 let workerCode: Promise<string> | null = null;
 /** The worker's code, bundled once per process (no TypeScript loader needed in the thread). */
 function bundledWorker(): Promise<string> {
-  workerCode ??= bundleEntry(join(repoRoot, 'agent', 'cni-worker.ts'));
+  workerCode ??= bundleEntry(join(repoRoot, 'agent', 'cni-worker.ts')).then(async (code) => {
+    // esbuild keeps a service process alive after a build: a resident agent does not need it.
+    (await import('esbuild')).stop();
+    return code;
+  });
   return workerCode;
 }
 
