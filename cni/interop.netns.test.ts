@@ -1,63 +1,51 @@
 // Interop with Debian's reference plugins, both ways: podnet with host-local as its IPAM,
 // and the reference bridge with podnet-ipam. Configs are interchangeable by design.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attachmentFiles, leases, runPlugin, tempDirs } from '../test/cni.js';
+import { describe, expect, it } from 'vitest';
+import { attachmentFiles, leases, nodeFixture, runPlugin, tempDirs } from '../test/cni.js';
 import { execIn, ipIn, linkNames, Namespaces, nsPath } from '../test/netns.js';
 import { hostVethName } from './podnet/names.js';
 
 const VERSIONS = ['0.3.1', '0.4.0', '1.0.0'] as const; // the reference plugins stop at 1.0.0
 
 describe.each(VERSIONS)('interop at cniVersion %s', (cniVersion) => {
-  let ns: Namespaces;
-  let dirs: ReturnType<typeof tempDirs>;
-  let node: string;
-
-  beforeEach(() => {
-    ns = new Namespaces();
-    dirs = tempDirs();
-    node = ns.add('node');
-  });
-  afterEach(() => {
-    ns.removeAll();
-    dirs.remove();
-  });
+  const f = nodeFixture();
 
   const bridgeFields = { bridge: 'v-net-0', isGateway: true, isDefaultGateway: true, ipMasq: false };
-  const ipam = (type: string) => ({ type, ranges: [[{ subnet: '10.244.1.0/24' }]], dataDir: dirs.ipam });
+  const ipam = (type: string) => ({ type, ranges: [[{ subnet: '10.244.1.0/24' }]], dataDir: f.dirs.ipam });
 
   it('podnet with the reference host-local: ADD, CHECK, DEL', () => {
-    const conf = { cniVersion, name: 'tnet', type: 'podnet', stateDir: dirs.state, ...bridgeFields, ipam: ipam('host-local') };
-    const a = ns.add('a');
-    const b = ns.add('b');
-    const inv = (pod: string, id: string, command: 'ADD' | 'DEL' | 'CHECK') => ({ command, containerID: id, netns: nsPath(pod), ifname: 'eth0', nodeNs: node });
+    const conf = { cniVersion, name: 'tnet', type: 'podnet', stateDir: f.dirs.state, ...bridgeFields, ipam: ipam('host-local') };
+    const a = f.ns.add('a');
+    const b = f.ns.add('b');
+    const inv = (pod: string, id: string, command: 'ADD' | 'DEL' | 'CHECK') => ({ command, containerID: id, netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node });
     const ra = runPlugin('podnet', conf, inv(a, 'ctr-a', 'ADD'));
     expect(ra.status, ra.stdout).toBe(0);
     expect(runPlugin('podnet', conf, inv(b, 'ctr-b', 'ADD')).status).toBe(0);
     expect(ra.json.ips[0]).toMatchObject({ address: '10.244.1.2/24', gateway: '10.244.1.1' });
     // host-local's own store holds the lease, under podnet's veth on the bridge.
-    expect(leases(dirs.ipam, 'tnet').sort()).toEqual(['10.244.1.2', '10.244.1.3']);
-    expect(ipIn<{ master?: string }>(node, ['link', 'show', 'dev', hostVethName('ctr-a', 'eth0')])[0]?.master).toBe('v-net-0');
+    expect(leases(f.dirs.ipam, 'tnet').sort()).toEqual(['10.244.1.2', '10.244.1.3']);
+    expect(ipIn<{ master?: string }>(f.node, ['link', 'show', 'dev', hostVethName('ctr-a', 'eth0')])[0]?.master).toBe('v-net-0');
     expect(execIn(a, ['ping', '-c1', '-W2', '10.244.1.3']).status).toBe(0);
     if (cniVersion >= '0.4.0') {
       const check = runPlugin('podnet', { ...conf, prevResult: ra.json }, inv(a, 'ctr-a', 'CHECK'));
       expect(check.status, check.stdout).toBe(0);
     }
     expect(runPlugin('podnet', conf, inv(a, 'ctr-a', 'DEL')).status).toBe(0);
-    expect(leases(dirs.ipam, 'tnet')).toEqual(['10.244.1.3']);
-    expect(linkNames(node)).not.toContain(hostVethName('ctr-a', 'eth0'));
+    expect(leases(f.dirs.ipam, 'tnet')).toEqual(['10.244.1.3']);
+    expect(linkNames(f.node)).not.toContain(hostVethName('ctr-a', 'eth0'));
   });
 
   it('the reference bridge with podnet-ipam: ADD, CHECK, DEL', () => {
     // stateDir: podnet-ipam's log file; the reference bridge ignores the field.
-    const conf = { cniVersion, name: 'tnet', type: 'bridge', stateDir: dirs.state, ...bridgeFields, ipam: ipam('podnet-ipam') };
-    const a = ns.add('a');
-    const b = ns.add('b');
-    const inv = (pod: string, id: string, command: 'ADD' | 'DEL' | 'CHECK') => ({ command, containerID: id, netns: nsPath(pod), ifname: 'eth0', nodeNs: node });
+    const conf = { cniVersion, name: 'tnet', type: 'bridge', stateDir: f.dirs.state, ...bridgeFields, ipam: ipam('podnet-ipam') };
+    const a = f.ns.add('a');
+    const b = f.ns.add('b');
+    const inv = (pod: string, id: string, command: 'ADD' | 'DEL' | 'CHECK') => ({ command, containerID: id, netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node });
     const ra = runPlugin('bridge', conf, inv(a, 'ctr-a', 'ADD'));
     expect(ra.status, ra.stdout + ra.stderr).toBe(0);
     expect(runPlugin('bridge', conf, inv(b, 'ctr-b', 'ADD')).status).toBe(0);
     expect(ra.json.ips[0]).toMatchObject({ address: '10.244.1.2/24', gateway: '10.244.1.1' });
-    expect(leases(dirs.ipam, 'tnet').sort()).toEqual(['10.244.1.2', '10.244.1.3']);
+    expect(leases(f.dirs.ipam, 'tnet').sort()).toEqual(['10.244.1.2', '10.244.1.3']);
     expect(execIn(a, ['ip', '-br', 'addr', 'show', 'eth0']).out).toContain('10.244.1.2/24');
     expect(execIn(b, ['ping', '-c1', '-W2', '10.244.1.2']).status).toBe(0);
     if (cniVersion >= '0.4.0') {
@@ -65,9 +53,9 @@ describe.each(VERSIONS)('interop at cniVersion %s', (cniVersion) => {
       expect(check.status, check.stdout + check.stderr).toBe(0);
     }
     expect(runPlugin('bridge', conf, inv(a, 'ctr-a', 'DEL')).status).toBe(0);
-    expect(leases(dirs.ipam, 'tnet')).toEqual(['10.244.1.3']);
+    expect(leases(f.dirs.ipam, 'tnet')).toEqual(['10.244.1.3']);
     expect(runPlugin('bridge', conf, inv(b, 'ctr-b', 'DEL')).status).toBe(0);
-    expect(leases(dirs.ipam, 'tnet')).toEqual([]);
+    expect(leases(f.dirs.ipam, 'tnet')).toEqual([]);
   });
 });
 

@@ -2,8 +2,8 @@
 // version it accepts; each step is checked from the kernel's side, not only the result.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attachmentFiles, leases, podnetConf, runPlugin, tempDirs } from '../test/cni.js';
+import { describe, expect, it } from 'vitest';
+import { attachmentFiles, leases, nodeFixture, podnetConf, runPlugin, tempDirs } from '../test/cni.js';
 import { execIn, ipIn, linkNames, Namespaces, nsPath } from '../test/netns.js';
 import { hostVethName } from './podnet/names.js';
 
@@ -19,21 +19,9 @@ interface Link {
 }
 
 describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
-  let ns: Namespaces;
-  let dirs: ReturnType<typeof tempDirs>;
-  let node: string;
+  const f = nodeFixture();
 
-  beforeEach(() => {
-    ns = new Namespaces();
-    dirs = tempDirs();
-    node = ns.add('node');
-  });
-  afterEach(() => {
-    ns.removeAll();
-    dirs.remove();
-  });
-
-  const conf = (extra: Record<string, unknown> = {}) => podnetConf({ cniVersion, state: dirs.state, dataDir: dirs.ipam, ...extra });
+  const conf = (extra: Record<string, unknown> = {}) => podnetConf({ cniVersion, state: f.dirs.state, dataDir: f.dirs.ipam, ...extra });
   const add = (pod: string, id: string, extra: Record<string, unknown> = {}) =>
     runPlugin('podnet', conf(extra), {
       command: 'ADD',
@@ -41,11 +29,11 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
       netns: nsPath(pod),
       ifname: 'eth0',
       args: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${id}`,
-      nodeNs: node,
+      nodeNs: f.node,
     });
 
   it('ADD wires the pod into v-net-0 with its address and default route, and records the attachment', () => {
-    const pod = ns.add('pod1');
+    const pod = f.ns.add('pod1');
     const r = add(pod, 'web-1', { hairpinMode: true, mtu: 1400 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -62,16 +50,16 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
     expect(r.json.routes).toEqual([{ dst: '0.0.0.0/0', gw: '10.244.1.1' }]);
 
     // The node's side, as the kernel has it.
-    const bridge = ipIn<Link>(node, ['-d', 'addr', 'show', 'dev', 'v-net-0'])[0]!;
+    const bridge = ipIn<Link>(f.node, ['-d', 'addr', 'show', 'dev', 'v-net-0'])[0]!;
     expect(bridge.flags).toContain('UP');
     expect(bridge.addr_info?.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual(['10.244.1.1/24']);
     expect(bridge.address).toBe(r.json.interfaces[0].mac);
-    const host = ipIn<Link & { mtu: number }>(node, ['-d', 'link', 'show', 'dev', veth])[0]!;
+    const host = ipIn<Link & { mtu: number }>(f.node, ['-d', 'link', 'show', 'dev', veth])[0]!;
     expect(host.master).toBe('v-net-0');
     expect(host.flags).toContain('UP');
     expect(host.mtu).toBe(1400);
     expect(host.linkinfo?.info_slave_data?.hairpin).toBe(true);
-    expect(execIn(node, ['cat', '/proc/sys/net/ipv4/ip_forward']).out.trim()).toBe('1');
+    expect(execIn(f.node, ['cat', '/proc/sys/net/ipv4/ip_forward']).out.trim()).toBe('1');
 
     // The pod's side.
     const eth0 = ipIn<Link & { mtu: number }>(pod, ['addr', 'show', 'dev', 'eth0'])[0]!;
@@ -82,14 +70,14 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
     expect(routes).toContainEqual(expect.objectContaining({ dst: 'default', gateway: '10.244.1.1' }));
 
     // The lease and the attachment record the agent will read.
-    expect(leases(dirs.ipam, 'tnet')).toEqual(['10.244.1.2']);
-    const record = JSON.parse(readFileSync(join(dirs.state, 'attachments', 'tnet', 'web-1@eth0.json'), 'utf8'));
+    expect(leases(f.dirs.ipam, 'tnet')).toEqual(['10.244.1.2']);
+    const record = JSON.parse(readFileSync(join(f.dirs.state, 'attachments', 'tnet', 'web-1@eth0.json'), 'utf8'));
     expect(record).toMatchObject({ containerID: 'web-1', ifname: 'eth0', netns: nsPath(pod), podNamespace: 'default', podName: 'web-1', hostVeth: veth, ips: ['10.244.1.2/24'] });
   });
 
   it('pods on one node reach each other and their gateway through the bridge', () => {
-    const a = ns.add('a');
-    const b = ns.add('b');
+    const a = f.ns.add('a');
+    const b = f.ns.add('b');
     expect(add(a, 'pod-a').status).toBe(0);
     expect(add(b, 'pod-b').status).toBe(0);
     expect(execIn(a, ['ping', '-c1', '-W2', '10.244.1.3']).status).toBe(0);
@@ -98,63 +86,63 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
   });
 
   it('an ADD on an existing bridge that lost its gateway address or went down repairs it', () => {
-    expect(add(ns.add('a'), 'pod-a').status).toBe(0);
-    execIn(node, ['ip', 'addr', 'flush', 'dev', 'v-net-0']);
-    execIn(node, ['ip', 'link', 'set', 'v-net-0', 'down']);
-    const b = ns.add('b');
+    expect(add(f.ns.add('a'), 'pod-a').status).toBe(0);
+    execIn(f.node, ['ip', 'addr', 'flush', 'dev', 'v-net-0']);
+    execIn(f.node, ['ip', 'link', 'set', 'v-net-0', 'down']);
+    const b = f.ns.add('b');
     const r = add(b, 'pod-b');
     expect(r.status, r.stdout).toBe(0);
-    const bridge = ipIn<Link>(node, ['addr', 'show', 'dev', 'v-net-0'])[0]!;
+    const bridge = ipIn<Link>(f.node, ['addr', 'show', 'dev', 'v-net-0'])[0]!;
     expect(bridge.flags).toContain('UP');
     expect(bridge.addr_info?.filter((a) => a.family === 'inet').map((a) => a.local)).toEqual(['10.244.1.1']);
     expect(execIn(b, ['ping', '-c1', '-W2', '10.244.1.1']).status).toBe(0);
   });
 
   it('DEL removes veth, lease and record, and is idempotent (again, and with the netns gone)', () => {
-    const pod = ns.add('pod');
+    const pod = f.ns.add('pod');
     expect(add(pod, 'web-2').status).toBe(0);
-    const del = () => runPlugin('podnet', conf(), { command: 'DEL', containerID: 'web-2', netns: nsPath(pod), ifname: 'eth0', nodeNs: node });
+    const del = () => runPlugin('podnet', conf(), { command: 'DEL', containerID: 'web-2', netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node });
     const first = del();
     expect(first.status, first.stdout).toBe(0);
     expect(first.stdout).toBe('');
-    expect(linkNames(node)).not.toContain(hostVethName('web-2', 'eth0'));
+    expect(linkNames(f.node)).not.toContain(hostVethName('web-2', 'eth0'));
     expect(linkNames(pod)).not.toContain('eth0');
-    expect(leases(dirs.ipam, 'tnet')).toEqual([]);
-    expect(attachmentFiles(dirs.state, 'tnet')).toEqual([]);
+    expect(leases(f.dirs.ipam, 'tnet')).toEqual([]);
+    expect(attachmentFiles(f.dirs.state, 'tnet')).toEqual([]);
     expect(del().status).toBe(0);
     // A runtime may send DEL after the namespace is gone, or with no CNI_NETNS at all.
-    const gone = runPlugin('podnet', conf(), { command: 'DEL', containerID: 'web-2', netns: '/run/netns/does-not-exist', ifname: 'eth0', nodeNs: node });
+    const gone = runPlugin('podnet', conf(), { command: 'DEL', containerID: 'web-2', netns: '/run/netns/does-not-exist', ifname: 'eth0', nodeNs: f.node });
     expect(gone.status, gone.stdout).toBe(0);
-    const noNetns = runPlugin('podnet', conf(), { command: 'DEL', containerID: 'web-2', ifname: 'eth0', nodeNs: node });
+    const noNetns = runPlugin('podnet', conf(), { command: 'DEL', containerID: 'web-2', ifname: 'eth0', nodeNs: f.node });
     expect(noNetns.status, noNetns.stdout).toBe(0);
   });
 
   it('VERSION lists every supported version', () => {
-    const r = runPlugin('podnet', { cniVersion }, { command: 'VERSION', nodeNs: node });
+    const r = runPlugin('podnet', { cniVersion }, { command: 'VERSION', nodeNs: f.node });
     expect(r.status).toBe(0);
     expect(r.json.supportedVersions).toEqual([...VERSIONS]);
     expect(r.json.cniVersion).toBe(cniVersion);
   });
 
   it.skipIf(cniVersion < '0.4.0')('CHECK passes on a healthy attachment and names what broke', () => {
-    const pod = ns.add('pod');
+    const pod = f.ns.add('pod');
     const added = add(pod, 'web-3');
     expect(added.status).toBe(0);
     const check = () =>
-      runPlugin('podnet', { ...conf(), prevResult: added.json }, { command: 'CHECK', containerID: 'web-3', netns: nsPath(pod), ifname: 'eth0', nodeNs: node });
+      runPlugin('podnet', { ...conf(), prevResult: added.json }, { command: 'CHECK', containerID: 'web-3', netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node });
     expect(check().status, check().stdout).toBe(0);
     const veth = hostVethName('web-3', 'eth0');
 
-    execIn(node, ['ip', 'link', 'set', veth, 'down']);
+    execIn(f.node, ['ip', 'link', 'set', veth, 'down']);
     let r = check();
     expect(r.status).toBe(1);
     expect(r.json).toMatchObject({ code: 105, msg: `host veth ${veth} is down` });
-    execIn(node, ['ip', 'link', 'set', veth, 'up']);
+    execIn(f.node, ['ip', 'link', 'set', veth, 'up']);
 
-    execIn(node, ['ip', 'link', 'set', veth, 'nomaster']);
+    execIn(f.node, ['ip', 'link', 'set', veth, 'nomaster']);
     r = check();
     expect(r.json.msg).toBe(`host veth ${veth} is not attached to any bridge, expected bridge v-net-0`);
-    execIn(node, ['ip', 'link', 'set', veth, 'master', 'v-net-0']);
+    execIn(f.node, ['ip', 'link', 'set', veth, 'master', 'v-net-0']);
 
     execIn(pod, ['ip', 'route', 'del', 'default']);
     r = check();
@@ -166,31 +154,31 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
     r = check();
     expect(r.json.msg).toMatch(/^address 10\.244\.1\.2\/24 is missing from eth0/);
 
-    execIn(node, ['ip', 'link', 'del', veth]);
+    execIn(f.node, ['ip', 'link', 'del', veth]);
     r = check();
     expect(r.json.msg).toBe(`host veth ${veth} of web-3/eth0 is missing`);
   });
 
   it.skipIf(cniVersion < '1.1.0')('STATUS is ready while the range has room, 50 when it is full', () => {
-    const small = { ipam: { type: 'podnet-ipam', ranges: [[{ subnet: '10.244.1.0/30' }]], dataDir: dirs.ipam } };
-    const ready = runPlugin('podnet', conf(small), { command: 'STATUS', nodeNs: node });
+    const small = { ipam: { type: 'podnet-ipam', ranges: [[{ subnet: '10.244.1.0/30' }]], dataDir: f.dirs.ipam } };
+    const ready = runPlugin('podnet', conf(small), { command: 'STATUS', nodeNs: f.node });
     expect(ready.status, ready.stdout).toBe(0);
-    expect(add(ns.add('pod'), 'only', small).status).toBe(0);
-    const r = runPlugin('podnet', conf(small), { command: 'STATUS', nodeNs: node });
+    expect(add(f.ns.add('pod'), 'only', small).status).toBe(0);
+    const r = runPlugin('podnet', conf(small), { command: 'STATUS', nodeNs: f.node });
     expect(r.status).toBe(1);
     expect(r.json).toMatchObject({ code: 50, msg: 'no free address in range 10.244.1.0/30: ADD would fail' });
   });
 
   it.skipIf(cniVersion < '1.1.0')('GC releases every attachment not in cni.dev/valid-attachments', () => {
-    const keep = ns.add('keep');
-    const drop = ns.add('drop');
+    const keep = f.ns.add('keep');
+    const drop = f.ns.add('drop');
     expect(add(keep, 'keep-me').status).toBe(0);
     expect(add(drop, 'drop-me').status).toBe(0);
-    const r = runPlugin('podnet', { ...conf(), 'cni.dev/valid-attachments': [{ containerID: 'keep-me', ifname: 'eth0' }] }, { command: 'GC', nodeNs: node });
+    const r = runPlugin('podnet', { ...conf(), 'cni.dev/valid-attachments': [{ containerID: 'keep-me', ifname: 'eth0' }] }, { command: 'GC', nodeNs: f.node });
     expect(r.status, r.stdout).toBe(0);
-    expect(leases(dirs.ipam, 'tnet')).toEqual(['10.244.1.2']);
-    expect(attachmentFiles(dirs.state, 'tnet')).toEqual(['keep-me@eth0.json']);
-    const links = linkNames(node);
+    expect(leases(f.dirs.ipam, 'tnet')).toEqual(['10.244.1.2']);
+    expect(attachmentFiles(f.dirs.state, 'tnet')).toEqual(['keep-me@eth0.json']);
+    const links = linkNames(f.node);
     expect(links).toContain(hostVethName('keep-me', 'eth0'));
     expect(links).not.toContain(hostVethName('drop-me', 'eth0'));
     expect(execIn(keep, ['ping', '-c1', '-W2', '10.244.1.1']).status).toBe(0);

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { afterEach, beforeEach, inject } from 'vitest';
+import { Namespaces } from './netns.js';
 
 export const REFERENCE_DIR = '/usr/lib/cni';
 export const pluginDir = (): string => inject('pluginDir');
@@ -222,4 +223,26 @@ export function servedBy(stateDir: string): Map<string, 'agent' | 'plugin'> {
     if (typeof e.msg === 'string' && / done$/.test(e.msg)) out.set(`${e.msg.slice(0, -5)} ${String(e.containerID)}`, e.via === 'agent' ? 'agent' : 'plugin');
   }
   return out;
+}
+
+export interface NodeFixture {
+  ns: Namespaces;
+  dirs: ReturnType<typeof tempDirs>;
+  /** the node's namespace, where the plugins run */
+  node: string;
+}
+
+/** Per test: a node namespace and temp dirs, removed afterwards, also when the test failed. */
+export function nodeFixture(): NodeFixture {
+  const f = {} as NodeFixture;
+  beforeEach(() => {
+    f.ns = new Namespaces();
+    f.dirs = tempDirs();
+    f.node = f.ns.add('node');
+  });
+  afterEach(() => {
+    f.ns.removeAll();
+    f.dirs.remove();
+  });
+  return f;
 }
