@@ -1,8 +1,10 @@
-// The README's first command: `podnet up` brings a pod's network up and stays in the
-// foreground; `podnet down` from another shell takes everything down and leaves nothing.
+// The README's first command: `podnet up` brings the lab, its agents and the dashboard
+// up and stays in the foreground; `podnet down` from another shell takes everything down
+// and leaves nothing.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const labId = `t${randomBytes(3).toString('hex')}`;
@@ -10,13 +12,23 @@ const names = [`podnet-${labId}-node1`, `podnet-${labId}-pod-default_web-1`, `po
 const podnet = (args: string[]) => spawnSync('bin/podnet', args, { encoding: 'utf8' });
 const namespaces = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
 
+/** A port nothing listens on right now (the dashboard's, for this test). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
 describe('podnet up / down', () => {
   afterEach(() => {
     podnet(['down', '--lab-id', labId]); // also when an assertion failed half-way
   });
 
   it('up brings the lab up, reports it and the check as JSON, and down removes all of it', async () => {
-    const child = spawn('bin/podnet', ['up', '--lab-id', labId, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const port = await freePort();
+    const child = spawn('bin/podnet', ['up', '--lab-id', labId, '--json', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -28,13 +40,22 @@ describe('podnet up / down', () => {
         if (child.exitCode !== null) reject(new Error(`podnet up exited early: ${stderr}`));
       }, 100);
       exited.finally(() => clearInterval(timer));
-      setTimeout(() => clearInterval(timer), 60_000);
+      setTimeout(() => clearInterval(timer), 150_000);
     });
     const report = JSON.parse(stdout.trim().split('\n')[0]!);
     expect(report.lab.nodes).toHaveLength(3);
     expect(report.lab.pods[0]).toMatchObject({ name: 'web-1', namespace: 'default', ip: '10.244.1.2', netns: names[1] });
     expect(report.check.failures).toEqual([]);
     expect(report.check.ok).toBe(true);
+    // The dashboard answers on loopback with the page, and the lab names it.
+    const url = `http://127.0.0.1:${port}/`;
+    expect(report.dashboard).toBe(url);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>podnet</title>');
+    const info = (await (await fetch(`${url}api/trpc/cluster.info`)).json()) as { result: { data: unknown } };
+    expect(info.result.data).toMatchObject({ cluster: { source: 'lab', name: labId }, nodes: 3, pods: 6 });
+    expect(JSON.parse(podnet(['lab', 'status', '--lab-id', labId, '--json']).stdout).dashboard).toBe(url);
     for (const n of names) expect(namespaces()).toContain(n);
     // The pod's address as the kernel has it, read from the pod's side.
     const addr = spawnSync('ip', ['-n', names[1]!, '-br', 'addr', 'show', 'eth0'], { encoding: 'utf8' }).stdout;
@@ -51,9 +72,10 @@ describe('podnet up / down', () => {
     expect(await exited).toBe(0);
     for (const n of names) expect(namespaces()).not.toContain(n);
     expect(existsSync(`/run/podnet/${labId}`)).toBe(false);
-    expect(JSON.parse(podnet(['down', '--lab-id', labId, '--json']).stdout)).toEqual({ stopped: null, removed: [] });
+    await expect(fetch(url)).rejects.toThrow(); // the dashboard went with it
+    expect(JSON.parse(podnet(['down', '--lab-id', labId, '--json']).stdout)).toEqual({ stopped: null, dashboard: null, removed: [] });
     expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(`podnet-${labId}-`);
-  }, 120_000);
+  }, 240_000);
 
   it('refuses a lab id that cannot be part of a namespace name', () => {
     const r = podnet(['up', '--lab-id', 'Bad/Id']);

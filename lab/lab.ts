@@ -157,7 +157,7 @@ export function teardown(p: LabPaths, inv: LabInventory | null): string[] {
   const removed = inv ? allNamespaces(inv).filter(netnsExists) : [];
   deleteNamespaces(removed);
   const files = labFiles(p);
-  for (const path of [files.bin, files.nodes, files.inventory, tokenFile(p)]) rmSync(path, { recursive: true, force: true });
+  for (const path of [files.bin, files.nodes, files.inventory, tokenFile(p), files.dashboardLog]) rmSync(path, { recursive: true, force: true });
   return removed;
 }
 

@@ -26,6 +26,9 @@ export const labFiles = (p: LabPaths) => ({
   bin: join(p.stateDir, 'bin'),
   nodes: join(p.stateDir, 'nodes'),
   upPid: join(p.stateDir, 'up.pid'),
+  /** the dashboard `podnet up` runs on this lab: its PID (+ start time) and its log */
+  dashboardPid: join(p.stateDir, 'dashboard.pid'),
+  dashboardLog: join(p.stateDir, 'dashboard.log'),
 });
 
 export function nodeDir(p: LabPaths, node: string): string {

@@ -5,6 +5,7 @@ import { check } from './check.js';
 import { cniInstall, cniUninstall } from './cni.js';
 import { firewallRender } from './firewall.js';
 import { labCommands } from './lab.js';
+import { dashboard } from './dashboard.js';
 import { down, up } from './up.js';
 
-export const commands: Command[] = [up, down, ...labCommands, check, firewallRender, agent, cniInstall, cniUninstall];
+export const commands: Command[] = [up, down, dashboard, ...labCommands, check, firewallRender, agent, cniInstall, cniUninstall];

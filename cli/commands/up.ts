@@ -1,12 +1,40 @@
-// podnet up | down: everything that exists, in the foreground. Today that is the lab
-// (and `podnet check` on it); the agents and the dashboard join here as they are built.
+// podnet up | down: everything, in the foreground: the lab with its agents (and
+// `podnet check` on it), then the dashboard on it. Ctrl-C takes all of it down.
 import { readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { str } from '../args.js';
 import { CommandError, type Command } from '../command.js';
+import { startDashboard, type RunningDashboard } from '../dashboard-process.js';
 import { renderMatrix, runCheck } from '../../lab/check.js';
+import { readInventory, withLabLock, writeInventory } from '../../lab/inventory.js';
 import { labDown, labUp } from '../../lab/lab.js';
 import { labFiles, type LabPaths } from '../../lab/paths.js';
 import { processStartTime, sleepSync } from '../../lib/ipam/lock.js';
+import { HOST_OPTION, PORT_OPTION, portOf, untilSignal } from './dashboard.js';
 import { labCall, labIdOption, pathsOf, printLab, statusOf } from './lab.js';
+
+const dashboardPidFile = (p: LabPaths) => labFiles(p).dashboardPid;
+
+/** The lab's inventory names the dashboard's URL (`lab status --json` prints it). */
+async function recordDashboard(p: LabPaths, url: string | null): Promise<void> {
+  await withLabLock(p, async () => {
+    const inv = readInventory(p);
+    if (inv) writeInventory(p, { ...inv, dashboard: url });
+  });
+}
+
+/** A dashboard a killed `podnet up` left running: stopped by its recorded PID, only if
+ *  that PID is still the same process (its start time matches). */
+function stopLeftDashboard(p: LabPaths): number | null {
+  try {
+    const [pid, start] = readFileSync(dashboardPidFile(p), 'utf8').trim().split(' ');
+    unlinkSync(dashboardPidFile(p));
+    if (processStartTime(Number(pid)) !== start) return null;
+    process.kill(Number(pid), 'SIGTERM');
+    return Number(pid);
+  } catch {
+    return null;
+  }
+}
 
 /** The PID recorded by a running `podnet up`, if that process is still the one. */
 function runningUp(p: LabPaths): number | null {
@@ -32,42 +60,50 @@ export const up: Command = {
   summary: 'bring up everything that exists, and stay in the foreground',
   usage: 'podnet up [--lab-id ID] [--host 127.0.0.1] [--port 3000] [--json]',
   description:
-    'Brings up the lab (three nodes, two pods each, host-gw; as "podnet lab up"), prints it and "podnet check"\'s matrix, and ' +
-    'stays in the foreground. Ctrl-C, SIGTERM or "podnet down" from another shell takes all of it down. (The agents and the ' +
-    'dashboard join here as they are built; --host and --port are for the dashboard.)',
-  options: [labIdOption, { name: 'host', value: 'ADDR', help: 'dashboard address', default: '127.0.0.1' }, { name: 'port', value: 'PORT', help: 'dashboard port', default: '3000' }],
+    'Brings up the lab (three nodes, two pods each, host-gw, one agent per node; as "podnet lab up"), prints it and ' +
+    '"podnet check"\'s matrix, starts the dashboard on it (building it first when needed) and prints its URL, and stays in ' +
+    'the foreground. Ctrl-C, SIGTERM or "podnet down" from another shell takes all of it down.',
+  options: [labIdOption, HOST_OPTION, PORT_OPTION],
   reports: true,
   async run(args, io) {
     const p = pathsOf(args);
+    const port = portOf(args);
     const other = runningUp(p);
     if (other) throw new CommandError(`podnet is already up (pid ${other}, state in ${p.stateDir}): run "podnet down" first`);
     const { inventory } = await labCall(() => labUp(p, { nodes: 3, podsPerNode: 2, routing: 'host-gw' }, (m) => io.err(`lab up: ${m}`)));
     writeFileSync(labFiles(p).upPid, `${process.pid} ${processStartTime(process.pid)}\n`);
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      io.err(`\npodnet up: ${signal}: taking everything down`);
-      const r = await labDown(p);
-      forgetUp(p);
-      io.err(`lab down: removed ${r.removed.length} namespaces`);
-    };
-    const stopped = new Promise<void>((resolve) => {
-      // Signal handlers alone do not keep Node running; this timer does, until a signal.
-      const keepAlive = setInterval(() => {}, 1 << 30);
-      const onSignal = (signal: string) => void stop(signal).finally(() => (clearInterval(keepAlive), resolve()));
-      process.on('SIGINT', () => onSignal('SIGINT'));
-      process.on('SIGTERM', () => onSignal('SIGTERM'));
-    });
+    let dash: RunningDashboard | null = null;
+    let stopping: Promise<void> | null = null;
+    const stop = (signal: string) =>
+      (stopping ??= (async () => {
+        io.err(`\npodnet up: ${signal}: taking everything down`);
+        if (dash) await dash.stop();
+        try {
+          unlinkSync(dashboardPidFile(p));
+        } catch {}
+        const r = await labDown(p);
+        forgetUp(p);
+        io.err(`lab down: removed ${r.removed.length} namespaces`);
+      })());
+    const stopped = untilSignal(stop);
     const report = await runCheck(inventory, (m) => io.err(`check: ${m}`));
-    if (io.json) io.out(JSON.stringify({ lab: statusOf(inventory), check: report }));
-    else {
+    if (!io.json) {
       printLab(io, inventory);
       io.out('\npodnet check:');
       io.out(renderMatrix(report));
       io.out(report.ok ? '\nthe network model holds' : `\n${report.failures.length} failure(s):\n${report.failures.map((f) => `  ${f}`).join('\n')}`);
       io.out(`\ntry: bin/podnet lab exec web-1${p.labId ? ` --lab-id ${p.labId}` : ''} -- ping -c1 10.244.2.2`);
     }
+    try {
+      dash = await startDashboard({ host: str(args, 'host')!, port, env: { PODNET_SOURCE: 'lab', PODNET_LAB: p.labId ?? '' }, log: labFiles(p).dashboardLog }, (m) => io.err(`dashboard: ${m}`));
+    } catch (e) {
+      await stop('the dashboard failed');
+      throw new CommandError((e as Error).message);
+    }
+    writeFileSync(dashboardPidFile(p), `${dash.child.pid} ${processStartTime(dash.child.pid!)}\n`);
+    await recordDashboard(p, dash.url);
+    if (io.json) io.out(JSON.stringify({ lab: statusOf({ ...inventory, dashboard: dash.url }), check: report, dashboard: dash.url }));
+    else io.out(`\ndashboard: ${dash.url}`);
     io.err('\npodnet is up. Ctrl-C (or "podnet down") takes it down.');
     await stopped;
     return 0;
@@ -91,10 +127,12 @@ export const down: Command = {
       if (runningUp(p) === pid) throw new CommandError(`podnet up (pid ${pid}) did not stop within 30 s`);
       stopped = pid;
     }
+    const leftDashboard = stopLeftDashboard(p);
     const r = await labCall(() => labDown(p)); // whatever a dead "up" left behind
     forgetUp(p);
-    if (io.json) return io.out(JSON.stringify({ stopped, removed: r.removed }));
+    if (io.json) return io.out(JSON.stringify({ stopped, dashboard: leftDashboard, removed: r.removed }));
     if (stopped) io.out(`stopped podnet up (pid ${stopped})`);
+    if (leftDashboard) io.out(`stopped the dashboard it left (pid ${leftDashboard})`);
     if (r.removed.length) io.out(`removed ${r.removed.length} namespaces`);
     if (!stopped && !r.wasUp) io.out('nothing was up');
   },

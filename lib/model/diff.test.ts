@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { crossNodeRouteMissing, healthyNode1, podVethDown } from '../../test/fixtures/snapshots.js';
-import { applyChanges, diffSnapshots } from './diff.js';
+import { crossNodeRouteMissing, healthyNode1, podVethDown } from '../../test/fixtures/snapshots';
+import { applyChanges, diffSnapshots } from './diff';
 
 describe('diffSnapshots', () => {
   it('is empty between equal snapshots', () => {

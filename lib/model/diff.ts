@@ -1,6 +1,6 @@
 // One pure diff for the agent's events and the dashboard's store alike: two snapshots
 // in, typed changes out (added / changed / removed), each keyed so it can be applied.
-import type { Address, Finding, Link, Neighbour, NodeInfo, NodeSnapshot, PodOnNode, Route } from './snapshot.js';
+import type { Address, Finding, Link, Neighbour, NodeInfo, NodeSnapshot, PodOnNode, Route } from './snapshot';
 
 export type Collection = 'links' | 'addresses' | 'routes' | 'neighbours' | 'pods' | 'findings';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashHex } from './hash.js';
+import { hashHex } from './hash';
 
 describe('hashHex', () => {
   it('is stable, of the asked length, and spreads similar inputs', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { broadcastOf, formatCidr, formatIpv4, parseCidr, parseIpv4, prefixContains, prefixesOverlap } from './ipv4.js';
+import { broadcastOf, formatCidr, formatIpv4, parseCidr, parseIpv4, prefixContains, prefixesOverlap } from './ipv4';
 
 describe('ipv4', () => {
   it('parses and formats addresses, refusing what is not one', () => {

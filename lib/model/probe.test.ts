@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_REF_LENGTH, PROBE_LIMITS, emptyHistogram, observeDuration, parsePingOutput, parseProbeRequest, parseRouteGetOutput,
   parseTracerouteOutput, renderProbeMetrics, type ProbeStats,
-} from './probe.js';
+} from './probe';
 
 const ping = (to: unknown, extra: Record<string, unknown> = {}) => ({ kind: 'ping', from: { pod: 'web-1' }, to, ...extra });
 const errorOf = (body: unknown) => {

@@ -4,8 +4,8 @@
 // parsers of the tools' output, the error codes with their HTTP statuses, and the metrics.
 // The agent (agent/probe.ts) runs the processes; the dashboard reads the same types.
 import * as z from 'zod';
-import { isIpv6Literal, parseIpv4 } from './ipv4.js';
-import { K8S_NAMESPACE, parsePodRef, podRef } from './lab.js';
+import { isIpv6Literal, parseIpv4 } from './ipv4';
+import { K8S_NAMESPACE, parsePodRef, podRef } from './lab';
 
 export const PROBE_KINDS = ['ping', 'traceroute', 'route-get'] as const;
 export type ProbeKind = (typeof PROBE_KINDS)[number];

@@ -1,0 +1,86 @@
+// podnet dashboard: the web dashboard in the foreground, for any cluster source — the
+// lab, a real cluster through the Kubernetes API, or a generated one. `podnet up` runs
+// the same thing for the lab.
+import { str, flag, type Parsed } from '../args.js';
+import { CommandError, type Command } from '../command.js';
+import { startDashboard } from '../dashboard-process.js';
+import { labIdOption, pathsOf } from './lab.js';
+
+export const HOST_OPTION = { name: 'host', value: 'ADDR', help: 'address the dashboard listens on', default: '127.0.0.1' };
+export const PORT_OPTION = { name: 'port', value: 'PORT', help: 'dashboard port', default: '3000' };
+
+export function portOf(args: Parsed): number {
+  const v = str(args, 'port')!;
+  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new CommandError(`--port must be 1-65535, got "${v}"`, 2);
+  return Number(v);
+}
+
+/** Runs until SIGINT/SIGTERM, then stops the dashboard and resolves. */
+export function untilSignal(onStop: (signal: string) => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    // Signal handlers alone do not keep Node running; this timer does, until a signal.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    let stopping = false;
+    const onSignal = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      void onStop(signal).finally(() => (clearInterval(keepAlive), resolve()));
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
+}
+
+export const dashboard: Command = {
+  path: ['dashboard'],
+  summary: 'run the web dashboard in the foreground (lab, kubernetes or synthetic source)',
+  usage: 'podnet dashboard [--source lab|kubernetes|synthetic] [--lab-id ID] [--kubeconfig F] [--agent-port N|off] [--agent-token-file F] [--synthetic NxP] [--token-file F] [--read-only] [--frame-ancestors ORIGINS] [--host ADDR] [--port PORT] [--json]',
+  description:
+    'Serves the live topology page. --source lab (default) shows a lab and its agents; --source kubernetes lists and watches ' +
+    'Nodes and Pods through the Kubernetes API (kubeconfig from --kubeconfig, $KUBECONFIG, ~/.kube/config or in-cluster) and ' +
+    'reads each node\'s agent at InternalIP:--agent-port; --source synthetic draws a generated cluster of N nodes and P pods. ' +
+    'The page is built first when the sources changed. --token-file makes the page ask for that token; --frame-ancestors ' +
+    'lists the origins allowed to embed it (none by default); --read-only turns probes off. Ctrl-C stops it.',
+  options: [
+    { name: 'source', value: 'SOURCE', help: 'lab, kubernetes or synthetic', default: 'lab' },
+    labIdOption,
+    { name: 'kubeconfig', value: 'FILE', help: 'kubernetes: the kubeconfig file' },
+    { name: 'agent-port', value: 'N', help: 'kubernetes: agents\' port at each node\'s InternalIP, or "off"', default: '9650' },
+    { name: 'agent-token-file', value: 'FILE', help: 'kubernetes: file with the agents\' bearer token' },
+    { name: 'synthetic', value: 'NxP', help: 'synthetic: nodes x pods', default: '3x6' },
+    { name: 'token-file', value: 'FILE', help: 'file with a token the page asks for (at least 16 characters)' },
+    { name: 'read-only', help: 'turn probes off' },
+    { name: 'frame-ancestors', value: 'ORIGINS', help: 'space-separated origins that may embed the page' },
+    HOST_OPTION,
+    PORT_OPTION,
+  ],
+  reports: true,
+  async run(args, io) {
+    const source = str(args, 'source')!;
+    if (!['lab', 'kubernetes', 'synthetic'].includes(source)) throw new CommandError(`--source must be lab, kubernetes or synthetic, got "${source}"`, 2);
+    const env: Record<string, string> = { PODNET_SOURCE: source };
+    if (source === 'lab') env.PODNET_LAB = pathsOf(args).labId ?? '';
+    const set = (opt: string, name: string) => {
+      const v = str(args, opt);
+      if (v !== undefined) env[name] = v;
+    };
+    set('kubeconfig', 'PODNET_KUBECONFIG');
+    set('agent-port', 'PODNET_AGENT_PORT');
+    set('agent-token-file', 'PODNET_AGENT_TOKEN_FILE');
+    set('synthetic', 'PODNET_SYNTHETIC');
+    set('token-file', 'PODNET_DASHBOARD_TOKEN_FILE');
+    set('frame-ancestors', 'PODNET_FRAME_ANCESTORS');
+    if (flag(args, 'read-only')) env.PODNET_READ_ONLY = '1';
+    let running;
+    try {
+      running = await startDashboard({ host: str(args, 'host')!, port: portOf(args), env, log: '/dev/stderr' }, (m) => io.err(`dashboard: ${m}`));
+    } catch (e) {
+      throw new CommandError((e as Error).message);
+    }
+    if (io.json) io.out(JSON.stringify({ url: running.url, pid: running.child.pid, source }));
+    else io.out(`dashboard: ${running.url}`);
+    const exited = new Promise<void>((r) => running.child.once('exit', () => r()));
+    await Promise.race([untilSignal(() => running.stop()), exited]);
+    return 0;
+  },
+};

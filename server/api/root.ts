@@ -1,0 +1,12 @@
+import { clusterRouter } from './routers/cluster';
+import { topologyRouter } from './routers/topology';
+import { createCallerFactory, createTRPCRouter } from './trpc';
+
+export const appRouter = createTRPCRouter({
+  topology: topologyRouter,
+  cluster: clusterRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);

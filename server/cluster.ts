@@ -1,0 +1,35 @@
+// The one ClusterView of this server process, made from the configuration on first use.
+// Kept on globalThis: Next.js may load this module more than once (route handlers and
+// pages are separate bundles), and two views would mean two sets of agent streams.
+import { readFileSync } from 'node:fs';
+import { loadConfig, type DashboardConfig } from './config';
+import { LabSource } from './sources/lab';
+import type { ClusterSource } from './sources/source';
+import { ClusterView } from './topology/cluster-view';
+
+const KEY = Symbol.for('podnet.cluster');
+type Holder = { [KEY]?: Promise<ClusterView> };
+
+async function sourceFor(config: DashboardConfig): Promise<ClusterSource> {
+  switch (config.PODNET_SOURCE) {
+    case 'lab':
+      return new LabSource(config.PODNET_LAB ?? null);
+    case 'kubernetes':
+      throw new Error('todo');
+    case 'synthetic': {
+      const { SyntheticSource } = await import('./sources/synthetic');
+      return new SyntheticSource(config.PODNET_SYNTHETIC);
+    }
+  }
+}
+
+export function getCluster(): Promise<ClusterView> {
+  const holder = globalThis as Holder;
+  holder[KEY] ??= (async () => {
+    const config = loadConfig();
+    const view = new ClusterView(await sourceFor(config), config.PODNET_READ_ONLY);
+    await view.start();
+    return view;
+  })();
+  return holder[KEY];
+}

@@ -1,0 +1,56 @@
+// The dashboard server's configuration, from the environment, validated once at start:
+// a wrong value stops the server with a message naming the variable, the value and what
+// it accepts, instead of a page that half works.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .default('')
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const schema = z.object({
+  PODNET_SOURCE: z.enum(['lab', 'kubernetes', 'synthetic']).default('lab'),
+  /** the lab to show (as --lab-id); empty: the default lab */
+  PODNET_LAB: z.string().regex(/^[a-z0-9][a-z0-9-]{0,11}$/).optional(),
+  /** kubernetes: a kubeconfig file; default: $KUBECONFIG, ~/.kube/config, or in-cluster */
+  PODNET_KUBECONFIG: z.string().min(1).optional(),
+  /** kubernetes: the port agents listen on at each node's InternalIP; "off" for none */
+  PODNET_AGENT_PORT: z.union([z.literal('off'), z.coerce.number().int().min(1).max(65535)]).default(9650),
+  /** kubernetes: the file holding the agents' bearer token */
+  PODNET_AGENT_TOKEN_FILE: z.string().min(1).optional(),
+  /** synthetic: NODESxPODS, e.g. 100x10000 (for the benchmark and demos) */
+  PODNET_SYNTHETIC: z.string().regex(/^\d{1,4}x\d{1,6}$/).default('3x6'),
+  /** a file holding the token the page asks for; unset: no token */
+  PODNET_DASHBOARD_TOKEN_FILE: z.string().min(1).optional(),
+  /** probes off; the page says so */
+  PODNET_READ_ONLY: bool,
+  /** who may frame the page: space-separated origins ("https://portal.example.com"); default none */
+  PODNET_FRAME_ANCESTORS: z
+    .string()
+    .default('')
+    .refine((v) => v.split(/\s+/).filter(Boolean).every((o) => /^(https?:\/\/[A-Za-z0-9.*-]+(:\d+)?|'self')$/.test(o)), {
+      message: "must be space-separated origins such as https://portal.example.com or 'self'",
+    }),
+});
+
+export type DashboardConfig = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): DashboardConfig {
+  const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('PODNET_') && v !== undefined)));
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${String(i.path[0])}=${JSON.stringify(env[String(i.path[0])] ?? '')}: ${i.message}`);
+    throw new ConfigError(`podnet dashboard: bad configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+/** The dashboard's access token, read from its file when set (null: no token needed). */
+export function dashboardToken(config: DashboardConfig): string | null {
+  if (!config.PODNET_DASHBOARD_TOKEN_FILE) return null;
+  const token = readFileSync(config.PODNET_DASHBOARD_TOKEN_FILE, 'utf8').trim();
+  if (token.length < 16) throw new ConfigError(`the dashboard token in ${config.PODNET_DASHBOARD_TOKEN_FILE} is shorter than 16 characters`);
+  return token;
+}

@@ -1,0 +1,28 @@
+// What every cluster source gives the dashboard's server: the control plane's view
+// (nodes, pods), each node's agent view (its snapshot and whether it answers), and a
+// signal when either changed. The lab, the Kubernetes API and the synthetic generator
+// differ only in where these come from; server/topology/merge.ts makes one Topology of them.
+import type { AgentStatus, ClusterInfo, ControlPlane } from '../../lib/model/topology';
+import type { NodeSnapshot } from '../../lib/model/snapshot';
+
+export interface AgentView {
+  status: AgentStatus;
+  /** the last snapshot the agent gave; kept while it is unreachable (shown as stale) */
+  snapshot: NodeSnapshot | null;
+}
+
+export interface SourceInputs {
+  info: Omit<ClusterInfo, 'readOnly'>;
+  plane: ControlPlane;
+  /** by node name */
+  agents: Map<string, AgentView>;
+  /** why the control plane's view cannot be trusted right now (API unreachable, 403…) */
+  problems: string[];
+}
+
+export interface ClusterSource {
+  /** starts listing and watching; `changed` is called (possibly often) after each change */
+  start(changed: () => void): Promise<void>;
+  read(): SourceInputs;
+  close(): Promise<void>;
+}
