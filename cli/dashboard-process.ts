@@ -3,7 +3,7 @@
 // there is no build or the sources changed since, because a user who pulled new code
 // must not see an old page. Used by `podnet up` and `podnet dashboard`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { repoRoot } from '../cni/install.js';
@@ -24,10 +24,14 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-export function buildIsCurrent(distDir = '.next'): boolean {
+/** which base path a build was made for (Next.js bakes it in) */
+const basePathStamp = (distDir: string) => join(repoRoot, distDir, 'podnet-base-path');
+
+export function buildIsCurrent(distDir = '.next', basePath = ''): boolean {
   const stamp = statSync(join(repoRoot, distDir, 'BUILD_ID'), { throwIfNoEntry: false });
   if (!stamp) return false;
-  return SOURCES.every((s) => newestMtime(join(repoRoot, s)) <= stamp.mtimeMs);
+  const builtFor = existsSync(basePathStamp(distDir)) ? readFileSync(basePathStamp(distDir), 'utf8') : '';
+  return builtFor === basePath && SOURCES.every((s) => newestMtime(join(repoRoot, s)) <= stamp.mtimeMs);
 }
 
 /** `next build` with its output in a log file; the last lines of it on failure. */
@@ -41,6 +45,7 @@ export async function buildDashboard(progress: Progress, env: Record<string, str
     const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-15).join('\n');
     throw new Error(`the dashboard build failed (exit ${code}):\n${tail}`);
   }
+  writeFileSync(basePathStamp(env.PODNET_DIST_DIR ?? '.next'), env.PODNET_BASE_PATH ?? '');
 }
 
 export interface DashboardOptions {
@@ -48,7 +53,8 @@ export interface DashboardOptions {
   port: number;
   /** PODNET_* settings for server/config.ts */
   env: Record<string, string>;
-  log: string;
+  /** a file for its output; absent: this process's stderr */
+  log?: string;
   distDir?: string;
 }
 
@@ -75,12 +81,12 @@ function answers(host: string, port: number, basePath: string): Promise<boolean>
 
 export async function startDashboard(o: DashboardOptions, progress: Progress): Promise<RunningDashboard> {
   const distDir = o.distDir ?? '.next';
-  if (!buildIsCurrent(distDir)) await buildDashboard(progress, { ...o.env, PODNET_DIST_DIR: distDir });
-  const fd = openSync(o.log, 'a');
+  if (!buildIsCurrent(distDir, o.env.PODNET_BASE_PATH ?? '')) await buildDashboard(progress, { ...o.env, PODNET_DIST_DIR: distDir });
+  const fd = o.log ? openSync(o.log, 'a') : 2;
   const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', PODNET_DIST_DIR: distDir, ...o.env };
   for (const k of Object.keys(env)) if (k.startsWith('PODNET_') && env[k] === '') delete env[k];
   const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', o.host, '-p', String(o.port)], { cwd: repoRoot, env, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
+  if (o.log) closeSync(fd);
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
   const basePath = o.env.PODNET_BASE_PATH ?? '';
@@ -89,9 +95,9 @@ export async function startDashboard(o: DashboardOptions, progress: Progress): P
   while (!(await answers(o.host, o.port, basePath))) {
     if (exited !== undefined || Date.now() > deadline) {
       if (exited === undefined) child.kill('SIGTERM');
-      const tail = existsSync(o.log) ? readFileSync(o.log, 'utf8').trim().split('\n').slice(-10).join('\n') : '';
+      const tail = o.log && existsSync(o.log) ? readFileSync(o.log, 'utf8').trim().split('\n').slice(-10).join('\n') : '(its output is above)';
       const hint = /EADDRINUSE/.test(tail) ? `\nport ${o.port} is in use: choose another with --port` : '';
-      throw new Error(`the dashboard did not start (${exited !== undefined ? `exit ${exited}` : 'no answer in 60 s'}); its log ${o.log} ends:\n${tail}${hint}`);
+      throw new Error(`the dashboard did not start (${exited !== undefined ? `exit ${exited}` : 'no answer in 60 s'}); ${o.log ? `its log ${o.log} ends` : 'see its output'}:\n${tail}${hint}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

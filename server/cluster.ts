@@ -14,8 +14,22 @@ async function sourceFor(config: DashboardConfig): Promise<ClusterSource> {
   switch (config.PODNET_SOURCE) {
     case 'lab':
       return new LabSource(config.PODNET_LAB ?? null);
-    case 'kubernetes':
-      throw new Error('todo');
+    case 'kubernetes': {
+      const { KubernetesSource } = await import('./sources/kubernetes');
+      const { AgentPool } = await import('./agents/agent-pool');
+      const tokenFile = config.PODNET_AGENT_TOKEN_FILE;
+      const token = () => (tokenFile ? readFileSync(tokenFile, 'utf8').trim() : null);
+      const agentPort = config.PODNET_AGENT_PORT === 'off' ? null : config.PODNET_AGENT_PORT;
+      // The pool's streams report to the view once the source is started with it.
+      let notify = () => {};
+      const pool = new AgentPool(token, () => notify());
+      const source = new KubernetesSource({ kubeconfig: config.PODNET_KUBECONFIG, agentPort, agentToken: token, agentPool: pool });
+      return {
+        start: (changed) => ((notify = changed), source.start(changed)),
+        read: () => source.read(),
+        close: () => source.close(),
+      };
+    }
     case 'synthetic': {
       const { SyntheticSource } = await import('./sources/synthetic');
       return new SyntheticSource(config.PODNET_SYNTHETIC);

@@ -34,13 +34,14 @@ export function untilSignal(onStop: (signal: string) => Promise<void>): Promise<
 export const dashboard: Command = {
   path: ['dashboard'],
   summary: 'run the web dashboard in the foreground (lab, kubernetes or synthetic source)',
-  usage: 'podnet dashboard [--source lab|kubernetes|synthetic] [--lab-id ID] [--kubeconfig F] [--agent-port N|off] [--agent-token-file F] [--synthetic NxP] [--token-file F] [--read-only] [--frame-ancestors ORIGINS] [--host ADDR] [--port PORT] [--json]',
+  usage: 'podnet dashboard [--source lab|kubernetes|synthetic] [--lab-id ID] [--kubeconfig F] [--agent-port N|off] [--agent-token-file F] [--synthetic NxP] [--token-file F] [--read-only] [--frame-ancestors ORIGINS] [--base-path /PATH] [--host ADDR] [--port PORT] [--json]',
   description:
     'Serves the live topology page. --source lab (default) shows a lab and its agents; --source kubernetes lists and watches ' +
     'Nodes and Pods through the Kubernetes API (kubeconfig from --kubeconfig, $KUBECONFIG, ~/.kube/config or in-cluster) and ' +
     'reads each node\'s agent at InternalIP:--agent-port; --source synthetic draws a generated cluster of N nodes and P pods. ' +
     'The page is built first when the sources changed. --token-file makes the page ask for that token; --frame-ancestors ' +
-    'lists the origins allowed to embed it (none by default); --read-only turns probes off. Ctrl-C stops it.',
+    'lists the origins allowed to embed it (none by default); --base-path serves it under a sub-path of a portal (a build ' +
+    'of its own, made on first use); --read-only turns probes off. Ctrl-C stops it.',
   options: [
     { name: 'source', value: 'SOURCE', help: 'lab, kubernetes or synthetic', default: 'lab' },
     labIdOption,
@@ -51,6 +52,7 @@ export const dashboard: Command = {
     { name: 'token-file', value: 'FILE', help: 'file with a token the page asks for (at least 16 characters)' },
     { name: 'read-only', help: 'turn probes off' },
     { name: 'frame-ancestors', value: 'ORIGINS', help: 'space-separated origins that may embed the page' },
+    { name: 'base-path', value: '/PATH', help: 'serve under this sub-path, e.g. /tools/podnet' },
     HOST_OPTION,
     PORT_OPTION,
   ],
@@ -71,9 +73,15 @@ export const dashboard: Command = {
     set('token-file', 'PODNET_DASHBOARD_TOKEN_FILE');
     set('frame-ancestors', 'PODNET_FRAME_ANCESTORS');
     if (flag(args, 'read-only')) env.PODNET_READ_ONLY = '1';
+    // Next.js bakes the base path into the build: a sub-path build lives in .next-base, and is
+    // rebuilt when the base path changes.
+    const basePath = str(args, 'base-path');
+    if (basePath !== undefined && !/^\/[A-Za-z0-9._~\/-]*[A-Za-z0-9._~-]$/.test(basePath)) throw new CommandError(`--base-path must start with "/" and not end with "/", e.g. /tools/podnet; got "${basePath}"`, 2);
+    if (basePath) env.PODNET_BASE_PATH = basePath;
+    const distDir = basePath ? '.next-base' : '.next';
     let running;
     try {
-      running = await startDashboard({ host: str(args, 'host')!, port: portOf(args), env, log: '/dev/stderr' }, (m) => io.err(`dashboard: ${m}`));
+      running = await startDashboard({ host: str(args, 'host')!, port: portOf(args), env, distDir }, (m) => io.err(`dashboard: ${m}`));
     } catch (e) {
       throw new CommandError((e as Error).message);
     }

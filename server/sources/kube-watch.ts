@@ -1,0 +1,315 @@
+// Lists and watches the cluster's Nodes and Pods (cluster-wide) and keeps them by key, the
+// way client-go's reflector does: list, watch from the list's resourceVersion, and on any
+// trouble list again — forever, with back-off. What went wrong is kept as a sentence for
+// the user (problems()); the last good view stays until a list succeeds again.
+import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import { nodeKey, podKeyOf, type KubeNode, type KubePod } from './kube-objects';
+
+export type KubeResource = 'nodes' | 'pods';
+
+export const BACKOFF_START_MS = 250;
+export const BACKOFF_MAX_MS = 10_000;
+/** a watch that lived this long (or delivered an event) counts as a success: back-off resets */
+const HEALTHY_WATCH_MS = 1_000;
+
+type KubeObject = KubeNode & KubePod;
+type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
+/** undici's Dispatcher, as far as used here (undici is not a direct dependency) */
+type Dispatcher = { destroy(): Promise<void> };
+
+export class KubeWatch {
+  private readonly reflectors: { nodes: Reflector; pods: Reflector };
+
+  constructor(kc: KubeConfig, changed: () => void) {
+    this.reflectors = {
+      nodes: new Reflector(kc, 'nodes', '/api/v1/nodes', nodeKey, (api) => api.listNode(), changed),
+      pods: new Reflector(kc, 'pods', '/api/v1/pods', podKeyOf, (api) => api.listPodForAllNamespaces(), changed),
+    };
+  }
+
+  /** Resolves once both resources had their first list answered (or failed). */
+  async start(): Promise<void> {
+    await Promise.all([this.reflectors.nodes.start(), this.reflectors.pods.start()]);
+  }
+
+  nodes(): ReadonlyMap<string, KubeNode> {
+    return this.reflectors.nodes.items;
+  }
+
+  /** by NAMESPACE/NAME */
+  pods(): ReadonlyMap<string, KubePod> {
+    return this.reflectors.pods.items;
+  }
+
+  /** Counts the changes applied to `resource`'s objects (or to both): a cheap "did it change". */
+  version(resource?: KubeResource): number {
+    return resource ? this.reflectors[resource].version : this.reflectors.nodes.version + this.reflectors.pods.version;
+  }
+
+  /** The resourceVersion the next watch of `resource` starts from. */
+  resourceVersion(resource: KubeResource): string {
+    return this.reflectors[resource].resourceVersion;
+  }
+
+  problems(): string[] {
+    return [...this.reflectors.nodes.problems(), ...this.reflectors.pods.problems()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.reflectors.nodes.close(), this.reflectors.pods.close()]);
+  }
+}
+
+type WatchEnd =
+  /** the server ended it, or the client's 30 s idle timer did: watch again from the RV */
+  | 'ended'
+  /** dropped, refused, or an ERROR event (410 Expired): the RV cannot be trusted, list again */
+  | 'relist';
+
+class Reflector {
+  readonly items = new Map<string, KubeObject>();
+  resourceVersion = '';
+  /** bumped on every change to items */
+  version = 0;
+  private readonly api: CoreV1Api;
+  private readonly watcher: Watch;
+  private readonly server: string;
+  private listProblem: string | null = null;
+  private watchProblem: string | null = null;
+  private delay = BACKOFF_START_MS;
+  private closed = false;
+  private loop: Promise<void> | null = null;
+  private sleeping: { timer: NodeJS.Timeout; wake: () => void } | null = null;
+  private controller: AbortController | null = null;
+  private dispatcher: Dispatcher | null = null;
+  private readonly abort = new AbortController();
+
+  constructor(
+    kc: KubeConfig,
+    private readonly resource: KubeResource,
+    private readonly path: string,
+    private readonly keyOf: (o: KubeObject) => string,
+    private readonly listFn: (api: CoreV1Api) => Promise<{ items: KubeObject[]; metadata?: { resourceVersion?: string } }>,
+    private readonly changed: () => void,
+  ) {
+    // 2.0.1 builds a new undici Agent for every request (whenever the cluster has any TLS
+    // setting, skip-verify included) and never closes it; and a watch cannot be aborted
+    // before its response headers arrive. A view of the KubeConfig that hands every request
+    // of this reflector our signal and keeps its dispatcher lets close() end them all.
+    const tracked = Object.create(kc) as KubeConfig;
+    tracked.applySecurityAuthentication = async (ctx: RequestContext) => {
+      await kc.applySecurityAuthentication.call(tracked, ctx);
+      // this reflector's requests run one at a time: the previous one is over
+      this.retireDispatcher();
+      this.dispatcher = (ctx.getDispatcher() as Dispatcher | undefined) ?? null;
+      if (!ctx.getSignal()) ctx.setSignal(this.abort.signal);
+      if (this.closed) this.retireDispatcher();
+    };
+    this.server = kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)';
+    this.api = tracked.makeApiClient(CoreV1Api);
+    this.watcher = new Watch(tracked);
+  }
+
+  start(): Promise<void> {
+    return new Promise((firstListAnswered) => {
+      this.loop = this.run(firstListAnswered);
+    });
+  }
+
+  problems(): string[] {
+    return [this.listProblem, this.watchProblem].filter((p): p is string => p !== null);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.abort.abort();
+    this.controller?.abort();
+    this.retireDispatcher();
+    this.sleeping?.wake();
+    await this.loop;
+  }
+
+  private async run(firstListAnswered: () => void): Promise<void> {
+    let mustList = true;
+    while (!this.closed) {
+      if (mustList) {
+        try {
+          const list = await this.listFn(this.api);
+          if (this.closed) break;
+          this.replaceAll(list.items, list.metadata?.resourceVersion ?? '');
+          this.setProblem('list', null);
+          mustList = false;
+        } catch (err) {
+          if (this.closed) break;
+          this.setProblem('list', describeFailure('list', this.resource, err, this.server));
+        } finally {
+          firstListAnswered();
+        }
+        if (mustList) {
+          await this.sleep();
+          continue;
+        }
+      }
+      mustList = (await this.watchOnce()) === 'relist';
+      if (this.closed) break;
+      await this.sleep();
+    }
+  }
+
+  private watchOnce(): Promise<WatchEnd> {
+    return new Promise((resolve) => {
+      const opened = Date.now();
+      let events = 0;
+      let errorEvent = false;
+      let finished = false;
+      const done = (err: unknown) => {
+        if (finished) return;
+        finished = true;
+        this.controller = null;
+        // a watch that delivered nothing and died at once is a failure: back off further
+        if (events > 0 || Date.now() - opened >= HEALTHY_WATCH_MS) this.delay = BACKOFF_START_MS;
+        const e = err as { name?: string; statusCode?: number } | null;
+        if (errorEvent) return resolve('relist');
+        if (!e || e.name === 'TimeoutError') return resolve('ended');
+        // a dropped connection needs no sentence: the next list says whether the API is there
+        if (typeof e.statusCode === 'number' && e.statusCode !== 410 && !this.closed) {
+          this.setProblem('watch', describeFailure('watch', this.resource, err, this.server));
+        }
+        resolve('relist');
+      };
+      const onEvent = (type: string, obj: KubeObject | { code?: number }) => {
+        if (this.closed || finished) return;
+        events++;
+        const o = obj as KubeObject;
+        switch (type) {
+          case 'ADDED':
+          case 'MODIFIED':
+            this.items.set(this.keyOf(o), o);
+            break;
+          case 'DELETED':
+            this.items.delete(this.keyOf(o));
+            break;
+          case 'BOOKMARK':
+            // no object changed; only the resourceVersion to resume from moves
+            this.resourceVersion = o.metadata?.resourceVersion || this.resourceVersion;
+            return;
+          case 'ERROR':
+            // 410 Expired (and any other ERROR): the server closes the stream next
+            errorEvent = true;
+            return;
+          default:
+            return;
+        }
+        this.resourceVersion = o.metadata?.resourceVersion || this.resourceVersion;
+        this.version++;
+        this.changed();
+      };
+      this.watcher
+        .watch(this.path, { allowWatchBookmarks: true, resourceVersion: this.resourceVersion }, onEvent, done)
+        .then((controller) => {
+          if (finished) return;
+          this.controller = controller;
+          if (this.closed) controller.abort();
+          else this.setProblem('watch', null);
+        })
+        // thrown before the request is made (no cluster, plain http refused): never reaches done
+        .catch(done);
+    });
+  }
+
+  /** A list is the whole truth: what it lacks was deleted while nobody watched. */
+  private replaceAll(items: KubeObject[], resourceVersion: string): void {
+    const next = new Map(items.map((o) => [this.keyOf(o), o] as const));
+    const differs =
+      next.size !== this.items.size ||
+      [...next].some(([k, o]) => {
+        const old = this.items.get(k);
+        return !old || !o.metadata?.resourceVersion || old.metadata?.resourceVersion !== o.metadata.resourceVersion;
+      });
+    this.resourceVersion = resourceVersion;
+    if (!differs) return;
+    this.items.clear();
+    for (const [k, o] of next) this.items.set(k, o);
+    this.version++;
+    this.changed();
+  }
+
+  private setProblem(kind: 'list' | 'watch', text: string | null): void {
+    if (kind === 'list' ? this.listProblem === text : this.watchProblem === text) return;
+    if (kind === 'list') this.listProblem = text;
+    else this.watchProblem = text;
+    this.changed();
+  }
+
+  private sleep(): Promise<void> {
+    const ms = this.delay;
+    this.delay = Math.min(this.delay * 2, BACKOFF_MAX_MS);
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleeping = null;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleeping = { timer, wake };
+    });
+  }
+
+  private retireDispatcher(): void {
+    const d = this.dispatcher;
+    this.dispatcher = null;
+    d?.destroy().catch(() => {});
+  }
+}
+
+/** What failed, what the API server said (status, reason, its message), and what to do. */
+export function describeFailure(verb: 'list' | 'watch', resource: KubeResource, err: unknown, server: string): string {
+  const what = `cannot ${verb} ${resource} at ${server}`;
+  const e = (err ?? {}) as { code?: unknown; statusCode?: unknown; body?: unknown; message?: unknown };
+  // CoreV1Api throws ApiException {code, body: the Status as text}; Watch throws {statusCode}
+  // with no body; 2.0.1 gives a 401 no body either
+  const code = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : null;
+  if (code !== null) {
+    const status = parseStatus(e.body);
+    const said = `${code} ${status?.reason ?? STATUS_TEXT[code] ?? 'error'}${status?.message ? `: ${status.message}` : ''}`;
+    if (code === 401) {
+      return `${what}: the API server answered ${said}. The kubeconfig's credentials (token, client certificate) are missing, wrong or expired: renew them, or check that the pod's service account token is mounted. Retrying.`;
+    }
+    if (code === 403) {
+      return `${what}: the API server answered ${said}. The service account (or user) needs get/list/watch on pods and nodes cluster-wide: bind it to the ClusterRole in deploy/rbac. Retrying; showing the last view until then.`;
+    }
+    return `${what}: the API server answered ${said}. Retrying; showing the last view until then.`;
+  }
+  const message = String(e.message ?? err);
+  if (message.includes('HTTP protocol is not allowed')) {
+    return `${what}: the kubeconfig's cluster server is plain http, which @kubernetes/client-node only accepts when the cluster sets "insecure-skip-tls-verify: true": use the https address, or set it.`;
+  }
+  const sys = systemError(err);
+  if (sys && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS/.test(sys.code)) {
+    return `${what}: the API server's certificate was not accepted (${sys.code}: ${sys.message}): put the cluster's CA into the kubeconfig (certificate-authority-data). Retrying.`;
+  }
+  if (sys) {
+    return `${what}: the API server is unreachable (${sys.code}: ${sys.message}): check that it is running and that the kubeconfig's server address is right. Retrying; showing the last view until then.`;
+  }
+  return `${what}: ${message}. Retrying; showing the last view until then.`;
+}
+
+const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 410: 'Expired', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' };
+
+function parseStatus(body: unknown): { reason?: string; message?: string } | null {
+  try {
+    const s = (typeof body === 'string' ? JSON.parse(body) : body) as { kind?: string; reason?: string; message?: string } | null;
+    return s && typeof s === 'object' ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+/** undici wraps socket errors: TypeError "fetch failed" whose cause holds ECONNREFUSED & co. */
+function systemError(err: unknown): { code: string; message: string } | null {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string') return { code: e.code, message: String(e.message ?? '') };
+  }
+  return null;
+}

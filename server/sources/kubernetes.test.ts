@@ -1,0 +1,324 @@
+// KubernetesSource against a test API server that serves real Kubernetes bodies
+// (test/fixtures/kubernetes/). Every wait is on a condition with a deadline, never a duration.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SourceInputs, AgentView } from './source';
+import { KubernetesSource, type AgentPoolLike } from './kubernetes';
+import {
+  KubeApiServer,
+  fixtureEvents,
+  fixtureJson,
+  writeKubeconfig,
+  type KubeApiServerOptions,
+  type KubeList,
+  type TestKubeconfig,
+} from '../../test/kube-api-server';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(opts: { server?: KubeApiServerOptions; agentPort?: number | null; agentPool?: AgentPoolLike; token?: string } = {}) {
+  const server = await KubeApiServer.start(opts.server);
+  cleanups.push(() => server.close());
+  const kubeconfig = writeKubeconfig(server, opts.token ? { token: opts.token } : {});
+  cleanups.push(() => kubeconfig.remove());
+  const source = new KubernetesSource({
+    kubeconfig: kubeconfig.path,
+    agentPort: opts.agentPort ?? null,
+    agentToken: () => null,
+    ...(opts.agentPool ? { agentPool: opts.agentPool } : {}),
+  });
+  cleanups.push(() => source.close());
+  let changes = 0;
+  await source.start(() => changes++);
+  return { server, source, kubeconfig, changes: () => changes };
+}
+
+/** Polls until `probe` gives something truthy; fails with `what` and the last view. */
+async function until<T>(
+  what: string,
+  probe: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+  last?: () => unknown,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last?.() ?? null)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const pod = (r: SourceInputs, name: string) => r.plane.pods.find((p) => p.name === name);
+const watchOpen = (server: KubeApiServer, resource: 'nodes' | 'pods', n = 1) =>
+  until(`${n} open ${resource} watch(es)`, () => server.openWatches(resource) >= n, () => server.openWatches(resource));
+
+describe('KubernetesSource lists', () => {
+  it('gives the reference topology from the lists', async () => {
+    const { server, source, kubeconfig } = await setup();
+    const r = source.read();
+    expect(r.info).toEqual({ source: 'kubernetes', name: kubeconfig.context, routing: 'host-gw', podNetwork: null });
+    expect(r.plane.router).toBeNull();
+    expect(r.plane.nodes).toEqual([
+      { name: 'node1', ip: '192.168.1.11', podCIDR: '10.244.1.0/24', ready: true, conditions: [], agent: null },
+      { name: 'node2', ip: '192.168.1.12', podCIDR: '10.244.2.0/24', ready: true, conditions: [], agent: null },
+      { name: 'node3', ip: '192.168.1.13', podCIDR: '10.244.3.0/24', ready: true, conditions: [], agent: null },
+    ]);
+    expect(r.plane.pods).toHaveLength(11);
+    expect(pod(r, 'coredns-5dd5756b68-2zrhr')).toMatchObject({ namespace: 'kube-system', node: null, ip: null, phase: 'Pending' });
+    expect(r.plane.pods.filter((p) => p.hostNetwork).map((p) => `${p.node} ${p.ip}`).sort()).toEqual([
+      'node1 192.168.1.11',
+      'node1 192.168.1.11',
+      'node2 192.168.1.12',
+      'node3 192.168.1.13',
+    ]);
+    expect(pod(r, 'priv-pod')).toMatchObject({ namespace: 'default', node: 'node3', ip: '10.244.3.2', hostNetwork: false });
+    expect(r.problems).toEqual([]);
+    // agents off: every node has the "none" view since it was first seen
+    expect([...r.agents.keys()]).toEqual(['node1', 'node2', 'node3']);
+    expect(r.agents.get('node1')).toMatchObject({ status: { address: null, state: 'none', error: null }, snapshot: null });
+    expect(Number.isNaN(Date.parse(r.agents.get('node1')!.status.since))).toBe(false);
+    expect(server.count('list', 'nodes')).toBe(1);
+    expect(server.count('list', 'pods')).toBe(1);
+    await watchOpen(server, 'pods');
+    await watchOpen(server, 'nodes');
+    // the watch starts where the list ended
+    expect(server.watchQueries.map((q) => q.resourceVersion)).toEqual(['2100', '2100']);
+  });
+
+  it('gives podCIDR null for a node that has none', async () => {
+    const nodes = fixtureJson<KubeList>('nodelist.reference.json');
+    // variant: node3 has not been given a pod subnet yet
+    delete nodes.items[2].spec.podCIDR;
+    const { source } = await setup({ server: { nodes } });
+    expect(source.read().plane.nodes.map((n) => n.podCIDR)).toEqual(['10.244.1.0/24', '10.244.2.0/24', null]);
+  });
+
+  it('says why the kubeadm node is not ready, and its pods are Pending', async () => {
+    const { source } = await setup({
+      server: {
+        nodes: fixtureJson('nodelist.kubeadm-1node-notready.as-captured.json'),
+        pods: fixtureJson('podlist.kubeadm-1node-pending.as-captured.json'),
+      },
+    });
+    const r = source.read();
+    expect(r.info.routing).toBe('unknown');
+    expect(r.plane.nodes).toEqual([
+      {
+        name: 'k8s-controller-01',
+        ip: '192.168.1.105',
+        podCIDR: '10.244.0.0/24',
+        ready: false,
+        conditions: [
+          'Ready=False: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+        ],
+        agent: null,
+      },
+    ]);
+    expect(r.plane.pods.filter((p) => p.phase === 'Pending').map((p) => [p.node, p.ip])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
+  });
+});
+
+describe('KubernetesSource watches', () => {
+  it('follows the pod through the watch stream: Pending, scheduled, Running with an IP, deleted', async () => {
+    const { server, source } = await setup();
+    await watchOpen(server, 'pods');
+    const [added, scheduled, creating, running, bookmark, deleted] = fixtureEvents('watch-pods.reference.jsonl');
+    const nginx = () => pod(source.read(), 'nginx-app-o0kvl');
+
+    server.emit('pods', added!);
+    await until('the ADDED pod', () => nginx()?.phase === 'Pending' && nginx()!.node === null, nginx);
+    server.emit('pods', scheduled!);
+    await until('the pod on node3', () => nginx()?.node === 'node3', nginx);
+    server.emit('pods', creating!);
+    server.emit('pods', running!);
+    await until('the Running pod', () => nginx()?.phase === 'Running', nginx);
+    expect(nginx()).toEqual({
+      namespace: 'default',
+      name: 'nginx-app-o0kvl',
+      node: 'node3',
+      ip: '10.244.3.5',
+      phase: 'Running',
+      hostNetwork: false,
+      labels: { run: 'nginx-app' },
+      owner: 'ReplicationController/nginx-app',
+    });
+    expect(source.read().plane.pods).toHaveLength(12);
+
+    server.emit('pods', bookmark!);
+    server.emit('pods', deleted!);
+    await until('the pod gone', () => !nginx(), nginx);
+    expect(source.read().plane.pods).toHaveLength(11);
+    // one list, one watch: all of it came over the stream
+    expect(server.count('list', 'pods')).toBe(1);
+    expect(server.count('watch', 'pods')).toBe(1);
+    expect(source.read().problems).toEqual([]);
+  });
+
+  it('takes a BOOKMARK as a new resourceVersion only', async () => {
+    const { server, source, changes } = await setup();
+    await watchOpen(server, 'pods');
+    const before = source.read().plane;
+    const changesBefore = changes();
+    // as captured: RV 3845, an object with no name, containers: null
+    server.emit('pods', fixtureEvents('watch-bookmark.as-captured.jsonl')[0]!);
+    // a clean end of the watch (the apiserver's timeout): the source watches again from the bookmark
+    server.endWatches('pods');
+    await until('a watch from the bookmark', () => server.watchQueries.some((q) => q.resource === 'pods' && q.resourceVersion === '3845'), () => server.watchQueries);
+    expect(source.read().plane).toEqual(before);
+    expect(changes()).toBe(changesBefore);
+    expect(server.count('list', 'pods')).toBe(1);
+  });
+
+  it('re-lists and re-watches after a dropped watch, and shows what changed meanwhile', async () => {
+    const { server, source } = await setup();
+    await watchOpen(server, 'pods');
+    await watchOpen(server, 'nodes');
+    server.dropWatches('pods');
+    // while no watch is open: the list changes (the pod from the watch fixture, Running)
+    server.emit('pods', fixtureEvents('watch-pods.reference.jsonl')[3]!);
+    await until('the pod that came while the watch was down', () => pod(source.read(), 'nginx-app-o0kvl')?.ip === '10.244.3.5');
+    expect(server.count('list', 'pods')).toBe(2);
+    await until('a second pods watch', () => server.count('watch', 'pods') === 2 && server.openWatches('pods') === 1);
+    // from the new list's resourceVersion
+    expect(server.watchQueries.filter((q) => q.resource === 'pods').map((q) => q.resourceVersion)).toEqual(['2100', '2104']);
+    // the nodes' watch was not touched
+    expect(server.count('list', 'nodes')).toBe(1);
+    expect(server.count('watch', 'nodes')).toBe(1);
+  });
+
+  it('re-lists after an ERROR 410 Expired on the watch', async () => {
+    const { server, source } = await setup();
+    await watchOpen(server, 'pods');
+    // the next watch (from RV 2100) is answered "too old resource version: 2100 (2106)"
+    server.failNextWatch('pods', fixtureEvents('watch-pods-expired.reference.jsonl'));
+    server.emit('pods', fixtureEvents('watch-pods.reference.jsonl')[0]!);
+    await until('the ADDED pod', () => pod(source.read(), 'nginx-app-o0kvl'));
+    server.lists.pods.items = server.lists.pods.items.filter((p) => p.metadata.name !== 'nginx-app-o0kvl');
+    server.endWatches('pods');
+    // the re-watch fails with 410: the source lists again, and the list no longer has the pod
+    await until('a re-list after the 410', () => server.count('list', 'pods') === 2);
+    await until('the pod gone with the re-list', () => !pod(source.read(), 'nginx-app-o0kvl'));
+    await until('a watch after the re-list', () => server.count('watch', 'pods') === 3 && server.openWatches('pods') === 1);
+    expect(source.read().problems).toEqual([]);
+
+    // an ERROR on an open stream (both captured wordings), then the server closes it
+    for (const error of fixtureEvents('watch-error-410-expired.as-captured.jsonl')) server.emit('pods', error);
+    server.endWatches('pods');
+    await until('a re-list after the captured 410s', () => server.count('list', 'pods') === 3);
+    expect(source.read().problems).toEqual([]);
+  });
+});
+
+describe('KubernetesSource problems', () => {
+  it('says what a 403 forbids and keeps the last view, until the API answers again', async () => {
+    const { server, source } = await setup();
+    await watchOpen(server, 'pods');
+    server.failLists(fixtureJson('status-403-forbidden-list-pods-cluster.reference.json'));
+    server.dropWatches('pods');
+    const [problem] = await until('a problem', () => (source.read().problems.length ? source.read().problems : null));
+    expect(problem).toContain('cannot list pods');
+    expect(problem).toContain('403 Forbidden');
+    expect(problem).toContain('User "system:serviceaccount:default:default" cannot list resource "pods"');
+    expect(problem).toContain('deploy/rbac');
+    expect(source.read().problems).toHaveLength(1);
+    // the last good view stays
+    expect(source.read().plane.pods).toHaveLength(11);
+    expect(source.read().plane.nodes).toHaveLength(3);
+
+    server.failLists(null);
+    await until('the problem cleared', () => source.read().problems.length === 0, () => source.read().problems);
+    expect(source.read().plane.pods).toHaveLength(11);
+    await watchOpen(server, 'pods');
+  });
+
+  it('says the credentials were refused on a 401', async () => {
+    const { source } = await setup({ token: 'not-the-token' });
+    const r = source.read();
+    expect(r.plane.nodes).toEqual([]);
+    expect(r.problems).toHaveLength(2);
+    expect(r.problems[0]).toContain('cannot list nodes');
+    expect(r.problems[0]).toContain('401 Unauthorized');
+    expect(r.problems[0]).toContain('credentials');
+  });
+
+  it('says the API is unreachable, and close() ends the retries', async () => {
+    const server = await KubeApiServer.start();
+    const kubeconfig = writeKubeconfig(server);
+    cleanups.push(() => kubeconfig.remove());
+    await server.close(); // nothing listens at that port now
+    const source = new KubernetesSource({ kubeconfig: kubeconfig.path, agentPort: null, agentToken: () => null });
+    await source.start(() => {});
+    expect(source.read().problems[0]).toMatch(/cannot list nodes at http:\/\/127\.0\.0\.1:\d+: the API server is unreachable \(ECONNREFUSED/);
+    await source.close();
+  });
+});
+
+describe('KubernetesSource agents', () => {
+  it('gives the pool each node agent address, again when an address changes, and shows its views', async () => {
+    const synced: Array<Map<string, string | null>> = [];
+    const views = new Map<string, AgentView>([['node1', { status: { address: '192.168.1.11:9650', state: 'live', since: '2023-05-24T08:00:00Z', error: null }, snapshot: null }]]);
+    let closed = false;
+    const pool: AgentPoolLike = { sync: (t) => synced.push(new Map(t)), views: () => views, close: () => void (closed = true) };
+    const { server, source } = await setup({ agentPort: 9650, agentPool: pool });
+    expect(synced).toEqual([
+      new Map([
+        ['node1', '192.168.1.11:9650'],
+        ['node2', '192.168.1.12:9650'],
+        ['node3', '192.168.1.13:9650'],
+      ]),
+    ]);
+    expect(source.read().agents).toBe(views);
+    expect(source.read().plane.nodes[0]!.agent).toBe('192.168.1.11:9650');
+    await watchOpen(server, 'pods');
+    await watchOpen(server, 'nodes');
+
+    // a pod event does not touch the agents
+    server.emit('pods', fixtureEvents('watch-pods.reference.jsonl')[0]!);
+    await until('the ADDED pod', () => pod(source.read(), 'nginx-app-o0kvl'));
+    expect(synced).toHaveLength(1);
+
+    const node3 = fixtureJson<KubeList>('nodelist.reference.json').items[2];
+    // variant: node3 moved to another address (its InternalIP changed), at a later RV
+    node3.status.addresses[0].address = '192.168.1.23';
+    node3.metadata.resourceVersion = '2110';
+    // the envelope of watch-pods.reference.jsonl's MODIFIED events, around the fixture node
+    server.emit('nodes', { type: 'MODIFIED', object: node3 });
+    await until('a second sync', () => synced.length === 2, () => synced.length);
+    expect(synced[1]!.get('node3')).toBe('192.168.1.23:9650');
+    await source.close();
+    expect(closed).toBe(true);
+  });
+});
+
+describe('KubernetesSource close', () => {
+  it('leaves no sockets or timers behind', async () => {
+    const handles = () => {
+      const all = process.getActiveResourcesInfo();
+      return { sockets: all.filter((r) => r === 'TCPSocketWrap').length, timers: all.filter((r) => r === 'Timeout').length };
+    };
+    const server = await KubeApiServer.start();
+    cleanups.push(() => server.close());
+    const kubeconfig: TestKubeconfig = writeKubeconfig(server);
+    cleanups.push(() => kubeconfig.remove());
+    const before = handles();
+    const source = new KubernetesSource({ kubeconfig: kubeconfig.path, agentPort: null, agentToken: () => null });
+    await source.start(() => {});
+    await watchOpen(server, 'pods');
+    await watchOpen(server, 'nodes');
+    server.dropWatches('pods'); // so that a re-list and its back-off are under way too
+    // not awaited first: the watches must end because of close(), not because of the
+    // client's 30 s idle timer
+    const closing = source.close();
+    await until('no connection left at the server', async () => (await server.connections()) === 0);
+    await closing;
+    // (the test runner's own timers come and go: no more than before is what counts)
+    await until('no more sockets and timers than before', () => handles().sockets <= before.sockets && handles().timers <= before.timers, handles);
+    expect(server.openWatches()).toBe(0);
+  });
+});

@@ -1,0 +1,237 @@
+// A Kubernetes API server for tests: plain http on 127.0.0.1, serving the real API bodies in
+// test/fixtures/kubernetes/ for GET /api/v1/nodes and /api/v1/pods, as lists and as watch
+// streams. Tests steer it: push watch events (which also change what the lists return, as
+// on a real apiserver), drop or end the open watches, make the next watch answer a 410, make
+// lists answer a 403, and count the requests.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export type Resource = 'nodes' | 'pods';
+export type RequestKind = 'list' | 'watch';
+
+export interface KubeList {
+  kind?: string;
+  apiVersion?: string;
+  metadata?: { resourceVersion?: string };
+  items: any[];
+}
+
+export interface WatchEvent {
+  type: string;
+  object: any;
+}
+
+const fixtureDir = new URL('./fixtures/kubernetes/', import.meta.url);
+
+export const fixtureText = (name: string): string => readFileSync(new URL(name, fixtureDir), 'utf8');
+/** A fresh parse each call: tests change the objects they get. */
+export const fixtureJson = <T = any>(name: string): T => JSON.parse(fixtureText(name)) as T;
+export const fixtureEvents = (name: string): WatchEvent[] =>
+  fixtureText(name)
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as WatchEvent);
+
+const objectKey = (o: any): string => `${o?.metadata?.namespace ?? ''}/${o?.metadata?.name ?? ''}`;
+const rvNumber = (o: any): number => Number(o?.metadata?.resourceVersion ?? NaN);
+
+export interface KubeApiServerOptions {
+  /** default: the reference NodeList and PodList */
+  nodes?: KubeList;
+  pods?: KubeList;
+  /** the bearer token requests must carry; default "podnet-test-token" */
+  token?: string;
+}
+
+interface OpenWatch {
+  resource: Resource;
+  res: ServerResponse;
+}
+
+export class KubeApiServer {
+  readonly token: string;
+  url = '';
+  /** What the lists answer; tests may replace or edit them. */
+  lists: Record<Resource, KubeList>;
+  /** Every watch request's resourceVersion parameter, in order. */
+  readonly watchQueries: Array<{ resource: Resource; resourceVersion: string | null }> = [];
+
+  private readonly server = createServer((req, res) => this.handle(req, res));
+  private readonly counts = new Map<string, number>();
+  private readonly open = new Set<OpenWatch>();
+  /** what was emitted, for a watch that starts from an older resourceVersion */
+  private readonly history: Record<Resource, WatchEvent[]> = { nodes: [], pods: [] };
+  private readonly nextWatch: Record<Resource, WatchEvent[] | null> = { nodes: null, pods: null };
+  private listFailure: { code: number; body: unknown } | null = null;
+
+  private constructor(opts: KubeApiServerOptions) {
+    this.token = opts.token ?? 'podnet-test-token';
+    this.lists = {
+      nodes: opts.nodes ?? fixtureJson<KubeList>('nodelist.reference.json'),
+      pods: opts.pods ?? fixtureJson<KubeList>('podlist.reference.json'),
+    };
+  }
+
+  static async start(opts: KubeApiServerOptions = {}): Promise<KubeApiServer> {
+    const s = new KubeApiServer(opts);
+    await new Promise<void>((resolve, reject) => {
+      s.server.once('error', reject);
+      s.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    s.url = `http://127.0.0.1:${(s.server.address() as AddressInfo).port}`;
+    return s;
+  }
+
+  /** How many list (or watch) requests reached /api/v1/<resource>, whatever they were answered. */
+  count(kind: RequestKind, resource: Resource): number {
+    return this.counts.get(`${kind} /api/v1/${resource}`) ?? 0;
+  }
+
+  /** TCP connections open to the server, watches or idle keep-alive ones. */
+  connections(): Promise<number> {
+    return new Promise((resolve, reject) => this.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  }
+
+  openWatches(resource?: Resource): number {
+    return [...this.open].filter((w) => !resource || w.resource === resource).length;
+  }
+
+  /** A watch event, as the apiserver would send it: ADDED/MODIFIED/DELETED also change the
+   *  list (and its resourceVersion); every event goes to the open watches of `resource`. */
+  emit(resource: Resource, event: WatchEvent): void {
+    if (['ADDED', 'MODIFIED', 'DELETED'].includes(event.type)) {
+      const list = this.lists[resource];
+      const key = objectKey(event.object);
+      const rest = list.items.filter((o) => objectKey(o) !== key);
+      list.items = event.type === 'DELETED' ? rest : [...rest, event.object];
+      if (rvNumber(event.object) > Number(list.metadata?.resourceVersion ?? 0)) {
+        list.metadata = { ...list.metadata, resourceVersion: String(rvNumber(event.object)) };
+      }
+      this.history[resource].push(event);
+    }
+    for (const w of this.open) if (w.resource === resource) w.res.write(`${JSON.stringify(event)}\n`);
+  }
+
+  /** Drops the open watch connections (the socket goes away mid-stream, as when a node or a
+   *  proxy between dies). */
+  dropWatches(resource?: Resource): void {
+    for (const w of [...this.open]) {
+      if (resource && w.resource !== resource) continue;
+      this.open.delete(w);
+      w.res.socket?.destroy();
+    }
+  }
+
+  /** Ends the open watches cleanly, as the apiserver does when a watch's timeout is over. */
+  endWatches(resource?: Resource): void {
+    for (const w of [...this.open]) {
+      if (resource && w.resource !== resource) continue;
+      this.open.delete(w);
+      w.res.end();
+    }
+  }
+
+  /** The next watch request of `resource` is answered 200 with these events, then closed:
+   *  give it an ERROR 410 Expired event to make the client re-list. */
+  failNextWatch(resource: Resource, events: WatchEvent[]): void {
+    this.nextWatch[resource] = events;
+  }
+
+  /** Lists answer with this Status body and its code (until called with null). */
+  failLists(status: { code: number } | null): void {
+    this.listFailure = status ? { code: status.code, body: status } : null;
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.open) w.res.destroy();
+    this.open.clear();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const resource = ({ '/api/v1/nodes': 'nodes', '/api/v1/pods': 'pods' } as const)[url.pathname];
+    const watch = ['1', 'true'].includes(url.searchParams.get('watch') ?? '');
+    if (resource) {
+      const key = `${watch ? 'watch' : 'list'} ${url.pathname}`;
+      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    }
+    if (req.headers.authorization !== `Bearer ${this.token}`) {
+      // the apiserver's 401 body, verbatim (no fixture holds one)
+      return json(res, 401, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    }
+    if (req.method !== 'GET' || !resource) {
+      return json(res, 404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the test API server does not serve ${req.method} ${url.pathname}`, reason: 'NotFound', code: 404 });
+    }
+    if (!watch) {
+      if (this.listFailure) return json(res, this.listFailure.code, this.listFailure.body);
+      return json(res, 200, this.lists[resource]);
+    }
+    this.watchQueries.push({ resource, resourceVersion: url.searchParams.get('resourceVersion') });
+    res.writeHead(200, { 'Content-Type': 'application/json;stream=watch', 'Cache-Control': 'no-cache, private' });
+    res.flushHeaders();
+    const canned = this.nextWatch[resource];
+    if (canned) {
+      this.nextWatch[resource] = null;
+      for (const e of canned) res.write(`${JSON.stringify(e)}\n`);
+      res.end();
+      return;
+    }
+    // a watch from an older resourceVersion first gets what it missed
+    const from = Number(url.searchParams.get('resourceVersion') || NaN);
+    if (!Number.isNaN(from)) {
+      for (const e of this.history[resource]) if (rvNumber(e.object) > from) res.write(`${JSON.stringify(e)}\n`);
+    }
+    const w: OpenWatch = { resource, res };
+    this.open.add(w);
+    res.on('close', () => this.open.delete(w));
+  }
+}
+
+function json(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+export interface TestKubeconfig {
+  path: string;
+  context: string;
+  /** removes the temp dir holding it */
+  remove(): void;
+}
+
+/** Writes a kubeconfig for `server` into a temp dir. Plain http needs
+ *  `insecure-skip-tls-verify: true`: @kubernetes/client-node refuses http without it. */
+export function writeKubeconfig(server: KubeApiServer, opts: { context?: string; token?: string } = {}): TestKubeconfig {
+  const context = opts.context ?? 'podnet-test';
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-kubeconfig-'));
+  const path = join(dir, 'config');
+  writeFileSync(
+    path,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      `- name: ${context}`,
+      '  cluster:',
+      `    server: ${server.url}`,
+      '    insecure-skip-tls-verify: true',
+      'users:',
+      `- name: ${context}`,
+      '  user:',
+      `    token: ${opts.token ?? server.token}`,
+      'contexts:',
+      `- name: ${context}`,
+      '  context:',
+      `    cluster: ${context}`,
+      `    user: ${context}`,
+      `current-context: ${context}`,
+      '',
+    ].join('\n'),
+  );
+  return { path, context, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
