@@ -2,7 +2,8 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { appRouter } from '../../../../server/api/root';
 import { createTRPCContext } from '../../../../server/api/trpc';
 
-const endpoint = `${process.env.NEXT_PUBLIC_BASE_PATH ?? ''}/api/trpc`;
+// Next.js strips the base path before the handler sees the URL: the endpoint is always this.
+const endpoint = '/api/trpc';
 
 const handler = (req: Request) =>
   fetchRequestHandler({

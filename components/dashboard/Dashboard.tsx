@@ -1,0 +1,284 @@
+'use client';
+// The dashboard page: the cluster at a glance in the header, the graph (or the table) in
+// the middle, what is selected on the right, the findings below. The selection is the
+// page's one piece of state that outlives it: it is mirrored into ?select= so a link
+// pasted into a ticket opens the same pod, centred.
+import { useQuery } from '@tanstack/react-query';
+import { useSearchParams } from 'next/navigation';
+import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import type { Selection } from '../../lib/model/topology';
+import { formatSelection, parseSelection } from '../../lib/model/topology';
+import { makeTrpcClient } from '../data/trpc-client';
+import { useTopology } from '../data/use-topology';
+import { ConnectionBadge } from '../panels/ConnectionBadge';
+import { ExportButtons } from '../panels/ExportButtons';
+import { FindingsList } from '../panels/FindingsList';
+import { SearchBox } from '../panels/SearchBox';
+import { SidePanel } from '../panels/SidePanel';
+import { ThemeToggle, useTheme } from '../panels/ThemeToggle';
+import { TopologyTable } from '../panels/TopologyTable';
+import { Legend } from '../topology/Legend';
+import { TopologyGraph, type GraphHandle } from '../topology/TopologyGraph';
+
+type View = 'graph' | 'table';
+
+const INFO_POLL_MS = 10_000;
+/** how long a centre request waits for the graph to have drawn the element */
+const CENTRE_TRIES = 40;
+const CENTRE_RETRY_MS = 150;
+
+/** "?select=pod:default/web-1": ':' and '/' are legal in a query and keep the link readable */
+const queryValue = (v: string) => encodeURIComponent(v).replace(/%3A/gi, ':').replace(/%2F/gi, '/');
+
+/** Replaces the given query parameters in the address bar (no navigation, no reload).
+ *  window.location.pathname already carries the base path. */
+export function replaceQuery(values: Record<string, string | null>): void {
+  const params = new URLSearchParams(window.location.search);
+  for (const [k, v] of Object.entries(values)) {
+    if (v === null) params.delete(k);
+    else params.set(k, v);
+  }
+  const query = [...params].map(([k, v]) => `${encodeURIComponent(k)}=${queryValue(v)}`).join('&');
+  const next = `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`;
+  if (next !== `${window.location.pathname}${window.location.search}${window.location.hash}`) window.history.replaceState(null, '', next);
+}
+
+/**
+ * Asks the graph to centre on a selection, retrying while the graph has not drawn it yet
+ * (a deep link is read before the topology arrives, and the graph lays out after it).
+ * `ready` is false while there is no graph to ask.
+ */
+export function useCentre(graph: RefObject<GraphHandle | null>, ready: boolean): (sel: Selection) => void {
+  const [request, setRequest] = useState<{ sel: Selection; n: number } | null>(null);
+  const done = useRef<object | null>(null);
+  useEffect(() => {
+    if (!request || !ready || done.current === request) return;
+    let tries = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = () => {
+      if (graph.current?.center(request.sel) || ++tries >= CENTRE_TRIES) {
+        done.current = request;
+        return;
+      }
+      timer = setTimeout(attempt, CENTRE_RETRY_MS);
+    };
+    attempt();
+    return () => clearTimeout(timer);
+  }, [graph, request, ready]);
+  return useCallback((sel: Selection) => setRequest((r) => ({ sel, n: (r?.n ?? 0) + 1 })), []);
+}
+
+function useClusterInfo() {
+  const client = useMemo(() => makeTrpcClient(), []);
+  return useQuery({
+    queryKey: ['cluster.info'],
+    queryFn: () => client.cluster.info.query(),
+    refetchInterval: INFO_POLL_MS,
+    refetchIntervalInBackground: false,
+  });
+}
+
+const chip = 'rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700 dark:bg-slate-800 dark:text-slate-300';
+const toggleButton = (on: boolean) =>
+  `px-2 py-1 text-sm focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 ${on ? 'bg-slate-800 text-white dark:bg-slate-200 dark:text-slate-900' : 'hover:bg-slate-100 dark:hover:bg-slate-800'}`;
+
+export function Dashboard() {
+  const params = useSearchParams();
+  const { topology, version, connection } = useTopology();
+  const info = useClusterInfo();
+  const [theme, setTheme] = useTheme();
+  // the URL is read once, on load; from then on the page writes it
+  const [initial] = useState(() => ({ selection: parseSelection(params.get('select')), view: (params.get('view') === 'table' ? 'table' : 'graph') as View }));
+  const [selection, setSelection] = useState<Selection | null>(initial.selection);
+  const [view, setView] = useState<View>(initial.view);
+  const [findingsOpen, setFindingsOpen] = useState(true);
+  const graph = useRef<GraphHandle | null>(null);
+  const centre = useCentre(graph, topology !== null && view === 'graph');
+
+  // A deep link: select (already done) and centre once the graph can.
+  useEffect(() => {
+    if (initial.selection) centre(initial.selection);
+  }, [centre, initial]);
+
+  useEffect(() => {
+    replaceQuery({ select: selection ? formatSelection(selection) : null, view: view === 'table' ? 'table' : null });
+  }, [selection, view]);
+
+  const findings = topology?.findings.length ?? 0;
+  useEffect(() => {
+    if (topology) document.title = `${findings ? `(${findings}) ` : ''}podnet · ${topology.cluster.name}`;
+  }, [topology, findings]);
+
+  /** selected from a list, the table, search or a link in the panel: select and centre */
+  const pick = useCallback(
+    (sel: Selection) => {
+      setSelection(sel);
+      centre(sel);
+    },
+    [centre],
+  );
+
+  const switchView = (v: View) => {
+    setView(v);
+    if (v === 'graph' && selection) centre(selection);
+  };
+
+  // Escape (outside a text box) clears the selection.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const el = document.activeElement;
+      if (e.key !== 'Escape' || (el instanceof HTMLElement && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.isContentEditable))) return;
+      setSelection(null);
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+
+  const cluster = info.data?.cluster ?? topology?.cluster ?? null;
+  const problems = info.data?.problems ?? [];
+  const readOnly = cluster?.readOnly ?? false;
+  const agents = info.data?.agents;
+
+  return (
+    <div data-testid="dashboard" data-version={version} data-view={view} className="flex h-screen flex-col">
+      <header className="flex flex-wrap items-center gap-x-4 gap-y-2 border-b border-slate-200 px-4 py-2 dark:border-slate-800">
+        <div className="flex min-w-0 flex-wrap items-baseline gap-x-2 gap-y-1">
+          <h1 className="text-lg font-bold tracking-tight">podnet</h1>
+          <span data-testid="cluster-name" className="font-semibold">
+            {cluster?.name ?? '…'}
+          </span>
+          {cluster && (
+            <>
+              <span className={chip} title="where the dashboard reads the cluster from">
+                {cluster.source}
+              </span>
+              <span className={chip} title="how pod traffic crosses nodes">
+                {cluster.routing}
+              </span>
+              {cluster.podNetwork && <span className={`${chip} font-mono`}>{cluster.podNetwork}</span>}
+            </>
+          )}
+          <span
+            data-testid="counts"
+            data-nodes={topology?.nodes.length ?? 0}
+            data-pods={topology?.pods.length ?? 0}
+            data-findings={findings}
+            className="text-sm text-slate-700 dark:text-slate-300"
+          >
+            {topology ? (
+              <>
+                {topology.nodes.length} nodes · {topology.pods.length} pods ·{' '}
+                <span className={findings ? 'font-semibold text-amber-800 dark:text-amber-300' : ''}>
+                  {findings} finding{findings === 1 ? '' : 's'}
+                </span>
+              </>
+            ) : (
+              'loading…'
+            )}
+          </span>
+          {agents && (
+            <span data-testid="agents" className="text-sm text-slate-600 dark:text-slate-400">
+              agents: {agents.live} live
+              {agents.connecting ? `, ${agents.connecting} connecting` : ''}
+              {agents.unreachable ? <span className="font-semibold text-red-700 dark:text-red-300">, {agents.unreachable} unreachable</span> : ''}
+              {agents.none ? `, ${agents.none} none` : ''}
+            </span>
+          )}
+        </div>
+        <div className="min-w-48 flex-1">
+          <SearchBox topology={topology} onPick={pick} />
+        </div>
+        <div className="flex flex-wrap items-center gap-2">
+          <div role="group" aria-label="View" className="inline-flex overflow-hidden rounded-md border border-slate-300 dark:border-slate-600">
+            <button type="button" data-testid="view-graph" aria-pressed={view === 'graph'} onClick={() => switchView('graph')} className={toggleButton(view === 'graph')}>
+              Graph
+            </button>
+            <button type="button" data-testid="view-table" aria-pressed={view === 'table'} onClick={() => switchView('table')} className={toggleButton(view === 'table')}>
+              Table
+            </button>
+          </div>
+          <ExportButtons topology={topology} graph={graph} pngUnavailable={view === 'graph' ? null : 'Switch to the graph view to export it as a PNG'} />
+          <ThemeToggle theme={theme} onChange={setTheme} />
+          <ConnectionBadge connection={connection} />
+        </div>
+      </header>
+
+      {(problems.length > 0 || readOnly || info.error) && (
+        <div data-testid="banner" data-read-only={readOnly} className="space-y-1 border-b border-amber-300 bg-amber-50 px-4 py-2 text-sm text-amber-950 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+          {readOnly && (
+            <p data-testid="read-only">
+              <strong>Read-only:</strong> this dashboard runs with probes turned off (PODNET_READ_ONLY); it shows the network but sends no traffic through it.
+            </p>
+          )}
+          {problems.length > 0 && (
+            <div role="status">
+              <p className="font-semibold">What is shown may be incomplete:</p>
+              <ul data-testid="problems" className="list-disc pl-5">
+                {problems.map((p) => (
+                  <li key={p}>{p}</li>
+                ))}
+              </ul>
+            </div>
+          )}
+          {info.error && (
+            <p data-testid="info-error">
+              The cluster summary (cluster.info) failed: {info.error.message}. It is asked again every {INFO_POLL_MS / 1000} s.
+            </p>
+          )}
+        </div>
+      )}
+
+      <div className="flex min-h-0 flex-1 flex-col md:flex-row">
+        <main className="relative min-h-64 min-w-0 flex-1" aria-label={view === 'graph' ? 'Topology graph' : 'Topology table'}>
+          {view === 'graph' ? (
+            <>
+              <div className="absolute inset-0">
+                <TopologyGraph topology={topology} version={version} selection={selection} onSelect={setSelection} theme={theme} handleRef={graph} className="h-full w-full" />
+              </div>
+              <div className="absolute bottom-2 left-2 z-10 max-w-[calc(100%-1rem)] rounded-md border border-slate-200 bg-white/90 px-2 py-1 backdrop-blur dark:border-slate-700 dark:bg-slate-950/90">
+                <Legend theme={theme} />
+              </div>
+              {!topology && (
+                <p className="absolute inset-0 flex items-center justify-center text-slate-600 dark:text-slate-400">
+                  {connection.state === 'connecting' ? 'Connecting to the dashboard server…' : connectionHelp(connection.error)}
+                </p>
+              )}
+            </>
+          ) : (
+            <TopologyTable topology={topology} selection={selection} onSelect={pick} />
+          )}
+        </main>
+        <aside aria-label="Details of the selection" className="max-h-[50vh] overflow-auto border-t border-slate-200 md:max-h-none md:w-[26rem] md:shrink-0 md:border-t-0 md:border-l dark:border-slate-800">
+          <SidePanel topology={topology} selection={selection} onSelect={pick} onClose={() => setSelection(null)} />
+        </aside>
+      </div>
+
+      <section aria-label="Findings" className="border-t border-slate-200 dark:border-slate-800">
+        <h2>
+          <button
+            type="button"
+            data-testid="findings-toggle"
+            aria-expanded={findingsOpen}
+            aria-controls="findings-body"
+            onClick={() => setFindingsOpen((o) => !o)}
+            className="flex w-full items-center gap-2 px-4 py-1.5 text-left text-sm font-semibold hover:bg-slate-50 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-sky-600 dark:hover:bg-slate-900"
+          >
+            <span aria-hidden="true">{findingsOpen ? '▾' : '▸'}</span>
+            Findings ({findings})
+          </button>
+        </h2>
+        <div id="findings-body" hidden={!findingsOpen} className="max-h-[30vh] overflow-auto">
+          {topology ? (
+            <FindingsList findings={topology.findings} selection={selection} onSelect={pick} />
+          ) : (
+            <p className="px-4 py-2 text-sm text-slate-600 dark:text-slate-400">Waiting for the topology…</p>
+          )}
+        </div>
+      </section>
+    </div>
+  );
+}
+
+function connectionHelp(error: string | null): string {
+  return `No topology from the dashboard server yet${error ? `: ${error}` : ''}. It keeps trying.`;
+}

@@ -1,0 +1,88 @@
+'use client';
+// The graph as a PNG and the topology as JSON, named after the cluster and the time, for
+// an incident ticket or a diff against tomorrow's.
+import { useState, type RefObject } from 'react';
+import type { Topology } from '../../lib/model/topology';
+
+/** The graph's imperative side, as much of it as exporting needs. */
+export interface PngSource {
+  exportPng(): string | null;
+}
+
+/** "podnet-px-20250101-021305": safe in a file name on any system */
+export function exportName(cluster: string, at = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${at.getFullYear()}${p(at.getMonth() + 1)}${p(at.getDate())}-${p(at.getHours())}${p(at.getMinutes())}${p(at.getSeconds())}`;
+  const safe = cluster.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'cluster';
+  return `podnet-${safe}-${stamp}`;
+}
+
+function download(href: string, filename: string): void {
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = filename;
+  a.rel = 'noopener';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+const buttonClass =
+  'rounded-md border border-slate-300 px-2 py-1 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:cursor-not-allowed disabled:opacity-50 dark:border-slate-600 dark:hover:bg-slate-800';
+
+export function ExportButtons({ topology, graph, pngUnavailable }: { topology: Topology | null; graph: RefObject<PngSource | null>; pngUnavailable?: string | null }) {
+  const [error, setError] = useState<string | null>(null);
+  const cluster = topology?.cluster.name ?? 'cluster';
+
+  const exportPng = () => {
+    const url = graph.current?.exportPng() ?? null;
+    if (!url) {
+      setError('The graph has nothing drawn to export yet.');
+      return;
+    }
+    setError(null);
+    download(url, `${exportName(cluster)}.png`);
+  };
+
+  const exportJson = () => {
+    if (!topology) return;
+    setError(null);
+    const blob = new Blob([JSON.stringify(topology, null, 2)], { type: 'application/json' });
+    const url = URL.createObjectURL(blob);
+    download(url, `${exportName(cluster)}.json`);
+    // the download has started by the time the click returns; revoke on the next tick
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+
+  return (
+    <div role="group" aria-label="Export" className="flex items-center gap-1">
+      <button
+        type="button"
+        data-testid="export-png"
+        onClick={exportPng}
+        disabled={!topology || Boolean(pngUnavailable)}
+        aria-label="Export the graph as a PNG image"
+        title={pngUnavailable ?? 'Download the graph as a PNG image'}
+        className={buttonClass}
+      >
+        PNG
+      </button>
+      <button
+        type="button"
+        data-testid="export-json"
+        onClick={exportJson}
+        disabled={!topology}
+        aria-label="Export the topology as JSON"
+        title="Download the current topology as JSON"
+        className={buttonClass}
+      >
+        JSON
+      </button>
+      {error && (
+        <span role="alert" className="text-xs text-red-700 dark:text-red-300">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,405 @@
+'use client';
+// The live topology graph. Cytoscape owns its container: React renders the div once and
+// never touches it again; every topology update is diffed by element id against what is
+// drawn and applied in one cy.batch(), at positions layout.ts computed (no layout runs,
+// so nothing on screen jumps). Big clusters are drawn with level of detail: node boxes
+// open pod by pod when clicked, when they hold the selection, or when zoomed in on, and
+// close again when zoomed out, so only what can be seen is live.
+import cytoscape, { type Core, type ElementDefinition, type NodeSingular } from 'cytoscape';
+import { memo, useEffect, useRef, type JSX, type RefObject } from 'react';
+import type { Selection, Topology } from '../../lib/model/topology';
+import { layoutTopology, TITLE_H, type SlotShape, type TopologyLayout } from './layout';
+import { backgroundOf, graphStyle, type Theme } from './styles';
+import { needsLod, nodeOfSelection, planUpdate, selectionId, toElements, type GraphFilter } from './to-elements';
+
+export interface GraphHandle {
+  /** centre on a pod or node (opening its node box first); false when it is not drawn */
+  center(sel: Selection): boolean;
+  /** the whole graph as a PNG data URL */
+  exportPng(): string | null;
+  fit(): void;
+}
+
+export interface TopologyGraphProps {
+  topology: Topology | null;
+  version: number;
+  selection: Selection | null;
+  onSelect: (sel: Selection | null) => void;
+  filter?: { node?: string | null; namespace?: string | null };
+  theme: 'light' | 'dark';
+  handleRef?: RefObject<GraphHandle | null>;
+  className?: string;
+}
+
+declare global {
+  interface Window {
+    /** what the graph has on screen, for the end-to-end tests and the benchmark */
+    __podnetGraph?: { cy: Core; version: number; drawMs: number; elements: number };
+  }
+}
+
+/** Boxes in view open pod by pod from this zoom on: a pod is ~30 screen px tall, its
+ *  colour reads, and its name does from about twice that. */
+export const EXPAND_ZOOM = 0.3;
+/** Below this zoom, boxes opened by zooming or clicking close again (not the selection's). */
+export const COLLAPSE_ZOOM = 0.18;
+/** Zooming opens boxes nearest the centre of the view first, until this many pods are live. */
+export const AUTO_EXPAND_POD_BUDGET = 1000;
+/** Selecting a pod zooms in at least this far, so the pod can be read. */
+const POD_FOCUS_ZOOM = 0.9;
+const FIT_PADDING = 30;
+/** fitting never zooms in further than this: a small lab's box would fill the screen */
+const MAX_FIT_ZOOM = 1.2;
+const ANIMATION_MS = 250;
+
+export function TopologyGraph(props: TopologyGraphProps): JSX.Element {
+  const { topology, version, selection, filter, theme, handleRef, className } = props;
+  const host = useRef<HTMLDivElement | null>(null);
+  const engine = useRef<GraphEngine | null>(null);
+  const onSelect = useRef(props.onSelect);
+  useEffect(() => {
+    onSelect.current = props.onSelect;
+  });
+
+  useEffect(() => {
+    const e = new GraphEngine(host.current!, theme, (sel) => onSelect.current(sel));
+    engine.current = e;
+    return () => {
+      e.destroy();
+      engine.current = null;
+    };
+    // the instance is made once; theme changes go through setTheme below
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  useEffect(() => {
+    engine.current?.setTheme(theme);
+  }, [theme]);
+
+  const filterNode = filter?.node ?? null;
+  const filterNamespace = filter?.namespace ?? null;
+  const selKind = selection?.kind ?? null;
+  const selKey = selection?.key ?? null;
+  useEffect(() => {
+    const sel: Selection | null = selKind && selKey ? ({ kind: selKind, key: selKey } as Selection) : null;
+    engine.current?.update({ topology, version, filter: { node: filterNode, namespace: filterNamespace }, selection: sel });
+  }, [topology, version, filterNode, filterNamespace, selKind, selKey]);
+
+  useEffect(() => {
+    if (!handleRef) return;
+    handleRef.current = {
+      center: (sel) => engine.current?.center(sel) ?? false,
+      exportPng: () => engine.current?.exportPng() ?? null,
+      fit: () => engine.current?.fit(),
+    };
+    return () => {
+      handleRef.current = null;
+    };
+  }, [handleRef]);
+
+  return <GraphHost hostRef={host} className={className} />;
+}
+
+// The container: memoised on its class alone, and without React children, so React
+// never reconciles what Cytoscape put inside it.
+const GraphHost = memo(function GraphHost({ hostRef, className }: { hostRef: RefObject<HTMLDivElement | null>; className: string | undefined }) {
+  return <div ref={hostRef} data-testid="graph" className={className ?? 'h-full w-full'} style={{ position: 'relative', overflow: 'hidden' }} />;
+});
+
+interface Inputs {
+  topology: Topology | null;
+  version: number;
+  filter: GraphFilter;
+  selection: Selection | null;
+}
+
+const sameSelection = (a: Selection | null, b: Selection | null) => a === b || (a !== null && b !== null && a.kind === b.kind && a.key === b.key);
+
+/** The imperative side: one Cytoscape instance and what it has drawn. */
+class GraphEngine {
+  private readonly cy: Core;
+  private theme: Theme;
+  private inputs: Inputs = { topology: null, version: -1, filter: {}, selection: null };
+  private drawn = new Map<string, ElementDefinition>();
+  private layout: TopologyLayout | null = null;
+  private laidOut: Topology | null = null;
+  /** the slot grid drawn so far: it only grows, so boxes do not shrink under the user */
+  private shape: SlotShape | null = null;
+  private lod = false;
+  private podsPerNode = new Map<string, number>();
+  /** boxes opened because they are in view at a close zoom */
+  private auto = new Set<string>();
+  /** boxes opened by a click (or center()) */
+  private pinned = new Set<string>();
+  private needsFit = true;
+  private viewportTimer: ReturnType<typeof setTimeout> | null = null;
+  private destroyed = false;
+
+  constructor(
+    private readonly host: HTMLDivElement,
+    theme: Theme,
+    private readonly onSelect: (sel: Selection | null) => void,
+  ) {
+    this.theme = theme;
+    host.dataset.ready = 'false';
+    this.cy = cytoscape({
+      container: host,
+      style: graphStyle(theme),
+      elements: [],
+      layout: { name: 'preset' },
+      minZoom: 0.01,
+      maxZoom: 4,
+      boxSelectionEnabled: false,
+      // positions mean something (a pod's slot is its address): nothing is dragged
+      autoungrabify: true,
+      // selection is the page's (the selection prop), drawn with a class
+      autounselectify: true,
+      userZoomingEnabled: true,
+      userPanningEnabled: true,
+    });
+    this.cy.on('tap', 'node', (ev) => this.tapped(ev.target as NodeSingular));
+    this.cy.on('tap', (ev) => {
+      if (ev.target === this.cy) this.onSelect(null);
+    });
+    this.cy.on('viewport', () => this.viewportChanged());
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    if (this.viewportTimer) clearTimeout(this.viewportTimer);
+    if (typeof window !== 'undefined' && window.__podnetGraph?.cy === this.cy) delete window.__podnetGraph;
+    this.cy.destroy();
+  }
+
+  setTheme(theme: Theme): void {
+    if (theme === this.theme) return;
+    this.theme = theme;
+    this.cy.style(graphStyle(theme));
+  }
+
+  update(next: Inputs): void {
+    const prev = this.inputs;
+    const selectionChanged = !sameSelection(prev.selection, next.selection);
+    const filterChanged = prev.filter.node !== next.filter.node || prev.filter.namespace !== next.filter.namespace;
+    this.inputs = next;
+    if (filterChanged) {
+      this.needsFit = true;
+      this.auto.clear();
+      this.pinned.clear();
+    }
+    this.draw();
+    if (selectionChanged && next.selection) this.center(next.selection);
+  }
+
+  center(sel: Selection): boolean {
+    const { topology } = this.inputs;
+    if (!topology || this.destroyed) return false;
+    if (sel.kind === 'pod' && this.lod) {
+      const node = nodeOfSelection(topology, sel);
+      if (node && !this.expanded().has(node)) {
+        this.pinned.add(node);
+        this.draw();
+      }
+    }
+    const ele = this.cy.getElementById(selectionId(sel));
+    if (ele.empty()) return false;
+    this.cy.stop(true, true);
+    if (sel.kind === 'pod') {
+      this.cy.animate({ center: { eles: ele }, zoom: Math.max(this.cy.zoom(), POD_FOCUS_ZOOM) }, { duration: ANIMATION_MS });
+    } else {
+      this.fitTo(ele);
+    }
+    return true;
+  }
+
+  exportPng(): string | null {
+    if (this.destroyed || this.cy.elements().empty()) return null;
+    return this.cy.png({ full: true, bg: backgroundOf(this.theme), output: 'base64uri', maxWidth: 8000, maxHeight: 8000 });
+  }
+
+  /** The whole drawing (or the filtered node) in view. From the layout's numbers, not
+   *  cy.fit(): that measures every element and label first, which at first draw is the
+   *  slowest thing Cytoscape does. */
+  fit(): void {
+    if (this.destroyed || !this.layout) return;
+    const l = this.layout;
+    const only = this.inputs.filter.node ? l.nodes.get(this.inputs.filter.node) : undefined;
+    const area = only ? { x: only.x, y: (only.y - only.h / 2 - TITLE_H + l.lan.y + l.lan.h / 2) / 2, w: only.w, h: l.lan.y + l.lan.h / 2 - (only.y - only.h / 2 - TITLE_H) } : l.bounds;
+    this.cy.viewport(this.viewFor(area, MAX_FIT_ZOOM));
+  }
+
+  private viewFor(area: { x: number; y: number; w: number; h: number }, maxZoom: number) {
+    const w = Math.max(1, this.cy.width() - 2 * FIT_PADDING);
+    const h = Math.max(1, this.cy.height() - 2 * FIT_PADDING);
+    const zoom = Math.min(maxZoom, Math.max(this.cy.minZoom(), Math.min(w / area.w, h / area.h)));
+    return { zoom, pan: { x: this.cy.width() / 2 - zoom * area.x, y: this.cy.height() / 2 - zoom * area.y } };
+  }
+
+  private fitTo(eles: cytoscape.CollectionArgument): void {
+    const bb = (eles as cytoscape.Collection).boundingBox();
+    // a small lab's box would fill the screen at zoom 3: stop at a readable size
+    this.cy.animate(this.viewFor({ x: (bb.x1 + bb.x2) / 2, y: (bb.y1 + bb.y2) / 2, w: bb.w, h: bb.h }, MAX_FIT_ZOOM), { duration: ANIMATION_MS });
+  }
+
+  private tapped(node: NodeSingular): void {
+    const kind = node.data('kind') as string;
+    if (kind === 'pod') this.onSelect({ kind: 'pod', key: node.data('key') as string });
+    else if (kind === 'bridge') this.onSelect({ kind: 'node', key: node.data('node') as string });
+    else if (kind === 'node') {
+      const name = node.data('name') as string;
+      if (node.data('collapsed')) {
+        this.pinned.add(name);
+        this.draw();
+        const box = this.cy.getElementById(node.id());
+        this.cy.stop(true, true);
+        this.fitTo(box);
+      }
+      this.onSelect({ kind: 'node', key: name });
+    }
+  }
+
+  private expanded(): Set<string> {
+    const out = new Set([...this.auto, ...this.pinned]);
+    const { topology, selection } = this.inputs;
+    const own = nodeOfSelection(topology, selection);
+    if (own) out.add(own);
+    return out;
+  }
+
+  private draw(): void {
+    const { topology, version, filter, selection } = this.inputs;
+    if (!topology || this.destroyed) return;
+    const t0 = performance.now();
+    // a redraw for the view alone (boxes opening) reuses the layout of the same topology
+    if (!this.layout || this.laidOut !== topology) {
+      this.layout = layoutTopology(topology, { atLeast: this.shape });
+      this.shape = this.layout.shape;
+      this.laidOut = topology;
+    }
+    this.lod = needsLod(topology, filter);
+    this.podsPerNode.clear();
+    for (const p of topology.pods) {
+      if (p.node && (!filter.namespace || p.namespace === filter.namespace)) this.podsPerNode.set(p.node, (this.podsPerNode.get(p.node) ?? 0) + 1);
+    }
+    const next = toElements(topology, { expanded: this.lod ? this.expanded() : new Set(), filter, lod: this.lod, focus: nodeOfSelection(topology, selection), layout: this.layout });
+    const tA = performance.now();
+    const plan = planUpdate(this.drawn, next);
+    const byId = new Map(next.map((e) => [e.data.id as string, e]));
+    const cy = this.cy;
+    const tB = performance.now();
+    cy.batch(() => {
+      for (const id of plan.remove) {
+        const ele = cy.getElementById(id);
+        if (ele.nonempty()) ele.remove();
+      }
+      // Removing a box removes what was inside it: put back what must stay.
+      const add = [...plan.add];
+      for (const d of plan.data) {
+        const ele = cy.getElementById(d.id);
+        if (ele.empty()) add.push(byId.get(d.id)!);
+        else ele.data(d.data);
+      }
+      if (add.length) cy.add(add);
+      for (const m of plan.move) {
+        const ele = cy.getElementById(m.id);
+        if (ele.nonempty() && ele.isNode() && ele.isChildless()) ele.position(m.position);
+      }
+      // A box that just closed keeps the centre its children gave it: put it on its cell.
+      for (const el of next) {
+        if (el.data.kind !== 'node' || !el.position) continue;
+        const ele = cy.getElementById(el.data.id as string);
+        if (ele.isNode() && ele.isChildless()) {
+          const p = ele.position();
+          if (p.x !== el.position.x || p.y !== el.position.y) ele.position(el.position);
+        }
+      }
+    });
+    const tC = performance.now();
+    this.drawn = byId;
+    this.markSelection();
+
+    let nodes = 0;
+    let pods = 0;
+    let bridges = 0;
+    for (const e of next) {
+      if (e.data.kind === 'node') nodes++;
+      else if (e.data.kind === 'pod') pods++;
+      else if (e.data.kind === 'bridge') bridges++;
+    }
+    if (this.needsFit) {
+      this.needsFit = false;
+      this.fit();
+    }
+    const d = this.host.dataset;
+    d.ready = 'true';
+    d.version = String(version);
+    d.nodes = String(nodes);
+    d.pods = String(pods);
+    d.bridges = String(bridges);
+    d.lod = String(this.lod);
+    const tD = performance.now();
+    console.warn('DRAW', JSON.stringify({ prep: tA - t0, plan: tB - tA, batch: tC - tB, rest: tD - tC }));
+    window.__podnetGraph = { cy, version, drawMs: Math.round(performance.now() - t0), elements: next.length };
+  }
+
+  private markSelection(): void {
+    const cy = this.cy;
+    cy.$('.selected, .related').removeClass('selected related');
+    const sel = this.inputs.selection;
+    if (!sel) return;
+    const ele = cy.getElementById(selectionId(sel));
+    if (ele.empty()) return;
+    ele.addClass('selected');
+    if (sel.kind === 'pod') ele.connectedEdges().addClass('related');
+    else ele.connectedEdges('[kind = "route"]').addClass('related');
+  }
+
+  private viewportChanged(): void {
+    if (this.viewportTimer) clearTimeout(this.viewportTimer);
+    this.viewportTimer = setTimeout(() => {
+      this.viewportTimer = null;
+      if (!this.destroyed) this.openWhatIsInView();
+    }, 120);
+  }
+
+  /** Level of detail follows the view: zoomed in, the boxes in view open (nearest the
+   *  centre first, within a pod budget); zoomed out, they close; panned away, they close. */
+  private openWhatIsInView(): void {
+    if (!this.lod || !this.layout) return;
+    const zoom = this.cy.zoom();
+    const ext = this.cy.extent();
+    const cx = (ext.x1 + ext.x2) / 2;
+    const cy = (ext.y1 + ext.y2) / 2;
+    const inView: { name: string; d: number }[] = [];
+    for (const [name, r] of this.layout.nodes) {
+      if (r.x + r.w / 2 < ext.x1 || r.x - r.w / 2 > ext.x2 || r.y + r.h / 2 < ext.y1 || r.y - r.h / 2 > ext.y2) continue;
+      inView.push({ name, d: Math.hypot(r.x - cx, r.y - cy) });
+    }
+    inView.sort((a, b) => a.d - b.d);
+    const visible = new Set(inView.map((v) => v.name));
+
+    let auto = new Set<string>();
+    let pinned = new Set<string>();
+    if (zoom >= COLLAPSE_ZOOM) {
+      pinned = new Set([...this.pinned].filter((n) => visible.has(n)));
+      if (zoom >= EXPAND_ZOOM) {
+        let budget = AUTO_EXPAND_POD_BUDGET;
+        for (const n of pinned) budget -= this.podsPerNode.get(n) ?? 0;
+        for (const { name } of inView) {
+          if (pinned.has(name)) continue;
+          const cost = this.podsPerNode.get(name) ?? 0;
+          if (cost > budget) break;
+          budget -= cost;
+          auto.add(name);
+        }
+      } else {
+        auto = new Set([...this.auto].filter((n) => visible.has(n)));
+      }
+    }
+    const same = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
+    if (same(auto, this.auto) && same(pinned, this.pinned)) return;
+    this.auto = auto;
+    this.pinned = pinned;
+    this.draw();
+  }
+}

@@ -1,0 +1,292 @@
+// Where everything sits on the graph, as a pure function of the topology: the same
+// cluster always draws the same picture, and a pod that comes or goes moves nothing
+// else. Node boxes form a grid in natural name order (node2 before node10); inside a
+// box the bridge is a bar across the top and pods hang below it in a fixed grid of
+// slots, one slot per address of the node's pod subnet; the LAN is a bar under the
+// boxes, the router (router mode) sits on it.
+//
+// Why a pod's place comes from its IP and not from its index in a list: an index moves
+// every later pod when one earlier pod goes away. The address never changes for the
+// life of a pod, and host-local/podnet-ipam hand them out from the bottom of the range,
+// so a node with 30 pods fills the first 30 slots.
+import { parseCidr, prefixContains, type Ipv4Prefix } from '../../lib/model/ipv4';
+import type { Topology, TopoPod } from '../../lib/model/topology';
+
+// World units (Cytoscape model pixels).
+export const POD_W = 96;
+export const POD_H = 40;
+/** a slot is a pod plus the space above it where its veth's name is written */
+export const SLOT_W = 112;
+export const SLOT_H = 64;
+export const BRIDGE_H = 26;
+/** the compound box's padding; styles.ts draws the box with exactly this */
+export const BOX_PAD = 16;
+export const BOX_GAP_X = 90;
+/** room above a box for its title and below it for its uplink's label */
+export const BOX_GAP_Y = 110;
+export const LAN_H = 18;
+/** the height a box's title takes above it */
+export const TITLE_H = 40;
+const LAN_GAP = 90;
+export const ROUTER_W = 150;
+export const ROUTER_H = 44;
+
+/**
+ * The slot grid's size. It must not follow the number of pods a node has right now,
+ * or every box (and so every other box and pod) would move with each pod. So it grows
+ * in steps: the smallest power of two (at least 8, at most 256) that holds the highest
+ * slot any node uses, laid out in Z-order (Morton order). Z-order is what makes the
+ * steps harmless inside a box: the first 8 slots are a 4×2 block, the first 32 an
+ * 8×4 block with those 8 unchanged in its corner, and so on — a slot's cell never
+ * depends on the capacity. 256 holds a whole /24 (253 pod addresses; kubelet's default
+ * limit is 110 pods, but IPAM's round-robin walks the whole range over time); a larger
+ * per-node subnet spills its higher addresses into the overflow row instead of making
+ * every box enormous. The caller may pass the shape it drew last (`atLeast`) so the grid
+ * only ever grows while the page is open.
+ */
+export const MIN_SLOTS = 8;
+export const MAX_SLOTS = 256;
+
+export interface SlotShape {
+  /** slots in the grid: a power of two between MIN_SLOTS and MAX_SLOTS */
+  capacity: number;
+  cols: number;
+  rows: number;
+  /** rows under the slots for pods without a slot (no IP yet, or outside the subnet) */
+  overflowRows: number;
+}
+
+/** Centre and size, in world units. */
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface TopologyLayout {
+  shape: SlotShape;
+  /** every node box has this size, expanded or collapsed */
+  box: { w: number; h: number };
+  /** box centre by node name */
+  nodes: Map<string, Rect>;
+  bridges: Map<string, Rect>;
+  /** by pod key: pods on a node in the topology, and pods without one (in a row under the LAN) */
+  pods: Map<string, Point>;
+  /** by pod key: its slot index, or null for the overflow row / no node */
+  slots: Map<string, number | null>;
+  lan: Rect;
+  router: Rect | null;
+  /** the whole drawing */
+  bounds: Rect;
+}
+
+/** node2 < node10: digit runs compare as numbers. Deterministic (no locale). */
+export function naturalCompare(a: string, b: string): number {
+  const ta = a.match(/\d+|\D+/g) ?? [];
+  const tb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(ta.length, tb.length); i++) {
+    const x = ta[i]!;
+    const y = tb[i]!;
+    if (x === y) continue;
+    const dx = /^\d/.test(x);
+    const dy = /^\d/.test(y);
+    if (dx && dy) {
+      const nx = x.replace(/^0+/, '');
+      const ny = y.replace(/^0+/, '');
+      if (nx.length !== ny.length) return nx.length - ny.length;
+      if (nx !== ny) return nx < ny ? -1 : 1;
+      continue; // "007" vs "7": equal value, fall through to the next token
+    }
+    return x < y ? -1 : 1;
+  }
+  if (ta.length !== tb.length) return ta.length - tb.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The slot of an IP in a pod subnet: the first pod address (.2 in a /24) is slot 0.
+ *  null when it has no slot: no IP, not in the subnet, the network/gateway/broadcast
+ *  address, or beyond MAX_SLOTS. */
+export function slotOf(ip: string | null, podCIDR: string | null): number | null {
+  if (!ip || !podCIDR) return null;
+  return slotIn(ip, parseCidr(podCIDR));
+}
+
+function slotIn(ip: string | null, net: Ipv4Prefix | null): number | null {
+  if (!ip || !net) return null;
+  const addr = quickIpv4(ip);
+  if (addr === null || !prefixContains(net, addr)) return null;
+  const offset = addr - net.network;
+  const size = 2 ** (32 - net.length);
+  if (offset < 2 || offset >= size - 1) return null;
+  const slot = offset - 2;
+  return slot < MAX_SLOTS ? slot : null;
+}
+
+/** parseIpv4 without its regular expressions: layout reads 10,000 addresses per draw.
+ *  Same answers (tested against it): four decimal octets, no leading zeros. */
+export function quickIpv4(text: string): number | null {
+  let n = 0;
+  let octet = -1;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0) return null;
+      n = n * 256 + octet;
+      octet = -1;
+      digits = 0;
+      if (++dots > 3) return null;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return null; // "01"
+      octet = (octet < 0 ? 0 : octet * 10) + (c - 48);
+      if (++digits > 3 || octet > 255) return null;
+    } else return null;
+  }
+  if (dots !== 3 || digits === 0) return null;
+  return n * 256 + octet;
+}
+
+const byKey = (a: TopoPod, b: TopoPod) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** A slot's cell in Z-order: x takes the even bits, y the odd ones. */
+export function slotCell(slot: number): { col: number; row: number } {
+  let col = 0;
+  let row = 0;
+  for (let bit = 0; bit < 16; bit++) {
+    const b = (slot >> bit) & 1;
+    if (bit % 2 === 0) col |= b << (bit >> 1);
+    else row |= b << (bit >> 1);
+  }
+  return { col, row };
+}
+
+export function shapeFor(capacity: number, overflowRows: number): SlotShape {
+  let cap = MIN_SLOTS;
+  while (cap < capacity && cap < MAX_SLOTS) cap *= 2;
+  const bits = Math.log2(cap);
+  return { capacity: cap, cols: 2 ** Math.ceil(bits / 2), rows: 2 ** Math.floor(bits / 2), overflowRows: Math.max(1, overflowRows) };
+}
+
+export interface LayoutOptions {
+  /** never draw a smaller grid than this (the one drawn before): boxes only grow */
+  atLeast?: SlotShape | null;
+}
+
+export function layoutTopology(topology: Topology, opts: LayoutOptions = {}): TopologyLayout {
+  const nodes = [...topology.nodes].sort((a, b) => naturalCompare(a.name, b.name));
+  const nodeByName = new Map(nodes.map((n) => [n.name, n]));
+
+  // Slots first: they decide the grid's shape.
+  const podsByNode = new Map<string, TopoPod[]>();
+  const unplaced: TopoPod[] = [];
+  for (const p of topology.pods) {
+    if (!p.node || !nodeByName.has(p.node)) {
+      unplaced.push(p);
+      continue;
+    }
+    const list = podsByNode.get(p.node);
+    if (list) list.push(p);
+    else podsByNode.set(p.node, [p]);
+  }
+  const slots = new Map<string, number | null>();
+  const overflowByNode = new Map<string, TopoPod[]>();
+  let highest = -1;
+  let mostOverflow = 0;
+  for (const n of nodes) {
+    const holder = new Map<number, TopoPod>();
+    const overflow: TopoPod[] = [];
+    const net = n.podCIDR ? parseCidr(n.podCIDR) : null;
+    for (const p of podsByNode.get(n.name) ?? []) {
+      const s = slotIn(p.ip, net);
+      const other = s === null ? undefined : holder.get(s);
+      if (s === null) overflow.push(p);
+      else if (!other) holder.set(s, p);
+      else if (p.key < other.key) {
+        // two pods claim one address (a finding of its own): the first by key keeps the slot
+        holder.set(s, p);
+        overflow.push(other);
+      } else overflow.push(p);
+    }
+    for (const [s, p] of holder) {
+      slots.set(p.key, s);
+      if (s > highest) highest = s;
+    }
+    overflow.sort(byKey);
+    for (const p of overflow) slots.set(p.key, null);
+    overflowByNode.set(n.name, overflow);
+    mostOverflow = Math.max(mostOverflow, overflow.length);
+  }
+  const grid = shapeFor(Math.max(highest + 1, opts.atLeast?.capacity ?? 0), 1);
+  const shape = shapeFor(grid.capacity, Math.max(Math.ceil(mostOverflow / grid.cols), opts.atLeast?.overflowRows ?? 0));
+
+  const innerW = shape.cols * SLOT_W;
+  const innerH = BRIDGE_H + (shape.rows + shape.overflowRows) * SLOT_H + 8;
+  const box = { w: innerW + 2 * BOX_PAD, h: innerH + 2 * BOX_PAD };
+
+  // A handful of nodes sit in one row on the LAN, like the reference drawing; more
+  // form a grid about 1.6 times as wide as it is high (a landscape screen).
+  const n = nodes.length;
+  const cols = n <= 4 ? Math.max(1, n) : Math.min(n, Math.max(1, Math.ceil(Math.sqrt((n * (box.h + BOX_GAP_Y) * 1.6) / (box.w + BOX_GAP_X)))));
+  const rows = Math.ceil(n / cols);
+  const gridW = Math.max(box.w, cols * box.w + (cols - 1) * BOX_GAP_X);
+  const gridH = rows > 0 ? rows * box.h + (rows - 1) * BOX_GAP_Y : box.h;
+
+  const nodeRects = new Map<string, Rect>();
+  const bridges = new Map<string, Rect>();
+  const pods = new Map<string, Point>();
+  nodes.forEach((node, i) => {
+    const col = i % cols;
+    const row = Math.floor(i / cols);
+    const left = col * (box.w + BOX_GAP_X);
+    const top = row * (box.h + BOX_GAP_Y);
+    nodeRects.set(node.name, { x: left + box.w / 2, y: top + box.h / 2, w: box.w, h: box.h });
+    const innerLeft = left + BOX_PAD;
+    const innerTop = top + BOX_PAD;
+    bridges.set(node.name, { x: innerLeft + innerW / 2, y: innerTop + BRIDGE_H / 2, w: innerW, h: BRIDGE_H });
+    const slotTop = innerTop + BRIDGE_H;
+    const at = (col: number, row: number): Point => ({ x: innerLeft + col * SLOT_W + SLOT_W / 2, y: slotTop + row * SLOT_H + (SLOT_H - POD_H) + POD_H / 2 });
+    for (const p of podsByNode.get(node.name) ?? []) {
+      const s = slots.get(p.key);
+      if (s === null || s === undefined) continue;
+      const c = slotCell(s);
+      pods.set(p.key, at(c.col, c.row));
+    }
+    (overflowByNode.get(node.name) ?? []).forEach((p, k) => pods.set(p.key, at(k % shape.cols, shape.rows + Math.floor(k / shape.cols))));
+  });
+
+  const lanW = gridW + 2 * 60;
+  const lan: Rect = { x: gridW / 2, y: gridH + LAN_GAP + LAN_H / 2, w: lanW, h: LAN_H };
+  const hasRouter = topology.router !== null || topology.routes.some((r) => r.from === 'router');
+  const router: Rect | null = hasRouter ? { x: gridW / 2, y: lan.y + LAN_H / 2 + ROUTER_H / 2 + 6, w: ROUTER_W, h: ROUTER_H } : null;
+
+  // Pods the control plane has not put on a known node: a row of their own, by key.
+  let bottom = (router ? router.y + ROUTER_H / 2 : lan.y + LAN_H / 2) + 60;
+  const perRow = Math.max(1, Math.floor(gridW / SLOT_W));
+  unplaced.sort(byKey).forEach((p, k) => {
+    slots.set(p.key, null);
+    pods.set(p.key, { x: (k % perRow) * SLOT_W + SLOT_W / 2, y: bottom + Math.floor(k / perRow) * SLOT_H + POD_H / 2 });
+  });
+  if (unplaced.length) bottom += Math.ceil(unplaced.length / perRow) * SLOT_H;
+
+  const minX = Math.min(0, lan.x - lanW / 2);
+  const maxX = Math.max(gridW, lan.x + lanW / 2);
+  return {
+    shape,
+    box,
+    nodes: nodeRects,
+    bridges,
+    pods,
+    slots,
+    lan,
+    router,
+    // from the box titles above the first row (TITLE_H) to the last row of pods on no node
+    bounds: { x: (minX + maxX) / 2, y: (bottom - TITLE_H) / 2, w: maxX - minX, h: bottom + TITLE_H },
+  };
+}

@@ -1,0 +1,288 @@
+import type { ElementDefinition } from 'cytoscape';
+import { describe, expect, it } from 'vitest';
+import type { Topology } from '../../lib/model/topology';
+import { bigCluster, finding, node, pod, referenceLab } from './fixtures';
+import { LOD_POD_THRESHOLD, needsLod, planUpdate, ROUTE_NODE_THRESHOLD, toElements, type ElementOptions } from './to-elements';
+
+const ALL: ElementOptions = { expanded: new Set(), lod: false };
+
+const byId = (els: ElementDefinition[]) => new Map(els.map((e) => [e.data.id as string, e]));
+const ids = (els: ElementDefinition[], kind?: string) => els.filter((e) => !kind || e.data.kind === kind).map((e) => e.data.id as string);
+const get = (els: ElementDefinition[], id: string) => {
+  const e = byId(els).get(id);
+  if (!e) throw new Error(`no element ${id} in ${ids(els).join(', ')}`);
+  return e;
+};
+
+const podAddedOnNode2: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('web-7', 'node2', '10.244.2.4')] };
+const podRemovedFromNode1: Topology = { ...referenceLab, pods: referenceLab.pods.filter((p) => p.name !== 'web-1') };
+const vethDownOnWeb3: Topology = {
+  ...referenceLab,
+  nodes: referenceLab.nodes.map((n) => (n.name === 'node2' ? { ...n, health: 'finding', findingCount: 1 } : n)),
+  pods: referenceLab.pods.map((p) => (p.name === 'web-3' ? { ...p, health: 'finding', veth: { ...p.veth!, up: false } } : p)),
+  findings: [finding({ id: 'node2/veth-down:vethweb30000000', object: 'veth vethweb30000000 (default/web-3)', node: 'node2', pod: 'default/web-3' })],
+};
+const leakedLeaseOnNode1: Topology = {
+  ...referenceLab,
+  nodes: referenceLab.nodes.map((n) => (n.name === 'node1' ? { ...n, health: 'finding', findingCount: 1 } : n)),
+  findings: [finding({ id: 'node1/lease-orphan:10.244.1.9', severity: 'warning', object: 'lease 10.244.1.9', node: 'node1' })],
+};
+const node3AgentUnreachable: Topology = {
+  ...referenceLab,
+  nodes: referenceLab.nodes.map((n) => (n.name === 'node3' ? { ...n, health: 'unreachable', findingCount: 1, agent: { ...n.agent, state: 'unreachable', error: 'ECONNREFUSED' } } : n)),
+  pods: referenceLab.pods.map((p) => (p.node === 'node3' ? { ...p, health: 'unreachable' } : p)),
+  findings: [finding({ id: 'node3/agent-unreachable', object: 'agent unix:/x', node: 'node3', source: 'merge' })],
+};
+const crossNodeRouteMissing: Topology = {
+  ...referenceLab,
+  nodes: referenceLab.nodes.map((n) => (n.name === 'node1' ? { ...n, health: 'finding', findingCount: 1 } : n)),
+  routes: referenceLab.routes.filter((r) => r.key !== 'node1 10.244.2.0/24'),
+  findings: [finding({ id: 'node1/route-missing:10.244.2.0/24', object: 'route 10.244.2.0/24', node: 'node1' })],
+};
+const podWithoutVeth: Topology = { ...referenceLab, pods: referenceLab.pods.map((p) => (p.name === 'web-2' ? { ...p, veth: null, health: 'finding' } : p)) };
+const kubeSystemPods: Topology = {
+  ...referenceLab,
+  pods: [...referenceLab.pods, pod('coredns-1', 'node1', '10.244.1.10', { namespace: 'kube-system' }), pod('kube-proxy-x', 'node2', '192.168.1.12', { namespace: 'kube-system', hostNetwork: true })],
+};
+const routerMode: Topology = {
+  ...referenceLab,
+  cluster: { ...referenceLab.cluster, routing: 'router' },
+  router: { ip: '192.168.1.1' },
+  routes: referenceLab.nodes.map((n) => ({ key: `router ${n.podCIDR}`, from: 'router', to: n.name, dst: n.podCIDR!, via: n.ip, dev: null, ownedByPodnet: false })),
+};
+/** three nodes with 250 pods each: past the level-of-detail threshold */
+const busyLab: Topology = bigCluster(3, 250);
+
+describe('toElements: the reference lab', () => {
+  const els = toElements(referenceLab, ALL);
+
+  it('has a box, a bridge and an uplink per node, a pod and a veth per pod, and the LAN', () => {
+    expect(ids(els, 'node')).toEqual(['node:node1', 'node:node2', 'node:node3']);
+    expect(ids(els, 'bridge')).toEqual(['bridge:node1', 'bridge:node2', 'bridge:node3']);
+    expect(ids(els, 'pod')).toHaveLength(6);
+    expect(ids(els, 'veth')).toHaveLength(6);
+    expect(ids(els, 'uplink')).toEqual(['uplink:node1', 'uplink:node2', 'uplink:node3']);
+    expect(ids(els, 'lan')).toEqual(['lan']);
+    expect(ids(els, 'router')).toEqual([]);
+  });
+
+  it('puts pods and the bridge inside their node box', () => {
+    expect(get(els, 'pod:default/web-1').data.parent).toBe('node:node1');
+    expect(get(els, 'pod:default/web-3').data.parent).toBe('node:node2');
+    expect(get(els, 'bridge:node2').data.parent).toBe('node:node2');
+    expect(get(els, 'bridge:node2').data.label).toBe('v-net-0 · 10.244.2.1/24');
+    expect(get(els, 'pod:default/web-1').data.label).toBe('web-1\n10.244.1.2');
+  });
+
+  it('labels the veth edge with the host veth name and the uplink with the node IP', () => {
+    const veth = get(els, 'veth:default/web-1');
+    expect(veth.data).toMatchObject({ source: 'pod:default/web-1', target: 'bridge:node1', label: referenceLab.pods[0]!.veth!.host, health: 'healthy', missing: false });
+    expect(get(els, 'uplink:node2').data).toMatchObject({ source: 'node:node2', target: 'lan', label: '192.168.1.12' });
+  });
+
+  it('draws host-gw routes node to node, labelled with the subnet they carry', () => {
+    expect(ids(els, 'route')).toHaveLength(6);
+    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({ source: 'node:node1', target: 'node:node2', label: '10.244.2.0/24', health: 'healthy' });
+    expect(get(els, 'route:node3 10.244.1.0/24').data).toMatchObject({ source: 'node:node3', target: 'node:node1', label: '10.244.1.0/24' });
+  });
+
+  it('lists parents before their children, and nodes before edges', () => {
+    const seen = new Set<string>();
+    let edges = false;
+    for (const e of els) {
+      const isEdge = e.group === 'edges';
+      if (isEdge) edges = true;
+      else expect(edges, `${e.data.id} after an edge`).toBe(false);
+      if (e.data.parent) expect(seen.has(e.data.parent as string)).toBe(true);
+      seen.add(e.data.id as string);
+    }
+  });
+
+  it('is the same for the same topology', () => {
+    expect(toElements(referenceLab, ALL)).toEqual(els);
+  });
+});
+
+describe('toElements: changes', () => {
+  const before = byId(toElements(referenceLab, ALL));
+
+  it('adding a pod adds its pod and veth and moves nothing else', () => {
+    const after = toElements(podAddedOnNode2, ALL);
+    const plan = planUpdate(before, after);
+    expect(plan.add.map((e) => e.data.id).sort()).toEqual(['pod:default/web-7', 'veth:default/web-7']);
+    expect(plan.remove).toEqual([]);
+    expect(plan.move).toEqual([]);
+    // the node box's pod count changed, nothing else
+    expect(plan.data.map((d) => d.id)).toEqual(['node:node2']);
+    for (const e of after) {
+      const old = before.get(e.data.id as string);
+      if (old?.position) expect(e.position, e.data.id as string).toEqual(old.position);
+    }
+  });
+
+  it('removing a pod removes its pod and veth and moves nothing else', () => {
+    const plan = planUpdate(before, toElements(podRemovedFromNode1, ALL));
+    expect(plan.remove.sort()).toEqual(['pod:default/web-1', 'veth:default/web-1']);
+    expect(plan.add).toEqual([]);
+    expect(plan.move).toEqual([]);
+  });
+
+  it('a health change is a data change, in place', () => {
+    const plan = planUpdate(before, toElements(vethDownOnWeb3, ALL));
+    expect(plan.add).toEqual([]);
+    expect(plan.remove).toEqual([]);
+    expect(plan.data.map((d) => d.id).sort()).toEqual(['node:node2', 'pod:default/web-3', 'veth:default/web-3']);
+    const podData = plan.data.find((d) => d.id === 'pod:default/web-3')!.data;
+    expect(podData).toMatchObject({ health: 'finding', severity: 'error' });
+    expect(podData).not.toHaveProperty('parent');
+  });
+});
+
+describe('toElements: health', () => {
+  it('marks a pod with a finding, its veth, and its node', () => {
+    const els = toElements(vethDownOnWeb3, ALL);
+    expect(get(els, 'pod:default/web-3').data).toMatchObject({ health: 'finding', severity: 'error' });
+    expect(get(els, 'veth:default/web-3').data).toMatchObject({ health: 'finding' });
+    expect(get(els, 'node:node2').data).toMatchObject({ health: 'finding', severity: 'error', findings: 1 });
+    expect(get(els, 'pod:default/web-4').data).toMatchObject({ health: 'healthy', severity: null });
+  });
+
+  it('tells a warning from an error', () => {
+    const els = toElements(leakedLeaseOnNode1, ALL);
+    expect(get(els, 'node:node1').data).toMatchObject({ health: 'finding', severity: 'warning' });
+  });
+
+  it('greys out a node whose agent is unreachable: box, bridge, pods, veths, uplink, routes from it', () => {
+    const els = toElements(node3AgentUnreachable, ALL);
+    for (const id of ['node:node3', 'bridge:node3', 'pod:default/web-5', 'veth:default/web-5', 'uplink:node3', 'route:node3 10.244.1.0/24']) {
+      expect(get(els, id).data.health, id).toBe('unreachable');
+    }
+    expect(get(els, 'node:node3').data.label).toContain('agent unreachable');
+    expect(get(els, 'route:node1 10.244.3.0/24').data.health).toBe('healthy');
+  });
+
+  it('draws a missing cross-node route as a dashed edge where the route should be', () => {
+    const els = toElements(crossNodeRouteMissing, ALL);
+    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({ source: 'node:node1', target: 'node:node2', missing: true, health: 'finding', label: '10.244.2.0/24 missing' });
+    expect(ids(els, 'route')).toHaveLength(6);
+  });
+
+  it('draws a running pod without a veth with a missing veth edge', () => {
+    const els = toElements(podWithoutVeth, ALL);
+    expect(get(els, 'veth:default/web-2').data).toMatchObject({ missing: true, health: 'finding', label: 'no veth' });
+  });
+
+  it('draws a bridge the live agent did not find as a finding', () => {
+    const noBridgeOnNode1: Topology = { ...referenceLab, nodes: referenceLab.nodes.map((n) => (n.name === 'node1' ? { ...n, bridge: null } : n)) };
+    expect(get(toElements(noBridgeOnNode1, ALL), 'bridge:node1').data).toMatchObject({ label: 'no bridge', health: 'finding' });
+  });
+});
+
+describe('toElements: filters', () => {
+  it('by node: that box, its pods and bridge, the LAN; no routes to boxes not drawn', () => {
+    const els = toElements(referenceLab, { ...ALL, filter: { node: 'node2' } });
+    expect(ids(els, 'node')).toEqual(['node:node2']);
+    expect(ids(els, 'pod').sort()).toEqual(['pod:default/web-3', 'pod:default/web-4']);
+    expect(ids(els, 'bridge')).toEqual(['bridge:node2']);
+    expect(ids(els, 'lan')).toEqual(['lan']);
+    expect(ids(els, 'route')).toEqual([]);
+    // the box stays where it is in the whole picture
+    expect(get(els, 'node:node2').position).toEqual(get(toElements(referenceLab, ALL), 'node:node2').position);
+  });
+
+  it('by namespace: every node, only that namespace’s pods', () => {
+    const els = toElements(kubeSystemPods, { ...ALL, filter: { namespace: 'kube-system' } });
+    expect(ids(els, 'node')).toHaveLength(3);
+    expect(ids(els, 'pod').sort()).toEqual(['pod:kube-system/coredns-1', 'pod:kube-system/kube-proxy-x']);
+    expect(get(els, 'pod:kube-system/coredns-1').data.label).toBe('kube-system/coredns-1\n10.244.1.10');
+    // hostNetwork pods share the node's namespace: no veth
+    expect(ids(els, 'veth')).toEqual(['veth:kube-system/coredns-1']);
+  });
+});
+
+describe('toElements: router mode', () => {
+  it('has a router on the LAN and routes from the router to each node, none node to node', () => {
+    const els = toElements(routerMode, ALL);
+    expect(get(els, 'router').data).toMatchObject({ kind: 'router', label: 'router\n192.168.1.1' });
+    expect(ids(els, 'route').sort()).toEqual(['route:router 10.244.1.0/24', 'route:router 10.244.2.0/24', 'route:router 10.244.3.0/24']);
+    expect(get(els, 'route:router 10.244.2.0/24').data).toMatchObject({ source: 'router', target: 'node:node2', label: '10.244.2.0/24' });
+  });
+});
+
+describe('toElements: level of detail', () => {
+  it('turns on above the threshold, counting what the filter lets through', () => {
+    expect(LOD_POD_THRESHOLD).toBe(600);
+    expect(needsLod(referenceLab)).toBe(false);
+    expect(needsLod(busyLab)).toBe(true);
+    expect(needsLod(busyLab, { node: 'node2' })).toBe(false);
+  });
+
+  it('collapses every node not expanded into one box with a count, and no pods, bridge or veths', () => {
+    const withFinding: Topology = { ...busyLab, nodes: busyLab.nodes.map((n) => (n.name === 'node3' ? { ...n, health: 'finding', findingCount: 2 } : n)) };
+    const els = toElements(withFinding, { expanded: new Set(), lod: true });
+    expect(ids(els, 'node')).toEqual(['node:node1', 'node:node2', 'node:node3']);
+    expect(ids(els, 'pod')).toEqual([]);
+    expect(ids(els, 'bridge')).toEqual([]);
+    expect(ids(els, 'veth')).toEqual([]);
+    const n3 = get(els, 'node:node3').data;
+    expect(n3).toMatchObject({ collapsed: true, pods: 250, health: 'finding' });
+    expect((n3.label as string).split('\n')[0]).toBe('node3 · 250 pods · 2 findings');
+    expect((get(els, 'node:node1').data.label as string).split('\n')[0]).toBe('node1 · 250 pods');
+    expect(ids(els, 'uplink')).toHaveLength(3);
+    expect(ids(els, 'route')).toHaveLength(6);
+  });
+
+  it('expands the named node only, in the same footprint', () => {
+    const collapsed = toElements(busyLab, { expanded: new Set(), lod: true });
+    const els = toElements(busyLab, { expanded: new Set(['node2']), lod: true });
+    expect(get(els, 'node:node2').data.collapsed).toBe(false);
+    expect(get(els, 'node:node1').data.collapsed).toBe(true);
+    expect(ids(els, 'pod')).toHaveLength(250);
+    expect(ids(els, 'bridge')).toEqual(['bridge:node2']);
+    expect(els.filter((e) => e.data.kind === 'pod').every((e) => e.data.parent === 'node:node2')).toBe(true);
+    expect(get(els, 'node:node2').position).toEqual(get(collapsed, 'node:node2').position);
+    // collapsing again removes what expanding added, and nothing else
+    const plan = planUpdate(byId(els), collapsed);
+    expect(plan.add).toEqual([]);
+    expect(plan.remove).toHaveLength(250 * 2 + 1);
+  });
+
+  it('keeps 100 nodes × 100 pods to a few hundred elements, routes only for the focused node', () => {
+    const t = bigCluster(100, 100);
+    expect(t.routes).toHaveLength(9_900);
+    expect(needsLod(t)).toBe(true);
+    const els = toElements(t, { expanded: new Set(), lod: true });
+    expect(ids(els, 'node')).toHaveLength(100);
+    expect(ids(els, 'route')).toHaveLength(0);
+    expect(els.length).toBeLessThanOrEqual(100 + 100 + 1);
+
+    expect(ROUTE_NODE_THRESHOLD).toBe(12);
+    const focused = toElements(t, { expanded: new Set(['node42']), lod: true, focus: 'node42' });
+    const routes = focused.filter((e) => e.data.kind === 'route');
+    expect(routes).toHaveLength(2 * 99);
+    expect(routes.every((e) => e.data.source === 'node:node42' || e.data.target === 'node:node42')).toBe(true);
+    expect(ids(focused, 'pod')).toHaveLength(100);
+    expect(focused.length).toBeLessThan(700);
+  });
+
+  it('draws every route while there are few nodes, whatever the focus', () => {
+    const twelve = bigCluster(12, 2);
+    expect(ids(toElements(twelve, ALL), 'route')).toHaveLength(12 * 11);
+    const thirteen = bigCluster(13, 2);
+    expect(ids(toElements(thirteen, ALL), 'route')).toHaveLength(0);
+    expect(ids(toElements(thirteen, { ...ALL, focus: 'node13' }), 'route')).toHaveLength(2 * 12);
+  });
+
+  it('sums up many pods on no node into one element', () => {
+    const manyUnscheduled: Topology = { ...busyLab, pods: [...busyLab.pods, ...Array.from({ length: 80 }, (_, i) => pod(`pending-${i}`, null, null))] };
+    const els = toElements(manyUnscheduled, { expanded: new Set(), lod: true });
+    expect(get(els, 'unplaced').data).toMatchObject({ kind: 'unplaced', pods: 80, label: '80 pods on no node' });
+    const few: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('pending-1', null, null)] };
+    expect(get(toElements(few, ALL), 'pod:default/pending-1').data.parent).toBeUndefined();
+  });
+
+  it('node names sort naturally in the element list', () => {
+    const t: Topology = { ...referenceLab, nodes: [node(10), node(2), node(1)], pods: [], routes: [] };
+    expect(ids(toElements(t, ALL), 'node')).toEqual(['node:node1', 'node:node2', 'node:node10']);
+  });
+});

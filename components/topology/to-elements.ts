@@ -1,0 +1,346 @@
+// Topology → Cytoscape elements, pure. Ids say what an element is (node:node2,
+// pod:default/web-1, veth:default/web-1, route:node1 10.244.2.0/24), so the component
+// can diff what it draws by id and tests can find things by name. Positions come from
+// layout.ts; nothing here runs a layout.
+//
+// Level of detail: a big cluster is not drawn pod by pod. Above LOD_POD_THRESHOLD pods
+// every node not in `expanded` is one box ("node7 · 100 pods · 2 findings") of the
+// same size as its expanded self, so expanding it moves nothing. With more than
+// ROUTE_NODE_THRESHOLD nodes only the focused node's routes are drawn: host-gw on 100
+// nodes holds 9,900 routes, and 9,900 arcs say nothing anyone can read.
+import type { ElementDefinition } from 'cytoscape';
+import type { Severity } from '../../lib/model/snapshot';
+import type { Health, Selection, Topology, TopoNode, TopoPod } from '../../lib/model/topology';
+import { BOX_PAD, BRIDGE_H, LAN_H, layoutTopology, naturalCompare, POD_W, SLOT_W, type Rect, type TopologyLayout } from './layout';
+
+/** More pods than this (after the filter) and nodes are drawn collapsed unless expanded.
+ *  Cytoscape draws ~600 pods with their veths and compound boxes in well under 0.3 s on
+ *  this machine's two cores; 5,000 took 2–2.7 s (DESIGN.md). */
+export const LOD_POD_THRESHOLD = 600;
+/** More nodes than this and route edges are drawn only for the focused node. 12 nodes
+ *  in host-gw are 132 routes: still readable as arcs; 13 are 156 and it gets worse as n². */
+export const ROUTE_NODE_THRESHOLD = 12;
+/** Pods on no known node (unscheduled, or on a node that went away) beyond this are one
+ *  summary element while the level of detail is on. */
+export const UNPLACED_MAX = 50;
+
+export type ElementKind = 'node' | 'bridge' | 'pod' | 'unplaced' | 'lan' | 'router' | 'veth' | 'uplink' | 'route';
+
+export interface GraphFilter {
+  node?: string | null;
+  namespace?: string | null;
+}
+
+export interface ElementOptions {
+  /** node names drawn pod by pod while `lod` is on */
+  expanded: Set<string>;
+  filter?: GraphFilter;
+  /** draw nodes outside `expanded` collapsed (see needsLod) */
+  lod: boolean;
+  /** the node whose routes are drawn when there are too many nodes to draw them all */
+  focus?: string | null;
+  /** a layout computed already (the component keeps its grid from shrinking) */
+  layout?: TopologyLayout;
+}
+
+export const elementId = {
+  node: (name: string) => `node:${name}`,
+  bridge: (name: string) => `bridge:${name}`,
+  pod: (key: string) => `pod:${key}`,
+  veth: (key: string) => `veth:${key}`,
+  uplink: (name: string) => `uplink:${name}`,
+  route: (from: string, dst: string) => `route:${from} ${dst}`,
+  lan: 'lan',
+  router: 'router',
+  unplaced: 'unplaced',
+} as const;
+
+export const selectionId = (sel: Selection) => (sel.kind === 'pod' ? elementId.pod(sel.key) : elementId.node(sel.key));
+
+/** The node a selection lives on: the node itself, or the pod's node. */
+export function nodeOfSelection(topology: Topology | null, sel: Selection | null): string | null {
+  if (!sel || !topology) return null;
+  if (sel.kind === 'node') return sel.key;
+  return topology.pods.find((p) => p.key === sel.key)?.node ?? null;
+}
+
+const passes = (p: TopoPod, f: GraphFilter) => (!f.namespace || p.namespace === f.namespace) && (!f.node || p.node === f.node);
+
+export function drawnPodCount(topology: Topology, filter: GraphFilter = {}): number {
+  let n = 0;
+  for (const p of topology.pods) if (passes(p, filter)) n++;
+  return n;
+}
+
+export function needsLod(topology: Topology, filter: GraphFilter = {}): boolean {
+  return drawnPodCount(topology, filter) > LOD_POD_THRESHOLD;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const worse = (a: Severity | null, b: Severity): Severity => (a === 'error' || b === 'error' ? 'error' : 'warning');
+const byKey = (a: TopoPod, b: TopoPod) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+export function toElements(topology: Topology, opts: ElementOptions): ElementDefinition[] {
+  const layout = opts.layout ?? layoutTopology(topology);
+  const f = opts.filter ?? {};
+  const nodes = topology.nodes.filter((n) => (!f.node || n.name === f.node) && layout.nodes.has(n.name)).sort((a, b) => naturalCompare(a.name, b.name));
+  const drawn = new Set(nodes.map((n) => n.name));
+
+  const podsByNode = new Map<string, TopoPod[]>();
+  const unplaced: TopoPod[] = [];
+  for (const p of topology.pods) {
+    if (!passes(p, f)) continue;
+    if (p.node && layout.nodes.has(p.node)) {
+      if (!drawn.has(p.node)) continue;
+      const list = podsByNode.get(p.node);
+      if (list) list.push(p);
+      else podsByNode.set(p.node, [p]);
+    } else if (!f.node) unplaced.push(p);
+  }
+
+  const nodeSeverity = new Map<string, Severity>();
+  const podSeverity = new Map<string, Severity>();
+  const routeFinding = new Map<string, Severity>();
+  const bridgeFinding = new Map<string, Severity>();
+  const missingRoutes: { from: string; dst: string }[] = [];
+  for (const fd of topology.findings) {
+    if (fd.node) {
+      nodeSeverity.set(fd.node, worse(nodeSeverity.get(fd.node) ?? null, fd.severity));
+      if (fd.object.startsWith('bridge ')) bridgeFinding.set(fd.node, worse(bridgeFinding.get(fd.node) ?? null, fd.severity));
+      if (fd.object.startsWith('route ')) {
+        const dst = fd.object.slice('route '.length);
+        routeFinding.set(elementId.route(fd.node, dst), fd.severity);
+        if (fd.id.includes('/route-missing:')) missingRoutes.push({ from: fd.node, dst });
+      }
+    }
+    if (fd.pod) podSeverity.set(fd.pod, worse(podSeverity.get(fd.pod) ?? null, fd.severity));
+  }
+  const nodeHealth = new Map<string, Health>(topology.nodes.map((n) => [n.name, n.health]));
+
+  const els: ElementDefinition[] = [];
+  const edges: ElementDefinition[] = [];
+  const lan = layout.lan;
+  els.push({ group: 'nodes', data: { id: elementId.lan, kind: 'lan', label: 'LAN', health: 'healthy', severity: null, w: lan.w, h: lan.h }, position: { x: lan.x, y: lan.y } });
+  if (layout.router) {
+    const ip = topology.router?.ip;
+    els.push({ group: 'nodes', data: { id: elementId.router, kind: 'router', label: ip ? `router\n${ip}` : 'router', health: 'healthy', severity: null }, position: { x: layout.router.x, y: layout.router.y } });
+  }
+
+  for (const node of nodes) {
+    const box = layout.nodes.get(node.name)!;
+    const collapsed = opts.lod && !opts.expanded.has(node.name);
+    const pods = podsByNode.get(node.name) ?? [];
+    if (!collapsed) pods.sort(byKey);
+    const id = elementId.node(node.name);
+    const base = { id, kind: 'node', name: node.name, health: node.health, severity: nodeSeverity.get(node.name) ?? null, pods: pods.length, findings: node.findingCount, w: box.w, h: box.h, minH: box.h - 2 * BOX_PAD };
+    if (collapsed) {
+      const title = [node.name, plural(pods.length, 'pod'), ...(node.findingCount ? [plural(node.findingCount, 'finding')] : [])].join(' · ');
+      const lines = [title, `${node.ip ?? 'no IP'} · ${node.podCIDR ?? 'no pod subnet'}`, ...(node.health === 'unreachable' ? ['agent unreachable'] : [])];
+      // big enough to read when the whole cluster is in view, never wider than the box
+      const fontSize = Math.round(Math.max(16, Math.min(box.h / 5, box.w / (Math.max(...lines.map((l) => l.length)) * 0.62))));
+      els.push({ group: 'nodes', data: { ...base, collapsed: true, label: lines.join('\n'), fontSize }, position: { x: box.x, y: box.y } });
+    } else {
+      const label = [node.name, node.ip ?? 'no IP', node.podCIDR ?? 'no pod subnet', ...(node.health === 'unreachable' ? ['agent unreachable'] : [])].join(' · ');
+      els.push({ group: 'nodes', data: { ...base, collapsed: false, label, fontSize: 18 }, position: { x: box.x, y: box.y } });
+      const bridge = layout.bridges.get(node.name)!;
+      els.push(bridgeElement(node, bridge, id, bridgeFinding.get(node.name) ?? null));
+      for (const p of pods) {
+        const at = layout.pods.get(p.key);
+        if (!at) continue;
+        els.push(podElement(p, at, id, podSeverity.get(p.key) ?? null));
+        if (p.hostNetwork) continue; // it shares the node's namespace: no veth
+        const missing = p.veth === null && p.phase === 'Running' && node.agent.state === 'live';
+        const health: Health = node.health === 'unreachable' ? 'unreachable' : missing || p.veth?.up === false ? 'finding' : p.health;
+        edges.push({
+          group: 'edges',
+          data: {
+            id: elementId.veth(p.key),
+            kind: 'veth',
+            source: elementId.pod(p.key),
+            target: elementId.bridge(node.name),
+            label: p.veth?.host ?? (missing ? 'no veth' : ''),
+            health,
+            severity: health === 'finding' ? podSeverity.get(p.key) ?? 'error' : null,
+            missing,
+            tep: `${round(at.x - bridge.x)}px ${BRIDGE_H / 2}px`,
+          },
+        });
+      }
+    }
+    edges.push({
+      group: 'edges',
+      data: {
+        id: elementId.uplink(node.name),
+        kind: 'uplink',
+        source: id,
+        target: elementId.lan,
+        label: node.ip ?? '',
+        health: node.health === 'unreachable' ? 'unreachable' : 'healthy',
+        severity: null,
+        missing: false,
+        tep: `${round(box.x - lan.x)}px ${-LAN_H / 2}px`,
+      },
+    });
+  }
+
+  if (unplaced.length) {
+    if (opts.lod && unplaced.length > UNPLACED_MAX) {
+      const first = layout.pods.get(unplaced.sort(byKey)[0]!.key)!;
+      els.push({ group: 'nodes', data: { id: elementId.unplaced, kind: 'unplaced', label: `${plural(unplaced.length, 'pod')} on no node`, health: 'healthy', severity: null, w: 4 * SLOT_W, pods: unplaced.length }, position: { x: first.x - POD_W / 2 + 2 * SLOT_W, y: first.y } });
+    } else {
+      for (const p of unplaced.sort(byKey)) els.push(podElement(p, layout.pods.get(p.key)!, null, podSeverity.get(p.key) ?? null));
+    }
+  }
+
+  // Routes: every one when they can be read, else only the focused node's.
+  const many = drawn.size > ROUTE_NODE_THRESHOLD;
+  const wanted = (from: string, to: string) => {
+    const fromDrawn = from === 'router' ? layout.router !== null : drawn.has(from);
+    if (!fromDrawn || !drawn.has(to)) return false;
+    return !many || (opts.focus != null && (from === opts.focus || to === opts.focus));
+  };
+  const seen = new Set<string>();
+  const routeEdge = (from: string, to: string, dst: string, missing: boolean) => {
+    const id = elementId.route(from, dst);
+    if (seen.has(id)) return;
+    seen.add(id);
+    const finding = routeFinding.get(id);
+    const health: Health = from !== 'router' && nodeHealth.get(from) === 'unreachable' ? 'unreachable' : missing || finding ? 'finding' : 'healthy';
+    const target = layout.nodes.get(to)!;
+    const geometry = from === 'router' ? routerGeometry() : arcGeometry(layout.nodes.get(from)!, target, naturalCompare(from, to) > 0);
+    edges.push({
+      group: 'edges',
+      data: { id, kind: 'route', from, to, source: from === 'router' ? elementId.router : elementId.node(from), target: elementId.node(to), label: missing ? `${dst} missing` : dst, health, severity: health === 'finding' ? finding ?? 'error' : null, missing, ...geometry },
+    });
+  };
+  const routes = topology.routes.filter((r) => r.to && wanted(r.from, r.to)).sort((a, b) => naturalCompare(a.key, b.key));
+  for (const r of routes) routeEdge(r.from, r.to!, r.dst, false);
+  const ownerOfCidr = new Map(topology.nodes.flatMap((n) => (n.podCIDR ? [[n.podCIDR, n.name] as const] : [])));
+  for (const m of missingRoutes) {
+    const to = ownerOfCidr.get(m.dst);
+    if (to && wanted(m.from, to)) routeEdge(m.from, to, m.dst, true);
+  }
+
+  return els.concat(edges);
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+function bridgeElement(node: TopoNode, at: Rect, parent: string, finding: Severity | null): ElementDefinition {
+  const b = node.bridge;
+  let health: Health = 'healthy';
+  let severity: Severity | null = null;
+  let label: string;
+  if (node.health === 'unreachable') health = 'unreachable';
+  if (b) {
+    label = [b.name, ...b.addresses, ...(b.up ? [] : ['down'])].join(' · ');
+    if (health !== 'unreachable' && (!b.up || finding)) {
+      health = 'finding';
+      severity = finding ?? 'error';
+    }
+  } else if (node.agent.state === 'live') {
+    label = 'no bridge';
+    if (health !== 'unreachable') {
+      health = 'finding';
+      severity = finding ?? 'error';
+    }
+  } else {
+    label = node.agent.state === 'none' ? 'bridge (no agent)' : 'bridge (no snapshot)';
+  }
+  return { group: 'nodes', data: { id: elementId.bridge(node.name), kind: 'bridge', parent, node: node.name, label, health, severity, w: at.w, h: at.h }, position: { x: at.x, y: at.y } };
+}
+
+function podElement(p: TopoPod, at: { x: number; y: number }, parent: string | null, severity: Severity | null): ElementDefinition {
+  return {
+    group: 'nodes',
+    data: {
+      id: elementId.pod(p.key),
+      kind: 'pod',
+      ...(parent ? { parent } : {}),
+      key: p.key,
+      name: p.name,
+      namespace: p.namespace,
+      node: p.node,
+      ip: p.ip,
+      label: `${p.namespace === 'default' ? p.name : p.key}\n${p.ip ?? p.phase}`,
+      health: p.health,
+      severity: p.health === 'finding' ? severity ?? 'error' : null,
+      hostNetwork: p.hostNetwork,
+    },
+    position: { x: at.x, y: at.y },
+  };
+}
+
+/** host-gw routes are arcs over the boxes, from the top of one to the top of the other:
+ *  outgoing routes leave right of centre, incoming ones arrive left of it, and the
+ *  route back (b→a) arcs higher than a→b so the two never lie on one another. */
+function arcGeometry(a: Rect, b: Rect, back: boolean) {
+  const sx = a.x + a.w / 8;
+  const tx = b.x - b.w / 8;
+  const sy = a.y - a.h / 2;
+  const ty = b.y - b.h / 2;
+  const chord = Math.hypot(tx - sx, ty - sy);
+  const apex = 40 + 0.12 * chord + (back ? 36 : 0);
+  // Cytoscape's control-point distance is measured to the left of travel (positive is
+  // +y, down, for an edge going right); a quadratic curve peaks at half of it.
+  const up = tx - sx >= 0 ? -1 : 1;
+  return { sep: '12.5% -50%', tep: '-12.5% -50%', cpd: round(up * 2 * apex) };
+}
+
+/** the router's routes run straight up to the bottom of each box, right of the uplink */
+function routerGeometry() {
+  return { sep: '0px 0px', tep: '25% 50%', cpd: 0 };
+}
+
+/** What the component must do to go from the elements it drew to the next ones. */
+export interface ElementPlan {
+  remove: string[];
+  add: ElementDefinition[];
+  /** existing elements whose data changed: the new data (without id, ends and parent) */
+  data: { id: string; data: Record<string, unknown> }[];
+  /** existing nodes that moved (childless ones only: a compound follows its children) */
+  move: { id: string; position: { x: number; y: number } }[];
+}
+
+export function planUpdate(drawnNow: Map<string, ElementDefinition>, next: ElementDefinition[]): ElementPlan {
+  const plan: ElementPlan = { remove: [], add: [], data: [], move: [] };
+  const nextIds = new Set<string>();
+  for (const el of next) {
+    const id = el.data.id as string;
+    nextIds.add(id);
+    const old = drawnNow.get(id);
+    if (!old) {
+      plan.add.push(el);
+      continue;
+    }
+    const od = old.data as Record<string, unknown>;
+    const nd = el.data as Record<string, unknown>;
+    // What Cytoscape cannot change in place: group, ends, parent. Those are re-added.
+    if (old.group !== el.group || od.source !== nd.source || od.target !== nd.target || (od.parent ?? null) !== (nd.parent ?? null)) {
+      plan.remove.push(id);
+      plan.add.push(el);
+      continue;
+    }
+    if (!sameData(od, nd)) {
+      // Cytoscape merges data: a key that went away is set to null, not left behind.
+      const data: Record<string, unknown> = {};
+      for (const k of Object.keys(od)) if (!(k in nd)) data[k] = null;
+      for (const [k, v] of Object.entries(nd)) if (!IMMUTABLE.has(k)) data[k] = v;
+      plan.data.push({ id, data });
+    }
+    const op = old.position;
+    const np = el.position;
+    if (np && (!op || op.x !== np.x || op.y !== np.y)) plan.move.push({ id, position: np });
+  }
+  for (const id of drawnNow.keys()) if (!nextIds.has(id)) plan.remove.push(id);
+  return plan;
+}
+
+const IMMUTABLE = new Set(['id', 'source', 'target', 'parent']);
+
+function sameData(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
