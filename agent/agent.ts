@@ -14,6 +14,7 @@ import { configFromConflist, type AgentConfig } from './config.js';
 import { EventLog, type AgentEvent } from './events.js';
 import { NO_INTENT, type Intent } from './findings.js';
 import { LabIntentSource } from './intent-source.js';
+import { KubeIntentSource } from './kube-intent-source.js';
 import { log } from './log.js';
 import { Metrics } from './metrics.js';
 import { startCniSocket } from './cni-socket.js';
@@ -26,6 +27,8 @@ export interface AgentOptions {
   conflist: string | null;
   /** the lab's inventory file: where the agent learns the other nodes */
   labInventory: string | null;
+  /** or the Kubernetes API's Nodes (a real cluster) */
+  kubernetes?: { kubeconfig?: string; clusterNetwork: string | null; uplink: string } | null;
   listen: string;
   tokenFile: string | null;
   /** program the host-gw routes (on by default) */
@@ -173,6 +176,21 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     : null;
   source?.start();
   if (source) intent = source.intent;
+  const kube = opts.kubernetes
+    ? new KubeIntentSource(
+        { ...opts.kubernetes, node: opts.node },
+        (next) => {
+          intent = next;
+          log('info', 'nodes changed', { peers: next.peers.map((p) => p.name), routing: next.routing, from: 'kubernetes' });
+          schedule('files');
+        },
+        (problem) => log('warn', problem),
+      )
+    : null;
+  if (kube) {
+    await kube.start();
+    intent = kube.intent;
+  }
   readFirewall();
   const recheck = setInterval(() => {
     kernelDirty = true;
@@ -226,6 +244,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       nftMonitor.kill('SIGTERM');
       for (const w of watchers) w.close();
       source?.stop();
+      await kube?.stop();
       await prober.close();
       await cni?.close();
       server.closeAllConnections();

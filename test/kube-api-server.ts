@@ -206,7 +206,7 @@ export interface TestKubeconfig {
 
 /** Writes a kubeconfig for `server` into a temp dir. Plain http needs
  *  `insecure-skip-tls-verify: true`: @kubernetes/client-node refuses http without it. */
-export function writeKubeconfig(server: KubeApiServer, opts: { context?: string; token?: string } = {}): TestKubeconfig {
+export function writeKubeconfig(server: KubeApiServer, opts: { context?: string; token?: string; /** another URL that reaches it (from a namespace) */ url?: string } = {}): TestKubeconfig {
   const context = opts.context ?? 'podnet-test';
   const dir = mkdtempSync(join(tmpdir(), 'podnet-kubeconfig-'));
   const path = join(dir, 'config');
@@ -218,7 +218,7 @@ export function writeKubeconfig(server: KubeApiServer, opts: { context?: string;
       'clusters:',
       `- name: ${context}`,
       '  cluster:',
-      `    server: ${server.url}`,
+      `    server: ${opts.url ?? server.url}`,
       '    insecure-skip-tls-verify: true',
       'users:',
       `- name: ${context}`,

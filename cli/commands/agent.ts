@@ -1,6 +1,7 @@
 // podnet agent: the node agent, in the foreground.
 import { spawn } from 'node:child_process';
 import { flag, str } from '../args.js';
+import { KubeConfigError } from '../../lib/kube/config.js';
 import { CommandError, type Command } from '../command.js';
 import { startAgent } from '../../agent/agent.js';
 import { ConfigError } from '../../agent/config.js';
@@ -16,7 +17,7 @@ function reexecIn(netns: string, argv: string[]): Promise<number> {
 export const agent: Command = {
   path: ['agent'],
   summary: "run the node agent: live network state, host-gw routes, probes",
-  usage: 'podnet agent --node NAME [--netns NS] [--listen unix:PATH|HOST:PORT] [--token-file F] [--conflist FILE] [--lab-inventory FILE] [--cni-socket PATH]',
+  usage: 'podnet agent --node NAME [--netns NS] [--listen unix:PATH|HOST:PORT] [--token-file F] [--conflist FILE] [--lab-inventory FILE | --kubernetes [--kubeconfig F] [--cluster-network CIDR] [--uplink IF]] [--cni-socket PATH]',
   description:
     "Reads the node's network from the kernel (links, addresses, routes, neighbours, the pods behind the veths, the firewall " +
     'facts), keeps it current from the kernel\'s notifications, and serves GET /v1/snapshot, GET /v1/events (server-sent ' +
@@ -30,6 +31,10 @@ export const agent: Command = {
     { name: 'token-file', value: 'FILE', help: 'the bearer token clients must send (required on TCP)' },
     { name: 'conflist', value: 'FILE', help: "the node's podnet conflist (bridge, pod subnet, plugin state)", default: '/etc/cni/net.d/10-podnet.conflist' },
     { name: 'lab-inventory', value: 'FILE', help: 'learn the other nodes from a lab inventory (lab.json)' },
+    { name: 'kubernetes', help: "learn the other nodes from the Kubernetes API's Nodes (host-gw routes to each podCIDR via its InternalIP)" },
+    { name: 'kubeconfig', value: 'FILE', help: 'with --kubernetes: the kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the pod\'s service account)' },
+    { name: 'cluster-network', value: 'CIDR', help: 'with --kubernetes: the cluster\'s pod network, for the firewall findings' },
+    { name: 'uplink', value: 'IF', help: 'with --kubernetes: the interface the other nodes are reached through', default: 'eth0' },
     { name: 'cni-socket', value: 'PATH', help: "serve the CNI fast path here (the conflist's agentSocket)" },
     { name: 'no-reconcile', help: 'report routes but do not change them' },
   ],
@@ -40,6 +45,7 @@ export const agent: Command = {
     const netns = str(args, 'netns');
     if (netns) return reexecIn(netns, process.argv.slice(3));
     const listenOn = str(args, 'listen')!;
+    if (flag(args, 'kubernetes') && str(args, 'lab-inventory')) throw new CommandError('--kubernetes and --lab-inventory both say where the other nodes come from: give one', 2);
     const tokenFile = str(args, 'token-file') ?? null;
     if (!listenOn.startsWith('unix:') && !tokenFile) throw new CommandError('refusing to serve on TCP without --token-file: anyone could read this node\'s network', 2);
     let running;
@@ -48,13 +54,14 @@ export const agent: Command = {
         node,
         conflist: str(args, 'conflist') ?? null,
         labInventory: str(args, 'lab-inventory') ?? null,
+        kubernetes: flag(args, 'kubernetes') ? { kubeconfig: str(args, 'kubeconfig'), clusterNetwork: str(args, 'cluster-network') ?? null, uplink: str(args, 'uplink')! } : null,
         listen: listenOn,
         tokenFile,
         reconcile: !flag(args, 'no-reconcile'),
         cniSocket: str(args, 'cni-socket') ?? null,
       });
     } catch (e) {
-      if (e instanceof ConfigError || (e as NodeJS.ErrnoException).code) throw new CommandError((e as Error).message);
+      if (e instanceof ConfigError || e instanceof KubeConfigError || (e as NodeJS.ErrnoException).code) throw new CommandError((e as Error).message);
       throw e;
     }
     await new Promise<void>((resolve) => {

@@ -134,7 +134,7 @@ export function Dashboard() {
     return () => document.removeEventListener('keydown', onKey);
   }, []);
 
-  const cluster = info.data?.cluster ?? topology?.cluster ?? null;
+  const cluster = topology?.cluster ?? info.data?.cluster ?? null;
   const problems = info.data?.problems ?? [];
   const readOnly = cluster?.readOnly ?? false;
   const agents = info.data?.agents;

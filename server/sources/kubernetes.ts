@@ -3,8 +3,9 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterNode, ClusterPod, RoutingMode } from '../../lib/model/topology';
 import type { AgentView, ClusterSource, SourceInputs } from './source';
-import { FLANNEL_BACKEND_ANNOTATION, toClusterNode, toClusterPod, type KubeNode } from './kube-objects';
-import { KubeWatch } from './kube-watch';
+import { FLANNEL_BACKEND_ANNOTATION, toClusterNode, toClusterPod, type KubeNode } from '../../lib/kube/objects';
+import { KubeWatch } from '../../lib/kube/watch';
+import { loadKubeConfig } from '../../lib/kube/config';
 
 /** What this source needs of server/agents/agent-pool.ts's AgentPool. */
 export interface AgentPoolLike {
@@ -107,25 +108,6 @@ export class KubernetesSource implements ClusterSource {
 function routingOf(nodes: KubeNode[]): RoutingMode {
   const backends = nodes.map((n) => n.metadata?.annotations?.[FLANNEL_BACKEND_ANNOTATION]).filter((b) => b !== undefined);
   return backends.length > 0 && backends.every((b) => b === 'host-gw') ? 'host-gw' : 'unknown';
-}
-
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  try {
-    if (path) kc.loadFromFile(path);
-    else kc.loadFromDefault();
-  } catch (err) {
-    const where = path ?? process.env.KUBECONFIG ?? '~/.kube/config';
-    throw new Error(`cannot load the kubeconfig ${where}: ${(err as Error).message}. Pass a readable kubeconfig file, or run the dashboard in a pod with a service account.`, { cause: err });
-  }
-  // loadFromDefault's last resort is http://localhost:8080, which never is a cluster today
-  if (!path && kc.getCurrentContext() === 'loaded-context') {
-    throw new Error('no kubeconfig found: $KUBECONFIG is unset, ~/.kube/config does not exist and this is not a pod with a service account. Pass --kubeconfig FILE or set KUBECONFIG.');
-  }
-  if (!kc.getCurrentCluster()) {
-    throw new Error(`the kubeconfig ${path ?? '(default)'} has no cluster for its current context "${kc.getCurrentContext()}": set current-context to a context whose cluster exists (kubectl config use-context NAME).`);
-  }
-  return kc;
 }
 
 /** The pool when there are no agents: every node "none" since it was first seen. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureEvents, fixtureJson } from '../../test/kube-api-server';
-import { internalIP, toClusterNode, toClusterPod, type KubeNode, type KubePod } from './kube-objects';
+import { internalIP, toClusterNode, toClusterPod, type KubeNode, type KubePod } from './objects';
 
 const nodes = () => fixtureJson<{ items: KubeNode[] }>('nodelist.reference.json').items;
 const pods = () => fixtureJson<{ items: KubePod[] }>('podlist.reference.json').items;

@@ -1,7 +1,7 @@
 // Kubernetes Nodes and Pods as the dashboard's control-plane view (ClusterNode, ClusterPod).
 // Pure. The shapes below are the few fields read, so both what CoreV1Api's lists give
 // (V1Node/V1Pod, deserialized) and what a watch gives (the raw JSON) fit them.
-import type { ClusterNode, ClusterPod } from '../../lib/model/topology';
+import type { ClusterNode, ClusterPod } from '../model/topology';
 
 export interface KubeMeta {
   name?: string;

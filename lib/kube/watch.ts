@@ -3,7 +3,7 @@
 // trouble list again — forever, with back-off. What went wrong is kept as a sentence for
 // the user (problems()); the last good view stays until a list succeeds again.
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
-import { nodeKey, podKeyOf, type KubeNode, type KubePod } from './kube-objects';
+import { nodeKey, podKeyOf, type KubeNode, type KubePod } from './objects';
 
 export type KubeResource = 'nodes' | 'pods';
 
@@ -20,16 +20,22 @@ type Dispatcher = { destroy(): Promise<void> };
 export class KubeWatch {
   private readonly reflectors: { nodes: Reflector; pods: Reflector };
 
-  constructor(kc: KubeConfig, changed: () => void) {
+  /** `resources`: what to follow; the node agent needs only the nodes (a cluster-wide
+   *  pod watch on every node would cost the API server for nothing). */
+  constructor(
+    kc: KubeConfig,
+    changed: () => void,
+    private readonly resources: readonly KubeResource[] = ['nodes', 'pods'],
+  ) {
     this.reflectors = {
       nodes: new Reflector(kc, 'nodes', '/api/v1/nodes', nodeKey, (api) => api.listNode(), changed),
       pods: new Reflector(kc, 'pods', '/api/v1/pods', podKeyOf, (api) => api.listPodForAllNamespaces(), changed),
     };
   }
 
-  /** Resolves once both resources had their first list answered (or failed). */
+  /** Resolves once each followed resource had its first list answered (or failed). */
   async start(): Promise<void> {
-    await Promise.all([this.reflectors.nodes.start(), this.reflectors.pods.start()]);
+    await Promise.all(this.resources.map((r) => this.reflectors[r].start()));
   }
 
   nodes(): ReadonlyMap<string, KubeNode> {
@@ -52,11 +58,11 @@ export class KubeWatch {
   }
 
   problems(): string[] {
-    return [...this.reflectors.nodes.problems(), ...this.reflectors.pods.problems()];
+    return this.resources.flatMap((r) => this.reflectors[r].problems());
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.reflectors.nodes.close(), this.reflectors.pods.close()]);
+    await Promise.all(this.resources.map((r) => this.reflectors[r].close()));
   }
 }
 
