@@ -90,12 +90,30 @@ test('a deep link selects the pod it names', async ({ page }) => {
   await expect(page.getByTestId('side-panel')).toContainText('web-2');
 });
 
+test('a ping from a pod to a pod on another node, run from the side panel by its agent', async ({ page }) => {
+  await openDashboard(page, '?select=pod:default/web-1');
+  const target = labStatus(env.labId).pods.find((p) => p.name === 'web-4')!;
+  await page.getByTestId('probe-to').fill(target.ip!);
+  await page.getByTestId('probe-run').click();
+  const result = page.getByTestId('probe-result');
+  await expect(result).toHaveAttribute('data-ok', 'true', { timeout: 30_000 });
+  await expect(result).toContainText(`3/3 replies from ${target.ip}`);
+  // and to an address nothing answers at: the page says it failed
+  await page.getByTestId('probe-to').fill('10.244.2.250');
+  await page.getByTestId('probe-run').click();
+  await expect(result).toHaveAttribute('data-ok', 'false', { timeout: 30_000 });
+});
+
 test('the embed page renders under a sub-path inside an allowed portal, and refuses other origins', async ({ page }) => {
   const direct = await page.request.get(`${env.subpathUrl}embed`);
   expect(direct.status()).toBe(200);
   expect(direct.headers()['content-security-policy']).toBe(`frame-ancestors ${env.portal.replace(/\/$/, '')}`);
   const main = await page.request.get(env.url);
   expect(main.headers()['content-security-policy']).toBe("frame-ancestors 'none'");
+  // that dashboard is read-only: probes are refused, with the reason
+  const probe = await page.request.post(`${env.subpathUrl}api/trpc/probe.run`, { data: { kind: 'ping', from: 'default/web-1', to: '10.244.2.2' } });
+  expect(probe.status()).toBe(403);
+  expect(JSON.stringify(await probe.json())).toContain('read-only');
 
   await page.goto(env.portal);
   const frame = page.frameLocator('#podnet');

@@ -6,7 +6,7 @@ export interface E2eEnv {
   labId: string;
   /** the dashboard on the lab, at / */
   url: string;
-  /** the same lab's dashboard built for a sub-path, allowing only `portal` to frame it */
+  /** the same lab's dashboard built for a sub-path, read-only, allowing only `portal` to frame it */
   subpathUrl: string;
   /** a page on an allowed origin that frames the embed view */
   portal: string;

@@ -1,6 +1,6 @@
 // Brings up what the end-to-end tests look at: a lab with its own id, the dashboard on
 // it (production build, through `podnet dashboard` as a user runs it), a second
-// dashboard built for a sub-path, and two tiny "portal" servers on loopback that frame
+// dashboard built for a sub-path and read-only, and two tiny "portal" servers on loopback that frame
 // the embed page — one from an allowed origin, one from an origin that is not.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -51,7 +51,7 @@ export default async function globalSetup(): Promise<void> {
   env.pids.push(main.pid);
   env.url = main.url;
   writeEnv(env);
-  const sub = await dashboard(['--lab-id', labId, '--port', String(await freePort()), '--base-path', SUBPATH, '--frame-ancestors', `http://127.0.0.1:${portalPort}`]);
+  const sub = await dashboard(['--lab-id', labId, '--port', String(await freePort()), '--base-path', SUBPATH, '--read-only', '--frame-ancestors', `http://127.0.0.1:${portalPort}`]);
   env.pids.push(sub.pid);
   env.subpathUrl = sub.url;
   const embed = `${sub.url}embed?node=node2`;

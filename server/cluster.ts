@@ -27,6 +27,7 @@ async function sourceFor(config: DashboardConfig): Promise<ClusterSource> {
       return {
         start: (changed) => ((notify = changed), source.start(changed)),
         read: () => source.read(),
+        agentToken: token,
         close: () => source.close(),
       };
     }

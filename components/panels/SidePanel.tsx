@@ -2,6 +2,7 @@
 // Everything the dashboard knows about the selected pod or node, in words: where the
 // graph colours a node, this panel says why, what was expected, and the fix.
 import type { ReactNode } from 'react';
+import { ProbeForm } from './ProbeForm';
 import type { Route } from '../../lib/model/snapshot';
 import type { Health, Selection, TopoFinding, TopoNode, TopoPod, Topology } from '../../lib/model/topology';
 import { formatIpv4, parseCidr, parseIpv4, prefixContains } from '../../lib/model/ipv4';
@@ -212,6 +213,9 @@ function PodDetails({ pod, topology, onSelect }: { pod: TopoPod; topology: Topol
         ) : (
           <p className="text-sm text-slate-600 dark:text-slate-400">Unknown: {pod.node ? `${pod.node} has no pod subnet` : 'the pod has no node'}.</p>
         )}
+      </Section>
+      <Section title="Probe from this pod">
+        <ProbeForm pod={pod} topology={topology} />
       </Section>
       <Section title={`Findings (${findings.length})`}>
         <FindingItems findings={findings} />

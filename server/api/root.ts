@@ -1,10 +1,12 @@
 import { clusterRouter } from './routers/cluster';
+import { probeRouter } from './routers/probe';
 import { topologyRouter } from './routers/topology';
 import { createCallerFactory, createTRPCRouter } from './trpc';
 
 export const appRouter = createTRPCRouter({
   topology: topologyRouter,
   cluster: clusterRouter,
+  probe: probeRouter,
 });
 
 export type AppRouter = typeof appRouter;

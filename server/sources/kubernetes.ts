@@ -20,7 +20,7 @@ export interface KubernetesSourceOptions {
   kubeconfig?: string;
   /** the port the podnet agents listen on at each node's InternalIP; null: agents off */
   agentPort: number | null;
-  /** the agents' bearer token, for the pool the caller builds (not read here) */
+  /** the agents' bearer token (the pool the caller builds reads it too; probes send it) */
   agentToken: () => string | null;
   /** default (and always when agentPort is null): every node has no agent */
   agentPool?: AgentPoolLike;
@@ -36,8 +36,10 @@ export class KubernetesSource implements ClusterSource {
   private readonly givenPool: AgentPoolLike | undefined;
   private nodeCache: { version: number; nodes: ClusterNode[]; routing: RoutingMode } | null = null;
   private podCache: { version: number; pods: ClusterPod[] } | null = null;
+  readonly agentToken: () => string | null;
 
   constructor(opts: KubernetesSourceOptions) {
+    this.agentToken = opts.agentToken;
     this.kc = loadKubeConfig(opts.kubeconfig);
     const context = this.kc.getCurrentContext();
     this.name = !opts.kubeconfig && context === 'inClusterContext' ? 'in-cluster' : context;

@@ -53,6 +53,10 @@ export class LabSource implements ClusterSource {
     };
   }
 
+  agentToken(): string | null {
+    return this.token;
+  }
+
   async close(): Promise<void> {
     this.watcher?.close();
     if (this.poll) clearInterval(this.poll);

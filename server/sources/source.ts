@@ -24,5 +24,7 @@ export interface ClusterSource {
   /** starts listing and watching; `changed` is called (possibly often) after each change */
   start(changed: () => void): Promise<void>;
   read(): SourceInputs;
+  /** the bearer token this source's agents expect (for probes); null: none */
+  agentToken(): string | null;
   close(): Promise<void>;
 }

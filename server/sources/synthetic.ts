@@ -225,6 +225,11 @@ export class SyntheticSource implements ClusterSource {
     return this.cache;
   }
 
+  /** a generated cluster has no agents to ask */
+  agentToken(): string | null {
+    return null;
+  }
+
   async close(): Promise<void> {
     if (this.churnTimer) clearInterval(this.churnTimer);
     this.churnTimer = null;

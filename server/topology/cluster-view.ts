@@ -26,7 +26,7 @@ export class ClusterView {
 
   constructor(
     private readonly source: ClusterSource,
-    private readonly readOnly: boolean,
+    private readonly isReadOnly: boolean,
   ) {
     this.topology = this.merge();
   }
@@ -68,6 +68,14 @@ export class ClusterView {
     }
   }
 
+  agentToken(): string | null {
+    return this.source.agentToken();
+  }
+
+  get readOnly(): boolean {
+    return this.isReadOnly;
+  }
+
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     for (const w of this.watchers) w.wake?.();
@@ -77,7 +85,7 @@ export class ClusterView {
   private merge(): Topology {
     const inputs = this.source.read();
     this.problems = inputs.problems;
-    return mergeTopology(inputs, this.readOnly);
+    return mergeTopology(inputs, this.isReadOnly);
   }
 
   private schedule(): void {
