@@ -44,6 +44,10 @@ export function getCluster(): Promise<ClusterView> {
     const config = loadConfig();
     const view = new ClusterView(await sourceFor(config), config.PODNET_READ_ONLY);
     await view.start();
+    // Next.js waits for open responses before it exits; ending the watch streams at once
+    // lets every page see that the server went (and say "reconnecting") instead of
+    // looking live while it drains.
+    process.once('SIGTERM', () => void view.close());
     return view;
   })();
   return holder[KEY];

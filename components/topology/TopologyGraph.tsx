@@ -34,7 +34,7 @@ export interface TopologyGraphProps {
 declare global {
   interface Window {
     /** what the graph has on screen, for the end-to-end tests and the benchmark */
-    __podnetGraph?: { cy: Core; version: number; drawMs: number; elements: number };
+    __podnetGraph?: { cy: Core; version: number; drawMs?: number; elements?: number };
   }
 }
 
@@ -45,12 +45,16 @@ export const EXPAND_ZOOM = 0.3;
 export const COLLAPSE_ZOOM = 0.18;
 /** Zooming opens boxes nearest the centre of the view first, until this many pods are live. */
 export const AUTO_EXPAND_POD_BUDGET = 1000;
-/** Selecting a pod zooms in at least this far, so the pod can be read. */
+/** Selecting a pod from further out than EXPAND_ZOOM zooms in this far, so it can be read. */
 const POD_FOCUS_ZOOM = 0.9;
 const FIT_PADDING = 30;
 /** fitting never zooms in further than this: a small lab's box would fill the screen */
 const MAX_FIT_ZOOM = 1.2;
+const UPLINK_LABEL_H = 50;
 const ANIMATION_MS = 250;
+/** exportPng's longest side: a 100-node cluster is ~15,000 model px wide, and a full-size
+ *  picture of it takes seconds and megabytes for detail nobody can see in one image */
+const PNG_MAX_PX = 4000;
 
 export function TopologyGraph(props: TopologyGraphProps): JSX.Element {
   const { topology, version, selection, filter, theme, handleRef, className } = props;
@@ -134,6 +138,7 @@ class GraphEngine {
   private needsFit = true;
   private viewportTimer: ReturnType<typeof setTimeout> | null = null;
   private destroyed = false;
+  private resizeObserver: ResizeObserver | null = null;
 
   constructor(
     private readonly host: HTMLDivElement,
@@ -162,11 +167,25 @@ class GraphEngine {
       if (ev.target === this.cy) this.onSelect(null);
     });
     this.cy.on('viewport', () => this.viewportChanged());
+    // A container that was hidden (or laid out after the first draw) has no size to fit
+    // to: fit once it has one.
+    if (typeof ResizeObserver !== 'undefined') {
+      this.resizeObserver = new ResizeObserver(() => {
+        if (this.destroyed) return;
+        this.cy.resize();
+        if (this.needsFit && this.layout && this.cy.width() > 0) {
+          this.needsFit = false;
+          this.fit();
+        }
+      });
+      this.resizeObserver.observe(host);
+    }
   }
 
   destroy(): void {
     this.destroyed = true;
     if (this.viewportTimer) clearTimeout(this.viewportTimer);
+    this.resizeObserver?.disconnect();
     if (typeof window !== 'undefined' && window.__podnetGraph?.cy === this.cy) delete window.__podnetGraph;
     this.cy.destroy();
   }
@@ -205,7 +224,9 @@ class GraphEngine {
     if (ele.empty()) return false;
     this.cy.stop(true, true);
     if (sel.kind === 'pod') {
-      this.cy.animate({ center: { eles: ele }, zoom: Math.max(this.cy.zoom(), POD_FOCUS_ZOOM) }, { duration: ANIMATION_MS });
+      // too far out to tell one pod from another: come close enough to read it
+      const zoom = this.cy.zoom() < EXPAND_ZOOM ? POD_FOCUS_ZOOM : this.cy.zoom();
+      this.cy.animate({ center: { eles: ele }, zoom }, { duration: ANIMATION_MS });
     } else {
       this.fitTo(ele);
     }
@@ -214,7 +235,7 @@ class GraphEngine {
 
   exportPng(): string | null {
     if (this.destroyed || this.cy.elements().empty()) return null;
-    return this.cy.png({ full: true, bg: backgroundOf(this.theme), output: 'base64uri', maxWidth: 8000, maxHeight: 8000 });
+    return this.cy.png({ full: true, bg: backgroundOf(this.theme), output: 'base64uri', maxWidth: PNG_MAX_PX, maxHeight: PNG_MAX_PX });
   }
 
   /** The whole drawing (or the filtered node) in view. From the layout's numbers, not
@@ -224,7 +245,15 @@ class GraphEngine {
     if (this.destroyed || !this.layout) return;
     const l = this.layout;
     const only = this.inputs.filter.node ? l.nodes.get(this.inputs.filter.node) : undefined;
-    const area = only ? { x: only.x, y: (only.y - only.h / 2 - TITLE_H + l.lan.y + l.lan.h / 2) / 2, w: only.w, h: l.lan.y + l.lan.h / 2 - (only.y - only.h / 2 - TITLE_H) } : l.bounds;
+    // one node: its box with its title above and its uplink's label below (in a grid the
+    // LAN can be rows away)
+    let area = only ? { x: only.x, y: only.y + (UPLINK_LABEL_H - TITLE_H) / 2, w: only.w, h: only.h + TITLE_H + UPLINK_LABEL_H } : l.bounds;
+    // host-gw routes arc over the first row of boxes: make room for the highest arc and its label
+    let apex = 0;
+    for (const e of this.drawn.values()) if (e.data.kind === 'route' && !e.data.fan) apex = Math.max(apex, Math.abs(Number(e.data.cpd) || 0) / 2);
+    const top = area.y - area.h / 2;
+    const arcTop = -(apex + 24);
+    if (!only && arcTop < top) area = { x: area.x, y: (arcTop + top + area.h) / 2, w: area.w, h: area.h + (top - arcTop) };
     this.cy.viewport(this.viewFor(area, MAX_FIT_ZOOM));
   }
 
@@ -282,11 +311,9 @@ class GraphEngine {
       if (p.node && (!filter.namespace || p.namespace === filter.namespace)) this.podsPerNode.set(p.node, (this.podsPerNode.get(p.node) ?? 0) + 1);
     }
     const next = toElements(topology, { expanded: this.lod ? this.expanded() : new Set(), filter, lod: this.lod, focus: nodeOfSelection(topology, selection), layout: this.layout });
-    const tA = performance.now();
     const plan = planUpdate(this.drawn, next);
     const byId = new Map(next.map((e) => [e.data.id as string, e]));
     const cy = this.cy;
-    const tB = performance.now();
     cy.batch(() => {
       for (const id of plan.remove) {
         const ele = cy.getElementById(id);
@@ -299,10 +326,12 @@ class GraphEngine {
         if (ele.empty()) add.push(byId.get(d.id)!);
         else ele.data(d.data);
       }
-      if (add.length) cy.add(add);
+      // Cytoscape keeps (and later mutates) the data and position objects it is given:
+      // give it copies, so what this.drawn remembers stays what was asked for.
+      if (add.length) cy.add(add.map((e) => ({ ...e, data: { ...e.data }, ...(e.position ? { position: { ...e.position } } : {}) })));
       for (const m of plan.move) {
         const ele = cy.getElementById(m.id);
-        if (ele.nonempty() && ele.isNode() && ele.isChildless()) ele.position(m.position);
+        if (ele.nonempty() && ele.isNode() && ele.isChildless()) ele.position({ ...m.position });
       }
       // A box that just closed keeps the centre its children gave it: put it on its cell.
       for (const el of next) {
@@ -310,11 +339,10 @@ class GraphEngine {
         const ele = cy.getElementById(el.data.id as string);
         if (ele.isNode() && ele.isChildless()) {
           const p = ele.position();
-          if (p.x !== el.position.x || p.y !== el.position.y) ele.position(el.position);
+          if (p.x !== el.position.x || p.y !== el.position.y) ele.position({ ...el.position });
         }
       }
     });
-    const tC = performance.now();
     this.drawn = byId;
     this.markSelection();
 
@@ -326,7 +354,7 @@ class GraphEngine {
       else if (e.data.kind === 'pod') pods++;
       else if (e.data.kind === 'bridge') bridges++;
     }
-    if (this.needsFit) {
+    if (this.needsFit && cy.width() > 0 && cy.height() > 0) {
       this.needsFit = false;
       this.fit();
     }
@@ -337,8 +365,6 @@ class GraphEngine {
     d.pods = String(pods);
     d.bridges = String(bridges);
     d.lod = String(this.lod);
-    const tD = performance.now();
-    console.warn('DRAW', JSON.stringify({ prep: tA - t0, plan: tB - tA, batch: tC - tB, rest: tD - tC }));
     window.__podnetGraph = { cy, version, drawMs: Math.round(performance.now() - t0), elements: next.length };
   }
 

@@ -228,7 +228,8 @@ export function graphStyle(theme: Theme): StylesheetJson {
     },
     {
       selector: 'edge[kind = "uplink"]',
-      style: { width: 3, 'line-color': c.lan, 'source-endpoint': '0% 50%', 'target-endpoint': 'data(tep)', 'source-label': 'data(label)', 'source-text-offset': 26, 'font-size': 14, color: c.text },
+      // under every box: in a grid of boxes an uplink from an upper row passes behind the rows below
+      style: { 'z-compound-depth': 'bottom', width: 3, 'line-color': c.lan, 'source-endpoint': '0% 50%', 'target-endpoint': 'data(tep)', 'source-label': 'data(label)', 'source-text-offset': 26, 'font-size': 14, color: c.text },
     },
     {
       selector: 'edge[kind = "route"]',
@@ -249,7 +250,13 @@ export function graphStyle(theme: Theme): StylesheetJson {
         'min-zoomed-font-size': 6,
       },
     },
+    {
+      selector: 'edge[kind = "route"][?fan]',
+      style: { 'curve-style': 'straight', width: 1.5, opacity: 0.55, label: '', 'target-label': 'data(label)', 'target-text-offset': 70, 'arrow-scale': 1 },
+    },
+    { selector: 'edge[kind = "route"][?fan][health != "healthy"]', style: { opacity: 1, width: 2.5 } },
     { selector: 'edge[health = "finding"]', style: { 'line-color': c.error, 'target-arrow-color': c.error, color: c.error } },
+    { selector: 'edge[health = "finding"][severity = "warning"]', style: { 'line-color': c.warning, 'target-arrow-color': c.warning, color: c.warning } },
     { selector: 'edge[health = "unreachable"]', style: { 'line-color': c.unreachable, 'target-arrow-color': c.unreachable, 'line-style': 'dashed', color: c.muted } },
     { selector: 'edge[?missing]', style: { 'line-color': c.error, 'target-arrow-color': c.error, 'line-style': 'dashed', 'line-dash-pattern': [6, 4], color: c.error } },
 

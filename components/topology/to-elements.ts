@@ -17,8 +17,9 @@ import { BOX_PAD, BRIDGE_H, LAN_H, layoutTopology, naturalCompare, POD_W, SLOT_W
  *  Cytoscape draws ~600 pods with their veths and compound boxes in well under 0.3 s on
  *  this machine's two cores; 5,000 took 2–2.7 s (DESIGN.md). */
 export const LOD_POD_THRESHOLD = 600;
-/** More nodes than this and route edges are drawn only for the focused node. 12 nodes
- *  in host-gw are 132 routes: still readable as arcs; 13 are 156 and it gets worse as n². */
+/** More nodes than this and route edges are drawn only for the focused node's own
+ *  routing table (and the router's route to it). 12 nodes in host-gw are 132 routes:
+ *  still readable as arcs; 13 are 156, and it grows as n². */
 export const ROUTE_NODE_THRESHOLD = 12;
 /** Pods on no known node (unscheduled, or on a node that went away) beyond this are one
  *  summary element while the level of detail is on. */
@@ -197,7 +198,8 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
   const wanted = (from: string, to: string) => {
     const fromDrawn = from === 'router' ? layout.router !== null : drawn.has(from);
     if (!fromDrawn || !drawn.has(to)) return false;
-    return !many || (opts.focus != null && (from === opts.focus || to === opts.focus));
+    // the focused node's own table; in router mode, the router's route to it
+    return !many || (opts.focus != null && (from === opts.focus || (from === 'router' && to === opts.focus)));
   };
   const seen = new Set<string>();
   const routeEdge = (from: string, to: string, dst: string, missing: boolean) => {
@@ -207,10 +209,10 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
     const finding = routeFinding.get(id);
     const health: Health = from !== 'router' && nodeHealth.get(from) === 'unreachable' ? 'unreachable' : missing || finding ? 'finding' : 'healthy';
     const target = layout.nodes.get(to)!;
-    const geometry = from === 'router' ? routerGeometry() : arcGeometry(layout.nodes.get(from)!, target, naturalCompare(from, to) > 0);
+    const geometry = many ? FAN : from === 'router' ? routerGeometry() : arcGeometry(layout.nodes.get(from)!, target, naturalCompare(from, to) > 0);
     edges.push({
       group: 'edges',
-      data: { id, kind: 'route', from, to, source: from === 'router' ? elementId.router : elementId.node(from), target: elementId.node(to), label: missing ? `${dst} missing` : dst, health, severity: health === 'finding' ? finding ?? 'error' : null, missing, ...geometry },
+      data: { id, kind: 'route', from, to, source: from === 'router' ? elementId.router : elementId.node(from), target: elementId.node(to), label: missing ? `${dst} missing` : dst, health, severity: health === 'finding' ? finding ?? 'error' : null, missing, fan: many, ...geometry },
     });
   };
   const routes = topology.routes.filter((r) => r.to && wanted(r.from, r.to)).sort((a, b) => naturalCompare(a.key, b.key));
@@ -286,6 +288,10 @@ function arcGeometry(a: Rect, b: Rect, back: boolean) {
   const up = tx - sx >= 0 ? -1 : 1;
   return { sep: '12.5% -50%', tep: '-12.5% -50%', cpd: round(up * 2 * apex) };
 }
+
+/** one node's routes to many: straight lines box to box, a fan with the subnet written
+ *  at the far end, by the box that owns it */
+const FAN = { sep: 'outside-to-node', tep: 'outside-to-node', cpd: 0 };
 
 /** the router's routes run straight up to the bottom of each box, right of the uplink */
 function routerGeometry() {
