@@ -2,17 +2,9 @@
 // watches a test API server that serves real Kubernetes JSON, and its tRPC API gives
 // the nodes and pods of the fixtures, then the pod a watch event brings.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../test/tcp.js';
 import { fixtureEvents, KubeApiServer, writeKubeconfig, type TestKubeconfig } from '../test/kube-api-server.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 let server: KubeApiServer | null = null;
 let kubeconfig: TestKubeconfig | null = null;

@@ -4,22 +4,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../test/tcp.js';
 
 const labId = `t${randomBytes(3).toString('hex')}`;
 const names = [`podnet-${labId}-node1`, `podnet-${labId}-pod-default_web-1`, `podnet-${labId}-lan`];
 const podnet = (args: string[]) => spawnSync('bin/podnet', args, { encoding: 'utf8' });
 const namespaces = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-
-/** A port nothing listens on right now (the dashboard's, for this test). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('podnet up / down', () => {
   afterEach(() => {

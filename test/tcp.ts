@@ -4,6 +4,7 @@
 // Listeners are killed by their PID in Listeners.closeAll() (call it in afterEach).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer as createNetServer } from 'node:net';
 
 const SERVER = `
 const net = require('node:net');
@@ -61,4 +62,13 @@ export interface Connect {
 export function connect(ns: string, host: string, port: number, timeoutMs = 1500): Connect {
   const r = spawnSync('nsenter', [`--net=/run/netns/${ns}`, '--', process.execPath, '-e', CLIENT, host, String(port), String(timeoutMs)], { encoding: 'utf8', timeout: timeoutMs + 5000 });
   return { ok: r.status === 0, reply: (r.stdout ?? '').trim() };
+}
+
+/** A loopback port nothing listens on right now (for a server a test starts). */
+export async function freePort(): Promise<number> {
+  const srv = createNetServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }

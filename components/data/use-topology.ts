@@ -1,10 +1,11 @@
 'use client';
-// The page's live Topology: topology.watch's snapshot, then its changes applied in
+// The page's live Topology: topology.snapshot, then topology.watch's changes applied in
 // order, and the state of the stream — live, reconnecting (showing what it had), or
-// stale since a given time. tRPC's SSE link reconnects by itself; every new connection
-// starts with a snapshot, so nothing missed while away is lost.
+// stale since a given time. tRPC's SSE link reconnects by itself and resumes from the
+// last event id; the server sends what was missed, or a fresh snapshot when it no longer
+// holds it — nothing missed while away is lost.
 import { useEffect, useRef, useState } from 'react';
-import type { Topology, TopologyChange } from '../../lib/model/topology';
+import type { Topology, TopologyChange, TopologyEvent } from '../../lib/model/topology';
 import { applyTopologyChanges } from '../../lib/model/topology-diff';
 import { makeTrpcClient } from './trpc-client';
 
@@ -33,6 +34,8 @@ export function useTopology(): LiveTopology {
 
   useEffect(() => {
     const client = makeTrpcClient();
+    let cancelled = false;
+    let sub: { unsubscribe(): void } | null = null;
     let lost: string | null = null;
     const setConnection = (c: Connection) => setLive((l) => (l.connection.state === c.state && l.connection.error === c.error ? l : { ...l, connection: c }));
     const markLost = (error: string | null) => {
@@ -41,29 +44,53 @@ export function useTopology(): LiveTopology {
       setConnection({ state: 'reconnecting', since: lost, error });
       staleTimer.current = setTimeout(() => setConnection({ state: 'stale', since: lost!, error }), STALE_AFTER_MS);
     };
-    const sub = client.topology.watch.subscribe(undefined, {
-      onData(event) {
-        if (lost || staleTimer.current) {
-          if (staleTimer.current) clearTimeout(staleTimer.current);
-          staleTimer.current = null;
-          lost = null;
-        }
-        setLive((l) => {
-          const connection: Connection = l.connection.state === 'live' ? l.connection : { state: 'live', since: new Date().toISOString(), error: null };
-          if (event.type === 'snapshot') return { topology: event.topology, version: event.version, connection };
-          if (!l.topology) return l; // changes before a snapshot cannot be applied; the next snapshot will come
-          return { topology: applyTopologyChanges(l.topology, event.changes as TopologyChange[]), version: event.version, connection };
-        });
-      },
-      onConnectionStateChange(state) {
-        if (state.state === 'connecting' && state.error) markLost(state.error.message);
-      },
-      onError(err) {
-        markLost(err.message);
-      },
-    });
+    const markLive = () => {
+      if (staleTimer.current) clearTimeout(staleTimer.current);
+      staleTimer.current = null;
+      lost = null;
+      setLive((l) => (l.connection.state === 'live' ? l : { ...l, connection: { state: 'live', since: new Date().toISOString(), error: null } }));
+    };
+    const apply = (event: TopologyEvent) =>
+      setLive((l) => {
+        if (event.type === 'snapshot') return { ...l, topology: event.topology, version: event.version };
+        // Already seen (a reconnect replays from the last id), or nothing to apply it to.
+        if (!l.topology || event.version <= l.version) return l;
+        return { ...l, topology: applyTopologyChanges(l.topology, event.changes as TopologyChange[]), version: event.version };
+      });
+
+    // The snapshot comes as one JSON response (cheap even at 10,000 pods); the watch then
+    // starts from its version, so only changes travel over the event stream.
+    void (async () => {
+      let since: string | null = null;
+      try {
+        const snap = await client.topology.snapshot.query();
+        if (cancelled) return;
+        apply({ type: 'snapshot', version: snap.version, topology: snap.topology as Topology });
+        since = String(snap.version);
+      } catch (e) {
+        markLost((e as Error).message); // the watch starts with a snapshot instead
+      }
+      if (cancelled) return;
+      sub = client.topology.watch.subscribe(
+        { lastEventId: since },
+        {
+          onData(tracked) {
+            markLive();
+            apply(tracked.data as TopologyEvent);
+          },
+          onConnectionStateChange(state) {
+            if (state.state === 'pending') markLive();
+            else if (state.state === 'connecting' && state.error) markLost(state.error.message);
+          },
+          onError(err) {
+            markLost(err.message);
+          },
+        },
+      );
+    })();
     return () => {
-      sub.unsubscribe();
+      cancelled = true;
+      sub?.unsubscribe();
       if (staleTimer.current) clearTimeout(staleTimer.current);
     };
   }, []);

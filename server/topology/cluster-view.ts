@@ -11,6 +11,7 @@ const DEBOUNCE_MS = 15;
 const FIRST_VIEW_WAIT_MS = 2_000;
 /** queued events per watcher before it is sent a snapshot instead */
 const MAX_QUEUE = 64;
+const RING_SIZE = 256;
 
 interface Watcher {
   queue: TopologyEvent[];
@@ -23,6 +24,9 @@ export class ClusterView {
   private problems: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private watchers = new Set<Watcher>();
+  /** the last RING_SIZE change events, for watchers that resume from a version */
+  private ring: Extract<TopologyEvent, { type: 'changes' }>[] = [];
+  private closed = false;
 
   constructor(
     private readonly source: ClusterSource,
@@ -46,14 +50,27 @@ export class ClusterView {
     return { version: this.version, topology: this.topology, problems: this.problems };
   }
 
-  /** Yields a snapshot, then changes, until the signal aborts. */
-  async *events(signal: AbortSignal | undefined): AsyncGenerator<TopologyEvent> {
-    const w: Watcher = { queue: [{ type: 'snapshot', version: this.version, topology: this.topology }], wake: null };
+  /** What a watcher that has `since` misses: the changes after it when the ring still
+   *  holds them all, else (or without `since`) the whole topology. */
+  catchUp(since: number | null): TopologyEvent[] {
+    const snapshot: TopologyEvent[] = [{ type: 'snapshot', version: this.version, topology: this.topology }];
+    if (since === null || since > this.version) return snapshot;
+    if (since === this.version) return [];
+    const missed = this.ring.filter((e) => e.version > since);
+    return missed.length === this.version - since ? missed : snapshot;
+  }
+
+  /** Yields what the watcher missed since version `since` (a snapshot without one), then
+   *  changes, until the signal aborts or the view closes. A page loads the snapshot with
+   *  the topology.snapshot query (one JSON response: far cheaper than a 7 MB SSE event at
+   *  10,000 pods) and watches from its version; a reconnect resumes the same way. */
+  async *events(signal: AbortSignal | undefined, since: number | null = null): AsyncGenerator<TopologyEvent> {
+    const w: Watcher = { queue: this.catchUp(since), wake: null };
     this.watchers.add(w);
     const onAbort = () => w.wake?.();
     signal?.addEventListener('abort', onAbort);
     try {
-      while (!signal?.aborted) {
+      while (!signal?.aborted && !this.closed) {
         const next = w.queue.shift();
         if (next) {
           yield next;
@@ -77,6 +94,7 @@ export class ClusterView {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     for (const w of this.watchers) w.wake?.();
     await this.source.close();
@@ -102,9 +120,12 @@ export class ClusterView {
     if (changes.length === 0) return;
     this.topology = next;
     this.version++;
+    const event = { type: 'changes' as const, version: this.version, changes };
+    this.ring.push(event);
+    if (this.ring.length > RING_SIZE) this.ring.shift();
     for (const w of this.watchers) {
       if (w.queue.length >= MAX_QUEUE) w.queue = [{ type: 'snapshot', version: this.version, topology: next }];
-      else w.queue.push({ type: 'changes', version: this.version, changes });
+      else w.queue.push(event);
       w.wake?.();
     }
   }

@@ -1,0 +1,48 @@
+// The live view's event stream: a watcher that resumes from a version gets exactly the
+// changes it missed while the ring holds them, and a snapshot otherwise.
+import { describe, expect, it } from 'vitest';
+import { SyntheticSource } from '../sources/synthetic';
+import { ClusterView } from './cluster-view';
+import { applyTopologyChanges } from '../../lib/model/topology-diff';
+import type { TopologyChange, TopologyEvent } from '../../lib/model/topology';
+
+async function settled(view: ClusterView, version: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (view.current().version < version) {
+    if (Date.now() > deadline) throw new Error(`the view did not reach version ${version}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('ClusterView', () => {
+  it('resumes a watcher from its version with the changes it missed, then live changes', async () => {
+    const source = new SyntheticSource('2x4');
+    const view = new ClusterView(source, false);
+    await view.start();
+    const { version: v0, topology: t0 } = view.current();
+    const late1 = source.addPod('node1', { name: 'late-1' });
+    await settled(view, v0 + 1);
+    source.addPod('node2', { name: 'late-2' });
+    await settled(view, v0 + 2);
+
+    const missed = view.catchUp(v0);
+    expect(missed.map((e) => [e.type, e.version])).toEqual([['changes', v0 + 1], ['changes', v0 + 2]]);
+    // replayed, they give what the view holds now
+    let t = t0;
+    for (const e of missed) if (e.type === 'changes') t = applyTopologyChanges(t, e.changes as TopologyChange[]);
+    expect(t.pods.map((p) => p.key).sort()).toEqual(view.current().topology.pods.map((p) => p.key).sort());
+
+    expect(view.catchUp(v0 + 2)).toEqual([]); // up to date: nothing to send
+    expect(view.catchUp(null)[0]).toMatchObject({ type: 'snapshot', version: v0 + 2 });
+    expect(view.catchUp(v0 + 99)[0]).toMatchObject({ type: 'snapshot' }); // a version from another server
+
+    const abort = new AbortController();
+    const stream = view.events(abort.signal, v0 + 2);
+    const next = stream.next();
+    expect(source.removePod(late1)).toBe(true);
+    const got = (await next).value as TopologyEvent;
+    expect(got).toMatchObject({ type: 'changes', version: v0 + 3 });
+    abort.abort();
+    await view.close();
+  });
+});
