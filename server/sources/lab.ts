@@ -47,7 +47,7 @@ export class LabSource implements ClusterSource {
     }
     return {
       info: { source: 'lab', name, routing: inv.routing, podNetwork: inv.clusterNetwork },
-      plane: planeOf(inv),
+      plane: this.planeOf(inv),
       agents: this.pool?.views() ?? new Map(),
       problems: this.problem ? [this.problem] : [],
     };
@@ -55,6 +55,13 @@ export class LabSource implements ClusterSource {
 
   agentToken(): string | null {
     return this.token;
+  }
+
+  /** the same objects until the inventory changes, so the merge can reuse its results */
+  private plane: { inv: LabStatus; plane: ControlPlane } | null = null;
+  private planeOf(inv: LabStatus): ControlPlane {
+    if (this.plane?.inv !== inv) this.plane = { inv, plane: planeOf(inv) };
+    return this.plane.plane;
   }
 
   async close(): Promise<void> {

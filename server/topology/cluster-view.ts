@@ -5,7 +5,7 @@
 import type { Topology, TopologyEvent } from '../../lib/model/topology';
 import { diffTopology } from '../../lib/model/topology-diff';
 import type { ClusterSource } from '../sources/source';
-import { mergeTopology } from './merge';
+import { MergeMemo, mergeTopology } from './merge';
 
 const DEBOUNCE_MS = 15;
 const FIRST_VIEW_WAIT_MS = 2_000;
@@ -27,6 +27,7 @@ export class ClusterView {
   /** the last RING_SIZE change events, for watchers that resume from a version */
   private ring: Extract<TopologyEvent, { type: 'changes' }>[] = [];
   private closed = false;
+  private readonly memo = new MergeMemo();
 
   constructor(
     private readonly source: ClusterSource,
@@ -103,7 +104,7 @@ export class ClusterView {
   private merge(): Topology {
     const inputs = this.source.read();
     this.problems = inputs.problems;
-    return mergeTopology(inputs, this.isReadOnly);
+    return mergeTopology(inputs, this.isReadOnly, this.memo);
   }
 
   private schedule(): void {

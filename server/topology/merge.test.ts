@@ -5,7 +5,7 @@ import type { NodeSnapshot } from '../../lib/model/snapshot';
 import type { ClusterNode, ClusterPod } from '../../lib/model/topology';
 import { healthyNode1, podVethDown } from '../../test/fixtures/snapshots';
 import type { AgentView, SourceInputs } from '../sources/source';
-import { mergeTopology } from './merge';
+import { MergeMemo, mergeTopology } from './merge';
 
 const node1: ClusterNode = { name: 'node1', ip: '192.168.1.11', podCIDR: '10.244.1.0/24', ready: true, conditions: [], agent: '192.168.1.11:9650' };
 const node2: ClusterNode = { ...node1, name: 'node2', ip: '192.168.1.12', podCIDR: '10.244.2.0/24', agent: '192.168.1.12:9650' };
@@ -113,5 +113,24 @@ describe('mergeTopology', () => {
   it('a node without podCIDR and a not-ready node are findings', () => {
     const t = mergeTopology({ ...healthyCluster, plane: { ...healthyCluster.plane, nodes: [{ ...node1, podCIDR: null }, { ...node2, ready: false, conditions: ['Ready=False: container runtime network not ready'] }] } }, false);
     expect(t.findings.map((f) => f.id).sort()).toEqual(['node1/node-no-podcidr', 'node2/node-not-ready']);
+  });
+});
+
+describe('mergeTopology with a memo', () => {
+  it('gives the same topology as without one, and reuses what did not change', () => {
+    const memo = new MergeMemo();
+    const first = mergeTopology(healthyCluster, false, memo);
+    expect(first).toEqual(mergeTopology(healthyCluster, false));
+    const again = mergeTopology(healthyCluster, false, memo);
+    expect(again.pods[0]).toBe(first.pods[0]);
+    expect(again.nodes[1]).toBe(first.nodes[1]);
+    // node1's agent reports the veth down: node1 and its pod change, node2 does not
+    const changed = withAgent('node1', live({ ...podVethDown, findings: [{ id: 'veth-down:veth0000000000a', severity: 'error', object: 'veth', message: 'down', expected: 'up', actual: 'down', fix: null }] }));
+    const after = mergeTopology(changed, false, memo);
+    expect(after).toEqual(mergeTopology(changed, false));
+    expect(after.pods[0]).not.toBe(first.pods[0]);
+    expect(after.pods[0]!.health).toBe('finding');
+    expect(first.pods[0]!.health).toBe('healthy'); // the earlier topology is left as it was
+    expect(after.nodes[1]).toBe(first.nodes[1]);
   });
 });
