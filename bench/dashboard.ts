@@ -14,7 +14,7 @@
 // goes to .next-bench, next to anyone else's .next.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
@@ -48,6 +48,7 @@ options:
   --quick                smallest shape only, 2 rounds, 5 iterations
   --rebuild              run next build even when .next-bench looks current
   --json                 print the results as JSON on stdout (progress goes to stderr)
+  --json-file PATH       also write the JSON to PATH (the table still goes to stdout)
   -h, --help             this text`;
 
 type PageName = 'podnet' | 'preset';
@@ -61,6 +62,7 @@ interface Options {
   rebuild: boolean;
   quick: boolean;
   json: boolean;
+  jsonFile: string | null;
 }
 
 function parseOptions(argv: string[]): Options | null {
@@ -75,6 +77,7 @@ function parseOptions(argv: string[]): Options | null {
       quick: { type: 'boolean', default: false },
       rebuild: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'json-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -103,6 +106,7 @@ function parseOptions(argv: string[]): Options | null {
     rebuild: values.rebuild ?? false,
     quick,
     json: values.json ?? false,
+    jsonFile: values['json-file'] ?? null,
   };
 }
 
@@ -134,7 +138,31 @@ const EVENT_TIMEOUT_MS = 15_000;
 
 const PAGE_PROBE = `(() => {
   if (window.__bench) return;
-  const B = window.__bench = { readyAt: null, firstFrameAt: null, version: null, longTasks: [], inputs: [], watch: null, seen: [] };
+  const B = window.__bench = { readyAt: null, firstFrameAt: null, snapshotAt: null, snapshotRequestAt: null, snapshotBytes: null, version: null, longTasks: [], inputs: [], watch: null };
+  // When the first topology snapshot has arrived: the end of the topology.snapshot query's
+  // response (resource timing), or a snapshot on the page's event stream (tRPC's SSE link
+  // uses EventSource; a listener of ours, registered before the page's own), if earlier.
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (!e.name.includes('topology.snapshot')) continue;
+        if (B.snapshotAt === null || e.responseEnd < B.snapshotAt) B.snapshotAt = e.responseEnd;
+        B.snapshotRequestAt = e.startTime;
+        B.snapshotBytes = e.decodedBodySize || e.encodedBodySize || null;
+      }
+    }).observe({ type: 'resource', buffered: true });
+  } catch {}
+  const ES = window.EventSource;
+  if (ES) {
+    window.EventSource = class extends ES {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('message', (e) => {
+          if (B.snapshotAt === null && typeof e.data === 'string' && e.data.slice(0, 40).includes('"snapshot"')) B.snapshotAt = performance.now();
+        });
+      }
+    };
+  }
   const graph = () => document.querySelector('[data-testid="graph"]');
   const check = () => {
     if (B.readyAt !== null) return;
@@ -501,6 +529,12 @@ async function startStaticServer(data: Map<string, BaselineData>): Promise<strin
 // (a) one page load: first render and interactive
 
 interface Load {
+  /** navigation start → the first topology snapshot arrived (the topology.snapshot query, or on the event stream; NaN: not seen) */
+  snapshot: number;
+  /** when the topology.snapshot query was sent (NaN: no such query) */
+  snapshotRequest: number;
+  /** its size, decoded (the query's; null when unknown) */
+  snapshotBytes: number | null;
   /** navigation start → the graph's data-ready="true" */
   firstRender: number;
   /** the next animation frame after it */
@@ -592,15 +626,18 @@ async function measureLoad(url: string, timeoutMs: number): Promise<Load> {
       }
       await sleep(30);
     }
-    const info = await page.evaluate<{ firstFrame: number; responseStart: number; dcl: number; longTasks: [number, number][]; nodes: number; edges: number }>(`(() => {
+    const info = await page.evaluate<{ snapshot: number; snapshotRequest: number; snapshotBytes: number | null; firstFrame: number; responseStart: number; dcl: number; longTasks: [number, number][]; nodes: number; edges: number }>(`(() => {
       const nav = performance.getEntriesByType('navigation')[0] || {};
       const cy = window.__podnetGraph && window.__podnetGraph.cy;
-      return { firstFrame: window.__bench.firstFrameAt ?? NaN, responseStart: nav.responseStart ?? NaN, dcl: nav.domContentLoadedEventEnd ?? NaN,
+      return { snapshot: window.__bench.snapshotAt ?? NaN, snapshotRequest: window.__bench.snapshotRequestAt ?? NaN, snapshotBytes: window.__bench.snapshotBytes, firstFrame: window.__bench.firstFrameAt ?? NaN, responseStart: nav.responseStart ?? NaN, dcl: nav.domContentLoadedEventEnd ?? NaN,
         longTasks: window.__bench.longTasks, nodes: cy ? cy.nodes().length : 0, edges: cy ? cy.edges().length : 0 };
     })()`);
     const end = Number.isFinite(interactive) ? interactive : Infinity;
     const before = info.longTasks.filter(([s]) => s < end);
     return {
+      snapshot: info.snapshot,
+      snapshotRequest: info.snapshotRequest,
+      snapshotBytes: info.snapshotBytes,
       firstRender,
       firstFrame: info.firstFrame,
       interactive,
@@ -622,6 +659,8 @@ async function measureLoad(url: string, timeoutMs: number): Promise<Load> {
 
 interface PageResults {
   loads: Load[];
+  /** navigation start → the snapshot on the page's event stream (podnet only) */
+  snapshot: Stat;
   firstRender: Stat;
   interactive: Stat;
   /** loads that did not become interactive within the timeout */
@@ -647,6 +686,7 @@ function pageResults(loads: Load[]): PageResults {
   const last = loads.at(-1);
   return {
     loads,
+    snapshot: stat(loads.map((l) => l.snapshot).filter(Number.isFinite)),
     firstRender: stat(loads.map((l) => l.firstRender)),
     // A load that never became interactive counts as +Infinity: it pushes the percentiles up.
     interactive: { ...stat(loads.map((l) => (Number.isFinite(l.interactive) ? l.interactive : Infinity))), n: ok.length },
@@ -686,7 +726,8 @@ async function benchShape(shape: string, opts: Options, presetUrl: string): Prom
     const podnet = opts.pages.includes('podnet') ? pageResults(loads.podnet) : null;
     const preset = opts.pages.includes('preset') ? pageResults(loads.preset) : null;
     const [n, pods] = shape.split('x').map(Number) as [number, number];
-    const q = (f: (r: PageResults) => number) => (podnet && preset ? f(podnet) / f(preset) : NaN);
+    // No ratio against a page that never got there.
+    const q = (f: (r: PageResults) => number) => (podnet && preset && Number.isFinite(f(preset)) ? f(podnet) / f(preset) : NaN);
     return {
       shape,
       nodes: n,
@@ -912,6 +953,7 @@ function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
         s.shape,
         label,
         `${r.elements.nodes}/${r.elements.edges}`,
+        r.snapshot.n ? fms(r.snapshot.p50) : '-',
         fms(r.firstRender.p50),
         fms(r.firstRender.p95),
         fms(r.interactive.p50),
@@ -920,11 +962,12 @@ function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
         fms(r.longestTask.p50),
       ]);
     }
-    if (s.podnet && s.preset) rows.push([s.shape, 'podnet ÷ preset', '', fx(s.ratio.firstRenderP50), fx(s.ratio.firstRenderP95), fx(s.ratio.interactiveP50), fx(s.ratio.interactiveP95), '', '']);
+    if (s.podnet && s.preset) rows.push([s.shape, 'podnet ÷ preset', '', '', fx(s.ratio.firstRenderP50), fx(s.ratio.firstRenderP95), fx(s.ratio.interactiveP50), fx(s.ratio.interactiveP95), '', '']);
   }
-  L.push(table(['shape', 'page', 'nodes/edges', 'render p50', 'p95', 'interactive p50', 'p95', 'never', 'longest task p50'], rows, 2));
+  L.push(table(['shape', 'page', 'nodes/edges', 'data p50', 'render p50', 'p95', 'interactive p50', 'p95', 'never', 'longest task p50'], rows, 2));
   L.push('');
-  L.push('"never": loads not interactive within --interactive-timeout (they count as infinite in the percentiles).');
+  L.push('data: the topology snapshot has arrived (podnet: the topology.snapshot query\'s response end). "never": not interactive within --interactive-timeout s');
+  L.push('after first render (counted as infinite in the percentiles; no ratio against it). nodes/edges: what cy had drawn.');
   if (b) {
     L.push('');
     L.push(`(b) event to screen in lab ${b.labId} (${LAB_NODES} nodes, ${LAB_PODS_PER_NODE} pods each, host-gw; lab up ${f1(b.labUpMs / 1000)} s): ${b.samples.length} pods added with podAdd() and deleted (ms)`);
@@ -986,9 +1029,11 @@ async function runBench(opts: Options): Promise<number> {
     options: opts,
     build,
   };
+  const round = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v) ? Math.round(v * 10) / 10 : v === Infinity ? 'Infinity' : v);
+  const json = JSON.stringify({ meta, shapes: a, events: b, targets: targets(a, b) }, round, 2) + '\n';
+  if (opts.jsonFile) writeFileSync(opts.jsonFile, json);
   if (opts.json) {
-    const round = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v) ? Math.round(v * 10) / 10 : v === Infinity ? 'Infinity' : v);
-    process.stdout.write(JSON.stringify({ meta, shapes: a, events: b, targets: targets(a, b) }, round, 2) + '\n');
+    process.stdout.write(json);
   } else {
     printText(meta, a, b);
   }
