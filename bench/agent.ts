@@ -22,7 +22,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BenchFailure, UsageError, f0, f1, f2, percentile, progress, progressDone, sayOver as say, sleep, stat, table, type Stat } from './common.js';
+import { BenchFailure, UsageError, f0, f1, f2, percentile, pluginDone, progress, progressDone, sayOver as say, sleep, stat, table, type Stat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -860,27 +860,6 @@ interface ChangeResults {
   eventBeforeAddDone: number;
 }
 
-/** The wall-clock time of the plugin's "<verb> done" log line for this container, if any. */
-function pluginDone(lab: Lab, verb: 'ADD' | 'DEL', containerID: string): number | null {
-  let text: string;
-  try {
-    text = readFileSync(join(lab.stateDir, 'cni.log'), 'utf8');
-  } catch {
-    return null;
-  }
-  let at: number | null = null;
-  for (const line of text.split('\n')) {
-    if (!line.includes(containerID) || !line.includes(`"${verb} done"`)) continue;
-    try {
-      const e = JSON.parse(line) as { time: string; msg: string; containerID?: string; plugin?: string };
-      if (e.msg === `${verb} done` && e.containerID === containerID && (e.plugin === undefined || e.plugin === 'podnet')) at = Date.parse(e.time);
-    } catch {
-      /* a line being written */
-    }
-  }
-  return at;
-}
-
 async function benchChanges(lab: Lab, opts: Options): Promise<ChangeResults> {
   const events = await openEvents(lab.socket, lab.token);
   const isPod = (op: 'added' | 'removed', key: string) => (a: Arrival) =>
@@ -907,7 +886,7 @@ async function benchChanges(lab: Lab, opts: Options): Promise<ChangeResults> {
       const a1 = performance.now();
       const key = `${pod.containerID} eth0`;
       const added = await events.waitFor(mark, isPod('added', key), 10_000);
-      const addPlugin = pluginDone(lab, 'ADD', pod.containerID);
+      const addPlugin = pluginDone(join(lab.stateDir, 'cni.log'), 'ADD', pod.containerID);
       const firstAdd = events.arrivals.slice(mark).find((a) => a.event === 'diff')!;
       const addEvents = events.arrivals.slice(mark, events.arrivals.indexOf(added) + 1).filter((a) => a.event === 'diff').length;
       await quiet(200);
@@ -918,7 +897,7 @@ async function benchChanges(lab: Lab, opts: Options): Promise<ChangeResults> {
       await M.pods.podDel(P!, ref);
       const d1 = performance.now();
       const removed = await events.waitFor(mark, isPod('removed', key), 10_000);
-      const delPlugin = pluginDone(lab, 'DEL', pod.containerID);
+      const delPlugin = pluginDone(join(lab.stateDir, 'cni.log'), 'DEL', pod.containerID);
       const delEvents = events.arrivals.slice(mark, events.arrivals.indexOf(removed) + 1).filter((a) => a.event === 'diff').length;
       await quiet(200);
 

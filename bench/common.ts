@@ -1,7 +1,10 @@
-// Helpers the benchmarks (bench/cni.ts, bench/lab.ts, bench/agent.ts) share: progress on
-// stderr, nearest-rank statistics, plain-text tables and number formatting for stdout, and
-// the error classes their main() tells apart. Each bench keeps its own process running and
-// clean-up: what they spawn, time and remove differs.
+// Helpers the benchmarks (bench/cni.ts, lab.ts, agent.ts, dashboard.ts) share: progress on
+// stderr, nearest-rank statistics, plain-text tables and number formatting for stdout, the
+// error classes their main() tells apart, and the plugin's own "done" times from its log.
+// Each bench keeps its own process running and clean-up: what they spawn, time and remove
+// differs.
+
+import { readFileSync } from 'node:fs';
 
 // ---------------------------------------------------------------------------------------
 // Progress on stderr
@@ -82,4 +85,26 @@ export function table(header: string[], body: string[][], leftCols: number): str
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
+}
+
+/** The wall-clock time of the CNI plugin's "<verb> done" log line for this container in
+ *  its log file (the lab's <stateDir>/cni.log), if it has been written. */
+export function pluginDone(logFile: string, verb: 'ADD' | 'DEL', containerID: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return null;
+  }
+  let at: number | null = null;
+  for (const line of text.split('\n')) {
+    if (!line.includes(containerID) || !line.includes(`"${verb} done"`)) continue;
+    try {
+      const e = JSON.parse(line) as { time: string; msg: string; containerID?: string; plugin?: string };
+      if (e.msg === `${verb} done` && e.containerID === containerID && (e.plugin === undefined || e.plugin === 'podnet')) at = Date.parse(e.time);
+    } catch {
+      /* a line being written */
+    }
+  }
+  return at;
 }

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import type { Topology } from '../lib/model/topology.js';
-import { BenchFailure, UsageError, f0, f1, f2, percentile, progress, progressDone, sayOver as say, sleep, stat, table, type Stat } from './common.js';
+import { BenchFailure, UsageError, f0, f1, f2, percentile, pluginDone, progress, progressDone, sayOver as say, sleep, stat, table, type Stat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -782,26 +782,6 @@ interface LabResults {
   pluginDelDoneToScreen: Stat;
   /** the page's first load on the lab */
   firstRender: number;
-}
-
-function pluginDone(logFile: string, verb: 'ADD' | 'DEL', containerID: string): number | null {
-  let text: string;
-  try {
-    text = readFileSync(logFile, 'utf8');
-  } catch {
-    return null;
-  }
-  let at: number | null = null;
-  for (const line of text.split('\n')) {
-    if (!line.includes(containerID) || !line.includes(`"${verb} done"`)) continue;
-    try {
-      const e = JSON.parse(line) as { time: string; msg: string; containerID?: string; plugin?: string };
-      if (e.msg === `${verb} done` && e.containerID === containerID && (e.plugin === undefined || e.plugin === 'podnet')) at = Date.parse(e.time);
-    } catch {
-      /* a line being written */
-    }
-  }
-  return at;
 }
 
 async function waitWatch(page: Page, what: string): Promise<number> {
