@@ -22,7 +22,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BenchFailure, UsageError, f0, f1, f2, percentile, pluginDone, progress, progressDone, sayOver as say, sleep, stat, table, type Stat } from './common.js';
+import { BenchFailure, UsageError, missingPrerequisite, parseOrExit, f0, f1, f2, percentile, pluginDone, progress, progressDone, sayOver as say, sleep, stat, table, type Stat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -1283,27 +1283,10 @@ async function runBench(opts: Options): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  let opts: Options | null;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!opts) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (process.getuid?.() !== 0) {
-    process.stderr.write('bench/agent.ts must run as root: it builds a lab of network namespaces\n');
-    return 1;
-  }
-  for (const f of [NSENTER, BASH, TSX_LOADER]) {
-    if (!existsSync(f)) {
-      process.stderr.write(`missing ${f}${f.includes('node_modules') ? ' (run npm ci)' : ''}\n`);
-      return 1;
-    }
-  }
+  const opts = parseOrExit(parseOptions, USAGE);
+  if (typeof opts === 'number') return opts;
+  const missing = missingPrerequisite('bench/agent.ts must run as root: it builds a lab of network namespaces', [NSENTER, BASH, TSX_LOADER]);
+  if (missing !== null) return missing;
   M = {
     lab: await import('../lab/lab.js'),
     pods: await import('../lab/pods.js'),

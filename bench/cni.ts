@@ -16,7 +16,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { install, repoRoot } from '../cni/install.js';
-import { BenchFailure, UsageError, f1, f2, progress, progressDone, say, stat, table, type Stat } from './common.js';
+import { BenchFailure, UsageError, missingPrerequisite, parseOrExit, f1, f2, progress, progressDone, say, stat, table, type Stat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -733,27 +733,10 @@ function printText(meta: Record<string, unknown>, rows: Row[], results: Scenario
 // Main
 
 async function main(): Promise<number> {
-  let opts: Options | null;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!opts) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (process.getuid?.() !== 0) {
-    process.stderr.write('bench/cni.ts must run as root: it creates network namespaces\n');
-    return 1;
-  }
-  for (const f of [NODE, NSENTER, join(REFERENCE_DIR, 'bridge'), join(REFERENCE_DIR, 'host-local')]) {
-    if (!existsSync(f)) {
-      process.stderr.write(`missing ${f}\n`);
-      return 1;
-    }
-  }
+  const opts = parseOrExit(parseOptions, USAGE);
+  if (typeof opts === 'number') return opts;
+  const missing = missingPrerequisite('bench/cni.ts must run as root: it creates network namespaces', [NODE, NSENTER, join(REFERENCE_DIR, 'bridge'), join(REFERENCE_DIR, 'host-local')]);
+  if (missing !== null) return missing;
   if (process.execPath !== NODE) say(`note: running under ${process.execPath}; the installed plugins will exec that node, not ${NODE}`);
   const runtimeCaCerts = process.env.NODE_EXTRA_CA_CERTS;
   say(

@@ -4,7 +4,7 @@
 // Each bench keeps its own process running and clean-up: what they spawn, time and remove
 // differs.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 // ---------------------------------------------------------------------------------------
 // Progress on stderr
@@ -107,4 +107,37 @@ export function pluginDone(logFile: string, verb: 'ADD' | 'DEL', containerID: st
     }
   }
   return at;
+}
+
+// ---------------------------------------------------------------------------------------
+// The start of every bench's main()
+
+/** Parses the command line: the options, or the exit code to stop with (2 after a usage
+ *  error, printed with the usage; 0 after --help, which returns null from `parse`). */
+export function parseOrExit<T>(parse: (argv: string[]) => T | null, usage: string): T | number {
+  try {
+    const opts = parse(process.argv.slice(2));
+    if (opts !== null) return opts;
+    process.stdout.write(usage + '\n');
+    return 0;
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${usage}\n`);
+    return 2;
+  }
+}
+
+/** Root (when `rootWhy` says why it is needed) and the files a bench runs: null when all
+ *  is there, else the exit code (1) after saying what is missing. */
+export function missingPrerequisite(rootWhy: string | null, files: string[]): number | null {
+  if (rootWhy !== null && process.getuid?.() !== 0) {
+    process.stderr.write(`${rootWhy}\n`);
+    return 1;
+  }
+  for (const f of files) {
+    if (!existsSync(f)) {
+      process.stderr.write(`missing ${f}${f.includes('node_modules') ? ' (run npm ci)' : ''}\n`);
+      return 1;
+    }
+  }
+  return null;
 }

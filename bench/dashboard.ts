@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import type { Topology } from '../lib/model/topology.js';
-import { BenchFailure, UsageError, f0, f1, f2, percentile, pluginDone, progress, progressDone, sayOver as say, sleep, stat, table, type Stat } from './common.js';
+import { BenchFailure, UsageError, missingPrerequisite, parseOrExit, f0, f1, f2, percentile, pluginDone, progress, progressDone, sayOver as say, sleep, stat, table, type Stat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -1021,27 +1021,10 @@ async function runBench(opts: Options): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  let opts: Options | null;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!opts) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (opts.iterations > 0 && process.getuid?.() !== 0) {
-    process.stderr.write('bench/dashboard.ts must run as root for (b): it builds a lab of network namespaces (--iterations 0 skips it)\n');
-    return 1;
-  }
-  for (const f of [NEXT_BIN, CYTOSCAPE_JS, CHROMIUM]) {
-    if (!existsSync(f)) {
-      process.stderr.write(`missing ${f}${f.includes('node_modules') ? ' (run npm ci)' : ''}\n`);
-      return 1;
-    }
-  }
+  const opts = parseOrExit(parseOptions, USAGE);
+  if (typeof opts === 'number') return opts;
+  const missing = missingPrerequisite(opts.iterations > 0 ? 'bench/dashboard.ts must run as root for (b): it builds a lab of network namespaces (--iterations 0 skips it)' : null, [NEXT_BIN, CYTOSCAPE_JS, CHROMIUM]);
+  if (missing !== null) return missing;
   installSignalHandlers();
   try {
     return await runBench(opts);

@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { LAB_ID_PATTERN } from '../lab/paths.js';
 import { FORWARDING_SYSCTLS, lanPort } from '../lab/topology.js';
 import { BRIDGE, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, nodeGateway, nodeIp, nodePodCIDR } from '../lib/model/lab.js';
-import { BenchFailure, UsageError, f0, f2, progress, progressDone, say, sleep, stat as fullStat, table, type Stat as FullStat } from './common.js';
+import { BenchFailure, UsageError, missingPrerequisite, parseOrExit, f0, f2, progress, progressDone, say, sleep, stat as fullStat, table, type Stat as FullStat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -720,32 +720,15 @@ async function run(opts: Options): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  let opts: Options | null;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!opts) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
+  const opts = parseOrExit(parseOptions, USAGE);
+  if (typeof opts === 'number') return opts;
   if (opts.printScript) {
     const s = makeScript(opts.sizes[0]!, 'podnet-bxxxxxx-sh-');
     process.stdout.write(`${s.up}\n${s.down}`);
     return 0;
   }
-  if (process.getuid?.() !== 0) {
-    process.stderr.write('bench/lab.ts must run as root: it creates network namespaces\n');
-    return 1;
-  }
-  for (const f of [PODNET, NSENTER, PING, BASH, join(REPO, 'node_modules/tsx/dist/loader.mjs')]) {
-    if (!existsSync(f)) {
-      process.stderr.write(`missing ${f}${f.includes('node_modules') ? ' (run npm ci)' : ''}\n`);
-      return 1;
-    }
-  }
+  const missing = missingPrerequisite('bench/lab.ts must run as root: it creates network namespaces', [PODNET, NSENTER, PING, BASH, join(REPO, 'node_modules/tsx/dist/loader.mjs')]);
+  if (missing !== null) return missing;
   try {
     return await run(opts);
   } finally {

@@ -89,18 +89,11 @@ export interface TopoNode {
   findingCount: number;
 }
 
-export interface TopoPod {
+/** A pod as the control plane lists it (its `ip` is the agent's when the API has none),
+ *  with what the node's agent knows of it. */
+export interface TopoPod extends ClusterPod {
   /** NAMESPACE/NAME: the pod's id everywhere in the dashboard */
   key: string;
-  namespace: string;
-  name: string;
-  node: string | null;
-  /** the IP the control plane gave it (or the agent found, when the API has none) */
-  ip: string | null;
-  phase: string;
-  hostNetwork: boolean;
-  labels: Record<string, string>;
-  owner: string | null;
   /** the pod's side as the agent's attachment records have it */
   veth: { host: string; up: boolean | null; ifname: string; mac: string | null } | null;
   /** the IP the node's agent found on the pod's veth, when it differs it is a finding */
