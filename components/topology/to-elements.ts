@@ -9,6 +9,7 @@
 // ROUTE_NODE_THRESHOLD nodes only the focused node's routes are drawn: host-gw on 100
 // nodes holds 9,900 routes, and 9,900 arcs say nothing anyone can read.
 import type { ElementDefinition } from 'cytoscape';
+import { elementId } from '../../lib/model/graph-ids';
 import type { Severity } from '../../lib/model/snapshot';
 import type { Health, Selection, Topology, TopoNode, TopoPod } from '../../lib/model/topology';
 import { BOX_PAD, BRIDGE_H, LAN_H, layoutTopology, naturalCompare, POD_W, SLOT_W, type Rect, type TopologyLayout } from './layout';
@@ -44,17 +45,7 @@ export interface ElementOptions {
   layout?: TopologyLayout;
 }
 
-export const elementId = {
-  node: (name: string) => `node:${name}`,
-  bridge: (name: string) => `bridge:${name}`,
-  pod: (key: string) => `pod:${key}`,
-  veth: (key: string) => `veth:${key}`,
-  uplink: (name: string) => `uplink:${name}`,
-  route: (from: string, dst: string) => `route:${from} ${dst}`,
-  lan: 'lan',
-  router: 'router',
-  unplaced: 'unplaced',
-} as const;
+export { elementId };
 
 export const selectionId = (sel: Selection) => (sel.kind === 'pod' ? elementId.pod(sel.key) : elementId.node(sel.key));
 
