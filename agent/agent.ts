@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { diffSnapshots } from '../lib/model/diff.js';
 import { parsePodRef } from '../lib/model/lab.js';
+import { podKey } from '../lib/model/topology.js';
 import { renderProbeMetrics } from '../lib/model/probe.js';
 import type { FirewallSummary, NodeSnapshot } from '../lib/model/snapshot.js';
 import { firewallFacts } from '../lib/firewall/apply.js';
@@ -18,7 +19,8 @@ import { KubeIntentSource } from './kube-intent-source.js';
 import { log } from './log.js';
 import { Metrics } from './metrics.js';
 import { startCniSocket } from './cni-socket.js';
-import { createProber, probeResponse } from './probe.js';
+import { lookupResponse } from './lookup.js';
+import { createProber, probeResponse, type PodLocation } from './probe.js';
 import { applyRoutes, planRoutes } from './reconcile.js';
 import { createAgentServer, listen } from './server.js';
 
@@ -216,16 +218,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   // Probes run from this node's pods (or the node); a target pod may be on any node the
   // agent knows of (in the lab, the inventory names every pod).
-  const prober = createProber({
-    nodeNetns: null,
-    resolvePod(ref) {
-      const { namespace, name } = parsePodRef(ref);
-      const here = current?.pods.find((x) => (x.namespace ?? 'default') === namespace && x.name === name);
-      if (here) return { netns: here.netns, ip: here.ip };
-      const there = source?.lab?.pods.find((x) => x.namespace === namespace && x.name === name);
-      return there ? { netns: `/run/netns/${there.netns}`, ip: there.ip } : null;
-    },
-  });
+  const resolvePod = (ref: string): PodLocation | null => {
+    const { namespace, name } = parsePodRef(ref);
+    const here = current?.pods.find((x) => (x.namespace ?? 'default') === namespace && x.name === name);
+    if (here) return { netns: here.netns, ip: here.ip };
+    const there = source?.lab?.pods.find((x) => x.namespace === namespace && x.name === name);
+    return there ? { netns: `/run/netns/${there.netns}`, ip: there.ip } : null;
+  };
+  const prober = createProber({ nodeNetns: null, resolvePod });
   metrics.extra = () => renderProbeMetrics(prober.stats());
   // The CNI fast path: the plugin's shim hands ADD/DEL/CHECK to this process.
   const cni = opts.cniSocket ? await startCniSocket(opts.cniSocket, { log: (level, msg, fields) => log(level as 'info', msg, { ...fields, part: 'cni' }) }) : null;
@@ -259,6 +259,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     subscribe: (fn) => (subscribers.add(fn), () => subscribers.delete(fn)),
     metrics,
     probe: (body) => probeResponse(prober, body),
+    // Lookups run in this node's own pods only: another node's pod is its agent's to ask.
+    lookup: (body) => lookupResponse(body, { resolvePod: (ref) => (current?.pods.some((x) => `${x.namespace ?? 'default'}/${x.name}` === podKey(parsePodRef(ref))) ? resolvePod(ref) : null) }),
   });
   await listen(server, opts.listen);
   log('info', 'agent up', { node: opts.node, listen: opts.listen, bootId: events.bootId, pods: (current as NodeSnapshot | null)?.pods.length ?? 0 });

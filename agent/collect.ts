@@ -4,6 +4,7 @@
 // a veth comes from the attachment record the plugin wrote.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { IpLink, IpRoute } from '../lib/net/ip.js';
 import { DiskLeaseStore } from '../lib/ipam/disk-store.js';
 import { formatIpv4 } from '../lib/model/ipv4.js';
@@ -138,7 +139,7 @@ export function buildSnapshot(raw: RawDump, attachments: Attachment[], leases: L
   }));
   const nodeAddresses = addresses.filter((a) => a.family === 'inet' && a.link !== config.bridge && a.link !== 'lo').map((a) => a.address);
   const snapshot: NodeSnapshot = {
-    node: { name: config.node, addresses: nodeAddresses, podCIDR: config.podCIDR, gateway: config.gateway, bridge: config.bridge, ipForward, firewall: inputs.firewall },
+    node: { name: config.node, addresses: nodeAddresses, podCIDR: config.podCIDR, gateway: config.gateway, bridge: config.bridge, ipForward, firewall: inputs.firewall, leaseDir: config.dataDir ? join(config.dataDir, config.network) : null },
     links,
     addresses,
     routes,

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parsePodRef } from '../lib/model/lab.js';
 import {
-  PROBE_ERROR_STATUS, PROBE_KINDS, PROBE_OUTCOMES, RAW_LINE_LIMIT, classifyTarget, emptyHistogram, observeDuration, parsePingOutput,
+  PROBE_ERROR_STATUS, PROBE_KINDS, PROBE_LIMITS, PROBE_OUTCOMES, RAW_LINE_LIMIT, classifyTarget, emptyHistogram, observeDuration, parsePingOutput,
   parseProbeRequest, parseRouteGetOutput, parseTracerouteOutput,
   type NormalizedProbeRequest, type ProbeErrorBody, type ProbeErrorCode, type ProbeFrom, type ProbeKind, type ProbeOutcome,
   type ProbeResult, type ProbeResultBase, type ProbeStats,
@@ -89,7 +89,10 @@ export function toolArgv(req: NormalizedProbeRequest, target: string): string[] 
       // Without replies ping takes (count-1) intervals plus -W after the last request.
       const waitMs = Math.max(100, req.timeoutMs - (req.count - 1) * PING_INTERVAL_MS - START_MARGIN_MS);
       // -O: "no answer yet for icmp_seq=N" lines, so a killed ping still tells how many it sent.
-      return ['ping', '-n', '-O', '-c', String(req.count), '-i', seconds(PING_INTERVAL_MS), '-W', seconds(waitMs), target];
+      // A payload above the default goes with DF set: a hop with a smaller MTU must drop it
+      // (and say so) rather than fragment it, or the MTU test proves nothing.
+      const size = req.size === PROBE_LIMITS.size.default ? [] : ['-s', String(req.size), '-M', 'do'];
+      return ['ping', '-n', '-O', '-c', String(req.count), '-i', seconds(PING_INTERVAL_MS), '-W', seconds(waitMs), ...size, target];
     }
     case 'traceroute': {
       // Up to 16 hops are probed at once; silent hops cost one wait per round.
@@ -99,6 +102,11 @@ export function toolArgv(req: NormalizedProbeRequest, target: string): string[] 
     }
     case 'route-get':
       return ['ip', '-j', 'route', 'get', target];
+    case 'tcp': {
+      // Connect, send nothing (stdin is /dev/null), close: exit 0 when connected.
+      const connectS = seconds(Math.max(100, req.timeoutMs - START_MARGIN_MS));
+      return ['socat', '-T', connectS, '/dev/null', `TCP:${target}:${req.port},connect-timeout=${connectS}`];
+    }
   }
 }
 
@@ -106,7 +114,7 @@ export function probeCommand(netns: string | null, argv: string[]): string[] {
   return netns ? ['nsenter', `--net=${netns}`, '--', ...argv] : argv;
 }
 
-interface Exit {
+export interface Exit {
   stdout: string;
   stderr: string;
   exitCode: number | null;
@@ -118,7 +126,7 @@ interface Exit {
 }
 
 /** Runs argv in a process group of its own, killed (the whole group, by PID) at the deadline. */
-function execute(argv: string[], deadlineMs: number, live: Set<() => void>, onSpawn: () => void): Promise<Exit> {
+export function execute(argv: string[], deadlineMs: number, live: Set<() => void>, onSpawn: () => void): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: PROBE_ENV });
@@ -167,10 +175,10 @@ function execute(argv: string[], deadlineMs: number, live: Set<() => void>, onSp
   });
 }
 
-const lines = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
+export const lines = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
 
 /** The tool's own complaint: the last line it printed on stderr. */
-function toolError(stderr: string): string | null {
+export function toolError(stderr: string): string | null {
   const l = lines(stderr);
   return l.length ? l[l.length - 1]! : null;
 }
@@ -340,6 +348,16 @@ function interpret(req: NormalizedProbeRequest, exit: Exit, base: ProbeResultBas
       const ok = route !== null && !exit.timedOut;
       const error = ok ? null : exit.timedOut ? timedOutMsg : (toolError(exit.stderr) ?? 'ip printed no route');
       return { ...base, kind: 'route-get', ok, error, route };
+    }
+    case 'tcp': {
+      const said = toolError(exit.stderr);
+      const connected = exit.exitCode === 0 && !exit.timedOut;
+      const refused = !connected && /Connection refused/i.test(said ?? '');
+      // socat prints "… E connect(6, AF=2 10.244.2.2:80, 16): Connection refused": keep the reason.
+      const reason = said?.replace(/^.*\): /, '') ?? null;
+      const ok = connected || refused;
+      const error = connected ? null : refused ? `connection refused: ${base.to.ip} answered, nothing listens on port ${req.port}` : exit.timedOut ? timedOutMsg : (reason ?? 'the connection failed');
+      return { ...base, kind: 'tcp', ok, error, port: req.port, connected, refused };
     }
   }
 }

@@ -1,5 +1,5 @@
 // The agent's HTTP API: GET /healthz (open), and behind the bearer token GET /v1/snapshot,
-// GET /v1/events (server-sent events), POST /v1/probe, GET /metrics. Listens on a unix
+// GET /v1/events (server-sent events), POST /v1/probe, POST /v1/lookup, GET /metrics. Listens on a unix
 // socket (mode 0600: root only) or HOST:PORT.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
@@ -21,6 +21,8 @@ export interface ServerDeps {
   metrics: Metrics;
   /** POST /v1/probe: validated and run by the prober; returns the HTTP status and body */
   probe(body: unknown): Promise<{ status: number; body: unknown }>;
+  /** POST /v1/lookup: the kernel's answers at a trace's hops (agent/lookup.ts) */
+  lookup(body: unknown): Promise<{ status: number; body: unknown }>;
 }
 
 function digest(s: string): Buffer {
@@ -86,6 +88,27 @@ function streamEvents(req: IncomingMessage, res: ServerResponse, deps: ServerDep
   res.once('close', done); // a client that goes away mid-stream costs nothing more
 }
 
+/** A POST with a JSON body (at most MAX_BODY_BYTES) answered by `handle`. */
+function postJson(req: IncomingMessage, res: ServerResponse, handle: (body: unknown) => Promise<{ status: number; body: unknown }>, example: string): void {
+  readBody(req).then(
+    async (text) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return json(res, 400, { error: `the request body is not JSON: send ${example}` });
+      }
+      const r = await handle(body);
+      json(res, r.status, r.body);
+    },
+    () => {
+      if (res.headersSent) return;
+      res.setHeader('connection', 'close');
+      json(res, 413, { error: `the request body is larger than ${MAX_BODY_BYTES} bytes` });
+    },
+  );
+}
+
 export function createAgentServer(deps: ServerDeps): Server {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://agent').pathname;
@@ -108,25 +131,11 @@ export function createAgentServer(deps: ServerDeps): Server {
         return void res.end(text);
       }
       case 'POST /v1/probe':
-        return void readBody(req).then(
-          async (text) => {
-            let body: unknown;
-            try {
-              body = JSON.parse(text);
-            } catch {
-              return json(res, 400, { error: 'the request body is not JSON: send {"kind": "ping", "from": {"pod": "web-1"}, "to": "10.244.2.2"}' });
-            }
-            const r = await deps.probe(body);
-            json(res, r.status, r.body);
-          },
-          () => {
-            if (res.headersSent) return;
-            res.setHeader('connection', 'close');
-            json(res, 413, { error: `the request body is larger than ${MAX_BODY_BYTES} bytes` });
-          },
-        );
+        return postJson(req, res, deps.probe, '{"kind": "ping", "from": {"pod": "web-1"}, "to": "10.244.2.2"}');
+      case 'POST /v1/lookup':
+        return postJson(req, res, deps.lookup, '{"lookups": [{"kind": "route", "at": {"node": true}, "dst": "10.244.2.2"}]}');
       default: {
-        const known = ['/healthz', '/v1/snapshot', '/v1/events', '/v1/probe', '/metrics'];
+        const known = ['/healthz', '/v1/snapshot', '/v1/events', '/v1/probe', '/v1/lookup', '/metrics'];
         return json(res, known.includes(path) ? 405 : 404, { error: known.includes(path) ? `${req.method} is not allowed on ${path}` : `no such endpoint ${path}: try ${known.join(', ')}` });
       }
     }

@@ -1,4 +1,5 @@
 // The CNI_* variables a runtime sets, validated per verb (CNI spec 1.1, "Parameters").
+import { validIfname } from '../lib/model/ifname.js';
 import { CniError, ErrorCode } from './errors.js';
 import { NAME_PATTERN } from './fields.js';
 
@@ -48,10 +49,7 @@ export function parseCniArgs(text: string | undefined): Map<string, string> {
   return args;
 }
 
-export function validIfname(name: string): boolean {
-  // The kernel's own rule (dev_valid_name): 1–15 bytes, no '/', ':' or whitespace, not "." or "..".
-  return name.length > 0 && name.length < 16 && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
-}
+export { validIfname };
 
 export function readEnv(env: Env): CniEnv {
   const command = env.CNI_COMMAND;

@@ -6,6 +6,7 @@ import { cniInstall, cniUninstall } from './cni.js';
 import { firewallRender } from './firewall.js';
 import { labCommands } from './lab.js';
 import { dashboard } from './dashboard.js';
+import { trace } from './trace.js';
 import { down, up } from './up.js';
 
-export const commands: Command[] = [up, down, dashboard, ...labCommands, check, firewallRender, agent, cniInstall, cniUninstall];
+export const commands: Command[] = [up, down, dashboard, ...labCommands, check, trace, firewallRender, agent, cniInstall, cniUninstall];

@@ -1,6 +1,7 @@
 // The lab's inventory: the reference topology (DESIGN.md) as data. Pure and isomorphic:
 // the lab commands write it, `lab status --json` prints it, the dashboard's lab source
 // and `podnet check` read it.
+import type { ClusterNode, ClusterPod, ControlPlane } from './topology';
 
 export type Routing = 'host-gw' | 'router';
 
@@ -37,6 +38,24 @@ export interface LabFlags {
   routing: Routing;
 }
 
+/** What `podnet lab fault KIND` can break, each the way an operator's mistake would. */
+export const FAULT_KINDS = ['missing-route', 'wrong-gateway', 'bridge-down', 'veth-down', 'veth-detached', 'no-forwarding', 'forward-drop', 'mtu-mismatch', 'stale-lease'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** A fault the lab made and holds: the node's agent leaves it alone (no route repair). */
+export interface LabFault {
+  kind: FaultKind;
+  /** the node it is on (in router mode a missing route may be on the router: "router") */
+  node: string;
+  /** the pod it concerns (veth faults), NAMESPACE/NAME */
+  pod: string | null;
+  /** the route's destination (route faults), the address (stale-lease) */
+  target: string | null;
+  /** what it changed, in words */
+  detail: string;
+  at: string;
+}
+
 export interface LabStatus {
   labId: string | null;
   routing: Routing;
@@ -48,6 +67,8 @@ export interface LabStatus {
   clusterNetwork: string;
   nodes: LabNode[];
   pods: LabPod[];
+  /** faults made with `podnet lab fault` and not cleared yet (absent in older inventories) */
+  faults?: LabFault[];
 }
 
 export const LAN_CIDR = '192.168.1.0/24';
@@ -83,3 +104,11 @@ export function podRef(p: { namespace: string; name: string }): string {
 /** Kubernetes names: DNS labels (namespaces) and DNS subdomains (pods), lower case. */
 export const K8S_NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const K8S_POD_NAME = /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/;
+
+/** The lab as a control plane: its inventory lists the nodes and the pods it attached. */
+export function controlPlaneOfLab(inv: LabStatus): ControlPlane {
+  const nodes: ClusterNode[] = inv.nodes.map((n) => ({ name: n.name, ip: n.ip, podCIDR: n.podCIDR, ready: null, conditions: [], agent: n.agent }));
+  // The lab attaches pods itself, so every pod it lists is meant to be running.
+  const pods: ClusterPod[] = inv.pods.map((p) => ({ namespace: p.namespace, name: p.name, node: p.node, ip: p.ip, phase: 'Running', hostNetwork: false, labels: {}, owner: null }));
+  return { nodes, pods, router: inv.router ? { ip: inv.router.ip } : null };
+}

@@ -191,7 +191,7 @@ describe('metrics', () => {
     const zero = { outcomes: { ok: 0, failed: 0, timeout: 0 }, durationMs: emptyHistogram() };
     const stats: ProbeStats = {
       maxConcurrent: 4, maxQueue: 8, inFlight: 1, queued: 0, spawned: 5,
-      runs: { ping: { outcomes: { ok: 4, failed: 0, timeout: 1 }, durationMs: h }, traceroute: zero, 'route-get': zero },
+      runs: { ping: { outcomes: { ok: 4, failed: 0, timeout: 1 }, durationMs: h }, traceroute: zero, 'route-get': zero, tcp: zero },
       rejected: { invalid: 2, 'unknown-pod': 0, 'pod-without-ip': 0, 'source-unavailable': 0, busy: 1, closed: 0, 'spawn-failed': 0 },
     };
     const text = renderProbeMetrics(stats);

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { isIpv6Literal, parseIpv4 } from './ipv4';
 import { K8S_NAMESPACE, parsePodRef, podRef } from './lab';
 
-export const PROBE_KINDS = ['ping', 'traceroute', 'route-get'] as const;
+export const PROBE_KINDS = ['ping', 'traceroute', 'route-get', 'tcp'] as const;
 export type ProbeKind = (typeof PROBE_KINDS)[number];
 
 export const PROBE_LIMITS = {
@@ -17,6 +17,11 @@ export const PROBE_LIMITS = {
   timeoutMs: { min: 100, max: 10_000, default: 2_000 },
   /** traceroute's -m */
   maxHops: { min: 1, max: 30, default: 15 },
+  /** ping's payload in bytes (-s); above the default it is sent with DF set (-M do), so a
+   *  path with a smaller MTU drops it instead of fragmenting it: the MTU test */
+  size: { min: 16, max: 9000, default: 56 },
+  /** tcp: the port to connect to */
+  port: { min: 1, max: 65535, default: 80 },
 } as const;
 
 /** The longest `to` or `from.pod`: a namespace (63) "/" a pod name (253). */
@@ -38,12 +43,17 @@ export interface ProbeRequest {
   timeoutMs?: number;
   /** traceroute only */
   maxHops?: number;
+  /** ping only */
+  size?: number;
+  /** tcp only */
+  port?: number;
 }
 
 /** A request after parseProbeRequest: defaults filled in, pod references canonical
  *  (NAME for the default namespace, NAMESPACE/NAME otherwise), fields of other kinds absent. */
 export type NormalizedProbeRequest =
-  | { kind: 'ping'; from: ProbeFrom; to: string; count: number; timeoutMs: number }
+  | { kind: 'ping'; from: ProbeFrom; to: string; count: number; timeoutMs: number; size: number }
+  | { kind: 'tcp'; from: ProbeFrom; to: string; port: number; timeoutMs: number }
   | { kind: 'traceroute'; from: ProbeFrom; to: string; maxHops: number; timeoutMs: number }
   | { kind: 'route-get'; from: ProbeFrom; to: string; timeoutMs: number };
 
@@ -158,12 +168,14 @@ export const probeRequestSchema = z
       count: intField('count'),
       timeoutMs: intField('timeoutMs'),
       maxHops: intField('maxHops'),
+      size: intField('size'),
+      port: intField('port'),
     },
     {
       error: (iss) => {
         if (iss.code === 'unrecognized_keys') {
           const keys = iss.keys.map((k) => showValue(k)).join(', ');
-          return `unknown field${iss.keys.length > 1 ? 's' : ''} ${keys}: allowed are kind, from, to, count, timeoutMs, maxHops`;
+          return `unknown field${iss.keys.length > 1 ? 's' : ''} ${keys}: allowed are kind, from, to, count, timeoutMs, maxHops, size, port`;
         }
         if (iss.code === 'invalid_type') return `the request body must be a JSON object such as ${EXAMPLE}, got ${showValue(iss.input)}`;
         return undefined;
@@ -174,6 +186,8 @@ export const probeRequestSchema = z
     const r = ctx.value;
     if (r.count !== undefined && r.kind !== 'ping') ctx.issues.push({ code: 'custom', message: `count applies to ping only, not ${r.kind}`, input: r.count, path: ['count'] });
     if (r.maxHops !== undefined && r.kind !== 'traceroute') ctx.issues.push({ code: 'custom', message: `maxHops applies to traceroute only, not ${r.kind}`, input: r.maxHops, path: ['maxHops'] });
+    if (r.size !== undefined && r.kind !== 'ping') ctx.issues.push({ code: 'custom', message: `size applies to ping only, not ${r.kind}`, input: r.size, path: ['size'] });
+    if (r.port !== undefined && r.kind !== 'tcp') ctx.issues.push({ code: 'custom', message: `port applies to tcp only, not ${r.kind}`, input: r.port, path: ['port'] });
   });
 
 export type ParsedProbeRequest = { ok: true; request: NormalizedProbeRequest } | { ok: false; error: string };
@@ -192,7 +206,9 @@ export function parseProbeRequest(body: unknown): ParsedProbeRequest {
   const timeoutMs = v.timeoutMs ?? PROBE_LIMITS.timeoutMs.default;
   switch (v.kind) {
     case 'ping':
-      return { ok: true, request: { kind: 'ping', from, to, count: v.count ?? PROBE_LIMITS.count.default, timeoutMs } };
+      return { ok: true, request: { kind: 'ping', from, to, count: v.count ?? PROBE_LIMITS.count.default, timeoutMs, size: v.size ?? PROBE_LIMITS.size.default } };
+    case 'tcp':
+      return { ok: true, request: { kind: 'tcp', from, to, port: v.port ?? PROBE_LIMITS.port.default, timeoutMs } };
     case 'traceroute':
       return { ok: true, request: { kind: 'traceroute', from, to, maxHops: v.maxHops ?? PROBE_LIMITS.maxHops.default, timeoutMs } };
     case 'route-get':
@@ -327,7 +343,16 @@ export interface RouteGetResult extends ProbeResultBase {
   route: KernelRoute | null;
 }
 
-export type ProbeResult = PingResult | TracerouteResult | RouteGetResult;
+/** A TCP connection attempt. A refused connection means the network delivered the SYN
+ *  and the pod answered: the path works, nothing listens on that port. */
+export interface TcpResult extends ProbeResultBase {
+  kind: 'tcp';
+  port: number;
+  connected: boolean;
+  refused: boolean;
+}
+
+export type ProbeResult = PingResult | TracerouteResult | RouteGetResult | TcpResult;
 
 // ---------------------------------------------------------------------------------------
 // Parsers (output of `LC_ALL=C ping -n -O`, `traceroute -n -q 1`, `ip -j route get`)

@@ -84,6 +84,9 @@ export interface NodeInfo {
   bridge: string;
   ipForward: boolean;
   firewall: FirewallSummary | null;
+  /** where podnet-ipam keeps this network's leases (one file per address); null when the
+   *  node's IPAM is not podnet's */
+  leaseDir: string | null;
 }
 
 export type Severity = 'error' | 'warning';

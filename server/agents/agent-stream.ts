@@ -6,25 +6,12 @@ import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { applyChanges, type Change } from '../../lib/model/diff';
 import type { NodeSnapshot } from '../../lib/model/snapshot';
 import type { AgentState, AgentStatus } from '../../lib/model/topology';
+import { parseAgentAddress, type AgentTarget } from '../../lib/agent/request';
 
 /** The agent sends a heartbeat every 15 s: twice that without a byte means it is gone. */
 const SILENCE_MS = 35_000;
 const BACKOFF_START_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
-
-export interface AgentTarget {
-  socketPath?: string;
-  host?: string;
-  port?: number;
-}
-
-/** "unix:/run/podnet/nodes/node1/agent.sock" or "192.168.1.11:9650" → how to reach it. */
-export function parseAgentAddress(address: string): AgentTarget {
-  if (address.startsWith('unix:')) return { socketPath: address.slice(5) };
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(address);
-  if (!m) throw new Error(`agent address "${address}" is neither unix:/path nor host:port`);
-  return { host: m[1], port: Number(m[2]) };
-}
 
 export class AgentStream {
   snapshot: NodeSnapshot | null = null;

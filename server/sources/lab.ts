@@ -3,8 +3,8 @@
 // its unix socket with the lab's token, is the data plane. The inventory is watched, so
 // `podnet lab pod add` and `node add` reach the page without a reload.
 import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
-import type { LabStatus } from '../../lib/model/lab';
-import type { ClusterNode, ClusterPod, ControlPlane } from '../../lib/model/topology';
+import { controlPlaneOfLab, type LabStatus } from '../../lib/model/lab';
+import type { ControlPlane } from '../../lib/model/topology';
 import { labFiles, labPaths } from '../../lab/paths';
 import { AgentPool } from '../agents/agent-pool';
 import type { ClusterSource, SourceInputs } from './source';
@@ -60,7 +60,7 @@ export class LabSource implements ClusterSource {
   /** the same objects until the inventory changes, so the merge can reuse its results */
   private plane: { inv: LabStatus; plane: ControlPlane } | null = null;
   private planeOf(inv: LabStatus): ControlPlane {
-    if (this.plane?.inv !== inv) this.plane = { inv, plane: planeOf(inv) };
+    if (this.plane?.inv !== inv) this.plane = { inv, plane: controlPlaneOfLab(inv) };
     return this.plane.plane;
   }
 
@@ -113,11 +113,4 @@ export class LabSource implements ClusterSource {
     if (this.inventory) this.pool?.sync(new Map(this.inventory.nodes.map((n) => [n.name, n.agent])));
     this.changed();
   }
-}
-
-function planeOf(inv: LabStatus): ControlPlane {
-  const nodes: ClusterNode[] = inv.nodes.map((n) => ({ name: n.name, ip: n.ip, podCIDR: n.podCIDR, ready: null, conditions: [], agent: n.agent }));
-  // The lab attaches pods itself, so every pod it lists is meant to be running.
-  const pods: ClusterPod[] = inv.pods.map((p) => ({ namespace: p.namespace, name: p.name, node: p.node, ip: p.ip, phase: 'Running', hostNetwork: false, labels: {}, owner: null }));
-  return { nodes, pods, router: inv.router ? { ip: inv.router.ip } : null };
 }

@@ -379,7 +379,7 @@ export class SyntheticSource implements ClusterSource {
     }));
     const findings: Finding[] = [];
     return {
-      node: { name: n.name, addresses: [n.ip], podCIDR: n.podCIDR, gateway: n.gateway, bridge: SYNTHETIC_BRIDGE, ipForward: true, firewall: FIREWALL },
+      node: { name: n.name, addresses: [n.ip], podCIDR: n.podCIDR, gateway: n.gateway, bridge: SYNTHETIC_BRIDGE, ipForward: true, firewall: FIREWALL, leaseDir: null },
       links,
       addresses: [
         { link: 'eth0', family: 'inet', address: n.ip, prefixLen: this.plan.lanPrefix, scope: 'global' },

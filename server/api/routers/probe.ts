@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { MAX_REF_LENGTH, PROBE_KINDS, type ProbeResult } from '../../../lib/model/probe';
-import { agentRequest } from '../../agents/agent-request';
+import { agentRequest } from '../../../lib/agent/request';
 import { createTRPCRouter, publicProcedure } from '../trpc';
 
 /** the agent's own deadline is at most 10 s; a little more for the round trip */

@@ -1,7 +1,17 @@
 // One JSON request to a node's agent (unix:/path or host:port), with its bearer token:
-// what the dashboard's probe procedure uses to run a ping from a pod's namespace.
+// what the dashboard's probe and trace procedures and `podnet trace` use to ask an agent.
+// Node only.
 import { request } from 'node:http';
-import { parseAgentAddress } from './agent-stream';
+
+export type AgentTarget = { socketPath: string } | { host: string; port: number };
+
+/** "unix:/run/podnet/nodes/node1/agent.sock" or "192.168.1.11:9650" → how to reach it. */
+export function parseAgentAddress(address: string): AgentTarget {
+  if (address.startsWith('unix:')) return { socketPath: address.slice(5) };
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(address);
+  if (!m) throw new Error(`agent address "${address}" is neither unix:/path nor host:port`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
 
 export interface AgentReply {
   status: number;

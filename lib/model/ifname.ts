@@ -1,0 +1,12 @@
+// Interface names as the kernel accepts them (dev_valid_name): 1–15 bytes, not "." or
+// "..", no "/", ":" or whitespace. Every name from outside (CNI_IFNAME, a request to the
+// agent) is checked with this before it reaches `ip`. Isomorphic.
+const encoder = new TextEncoder();
+
+export function validIfname(name: string): boolean {
+  // Bytes, not characters: "ä" is two bytes to the kernel.
+  const bytes = encoder.encode(name).length;
+  return bytes > 0 && bytes < 16 && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
+}
+
+export const IFNAME_RULE = '1-15 bytes, no "/", ":" or whitespace, not "." or ".."';
