@@ -3,6 +3,7 @@
 // routes to every other node's pod subnet, forwarding, podnet's firewall) against what
 // the kernel has. Pure: a snapshot and the intent in, findings out, each with the object,
 // the expected and actual values, and the command that puts it right.
+import type { LabFault } from '../lib/model/lab.js';
 import type { Finding, NodeSnapshot } from '../lib/model/snapshot.js';
 
 export interface Peer {
@@ -19,7 +20,16 @@ export interface Intent {
   clusterNetwork: string | null;
   expectFirewall: boolean;
   uplink: string;
+  /** faults the lab holds on this node (`podnet lab fault`): left alone, reported as held */
+  held?: LabFault[];
 }
+
+/** The route destinations a held fault takes out of the reconciler's hands. */
+export function heldRoutes(intent: Intent): Set<string> {
+  return new Set((intent.held ?? []).filter((f) => (f.kind === 'missing-route' || f.kind === 'wrong-gateway') && f.target).map((f) => f.target!));
+}
+
+export const heldFindingId = (f: Pick<LabFault, 'kind' | 'target' | 'pod'>) => `fault-held:${f.kind}:${f.target ?? f.pod ?? ''}`;
 
 export const NO_INTENT: Intent = { routing: 'none', peers: [], router: null, clusterNetwork: null, expectFirewall: false, uplink: 'eth0' };
 
@@ -97,6 +107,9 @@ export function computeFindings(s: NodeSnapshot, leases: LeaseFact[] | null, int
     if (fw.forwardPolicy === 'drop' && !fw.forwardAccepts && intent.clusterNetwork) {
       add({ id: 'firewall-forward', severity: 'error', object: 'iptables FORWARD', message: 'the FORWARD policy is drop and podnet\'s accepts are missing: pod traffic through this node is dropped', expected: `ACCEPT for ${intent.clusterNetwork}`, actual: 'policy DROP, no podnet accept', fix: `iptables -I FORWARD -s ${intent.clusterNetwork} -m comment --comment podnet -j ACCEPT && iptables -I FORWARD -d ${intent.clusterNetwork} -m comment --comment podnet -j ACCEPT` });
     }
+  }
+  for (const f of intent.held ?? []) {
+    add({ id: heldFindingId(f), severity: 'warning', object: `lab fault ${f.kind}`, message: `the lab holds this fault on purpose: ${f.detail}; the agent leaves it alone`, expected: 'no fault', actual: f.detail, fix: 'podnet lab fault clear' });
   }
   return out;
 }

@@ -14,6 +14,7 @@ export function intentFromLab(lab: LabStatus, node: string): Intent {
     clusterNetwork: lab.clusterNetwork,
     expectFirewall: true,
     uplink: 'eth0',
+    held: (lab.faults ?? []).filter((f) => f.node === node),
   };
 }
 

@@ -3,7 +3,7 @@
 // marks its routes with its own protocol number and never touches a route without it.
 import { spawn } from 'node:child_process';
 import { PODNET_ROUTE_PROTO, type NodeSnapshot } from '../lib/model/snapshot.js';
-import type { Intent } from './findings.js';
+import { heldRoutes, type Intent } from './findings.js';
 
 export interface RouteAction {
   action: 'add' | 'replace' | 'remove';
@@ -18,7 +18,10 @@ export interface RouteAction {
 export function planRoutes(s: NodeSnapshot, intent: Intent): RouteAction[] {
   const actions: RouteAction[] = [];
   const wanted = intent.routing === 'host-gw' ? intent.peers : [];
+  // A route the lab breaks on purpose stays broken until the fault is cleared.
+  const held = heldRoutes(intent);
   for (const peer of wanted) {
+    if (held.has(peer.podCIDR)) continue;
     const existing = s.routes.filter((r) => r.dst === peer.podCIDR);
     if (existing.length === 0) {
       actions.push({ action: 'add', dst: peer.podCIDR, via: peer.ip, dev: intent.uplink, was: null });
@@ -32,7 +35,7 @@ export function planRoutes(s: NodeSnapshot, intent: Intent): RouteAction[] {
   }
   const wantedDsts = new Set(wanted.map((p) => p.podCIDR));
   for (const r of s.routes) {
-    if (r.ownedByPodnet && !wantedDsts.has(r.dst)) actions.push({ action: 'remove', dst: r.dst, via: r.gateway, dev: r.dev, was: `via ${r.gateway} dev ${r.dev}` });
+    if (r.ownedByPodnet && !wantedDsts.has(r.dst) && !held.has(r.dst)) actions.push({ action: 'remove', dst: r.dst, via: r.gateway, dev: r.dev, was: `via ${r.gateway} dev ${r.dev}` });
   }
   return actions;
 }

@@ -1,9 +1,7 @@
 // podnet agent: the node agent, in the foreground.
 import { spawn } from 'node:child_process';
 import { flag, str } from '../args.js';
-import { KubeConfigError } from '../../lib/kube/config.js';
 import { CommandError, type Command } from '../command.js';
-import { startAgent } from '../../agent/agent.js';
 import { ConfigError } from '../../agent/config.js';
 
 /** Runs this same command again inside the namespace (Node cannot setns itself). */
@@ -48,6 +46,9 @@ export const agent: Command = {
     if (flag(args, 'kubernetes') && str(args, 'lab-inventory')) throw new CommandError('--kubernetes and --lab-inventory both say where the other nodes come from: give one', 2);
     const tokenFile = str(args, 'token-file') ?? null;
     if (!listenOn.startsWith('unix:') && !tokenFile) throw new CommandError('refusing to serve on TCP without --token-file: anyone could read this node\'s network', 2);
+    // Loaded here, not at the top: the Kubernetes client alone takes over a second to
+    // import, and every other command of bin/podnet would pay for it.
+    const [{ startAgent }, { KubeConfigError }] = await Promise.all([import('../../agent/agent.js'), import('../../lib/kube/config.js')]);
     let running;
     try {
       running = await startAgent({

@@ -5,8 +5,9 @@ import { check } from './check.js';
 import { cniInstall, cniUninstall } from './cni.js';
 import { firewallRender } from './firewall.js';
 import { labCommands } from './lab.js';
+import { faultCommands } from './lab-fault.js';
 import { dashboard } from './dashboard.js';
 import { trace } from './trace.js';
 import { down, up } from './up.js';
 
-export const commands: Command[] = [up, down, dashboard, ...labCommands, check, trace, firewallRender, agent, cniInstall, cniUninstall];
+export const commands: Command[] = [up, down, dashboard, ...labCommands, ...faultCommands, check, trace, firewallRender, agent, cniInstall, cniUninstall];

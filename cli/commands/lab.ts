@@ -37,8 +37,8 @@ function int(args: Parsed, name: string): number {
 }
 
 export function statusOf(inv: LabStatus): LabStatus {
-  const { labId, routing, tokenFile, dashboard, router, outside, lan, clusterNetwork, nodes, pods } = inv;
-  return { labId, routing, tokenFile, dashboard, router, outside, lan, clusterNetwork, nodes, pods };
+  const { labId, routing, tokenFile, dashboard, router, outside, lan, clusterNetwork, nodes, pods, faults } = inv;
+  return { labId, routing, tokenFile, dashboard, router, outside, lan, clusterNetwork, nodes, pods, faults: faults ?? [] };
 }
 
 export function printLab(io: CommandIo, s: LabStatus): void {

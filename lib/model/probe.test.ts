@@ -13,7 +13,9 @@ const errorOf = (body: unknown) => {
 
 describe('parseProbeRequest: good requests', () => {
   it('fills in the defaults of each kind and nothing of the others', () => {
-    expect(parseProbeRequest(ping('web-4'))).toEqual({ ok: true, request: { kind: 'ping', from: { pod: 'web-1' }, to: 'web-4', count: 3, timeoutMs: 2000 } });
+    expect(parseProbeRequest(ping('web-4'))).toEqual({ ok: true, request: { kind: 'ping', from: { pod: 'web-1' }, to: 'web-4', count: 3, timeoutMs: 2000, size: 56 } });
+    expect(parseProbeRequest({ kind: 'tcp', from: { pod: 'web-1' }, to: '10.244.2.2', port: 8080 })).toEqual({ ok: true, request: { kind: 'tcp', from: { pod: 'web-1' }, to: '10.244.2.2', port: 8080, timeoutMs: 2000 } });
+    expect(parseProbeRequest(ping('web-4', { size: 1472 }))).toMatchObject({ ok: true, request: { size: 1472 } });
     expect(parseProbeRequest({ kind: 'traceroute', from: { node: true }, to: '10.244.2.2' })).toEqual({
       ok: true, request: { kind: 'traceroute', from: { node: true }, to: '10.244.2.2', maxHops: 15, timeoutMs: 2000 },
     });
@@ -101,11 +103,13 @@ describe('parseProbeRequest: hostile and wrong requests are refused, saying what
   it("fields of another kind, unknown fields, unknown kinds, bodies that are not objects", () => {
     expect(errorOf({ kind: 'route-get', from: { node: true }, to: 'web-3', count: 3 })).toBe('count applies to ping only, not route-get');
     expect(errorOf(ping('web-4', { maxHops: 3 }))).toBe('maxHops applies to traceroute only, not ping');
-    expect(errorOf(ping('web-4', { args: ['-f'] }))).toBe('unknown field "args": allowed are kind, from, to, count, timeoutMs, maxHops');
+    expect(errorOf(ping('web-4', { args: ['-f'] }))).toBe('unknown field "args": allowed are kind, from, to, count, timeoutMs, maxHops, size, port');
+    expect(errorOf(ping('web-4', { port: 80 }))).toBe('port applies to tcp only, not ping');
+    expect(errorOf(ping('web-4', { size: 9001 }))).toMatch(/size must be an integer from 16 to 9000/);
     expect(errorOf(JSON.parse('{"kind":"ping","from":{"node":true},"to":"web-4","__proto__":{"x":1}}'))).toMatch(/unknown field "__proto__"/);
-    expect(errorOf({ ...ping('web-4'), kind: 'nmap' })).toBe('kind must be one of ping, traceroute, route-get, got "nmap"');
+    expect(errorOf({ ...ping('web-4'), kind: 'nmap' })).toBe('kind must be one of ping, traceroute, route-get, tcp, got "nmap"');
     expect(errorOf({ ...ping('web-4'), kind: ['ping'] })).toMatch(/kind must be one of .*, got an array/);
-    expect(errorOf({ from: { node: true }, to: 'web-4' })).toBe('kind is required: one of ping, traceroute, route-get');
+    expect(errorOf({ from: { node: true }, to: 'web-4' })).toBe('kind is required: one of ping, traceroute, route-get, tcp');
     expect(errorOf({ kind: 'ping', from: { node: true } })).toMatch(/^to is required: a pod/);
     for (const to of [5, null, true, ['web-4'], { pod: 'web-4' }]) expect(errorOf(ping(to))).toMatch(/^to must be a string: /);
     for (const body of [null, 'ping web-4', 42, [], undefined]) expect(errorOf(body)).toMatch(/^the request body must be a JSON object such as \{"kind":"ping"/);

@@ -183,7 +183,8 @@ export function diagnose(d: DiagnoseInput, done: boolean): Verdict {
   for (const hops of [d.forward, d.back]) {
     for (const h of hops) {
       const g = diagnoseHop(d, h, hops);
-      if (g && !diagnoses.some((x) => x.kind === g.kind && x.hop === g.hop)) diagnoses.push(g);
+      // The same object broken both ways is one diagnosis.
+      if (g && !diagnoses.some((x) => x.kind === g.kind && (x.hop === g.hop || x.cause === g.cause))) diagnoses.push(g);
       if (h.verdict === 'dropped' || (h.verdict === 'unknown' && h.role !== 'host')) break; // beyond a break the path is hypothetical
     }
   }

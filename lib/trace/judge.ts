@@ -48,6 +48,7 @@ export function judgeHop(h: TraceHop): Judged {
       return { verdict: 'forwarded', reason: `by the router's intended table: ${h.rule.kind === 'route' ? `${h.rule.dst} via ${h.rule.gateway ?? 'on-link'}` : ''} (not verified: the router has no agent)`, problem: null };
     case 'host':
       if (h.rule.kind === 'local') return { verdict: 'delivered', reason: 'delivered (not verified: the host has no agent)', problem: null };
+      if (h.rule.kind === 'route') return { verdict: 'forwarded', reason: `replies to ${h.rule.dst} (not verified: the host has no agent)`, problem: null };
       return { verdict: 'unknown', reason: h.rule.kind === 'none' ? h.rule.why : 'not verified', problem: null };
     case 'node':
       return judgeNode(h);
@@ -75,8 +76,11 @@ function judgeNode(h: TraceHop): Judged {
     const p = vethProblem(h.out, bridge, "the destination pod's");
     if (p) return p;
   } else if (h.out && (h.out.state === 'down' || h.out.state === 'missing')) return drop(`${h.out.name} is ${h.out.state}`, 'no-host');
-  if (h.neighbour && FAILED_NEIGHBOUR.test(h.neighbour.state)) return drop(`nobody answers ARP for ${h.neighbour.address} on ${h.neighbour.dev} (neighbour ${h.neighbour.state})`, 'no-host');
   const wrongGw = h.rule.kind === 'route' && h.intendedGateway !== null && h.rule.gateway !== h.intendedGateway;
+  if (h.neighbour && FAILED_NEIGHBOUR.test(h.neighbour.state)) {
+    // Nobody answering for a gateway the intent does not name: the route is the mistake.
+    return drop(`nobody answers ARP for ${h.neighbour.address} on ${h.neighbour.dev} (neighbour ${h.neighbour.state})${wrongGw ? `; the intent is via ${h.intendedGateway}` : ''}`, wrongGw ? 'route-wrong-gateway' : 'no-host');
+  }
   const how = h.rule.kind === 'route' ? `${h.rule.dst}${h.rule.gateway ? ` via ${h.rule.gateway}` : ''} dev ${h.rule.dev}${h.rule.ownedByPodnet ? ' (podnet\'s)' : ''}` : '';
   const masq = h.firewall?.masquerade ? '; masqueraded as the node (leaving the cluster network)' : '';
   if (!h.routed) return { verdict: 'forwarded', reason: `switched by ${bridge} from one pod's port to the other's${h.firewall ? `; ${h.firewall.why}` : ''}`, problem: null };

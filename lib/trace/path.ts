@@ -204,11 +204,14 @@ function nodeStep(ctx: TraceContext, w: Walk, at: Extract<Loc, { kind: 'node' }>
   const back = s ? longestPrefixMatch(s.routes, w.srcIp) : null;
   const neighbourEntry = nextHopIp && s ? s.neighbours.find((n) => n.address === nextHopIp) : undefined;
   const clusterNetwork = ctx.clusterNetwork;
+  // The bridge matters when a pod's veth is on either side, and when the destination is one
+  // of this node's pods even without a route there (a bridge that is down loses its route).
+  const bridgeMatters = fromVeth || toPod !== null || cidrHolds(node.podCIDR, w.dstIp);
   const h = hop(w, {
     role: 'node', where: { kind: 'node', name: node.name, node: node.name }, title,
-    in: inFact, out, bridge: fromVeth || toPod ? bridgeFact : null, routed, backDev: back?.dev ?? null, inL3,
+    in: inFact, out, bridge: bridgeMatters ? bridgeFact : null, routed, backDev: back?.dev ?? null, inL3,
     intendedGateway: route && route.dev !== node.bridge ? intendedGateway(ctx, node, w.dstIp) : null, agentLive: node.live,
-    rule, neighbour: neighbourEntry ? { address: neighbourEntry.address, dev: neighbourEntry.link, state: neighbourEntry.state.join(',') || 'NONE' } : null,
+    rule, neighbour: nextHopIp && !local ? { address: nextHopIp, dev: neighbourEntry?.link ?? out?.name ?? node.bridge, state: neighbourEntry?.state.join(',') || 'NONE' } : null,
     firewall: s ? firewallOf(node, w.dstIp, clusterNetwork) : null,
     settings: routed ? { ipForward: s ? s.node.ipForward : null, rpFilter: null } : null,
     elements,

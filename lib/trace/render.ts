@@ -18,7 +18,7 @@ export function hopRule(h: TraceHop): string {
   const r = h.rule;
   switch (r.kind) {
     case 'route':
-      return `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.ownedByPodnet ? ' (podnet)' : r.table === 'intended' ? ' (intended)' : ''}`;
+      return `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.ownedByPodnet ? ' (podnet)' : r.table === 'intended' ? ' (intended)' : ''}${h.firewall?.masquerade ? ', masqueraded' : ''}`;
     case 'bridge':
       return `bridge ${r.bridge} port ${r.port}`;
     case 'local':

@@ -4,7 +4,9 @@
 // the neighbour entries the probe left. Every step re-judges the hops and hands the whole
 // result to `onUpdate`, so a terminal or a page shows progress, not a spinner. The agents
 // are reached through `deps`: the CLI and the dashboard's server pass their own clients.
-import { PROBE_LIMITS, classifyTarget, podRefProblem, type ProbeRequest, type ProbeResult, type PingResult, type TcpResult, type TracerouteResult } from '../model/probe';
+import type { ProbeRequest, ProbeResult, PingResult, TcpResult, TracerouteResult } from '../model/probe';
+import { PROBE_LIMITS } from '../model/probe-limits';
+import { classifyTarget, podRefProblem } from '../model/refs';
 import { parsePodRef, podRef } from '../model/lab';
 import type { KernelCheck, Lookup, LookupResult, TraceEndpoint, TraceProbe, TraceRequest, TraceResult } from '../model/trace';
 import { MAX_LOOKUPS } from '../model/trace';

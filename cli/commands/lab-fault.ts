@@ -1,0 +1,76 @@
+// podnet lab fault KIND | list | clear: break the running lab on purpose, see what is
+// broken, heal it. The trace and the dashboard are meant to find each of these.
+import { str } from '../args.js';
+import { CommandError, type Command, type CommandIo } from '../command.js';
+import { faultAdd, faultClear, faultList, parseFaultKind } from '../../lab/faults.js';
+import { FAULT_KINDS, type LabFault } from '../../lib/model/lab.js';
+import { labCall, labIdOption, pathsOf } from './lab.js';
+
+const KIND_HELP = [
+  'missing-route (a node loses its route to the next node\'s pods, or to --pod\'s node)',
+  'wrong-gateway (that route points at 192.168.1.99, which nobody holds)',
+  'bridge-down (the node\'s v-net-0 set down)',
+  'veth-down, veth-detached (--pod\'s veth set down, or taken off the bridge)',
+  'no-forwarding (ip_forward=0)',
+  'forward-drop (iptables FORWARD policy DROP without podnet\'s accepts)',
+  'mtu-mismatch (the node\'s eth0 MTU 1000; default node2)',
+  'stale-lease (an address leased on the node to no pod; default node2)',
+].join('; ');
+
+function printFault(io: CommandIo, f: LabFault): void {
+  io.out(`${f.kind.padEnd(14)} ${f.node.padEnd(8)} ${f.detail}`);
+}
+
+const faultAddCommand: Command = {
+  path: ['lab', 'fault'],
+  summary: 'break the running lab the way an operator\'s mistake would',
+  usage: `podnet lab fault KIND [--node NODE] [--pod POD] [--lab-id ID] [--json]`,
+  description:
+    `Breaks the lab and records the fault in its inventory; the node's agent leaves a recorded fault alone (no route repair) ` +
+    `and reports it as held, so a trace sees the broken network. KIND is one of: ${KIND_HELP}. --node defaults to node1 ` +
+    `(node2 where said). "podnet lab fault clear" heals every fault. Adding a pod on a faulted node may undo a fault ` +
+    `(an ADD brings the bridge up): fault the lab after adding pods.`,
+  options: [{ name: 'node', value: 'NODE', help: 'the node to break' }, { name: 'pod', value: 'POD', help: 'the pod (veth faults) or the pod whose node a route fault cuts off' }, labIdOption],
+  reports: true,
+  async run(args, io) {
+    const [kindText, ...extra] = args.positionals;
+    if (!kindText || extra.length) throw new CommandError(`usage: podnet lab fault KIND [--node NODE] [--pod POD], KIND one of ${FAULT_KINDS.join(', ')}; or "lab fault list", "lab fault clear"`, 2);
+    const f = await labCall(async () => faultAdd(pathsOf(args), parseFaultKind(kindText), { node: str(args, 'node'), pod: str(args, 'pod') }));
+    if (io.json) return io.out(JSON.stringify(f));
+    io.out(`broken: ${f.detail}`);
+    io.out('"podnet lab fault list" shows what is broken; "podnet lab fault clear" heals it');
+  },
+};
+
+const faultListCommand: Command = {
+  path: ['lab', 'fault', 'list'],
+  summary: 'the faults the lab holds',
+  usage: 'podnet lab fault list [--lab-id ID] [--json]',
+  description: 'Prints each fault made with "podnet lab fault" and not cleared yet: its kind, node and what it changed.',
+  options: [labIdOption],
+  reports: true,
+  async run(args, io) {
+    const faults = await labCall(async () => faultList(pathsOf(args)));
+    if (io.json) return io.out(JSON.stringify(faults));
+    if (faults.length === 0) return io.out('no faults: the lab is as built');
+    for (const f of faults) printFault(io, f);
+  },
+};
+
+const faultClearCommand: Command = {
+  path: ['lab', 'fault', 'clear'],
+  summary: 'heal every fault the lab holds',
+  usage: 'podnet lab fault clear [--lab-id ID] [--json]',
+  description: 'Undoes every recorded fault (what was fixed already stays fixed), forgets them, and waits until the agents manage the nodes again.',
+  options: [labIdOption],
+  reports: true,
+  async run(args, io) {
+    const faults = await labCall(() => faultClear(pathsOf(args)));
+    if (io.json) return io.out(JSON.stringify({ cleared: faults }));
+    if (faults.length === 0) return io.out('no faults to clear');
+    io.out(`healed ${faults.length} fault${faults.length > 1 ? 's' : ''}:`);
+    for (const f of faults) printFault(io, f);
+  },
+};
+
+export const faultCommands: Command[] = [faultAddCommand, faultListCommand, faultClearCommand];
