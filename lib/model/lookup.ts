@@ -8,7 +8,7 @@
 import { IFNAME_RULE, validIfname } from './ifname';
 import { parseIpv4 } from './ipv4';
 import { parsePodRef, podRef } from './lab';
-import { podRefProblem, showValue } from './probe';
+import { podRefProblem, showValue } from './refs';
 import { LOOKUP_KINDS, MAX_LOOKUPS, type Lookup, type LookupAt } from './trace';
 
 export type ParsedLookups = { ok: true; lookups: Lookup[] } | { ok: false; error: string };
