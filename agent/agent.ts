@@ -226,6 +226,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     return there ? { netns: `/run/netns/${there.netns}`, ip: there.ip } : null;
   };
   const prober = createProber({ nodeNetns: null, resolvePod });
+  /** On this node by its attachments, or (a pod attached a moment ago) by the lab's inventory. */
+  const isOwnPod = (ref: string): boolean => {
+    const key = podKey(parsePodRef(ref));
+    return (current?.pods.some((x) => `${x.namespace ?? 'default'}/${x.name}` === key) ?? false) || (source?.lab?.pods.some((x) => `${x.namespace}/${x.name}` === key && x.node === opts.node) ?? false);
+  };
   metrics.extra = () => renderProbeMetrics(prober.stats());
   // The CNI fast path: the plugin's shim hands ADD/DEL/CHECK to this process.
   const cni = opts.cniSocket ? await startCniSocket(opts.cniSocket, { log: (level, msg, fields) => log(level as 'info', msg, { ...fields, part: 'cni' }) }) : null;
@@ -260,7 +265,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     metrics,
     probe: (body) => probeResponse(prober, body),
     // Lookups run in this node's own pods only: another node's pod is its agent's to ask.
-    lookup: (body) => lookupResponse(body, { resolvePod: (ref) => (current?.pods.some((x) => `${x.namespace ?? 'default'}/${x.name}` === podKey(parsePodRef(ref))) ? resolvePod(ref) : null) }),
+    lookup: (body) => lookupResponse(body, { resolvePod: (ref) => (isOwnPod(ref) ? resolvePod(ref) : null) }),
   });
   await listen(server, opts.listen);
   log('info', 'agent up', { node: opts.node, listen: opts.listen, bootId: events.bootId, pods: (current as NodeSnapshot | null)?.pods.length ?? 0 });
