@@ -50,6 +50,7 @@ export class LabSource implements ClusterSource {
       plane: this.planeOf(inv),
       agents: this.pool?.views() ?? new Map(),
       problems: this.problem ? [this.problem] : [],
+      faults: inv.faults ?? [],
     };
   }
 

@@ -3,6 +3,7 @@
 // signal when either changed. The lab, the Kubernetes API and the synthetic generator
 // differ only in where these come from; server/topology/merge.ts makes one Topology of them.
 import type { AgentStatus, ClusterInfo, ControlPlane } from '../../lib/model/topology';
+import type { LabFault } from '../../lib/model/lab';
 import type { NodeSnapshot } from '../../lib/model/snapshot';
 
 export interface AgentView {
@@ -18,6 +19,8 @@ export interface SourceInputs {
   agents: Map<string, AgentView>;
   /** why the control plane's view cannot be trusted right now (API unreachable, 403…) */
   problems: string[];
+  /** faults a lab holds on purpose (`podnet lab fault`): a trace says so */
+  faults?: LabFault[];
 }
 
 export interface ClusterSource {

@@ -4,7 +4,7 @@
 // snapshot instead of an ever longer queue.
 import type { Topology, TopologyEvent } from '../../lib/model/topology';
 import { diffTopology } from '../../lib/model/topology-diff';
-import type { ClusterSource } from '../sources/source';
+import type { ClusterSource, SourceInputs } from '../sources/source';
 import { MergeMemo, mergeTopology } from './merge';
 
 const DEBOUNCE_MS = 15;
@@ -84,6 +84,12 @@ export class ClusterView {
       signal?.removeEventListener('abort', onAbort);
       this.watchers.delete(w);
     }
+  }
+
+  /** What a trace is computed from: the source's inputs as they are now (the control
+   *  plane, every agent's snapshot, the lab's held faults). */
+  traceInputs(): SourceInputs {
+    return this.source.read();
   }
 
   agentToken(): string | null {

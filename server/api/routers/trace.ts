@@ -1,0 +1,80 @@
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { MAX_REF_LENGTH } from '../../../lib/model/refs';
+import type { PingResult } from '../../../lib/model/probe';
+import type { TraceResult } from '../../../lib/model/trace';
+import { cellsOf, planMatrix, type MatrixResult } from '../../../lib/trace/matrix';
+import { runTrace, TraceInputError, validateTraceRequest } from '../../../lib/trace/run';
+import { agentDeps } from '../../trace/agent-deps';
+import { updatesOf } from '../../trace/updates';
+import { createTRPCRouter, publicProcedure } from '../trpc';
+
+/** Probes the matrix keeps in flight per source node: under the agent's own cap of 4. */
+const MATRIX_PER_NODE = 3;
+
+export const traceRouter = createTRPCRouter({
+  /** A path trace, streamed: the expected path first, then each kernel check and the probe
+   *  as they complete. Read-only: the path and the kernel's lookups, no packets. */
+  run: publicProcedure
+    .input(
+      z.object({
+        /** the pod it starts from: NAME or NAMESPACE/NAME */
+        from: z.string().min(1).max(MAX_REF_LENGTH),
+        /** a pod or an IPv4 address */
+        to: z.string().trim().min(1).max(MAX_REF_LENGTH),
+        port: z.number().int().min(1).max(65535).nullish(),
+      }),
+    )
+    .subscription(async function* ({ ctx, input, signal }) {
+      let req;
+      try {
+        req = { ...validateTraceRequest(input), noProbe: ctx.cluster.readOnly };
+      } catch (e) {
+        if (e instanceof TraceInputError) throw new TRPCError({ code: 'BAD_REQUEST', message: e.message });
+        throw e;
+      }
+      const inputs = ctx.cluster.traceInputs();
+      const deps = agentDeps(ctx.cluster);
+      try {
+        yield* updatesOf<TraceResult>((update) => runTrace(inputs, req, deps, update), signal);
+      } catch (e) {
+        if (e instanceof TraceInputError) throw new TRPCError({ code: 'BAD_REQUEST', message: e.message });
+        throw e;
+      }
+    }),
+
+  /** The connectivity matrix: a ping between pod pairs (every pair up to 40 pods, sampled
+   *  above), run by the source pod's agent, streamed as the cells fill. Off when read-only. */
+  matrix: publicProcedure.subscription(async function* ({ ctx, signal }) {
+    if (ctx.cluster.readOnly) throw new TRPCError({ code: 'FORBIDDEN', message: 'the matrix sends pings: this dashboard runs read-only' });
+    const inputs = ctx.cluster.traceInputs();
+    const deps = agentDeps(ctx.cluster);
+    const result: MatrixResult = planMatrix(inputs);
+    yield* updatesOf<MatrixResult>(async (update) => {
+      const emit = () => update({ ...result, pairs: result.pairs.map((p) => ({ ...p })), cells: cellsOf(result.nodes, result.pairs) });
+      emit();
+      const bySource = new Map<string, typeof result.pairs>();
+      for (const p of result.pairs) bySource.set(p.fromNode, [...(bySource.get(p.fromNode) ?? []), p]);
+      await Promise.all(
+        [...bySource.values()].flatMap((list) =>
+          Array.from({ length: Math.min(MATRIX_PER_NODE, list.length) }, async () => {
+            for (let p = list.shift(); p && !signal?.aborted; p = list.shift()) {
+              try {
+                const r = (await deps.probe(p.fromNode, { kind: 'ping', from: { pod: p.from }, to: p.toIp, count: 1, timeoutMs: 1_000 })) as PingResult;
+                p.state = r.ok ? 'ok' : 'failed';
+                p.rttMs = r.rttMs?.avg ?? null;
+                p.error = r.error;
+              } catch (e) {
+                p.state = 'error';
+                p.error = (e as Error).message;
+              }
+              emit();
+            }
+          }),
+        ),
+      );
+      result.done = true;
+      emit();
+    }, signal);
+  }),
+});
