@@ -2,10 +2,11 @@
 import type { JSX } from 'react';
 import { LEGEND, type Theme } from './styles';
 
-export function Legend({ theme = 'light', className }: { theme?: Theme; className?: string }): JSX.Element {
+/** `trace`: a traced path is on the graph, so its marks are explained too. */
+export function Legend({ theme = 'light', className, trace = false }: { theme?: Theme; className?: string; trace?: boolean }): JSX.Element {
   return (
     <ul data-testid="legend" className={className ?? 'flex flex-wrap gap-x-4 gap-y-1 text-xs'}>
-      {LEGEND.map((e) => {
+      {LEGEND.filter((e) => trace || !e.trace).map((e) => {
         const colour = theme === 'dark' ? e.darkColour : e.colour;
         const border = `2px ${e.dashed ? 'dashed' : 'solid'} ${colour}`;
         return (

@@ -4,13 +4,19 @@
 // drawn and applied in one cy.batch(), at positions layout.ts computed (no layout runs,
 // so nothing on screen jumps). Big clusters are drawn with level of detail: node boxes
 // open pod by pod when clicked, when they hold the selection, or when zoomed in on, and
-// close again when zoomed out, so only what can be seen is live.
+// close again when zoomed out, so only what can be seen is live. A traced path (the
+// `highlight` prop) is drawn with classes on what is already there; selecting something
+// zooms to where its labels read.
 import cytoscape, { type Core, type ElementDefinition, type NodeSingular } from 'cytoscape';
 import { memo, useEffect, useRef, type JSX, type RefObject } from 'react';
 import type { Selection, Topology } from '../../lib/model/topology';
+import { HIGHLIGHT_CLASSES, highlightClasses, highlightIds, nodesOnHighlight, type GraphHighlight } from './highlight';
+import { FONT_SIZE } from './label-text';
 import { layoutTopology, TITLE_H, type SlotShape, type TopologyLayout } from './layout';
 import { backgroundOf, graphStyle, type Theme } from './styles';
 import { needsLod, nodeOfSelection, planUpdate, selectionId, toElements, type GraphFilter } from './to-elements';
+
+export type { GraphHighlight } from './highlight';
 
 export interface GraphHandle {
   /** centre on a pod or node (opening its node box first); false when it is not drawn */
@@ -29,12 +35,16 @@ export interface TopologyGraphProps {
   theme: 'light' | 'dark';
   handleRef?: RefObject<GraphHandle | null>;
   className?: string;
+  /** A traced path (element ids, lib/model/graph-ids.ts): drawn emphasised, failed ones red,
+   *  unverified ones dashed, the rest dimmed; its routes are drawn and its nodes kept open
+   *  whatever the level of detail. null or absent: nothing highlighted. */
+  highlight?: GraphHighlight | null;
 }
 
 declare global {
   interface Window {
     /** what the graph has on screen, for the end-to-end tests and the benchmark */
-    __podnetGraph?: { cy: Core; version: number; drawMs?: number; elements?: number };
+    __podnetGraph?: { cy: Core; version: number; drawMs?: number; elements?: number; highlight?: (h: GraphHighlight | null) => void };
   }
 }
 
@@ -45,9 +55,13 @@ export const EXPAND_ZOOM = 0.3;
 export const COLLAPSE_ZOOM = 0.18;
 /** Zooming opens boxes nearest the centre of the view first, until this many pods are live. */
 export const AUTO_EXPAND_POD_BUDGET = 1000;
-/** Selecting a pod from further out than EXPAND_ZOOM zooms in this far, so it can be read. */
-const POD_FOCUS_ZOOM = 0.9;
-const FIT_PADDING = 30;
+/** A selection is shown at least this big: its smallest labels this many screen px. */
+const READABLE_PX = 14;
+/** The zoom at which the smallest labels (12 units) are READABLE_PX on screen. */
+export const READABLE_ZOOM = READABLE_PX / Math.min(...Object.values(FONT_SIZE));
+/** Framing a selection stops here: a pod's box filling the screen says nothing more. */
+const MAX_FOCUS_ZOOM = 1.6;
+const FIT_PADDING = 16;
 /** fitting never zooms in further than this: a small lab's box would fill the screen */
 const MAX_FIT_ZOOM = 1.2;
 const UPLINK_LABEL_H = 50;
@@ -57,7 +71,7 @@ const ANIMATION_MS = 250;
 const PNG_MAX_PX = 4000;
 
 export function TopologyGraph(props: TopologyGraphProps): JSX.Element {
-  const { topology, version, selection, filter, theme, handleRef, className } = props;
+  const { topology, version, selection, filter, theme, handleRef, className, highlight } = props;
   const host = useRef<HTMLDivElement | null>(null);
   const engine = useRef<GraphEngine | null>(null);
   const onSelect = useRef(props.onSelect);
@@ -88,6 +102,10 @@ export function TopologyGraph(props: TopologyGraphProps): JSX.Element {
     const sel: Selection | null = selKind && selKey ? ({ kind: selKind, key: selKey } as Selection) : null;
     engine.current?.update({ topology, version, filter: { node: filterNode, namespace: filterNamespace }, selection: sel });
   }, [topology, version, filterNode, filterNamespace, selKind, selKey]);
+
+  useEffect(() => {
+    engine.current?.setHighlight(highlight ?? null);
+  }, [highlight]);
 
   useEffect(() => {
     if (!handleRef) return;
@@ -139,6 +157,7 @@ class GraphEngine {
   private viewportTimer: ReturnType<typeof setTimeout> | null = null;
   private destroyed = false;
   private resizeObserver: ResizeObserver | null = null;
+  private highlight: GraphHighlight | null = null;
 
   constructor(
     private readonly host: HTMLDivElement,
@@ -167,6 +186,13 @@ class GraphEngine {
       if (ev.target === this.cy) this.onSelect(null);
     });
     this.cy.on('viewport', () => this.viewportChanged());
+    // Labels are cut to fit (to-elements.ts); the whole text shows on hover.
+    this.cy.on('mouseover', 'node, edge', (ev) => {
+      const tip = ev.target.data('tip') as string | undefined;
+      if (tip) host.title = tip;
+      else host.removeAttribute('title');
+    });
+    this.cy.on('mouseout', 'node, edge', () => host.removeAttribute('title'));
     // A container that was hidden (or laid out after the first draw) has no size to fit
     // to: fit once it has one.
     if (typeof ResizeObserver !== 'undefined') {
@@ -223,14 +249,31 @@ class GraphEngine {
     const ele = this.cy.getElementById(selectionId(sel));
     if (ele.empty()) return false;
     this.cy.stop(true, true);
-    if (sel.kind === 'pod') {
-      // too far out to tell one pod from another: come close enough to read it
-      const zoom = this.cy.zoom() < EXPAND_ZOOM ? POD_FOCUS_ZOOM : this.cy.zoom();
-      this.cy.animate({ center: { eles: ele }, zoom }, { duration: ANIMATION_MS });
-    } else {
-      this.fitTo(ele);
-    }
+    this.cy.animate(this.focusOn(sel), { duration: ANIMATION_MS });
     return true;
+  }
+
+  /**
+   * Where a selection reads: its node's box with the title over it (a pod is seen among
+   * its neighbours), framed no closer than MAX_FOCUS_ZOOM, when that is at READABLE_ZOOM
+   * or closer; else the selection itself at READABLE_ZOOM (a node: its title and first
+   * row of pods). Never further out than the view already is: selecting never makes
+   * things smaller.
+   */
+  private focusOn(sel: Selection): { zoom: number; pan: { x: number; y: number } } {
+    const l = this.layout;
+    const node = nodeOfSelection(this.inputs.topology, sel);
+    const box = node ? l?.nodes.get(node) : undefined;
+    const floor = Math.max(READABLE_ZOOM, this.cy.zoom());
+    if (box) {
+      const area = { x: box.x, y: box.y - TITLE_H / 2, w: box.w, h: box.h + TITLE_H };
+      const framed = this.viewFor(area, MAX_FOCUS_ZOOM);
+      if (framed.zoom >= floor) return framed;
+    }
+    const pos = this.cy.getElementById(selectionId(sel)).position();
+    // a node too big to frame: its top (title, bridge, first row) rather than its middle
+    const at = sel.kind === 'node' && box ? { x: box.x, y: box.y - box.h / 2 + this.cy.height() / (2 * floor) - TITLE_H } : pos;
+    return { zoom: floor, pan: { x: this.cy.width() / 2 - floor * at.x, y: this.cy.height() / 2 - floor * at.y } };
   }
 
   exportPng(): string | null {
@@ -250,7 +293,7 @@ class GraphEngine {
     let area = only ? { x: only.x, y: only.y + (UPLINK_LABEL_H - TITLE_H) / 2, w: only.w, h: only.h + TITLE_H + UPLINK_LABEL_H } : l.bounds;
     // host-gw routes arc over the first row of boxes: make room for the highest arc and its label
     let apex = 0;
-    for (const e of this.drawn.values()) if (e.data.kind === 'route' && !e.data.fan) apex = Math.max(apex, Math.abs(Number(e.data.cpd) || 0) / 2);
+    for (const e of this.drawn.values()) if (e.data.kind === 'route' && e.data.curve === 'arc') apex = Math.max(apex, Math.abs(Number(e.data.cpd) || 0) / 2);
     const top = area.y - area.h / 2;
     const arcTop = -(apex + 24);
     if (!only && arcTop < top) area = { x: area.x, y: (arcTop + top + area.h) / 2, w: area.w, h: area.h + (top - arcTop) };
@@ -264,12 +307,6 @@ class GraphEngine {
     return { zoom, pan: { x: this.cy.width() / 2 - zoom * area.x, y: this.cy.height() / 2 - zoom * area.y } };
   }
 
-  private fitTo(eles: cytoscape.CollectionArgument): void {
-    const bb = (eles as cytoscape.Collection).boundingBox();
-    // a small lab's box would fill the screen at zoom 3: stop at a readable size
-    this.cy.animate(this.viewFor({ x: (bb.x1 + bb.x2) / 2, y: (bb.y1 + bb.y2) / 2, w: bb.w, h: bb.h }, MAX_FIT_ZOOM), { duration: ANIMATION_MS });
-  }
-
   private tapped(node: NodeSingular): void {
     const kind = node.data('kind') as string;
     if (kind === 'pod') this.onSelect({ kind: 'pod', key: node.data('key') as string });
@@ -279,20 +316,40 @@ class GraphEngine {
       if (node.data('collapsed')) {
         this.pinned.add(name);
         this.draw();
-        const box = this.cy.getElementById(node.id());
-        this.cy.stop(true, true);
-        this.fitTo(box);
       }
       this.onSelect({ kind: 'node', key: name });
     }
   }
 
   private expanded(): Set<string> {
-    const out = new Set([...this.auto, ...this.pinned]);
     const { topology, selection } = this.inputs;
+    const out = new Set([...this.auto, ...this.pinned, ...nodesOnHighlight(topology, this.highlight)]);
     const own = nodeOfSelection(topology, selection);
     if (own) out.add(own);
     return out;
+  }
+
+  setHighlight(h: GraphHighlight | null): void {
+    // the same path in a new object (a re-render of the trace panel) changes nothing
+    if (this.destroyed || JSON.stringify(h) === JSON.stringify(this.highlight)) return;
+    this.highlight = h;
+    // its nodes open and its routes appear through a redraw; that applies the classes too
+    this.draw(); // applies the classes of a highlight
+    if (!h) this.applyHighlight(); // takes them off
+  }
+
+  /** The highlight's classes on what is drawn, in one batch: nothing is re-created. */
+  private applyHighlight(): void {
+    const cy = this.cy;
+    const classes = highlightClasses(
+      cy.elements().map((e) => e.id()),
+      this.highlight,
+    );
+    const all = HIGHLIGHT_CLASSES.join(' ');
+    cy.batch(() => {
+      cy.elements(HIGHLIGHT_CLASSES.map((c) => `.${c}`).join(', ')).removeClass(all);
+      for (const [id, cls] of classes) cy.getElementById(id).addClass(cls.join(' '));
+    });
   }
 
   private draw(): void {
@@ -310,7 +367,7 @@ class GraphEngine {
     for (const p of topology.pods) {
       if (p.node && (!filter.namespace || p.namespace === filter.namespace)) this.podsPerNode.set(p.node, (this.podsPerNode.get(p.node) ?? 0) + 1);
     }
-    const next = toElements(topology, { expanded: this.lod ? this.expanded() : new Set(), filter, lod: this.lod, focus: nodeOfSelection(topology, selection), layout: this.layout });
+    const next = toElements(topology, { expanded: this.lod ? this.expanded() : new Set(), filter, lod: this.lod, focus: nodeOfSelection(topology, selection), layout: this.layout, alwaysRoutes: highlightIds(this.highlight) });
     const plan = planUpdate(this.drawn, next);
     const byId = new Map(next.map((e) => [e.data.id as string, e]));
     const cy = this.cy;
@@ -319,7 +376,7 @@ class GraphEngine {
         const ele = cy.getElementById(id);
         if (ele.nonempty()) ele.remove();
       }
-      // Removing a box removes what was inside it: put back what must stay.
+      // Removing a node removes its edges: put back what must stay.
       const add = [...plan.add];
       for (const d of plan.data) {
         const ele = cy.getElementById(d.id);
@@ -331,20 +388,12 @@ class GraphEngine {
       if (add.length) cy.add(add.map((e) => ({ ...e, data: { ...e.data }, ...(e.position ? { position: { ...e.position } } : {}) })));
       for (const m of plan.move) {
         const ele = cy.getElementById(m.id);
-        if (ele.nonempty() && ele.isNode() && ele.isChildless()) ele.position({ ...m.position });
-      }
-      // A box that just closed keeps the centre its children gave it: put it on its cell.
-      for (const el of next) {
-        if (el.data.kind !== 'node' || !el.position) continue;
-        const ele = cy.getElementById(el.data.id as string);
-        if (ele.isNode() && ele.isChildless()) {
-          const p = ele.position();
-          if (p.x !== el.position.x || p.y !== el.position.y) ele.position({ ...el.position });
-        }
+        if (ele.nonempty() && ele.isNode()) ele.position({ ...m.position });
       }
     });
     this.drawn = byId;
     this.markSelection();
+    if (this.highlight) this.applyHighlight();
 
     let nodes = 0;
     let pods = 0;
@@ -365,7 +414,7 @@ class GraphEngine {
     d.pods = String(pods);
     d.bridges = String(bridges);
     d.lod = String(this.lod);
-    window.__podnetGraph = { cy, version, drawMs: Math.round(performance.now() - t0), elements: next.length };
+    window.__podnetGraph = { cy, version, drawMs: Math.round(performance.now() - t0), elements: next.length, highlight: (h) => this.setHighlight(h) };
   }
 
   private markSelection(): void {

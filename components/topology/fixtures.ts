@@ -83,3 +83,33 @@ export function bigCluster(n: number, k: number): Topology {
   const pods = nodes.flatMap((nd, i) => Array.from({ length: k }, (_, j) => pod(`p-${i + 1}-${j + 1}`, nd.name, `10.244.${i + 1}.${j + 2}`)));
   return { ...referenceLab, cluster: { ...referenceLab.cluster, source: 'synthetic', name: `${n}x${k}` }, nodes, pods, routes: hostGwRoutes(nodes) };
 }
+
+/**
+ * A kind cluster's real names: DataDog/KubeHound's test cluster (nodes, pods, addresses
+ * and subnets as in its captured NodeList and PodList, e2e/fixtures/kind-3node/), in host-gw
+ * routing. Long node names, pods in kube-system and local-path-storage, hostNetwork pods
+ * on the node's own address.
+ */
+const kindNodes = [
+  node(1, { name: 'kubehound.test.local-control-plane', ip: '172.18.0.4', podCIDR: '10.244.0.0/24', bridge: { name: 'v-net-0', up: true, addresses: ['10.244.0.1/24'] } }),
+  node(2, { name: 'kubehound.test.local-worker', ip: '172.18.0.3', podCIDR: '10.244.1.0/24', bridge: { name: 'v-net-0', up: true, addresses: ['10.244.1.1/24'] } }),
+  node(3, { name: 'kubehound.test.local-worker2', ip: '172.18.0.2', podCIDR: '10.244.2.0/24', bridge: { name: 'v-net-0', up: true, addresses: ['10.244.2.1/24'] } }),
+];
+const [cp, w1, w2] = kindNodes.map((n) => n.name) as [string, string, string];
+export const kindClusterNames: Topology = {
+  ...referenceLab,
+  cluster: { ...referenceLab.cluster, source: 'kubernetes', name: 'kind-kubehound.test.local' },
+  nodes: kindNodes,
+  pods: [
+    pod('local-path-provisioner-6bc4bddd6b-qv97f', cp, '10.244.0.2', { namespace: 'local-path-storage' }),
+    pod('coredns-5d78c9869d-6tjpv', cp, '10.244.0.3', { namespace: 'kube-system' }),
+    pod('coredns-5d78c9869d-f5kww', cp, '10.244.0.4', { namespace: 'kube-system' }),
+    pod('kindnet-mv9lr', cp, '172.18.0.4', { namespace: 'kube-system', hostNetwork: true, veth: null }),
+    pod('priv-pod', w1, '10.244.1.2'),
+    pod('hostpath-pod', w1, '10.244.1.4'),
+    pod('kindnet-v5pgk', w1, '172.18.0.3', { namespace: 'kube-system', hostNetwork: true, veth: null }),
+    pod('kindnet-lwxlc', w2, '172.18.0.2', { namespace: 'kube-system', hostNetwork: true, veth: null }),
+    pod('kube-proxy-68tgb', w2, '172.18.0.2', { namespace: 'kube-system', hostNetwork: true, veth: null }),
+  ],
+  routes: hostGwRoutes(kindNodes),
+};

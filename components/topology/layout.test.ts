@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Topology } from '../../lib/model/topology';
 import { bigCluster, node, pod, referenceLab } from './fixtures';
 import { parseIpv4 } from '../../lib/model/ipv4';
-import { layoutTopology, MAX_SLOTS, naturalCompare, quickIpv4, shapeFor, slotCell, slotOf, type TopologyLayout } from './layout';
+import { BOX_PAD, layoutTopology, MAX_SLOTS, naturalCompare, POD_H, quickIpv4, shapeFor, SLOT_H, slotCell, slotOf, type TopologyLayout } from './layout';
 
+/** node2's third pod: beyond the lab's 2×1 grid of slots */
 const podAddedOnNode2: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('web-7', 'node2', '10.244.2.4')] };
 const podRemovedFromNode1: Topology = { ...referenceLab, pods: referenceLab.pods.filter((p) => p.name !== 'web-1') };
+const podRemovedFromNode2: Topology = { ...referenceLab, pods: referenceLab.pods.filter((p) => p.name !== 'web-4') };
 const pendingPodOnNode1: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('web-7', 'node1', null)] };
 const podOutsideItsSubnet: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('stray', 'node1', '10.244.9.5')] };
 const podWithAHighAddress: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('web-9', 'node3', '10.244.3.40')] };
@@ -15,11 +17,20 @@ const routerMode: Topology = { ...referenceLab, cluster: { ...referenceLab.clust
 
 /** every position in `a` that `b` also has, compared */
 function unchanged(a: TopologyLayout, b: TopologyLayout, except: string[] = []) {
+  unmovedInBoxes(a, b, except);
   for (const [name, r] of a.nodes) expect(b.nodes.get(name), `box ${name}`).toEqual(r);
-  for (const [name, r] of a.bridges) expect(b.bridges.get(name), `bridge ${name}`).toEqual(r);
-  for (const [key, p] of a.pods) if (!except.includes(key) && b.pods.has(key)) expect(b.pods.get(key), `pod ${key}`).toEqual(p);
   expect(b.lan).toEqual(a.lan);
   expect(b.box).toEqual(a.box);
+}
+
+/** When the grid steps up a row, boxes grow downwards: no pod, bridge or box top moves. */
+function unmovedInBoxes(a: TopologyLayout, b: TopologyLayout, except: string[] = []) {
+  for (const [name, r] of a.nodes) {
+    const q = b.nodes.get(name)!;
+    expect({ left: q.x - q.w / 2, top: q.y - q.h / 2, w: q.w }, `box ${name}`).toEqual({ left: r.x - r.w / 2, top: r.y - r.h / 2, w: r.w });
+  }
+  for (const [name, r] of a.bridges) expect(b.bridges.get(name), `bridge ${name}`).toEqual(r);
+  for (const [key, p] of a.pods) if (!except.includes(key) && b.pods.has(key)) expect(b.pods.get(key), `pod ${key}`).toEqual(p);
 }
 
 describe('slots', () => {
@@ -64,8 +75,9 @@ describe('slots', () => {
     }
   });
 
-  it('grows the grid in steps of powers of two, from 8 to 256', () => {
-    expect(shapeFor(0, 1)).toEqual({ capacity: 8, cols: 4, rows: 2, overflowRows: 1 });
+  it('grows the grid in steps of powers of two, from 2 to 256, with no overflow row until one is needed', () => {
+    expect(shapeFor(0, 0)).toEqual({ capacity: 2, cols: 2, rows: 1, overflowRows: 0 });
+    expect(shapeFor(3, 0)).toEqual({ capacity: 4, cols: 2, rows: 2, overflowRows: 0 });
     expect(shapeFor(9, 1)).toEqual({ capacity: 16, cols: 4, rows: 4, overflowRows: 1 });
     expect(shapeFor(100, 1)).toEqual({ capacity: 128, cols: 16, rows: 8, overflowRows: 1 });
     expect(shapeFor(10_000, 1).capacity).toBe(256);
@@ -87,7 +99,7 @@ describe('layoutTopology', () => {
     expect(xs.every(Boolean)).toBe(true);
   });
 
-  it('draws the reference lab as one row of boxes over the LAN, the bridge on top of each', () => {
+  it('draws the reference lab as one row of boxes over the LAN, its two pods on top of the bridge in each', () => {
     const [a, b, c] = ['node1', 'node2', 'node3'].map((n) => base.nodes.get(n)!);
     expect(a!.y).toBe(b!.y);
     expect(b!.y).toBe(c!.y);
@@ -100,12 +112,22 @@ describe('layoutTopology', () => {
       const box = base.nodes.get(n)!;
       for (const p of referenceLab.pods.filter((p) => p.node === n)) {
         const at = base.pods.get(p.key)!;
-        expect(at.y).toBeGreaterThan(br.y + br.h / 2);
+        expect(at.y + POD_H / 2).toBeLessThan(br.y - br.h / 2);
         expect(Math.abs(at.x - box.x)).toBeLessThan(box.w / 2);
         expect(Math.abs(at.y - box.y)).toBeLessThan(box.h / 2);
       }
     }
     expect(base.router).toBeNull();
+    // a box fits its two pods: one row of two slots, nothing under the bridge
+    expect(base.shape).toEqual({ capacity: 2, cols: 2, rows: 1, overflowRows: 0 });
+    const box = base.nodes.get('node1')!;
+    const bridge = base.bridges.get('node1')!;
+    expect(box.y + box.h / 2 - (bridge.y + bridge.h / 2)).toBe(BOX_PAD);
+    // routes run in lanes between the boxes and the LAN
+    expect(base.row).toEqual(['node1', 'node2', 'node3']);
+    expect(base.lanes!.count).toBe(4);
+    expect(base.lanes!.top).toBeGreaterThan(box.y + box.h / 2);
+    expect(base.lanes!.top + (base.lanes!.count - 1) * base.lanes!.step).toBeLessThan(base.lan.y - base.lan.h / 2);
   });
 
   it('places web-1 (10.244.1.2) in slot 0 and web-2 right of it', () => {
@@ -117,10 +139,22 @@ describe('layoutTopology', () => {
     expect(p2.x).toBeGreaterThan(p1.x);
   });
 
-  it('moves nothing else when a pod is added', () => {
+  it('moves nothing else when a pod is added into the grid drawn', () => {
+    const without = layoutTopology(podRemovedFromNode2);
+    unchanged(without, base);
+    expect(without.pods.has('default/web-4')).toBe(false);
+  });
+
+  it('grows every box downwards when a pod needs a slot beyond the grid: no pod or bridge moves', () => {
     const l = layoutTopology(podAddedOnNode2);
-    unchanged(base, l);
-    expect(l.pods.get('default/web-7')).toBeDefined();
+    unmovedInBoxes(base, l);
+    expect(l.shape.capacity).toBe(4);
+    expect(l.box.h).toBe(base.box.h + SLOT_H);
+    // under the bridge, in the first column (Z-order: slot 2 is column 0, row 1)
+    const at = l.pods.get('default/web-7')!;
+    expect(at.x).toBe(l.pods.get('default/web-3')!.x);
+    expect(at.y).toBeGreaterThan(l.bridges.get('node2')!.y);
+    expect(l.lan.y).toBe(base.lan.y + SLOT_H);
   });
 
   it('moves nothing else when a pod is removed', () => {
@@ -129,10 +163,11 @@ describe('layoutTopology', () => {
     expect(l.pods.has('default/web-1')).toBe(false);
   });
 
-  it('puts a pod without an IP, or outside its node subnet, in the overflow row under the slots', () => {
+  it('puts a pod without an IP, or outside its node subnet, in an overflow row under the slots', () => {
     for (const t of [pendingPodOnNode1, podOutsideItsSubnet]) {
       const l = layoutTopology(t);
-      unchanged(base, l);
+      unmovedInBoxes(base, l);
+      expect(l.shape.overflowRows).toBe(1);
       const extra = t.pods.at(-1)!;
       expect(l.slots.get(extra.key)).toBeNull();
       const at = l.pods.get(extra.key)!;
@@ -148,10 +183,13 @@ describe('layoutTopology', () => {
     const l = layoutTopology(t);
     expect(l.slots.get('default/dup')).toBe(0); // "default/dup" < "default/web-1"
     expect(l.slots.get('default/web-1')).toBeNull();
-    const row = ['default/aa', 'default/web-1', 'default/zz'].map((k) => l.pods.get(k)!);
-    expect(row[0]!.y).toBe(row[1]!.y);
-    expect(row[0]!.x).toBeLessThan(row[1]!.x);
-    expect(row[1]!.x).toBeLessThan(row[2]!.x);
+    // read like text: two a row (the grid's width), in key order
+    const [aa, web1, zz] = ['default/aa', 'default/web-1', 'default/zz'].map((k) => l.pods.get(k)!);
+    expect(l.shape.overflowRows).toBe(2);
+    expect(aa!.y).toBe(web1!.y);
+    expect(aa!.x).toBeLessThan(web1!.x);
+    expect(zz!.y).toBeGreaterThan(web1!.y);
+    expect(zz!.x).toBe(aa!.x);
   });
 
   it('keeps the box size whatever the number of pods, until the grid steps up', () => {
@@ -174,12 +212,17 @@ describe('layoutTopology', () => {
     expect(after.box).toEqual(big.box);
   });
 
-  it('puts the router on the LAN in router mode', () => {
+  it('puts the router under the LAN in router mode, its route lanes between the two', () => {
     const l = layoutTopology(routerMode);
     expect(l.router).not.toBeNull();
-    expect(l.router!.y).toBeGreaterThan(l.lan.y);
-    expect(l.router!.y - l.router!.h / 2 - (l.lan.y + l.lan.h / 2)).toBeLessThan(20);
     expect(l.router!.x).toBe(l.lan.x);
+    expect(l.lanes).toBeNull();
+    const lanes = l.routerLanes!;
+    expect(lanes.top).toBeGreaterThan(l.lan.y + l.lan.h / 2);
+    expect(lanes.top + (lanes.count - 1) * lanes.step).toBeLessThan(l.router!.y - l.router!.h / 2);
+    // the box over the router takes the lane nearest the LAN
+    expect(lanes.of.get('node2')).toBe(0);
+    expect(new Set(lanes.of.values()).size).toBe(3);
   });
 
   it('puts pods on no known node in a row of their own under the LAN', () => {

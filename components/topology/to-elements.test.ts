@@ -1,8 +1,10 @@
 import type { ElementDefinition } from 'cytoscape';
 import { describe, expect, it } from 'vitest';
 import type { Topology } from '../../lib/model/topology';
-import { bigCluster, finding, node, pod, referenceLab } from './fixtures';
-import { LOD_POD_THRESHOLD, needsLod, planUpdate, ROUTE_NODE_THRESHOLD, toElements, type ElementOptions } from './to-elements';
+import { bigCluster, finding, kindClusterNames, node, pod, referenceLab } from './fixtures';
+import { FONT_SIZE, widthOf } from './label-text';
+import { POD_W } from './layout';
+import { LOD_POD_THRESHOLD, needsLod, planUpdate, POD_CHARS, ROUTE_NODE_THRESHOLD, toElements, type ElementOptions } from './to-elements';
 
 const ALL: ElementOptions = { expanded: new Set(), lod: false };
 
@@ -14,8 +16,8 @@ const get = (els: ElementDefinition[], id: string) => {
   return e;
 };
 
-const podAddedOnNode2: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('web-7', 'node2', '10.244.2.4')] };
 const podRemovedFromNode1: Topology = { ...referenceLab, pods: referenceLab.pods.filter((p) => p.name !== 'web-1') };
+const podRemovedFromNode2: Topology = { ...referenceLab, pods: referenceLab.pods.filter((p) => p.name !== 'web-4') };
 const vethDownOnWeb3: Topology = {
   ...referenceLab,
   nodes: referenceLab.nodes.map((n) => (n.name === 'node2' ? { ...n, health: 'finding', findingCount: 1 } : n)),
@@ -67,9 +69,17 @@ describe('toElements: the reference lab', () => {
   });
 
   it('puts pods and the bridge inside their node box', () => {
-    expect(get(els, 'pod:default/web-1').data.parent).toBe('node:node1');
-    expect(get(els, 'pod:default/web-3').data.parent).toBe('node:node2');
-    expect(get(els, 'bridge:node2').data.parent).toBe('node:node2');
+    expect(get(els, 'pod:default/web-1').data.box).toBe('node:node1');
+    expect(get(els, 'pod:default/web-3').data.box).toBe('node:node2');
+    expect(get(els, 'bridge:node2').data.box).toBe('node:node2');
+    // plain nodes, not compounds: a compound's size would follow its children
+    expect(els.some((e) => 'parent' in e.data)).toBe(false);
+    for (const id of ['pod:default/web-1', 'bridge:node1']) {
+      const at = get(els, id).position!;
+      const box = get(els, 'node:node1');
+      expect(Math.abs(at.x - box.position!.x)).toBeLessThan((box.data.w as number) / 2);
+      expect(Math.abs(at.y - box.position!.y)).toBeLessThan((box.data.h as number) / 2);
+    }
     expect(get(els, 'bridge:node2').data.label).toBe('v-net-0 · 10.244.2.1/24');
     expect(get(els, 'pod:default/web-1').data.label).toBe('web-1\n10.244.1.2');
   });
@@ -80,20 +90,21 @@ describe('toElements: the reference lab', () => {
     expect(get(els, 'uplink:node2').data).toMatchObject({ source: 'node:node2', target: 'lan', label: '192.168.1.12' });
   });
 
-  it('draws host-gw routes node to node, labelled with the subnet they carry', () => {
+  it('draws host-gw routes node to node along the LAN, labelled with the subnet they carry and the gateway', () => {
     expect(ids(els, 'route')).toHaveLength(6);
-    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({ source: 'node:node1', target: 'node:node2', label: '10.244.2.0/24', health: 'healthy' });
-    expect(get(els, 'route:node3 10.244.1.0/24').data).toMatchObject({ source: 'node:node3', target: 'node:node1', label: '10.244.1.0/24' });
+    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({ source: 'node:node1', target: 'node:node2', label: '10.244.2.0/24\nvia 192.168.1.12', health: 'healthy', curve: 'lane' });
+    expect(get(els, 'route:node3 10.244.1.0/24').data).toMatchObject({ source: 'node:node3', target: 'node:node1', label: '10.244.1.0/24\nvia 192.168.1.11', curve: 'lane' });
+    expect(get(els, 'route:node1 10.244.2.0/24').data.tip).toBe('node1: 10.244.2.0/24 via 192.168.1.12 dev eth0');
   });
 
-  it('lists parents before their children, and nodes before edges', () => {
+  it('lists boxes before what is in them, and nodes before edges', () => {
     const seen = new Set<string>();
     let edges = false;
     for (const e of els) {
       const isEdge = e.group === 'edges';
       if (isEdge) edges = true;
       else expect(edges, `${e.data.id} after an edge`).toBe(false);
-      if (e.data.parent) expect(seen.has(e.data.parent as string)).toBe(true);
+      if (e.data.box) expect(seen.has(e.data.box as string)).toBe(true);
       seen.add(e.data.id as string);
     }
   });
@@ -107,15 +118,18 @@ describe('toElements: changes', () => {
   const before = byId(toElements(referenceLab, ALL));
 
   it('adding a pod adds its pod and veth and moves nothing else', () => {
-    const after = toElements(podAddedOnNode2, ALL);
-    const plan = planUpdate(before, after);
-    expect(plan.add.map((e) => e.data.id).sort()).toEqual(['pod:default/web-7', 'veth:default/web-7']);
+    // web-4 back into its slot on node2: within the grid drawn already (a pod beyond it
+    // steps the grid up, layout.test.ts)
+    const without = byId(toElements(podRemovedFromNode2, ALL));
+    const after = toElements(referenceLab, ALL);
+    const plan = planUpdate(without, after);
+    expect(plan.add.map((e) => e.data.id).sort()).toEqual(['pod:default/web-4', 'veth:default/web-4']);
     expect(plan.remove).toEqual([]);
     expect(plan.move).toEqual([]);
     // the node box's pod count changed, nothing else
     expect(plan.data.map((d) => d.id)).toEqual(['node:node2']);
     for (const e of after) {
-      const old = before.get(e.data.id as string);
+      const old = without.get(e.data.id as string);
       if (old?.position) expect(e.position, e.data.id as string).toEqual(old.position);
     }
   });
@@ -163,7 +177,10 @@ describe('toElements: health', () => {
 
   it('draws a missing cross-node route as a dashed edge where the route should be', () => {
     const els = toElements(crossNodeRouteMissing, ALL);
-    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({ source: 'node:node1', target: 'node:node2', missing: true, health: 'finding', label: '10.244.2.0/24 missing' });
+    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({ source: 'node:node1', target: 'node:node2', missing: true, health: 'finding', label: '10.244.2.0/24 missing\nvia 192.168.1.12', curve: 'lane' });
+    // in the same lane as when it was there
+    const healthy = get(toElements(referenceLab, ALL), 'route:node1 10.244.2.0/24').data;
+    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({ sw: healthy.sw, sd: healthy.sd, sep: healthy.sep, tep: healthy.tep });
     expect(ids(els, 'route')).toHaveLength(6);
   });
 
@@ -194,7 +211,8 @@ describe('toElements: filters', () => {
     const els = toElements(kubeSystemPods, { ...ALL, filter: { namespace: 'kube-system' } });
     expect(ids(els, 'node')).toHaveLength(3);
     expect(ids(els, 'pod').sort()).toEqual(['pod:kube-system/coredns-1', 'pod:kube-system/kube-proxy-x']);
-    expect(get(els, 'pod:kube-system/coredns-1').data.label).toBe('kube-system/coredns-1\n10.244.1.10');
+    // the namespace on a line of its own, under the name
+    expect(get(els, 'pod:kube-system/coredns-1').data.label).toBe('coredns-1\nkube-system\n10.244.1.10');
     // hostNetwork pods share the node's namespace: no veth
     expect(ids(els, 'veth')).toEqual(['veth:kube-system/coredns-1']);
   });
@@ -205,7 +223,7 @@ describe('toElements: router mode', () => {
     const els = toElements(routerMode, ALL);
     expect(get(els, 'router').data).toMatchObject({ kind: 'router', label: 'router\n192.168.1.1' });
     expect(ids(els, 'route').sort()).toEqual(['route:router 10.244.1.0/24', 'route:router 10.244.2.0/24', 'route:router 10.244.3.0/24']);
-    expect(get(els, 'route:router 10.244.2.0/24').data).toMatchObject({ source: 'router', target: 'node:node2', label: '10.244.2.0/24' });
+    expect(get(els, 'route:router 10.244.2.0/24').data).toMatchObject({ source: 'router', target: 'node:node2', label: '10.244.2.0/24\nvia 192.168.1.12', curve: 'lane' });
   });
 });
 
@@ -239,7 +257,7 @@ describe('toElements: level of detail', () => {
     expect(get(els, 'node:node1').data.collapsed).toBe(true);
     expect(ids(els, 'pod')).toHaveLength(250);
     expect(ids(els, 'bridge')).toEqual(['bridge:node2']);
-    expect(els.filter((e) => e.data.kind === 'pod').every((e) => e.data.parent === 'node:node2')).toBe(true);
+    expect(els.filter((e) => e.data.kind === 'pod').every((e) => e.data.box === 'node:node2')).toBe(true);
     expect(get(els, 'node:node2').position).toEqual(get(collapsed, 'node:node2').position);
     // collapsing again removes what expanding added, and nothing else
     const plan = planUpdate(byId(els), collapsed);
@@ -260,7 +278,7 @@ describe('toElements: level of detail', () => {
     const focused = toElements(t, { expanded: new Set(['node42']), lod: true, focus: 'node42' });
     const routes = focused.filter((e) => e.data.kind === 'route');
     expect(routes).toHaveLength(99);
-    expect(routes.every((e) => e.data.source === 'node:node42' && e.data.fan === true)).toBe(true);
+    expect(routes.every((e) => e.data.source === 'node:node42' && e.data.curve === 'fan')).toBe(true);
     expect(ids(focused, 'pod')).toHaveLength(100);
     expect(focused.length).toBeLessThan(700);
   });
@@ -290,5 +308,61 @@ describe('toElements: level of detail', () => {
   it('node names sort naturally in the element list', () => {
     const t: Topology = { ...referenceLab, nodes: [node(10), node(2), node(1)], pods: [], routes: [] };
     expect(ids(toElements(t, ALL), 'node')).toEqual(['node:node1', 'node:node2', 'node:node10']);
+  });
+});
+
+describe('toElements: real names (a kind cluster)', () => {
+  const els = toElements(kindClusterNames, ALL);
+  const lines = (id: string) => (get(els, id).data.label as string).split('\n');
+
+  it('cuts long pod names in the middle to fit the pod, the whole name on its tip', () => {
+    expect(POD_CHARS).toBe(15);
+    const coredns = get(els, 'pod:kube-system/coredns-5d78c9869d-6tjpv').data;
+    expect(lines(coredns.id as string)).toEqual(['coredns…d-6tjpv', 'kube-system', '10.244.0.3']);
+    expect(coredns.tip).toBe('kube-system/coredns-5d78c9869d-6tjpv · 10.244.0.3 · on kubehound.test.local-control-plane');
+    expect(lines('pod:local-path-storage/local-path-provisioner-6bc4bddd6b-qv97f')).toEqual(['local-p…b-qv97f', 'local-p…storage', '10.244.0.2']);
+  });
+
+  it('keeps every line of every pod label inside the pod', () => {
+    for (const e of els.filter((e) => e.data.kind === 'pod')) {
+      for (const l of (e.data.label as string).split('\n')) {
+        expect(l.length, `${e.data.id}: ${l}`).toBeLessThanOrEqual(POD_CHARS);
+        expect(widthOf(l.length, FONT_SIZE.pod)).toBeLessThanOrEqual(POD_W - 4);
+      }
+    }
+  });
+
+  it('gives node titles no more width than their box, so neighbours never overlap', () => {
+    const boxes = els.filter((e) => e.data.kind === 'node');
+    expect(boxes.map((b) => (b.data.label as string).split('\n')[0])).toEqual(['kubehound.test.local-control-plane', 'kubehound.test.local-worker', 'kubehound.test.local-worker2']);
+    const spans = boxes.map((b) => {
+      const w = Math.max(...(b.data.label as string).split('\n').map((l) => widthOf(l.length, FONT_SIZE.title)));
+      expect(w, b.data.id as string).toBeLessThanOrEqual(b.data.w as number);
+      return [b.position!.x - w / 2, b.position!.x + w / 2] as const;
+    });
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThan(spans[i - 1]![1]);
+  });
+
+  it('cuts a node name longer than its box, the whole name on its tip', () => {
+    const name = 'ip-10-0-143-27.eu-west-1.compute.internal.example';
+    const t: Topology = { ...referenceLab, nodes: referenceLab.nodes.map((n) => (n.name === 'node1' ? { ...n, name } : n)), pods: referenceLab.pods.filter((p) => p.node !== 'node1'), routes: [] };
+    const box = get(toElements(t, ALL), `node:${name}`).data;
+    const title = (box.label as string).split('\n')[0]!;
+    expect(title).toContain('…');
+    expect(title.startsWith('ip-10-0-143')).toBe(true);
+    expect(title.endsWith('example')).toBe(true);
+    expect(widthOf(title.length, FONT_SIZE.title)).toBeLessThanOrEqual(box.w as number);
+    expect(box.tip).toContain(name);
+  });
+});
+
+describe('toElements: a traced path', () => {
+  it('draws the routes it names even where the level of detail draws only the focused node’s', () => {
+    const t = bigCluster(20, 2);
+    const traced = 'route:node3 10.244.17.0/24';
+    expect(ids(toElements(t, { ...ALL, focus: 'node1' }), 'route')).not.toContain(traced);
+    const els = toElements(t, { ...ALL, focus: 'node1', alwaysRoutes: new Set([traced]) });
+    expect(ids(els, 'route')).toContain(traced);
+    expect(ids(els, 'route').filter((id) => id.startsWith('route:node1 '))).toHaveLength(19);
   });
 });

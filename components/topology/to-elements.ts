@@ -3,6 +3,15 @@
 // can diff what it draws by id and tests can find things by name. Positions come from
 // layout.ts; nothing here runs a layout.
 //
+// A node box is a plain node of the layout's size, drawn under its bridge and pods
+// (data `box` names it), not a Cytoscape compound: a compound is as big as its children,
+// so an empty row, a thicker border on the selected pod or a pod coming would move the
+// box — and with it the routes that run from its bottom along the LAN. It is also cheaper
+// to draw at 5,000 pods.
+//
+// Labels are cut to their element (label-text.ts); the whole text is the element's `tip`,
+// which the graph shows on hover.
+//
 // Level of detail: a big cluster is not drawn pod by pod. Above LOD_POD_THRESHOLD pods
 // every node not in `expanded` is one box ("node7 · 100 pods · 2 findings") of the
 // same size as its expanded self, so expanding it moves nothing. With more than
@@ -12,7 +21,9 @@ import type { ElementDefinition } from 'cytoscape';
 import { elementId } from '../../lib/model/graph-ids';
 import type { Severity } from '../../lib/model/snapshot';
 import type { Health, Selection, Topology, TopoNode, TopoPod } from '../../lib/model/topology';
+import { charsIn, ellipsize, FONT_SIZE, widthOf } from './label-text';
 import { BOX_PAD, BRIDGE_H, LAN_H, layoutTopology, naturalCompare, POD_W, SLOT_W, type Rect, type TopologyLayout } from './layout';
+import { RouteGeometer } from './route-geometry';
 
 /** More pods than this (after the filter) and nodes are drawn collapsed unless expanded.
  *  Cytoscape draws ~600 pods with their veths and compound boxes in well under 0.3 s on
@@ -43,7 +54,14 @@ export interface ElementOptions {
   focus?: string | null;
   /** a layout computed already (the component keeps its grid from shrinking) */
   layout?: TopologyLayout;
+  /** route ids drawn whatever the level of detail (a traced path's routes) */
+  alwaysRoutes?: ReadonlySet<string>;
 }
+
+/** Characters a line of a pod's label holds (its IP, at most 15, always fits). */
+export const POD_CHARS = charsIn(POD_W - 10, FONT_SIZE.pod);
+/** A veth name is at most 15 characters (IFNAMSIZ); this is what its wire's label holds. */
+const VETH_CHARS = charsIn(SLOT_W - 8, FONT_SIZE.veth);
 
 export { elementId };
 
@@ -124,17 +142,24 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
     const pods = podsByNode.get(node.name) ?? [];
     if (!collapsed) pods.sort(byKey);
     const id = elementId.node(node.name);
-    const base = { id, kind: 'node', name: node.name, health: node.health, severity: nodeSeverity.get(node.name) ?? null, pods: pods.length, findings: node.findingCount, w: box.w, h: box.h, minH: box.h - 2 * BOX_PAD };
+    const addresses = `${node.ip ?? 'no IP'} · ${node.podCIDR ?? 'no pod subnet'}`;
+    const unreachable = node.health === 'unreachable' ? ['agent unreachable'] : [];
+    const tip = [node.name, addresses, ...unreachable].join(' · ');
+    const base = { id, kind: 'node', name: node.name, health: node.health, severity: nodeSeverity.get(node.name) ?? null, pods: pods.length, findings: node.findingCount, w: box.w, h: box.h, tip };
     if (collapsed) {
       const title = [node.name, plural(pods.length, 'pod'), ...(node.findingCount ? [plural(node.findingCount, 'finding')] : [])].join(' · ');
-      const lines = [title, `${node.ip ?? 'no IP'} · ${node.podCIDR ?? 'no pod subnet'}`, ...(node.health === 'unreachable' ? ['agent unreachable'] : [])];
-      // big enough to read when the whole cluster is in view, never wider than the box
-      const fontSize = Math.round(Math.max(16, Math.min(box.h / 5, box.w / (Math.max(...lines.map((l) => l.length)) * 0.62))));
-      els.push({ group: 'nodes', data: { ...base, collapsed: true, label: lines.join('\n'), fontSize }, position: { x: box.x, y: box.y } });
+      const lines = [title, addresses, ...unreachable];
+      // big enough to read when the whole cluster is in view; a line too long for the box is cut
+      const inner = box.w - 2 * BOX_PAD;
+      const fontSize = Math.floor(Math.max(16, Math.min(box.h / 5, inner / widthOf(Math.max(...lines.map((l) => l.length)), 1))));
+      const fit = charsIn(inner, fontSize);
+      els.push({ group: 'nodes', data: { ...base, collapsed: true, label: lines.map((l) => ellipsize(l, fit)).join('\n'), fontSize }, position: { x: box.x, y: box.y } });
     } else {
-      const label = [node.name, node.ip ?? 'no IP', node.podCIDR ?? 'no pod subnet', ...(node.health === 'unreachable' ? ['agent unreachable'] : [])].join(' · ');
-      els.push({ group: 'nodes', data: { ...base, collapsed: false, label, fontSize: 18 }, position: { x: box.x, y: box.y } });
+      // the title over the box: the name on a line of its own, cut to the box's width
+      const fit = charsIn(box.w, FONT_SIZE.title);
+      const label = [node.name, addresses, ...unreachable].map((l) => ellipsize(l, fit)).join('\n');
       const bridge = layout.bridges.get(node.name)!;
+      els.push({ group: 'nodes', data: { ...base, collapsed: false, label, fontSize: FONT_SIZE.title }, position: { x: box.x, y: box.y } });
       els.push(bridgeElement(node, bridge, id, bridgeFinding.get(node.name) ?? null));
       for (const p of pods) {
         const at = layout.pods.get(p.key);
@@ -150,11 +175,13 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
             kind: 'veth',
             source: elementId.pod(p.key),
             target: elementId.bridge(node.name),
-            label: p.veth?.host ?? (missing ? 'no veth' : ''),
+            label: ellipsize(p.veth?.host ?? (missing ? 'no veth' : ''), VETH_CHARS),
+            tip: p.veth ? `${p.veth.host}: the host end of ${p.key}'s ${p.veth.ifname}${p.veth.up === false ? ' (down)' : ''}` : missing ? `${p.key} has no veth` : p.key,
             health,
             severity: health === 'finding' ? podSeverity.get(p.key) ?? 'error' : null,
             missing,
-            tep: `${round(at.x - bridge.x)}px ${BRIDGE_H / 2}px`,
+            // pods in the first row sit on the bridge's top, the others hang under it
+            tep: `${round(at.x - bridge.x)}px ${at.y < bridge.y ? -BRIDGE_H / 2 : BRIDGE_H / 2}px`,
           },
         });
       }
@@ -167,6 +194,7 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
         source: id,
         target: elementId.lan,
         label: node.ip ?? '',
+        tip: `${node.name}'s uplink to the LAN${node.ip ? `: ${node.ip}` : ''}`,
         health: node.health === 'unreachable' ? 'unreachable' : 'healthy',
         severity: null,
         missing: false,
@@ -186,32 +214,39 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
 
   // Routes: every one when they can be read, else only the focused node's.
   const many = drawn.size > ROUTE_NODE_THRESHOLD;
-  const wanted = (from: string, to: string) => {
+  const wanted = (from: string, to: string, dst: string) => {
     const fromDrawn = from === 'router' ? layout.router !== null : drawn.has(from);
     if (!fromDrawn || !drawn.has(to)) return false;
+    if (!many || opts.alwaysRoutes?.has(elementId.route(from, dst))) return true;
     // the focused node's own table; in router mode, the router's route to it
-    return !many || (opts.focus != null && (from === opts.focus || (from === 'router' && to === opts.focus)));
+    return opts.focus != null && (from === opts.focus || (from === 'router' && to === opts.focus));
   };
   const seen = new Set<string>();
-  const routeEdge = (from: string, to: string, dst: string, missing: boolean) => {
+  const geometer = new RouteGeometer(layout);
+  const nodeIp = new Map(topology.nodes.map((n) => [n.name, n.ip]));
+  const routeEdge = (from: string, to: string, dst: string, via: string | null, dev: string | null, missing: boolean) => {
     const id = elementId.route(from, dst);
     if (seen.has(id)) return;
     seen.add(id);
     const finding = routeFinding.get(id);
     const health: Health = from !== 'router' && nodeHealth.get(from) === 'unreachable' ? 'unreachable' : missing || finding ? 'finding' : 'healthy';
-    const target = layout.nodes.get(to)!;
-    const geometry = many ? FAN : from === 'router' ? routerGeometry() : arcGeometry(layout.nodes.get(from)!, target, naturalCompare(from, to) > 0);
+    // along the LAN there is room for the gateway under the subnet; arcs and fans say less
+    const lines = [missing ? `${dst} missing` : dst, ...(via ? [`via ${via}`] : [])];
+    const geometry = from === 'router' ? geometer.routerRoute(to, many, Math.max(...lines.map((l) => l.length))) : geometer.nodeRoute(from, to, many, Math.max(...lines.map((l) => l.length)));
+    const label = geometry.curve === 'lane' ? lines.join('\n') : lines[0]!;
+    const tip = `${from}: ${dst}${via ? ` via ${via}` : ''}${dev ? ` dev ${dev}` : ''}${missing ? ' (missing)' : ''}`;
     edges.push({
       group: 'edges',
-      data: { id, kind: 'route', from, to, source: from === 'router' ? elementId.router : elementId.node(from), target: elementId.node(to), label: missing ? `${dst} missing` : dst, health, severity: health === 'finding' ? finding ?? 'error' : null, missing, fan: many, ...geometry },
+      data: { id, kind: 'route', from, to, source: from === 'router' ? elementId.router : elementId.node(from), target: elementId.node(to), label, tip, health, severity: health === 'finding' ? finding ?? 'error' : null, missing, ...geometry },
     });
   };
-  const routes = topology.routes.filter((r) => r.to && wanted(r.from, r.to)).sort((a, b) => naturalCompare(a.key, b.key));
-  for (const r of routes) routeEdge(r.from, r.to!, r.dst, false);
+  const routes = topology.routes.filter((r) => r.to && wanted(r.from, r.to, r.dst)).sort((a, b) => naturalCompare(a.key, b.key));
+  for (const r of routes) routeEdge(r.from, r.to!, r.dst, r.via, r.dev, false);
   const ownerOfCidr = new Map(topology.nodes.flatMap((n) => (n.podCIDR ? [[n.podCIDR, n.name] as const] : [])));
   for (const m of missingRoutes) {
     const to = ownerOfCidr.get(m.dst);
-    if (to && wanted(m.from, to)) routeEdge(m.from, to, m.dst, true);
+    // host-gw: the gateway a missing route should have is the owner's IP
+    if (to && wanted(m.from, to, m.dst)) routeEdge(m.from, to, m.dst, nodeIp.get(to) ?? null, null, true);
   }
 
   return els.concat(edges);
@@ -219,14 +254,14 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-function bridgeElement(node: TopoNode, at: Rect, parent: string, finding: Severity | null): ElementDefinition {
+function bridgeElement(node: TopoNode, at: Rect, box: string, finding: Severity | null): ElementDefinition {
   const b = node.bridge;
   let health: Health = 'healthy';
   let severity: Severity | null = null;
   let label: string;
   if (node.health === 'unreachable') health = 'unreachable';
   if (b) {
-    label = [b.name, ...b.addresses, ...(b.up ? [] : ['down'])].join(' · ');
+    label = ellipsize([b.name, ...b.addresses, ...(b.up ? [] : ['down'])].join(' · '), charsIn(at.w - 8, FONT_SIZE.bridge));
     if (health !== 'unreachable' && (!b.up || finding)) {
       health = 'finding';
       severity = finding ?? 'error';
@@ -240,22 +275,25 @@ function bridgeElement(node: TopoNode, at: Rect, parent: string, finding: Severi
   } else {
     label = node.agent.state === 'none' ? 'bridge (no agent)' : 'bridge (no snapshot)';
   }
-  return { group: 'nodes', data: { id: elementId.bridge(node.name), kind: 'bridge', parent, node: node.name, label, health, severity, w: at.w, h: at.h }, position: { x: at.x, y: at.y } };
+  const tip = b ? `${node.name}'s bridge ${[b.name, ...b.addresses].join(' · ')}${b.up ? '' : ' (down)'}` : `${node.name}: ${label}`;
+  return { group: 'nodes', data: { id: elementId.bridge(node.name), kind: 'bridge', box, node: node.name, label, tip, health, severity, w: at.w, h: at.h }, position: { x: at.x, y: at.y } };
 }
 
-function podElement(p: TopoPod, at: { x: number; y: number }, parent: string | null, severity: Severity | null): ElementDefinition {
+function podElement(p: TopoPod, at: { x: number; y: number }, box: string | null, severity: Severity | null): ElementDefinition {
   return {
     group: 'nodes',
     data: {
       id: elementId.pod(p.key),
       kind: 'pod',
-      ...(parent ? { parent } : {}),
+      ...(box ? { box } : {}),
       key: p.key,
       name: p.name,
       namespace: p.namespace,
       node: p.node,
       ip: p.ip,
-      label: `${p.namespace === 'default' ? p.name : p.key}\n${p.ip ?? p.phase}`,
+      // the name; the namespace under it unless it is "default"; the IP (or the phase)
+      label: [p.name, ...(p.namespace === 'default' ? [] : [p.namespace]), p.ip ?? p.phase].map((l) => ellipsize(l, POD_CHARS)).join('\n'),
+      tip: `${p.key} · ${p.ip ?? p.phase}${p.node ? ` · on ${p.node}` : ' · on no node'}`,
       health: p.health,
       severity: p.health === 'finding' ? severity ?? 'error' : null,
       hostNetwork: p.hostNetwork,
@@ -264,38 +302,13 @@ function podElement(p: TopoPod, at: { x: number; y: number }, parent: string | n
   };
 }
 
-/** host-gw routes are arcs over the boxes, from the top of one to the top of the other:
- *  outgoing routes leave right of centre, incoming ones arrive left of it, and the
- *  route back (b→a) arcs higher than a→b so the two never lie on one another. */
-function arcGeometry(a: Rect, b: Rect, back: boolean) {
-  const sx = a.x + a.w / 8;
-  const tx = b.x - b.w / 8;
-  const sy = a.y - a.h / 2;
-  const ty = b.y - b.h / 2;
-  const chord = Math.hypot(tx - sx, ty - sy);
-  const apex = 40 + 0.12 * chord + (back ? 36 : 0);
-  // Cytoscape's control-point distance is measured to the left of travel (positive is
-  // +y, down, for an edge going right); a quadratic curve peaks at half of it.
-  const up = tx - sx >= 0 ? -1 : 1;
-  return { sep: '12.5% -50%', tep: '-12.5% -50%', cpd: round(up * 2 * apex) };
-}
-
-/** one node's routes to many: straight lines box to box, a fan with the subnet written
- *  at the far end, by the box that owns it */
-const FAN = { sep: 'outside-to-node', tep: 'outside-to-node', cpd: 0 };
-
-/** the router's routes run straight up to the bottom of each box, right of the uplink */
-function routerGeometry() {
-  return { sep: '0px 0px', tep: '25% 50%', cpd: 0 };
-}
-
 /** What the component must do to go from the elements it drew to the next ones. */
 export interface ElementPlan {
   remove: string[];
   add: ElementDefinition[];
   /** existing elements whose data changed: the new data (without id, ends and parent) */
   data: { id: string; data: Record<string, unknown> }[];
-  /** existing nodes that moved (childless ones only: a compound follows its children) */
+  /** existing nodes that moved */
   move: { id: string; position: { x: number; y: number } }[];
 }
 
@@ -338,6 +351,9 @@ const IMMUTABLE = new Set(['id', 'source', 'target', 'parent']);
 function sameData(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) if (a[k] !== b[k]) return false;
+  for (const k of ka) if (a[k] !== b[k] && !sameArray(a[k], b[k])) return false;
   return true;
 }
+
+/** a lane route's bends are arrays, made afresh on every call */
+const sameArray = (x: unknown, y: unknown) => Array.isArray(x) && Array.isArray(y) && x.length === y.length && x.every((v, i) => v === y[i]);
