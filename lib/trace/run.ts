@@ -143,13 +143,20 @@ export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: Tra
     for (const c of list) byNode.set(c.node, [...(byNode.get(c.node) ?? []), c]);
     await Promise.all(
       [...byNode].map(async ([node, cs]) => {
-        for (let i = 0; i < cs.length; i += MAX_LOOKUPS) {
-          const part = cs.slice(i, i + MAX_LOOKUPS);
+        // The same question at one node (its firewall, asked for the way there and back) is asked once.
+        const unique = new Map<string, KernelCheck[]>();
+        for (const c of cs) {
+          const key = JSON.stringify(c.lookup);
+          unique.set(key, [...(unique.get(key) ?? []), c]);
+        }
+        const groups = [...unique.values()];
+        for (let i = 0; i < groups.length; i += MAX_LOOKUPS) {
+          const part = groups.slice(i, i + MAX_LOOKUPS);
           try {
-            const results = await deps.lookup(node, part.map((c) => c.lookup));
-            part.forEach((c, j) => (c.result = results[j] ?? null));
+            const results = await deps.lookup(node, part.map((g) => g[0]!.lookup));
+            part.forEach((g, j) => g.forEach((c) => (c.result = structuredClone(results[j] ?? null))));
           } catch (e) {
-            for (const c of part) c.error = (e as Error).message;
+            for (const c of part.flat()) c.error = (e as Error).message;
             notes.push(`${node}'s agent did not answer the lookups: ${(e as Error).message}`);
           }
           emit();
