@@ -37,7 +37,6 @@ export interface IfaceFact {
 
 export type TraceRule =
   | { kind: 'route'; dst: string; gateway: string | null; dev: string | null; protocol: string; ownedByPodnet: boolean; table: 'main' | 'intended' }
-  | { kind: 'bridge'; bridge: string; port: string }
   | { kind: 'local'; address: string }
   | { kind: 'lan'; to: string; host: string | null }
   | { kind: 'none'; why: string };

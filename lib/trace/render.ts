@@ -19,8 +19,6 @@ export function hopRule(h: TraceHop): string {
   switch (r.kind) {
     case 'route':
       return `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.ownedByPodnet ? ' (podnet)' : r.table === 'intended' ? ' (intended)' : ''}${h.firewall?.masquerade ? ', masqueraded' : ''}`;
-    case 'bridge':
-      return `bridge ${r.bridge} port ${r.port}`;
     case 'local':
       return `local ${r.address}`;
     case 'lan':

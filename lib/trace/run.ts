@@ -108,6 +108,7 @@ function matchTraceroute(r: Resolved, probe: TraceProbe, forward: TraceResult['f
 /** Runs the trace to its end; `onUpdate` sees every intermediate result. */
 export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: TraceDeps, onUpdate: (r: TraceResult) => void = () => {}): Promise<TraceResult> {
   const t0 = performance.now();
+  const startedAt = new Date().toISOString();
   const r = resolveTrace(inputs, req);
   const plan = planPath(r.ctx, r.from, r.toEnd, r.toPod);
   const checks: KernelCheck[] = plan.checks;
@@ -128,7 +129,7 @@ export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: Tra
     if (probe) probe.matched = matchTraceroute(r, probe, forward);
     const v = diagnose({ ctx: r.ctx, from: r.from, dstIp: r.dstIp, toPod: r.toPod, forward, back, probe }, done);
     return {
-      request: req, startedAt: new Date(Date.now() - (performance.now() - t0)).toISOString(), phase, status: v.status, summary: v.summary,
+      request: req, startedAt, phase, status: v.status, summary: v.summary,
       from: r.fromEnd, to: r.toEnd, routing: r.ctx.routing, forward, back, checks: structuredClone(checks), probe: structuredClone(probe),
       diagnoses: v.diagnoses, notes: [...notes, ...v.notes], timings: { ...timings },
     };
