@@ -6,7 +6,7 @@ import type { Lookup, LookupResult, TraceRequest, TraceResult } from '../model/t
 import type { PingResult, ProbeRequest, ProbeResult } from '../model/probe';
 import {
   crossNodeRouteMissing, heldMissingRoute, labCluster, node1ForwardingOff, node2AgentUnreachable, node2BridgeDown, node2ForwardDrop, node2SmallMtu,
-  node2StaleLease, returnPathViaNode3, vethOf, web1VethDetached, web3IpMismatch, web3VethDown, wrongGateway,
+  node2StaleLease, returnPathViaNode3, vethOf, web1VethDetached, web3IpMismatch, web3VethDown, withNode, wrongGateway,
 } from '../../test/fixtures/trace-cluster';
 import { diagnose } from './diagnose';
 import { longestPrefixMatch } from './lpm';
@@ -121,6 +121,20 @@ describe('each fault, found and explained from the snapshots', () => {
     const v = diagnose({ ctx: r.ctx, from: r.from, dstIp: r.dstIp, toPod: r.toPod, forward, back: evaluateHops(plan.back, plan.checks), probe: null }, true);
     expect(v.diagnoses[0]).toMatchObject({ kind: 'route-wrong-gateway', hop: 'f2', severity: 'broken', actual: '10.244.2.0/24 via 192.168.1.99 dev eth0 proto boot' });
     expect(v.diagnoses[0]!.fix!.commands).toEqual([['ip', 'route', 'replace', '10.244.2.0/24', 'via', '192.168.1.12', 'dev', 'eth0', 'proto', '151']]);
+  });
+
+  it('strict rp_filter on a node whose way back leaves by another interface', () => {
+    // node2 would answer node1's pods out of eth1: with rp_filter=1 a packet from them on eth0 is dropped.
+    const inputs = withNode(labCluster(), 'node2', (s) => ({ ...s, routes: s.routes.map((r) => (r.dst === '10.244.1.0/24' ? { ...r, gateway: null, dev: 'eth1' } : r)) }));
+    const r = resolveTrace(inputs, req('web-1', 'web-3'));
+    const plan = planPath(r.ctx, r.from, r.toEnd, r.toPod);
+    const sysctl = plan.checks.find((c) => c.hop === 'f4' && c.role === 'sysctl')!;
+    expect(sysctl.lookup).toEqual({ kind: 'sysctl', at: { node: true }, dev: 'eth0' });
+    sysctl.result = { kind: 'sysctl', ok: true, error: null, command: [], durationMs: 1, sysctl: { ipForward: true, rpFilter: { all: 1, dev: 0 } } };
+    const forward = evaluateHops(plan.forward, plan.checks);
+    expect(forward[3]).toMatchObject({ verdict: 'dropped', problem: 'rp-filter', settings: { rpFilter: 1 } });
+    const v = diagnose({ ctx: r.ctx, from: r.from, dstIp: r.dstIp, toPod: r.toPod, forward, back: evaluateHops(plan.back, plan.checks), probe: null }, true);
+    expect(v.diagnoses[0]).toMatchObject({ kind: 'rp-filter', fix: { node: 'node2', commands: [['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=2', 'net.ipv4.conf.eth0.rp_filter=2']] } });
   });
 
   it('a pod whose IP the API and its node disagree on', () => {
