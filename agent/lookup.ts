@@ -8,6 +8,7 @@ import { firewallFacts } from '../lib/firewall/apply.js';
 import { parseLookupRequest } from '../lib/model/lookup.js';
 import { parseRouteGetOutput } from '../lib/model/probe.js';
 import type { Lookup, LookupResult } from '../lib/model/trace.js';
+import { pool } from '../lib/proc/pool.js';
 import { execute, probeCommand, toolError, type PodLocation } from './probe.js';
 
 /** Each lookup is one short `ip` process; a trace sends at most MAX_LOOKUPS per node. */
@@ -101,17 +102,8 @@ async function runOne(l: Lookup, deps: LookupDeps): Promise<LookupResult> {
 }
 
 /** Runs validated lookups, CONCURRENCY at a time, answers in the request's order. */
-export async function runLookups(lookups: Lookup[], deps: LookupDeps): Promise<LookupResult[]> {
-  const results: LookupResult[] = new Array(lookups.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < lookups.length) {
-      const i = next++;
-      results[i] = await runOne(lookups[i]!, deps);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, lookups.length) }, worker));
-  return results;
+export function runLookups(lookups: Lookup[], deps: LookupDeps): Promise<LookupResult[]> {
+  return pool(lookups, CONCURRENCY, (l) => runOne(l, deps));
 }
 
 /** `POST /v1/lookup` for the agent's server: 200 with { results }, or 400 with what was wrong. */

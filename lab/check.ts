@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { sleepSync } from '../lib/ipam/lock.js';
 import { podRef, type LabStatus } from '../lib/model/lab.js';
-import { pool } from './cni-runtime.js';
+import { pool } from '../lib/proc/pool.js';
 
 export interface PairResult {
   from: string;

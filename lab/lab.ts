@@ -11,7 +11,8 @@ import {
   type LabFlags, type LabNode, type LabPod,
 } from '../lib/model/lab.js';
 import { cniSocket, ensureToken, startNodeAgent, stopAgents, tokenFile, waitForAgents, waitForRoutes } from './agents.js';
-import { addNetwork, pool, type Attach, type Conflist } from './cni-runtime.js';
+import { pool } from '../lib/proc/pool.js';
+import { addNetwork, type Attach, type Conflist } from './cni-runtime.js';
 import { allNamespaces, labHealth, netnsExists, readInventory, withLabLock, writeInventory, type LabInventory } from './inventory.js';
 import { applyNodeFirewall } from './firewall.js';
 import { addNamespaces, deleteNamespaces, ipBatchIn, sysctlIn } from './kernel.js';
