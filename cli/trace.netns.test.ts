@@ -191,5 +191,17 @@ describe('podnet trace on a lab', () => {
     expect(router).toMatchObject({ where: { name: 'router 192.168.1.1' }, kernel: 'not-verified', verdict: 'forwarded' });
     expect(result.forward[1]!.rule).toMatchObject({ dst: 'default', gateway: '192.168.1.1' });
     expect(result.probe!.matched.some((m) => m.address === '192.168.1.1' && m.hop === router.id)).toBe(true);
+
+    // The router forgets node2's pods: it has no agent, so its own ICMP answer names it.
+    expect((await podnet(['lab', 'fault', 'missing-route', '--pod', 'web-2'], routerLab)).status).toBe(0);
+    try {
+      const broken = JSON.parse((await podnet(['trace', 'web-1', 'web-2', '--json'], routerLab)).stdout) as TraceResult;
+      expect(broken.status).toBe('broken');
+      expect(broken.diagnoses[0]).toMatchObject({ kind: 'route-missing', hop: router.id, fix: { node: 'router', text: 'ip route replace 10.244.2.0/24 via 192.168.1.12 dev eth0' } });
+      expect(broken.diagnoses[0]!.heldFault).toContain('missing-route on router');
+    } finally {
+      expect((await podnet(['lab', 'fault', 'clear'], routerLab)).status).toBe(0);
+    }
+    expect((await podnet(['trace', 'web-1', 'web-2'], routerLab)).status).toBe(0);
   });
 });

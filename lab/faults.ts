@@ -85,7 +85,12 @@ function plan(p: LabPaths, inv: LabInventory, kind: FaultKind, opts: FaultOption
   switch (kind) {
     case 'missing-route':
     case 'wrong-gateway': {
-      if (inv.routing !== 'host-gw') throw new LabError(`${kind} breaks a node's host-gw route; this lab routes through the router (run it on a host-gw lab)`);
+      if (inv.routing === 'router') {
+        // The router holds the pod subnets: it forgets the one of --pod's node (or --node, default node2).
+        if (kind === 'wrong-gateway') throw new LabError('wrong-gateway breaks a node\'s host-gw route; on a router lab use missing-route (the router forgets a pod subnet)');
+        const owner = opts.pod ? nodeOf(inv, findPod(inv, opts.pod).node) : nodeOf(inv, opts.node ?? inv.nodes[1]?.name);
+        return { ...base, node: 'router', target: owner.podCIDR, detail: `the router's route to ${owner.name}'s pods ${owner.podCIDR} deleted` };
+      }
       const node = nodeOf(inv, opts.node);
       const peer = peerOf(inv, node, opts);
       const detail = kind === 'missing-route' ? `${node.name}'s route to ${peer.name}'s pods ${peer.podCIDR} deleted` : `${node.name} routes ${peer.name}'s pods ${peer.podCIDR} via ${NOWHERE_GATEWAY}, an address nobody holds`;
@@ -116,7 +121,7 @@ function plan(p: LabPaths, inv: LabInventory, kind: FaultKind, opts: FaultOption
 }
 
 function netnsOf(inv: LabInventory, node: string): string {
-  return inv.nodes.find((n) => n.name === node)!.netns;
+  return node === 'router' && inv.router ? inv.router.netns : inv.nodes.find((n) => n.name === node)!.netns;
 }
 
 /** `ip ARGS` in a node's namespace, as argv: nothing here is spliced into batch text. */
@@ -165,6 +170,11 @@ function apply(p: LabPaths, inv: LabInventory, f: LabFault): void {
 
 /** Undoes a fault; what is already right stays right (a user may have run the trace's fix). */
 function undo(p: LabPaths, inv: LabInventory, f: LabFault): void {
+  if (f.node === 'router') {
+    const owner = inv.nodes.find((n) => n.podCIDR === f.target);
+    if (owner && inv.router) ipIn(inv.router.netns, ['route', 'replace', owner.podCIDR, 'via', owner.ip, 'dev', 'eth0']);
+    return;
+  }
   const node = inv.nodes.find((n) => n.name === f.node);
   if (!node) return; // the node went with `lab node del`
   const ns = node.netns;

@@ -7,7 +7,7 @@ import { FAULT_KINDS, type LabFault } from '../../lib/model/lab.js';
 import { labCall, labIdOption, pathsOf } from './lab.js';
 
 const KIND_HELP = [
-  'missing-route (a node loses its route to the next node\'s pods, or to --pod\'s node)',
+  'missing-route (a node loses its route to the next node\'s pods, or to --pod\'s node; on a router lab the router forgets node2\'s pods, or --pod\'s)',
   'wrong-gateway (that route points at 192.168.1.99, which nobody holds)',
   'bridge-down (the node\'s v-net-0 set down)',
   'veth-down, veth-detached (--pod\'s veth set down, or taken off the bridge)',

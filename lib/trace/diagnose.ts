@@ -161,6 +161,28 @@ function heldFault(d: DiagnoseInput, g: Diagnosis, hops: TraceHop[]): string | n
   return f ? `${f.kind} on ${f.node}${f.pod ? ` (${f.pod})` : ''}: ${f.detail}` : null;
 }
 
+/** A ping answered by an ICMP error names the hop that refused: the router or a node said
+ *  "Destination Net Unreachable" itself. */
+function icmpVerdict(d: DiagnoseInput): Diagnosis | null {
+  const err = d.probe?.ping?.icmpErrors[0];
+  if (!err) return null;
+  const router = d.ctx.inputs.plane.router?.ip === err.from;
+  const node = d.ctx.nodes.find((n) => n.ip === err.from || n.snapshot?.node.gateway === err.from);
+  const hop = d.forward.find((h) => (router ? h.role === 'router' : h.role === 'node' && h.where.node === node?.name));
+  if (!router && !node) return null;
+  const who = router ? `the router ${err.from}` : `${node!.name} (${err.from})`;
+  const base = { hop: hop?.id ?? null, severity: 'broken' as const, heldFault: null };
+  if (router && /Net Unreachable|Host Unreachable/i.test(err.message)) {
+    const owner = d.ctx.nodes.find((n) => cidrHolds(n.podCIDR, d.dstIp));
+    const expected = owner?.podCIDR && owner.ip ? `${owner.podCIDR} via ${owner.ip} (to ${owner.name}'s pods) in the router's table` : `a route to ${d.dstIp} in the router's table`;
+    return {
+      ...base, kind: 'route-missing', cause: `${who} answered "${err.message}": its table has no route to ${d.dstIp} (the router has no agent: its table is known only from this answer)`, expected, actual: err.message,
+      fix: owner?.podCIDR && owner.ip ? fix('router', [['ip', 'route', 'replace', owner.podCIDR, 'via', owner.ip, 'dev', 'eth0']]) : null,
+    };
+  }
+  return { ...base, kind: 'probe-failed', cause: `${who} answered "${err.message}"`, expected: 'a reply from the destination', actual: err.message, fix: null };
+}
+
 export interface Verdict {
   status: TraceStatus;
   diagnoses: Diagnosis[];
@@ -204,6 +226,10 @@ export function diagnose(d: DiagnoseInput, done: boolean): Verdict {
   if (largeFailed === false && p?.largePing?.ok) {
     // The large ping passed: an MTU finding on the path is not breaking this pair.
     for (const g of diagnoses) if (g.kind === 'mtu-mismatch') g.severity = 'warning';
+  }
+  if (reachable === false && !diagnoses.some((g) => g.severity === 'broken')) {
+    const icmp = icmpVerdict(d);
+    if (icmp) diagnoses.push(icmp);
   }
   if (reachable === false && !diagnoses.some((g) => g.severity === 'broken')) {
     const tr = p?.traceroute;
