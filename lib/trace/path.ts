@@ -227,6 +227,7 @@ function nodeStep(ctx: TraceContext, w: Walk, at: Extract<Loc, { kind: 'node' }>
     check(w, h, node, 'route', { kind: 'route', at: { node: true }, dst: w.dstIp, from: w.srcIp, iif: inL3 }, { ok: wantOk, type: 'unicast', gateway: route?.gateway ?? null, dev: route?.dev ?? null }, wantOk ? describeRoute(rule) : 'no route (the kernel refuses)');
     check(w, h, node, 'sysctl', { kind: 'sysctl', at: { node: true }, dev: inL3 }, { ok: true, ipForward: s?.node.ipForward ?? null }, 'ip_forward=1, rp_filter allows the source');
   }
+  if (local) check(w, h, node, 'route', { kind: 'route', at: { node: true }, dst: w.dstIp, from: w.srcIp, iif: inL3 }, { ok: true, type: 'local' }, `local delivery to ${w.dstIp}`);
   if (!local) check(w, h, node, 'firewall', { kind: 'firewall', at: { node: true } }, { ok: true, firewall: h.firewall?.verdict ?? 'unknown', leaving: clusterNetwork !== null && !cidrHolds(clusterNetwork, w.dstIp) }, h.firewall?.why ?? 'the FORWARD chain accepts pod traffic');
   if (nextHopIp && out && out.name !== 'veth') check(w, h, node, 'neigh', { kind: 'neigh', at: { node: true }, address: nextHopIp, dev: out.name }, { ok: true }, `a neighbour entry for ${nextHopIp}`, true);
 
@@ -275,10 +276,11 @@ function routerStep(ctx: TraceContext, w: Walk): Loc | null {
   return next ? lanStep(ctx, w, 'router', null, next) : null;
 }
 
-function hostStep(_ctx: TraceContext, w: Walk, ip: string): Loc | null {
+function hostStep(ctx: TraceContext, w: Walk, ip: string): Loc | null {
   const isDst = ip === w.dstIp;
+  const node = ctx.nodes.find((n) => n.ip === ip);
   hop(w, {
-    role: 'host', where: { kind: 'host', name: ip, node: null }, title: isDst ? `${ip} receives it` : `${ip} (a host outside the cluster) gets it`,
+    role: 'host', where: { kind: 'host', name: node?.name ?? ip, node: node?.name ?? null }, title: isDst ? `${ip} receives it` : `${ip} (a host outside the cluster) gets it`,
     in: UNKNOWN_IFACE('eth0'), out: null, bridge: null, routed: false, backDev: null, inL3: null, intendedGateway: null, agentLive: false,
     rule: isDst ? { kind: 'local', address: ip } : { kind: 'none', why: `${ip} is not the destination and podnet cannot see its table` }, neighbour: null, firewall: null, settings: null,
     elements: [elementId.lan],
@@ -325,7 +327,8 @@ export function planPath(ctx: TraceContext, from: TracePod, to: TraceEndpoint, t
   const srcIp = from.agentIp ?? from.apiIp!;
   const dstIp = to.ip!;
   const notes: string[] = [];
-  const leaving = ctx.clusterNetwork !== null && !cidrHolds(ctx.clusterNetwork, dstIp) && !ctx.nodes.some((n) => n.ip === dstIp);
+  // Outside the cluster network (a host, or a node's own address): masqueraded on the way out.
+  const leaving = ctx.clusterNetwork !== null && !cidrHolds(ctx.clusterNetwork, dstIp);
   const fwd: Walk = { dir: 'forward', srcIp, dstIp, dstPod: toPod, hops: [], checks: [] };
   walk(ctx, fwd, { kind: 'pod', pod: from });
   const back: Walk = { dir: 'return', srcIp: dstIp, dstIp: srcIp, dstPod: from, hops: [], checks: [] };
@@ -335,7 +338,7 @@ export function planPath(ctx: TraceContext, from: TracePod, to: TraceEndpoint, t
     // Masqueraded on the way out: the reply goes to the node's own address, and the node's
     // connection tracking turns it back into the pod's.
     const node = from.node;
-    notes.push(`${dstIp} is outside the cluster network ${ctx.clusterNetwork}: ${node.name} masquerades the packet as ${node.ip}, so the reply comes back to ${node.ip} and connection tracking hands it to ${from.key}`);
+    notes.push(`${dstIp} is outside the cluster network ${ctx.clusterNetwork}: ${node.name} masquerades the packet as ${node.ip}, so the reply comes back to ${node.ip} and connection tracking hands it to ${from.key}${ctx.routing === 'router' ? ' (in router mode a reply to a node address crosses the LAN directly)' : ''}`);
     back.dstIp = node.ip ?? srcIp;
     hostStep(ctx, back, dstIp);
     back.hops[back.hops.length - 1]!.title = `${dstIp} replies to ${node.ip} (the masqueraded source)`;
