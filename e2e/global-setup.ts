@@ -10,7 +10,7 @@ import { writeEnv, type E2eEnv } from './env';
 
 export const SUBPATH = '/portal/podnet';
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as { port: number }).port;
@@ -19,7 +19,7 @@ async function freePort(): Promise<number> {
 }
 
 /** `podnet dashboard …` in the background; resolves with its URL once it answers. */
-function dashboard(args: string[]): Promise<{ url: string; pid: number }> {
+export function dashboard(args: string[]): Promise<{ url: string; pid: number }> {
   const child = spawn('bin/podnet', ['dashboard', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: false });
   return new Promise((resolve, reject) => {
     let out = '';

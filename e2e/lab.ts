@@ -9,7 +9,7 @@ export function podnet(args: string[]): string {
 }
 
 export interface LabView {
-  nodes: { name: string; netns: string }[];
+  nodes: { name: string; netns: string; ip: string; podCIDR: string }[];
   pods: { name: string; namespace: string; node: string; ip: string | null; netns: string }[];
 }
 

@@ -24,6 +24,8 @@ export interface GraphHandle {
   /** the whole graph as a PNG data URL */
   exportPng(): string | null;
   fit(): void;
+  /** bring the highlighted path (the `highlight` prop) into view; false when none is drawn */
+  showHighlight(): boolean;
 }
 
 export interface TopologyGraphProps {
@@ -60,8 +62,10 @@ const READABLE_PX = 14;
 /** The zoom at which the smallest labels (12 units) are READABLE_PX on screen. */
 export const READABLE_ZOOM = READABLE_PX / Math.min(...Object.values(FONT_SIZE));
 /** Framing a selection stops here: a pod's box filling the screen says nothing more. */
-const MAX_FOCUS_ZOOM = 1.6;
+const MAX_FOCUS_ZOOM = 1.4;
 const FIT_PADDING = 16;
+/** under the drawing, room for the legend the page lays over the graph's bottom left */
+const FIT_PADDING_BOTTOM = 44;
 /** fitting never zooms in further than this: a small lab's box would fill the screen */
 const MAX_FIT_ZOOM = 1.2;
 const UPLINK_LABEL_H = 50;
@@ -113,6 +117,7 @@ export function TopologyGraph(props: TopologyGraphProps): JSX.Element {
       center: (sel) => engine.current?.center(sel) ?? false,
       exportPng: () => engine.current?.exportPng() ?? null,
       fit: () => engine.current?.fit(),
+      showHighlight: () => engine.current?.showHighlight() ?? false,
     };
     return () => {
       handleRef.current = null;
@@ -154,6 +159,9 @@ class GraphEngine {
   /** boxes opened by a click (or center()) */
   private pinned = new Set<string>();
   private needsFit = true;
+  /** the view is the whole drawing fitted, not where the user or a selection took it:
+   *  a resize (the findings list opening) fits it again */
+  private fitted = false;
   private viewportTimer: ReturnType<typeof setTimeout> | null = null;
   private destroyed = false;
   private resizeObserver: ResizeObserver | null = null;
@@ -193,13 +201,15 @@ class GraphEngine {
       else host.removeAttribute('title');
     });
     this.cy.on('mouseout', 'node, edge', () => host.removeAttribute('title'));
+    this.cy.on('dragpan scrollzoom pinchzoom', () => (this.fitted = false));
     // A container that was hidden (or laid out after the first draw) has no size to fit
-    // to: fit once it has one.
+    // to: fit once it has one; and one that changed size while the whole drawing was in
+    // view keeps it in view.
     if (typeof ResizeObserver !== 'undefined') {
       this.resizeObserver = new ResizeObserver(() => {
         if (this.destroyed) return;
         this.cy.resize();
-        if (this.needsFit && this.layout && this.cy.width() > 0) {
+        if ((this.needsFit || this.fitted) && this.layout && this.cy.width() > 0) {
           this.needsFit = false;
           this.fit();
         }
@@ -249,6 +259,7 @@ class GraphEngine {
     const ele = this.cy.getElementById(selectionId(sel));
     if (ele.empty()) return false;
     this.cy.stop(true, true);
+    this.fitted = false;
     this.cy.animate(this.focusOn(sel), { duration: ANIMATION_MS });
     return true;
   }
@@ -298,13 +309,14 @@ class GraphEngine {
     const arcTop = -(apex + 24);
     if (!only && arcTop < top) area = { x: area.x, y: (arcTop + top + area.h) / 2, w: area.w, h: area.h + (top - arcTop) };
     this.cy.viewport(this.viewFor(area, MAX_FIT_ZOOM));
+    this.fitted = true;
   }
 
   private viewFor(area: { x: number; y: number; w: number; h: number }, maxZoom: number) {
     const w = Math.max(1, this.cy.width() - 2 * FIT_PADDING);
-    const h = Math.max(1, this.cy.height() - 2 * FIT_PADDING);
+    const h = Math.max(1, this.cy.height() - FIT_PADDING - FIT_PADDING_BOTTOM);
     const zoom = Math.min(maxZoom, Math.max(this.cy.minZoom(), Math.min(w / area.w, h / area.h)));
-    return { zoom, pan: { x: this.cy.width() / 2 - zoom * area.x, y: this.cy.height() / 2 - zoom * area.y } };
+    return { zoom, pan: { x: this.cy.width() / 2 - zoom * area.x, y: FIT_PADDING + h / 2 - zoom * area.y } };
   }
 
   private tapped(node: NodeSingular): void {
@@ -336,6 +348,17 @@ class GraphEngine {
     // its nodes open and its routes appear through a redraw; that applies the classes too
     this.draw(); // applies the classes of a highlight
     if (!h) this.applyHighlight(); // takes them off
+  }
+
+  showHighlight(): boolean {
+    if (this.destroyed) return false;
+    const on = this.cy.elements('.hl-path');
+    if (on.empty()) return false;
+    const bb = on.boundingBox({ includeLabels: true });
+    this.cy.stop(true, true);
+    this.fitted = false;
+    this.cy.animate(this.viewFor({ x: (bb.x1 + bb.x2) / 2, y: (bb.y1 + bb.y2) / 2, w: bb.w, h: bb.h }, MAX_FOCUS_ZOOM), { duration: ANIMATION_MS });
+    return true;
   }
 
   /** The highlight's classes on what is drawn, in one batch: nothing is re-created. */

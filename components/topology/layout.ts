@@ -311,8 +311,11 @@ export function layoutTopology(topology: Topology, opts: LayoutOptions = {}): To
   });
 
   const hasRouter = topology.router !== null || topology.routes.some((r) => r.from === 'router');
-  // host-gw routes run in lanes between a row of boxes and the LAN; the router's under it
-  const pairLanes = inRow && !hasRouter && n >= 2 ? rowLanes(n).count : 0;
+  // host-gw routes run in lanes between a row of boxes and the LAN; the router's under it.
+  // Lanes are kept for every pair whether its route is there or not (a missing one is drawn
+  // in its lane), but not where no node routes to another at all (no agents, another CNI).
+  const nodeRoutes = topology.cluster.routing === 'host-gw' || topology.routes.some((r) => r.from !== 'router');
+  const pairLanes = inRow && !hasRouter && nodeRoutes && n >= 2 ? rowLanes(n).count : 0;
   const lanes: Lanes | null = pairLanes ? { top: gridH + LANE_TOP, step: LANE_H, count: pairLanes } : null;
   const lanTop = lanes ? lanes.top + (lanes.count - 1) * LANE_H + UPLINK_LABEL_ROOM : gridH + (inRow ? UPLINK_LABEL_ROOM + LANE_TOP : LAN_GAP);
   const lanW = gridW + 2 * LAN_OVERHANG;

@@ -298,6 +298,8 @@ export function graphStyle(theme: Theme): StylesheetJson {
     },
     { selector: 'edge[kind = "route"][curve = "fan"][health != "healthy"]', style: { opacity: 1, width: 2.5 } },
     { selector: 'edge[health = "finding"]', style: { 'line-color': c.error, 'target-arrow-color': c.error, color: c.error } },
+    // a veth's wire is short: thicker, so its colour shows
+    { selector: 'edge[kind = "veth"][health != "healthy"]', style: { width: 3 } },
     { selector: 'edge[health = "finding"][severity = "warning"]', style: { 'line-color': c.warning, 'target-arrow-color': c.warning, color: c.warning } },
     { selector: 'edge[health = "unreachable"]', style: { 'line-color': c.unreachable, 'target-arrow-color': c.unreachable, 'line-style': 'dashed', color: c.muted } },
     { selector: 'edge[?missing]', style: { 'line-color': c.error, 'target-arrow-color': c.error, 'line-style': 'dashed', 'line-dash-pattern': [6, 4], color: c.error } },
@@ -305,8 +307,9 @@ export function graphStyle(theme: Theme): StylesheetJson {
     // A traced path (highlight.ts): emphasised, red where it breaks, dashed where nothing
     // checked it, everything else dimmed. After health, so a trace reads over the colours.
     { selector: '.hl-dim', style: { opacity: 0.25 } },
-    { selector: 'node.hl-path', style: { 'border-color': c.path, 'border-width': 4, 'border-style': 'solid' } },
-    { selector: 'edge.hl-path', style: { 'line-color': c.path, 'target-arrow-color': c.path, color: c.path, width: 4, 'line-style': 'solid', opacity: 1, 'z-index': 5 } },
+    // (dashes stay: a missing route or an unreachable agent is still that on the path)
+    { selector: 'node.hl-path', style: { 'border-color': c.path, 'border-width': 4 } },
+    { selector: 'edge.hl-path', style: { 'line-color': c.path, 'target-arrow-color': c.path, color: c.path, width: 4, opacity: 1, 'z-index': 5 } },
     { selector: 'node.hl-failed', style: { 'border-color': c.error } },
     { selector: 'node[kind = "pod"].hl-failed, node[kind = "bridge"].hl-failed', style: { 'background-color': c.errorFill } },
     { selector: 'edge.hl-failed', style: { 'line-color': c.error, 'target-arrow-color': c.error, color: c.error } },
