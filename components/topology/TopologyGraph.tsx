@@ -301,13 +301,13 @@ class GraphEngine {
     const only = this.inputs.filter.node ? l.nodes.get(this.inputs.filter.node) : undefined;
     // one node: its box with its title above and its uplink's label below (in a grid the
     // LAN can be rows away)
-    let area = only ? { x: only.x, y: only.y + (UPLINK_LABEL_H - TITLE_H) / 2, w: only.w, h: only.h + TITLE_H + UPLINK_LABEL_H } : l.bounds;
-    // host-gw routes arc over the first row of boxes: make room for the highest arc and its label
-    let apex = 0;
-    for (const e of this.drawn.values()) if (e.data.kind === 'route' && e.data.curve === 'arc') apex = Math.max(apex, Math.abs(Number(e.data.cpd) || 0) / 2);
-    const top = area.y - area.h / 2;
-    const arcTop = -(apex + 24);
-    if (!only && arcTop < top) area = { x: area.x, y: (arcTop + top + area.h) / 2, w: area.w, h: area.h + (top - arcTop) };
+    let area = l.bounds;
+    if (only) {
+      // in a row the uplink's label sits on the LAN, under the route lanes: down to it
+      const top = only.y - only.h / 2 - TITLE_H;
+      const bottom = l.row ? l.lan.y + l.lan.h / 2 : only.y + only.h / 2 + UPLINK_LABEL_H;
+      area = { x: only.x, y: (top + bottom) / 2, w: only.w, h: bottom - top };
+    }
     this.cy.viewport(this.viewFor(area, MAX_FIT_ZOOM));
     this.fitted = true;
   }

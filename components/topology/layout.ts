@@ -46,7 +46,7 @@ export const ROUTER_W = 150;
 export const ROUTER_H = 44;
 /** Up to this many boxes stand in one row on the LAN and their routes run in lanes along
  *  it; more form a grid (and their routes arc, or fan from the focused node). */
-export const ROW_MAX = 4;
+export const ROW_MAX = 6;
 /** route lanes: one every LANE_H (a 12-unit label and its background fit between two) */
 export const LANE_H = 32;
 /** the first lane under the boxes (room for the arrow heads rising into them) */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Topology } from '../../lib/model/topology';
-import { referenceLab } from './fixtures';
+import { bigCluster, referenceLab } from './fixtures';
 import { FONT_SIZE, widthOf } from './label-text';
 import { layoutTopology, type Point, type Rect } from './layout';
 import { segmentsThrough } from './route-geometry';
@@ -122,6 +122,25 @@ describe('routes along the LAN (host-gw, the reference lab)', () => {
   });
 });
 
+describe('routes along the LAN of a row of six boxes', () => {
+  const { layout, routes } = wires(bigCluster(6, 2));
+
+  it('meet every box on its bottom edge, each at a place of its own', () => {
+    expect(routes).toHaveLength(30);
+    const seen = new Set<string>();
+    for (const r of routes) {
+      for (const p of [r.pts[0]!, r.pts[3]!]) {
+        const box = [...layout.nodes.values()].find((b) => Math.abs(p.y - (b.y + b.h / 2)) < 0.5 && Math.abs(p.x - b.x) < b.w / 2)!;
+        expect(box, `${r.id} ends on a box`).toBeDefined();
+        expect(Math.abs(p.x - box.x)).toBeLessThanOrEqual(box.w / 2 - 10);
+        const key = `${p.x.toFixed(1)},${p.y.toFixed(1)}`;
+        expect(seen.has(key), `${r.id} shares ${key}`).toBe(false);
+        seen.add(key);
+      }
+    }
+  });
+});
+
 describe('routes from the router', () => {
   const { layout, routes } = wires(routerMode);
 
@@ -137,6 +156,21 @@ describe('routes from the router', () => {
       const to = layout.nodes.get(r.id.endsWith('10.244.1.0/24') ? 'node1' : r.id.endsWith('10.244.2.0/24') ? 'node2' : 'node3')!;
       expect(t.y).toBeCloseTo(to.y + to.h / 2, 0);
       expect(Math.abs(t.x - to.x)).toBeLessThan(to.w / 2);
+    }
+  });
+
+  it('cross neither one another nor the router’s own link up to the LAN (from its middle)', () => {
+    const wiresUp = routes.map((r) => ({ id: r.id, x: r.pts[0]!.x, top: r.pts[1]!.y })); // router to lane
+    wiresUp.push({ id: 'uplink:router', x: layout.router!.x, top: layout.lan.y });
+    expect(new Set(wiresUp.map((w) => w.x)).size).toBe(wiresUp.length);
+    for (const r of routes) {
+      const [, a, b] = r.pts as [Point, Point, Point];
+      const [lo, hi] = [Math.min(a.x, b.x), Math.max(a.x, b.x)];
+      for (const w of wiresUp) {
+        if (w.id === r.id) continue;
+        const passes = w.top < a.y && w.x > lo && w.x < hi;
+        expect(passes, `${w.id} crosses ${r.id}`).toBe(false);
+      }
     }
   });
 });

@@ -6,21 +6,19 @@
 //   the label (subnet, then gateway) starts just past the box that holds the route, so it
 //   reads as "node1: 10.244.2.0/24 via 192.168.1.12".
 // - router lane: from the router under the LAN, along a lane under it, up into the box.
-// - arc: a grid of boxes; arcs over the boxes (few enough nodes to draw every route).
-// - fan: one node's routes to many; straight lines, the subnet at the far end.
+// - fan: a grid of boxes, where only the focused node's routes are drawn (to-elements.ts
+//   ROUTE_NODE_THRESHOLD): straight lines box to box, the subnet at the far end.
 import { ATTACH_MIN, ATTACH_STEP, ROUTER_H, type Point, type Rect, type TopologyLayout } from './layout';
 import { FONT_SIZE, widthOf } from './label-text';
 import { rowLanes, type RowLanes } from './route-lanes';
 
-export type RouteCurve = 'lane' | 'arc' | 'fan' | 'straight';
+export type RouteCurve = 'lane' | 'fan';
 
 export interface RouteGeometry {
   curve: RouteCurve;
   /** source and target endpoints, relative to the ends' centres ("12px 64px") */
   sep: string;
   tep: string;
-  /** unbundled-bezier: control point distance (arc) */
-  cpd?: number;
   /** segments (lane): the bends, as Cytoscape's weights and distances along source→target */
   sw?: number[];
   sd?: number[];
@@ -28,12 +26,15 @@ export interface RouteGeometry {
   lx?: number;
 }
 
-/** where the router's routes leave its top, one every ROUTER_ATTACH_STEP */
-const ROUTER_ATTACH_STEP = 30;
+/** where the router's routes leave its top: one every ROUTER_ATTACH_STEP out from its
+ *  middle (where its own link rises to the LAN), boxes to the left on the left */
+const ROUTER_ATTACH_STEP = 24;
 /** where the router's routes meet a box: right of the uplink and clear of its label */
 const ROUTER_ATTACH_X = 60;
 /** air between a lane label and the wire it starts from */
 const LABEL_GAP = 10;
+/** routes meet a box's bottom at least this far from its corner (clear of the rounding) */
+const EDGE_ROOM = 12;
 
 const round = (n: number) => Math.round(n * 10) / 10;
 const px = (x: number, y: number) => `${round(x)}px ${round(y)}px`;
@@ -74,44 +75,50 @@ function labelShift(sx: number, tx: number, labelChars: number): number {
 export class RouteGeometer {
   private readonly lanes: RowLanes | null;
   private readonly index: Map<string, number>;
+  /** between two routes on a box's side: closer than ATTACH_STEP when a row of many boxes
+   *  brings more routes to a side than fit its half of the box */
+  private readonly step: number;
 
   constructor(private readonly layout: TopologyLayout) {
     this.lanes = layout.row && layout.lanes ? rowLanes(layout.row.length) : null;
     this.index = new Map((layout.row ?? []).map((name, i) => [name, i]));
+    const room = layout.box.w / 2 - ATTACH_MIN - EDGE_ROOM;
+    this.step = this.lanes && this.lanes.perSide > 1 ? Math.min(ATTACH_STEP, room / (this.lanes.perSide - 1)) : ATTACH_STEP;
   }
 
   /** A node's route to another node. `labelChars`: the longest line of its label. */
   nodeRoute(from: string, to: string, many: boolean, labelChars: number): RouteGeometry {
-    if (many) return FAN;
     const a = this.index.get(from);
     const b = this.index.get(to);
     const l = this.layout;
-    if (this.lanes && l.lanes && a !== undefined && b !== undefined) {
+    if (!many && this.lanes && l.lanes && a !== undefined && b !== undefined) {
       const ra = l.nodes.get(from)!;
       const rb = l.nodes.get(to)!;
-      const dxa = Math.sign(b - a) * (ATTACH_MIN + this.lanes.attachment(a, b, a) * ATTACH_STEP);
-      const dxb = Math.sign(a - b) * (ATTACH_MIN + this.lanes.attachment(a, b, b) * ATTACH_STEP);
+      const dxa = Math.sign(b - a) * (ATTACH_MIN + this.lanes.attachment(a, b, a) * this.step);
+      const dxb = Math.sign(a - b) * (ATTACH_MIN + this.lanes.attachment(a, b, b) * this.step);
       const y = l.lanes.top + this.lanes.lane(a, b) * l.lanes.step;
       return laneRoute(ra, dxa, ra.h / 2, rb, dxb, y, labelChars);
     }
-    return arcGeometry(l.nodes.get(from)!, l.nodes.get(to)!, a !== undefined && b !== undefined ? a > b : from > to);
+    return FAN;
   }
 
   /** The router's route to a node. */
   routerRoute(to: string, many: boolean, labelChars: number): RouteGeometry {
-    if (many) return FAN;
     const l = this.layout;
-    const k = this.index.get(to);
     const lane = l.routerLanes?.of.get(to);
-    if (l.router && l.routerLanes && k !== undefined && lane !== undefined) {
-      const n = l.row!.length;
-      const dxr = (k - (n - 1) / 2) * ROUTER_ATTACH_STEP;
-      const y = l.routerLanes.top + lane * l.routerLanes.step;
+    if (!many && l.router && l.routerLanes && lane !== undefined) {
       const box = l.nodes.get(to)!;
+      // nearest first on each side, so a wire to a further box runs outside a nearer one's
+      const right = box.x >= l.router.x;
+      const rank = l.row!.filter((name) => {
+        const x = l.nodes.get(name)!.x;
+        return (x >= l.router!.x) === right && Math.abs(x - l.router!.x) < Math.abs(box.x - l.router!.x);
+      }).length;
+      const dxr = (right ? 1 : -1) * (rank + 1) * ROUTER_ATTACH_STEP;
+      const y = l.routerLanes.top + lane * l.routerLanes.step;
       return laneRoute(l.router, dxr, -ROUTER_H / 2, box, ROUTER_ATTACH_X, y, labelChars);
     }
-    // the router's routes run straight up to the bottom of each box, right of the uplink
-    return { curve: 'straight', sep: '0px 0px', tep: '25% 50%' };
+    return FAN;
   }
 }
 
@@ -121,22 +128,6 @@ function laneRoute(src: Rect, dxs: number, dys: number, dst: Rect, dxt: number, 
   const s = { x: src.x + dxs, y: src.y + dys };
   const t = { x: dst.x + dxt, y: dst.y + dst.h / 2 };
   return { curve: 'lane', sep: px(dxs, dys), tep: px(dxt, dst.h / 2), ...segmentsThrough(s, t, [{ x: s.x, y }, { x: t.x, y }]), lx: labelShift(s.x, t.x, labelChars) };
-}
-
-/** Routes in a grid of boxes are arcs over them, from the top of one box to the top of
- *  the other: outgoing routes leave right of centre, incoming ones arrive left of it, and
- *  the route back (b→a) arcs higher than a→b so the two never lie on one another. */
-function arcGeometry(a: Rect, b: Rect, back: boolean): RouteGeometry {
-  const sx = a.x + a.w / 8;
-  const tx = b.x - b.w / 8;
-  const sy = a.y - a.h / 2;
-  const ty = b.y - b.h / 2;
-  const chord = Math.hypot(tx - sx, ty - sy);
-  const apex = 40 + 0.12 * chord + (back ? 36 : 0);
-  // Cytoscape's control-point distance is measured to the left of travel (positive is
-  // +y, down, for an edge going right); a quadratic curve peaks at half of it.
-  const up = tx - sx >= 0 ? -1 : 1;
-  return { curve: 'arc', sep: '12.5% -50%', tep: '-12.5% -50%', cpd: round(up * 2 * apex) };
 }
 
 /** one node's routes to many: straight lines box to box, a fan with the subnet written

@@ -248,16 +248,17 @@ export function graphStyle(theme: Theme): StylesheetJson {
       style: {
         width: 3,
         'line-color': c.lan,
-        'source-endpoint': '0% 50%',
+        'source-endpoint': 'data(sep)',
         'target-endpoint': 'data(tep)',
-        'target-label': 'data(label)',
-        'target-text-offset': 16,
+        'source-label': 'data(label)',
+        'source-text-offset': 26,
         'font-size': FONT_SIZE.uplink,
         'font-weight': 600,
         color: c.text,
         'text-background-color': c.background,
       },
     },
+    { selector: 'edge[kind = "uplink"][?labelAtLan]', style: { 'source-label': '', 'target-label': 'data(label)', 'target-text-offset': 16 } },
     {
       selector: 'edge[kind = "route"]',
       style: {
@@ -287,10 +288,6 @@ export function graphStyle(theme: Theme): StylesheetJson {
         'segment-radii': 6,
         'text-margin-x': 'data(lx)',
       },
-    },
-    {
-      selector: 'edge[kind = "route"][curve = "arc"]',
-      style: { 'curve-style': 'unbundled-bezier', 'control-point-distances': 'data(cpd)', 'control-point-weights': 0.5, 'arrow-scale': 1.2 },
     },
     {
       selector: 'edge[kind = "route"][curve = "fan"]',

@@ -224,6 +224,8 @@ describe('toElements: router mode', () => {
     expect(get(els, 'router').data).toMatchObject({ kind: 'router', label: 'router\n192.168.1.1' });
     expect(ids(els, 'route').sort()).toEqual(['route:router 10.244.1.0/24', 'route:router 10.244.2.0/24', 'route:router 10.244.3.0/24']);
     expect(get(els, 'route:router 10.244.2.0/24').data).toMatchObject({ source: 'router', target: 'node:node2', label: '10.244.2.0/24\nvia 192.168.1.12', curve: 'lane' });
+    // the router's own link to the LAN, in the graph's id scheme
+    expect(get(els, 'uplink:router').data).toMatchObject({ source: 'router', target: 'lan' });
   });
 });
 
@@ -274,27 +276,31 @@ describe('toElements: level of detail', () => {
     expect(ids(els, 'route')).toHaveLength(0);
     expect(els.length).toBeLessThanOrEqual(100 + 100 + 1);
 
-    expect(ROUTE_NODE_THRESHOLD).toBe(12);
+    expect(ROUTE_NODE_THRESHOLD).toBe(6);
+    // nothing focused: the LAN says how to see routes
+    expect(get(els, 'lan').data.label).toBe('LAN · select a node to draw its routes');
     const focused = toElements(t, { expanded: new Set(['node42']), lod: true, focus: 'node42' });
     const routes = focused.filter((e) => e.data.kind === 'route');
     expect(routes).toHaveLength(99);
     expect(routes.every((e) => e.data.source === 'node:node42' && e.data.curve === 'fan')).toBe(true);
     expect(ids(focused, 'pod')).toHaveLength(100);
     expect(focused.length).toBeLessThan(700);
+    expect(get(focused, 'lan').data.label).toBe('LAN');
   });
 
-  it('draws every route while there are few nodes, whatever the focus', () => {
-    const twelve = bigCluster(12, 2);
-    expect(ids(toElements(twelve, ALL), 'route')).toHaveLength(12 * 11);
-    const thirteen = bigCluster(13, 2);
-    expect(ids(toElements(thirteen, ALL), 'route')).toHaveLength(0);
-    expect(ids(toElements(thirteen, { ...ALL, focus: 'node13' }), 'route')).toHaveLength(12);
-    const thirteenRouted: Topology = {
-      ...thirteen,
+  it('draws every route, along the LAN, while the boxes stand in a row, whatever the focus', () => {
+    const six = toElements(bigCluster(6, 2), ALL);
+    expect(ids(six, 'route')).toHaveLength(6 * 5);
+    expect(six.filter((e) => e.data.kind === 'route').every((e) => e.data.curve === 'lane')).toBe(true);
+    const seven = bigCluster(7, 2);
+    expect(ids(toElements(seven, ALL), 'route')).toHaveLength(0);
+    expect(ids(toElements(seven, { ...ALL, focus: 'node7' }), 'route')).toHaveLength(6);
+    const sevenRouted: Topology = {
+      ...seven,
       router: { ip: '192.168.1.1' },
-      routes: thirteen.nodes.map((n) => ({ key: `router ${n.podCIDR}`, from: 'router', to: n.name, dst: n.podCIDR!, via: n.ip, dev: null, ownedByPodnet: false })),
+      routes: seven.nodes.map((n) => ({ key: `router ${n.podCIDR}`, from: 'router', to: n.name, dst: n.podCIDR!, via: n.ip, dev: null, ownedByPodnet: false })),
     };
-    expect(ids(toElements(thirteenRouted, { ...ALL, focus: 'node7' }), 'route')).toEqual(['route:router 10.244.7.0/24']);
+    expect(ids(toElements(sevenRouted, { ...ALL, focus: 'node7' }), 'route')).toEqual(['route:router 10.244.7.0/24']);
   });
 
   it('sums up many pods on no node into one element', () => {

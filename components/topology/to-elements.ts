@@ -22,7 +22,7 @@ import { elementId } from '../../lib/model/graph-ids';
 import type { Severity } from '../../lib/model/snapshot';
 import type { Health, Selection, Topology, TopoNode, TopoPod } from '../../lib/model/topology';
 import { charsIn, ellipsize, FONT_SIZE, widthOf } from './label-text';
-import { BOX_PAD, BRIDGE_H, LAN_H, layoutTopology, naturalCompare, POD_W, SLOT_W, type Rect, type TopologyLayout } from './layout';
+import { BOX_PAD, BRIDGE_H, LAN_H, layoutTopology, naturalCompare, POD_W, ROW_MAX, SLOT_W, type Rect, type TopologyLayout } from './layout';
 import { RouteGeometer } from './route-geometry';
 
 /** More pods than this (after the filter) and nodes are drawn collapsed unless expanded.
@@ -30,9 +30,11 @@ import { RouteGeometer } from './route-geometry';
  *  this machine's two cores; 5,000 took 2–2.7 s (DESIGN.md). */
 export const LOD_POD_THRESHOLD = 600;
 /** More nodes than this and route edges are drawn only for the focused node's own
- *  routing table (and the router's route to it). 12 nodes in host-gw are 132 routes:
- *  still readable as arcs; 13 are 156, and it grows as n². */
-export const ROUTE_NODE_THRESHOLD = 12;
+ *  routing table (and the router's route to it). Up to this many boxes stand in a row and
+ *  their routes run in lanes along the LAN (6 nodes in host-gw: 30 routes in 18 lanes);
+ *  beyond it the boxes form a grid, where every route would arc over boxes and pods — a
+ *  tangle nobody can follow, growing as n² (12 nodes: 132 routes). */
+export const ROUTE_NODE_THRESHOLD = ROW_MAX;
 /** Pods on no known node (unscheduled, or on a node that went away) beyond this are one
  *  summary element while the level of detail is on. */
 export const UNPLACED_MAX = 50;
@@ -130,10 +132,18 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
   const els: ElementDefinition[] = [];
   const edges: ElementDefinition[] = [];
   const lan = layout.lan;
-  els.push({ group: 'nodes', data: { id: elementId.lan, kind: 'lan', label: 'LAN', health: 'healthy', severity: null, w: lan.w, h: lan.h }, position: { x: lan.x, y: lan.y } });
+  const many = drawn.size > ROUTE_NODE_THRESHOLD;
+  // where routes are drawn for the focused node only, say so where they would be
+  const hint = many && opts.focus == null && topology.routes.length > 0 ? ' · select a node to draw its routes' : '';
+  els.push({ group: 'nodes', data: { id: elementId.lan, kind: 'lan', label: `LAN${hint}`, health: 'healthy', severity: null, w: lan.w, h: lan.h }, position: { x: lan.x, y: lan.y } });
   if (layout.router) {
     const ip = topology.router?.ip;
     els.push({ group: 'nodes', data: { id: elementId.router, kind: 'router', label: ip ? `router\n${ip}` : 'router', health: 'healthy', severity: null }, position: { x: layout.router.x, y: layout.router.y } });
+    // the router's own link, up from its middle to the LAN over it
+    edges.push({
+      group: 'edges',
+      data: { id: elementId.uplink('router'), kind: 'uplink', source: elementId.router, target: elementId.lan, label: '', tip: `the router's link to the LAN${ip ? `: ${ip}` : ''}`, health: 'healthy', severity: null, missing: false, labelAtLan: false, sep: '0% -50%', tep: `${round(layout.router.x - lan.x)}px ${LAN_H / 2}px` },
+    });
   }
 
   for (const node of nodes) {
@@ -195,6 +205,10 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
         target: elementId.lan,
         label: node.ip ?? '',
         tip: `${node.name}'s uplink to the LAN${node.ip ? `: ${node.ip}` : ''}`,
+        // in a row its label sits on the LAN, clear of the route wires under the box; in a
+        // grid under its box, as uplinks of a column share their way down to the LAN
+        labelAtLan: layout.row !== null,
+        sep: '0% 50%',
         health: node.health === 'unreachable' ? 'unreachable' : 'healthy',
         severity: null,
         missing: false,
@@ -213,7 +227,6 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
   }
 
   // Routes: every one when they can be read, else only the focused node's.
-  const many = drawn.size > ROUTE_NODE_THRESHOLD;
   const wanted = (from: string, to: string, dst: string) => {
     const fromDrawn = from === 'router' ? layout.router !== null : drawn.has(from);
     if (!fromDrawn || !drawn.has(to)) return false;
@@ -230,7 +243,7 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
     seen.add(id);
     const finding = routeFinding.get(id);
     const health: Health = from !== 'router' && nodeHealth.get(from) === 'unreachable' ? 'unreachable' : missing || finding ? 'finding' : 'healthy';
-    // along the LAN there is room for the gateway under the subnet; arcs and fans say less
+    // along the LAN there is room for the gateway under the subnet; a fan says less
     const lines = [missing ? `${dst} missing` : dst, ...(via ? [`via ${via}`] : [])];
     const geometry = from === 'router' ? geometer.routerRoute(to, many, Math.max(...lines.map((l) => l.length))) : geometer.nodeRoute(from, to, many, Math.max(...lines.map((l) => l.length)));
     const label = geometry.curve === 'lane' ? lines.join('\n') : lines[0]!;
