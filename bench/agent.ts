@@ -15,14 +15,13 @@
 // and by a process that nsenter put into the node's namespace.
 import { FIREWALL_MS, RECHECK_MS } from '../agent/agent.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request, type ClientRequest } from 'node:http';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BenchFailure, UsageError, missingPrerequisite, parseOrExit, f0, f1, f2, percentile, pluginDone, progress, progressDone, sayOver as say, sleep, stat, table, type Stat } from './common.js';
+import { BenchFailure, UsageError, failRun, freshLabId, missingPrerequisite, numberOption, parseOrExit, f0, f1, f2, percentile, pluginDone, progress, progressDone, runBenchMain, runTimed, sayOver as say, sleep, stat, sweepNamespaces, table, type Stat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -75,22 +74,16 @@ function parseOptions(argv: string[]): Options | null {
     allowPositionals: false,
   });
   if (values.help) return null;
-  const int = (name: string, text: string | undefined, dflt: number, min: number, max: number): number => {
-    if (text === undefined) return dflt;
-    const n = Number(text);
-    if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
-    return n;
-  };
-  const pods = int('pods', values.pods, 110, 1, 250);
-  const iterations = int('iterations', values.iterations, 20, 0, 1000);
+  const pods = numberOption('pods', values.pods, 110, 1, 250);
+  const iterations = numberOption('iterations', values.iterations, 20, 0, 1000);
   // 10.244.1.0/24 holds 253 pod addresses; the ADD/DEL pod needs one more.
   if (pods + (iterations > 0 ? 1 : 0) > 253) throw new UsageError('--pods: node1 has room for 253 pods, one of them for --iterations');
   return {
     pods,
-    nodes: int('nodes', values.nodes, 1, 1, 2),
-    samples: int('samples', values.samples, 30, 1, 10_000),
+    nodes: numberOption('nodes', values.nodes, 1, 1, 2),
+    samples: numberOption('samples', values.samples, 30, 1, 10_000),
     iterations,
-    idleSeconds: int('idle-seconds', values['idle-seconds'], 60, 0, 3600),
+    idleSeconds: numberOption('idle-seconds', values['idle-seconds'], 60, 0, 3600),
     json: values.json ?? false,
   };
 }
@@ -273,26 +266,6 @@ function clkTck(): number {
   return clkTckValue;
 }
 
-function ourNamespaces(): string[] {
-  if (!P || !P.prefix.startsWith('podnet-b')) return []; // never match anything that is not ours
-  try {
-    return readdirSync('/run/netns').filter((n) => n.startsWith(P!.prefix));
-  } catch {
-    return [];
-  }
-}
-
-/** A lab id no lab, namespace or state dir on this machine uses yet. */
-function freshLabId(): string {
-  for (let i = 0; i < 100; i++) {
-    const id = `b${randomBytes(3).toString('hex')}`;
-    if (!M.paths.LAB_ID_PATTERN.test(id)) continue;
-    if (existsSync(`/run/podnet/${id}`) || readdirSync('/run/netns').some((n) => n.startsWith(`podnet-${id}-`))) continue;
-    return id;
-  }
-  throw new Error('could not find an unused lab id');
-}
-
 /** Descendants of this process (children of children too), from /proc; not those of `skip`
  *  and their own descendants (the lab's agents and their `ip monitor`). */
 function descendants(skip: number[] = []): number[] {
@@ -354,6 +327,7 @@ function cleanup(): Promise<void> {
     await waitGone(others, 5000);
     liveChildren.clear();
     if (!labTouched || !P) return finalSweep();
+    say(`cleanup: taking lab ${P.labId} down`);
     const agents = Object.values(inv?.agents ?? {}).filter((a) => M.agents.agentAlive(a));
     for (const a of agents) process.kill(a.pid, 'SIGTERM');
     await waitGone(agents.map((a) => a.pid), 5000);
@@ -373,81 +347,30 @@ function cleanup(): Promise<void> {
 }
 
 function finalSweep(): void {
-  const left = ourNamespaces();
-  if (left.length) {
-    process.stderr.write(`cleanup: removing ${left.length} namespace(s) left over: ${left.slice(0, 5).join(' ')}${left.length > 5 ? ' …' : ''}\n`);
-    spawnSync('ip', ['-force', '-batch', '-'], { input: left.map((n) => `netns del ${n}`).join('\n') + '\n', encoding: 'utf8' });
-  }
-  const still = ourNamespaces();
-  if (still.length) process.stderr.write(`warning: could not remove namespaces: ${still.join(' ')}\n`);
+  if (P) sweepNamespaces(P.prefix);
   if (P?.labId && P.stateDir.startsWith('/run/podnet/b') && existsSync(P.stateDir)) rmSync(P.stateDir, { recursive: true, force: true });
   if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
   tempRoot = null;
 }
 
-let interrupted: NodeJS.Signals | null = null;
-
-function installSignalHandlers(): void {
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      if (interrupted) return;
-      interrupted = sig;
-      progressDone();
-      process.stderr.write(`\n${sig}: stopping, taking the lab down\n`);
-      void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-    });
-  }
-  // The last resort, when the process exits without having awaited cleanup(): whatever is synchronous.
-  process.on('exit', () => {
-    if (cleaning) return;
-    for (const pid of descendants()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
+/** The last resort, when the process exits without having awaited cleanup(): whatever is synchronous. */
+function cleanupOnExit(): void {
+  if (cleaning) return;
+  for (const pid of descendants()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
     }
-    if (labTouched && P) M.lab.teardown(P, M.inventory.readInventory(P));
-    finalSweep();
-  });
+  }
+  if (labTouched && P) M.lab.teardown(P, M.inventory.readInventory(P));
+  finalSweep();
 }
 
 // ---------------------------------------------------------------------------------------
 // Processes, timed
 
-interface Outcome {
-  ms: number;
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], env?: Record<string, string>): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    const t0 = performance.now();
-    const child = spawn(file, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    liveChildren.add(child);
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.on('error', (e) => {
-      liveChildren.delete(child);
-      reject(e);
-    });
-    let exitedAt = 0;
-    child.on('exit', () => (exitedAt = performance.now() - t0));
-    child.on('close', (code, signal) => {
-      liveChildren.delete(child);
-      resolve({ ms: exitedAt || performance.now() - t0, status: code ?? -1, stdout, stderr: signal ? `${stderr}(killed by ${signal})` : stderr });
-    });
-  });
-}
-
-function failRun(what: string, o: Outcome): never {
-  const tail = (s: string) => s.trim().split('\n').slice(-15).join('\n    ') || '(empty)';
-  throw new BenchFailure(`${what} failed (exit ${o.status})\n  stdout: ${tail(o.stdout)}\n  stderr: ${tail(o.stderr)}`);
-}
+const run = (file: string, args: string[], env?: Record<string, string>) => runTimed(file, args, { cwd: REPO, env, live: liveChildren });
 
 // ---------------------------------------------------------------------------------------
 // The agent's API over its unix socket
@@ -1294,16 +1217,7 @@ async function main(): Promise<number> {
     agents: await import('../lab/agents.js'),
     inventory: await import('../lab/inventory.js'),
   };
-  installSignalHandlers();
-  try {
-    return await runBench(opts);
-  } finally {
-    if (!interrupted) {
-      progressDone();
-      say(`cleanup: taking lab ${P?.labId ?? '-'} down`);
-      await cleanup();
-    }
-  }
+  return runBench(opts);
 }
 
 if (process.argv.includes('--worker-collect')) {
@@ -1312,15 +1226,5 @@ if (process.argv.includes('--worker-collect')) {
     process.exitCode = 1;
   });
 } else {
-  main().then(
-    (code) => {
-      if (!interrupted) process.exitCode = code;
-    },
-    (e) => {
-      if (interrupted) return; // the signal handler reports and exits
-      progressDone();
-      process.stderr.write(`bench failed: ${e instanceof BenchFailure ? e.message : ((e as Error)?.stack ?? String(e))}\n`);
-      process.exitCode = 1;
-    },
-  );
+  runBenchMain(main, { cleanup, onExit: cleanupOnExit, stopping: 'taking the lab down' });
 }

@@ -16,7 +16,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { install, repoRoot } from '../cni/install.js';
-import { BenchFailure, UsageError, missingPrerequisite, parseOrExit, f1, f2, progress, progressDone, say, stat, table, type Stat } from './common.js';
+import { BenchFailure, missingPrerequisite, numberOption, parseOrExit, f1, f2, progress, progressDone, runBenchMain, say, stat, table, type Stat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -61,18 +61,12 @@ function parseOptions(argv: string[]): Options | null {
     allowPositionals: false,
   });
   if (values.help) return null;
-  const int = (name: string, text: string | undefined, dflt: number, min: number, max: number): number => {
-    if (text === undefined) return dflt;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
-    return n;
-  };
   // 10.244.1.0/24 leaves 253 addresses for pods (the gateway takes .1).
   return {
-    sequential: int('sequential', values.sequential, 100, 0, 250),
-    concurrent: int('concurrent', values.concurrent, 20, 0, 250),
-    rounds: int('rounds', values.rounds, 5, 1, 1000),
-    samples: int('samples', values.samples, 30, 1, 10000),
+    sequential: numberOption('sequential', values.sequential, 100, 0, 250),
+    concurrent: numberOption('concurrent', values.concurrent, 20, 0, 250),
+    rounds: numberOption('rounds', values.rounds, 5, 1, 1000),
+    samples: numberOption('samples', values.samples, 30, 1, 10000),
     json: values.json ?? false,
   };
 }
@@ -158,19 +152,6 @@ function cleanup(): void {
   if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
   tempRoot = null;
 }
-
-let interrupted: NodeJS.Signals | null = null;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    if (interrupted) return;
-    interrupted = sig;
-    progressDone();
-    process.stderr.write(`\n${sig}: stopping, removing namespaces and temp dirs\n`);
-    cleanup();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
-  });
-}
-process.on('exit', cleanup);
 
 // ---------------------------------------------------------------------------------------
 // Running processes, timed
@@ -793,15 +774,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    cleanup();
-    process.exitCode = code;
-  },
-  (e) => {
-    progressDone();
-    process.stderr.write(`bench failed: ${e instanceof BenchFailure ? e.message : ((e as Error)?.stack ?? String(e))}\n`);
-    cleanup();
-    process.exitCode = 1;
-  },
-);
+runBenchMain(main, { cleanup, onExit: cleanup, stopping: 'removing namespaces and temp dirs' });

@@ -1,10 +1,12 @@
-// Helpers the benchmarks (bench/cni.ts, lab.ts, agent.ts, dashboard.ts) share: progress on
-// stderr, nearest-rank statistics, plain-text tables and number formatting for stdout, the
-// error classes their main() tells apart, and the plugin's own "done" times from its log.
-// Each bench keeps its own process running and clean-up: what they spawn, time and remove
-// differs.
+// Helpers the benchmarks (bench/cni.ts, lab.ts, agent.ts, dashboard.ts, trace.ts) share:
+// progress on stderr, nearest-rank statistics, plain-text tables and number formatting for
+// stdout, the error classes their main() tells apart, the plugin's own "done" times from its
+// log, a timed child process, and a lab id and namespaces of a bench's own. Each bench keeps
+// its own clean-up: what they spawn, time and remove differs.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 // ---------------------------------------------------------------------------------------
 // Progress on stderr
@@ -110,7 +112,117 @@ export function pluginDone(logFile: string, verb: 'ADD' | 'DEL', containerID: st
 }
 
 // ---------------------------------------------------------------------------------------
+// Child processes, timed
+
+export interface Outcome {
+  /** from spawn until the process exited ('close', all pipes shut, can come later when a grandchild holds one) */
+  ms: number;
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `file` with argv (no shell) and collects its output. While it runs it sits in `live`,
+ *  so the bench's clean-up can kill it by its pid. */
+export function runTimed(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; live?: Set<ChildProcess> } = {}): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    const t0 = performance.now();
+    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    opts.live?.add(child);
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('error', (e) => {
+      opts.live?.delete(child);
+      reject(e);
+    });
+    let exitedAt = 0;
+    child.on('exit', () => (exitedAt = performance.now() - t0));
+    child.on('close', (code, signal) => {
+      opts.live?.delete(child);
+      resolve({ ms: exitedAt || performance.now() - t0, status: code ?? -1, stdout, stderr: signal ? `${stderr}(killed by ${signal})` : stderr });
+    });
+  });
+}
+
+/** Kills every child in `live` that still runs (SIGKILL, by its pid), and with `wait` waits
+ *  until they are reaped (at most 5 s): a killed `lab up` still a zombie holds the lab lock,
+ *  and `lab down` would wait on it. Empties `live`. */
+export function killChildren(live: Set<ChildProcess>): void;
+export function killChildren(live: Set<ChildProcess>, wait: true): Promise<void>;
+export function killChildren(live: Set<ChildProcess>, wait = false): Promise<void> | void {
+  const running = [...live].filter((c) => c.exitCode === null && c.signalCode === null);
+  live.clear();
+  const reaped = wait ? running.map((c) => new Promise<void>((resolve) => c.once('exit', () => resolve()))) : [];
+  for (const c of running) {
+    try {
+      if (c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  if (!wait) return;
+  return (async () => {
+    if (running.length === 0) return;
+    await Promise.race([Promise.all(reaped), sleep(5000)]);
+    await sleep(200); // the killed ones' own short-lived children (ip, nsenter, plugins) finish
+  })();
+}
+
+/** A command that failed, with the last lines of its output. */
+export function failRun(what: string, o: Outcome): never {
+  const tail = (s: string) => s.trim().split('\n').slice(-15).join('\n    ') || '(empty)';
+  throw new BenchFailure(`${what} failed (exit ${o.status})\n  stdout: ${tail(o.stdout)}\n  stderr: ${tail(o.stderr)}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// A lab of the bench's own
+
+/** The network namespaces whose names start with `prefix` — only a bench's own
+ *  (`podnet-b…`): any other prefix matches nothing, so clean-up never touches another lab. */
+export function benchNamespaces(prefix: string): string[] {
+  if (!prefix.startsWith('podnet-b')) return [];
+  try {
+    return readdirSync('/run/netns').filter((n) => n.startsWith(prefix));
+  } catch {
+    return [];
+  }
+}
+
+/** A lab id `<start><hex>` of 7 characters that no namespace or state dir on this machine uses yet. */
+export function freshLabId(start = 'b'): string {
+  for (let i = 0; i < 100; i++) {
+    const id = `${start}${randomBytes(3).toString('hex')}`.slice(0, 7);
+    if (existsSync(`/run/podnet/${id}`) || benchNamespaces(`podnet-${id}-`).length > 0) continue;
+    return id;
+  }
+  throw new Error('could not find an unused lab id');
+}
+
+/** Removes a bench's own namespaces left over (those `benchNamespaces(prefix)` lists) and says so. */
+export function sweepNamespaces(prefix: string): void {
+  const left = benchNamespaces(prefix);
+  if (left.length === 0) return;
+  process.stderr.write(`cleanup: removing ${left.length} namespace(s) left over: ${left.slice(0, 5).join(' ')}${left.length > 5 ? ' …' : ''}\n`);
+  spawnSync('ip', ['-force', '-batch', '-'], { input: left.map((n) => `netns del ${n}`).join('\n') + '\n', encoding: 'utf8' });
+  const still = benchNamespaces(prefix);
+  if (still.length) process.stderr.write(`warning: could not remove namespaces: ${still.join(' ')}\n`);
+}
+
+// ---------------------------------------------------------------------------------------
 // The start of every bench's main()
+
+/** A numeric option: `dflt` when it is absent, else its value — which must be a number (an
+ *  integer unless `integer` is false) from `min` to `max`, or a UsageError names the option. */
+export function numberOption(name: string, text: string | undefined, dflt: number, min: number, max: number, integer = true): number {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${text}"`);
+  }
+  return n;
+}
 
 /** Parses the command line: the options, or the exit code to stop with (2 after a usage
  *  error, printed with the usage; 0 after --help, which returns null from `parse`). */
@@ -140,4 +252,50 @@ export function missingPrerequisite(rootWhy: string | null, files: string[]): nu
     }
   }
   return null;
+}
+
+/** What a bench removes at its end: `cleanup` everything it made (called once more is a
+ *  no-op: memoise it), `onExit` the synchronous last resort when the process exits without
+ *  `cleanup` having run (an uncaught throw, process.exit), `stopping` what a signal's
+ *  message says it does ("taking the lab down"). */
+export interface BenchCleanup {
+  cleanup(): Promise<void> | void;
+  onExit(): void;
+  stopping: string;
+}
+
+/** Runs a bench's `main` and sets the exit code: its own, or 1 after a failure (printed
+ *  without a stack for a BenchFailure). `cleanup` runs after main either way; SIGINT and
+ *  SIGTERM stop the bench, run `cleanup` and exit 130 / 143. */
+export function runBenchMain(main: () => Promise<number>, c: BenchCleanup): void {
+  let interrupted = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (interrupted) return;
+      interrupted = true;
+      progressDone();
+      process.stderr.write(`\n${sig}: stopping, ${c.stopping}\n`);
+      void Promise.resolve()
+        .then(() => c.cleanup())
+        .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    });
+  }
+  process.on('exit', () => c.onExit());
+  const end = async (code: number, failure: unknown) => {
+    if (interrupted) return; // the signal handler cleans up, reports and exits
+    progressDone();
+    try {
+      await c.cleanup();
+    } catch (e) {
+      process.stderr.write(`cleanup failed: ${(e as Error)?.stack ?? String(e)}\n`);
+      code = 1;
+    }
+    if (interrupted) return;
+    if (failure !== null) process.stderr.write(`bench failed: ${failure instanceof BenchFailure ? failure.message : ((failure as Error)?.stack ?? String(failure))}\n`);
+    process.exitCode = code;
+  };
+  main().then(
+    (code) => end(code, null),
+    (e: unknown) => end(1, e ?? new Error('unknown failure')),
+  );
 }

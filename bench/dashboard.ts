@@ -13,8 +13,7 @@
 // the dashboard servers (process groups of their own) are killed by their pid; the build
 // goes to .next-bench, next to anyone else's .next.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
@@ -23,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import type { Topology } from '../lib/model/topology.js';
-import { BenchFailure, UsageError, missingPrerequisite, parseOrExit, f0, f1, f2, percentile, pluginDone, progress, progressDone, sayOver as say, sleep, stat, table, type Stat } from './common.js';
+import { BenchFailure, UsageError, freshLabId, killChildren, missingPrerequisite, numberOption, parseOrExit, f0, f1, f2, percentile, pluginDone, progress, progressDone, runBenchMain, runTimed, sayOver as say, sleep, stat, sweepNamespaces, table, type Stat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -84,12 +83,6 @@ function parseOptions(argv: string[]): Options | null {
     allowPositionals: false,
   });
   if (values.help) return null;
-  const int = (name: string, text: string | undefined, dflt: number, min: number, max: number): number => {
-    if (text === undefined) return dflt;
-    const n = Number(text);
-    if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
-    return n;
-  };
   const quick = values.quick ?? false;
   const shapes = values.shapes !== undefined ? values.shapes.split(',').map((s) => s.trim()).filter(Boolean) : quick ? [DEFAULT_SHAPES[0]!] : DEFAULT_SHAPES;
   for (const s of shapes) if (!/^[1-9]\d{0,3}x\d{1,6}$/.test(s)) throw new UsageError(`--shapes: "${s}" is not NODESxPODS (e.g. 100x10000)`);
@@ -100,9 +93,9 @@ function parseOptions(argv: string[]): Options | null {
   return {
     shapes,
     pages: [...new Set(pages)] as PageName[],
-    rounds: int('rounds', values.rounds, quick ? 2 : 5, 1, 1000),
-    iterations: int('iterations', values.iterations, quick ? 5 : 20, 0, 1000),
-    interactiveTimeoutMs: int('interactive-timeout', values['interactive-timeout'], 20, 1, 600) * 1000,
+    rounds: numberOption('rounds', values.rounds, quick ? 2 : 5, 1, 1000),
+    iterations: numberOption('iterations', values.iterations, quick ? 5 : 20, 0, 1000),
+    interactiveTimeoutMs: numberOption('interactive-timeout', values['interactive-timeout'], 20, 1, 600) * 1000,
     rebuild: values.rebuild ?? false,
     quick,
     json: values.json ?? false,
@@ -254,30 +247,6 @@ const servers = new Set<ChildProcess>();
 const liveChildren = new Set<ChildProcess>();
 let tempRoot: string | null = null;
 
-function ourNamespaces(): string[] {
-  if (!P || !P.prefix.startsWith('podnet-b')) return [];
-  try {
-    return readdirSync('/run/netns').filter((n) => n.startsWith(P!.prefix));
-  } catch {
-    return [];
-  }
-}
-
-function freshLabId(): string {
-  for (let i = 0; i < 100; i++) {
-    const id = `b${randomBytes(3).toString('hex')}`;
-    let names: string[] = [];
-    try {
-      names = readdirSync('/run/netns');
-    } catch {
-      /* none yet */
-    }
-    if (existsSync(`/run/podnet/${id}`) || names.some((n) => n.startsWith(`podnet-${id}-`))) continue;
-    return id;
-  }
-  throw new Error('could not find an unused lab id');
-}
-
 const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
 
 /** Kills a server's process group (it was started detached, as its leader) by its pid. */
@@ -313,8 +282,7 @@ function cleanup(): Promise<void> {
     }
     browser = null;
     for (const s of [...servers]) await stopServer(s);
-    for (const c of liveChildren) if (!exited(c) && c.pid) c.kill('SIGKILL');
-    liveChildren.clear();
+    killChildren(liveChildren);
     staticServer?.closeAllConnections();
     staticServer?.close();
     staticServer = null;
@@ -330,64 +298,30 @@ function cleanup(): Promise<void> {
 }
 
 function finalSweep(): void {
-  const left = ourNamespaces();
-  if (left.length) {
-    process.stderr.write(`cleanup: removing ${left.length} namespace(s) left over: ${left.slice(0, 5).join(' ')}${left.length > 5 ? ' …' : ''}\n`);
-    spawnSync('ip', ['-force', '-batch', '-'], { input: left.map((n) => `netns del ${n}`).join('\n') + '\n', encoding: 'utf8' });
-  }
+  if (P) sweepNamespaces(P.prefix);
   if (P?.labId && P.stateDir.startsWith('/run/podnet/b') && existsSync(P.stateDir)) rmSync(P.stateDir, { recursive: true, force: true });
   if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
   tempRoot = null;
 }
 
-let interrupted: NodeJS.Signals | null = null;
-
-function installSignalHandlers(): void {
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      if (interrupted) return;
-      interrupted = sig;
-      progressDone();
-      process.stderr.write(`\n${sig}: stopping, cleaning up\n`);
-      void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-    });
-  }
-  process.on('exit', () => {
-    if (cleaning) return;
-    for (const s of servers) if (!exited(s) && s.pid) {
-      try {
-        process.kill(-s.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
+/** The last resort, when the process exits without having awaited cleanup(): synchronous. */
+function cleanupOnExit(): void {
+  if (cleaning) return;
+  for (const s of servers) if (!exited(s) && s.pid) {
+    try {
+      process.kill(-s.pid, 'SIGKILL');
+    } catch {
+      /* gone */
     }
-    if (labTouched && P) spawnSync(PODNET_BIN, ['lab', 'down', '--lab-id', P.labId!], { cwd: REPO, timeout: 120_000 });
-    finalSweep();
-  });
+  }
+  if (labTouched && P) spawnSync(PODNET_BIN, ['lab', 'down', '--lab-id', P.labId!], { cwd: REPO, timeout: 120_000 });
+  finalSweep();
 }
 
 // ---------------------------------------------------------------------------------------
 // Processes and servers
 
-function run(file: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ ms: number; status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    const t0 = performance.now();
-    const child = spawn(file, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    liveChildren.add(child);
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.on('error', (e) => {
-      liveChildren.delete(child);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      liveChildren.delete(child);
-      resolve({ ms: performance.now() - t0, status: code ?? -1, stdout, stderr: signal ? `${stderr}(killed by ${signal})` : stderr });
-    });
-  });
-}
+const run = (file: string, args: string[], env?: NodeJS.ProcessEnv) => runTimed(file, args, { cwd: REPO, env, live: liveChildren });
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -1025,25 +959,7 @@ async function main(): Promise<number> {
   if (typeof opts === 'number') return opts;
   const missing = missingPrerequisite(opts.iterations > 0 ? 'bench/dashboard.ts must run as root for (b): it builds a lab of network namespaces (--iterations 0 skips it)' : null, [NEXT_BIN, CYTOSCAPE_JS, CHROMIUM]);
   if (missing !== null) return missing;
-  installSignalHandlers();
-  try {
-    return await runBench(opts);
-  } finally {
-    if (!interrupted) {
-      progressDone();
-      await cleanup();
-    }
-  }
+  return runBench(opts);
 }
 
-main().then(
-  (code) => {
-    if (!interrupted) process.exitCode = code;
-  },
-  (e) => {
-    if (interrupted) return;
-    progressDone();
-    process.stderr.write(`bench failed: ${e instanceof BenchFailure ? e.message : ((e as Error)?.stack ?? String(e))}\n`);
-    process.exitCode = 1;
-  },
-);
+runBenchMain(main, { cleanup, onExit: cleanupOnExit, stopping: 'cleaning up' });

@@ -11,16 +11,14 @@
 // SIGINT/SIGTERM. Nothing is created in, and no traffic is sent from, the root network
 // namespace: the script only runs `ip netns add|del` and `ip -n <ns>`/`nsenter --net=<ns>`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LAB_ID_PATTERN } from '../lab/paths.js';
 import { FORWARDING_SYSCTLS, lanPort } from '../lab/topology.js';
 import { BRIDGE, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, nodeGateway, nodeIp, nodePodCIDR } from '../lib/model/lab.js';
-import { BenchFailure, UsageError, missingPrerequisite, parseOrExit, f0, f2, progress, progressDone, say, sleep, stat as fullStat, table, type Stat as FullStat } from './common.js';
+import { BenchFailure, UsageError, benchNamespaces, failRun, freshLabId, killChildren, missingPrerequisite, numberOption, parseOrExit, f0, f2, progress, runBenchMain, say, sleep, stat as fullStat, sweepNamespaces, table, type Stat as FullStat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -90,18 +88,10 @@ function parseOptions(argv: string[]): Options | null {
     allowPositionals: false,
   });
   if (values.help) return null;
-  const num = (name: string, text: string | undefined, dflt: number, min: number, max: number, integer: boolean): number => {
-    if (text === undefined) return dflt;
-    const n = Number(text);
-    if (text.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-      throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${text}"`);
-    }
-    return n;
-  };
   return {
     sizes: parseSizes(values.sizes ?? '3x2,20x10'),
-    rounds: num('rounds', values.rounds, 3, 1, 100, true),
-    settle: num('settle', values.settle, 2, 0, 60, false),
+    rounds: numberOption('rounds', values.rounds, 3, 1, 100),
+    settle: numberOption('settle', values.settle, 2, 0, 60, false),
     printScript: values['print-script'] ?? false,
     json: values.json ?? false,
   };
@@ -136,32 +126,7 @@ const liveChildren = new Set<ChildProcess>();
 let labTouched = false;
 let tempRoot: string | null = null;
 
-/** A lab id no lab, namespace or state dir on this machine uses yet. */
-function freshLabId(): string {
-  for (let i = 0; i < 100; i++) {
-    const id = `b${randomBytes(3).toString('hex')}`;
-    if (!LAB_ID_PATTERN.test(id)) continue;
-    const prefix = `podnet-${id}-`;
-    if (existsSync(`/run/podnet/${id}`) || ourNamespaces(prefix).length > 0) continue;
-    return id;
-  }
-  throw new Error('could not find an unused lab id');
-}
-
-function ourNamespaces(prefix = NS_PREFIX): string[] {
-  if (!prefix.startsWith('podnet-b')) return []; // never match anything that is not ours
-  try {
-    return readdirSync('/run/netns').filter((n) => n.startsWith(prefix));
-  } catch {
-    return [];
-  }
-}
-
-function deleteNamespaces(names: string[]): void {
-  const mine = names.filter((n) => NS_PREFIX && n.startsWith(NS_PREFIX));
-  if (mine.length === 0) return;
-  spawnSync('ip', ['-force', '-batch', '-'], { input: mine.map((n) => `netns del ${n}`).join('\n') + '\n', encoding: 'utf8' });
-}
+const ourNamespaces = (prefix = NS_PREFIX) => benchNamespaces(prefix);
 
 function labDownForCleanup(): void {
   if (!labTouched) return;
@@ -171,13 +136,7 @@ function labDownForCleanup(): void {
 
 /** What is left after lab down: namespaces with this run's prefix (ours by construction). */
 function finalSweep(): void {
-  const left = ourNamespaces();
-  if (left.length) {
-    process.stderr.write(`cleanup: removing ${left.length} namespace(s) left over: ${left.slice(0, 5).join(' ')}${left.length > 5 ? ' …' : ''}\n`);
-    deleteNamespaces(left);
-  }
-  const still = ourNamespaces();
-  if (still.length) process.stderr.write(`warning: could not remove namespaces: ${still.join(' ')}\n`);
+  sweepNamespaces(NS_PREFIX);
   if (LAB_ID && existsSync(`/run/podnet/${LAB_ID}`)) process.stderr.write(`warning: /run/podnet/${LAB_ID} is still there\n`);
   if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
   tempRoot = null;
@@ -192,20 +151,7 @@ let cleaning: Promise<void> | null = null;
  */
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
-    const children = [...liveChildren].filter((c) => c.exitCode === null && c.signalCode === null);
-    const reaped = children.map((c) => new Promise<void>((resolve) => c.once('exit', () => resolve())));
-    for (const c of children) {
-      try {
-        if (c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-    if (children.length) {
-      await Promise.race([Promise.all(reaped), sleep(5000)]);
-      await sleep(200); // let the killed ones' own short-lived children (ip, nsenter, plugins) finish
-    }
-    liveChildren.clear();
+    await killChildren(liveChildren, true);
     labDownForCleanup();
     labTouched = false;
     finalSweep();
@@ -213,29 +159,12 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-// The last resort, when the process exits without having awaited cleanup(): synchronous.
-process.on('exit', () => {
+/** The last resort, when the process exits without having awaited cleanup(): synchronous. */
+function cleanupOnExit(): void {
   if (cleaning) return;
-  for (const c of liveChildren) {
-    try {
-      if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+  killChildren(liveChildren);
   labDownForCleanup();
   finalSweep();
-});
-
-let interrupted: NodeJS.Signals | null = null;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    if (interrupted) return;
-    interrupted = sig;
-    progressDone();
-    process.stderr.write(`\n${sig}: stopping, running lab down and removing namespaces\n`);
-    void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -286,11 +215,6 @@ function timed(file: string, args: string[], onLine?: (text: string) => void): P
       resolve({ ms: exitedAt || since(), status: code ?? -1, stdout, stderr: signal ? `${stderr}(killed by ${signal})` : stderr, lines });
     });
   });
-}
-
-function failRun(what: string, o: Outcome): never {
-  const tail = (s: string) => s.trim().split('\n').slice(-15).join('\n    ') || '(empty)';
-  throw new BenchFailure(`${what} failed (exit ${o.status})\n  stdout: ${tail(o.stdout)}\n  stderr: ${tail(o.stderr)}`);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -729,21 +653,7 @@ async function main(): Promise<number> {
   }
   const missing = missingPrerequisite('bench/lab.ts must run as root: it creates network namespaces', [PODNET, NSENTER, PING, BASH, join(REPO, 'node_modules/tsx/dist/loader.mjs')]);
   if (missing !== null) return missing;
-  try {
-    return await run(opts);
-  } finally {
-    await cleanup();
-  }
+  return run(opts);
 }
 
-main().then(
-  (code) => {
-    if (!interrupted) process.exitCode = code;
-  },
-  (e) => {
-    if (interrupted) return; // the signal handler reports and exits
-    progressDone();
-    process.stderr.write(`bench failed: ${e instanceof BenchFailure ? e.message : ((e as Error)?.stack ?? String(e))}\n`);
-    process.exitCode = 1;
-  },
-);
+runBenchMain(main, { cleanup, onExit: cleanupOnExit, stopping: 'running lab down and removing namespaces' });
