@@ -5,6 +5,8 @@
 //   namespace=kube-system only that namespace's pods
 //   select=pod:default/web-1  select and centre it
 //   theme=light|dark      the portal's theme (app/layout.tsx applies it before paint)
+//   trace=default/web-1,default/web-3  run that trace: its path on the graph, the outcome
+//                         (and where it breaks, with the fix) in a card
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useRef, useState } from 'react';
 import type { Selection } from '../../lib/model/topology';
@@ -14,6 +16,9 @@ import { TopologyGraph, type GraphHandle } from '../../components/topology/Topol
 import { useTopology } from '../../components/data/use-topology';
 import { ConnectionBadge } from '../../components/panels/ConnectionBadge';
 import { useTheme, type Theme } from '../../components/panels/ThemeToggle';
+import { TraceCard } from '../../components/trace/TraceCard';
+import { formatTraceParam, parseTraceParam, TRACE_PARAM } from '../../components/trace/trace-link';
+import { useTraceSession } from '../../components/trace/use-trace-session';
 
 const basePath = process.env.NEXT_PUBLIC_BASE_PATH ?? '';
 
@@ -26,6 +31,7 @@ function Embed() {
       namespace: params.get('namespace') || null,
       selection: parseSelection(params.get('select')),
       theme: theme === 'light' || theme === 'dark' ? (theme as Theme) : null,
+      trace: parseTraceParam(params.get(TRACE_PARAM)),
     };
   });
   const [theme] = useTheme(config.theme);
@@ -33,6 +39,7 @@ function Embed() {
   const [selection, setSelection] = useState<Selection | null>(config.selection);
   const graph = useRef<GraphHandle | null>(null);
   const centre = useCentre(graph, topology !== null);
+  const trace = useTraceSession(config.trace);
 
   useEffect(() => {
     if (config.selection) centre(config.selection);
@@ -40,7 +47,8 @@ function Embed() {
 
   const open = new URLSearchParams();
   if (selection) open.set('select', formatSelection(selection));
-  const href = `${basePath}/${open.size ? `?${open.toString().replace(/%3A/gi, ':').replace(/%2F/gi, '/')}` : ''}`;
+  if (trace.linkAsk) open.set(TRACE_PARAM, formatTraceParam(trace.linkAsk));
+  const href = `${basePath}/${open.size ? `?${open.toString().replace(/%3A/gi, ':').replace(/%2F/gi, '/').replace(/%2C/gi, ',')}` : ''}`;
 
   return (
     <div
@@ -61,8 +69,14 @@ function Embed() {
           theme={theme}
           handleRef={graph}
           className="h-full w-full"
+          highlight={trace.highlight}
         />
       </div>
+      {(trace.run.result || trace.run.error) && (
+        <div className="absolute bottom-1.5 left-1.5 z-10 w-[min(26rem,calc(100%-0.75rem))]">
+          <TraceCard run={trace.run} />
+        </div>
+      )}
       <div className="absolute top-1.5 right-1.5 z-10 flex items-center gap-2 rounded-md bg-white/80 px-1.5 py-1 text-xs backdrop-blur dark:bg-slate-950/80">
         <ConnectionBadge connection={connection} compact />
         <a

@@ -1,8 +1,9 @@
 'use client';
 // The dashboard page: the cluster at a glance in the header, the graph (or the table) in
-// the middle, what is selected on the right, the findings below. The selection is the
-// page's one piece of state that outlives it: it is mirrored into ?select= so a link
-// pasted into a ticket opens the same pod, centred.
+// the middle, on the right what is selected, the trace and the connectivity matrix (tabs),
+// the findings below. The selection and the trace outlive the page: they are mirrored into
+// ?select= and ?trace= so a link pasted into a ticket opens the same pod, centred, or runs
+// the same trace again.
 import { useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
@@ -19,16 +20,23 @@ import { ThemeToggle, useTheme } from '../panels/ThemeToggle';
 import { TopologyTable } from '../panels/TopologyTable';
 import { Legend } from '../topology/Legend';
 import { TopologyGraph, type GraphHandle } from '../topology/TopologyGraph';
+import { ConnectivityMatrix } from '../trace/ConnectivityMatrix';
+import { TracePanel } from '../trace/TracePanel';
+import { formatTraceParam, parseTraceParam, TRACE_PARAM, type TraceAsk } from '../trace/trace-link';
+import { useTraceSession } from '../trace/use-trace-session';
+import { PanelTabs } from './PanelTabs';
 
 type View = 'graph' | 'table';
+type Panel = 'details' | 'trace' | 'matrix';
 
 const INFO_POLL_MS = 10_000;
 /** how long a centre request waits for the graph to have drawn the element */
 const CENTRE_TRIES = 40;
 const CENTRE_RETRY_MS = 150;
 
-/** "?select=pod:default/web-1": ':' and '/' are legal in a query and keep the link readable */
-const queryValue = (v: string) => encodeURIComponent(v).replace(/%3A/gi, ':').replace(/%2F/gi, '/');
+/** "?select=pod:default/web-1", "?trace=default/web-1,default/web-3": ':', '/' and ',' are
+ *  legal in a query and keep the link readable */
+const queryValue = (v: string) => encodeURIComponent(v).replace(/%3A/gi, ':').replace(/%2F/gi, '/').replace(/%2C/gi, ',');
 
 /** Replaces the given query parameters in the address bar (no navigation, no reload).
  *  window.location.pathname already carries the base path. */
@@ -88,9 +96,15 @@ export function Dashboard() {
   const info = useClusterInfo();
   const [theme, setTheme] = useTheme();
   // the URL is read once, on load; from then on the page writes it
-  const [initial] = useState(() => ({ selection: parseSelection(params.get('select')), view: (params.get('view') === 'table' ? 'table' : 'graph') as View }));
+  const [initial] = useState(() => ({
+    selection: parseSelection(params.get('select')),
+    view: (params.get('view') === 'table' ? 'table' : 'graph') as View,
+    trace: parseTraceParam(params.get(TRACE_PARAM)),
+  }));
   const [selection, setSelection] = useState<Selection | null>(initial.selection);
   const [view, setView] = useState<View>(initial.view);
+  const [panel, setPanel] = useState<Panel>(initial.trace ? 'trace' : 'details');
+  const trace = useTraceSession(initial.trace);
   const [findingsOpen, setFindingsOpen] = useState(true);
   const graph = useRef<GraphHandle | null>(null);
   const centre = useCentre(graph, topology !== null && view === 'graph');
@@ -100,9 +114,20 @@ export function Dashboard() {
     if (initial.selection) centre(initial.selection);
   }, [centre, initial]);
 
+  // A new trace's path is brought into view once it is drawn (the graph's effects run
+  // before this one); a deep link's waits for the topology.
+  const tr = trace.run.result;
+  const traceKey = tr ? `${tr.startedAt} ${tr.request.from} ${tr.request.to}` : null;
+  const framed = useRef<string | null>(null);
   useEffect(() => {
-    replaceQuery({ select: selection ? formatSelection(selection) : null, view: view === 'table' ? 'table' : null });
-  }, [selection, view]);
+    if (!traceKey || framed.current === traceKey || !topology || view !== 'graph') return;
+    if (graph.current?.showHighlight()) framed.current = traceKey;
+  }, [traceKey, topology, view]);
+
+  const traceParam = trace.linkAsk ? formatTraceParam(trace.linkAsk) : null;
+  useEffect(() => {
+    replaceQuery({ select: selection ? formatSelection(selection) : null, view: view === 'table' ? 'table' : null, [TRACE_PARAM]: traceParam });
+  }, [selection, view, traceParam]);
 
   const findings = topology?.findings.length ?? 0;
   useEffect(() => {
@@ -118,16 +143,47 @@ export function Dashboard() {
     [centre],
   );
 
+  /** a click in the graph: the destination of "trace from here", else the selection */
+  const { pickDestination } = trace;
+  const graphSelect = useCallback(
+    (sel: Selection | null) => {
+      if (sel?.kind === 'pod' && pickDestination(sel.key)) {
+        setPanel('trace');
+        return;
+      }
+      setSelection(sel);
+      if (sel) setPanel('details');
+    },
+    [pickDestination],
+  );
+
+  const startTrace = (ask: TraceAsk) => {
+    trace.trace(ask);
+    setPanel('trace');
+  };
+
+  /** "trace from here": the whole graph in view, to click the destination in */
+  const traceFrom = (pod: string) => {
+    trace.traceFrom(pod);
+    setPanel('trace');
+    if (view === 'graph') graph.current?.fit();
+  };
+
   const switchView = (v: View) => {
     setView(v);
     if (v === 'graph' && selection) centre(selection);
   };
 
-  // Escape (outside a text box) clears the selection.
+  // Escape (outside a text box) clears the selection; while a trace waits for its
+  // destination click, it only stops that (the trace session hears it too).
+  const picking = useRef(false);
+  useEffect(() => {
+    picking.current = trace.picking;
+  });
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const el = document.activeElement;
-      if (e.key !== 'Escape' || (el instanceof HTMLElement && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.isContentEditable))) return;
+      if (e.key !== 'Escape' || picking.current || (el instanceof HTMLElement && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.isContentEditable))) return;
       setSelection(null);
     };
     document.addEventListener('keydown', onKey);
@@ -229,53 +285,85 @@ export function Dashboard() {
       )}
 
       <div className="flex min-h-0 flex-1 flex-col md:flex-row">
-        <main className="relative min-h-64 min-w-0 flex-1" aria-label={view === 'graph' ? 'Topology graph' : 'Topology table'}>
-          {view === 'graph' ? (
-            <>
-              <div className="absolute inset-0">
-                <TopologyGraph topology={topology} version={version} selection={selection} onSelect={setSelection} theme={theme} handleRef={graph} className="h-full w-full" />
-              </div>
-              <div className="absolute bottom-2 left-2 z-10 max-w-[calc(100%-1rem)] rounded-md border border-slate-200 bg-white/90 px-2 py-1 backdrop-blur dark:border-slate-700 dark:bg-slate-950/90">
-                <Legend theme={theme} />
-              </div>
-              {!topology && (
-                <p className="absolute inset-0 flex items-center justify-center text-slate-600 dark:text-slate-400">
-                  {connection.state === 'connecting' ? 'Connecting to the dashboard server…' : connectionHelp(connection.error)}
-                </p>
+        {/* the findings sit under the graph; the side panel keeps the full height, for a trace */}
+        <div className="flex min-h-0 min-w-0 flex-1 flex-col">
+          <main className="relative min-h-64 min-w-0 flex-1" aria-label={view === 'graph' ? 'Topology graph' : 'Topology table'}>
+            {view === 'graph' ? (
+              <>
+                <div className="absolute inset-0">
+                  <TopologyGraph topology={topology} version={version} selection={selection} onSelect={graphSelect} theme={theme} handleRef={graph} className="h-full w-full" highlight={trace.highlight} />
+                </div>
+                {trace.picking && (
+                  <p data-testid="graph-picking" role="status" className="absolute top-2 left-1/2 z-10 w-max max-w-[calc(100%-1rem)] -translate-x-1/2 rounded-md border border-sky-300 bg-sky-50 px-3 py-1 text-sm text-sky-950 shadow dark:border-sky-700 dark:bg-sky-950 dark:text-sky-100">
+                    Tracing from <span className="font-mono">{trace.draft.from}</span>: click the destination pod · Esc cancels
+                  </p>
+                )}
+                <div className="absolute bottom-2 left-2 z-10 max-w-[calc(100%-1rem)] rounded-md border border-slate-200 bg-white/90 px-2 py-1 backdrop-blur dark:border-slate-700 dark:bg-slate-950/90">
+                  <Legend theme={theme} trace={trace.highlight !== null} />
+                </div>
+                {!topology && (
+                  <p className="absolute inset-0 flex items-center justify-center text-slate-600 dark:text-slate-400">
+                    {connection.state === 'connecting' ? 'Connecting to the dashboard server…' : connectionHelp(connection.error)}
+                  </p>
+                )}
+              </>
+            ) : (
+              <TopologyTable topology={topology} selection={selection} onSelect={pick} />
+            )}
+          </main>
+          <section aria-label="Findings" className="border-t border-slate-200 dark:border-slate-800">
+            <h2>
+              <button
+                type="button"
+                data-testid="findings-toggle"
+                aria-expanded={findingsOpen}
+                aria-controls="findings-body"
+                onClick={() => setFindingsOpen((o) => !o)}
+                className="flex w-full items-center gap-2 px-4 py-1.5 text-left text-sm font-semibold hover:bg-slate-50 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-sky-600 dark:hover:bg-slate-900"
+              >
+                <span aria-hidden="true">{findingsOpen ? '▾' : '▸'}</span>
+                Findings ({findings})
+              </button>
+            </h2>
+            <div id="findings-body" hidden={!findingsOpen} className="max-h-[30vh] overflow-auto">
+              {topology ? (
+                <FindingsList findings={topology.findings} selection={selection} onSelect={pick} />
+              ) : (
+                <p className="px-4 py-2 text-sm text-slate-600 dark:text-slate-400">Waiting for the topology…</p>
               )}
-            </>
-          ) : (
-            <TopologyTable topology={topology} selection={selection} onSelect={pick} />
-          )}
-        </main>
-        <aside aria-label="Details of the selection" className="max-h-[50vh] overflow-auto border-t border-slate-200 md:max-h-none md:w-[26rem] md:shrink-0 md:border-t-0 md:border-l dark:border-slate-800">
-          <SidePanel topology={topology} selection={selection} onSelect={pick} onClose={() => setSelection(null)} />
+            </div>
+          </section>
+        </div>
+        <aside aria-label="Details, trace and connectivity" className="flex max-h-[50vh] min-h-0 flex-col border-t border-slate-200 md:max-h-none md:w-[28rem] md:shrink-0 md:border-t-0 md:border-l dark:border-slate-800">
+          <PanelTabs<Panel>
+            label="Side panel"
+            active={panel}
+            onChange={setPanel}
+            tabs={[
+              { key: 'details', label: 'Details', panel: <SidePanel topology={topology} selection={selection} onSelect={pick} onClose={() => setSelection(null)} onTraceFrom={traceFrom} /> },
+              { key: 'trace', label: <TraceTabLabel status={trace.run.running ? 'running' : (trace.run.result?.status ?? null)} />, panel: <TracePanel session={trace} topology={topology} pickOnGraph={traceFrom} /> },
+              { key: 'matrix', label: 'Matrix', panel: <ConnectivityMatrix readOnly={readOnly} onTrace={startTrace} /> },
+            ]}
+          />
         </aside>
       </div>
-
-      <section aria-label="Findings" className="border-t border-slate-200 dark:border-slate-800">
-        <h2>
-          <button
-            type="button"
-            data-testid="findings-toggle"
-            aria-expanded={findingsOpen}
-            aria-controls="findings-body"
-            onClick={() => setFindingsOpen((o) => !o)}
-            className="flex w-full items-center gap-2 px-4 py-1.5 text-left text-sm font-semibold hover:bg-slate-50 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-sky-600 dark:hover:bg-slate-900"
-          >
-            <span aria-hidden="true">{findingsOpen ? '▾' : '▸'}</span>
-            Findings ({findings})
-          </button>
-        </h2>
-        <div id="findings-body" hidden={!findingsOpen} className="max-h-[30vh] overflow-auto">
-          {topology ? (
-            <FindingsList findings={topology.findings} selection={selection} onSelect={pick} />
-          ) : (
-            <p className="px-4 py-2 text-sm text-slate-600 dark:text-slate-400">Waiting for the topology…</p>
-          )}
-        </div>
-      </section>
     </div>
+  );
+}
+
+/** "Trace", with how the current trace stands: readable without colour */
+function TraceTabLabel({ status }: { status: 'running' | 'ok' | 'broken' | 'unknown' | null }) {
+  const mark = status === 'running' ? '…' : status === 'ok' ? '✓' : status === 'broken' ? '✗' : status === 'unknown' ? '?' : '';
+  const tone = status === 'broken' ? 'text-red-700 dark:text-red-300' : status === 'ok' ? 'text-emerald-700 dark:text-emerald-300' : '';
+  return (
+    <span data-status={status ?? undefined}>
+      Trace
+      {mark && (
+        <span className={`ml-1 ${tone}`} aria-label={status === 'running' ? '(running)' : `(${status})`}>
+          {mark}
+        </span>
+      )}
+    </span>
   );
 }
 

@@ -3,6 +3,7 @@
 // an incident ticket or a diff against tomorrow's.
 import { useState, type RefObject } from 'react';
 import type { Topology } from '../../lib/model/topology';
+import { secondaryButton } from './button-styles';
 
 /** The graph's imperative side, as much of it as exporting needs. */
 export interface PngSource {
@@ -17,7 +18,7 @@ export function exportName(cluster: string, at = new Date()): string {
   return `podnet-${safe}-${stamp}`;
 }
 
-function download(href: string, filename: string): void {
+export function download(href: string, filename: string): void {
   const a = document.createElement('a');
   a.href = href;
   a.download = filename;
@@ -27,8 +28,14 @@ function download(href: string, filename: string): void {
   a.remove();
 }
 
-const buttonClass =
-  'rounded-md border border-slate-300 px-2 py-1 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:cursor-not-allowed disabled:opacity-50 dark:border-slate-600 dark:hover:bg-slate-800';
+/** Text (JSON, Markdown) as a file download. */
+export function downloadText(text: string, type: string, filename: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  download(url, filename);
+  // the download has started by the time the click returns; revoke on the next tick
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 
 export function ExportButtons({ topology, graph, pngUnavailable }: { topology: Topology | null; graph: RefObject<PngSource | null>; pngUnavailable?: string | null }) {
   const [error, setError] = useState<string | null>(null);
@@ -47,11 +54,7 @@ export function ExportButtons({ topology, graph, pngUnavailable }: { topology: T
   const exportJson = () => {
     if (!topology) return;
     setError(null);
-    const blob = new Blob([JSON.stringify(topology, null, 2)], { type: 'application/json' });
-    const url = URL.createObjectURL(blob);
-    download(url, `${exportName(cluster)}.json`);
-    // the download has started by the time the click returns; revoke on the next tick
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    downloadText(JSON.stringify(topology, null, 2), 'application/json', `${exportName(cluster)}.json`);
   };
 
   return (
@@ -63,7 +66,7 @@ export function ExportButtons({ topology, graph, pngUnavailable }: { topology: T
         disabled={!topology || Boolean(pngUnavailable)}
         aria-label="Export the graph as a PNG image"
         title={pngUnavailable ?? 'Download the graph as a PNG image'}
-        className={buttonClass}
+        className={secondaryButton}
       >
         PNG
       </button>
@@ -74,7 +77,7 @@ export function ExportButtons({ topology, graph, pngUnavailable }: { topology: T
         disabled={!topology}
         aria-label="Export the topology as JSON"
         title="Download the current topology as JSON"
-        className={buttonClass}
+        className={secondaryButton}
       >
         JSON
       </button>

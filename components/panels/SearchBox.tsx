@@ -6,6 +6,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { Selection, Topology } from '../../lib/model/topology';
 import { formatSelection } from '../../lib/model/topology';
 import { parseCidr, parseIpv4, prefixContains } from '../../lib/model/ipv4';
+import { comboboxKeys } from './combobox-keys';
 
 const MAX_RESULTS = 50;
 
@@ -138,25 +139,21 @@ export function SearchBox({ topology, onPick }: { topology: Topology | null; onP
         }}
         onFocus={() => setOpen(true)}
         onBlur={() => setOpen(false)}
-        onKeyDown={(e) => {
-          if (e.key === 'ArrowDown') {
-            e.preventDefault();
-            setOpen(true);
-            setActive((a) => Math.min(a + 1, Math.max(results.length - 1, 0)));
-          } else if (e.key === 'ArrowUp') {
-            e.preventDefault();
-            setActive((a) => Math.max(a - 1, 0));
-          } else if (e.key === 'Enter') {
-            e.preventDefault();
-            pick(results[active]);
-          } else if (e.key === 'Escape') {
-            if (showList) setOpen(false);
-            else {
-              setQuery('');
-              input.current?.blur();
-            }
-          }
-        }}
+        onKeyDown={(e) =>
+          comboboxKeys(e, {
+            count: results.length,
+            setActive,
+            open: () => setOpen(true),
+            enter: () => pick(results[active]),
+            escape: () => {
+              if (showList) setOpen(false);
+              else {
+                setQuery('');
+                input.current?.blur();
+              }
+            },
+          })
+        }
         className="w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm placeholder:text-slate-500 focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-sky-600 dark:border-slate-600 dark:bg-slate-900 dark:placeholder:text-slate-400"
       />
       {showList && (

@@ -2,6 +2,7 @@
 // Everything the dashboard knows about the selected pod or node, in words: where the
 // graph colours a node, this panel says why, what was expected, and the fix.
 import type { ReactNode } from 'react';
+import { primaryButton } from './button-styles';
 import { ProbeForm } from './ProbeForm';
 import type { Route } from '../../lib/model/snapshot';
 import type { Health, Selection, TopoFinding, TopoNode, TopoPod, Topology } from '../../lib/model/topology';
@@ -302,7 +303,20 @@ function NodeDetails({ node, topology, onSelect }: { node: TopoNode; topology: T
   );
 }
 
-export function SidePanel({ topology, selection, onSelect, onClose }: { topology: Topology | null; selection: Selection | null; onSelect: (s: Selection) => void; onClose?: () => void }) {
+export function SidePanel({
+  topology,
+  selection,
+  onSelect,
+  onClose,
+  onTraceFrom,
+}: {
+  topology: Topology | null;
+  selection: Selection | null;
+  onSelect: (s: Selection) => void;
+  onClose?: () => void;
+  /** "Trace from here" on a pod: the trace panel takes it as the source */
+  onTraceFrom?: (pod: string) => void;
+}) {
   const pod = selection?.kind === 'pod' ? topology?.pods.find((p) => p.key === selection.key) : undefined;
   const node = selection?.kind === 'node' ? topology?.nodes.find((n) => n.name === selection.key) : undefined;
   const found = pod ?? node;
@@ -328,6 +342,14 @@ export function SidePanel({ topology, selection, onSelect, onClose }: { topology
             <div className="min-w-0 flex-1">
               <p className="text-xs uppercase tracking-wide text-slate-600 dark:text-slate-400">{selection.kind}</p>
               <h2 className="break-all text-lg font-semibold">{selection.key}</h2>
+              {pod && onTraceFrom && pod.node && !pod.hostNetwork && (
+                <div className="mt-1.5 flex flex-wrap items-center gap-x-2 gap-y-1">
+                  <button type="button" data-testid="trace-from-here" onClick={() => onTraceFrom(pod.key)} className={primaryButton}>
+                    Trace from here
+                  </button>
+                  <span className="text-xs text-slate-600 dark:text-slate-400">then click the destination pod</span>
+                </div>
+              )}
             </div>
             {onClose && (
               <button
