@@ -30,7 +30,8 @@ export function ProbeOutcome({ result: r, progress }: { result: TraceResult; pro
   const p = r.probe;
   if (!p) return null;
   const state = (name: string): PartState => progress.probe.find((x) => x.name === name)?.state ?? 'off';
-  const errorOf = (name: string) => p.errors.find((e) => e.startsWith(`${name}:`))?.slice(name.length + 1).trim() ?? 'did not run';
+  const skippable = (name: string) => (name === 'traceroute' || name === 'large ping') && p.skipped !== null;
+  const errorOf = (name: string) => (skippable(name) ? `skipped: ${p.skipped}` : (p.errors.find((e) => e.startsWith(`${name}:`))?.slice(name.length + 1).trim() ?? 'did not run'));
   const size = p.settings.largeSize !== null ? p.settings.largeSize + 28 : null;
   const route = p.matched.map((m) => `${m.ttl}. ${m.address ?? '*'}${m.hop ? ` (hop ${m.hop.slice(1)})` : ''}`).join('  ');
   return (

@@ -70,6 +70,7 @@ export const healthyCrossNode: TraceResult = {
     traceroute: null,
     tcp: null,
     errors: [],
+    skipped: null,
     matched: [],
     reachable: true,
   },
@@ -88,7 +89,7 @@ const broken = (diagnosis: Diagnosis, hops: Partial<Record<string, Partial<Trace
 });
 
 const routeMissing = broken(
-  { kind: 'route-missing', hop: 'f2', severity: 'broken', cause: 'node1 has no route to 10.244.2.2', expected: "10.244.2.0/24 via 192.168.1.12 dev eth0 (to node2's pods, podnet's route)", actual: 'node1 has no route to 10.244.2.2', fix: { node: 'node1', commands: [['ip', 'route', 'replace', '10.244.2.0/24', 'via', '192.168.1.12', 'dev', 'eth0', 'proto', '151']], text: 'ip route replace 10.244.2.0/24 via 192.168.1.12 dev eth0 proto 151' }, heldFault: 'missing-route on node1' },
+  { kind: 'route-missing', hop: 'f2', severity: 'broken', cause: 'node1 has no route to 10.244.2.2', expected: "10.244.2.0/24 via 192.168.1.12 dev eth0 (to node2's pods, podnet's route)", actual: 'node1 has no route to 10.244.2.2', fix: { node: 'node1', commands: [['ip', 'route', 'replace', '10.244.2.0/24', 'via', '192.168.1.12', 'dev', 'eth0', 'proto', '151']], text: 'ip route replace 10.244.2.0/24 via 192.168.1.12 dev eth0 proto 151' }, heldFault: 'missing-route on node1', elements: ['node:node1', 'route:node1 10.244.2.0/24'] },
   { f2: { verdict: 'dropped', problem: 'route-missing', rule: { kind: 'none', why: 'no route' }, reason: 'node1 has no route to 10.244.2.2', elements: ['node:node1', 'veth:default/web-1', 'bridge:node1'] } },
 );
 /** `lab fault missing-route`: node1 has no route to node2's pods; the walk there stops at node1 */
@@ -96,7 +97,7 @@ export const routeMissingOnNode1: TraceResult = { ...routeMissing, forward: rout
 
 /** `lab fault veth-down --pod web-3`: dropped at node2 both ways; the hops after the drop are still listed */
 export const vethDownOnWeb3 = broken(
-  { kind: 'veth-down', hop: 'f4', severity: 'broken', cause: "default/web-3's veth vetheaf51c8d239 on node2 is down", expected: 'up', actual: 'down', fix: { node: 'node2', commands: [['ip', 'link', 'set', 'vetheaf51c8d239', 'up']], text: 'ip link set vetheaf51c8d239 up' }, heldFault: 'veth-down on node2 (default/web-3)' },
+  { kind: 'veth-down', hop: 'f4', severity: 'broken', cause: "default/web-3's veth vetheaf51c8d239 on node2 is down", expected: 'up', actual: 'down', fix: { node: 'node2', commands: [['ip', 'link', 'set', 'vetheaf51c8d239', 'up']], text: 'ip link set vetheaf51c8d239 up' }, heldFault: 'veth-down on node2 (default/web-3)', elements: ['veth:default/web-3'] },
   {
     f4: { verdict: 'dropped', problem: 'veth-down', reason: "the destination pod's veth vetheaf51c8d239 is down" },
     b2: { verdict: 'dropped', problem: 'veth-down', reason: "the source pod's veth vetheaf51c8d239 is down" },
@@ -105,7 +106,7 @@ export const vethDownOnWeb3 = broken(
 
 /** `lab fault forward-drop` on node1 */
 export const forwardDropOnNode1 = broken(
-  { kind: 'forward-drop', hop: 'f2', severity: 'broken', cause: "node1's firewall drops pod traffic: the FORWARD policy is drop and podnet's accepts are missing", expected: 'ACCEPT for 10.244.0.0/16 in FORWARD', actual: 'policy DROP, no podnet accept', fix: { node: 'node1', commands: [], text: 'iptables -I FORWARD -s 10.244.0.0/16 -m comment --comment podnet -j ACCEPT' }, heldFault: 'forward-drop on node1' },
+  { kind: 'forward-drop', hop: 'f2', severity: 'broken', cause: "node1's firewall drops pod traffic: the FORWARD policy is drop and podnet's accepts are missing", expected: 'ACCEPT for 10.244.0.0/16 in FORWARD', actual: 'policy DROP, no podnet accept', fix: { node: 'node1', commands: [], text: 'iptables -I FORWARD -s 10.244.0.0/16 -m comment --comment podnet -j ACCEPT' }, heldFault: 'forward-drop on node1', elements: ['node:node1'] },
   { f2: { verdict: 'dropped', problem: 'forward-drop' }, b4: { verdict: 'dropped', problem: 'forward-drop' } },
 );
 

@@ -11,8 +11,8 @@ describe('highlightOf', () => {
     expect(h.unverified).toEqual(['lan', 'uplink:node1', 'uplink:node2']);
   });
 
-  it('a missing route: the node without it is red, not the veth the packet came in by', () => {
-    expect(highlightOf(routeMissingOnNode1).failed).toEqual(['node:node1']);
+  it('a missing route: the node without it and the route it lacks are red, not the veth the packet came in by', () => {
+    expect(highlightOf(routeMissingOnNode1).failed).toEqual(['node:node1', 'route:node1 10.244.2.0/24']);
   });
 
   it('a veth down: the veth of the pod the cause names is red', () => {
@@ -29,7 +29,7 @@ describe('highlightOf', () => {
   });
 
   it('an unverified element that is where it breaks is red, not dashed', () => {
-    const r = { ...healthyCrossNode, diagnoses: [{ ...vethDownOnWeb3.diagnoses[0]!, kind: 'no-host' as const, hop: 'f3' }] };
+    const r = { ...healthyCrossNode, diagnoses: [{ ...vethDownOnWeb3.diagnoses[0]!, kind: 'no-host' as const, hop: 'f3', elements: [] }] };
     const h = highlightOf(r);
     expect(h.failed).toEqual(['lan', 'uplink:node1', 'uplink:node2']);
     expect(h.unverified).toEqual([]);
@@ -37,9 +37,10 @@ describe('highlightOf', () => {
 });
 
 describe('causeElements', () => {
-  it('falls back to the whole hop when the cause names none of its elements', () => {
+  it('is what the diagnosis names, else the whole hop', () => {
     const hop = vethDownOnWeb3.forward[3]!;
-    expect(causeElements(hop, { ...vethDownOnWeb3.diagnoses[0]!, cause: "default/other's veth is down" })).toEqual(hop.elements);
+    expect(causeElements(hop, vethDownOnWeb3.diagnoses[0]!)).toEqual(['veth:default/web-3']);
+    expect(causeElements(hop, { ...vethDownOnWeb3.diagnoses[0]!, elements: [] })).toEqual(hop.elements);
     expect(causeElements(hop, null)).toEqual(hop.elements);
   });
 });

@@ -2,8 +2,8 @@
 // hop where the path breaks, which hops lie beyond a break, how far the kernel checks and
 // the probe have got, and the words for verdicts and states (readable without colour).
 import type { GraphHighlight } from '../topology/TopologyGraph';
-import { elementId } from '../../lib/model/graph-ids';
-import type { Diagnosis, DiagnosisKind, HopVerdict, KernelAgreement, TraceHop, TraceResult, TraceStatus } from '../../lib/model/trace';
+import { beyondBreak } from '../../lib/trace/render';
+import type { Diagnosis, HopVerdict, KernelAgreement, TraceHop, TraceResult, TraceStatus } from '../../lib/model/trace';
 
 export const allHops = (r: TraceResult): TraceHop[] => [...r.forward, ...r.back];
 
@@ -14,43 +14,11 @@ export function breakHop(r: TraceResult): TraceHop | null {
   return (named ? hops.find((h) => h.id === named) : undefined) ?? hops.find((h) => h.verdict === 'dropped') ?? null;
 }
 
-const startsWith = (prefix: string) => (id: string) => id.startsWith(prefix);
-const isNode = startsWith(elementId.node(''));
-const isRoute = startsWith(elementId.route('', '').trimEnd());
-const isBridge = startsWith(elementId.bridge(''));
-const isVeth = startsWith(elementId.veth(''));
-const isPod = startsWith(elementId.pod(''));
-const isRouter = (id: string) => id === elementId.router;
-/** the veth of the pod the cause names first ("default/web-3's veth … is down") */
-const causeVeth = (id: string, d: Diagnosis) => isVeth(id) && d.cause.startsWith(`${id.slice(elementId.veth('').length)}'s`);
-const nodeDecided = (id: string) => isNode(id) || isRouter(id);
-const routeDecided = (id: string) => nodeDecided(id) || isRoute(id);
-
-/** Which of a broken hop's elements the cause is about: the node whose table or firewall
- *  decided, the bridge, the veth, the pod. */
-const CAUSE_ELEMENTS: Partial<Record<DiagnosisKind, (id: string, d: Diagnosis) => boolean>> = {
-  'route-missing': routeDecided,
-  'route-wrong-gateway': routeDecided,
-  'forwarding-off': nodeDecided,
-  'forward-drop': nodeDecided,
-  'rp-filter': nodeDecided,
-  'agent-unreachable': nodeDecided,
-  'bridge-missing': isBridge,
-  'bridge-down': isBridge,
-  'veth-missing': causeVeth,
-  'veth-down': causeVeth,
-  'veth-detached': causeVeth,
-  'no-pod-for-ip': isPod,
-  'pod-ip-mismatch': isPod,
-  'pod-unknown': isPod,
-};
-
-/** The elements to draw red for a broken hop: those the cause is about, or all of the
- *  hop's when it names none of them. */
+/** The elements to draw red for a broken hop: those the diagnosis says it is about (the
+ *  node whose table or firewall decided, the route, the bridge, the veth), or all of the
+ *  hop's when it names none. */
 export function causeElements(h: TraceHop, d: Diagnosis | null): string[] {
-  const about = d ? CAUSE_ELEMENTS[d.kind] : undefined;
-  const picked = about ? h.elements.filter((id) => about(id, d!)) : [];
-  return picked.length ? picked : h.elements;
+  return d && d.elements.length ? d.elements : h.elements;
 }
 
 /**
@@ -64,22 +32,12 @@ export function highlightOf(r: TraceResult): GraphHighlight {
   const path = [...new Set(hops.flatMap((h) => h.elements))];
   const first = r.diagnoses[0] ?? null;
   const named = first?.hop ? hops.find((h) => h.id === first.hop) : undefined;
-  const failed = [...new Set(named ? causeElements(named, first) : hops.filter((h) => h.verdict === 'dropped').flatMap((h) => h.elements))];
+  const failed = [...new Set(named ? causeElements(named, first) : first?.elements.length ? first.elements : hops.filter((h) => h.verdict === 'dropped').flatMap((h) => h.elements))];
   const unverified = [...new Set(hops.filter((h) => h.kernel === 'not-verified').flatMap((h) => h.elements))].filter((id) => !failed.includes(id));
   return { path, failed, unverified };
 }
 
-/** Hops after the first drop of their direction: the packet never gets there, so what
- *  they show is the path as it would be. */
-export function beyondBreak(hops: TraceHop[]): Set<string> {
-  const out = new Set<string>();
-  let broken = false;
-  for (const h of hops) {
-    if (broken) out.add(h.id);
-    if (h.verdict === 'dropped') broken = true;
-  }
-  return out;
-}
+export { beyondBreak };
 
 /** The diagnoses that belong to a hop, by hop id; those of no hop under null. */
 export function diagnosesByHop(r: TraceResult): Map<string | null, Diagnosis[]> {
@@ -123,7 +81,7 @@ export function traceProgress(r: TraceResult): TraceProgress {
   const probing = r.phase === 'path' || r.phase === 'kernel';
   const part = <T extends { ok: boolean }>(x: T | null, wanted: boolean, name: string) => {
     if (!wanted) return [];
-    const refused = p!.errors.some((e) => e.startsWith(`${name}:`));
+    const refused = p!.errors.some((e) => e.startsWith(`${name}:`)) || (p!.skipped !== null && (name === 'traceroute' || name === 'large ping'));
     const state: PartState = x ? (x.ok ? 'ok' : 'failed') : probing && !refused ? 'waiting' : 'off';
     return [{ name, state }];
   };

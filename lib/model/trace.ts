@@ -167,6 +167,9 @@ export interface Diagnosis {
   fix: TraceFix | null;
   /** a lab fault holds this on purpose (`podnet lab fault clear` heals it) */
   heldFault: string | null;
+  /** the graph elements the cause is about (lib/model/graph-ids.ts): the node whose table or
+   *  firewall decided, the route, the bridge, the veth */
+  elements: string[];
 }
 
 export interface TraceProbeSettings {
@@ -186,6 +189,8 @@ export interface TraceProbe {
   tcp: TcpResult | null;
   /** why a part did not run or failed to run (agent refused, read-only) */
   errors: string[];
+  /** set before the probe runs when the traceroute and the large ping are skipped, and why */
+  skipped: string | null;
   /** the traceroute's hops laid against the expected path: hop address → the path hop it matches */
   matched: { ttl: number; address: string | null; hop: string | null }[];
   /** the network delivered: ping answered, or TCP connected or was refused */

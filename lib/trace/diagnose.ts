@@ -3,6 +3,7 @@
 // values, and the command that fixes it — in the same words as the agent's findings. A
 // route podnet owns is fixed with podnet's own protocol number, so the agent owns it
 // again. Pure.
+import { elementId } from '../model/graph-ids';
 import { PODNET_ROUTE_PROTO } from '../model/snapshot';
 import type { FaultKind } from '../model/lab';
 import type { Diagnosis, DiagnosisKind, TraceFix, TraceHop, TraceProbe, TraceStatus } from '../model/trace';
@@ -67,8 +68,40 @@ function describeRule(h: TraceHop): string {
   return r.kind;
 }
 
+type Draft = Omit<Diagnosis, 'elements'> & { elements?: string[] };
+
+/** The graph elements a diagnosis is about, from its kind and the hop it names. */
+function causeElements(d: DiagnoseInput, g: Draft, h: TraceHop | undefined): string[] {
+  if (g.elements) return g.elements;
+  if (!h) return g.kind === 'pod-ip-mismatch' && d.toPod ? [elementId.pod(d.toPod.key)] : [];
+  const where = h.where.node;
+  const owner = d.ctx.nodes.find((n) => cidrHolds(n.podCIDR, walkDst(d, h)));
+  switch (g.kind) {
+    case 'route-missing':
+    case 'route-wrong-gateway':
+      if (h.role === 'router') return [elementId.router, ...(owner?.podCIDR ? [elementId.route('router', owner.podCIDR)] : [])];
+      return where ? [elementId.node(where), ...(owner?.podCIDR && owner.name !== where ? [elementId.route(where, owner.podCIDR)] : [])] : h.elements;
+    case 'forwarding-off':
+    case 'forward-drop':
+    case 'rp-filter':
+    case 'agent-unreachable':
+      return where ? [elementId.node(where)] : h.elements;
+    case 'bridge-down':
+    case 'bridge-missing':
+      return where ? [elementId.bridge(where)] : h.elements;
+    case 'no-pod-for-ip':
+      return where ? [elementId.node(where), elementId.bridge(where)] : h.elements;
+    case 'mtu-mismatch':
+      return h.rule.kind === 'lan' && h.rule.host ? [elementId.uplink(h.rule.host), elementId.lan] : h.elements;
+    case 'no-host':
+      return [elementId.lan];
+    default:
+      return h.elements;
+  }
+}
+
 /** One diagnosis for a hop's problem. */
-function diagnoseHop(d: DiagnoseInput, h: TraceHop, all: TraceHop[]): Diagnosis | null {
+function diagnoseHop(d: DiagnoseInput, h: TraceHop, all: TraceHop[]): Draft | null {
   const node = nodeOf(d.ctx, h);
   const where = h.where.name;
   const base = { hop: h.id, severity: 'broken' as const, heldFault: null };
@@ -108,9 +141,10 @@ function diagnoseHop(d: DiagnoseInput, h: TraceHop, all: TraceHop[]): Diagnosis 
       const [srcPod, dstPod] = h.direction === 'forward' ? [d.from.key, d.toPod?.key] : [d.toPod?.key, d.from.key];
       const pod = h.role !== 'node' ? h.where.name : ((inBad ? srcPod : dstPod) ?? 'the pod');
       const nodeName = h.where.node;
-      if (h.problem === 'veth-missing') return { ...base, kind: 'veth-missing', cause: `${pod}'s veth is gone on ${nodeName}`, expected: `veth ${veth?.name ?? ''} on ${br}, up`, actual: 'no such link', fix: null };
-      if (h.problem === 'veth-down') return { ...base, kind: 'veth-down', cause: `${pod}'s veth ${veth.name} on ${nodeName} is down`, expected: 'up', actual: 'down', fix: fix(nodeName, [['ip', 'link', 'set', veth.name, 'up']]) };
-      return { ...base, kind: 'veth-detached', cause: `${pod}'s veth ${veth.name} on ${nodeName} is not attached to the bridge ${br}`, expected: `master ${br}`, actual: veth.master ? `master ${veth.master}` : 'no master', fix: fix(nodeName, [['ip', 'link', 'set', veth.name, 'master', br]]) };
+      const elements = h.role === 'node' ? [elementId.veth((inBad ? srcPod : dstPod) ?? '')] : [elementId.veth(h.where.name)];
+      if (h.problem === 'veth-missing') return { ...base, elements, kind: 'veth-missing', cause: `${pod}'s veth is gone on ${nodeName}`, expected: `veth ${veth?.name ?? ''} on ${br}, up`, actual: 'no such link', fix: null };
+      if (h.problem === 'veth-down') return { ...base, elements, kind: 'veth-down', cause: `${pod}'s veth ${veth.name} on ${nodeName} is down`, expected: 'up', actual: 'down', fix: fix(nodeName, [['ip', 'link', 'set', veth.name, 'up']]) };
+      return { ...base, elements, kind: 'veth-detached', cause: `${pod}'s veth ${veth.name} on ${nodeName} is not attached to the bridge ${br}`, expected: `master ${br}`, actual: veth.master ? `master ${veth.master}` : 'no master', fix: fix(nodeName, [['ip', 'link', 'set', veth.name, 'master', br]]) };
     }
     case 'forwarding-off':
       return { ...base, kind: 'forwarding-off', cause: `${where} does not forward packets (ip_forward is 0)`, expected: 'net.ipv4.ip_forward = 1', actual: '0', fix: fix(where, [['sysctl', '-w', 'net.ipv4.ip_forward=1']]) };
@@ -154,7 +188,7 @@ function diagnoseHop(d: DiagnoseInput, h: TraceHop, all: TraceHop[]): Diagnosis 
   }
 }
 
-function heldFault(d: DiagnoseInput, g: Diagnosis, hops: TraceHop[]): string | null {
+function heldFault(d: DiagnoseInput, g: Draft, hops: TraceHop[]): string | null {
   const hop = hops.find((h) => h.id === g.hop);
   const nodes = new Set([hop?.where.node, g.fix?.node].filter(Boolean));
   const f = d.ctx.inputs.faults?.find((x) => FAULT_OF[x.kind] === g.kind && nodes.has(x.node));
@@ -163,7 +197,7 @@ function heldFault(d: DiagnoseInput, g: Diagnosis, hops: TraceHop[]): string | n
 
 /** A ping answered by an ICMP error names the hop that refused: the router or a node said
  *  "Destination Net Unreachable" itself. */
-function icmpVerdict(d: DiagnoseInput): Diagnosis | null {
+function icmpVerdict(d: DiagnoseInput): Draft | null {
   const err = d.probe?.ping?.icmpErrors[0];
   if (!err) return null;
   const router = d.ctx.inputs.plane.router?.ip === err.from;
@@ -193,7 +227,7 @@ export interface Verdict {
 /** Diagnoses, in path order (forward, then back), and the trace's status. */
 export function diagnose(d: DiagnoseInput, done: boolean): Verdict {
   const notes: string[] = [];
-  const diagnoses: Diagnosis[] = [];
+  const diagnoses: Draft[] = [];
   const { from, toPod } = d;
   if (toPod && toPod.apiIp && toPod.agentIp && toPod.apiIp !== toPod.agentIp) {
     diagnoses.push({
@@ -248,7 +282,9 @@ export function diagnose(d: DiagnoseInput, done: boolean): Verdict {
       predicted.severity = 'warning';
     }
   }
-  for (const g of diagnoses) g.heldFault = heldFault(d, g, [...d.forward, ...d.back]);
+  const hops = [...d.forward, ...d.back];
+  for (const g of diagnoses) g.heldFault = heldFault(d, g, hops);
+  const done_: Diagnosis[] = diagnoses.map((g) => ({ ...g, elements: causeElements(d, g, hops.find((h) => h.id === g.hop)) }));
 
   const broken = diagnoses.find((g) => g.severity === 'broken');
   const unknown = diagnoses.find((g) => g.severity === 'unknown');
@@ -262,6 +298,14 @@ export function diagnose(d: DiagnoseInput, done: boolean): Verdict {
 
   const to = toPod?.key ?? d.dstIp;
   const rtt = p?.ping?.rttMs ? `, ping ${p.ping.received}/${p.ping.sent} replies, rtt avg ${p.ping.rttMs.avg} ms` : '';
-  const summary = broken ? `${from.key} cannot reach ${to}: ${broken.cause}` : status === 'unknown' ? `${from.key} → ${to}: not enough could be verified (${unknown?.cause ?? 'no agent answered'})` : status === 'running' ? `${from.key} → ${to}: tracing…` : `${from.key} reaches ${to}: ${d.forward.length} hops there, ${d.back.length} back${rtt}`;
-  return { status, diagnoses, summary, notes };
+  const summary = broken
+    ? `${from.key} cannot reach ${to}: ${broken.cause}`
+    : status === 'unknown'
+      ? `${from.key} → ${to}: not enough could be verified (${unknown?.cause ?? 'no agent answered'})`
+      : status === 'running'
+        ? `${from.key} → ${to}: tracing…`
+        : reachable === true
+          ? `${from.key} reaches ${to}: ${d.forward.length} hops there, ${d.back.length} back${rtt}`
+          : `${from.key} → ${to}: every hop checks out, ${d.forward.length} there and ${d.back.length} back (no packets sent to prove it)`;
+  return { status, diagnoses: done_, summary, notes };
 }

@@ -59,7 +59,9 @@ function intendedRoutes(ctx: TraceContext, self: TraceNode | null): Route[] {
   for (const n of ctx.nodes) {
     if (!n.podCIDR || !n.ip) continue;
     if (self && n.name === self.name) routes.push({ dst: n.podCIDR, gateway: null, dev: self.bridge, protocol: 'kernel', scope: 'link', ownedByPodnet: false });
-    else if (!self || ctx.routing === 'host-gw') routes.push({ dst: n.podCIDR, gateway: n.ip, dev: self?.uplink ?? 'eth0', protocol: String(PODNET_ROUTE_PROTO), scope: null, ownedByPodnet: true });
+    // A node's routes to its peers are podnet's (host-gw); the router's are the operator's own.
+    else if (self && ctx.routing === 'host-gw') routes.push({ dst: n.podCIDR, gateway: n.ip, dev: self.uplink, protocol: String(PODNET_ROUTE_PROTO), scope: null, ownedByPodnet: true });
+    else if (!self) routes.push({ dst: n.podCIDR, gateway: n.ip, dev: 'eth0', protocol: 'static', scope: null, ownedByPodnet: false });
   }
   const router = ctx.inputs.plane.router;
   if (self && ctx.routing === 'router' && router) routes.push({ dst: 'default', gateway: router.ip, dev: self.uplink, protocol: 'boot', scope: null, ownedByPodnet: false });
@@ -177,6 +179,9 @@ function nodeStep(ctx: TraceContext, w: Walk, at: Extract<Loc, { kind: 'node' }>
   } else if (!route) {
     rule = ruleOf(null, table, `${node.name} has no route to ${w.dstIp}`);
     title = `${node.name} has no route to ${w.dstIp}`;
+    // The route that should be there: the graph draws it as missing, under this id.
+    const owner = ctx.nodes.find((n) => n !== node && cidrHolds(n.podCIDR, w.dstIp));
+    if (owner?.podCIDR) elements.push(elementId.route(node.name, owner.podCIDR));
   } else if (route.dev === node.bridge) {
     rule = ruleOf(route, table, '');
     // On the bridge: the pod holding the address, by the node's attachments.

@@ -44,13 +44,27 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 
+/** Hops after the first drop of their direction: the packet never gets there, so what
+ *  they show is the path as it would be. */
+export function beyondBreak(hops: TraceHop[]): Set<string> {
+  const out = new Set<string>();
+  let broken = false;
+  for (const h of hops) {
+    if (broken) out.add(h.id);
+    if (h.verdict === 'dropped') broken = true;
+  }
+  return out;
+}
+
 function hopRows(hops: TraceHop[]): string[] {
   const rows = [['#', 'where', 'in → out', 'rule', 'kernel', 'verdict']];
-  for (const h of hops) rows.push([String(h.index), h.where.name, hopPath(h), hopRule(h), KERNEL_WORDS[h.kernel], h.verdict]);
+  const beyond = beyondBreak(hops);
+  for (const h of hops) rows.push([String(h.index), h.where.name, hopPath(h), hopRule(h), KERNEL_WORDS[h.kernel], beyond.has(h.id) ? `(${h.verdict}: not reached)` : h.verdict]);
   const lines = table(rows);
   const out = [`  ${lines[0]}`];
   hops.forEach((h, i) => {
     out.push(`  ${lines[i + 1]}`);
+    if (beyond.has(h.id)) return;
     if (h.verdict !== 'forwarded' && h.verdict !== 'delivered') out.push(`      ${h.reason}`);
     else if (h.problem) out.push(`      ${h.reason}`);
     if (h.kernelSays) out.push(`      the kernel says: ${h.kernelSays}`);
@@ -66,6 +80,7 @@ function probeLines(r: TraceResult): string[] {
   if (p.ping) out.push(`  ping: ${p.ping.received}/${p.ping.sent} replies${p.ping.lossPct !== null ? ` (${p.ping.lossPct}% loss)` : ''}${p.ping.rttMs ? `, rtt min/avg/max ${p.ping.rttMs.min}/${p.ping.rttMs.avg}/${p.ping.rttMs.max} ms` : ''}${p.ping.error ? ` — ${p.ping.error}` : ''}`);
   if (p.largePing) out.push(`  large ping (${s.largeSize! + 28} bytes, DF): ${p.largePing.ok ? 'reply' : `no reply — ${p.largePing.error}`}`);
   if (p.tcp) out.push(`  tcp ${r.to.ip}:${p.tcp.port}: ${p.tcp.connected ? 'connected' : p.tcp.refused ? 'refused (reachable: the pod answered, nothing listens there)' : `failed — ${p.tcp.error}`}`);
+  if (p.skipped) out.push(`  traceroute and large ping skipped: ${p.skipped}`);
   if (p.traceroute) {
     const hops = p.matched.map((m) => `${m.ttl} ${m.address ?? '*'}${m.hop ? ` (hop ${m.hop.slice(1)})` : ''}`).join(', ');
     out.push(`  traceroute: ${hops || 'no hops'}${p.traceroute.reached ? '' : ' — destination not reached'}`);

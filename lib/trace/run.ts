@@ -117,7 +117,7 @@ export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: Tra
   const largeSize = srcMtu && srcMtu - 28 > PROBE_LIMITS.size.default ? Math.min(srcMtu - 28, PROBE_LIMITS.size.max) : null;
   const probe: TraceProbe | null = req.noProbe
     ? null
-    : { settings: { count: PROBE_SETTINGS.count, intervalMs: PROBE_SETTINGS.intervalMs, timeoutMs: PROBE_SETTINGS.timeoutMs, largeSize, port: req.port }, ping: null, largePing: null, traceroute: null, tcp: null, errors: [], matched: [], reachable: null };
+    : { settings: { count: PROBE_SETTINGS.count, intervalMs: PROBE_SETTINGS.intervalMs, timeoutMs: PROBE_SETTINGS.timeoutMs, largeSize, port: req.port }, ping: null, largePing: null, traceroute: null, tcp: null, errors: [], skipped: null, matched: [], reachable: null };
   const notes = [...plan.notes];
   if (req.noProbe) notes.push('no packets sent (read-only): the expected path and the kernel\'s lookups only');
   const timings: TraceResult['timings'] = { pathMs: 0, kernelMs: null, probeMs: null, totalMs: null };
@@ -183,10 +183,16 @@ export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: Tra
         emit();
       };
       const { count, timeoutMs, maxHops } = PROBE_SETTINGS;
+      // The kernel already refuses at a hop: the pings confirm it; a traceroute and the MTU
+      // test would only wait out their deadlines (the pings' ICMP errors use up the kernel's
+      // rate limit, so they get no answer at all).
+      const confirmed = evaluateHops(plan.forward, checks).find((h) => h.verdict === 'dropped' && h.kernel === 'agrees');
+      if (confirmed) probe.skipped = `the kernel at hop ${confirmed.index} (${confirmed.where.name}) refuses already: the traceroute and the large ping would only wait out their deadlines`;
+      emit();
       await Promise.all([
         run<PingResult>('ping', { kind: 'ping', from, to: r.dstIp, count, timeoutMs }, (x) => (probe.ping = x)),
-        largeSize ? run<PingResult>('large ping', { kind: 'ping', from, to: r.dstIp, count: 1, timeoutMs, size: largeSize }, (x) => (probe.largePing = x)) : null,
-        run<TracerouteResult>('traceroute', { kind: 'traceroute', from, to: r.dstIp, maxHops, timeoutMs }, (x) => (probe.traceroute = x)),
+        largeSize && !confirmed ? run<PingResult>('large ping', { kind: 'ping', from, to: r.dstIp, count: 1, timeoutMs, size: largeSize }, (x) => (probe.largePing = x)) : null,
+        confirmed ? null : run<TracerouteResult>('traceroute', { kind: 'traceroute', from, to: r.dstIp, maxHops, timeoutMs }, (x) => (probe.traceroute = x)),
         req.port ? run<TcpResult>('tcp', { kind: 'tcp', from, to: r.dstIp, port: req.port, timeoutMs }, (x) => (probe.tcp = x)) : null,
       ]);
       probe.reachable = probe.tcp ? probe.tcp.ok : probe.ping ? probe.ping.ok : null;

@@ -88,10 +88,10 @@ describe('the expected path', () => {
 
 describe('each fault, found and explained from the snapshots', () => {
   const cases: [string, () => TraceInputs, string, string, Record<string, unknown>, string | null][] = [
-    ['a node without a route to another node\'s pods', crossNodeRouteMissing, 'web-3', 'node1', { kind: 'route-missing', cause: 'node1 has no route to 10.244.2.2' }, 'ip route replace 10.244.2.0/24 via 192.168.1.12 dev eth0 proto 151'],
+    ['a node without a route to another node\'s pods', crossNodeRouteMissing, 'web-3', 'node1', { kind: 'route-missing', cause: 'node1 has no route to 10.244.2.2', elements: ['node:node1', 'route:node1 10.244.2.0/24'] }, 'ip route replace 10.244.2.0/24 via 192.168.1.12 dev eth0 proto 151'],
     ['a route with the wrong gateway', wrongGateway, 'web-3', 'node1', { kind: 'route-wrong-gateway', cause: expect.stringContaining('192.168.1.99, which nobody answers for') }, 'ip route replace 10.244.2.0/24 via 192.168.1.12 dev eth0 proto 151'],
     ['a bridge that is down', node2BridgeDown, 'web-3', 'node2', { kind: 'bridge-down' }, 'ip link set v-net-0 up'],
-    ['a veth that is down', web3VethDown, 'web-3', 'node2', { kind: 'veth-down', cause: expect.stringContaining('default/web-3') }, `ip link set ${vethOf('web-3')} up`],
+    ['a veth that is down', web3VethDown, 'web-3', 'node2', { kind: 'veth-down', cause: expect.stringContaining('default/web-3'), elements: ['veth:default/web-3'] }, `ip link set ${vethOf('web-3')} up`],
     ['a veth not on the bridge', web1VethDetached, 'web-3', 'node1', { kind: 'veth-detached', actual: 'no master' }, `ip link set ${vethOf('web-1')} master v-net-0`],
     ['forwarding off', node1ForwardingOff, 'web-3', 'node1', { kind: 'forwarding-off' }, 'sysctl -w net.ipv4.ip_forward=1'],
     ['the FORWARD policy dropping pod traffic', node2ForwardDrop, 'web-3', 'node2', { kind: 'forward-drop' }, 'iptables -I FORWARD -s 10.244.0.0/16 -m comment --comment podnet -j ACCEPT && iptables -I FORWARD -d 10.244.0.0/16 -m comment --comment podnet -j ACCEPT'],
@@ -108,6 +108,8 @@ describe('each fault, found and explained from the snapshots', () => {
       expect(hop.where.name).toBe(hopWhere);
       expect(first.fix?.text ?? null).toBe(fixText);
       if (first.fix) expect(first.fix.node).toBeTruthy();
+      // What the graph draws red: elements the hop crosses (or the route it lacks), never nothing.
+      expect(first.elements.length).toBeGreaterThan(0);
     });
   }
 
