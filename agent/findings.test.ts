@@ -13,7 +13,7 @@ describe('computeFindings', () => {
   });
   it('names a missing cross-node route with the command that fixes it', () => {
     expect(computeFindings(crossNodeRouteMissing, leases, hostGw)).toEqual([
-      expect.objectContaining({ id: 'route-missing:10.244.2.0/24', expected: '10.244.2.0/24 via 192.168.1.12 dev eth0', actual: 'no route', fix: 'ip route replace 10.244.2.0/24 via 192.168.1.12 dev eth0' }),
+      expect.objectContaining({ id: 'route-missing:10.244.2.0/24', expected: '10.244.2.0/24 via 192.168.1.12 dev eth0', actual: 'no route', fix: 'ip route replace 10.244.2.0/24 via 192.168.1.12 dev eth0 proto 151' }),
     ]);
   });
   it('reports a route that goes the wrong way', () => {

@@ -4,7 +4,7 @@
 // the kernel has. Pure: a snapshot and the intent in, findings out, each with the object,
 // the expected and actual values, and the command that puts it right.
 import type { LabFault } from '../lib/model/lab.js';
-import type { Finding, NodeSnapshot } from '../lib/model/snapshot.js';
+import { PODNET_ROUTE_PROTO, type Finding, type NodeSnapshot } from '../lib/model/snapshot.js';
 
 export interface Peer {
   name: string;
@@ -82,7 +82,8 @@ export function computeFindings(s: NodeSnapshot, leases: LeaseFact[] | null, int
 
   if (intent.routing === 'host-gw') {
     for (const peer of intent.peers) {
-      const want = `ip route replace ${peer.podCIDR} via ${peer.ip} dev ${intent.uplink}`;
+      // With podnet's protocol: the route the fix puts back is the agent's to keep.
+      const want = `ip route replace ${peer.podCIDR} via ${peer.ip} dev ${intent.uplink} proto ${PODNET_ROUTE_PROTO}`;
       const routes = s.routes.filter((r) => r.dst === peer.podCIDR);
       if (routes.length === 0) {
         add({ id: `route-missing:${peer.podCIDR}`, severity: 'error', object: `route ${peer.podCIDR}`, message: `${s.node.name} has no route to ${peer.name}'s pods ${peer.podCIDR}`, expected: `${peer.podCIDR} via ${peer.ip} dev ${intent.uplink}`, actual: 'no route', fix: want });
