@@ -92,7 +92,9 @@ export const up: Command = {
       io.out('\npodnet check:');
       io.out(renderMatrix(report));
       io.out(report.ok ? '\nthe network model holds' : `\n${report.failures.length} failure(s):\n${report.failures.map((f) => `  ${f}`).join('\n')}`);
-      io.out(`\ntry: bin/podnet lab exec web-1${p.labId ? ` --lab-id ${p.labId}` : ''} -- ping -c1 10.244.2.2`);
+      const id = p.labId ? ` --lab-id ${p.labId}` : '';
+      io.out(`\ntry: bin/podnet lab exec web-1${id} -- ping -c1 10.244.2.2`);
+      io.out(`     bin/podnet trace web-1 web-3${id}          # the path hop by hop; break it with: bin/podnet lab fault missing-route${id}`);
     }
     try {
       dash = await startDashboard({ host: str(args, 'host')!, port, env: { PODNET_SOURCE: 'lab', PODNET_LAB: p.labId ?? '' }, log: labFiles(p).dashboardLog }, (m) => io.err(`dashboard: ${m}`));
