@@ -117,7 +117,7 @@ function describeRoute(r: TraceRule): string {
   return `${r.gateway ? `via ${r.gateway} ` : ''}dev ${r.dev}`;
 }
 
-function podOut(ctx: TraceContext, w: Walk, pod: TracePod): Loc | null {
+function podOut(w: Walk, pod: TracePod): Loc | null {
   const node = pod.node!;
   const veth = pod.onNode ? ifaceOf(node.snapshot, pod.onNode.hostVeth) : UNKNOWN_IFACE('veth');
   // The pod's eth0 is the far end of its veth: it exists (and is up) as the host end does.
@@ -298,7 +298,7 @@ function walk(ctx: TraceContext, w: Walk, start: Loc): void {
   while (at && w.hops.length < MAX_HOPS) {
     switch (at.kind) {
       case 'pod':
-        at = podOut(ctx, w, at.pod);
+        at = podOut(w, at.pod);
         break;
       case 'node':
         at = nodeStep(ctx, w, at);
