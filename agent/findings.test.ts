@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crossNodeRouteMissing, crossNodeRouteNotOurs, forwardingOff, healthyNode1, podVethDown } from '../test/fixtures/snapshots.js';
 import { computeFindings, type Intent } from './findings.js';
-import { planRoutes } from './reconcile.js';
+import { planRoutes, routeArgv } from './reconcile.js';
 import { departedPeerRouteLeft } from '../test/fixtures/snapshots.js';
 
 const hostGw: Intent = { routing: 'host-gw', peers: [{ name: 'node2', ip: '192.168.1.12', podCIDR: '10.244.2.0/24' }], router: null, clusterNetwork: '10.244.0.0/16', expectFirewall: true, uplink: 'eth0' };
@@ -41,5 +41,23 @@ describe('planRoutes', () => {
   });
   it('programs nothing outside host-gw', () => {
     expect(planRoutes(crossNodeRouteMissing, { ...hostGw, routing: 'router' })).toEqual([]);
+  });
+  it('leaves a route alone while a lab fault holds it', () => {
+    expect(planRoutes(crossNodeRouteMissing, { ...hostGw, held: [{ kind: 'missing-route', node: 'node1', pod: null, target: '10.244.2.0/24', detail: '', at: '' }] })).toEqual([]);
+  });
+});
+
+describe('routeArgv', () => {
+  it('is argv from parsed values', () => {
+    expect(routeArgv({ action: 'add', dst: '10.244.2.0/24', via: '192.168.1.12', dev: 'eth0', was: null })).toEqual(['route', 'replace', '10.244.2.0/24', 'via', '192.168.1.12', 'dev', 'eth0', 'proto', '151']);
+    expect(routeArgv({ action: 'remove', dst: '10.244.9.0/24', via: '192.168.1.19', dev: 'eth0', was: null })).toEqual(['route', 'del', '10.244.9.0/24', 'via', '192.168.1.19', 'dev', 'eth0', 'proto', '151']);
+  });
+  it('refuses a value that is not what it claims to be (a Node object carrying commands)', () => {
+    const ok = { action: 'add' as const, dst: '10.244.2.0/24', via: '192.168.1.12', dev: 'eth0', was: null };
+    expect(routeArgv({ ...ok, via: '192.168.1.12\nroute add 10.99.0.0/16 dev lo\n#' })).toBeNull();
+    expect(routeArgv({ ...ok, dst: '10.244.2.0/24 dev lo' })).toBeNull();
+    expect(routeArgv({ ...ok, dst: '10.244.2.1/24' })).toBeNull();
+    expect(routeArgv({ ...ok, dev: 'eth0 table 7' })).toBeNull();
+    expect(routeArgv({ ...ok, via: '-force' })).toBeNull();
   });
 });

@@ -3,7 +3,7 @@
 // drop). What host-gw needs of a peer is exactly flannel's: "10.244.N.0/24 via its IP".
 import { KubeWatch } from '../lib/kube/watch.js';
 import { loadKubeConfig } from '../lib/kube/config.js';
-import { internalIP } from '../lib/kube/objects.js';
+import { nodeRouting } from '../lib/kube/objects.js';
 import type { Intent, Peer } from './findings.js';
 
 export interface KubeIntentOptions {
@@ -48,16 +48,24 @@ export class KubeIntentSource {
     return { routing: 'host-gw', peers, router: null, clusterNetwork: this.opts.clusterNetwork, expectFirewall: false, uplink: this.opts.uplink };
   }
 
+  /** what was last said about each refused Node, so a warning is logged once per change */
+  private refused = new Map<string, string>();
+
   private refresh(): void {
     const peers: Peer[] = [];
+    const refused = new Map<string, string>();
     for (const n of this.watch.nodes().values()) {
       const name = n.metadata?.name;
-      const ip = internalIP(n);
-      const podCIDR = n.spec?.podCIDR;
+      if (!name || name === this.opts.node) continue;
+      // Every kubelet writes its own Node: its address and subnet are parsed, never passed on as text.
+      const { ip, podCIDR, problems } = nodeRouting(n);
+      if (problems.length) refused.set(name, problems.join('; '));
       // A node without a subnet or an address cannot be routed to yet; its next update will.
-      if (!name || name === this.opts.node || !ip || !podCIDR) continue;
+      if (!ip || !podCIDR) continue;
       peers.push({ name, ip, podCIDR });
     }
+    for (const [name, why] of refused) if (this.refused.get(name) !== why) this.log(`Node ${JSON.stringify(name)} refused: ${why}; no route to it until it is corrected`);
+    this.refused = refused;
     peers.sort((a, b) => a.name.localeCompare(b.name));
     const next = this.intentFrom(peers);
     const text = JSON.stringify(next);

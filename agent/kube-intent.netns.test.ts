@@ -77,5 +77,23 @@ describe('podnet agent --kubernetes', () => {
     await until(() => `the route to the deleted node3 is gone (agent log: ${log})`, () => podnetRoutes(f.node).length === 1);
     expect(podnetRoutes(f.node)).toEqual(['10.244.2.0/24 via 192.168.1.12']);
     expect(log).toContain('nodes changed');
+
+    // Every kubelet writes its own Node's status: Nodes whose InternalIP or podCIDR carry
+    // `ip` commands are refused with a warning naming them, and nothing of theirs runs.
+    const variant = (name: string, rv: string, ip: string, podCIDR: string) => ({
+      ...node3,
+      metadata: { ...node3.metadata, name, uid: `${node3.metadata.uid}-${name}`, resourceVersion: rv },
+      spec: { ...node3.spec, podCIDR, podCIDRs: [podCIDR] },
+      status: { ...node3.status, addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }] },
+    });
+    api.emit('nodes', { type: 'ADDED', object: variant('node4', '2300', '192.168.1.14\nroute add 10.99.0.0/16 dev lo\n#', '10.244.4.0/24') });
+    api.emit('nodes', { type: 'ADDED', object: variant('node5', '2301', '192.168.1.15', '10.244.5.0/24\nroute add 10.98.0.0/16 dev lo') });
+    api.emit('nodes', { type: 'ADDED', object: variant('node6', '2302', '192.168.1.16', '10.244.6.0/24') });
+    await until(() => `the well-formed node6 is routed (agent log: ${log})`, () => podnetRoutes(f.node).length === 2);
+    expect(podnetRoutes(f.node)).toEqual(['10.244.2.0/24 via 192.168.1.12', '10.244.6.0/24 via 192.168.1.16']);
+    const all = execFileSync('ip', ['-n', f.node, 'route', 'show', 'table', 'all'], { encoding: 'utf8' });
+    expect(all).not.toMatch(/10\.9[89]\.0\.0|10\.244\.[45]\.0/);
+    expect(log).toMatch(/Node \\?"node4\\?" refused: InternalIP/);
+    expect(log).toMatch(/Node \\?"node5\\?" refused: podCIDR/);
   }, 90_000);
 });

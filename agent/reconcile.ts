@@ -2,6 +2,8 @@
 // node's pod subnet needs; the plan is the difference with the kernel's table. The agent
 // marks its routes with its own protocol number and never touches a route without it.
 import { spawn } from 'node:child_process';
+import { validIfname } from '../lib/model/ifname.js';
+import { formatCidr, parseCidr, parseIpv4 } from '../lib/model/ipv4.js';
 import { PODNET_ROUTE_PROTO, type NodeSnapshot } from '../lib/model/snapshot.js';
 import { heldRoutes, type Intent } from './findings.js';
 
@@ -40,20 +42,43 @@ export function planRoutes(s: NodeSnapshot, intent: Intent): RouteAction[] {
   return actions;
 }
 
-export function routeLine(a: RouteAction): string {
-  if (a.action === 'remove') return `route del ${a.dst}${a.via ? ` via ${a.via}` : ''}${a.dev ? ` dev ${a.dev}` : ''} proto ${PODNET_ROUTE_PROTO}`;
-  return `route replace ${a.dst} via ${a.via} dev ${a.dev} proto ${PODNET_ROUTE_PROTO}`;
+/** The `ip` arguments of an action, from values parsed again here: whatever reaches this
+ *  point (an intent from the Kubernetes API, a route read from the kernel) becomes argv
+ *  only if it is an IPv4 network, an IPv4 address and an interface name. Null otherwise. */
+export function routeArgv(a: RouteAction): string[] | null {
+  const dst = parseCidr(a.dst);
+  if (!dst || formatCidr(dst) !== a.dst) return null;
+  if (a.via !== null && parseIpv4(a.via) === null) return null;
+  if (a.dev !== null && !validIfname(a.dev)) return null;
+  const via = a.via ? ['via', a.via] : [];
+  const dev = a.dev ? ['dev', a.dev] : [];
+  if (a.action === 'remove') return ['route', 'del', a.dst, ...via, ...dev, 'proto', String(PODNET_ROUTE_PROTO)];
+  if (!a.via || !a.dev) return null;
+  return ['route', 'replace', a.dst, ...via, ...dev, 'proto', String(PODNET_ROUTE_PROTO)];
 }
 
-/** Applies the plan in one `ip -batch -force`; reports the lines that failed. */
-export function applyRoutes(actions: RouteAction[]): Promise<string[]> {
-  if (actions.length === 0) return Promise.resolve([]);
+function runIp(args: string[]): Promise<string | null> {
   return new Promise((resolve) => {
-    const child = spawn('ip', ['-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
-    child.on('error', (e) => resolve([e.message]));
-    child.on('close', () => resolve(err.split('\n').filter((l) => l && !l.startsWith('Command failed'))));
-    child.stdin.end(actions.map(routeLine).join('\n') + '\n');
+    child.on('error', (e) => resolve(`ip ${args.join(' ')}: ${e.message}`));
+    child.on('close', (code) => resolve(code === 0 ? null : `ip ${args.join(' ')}: ${err.trim() || `exit ${code}`}`));
   });
+}
+
+/** Applies the plan, one `ip` process per action with its arguments as argv (never batch
+ *  text a value could add a line to); reports what failed or was refused. */
+export async function applyRoutes(actions: RouteAction[]): Promise<string[]> {
+  const failed: string[] = [];
+  for (const a of actions) {
+    const argv = routeArgv(a);
+    if (!argv) {
+      failed.push(`refused ${a.action} ${JSON.stringify(a.dst)} via ${JSON.stringify(a.via)} dev ${JSON.stringify(a.dev)}: not an IPv4 network, address and interface name`);
+      continue;
+    }
+    const err = await runIp(argv);
+    if (err) failed.push(err);
+  }
+  return failed;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureEvents, fixtureJson } from '../../test/kube-api-server';
-import { internalIP, toClusterNode, toClusterPod, type KubeNode, type KubePod } from './objects';
+import { internalIP, nodeRouting, toClusterNode, toClusterPod, type KubeNode, type KubePod } from './objects';
 
 const nodes = () => fixtureJson<{ items: KubeNode[] }>('nodelist.reference.json').items;
 const pods = () => fixtureJson<{ items: KubePod[] }>('podlist.reference.json').items;
@@ -30,6 +30,24 @@ describe('toClusterNode', () => {
     node.status!.addresses = node.status!.addresses!.filter((a) => a.type !== 'InternalIP');
     expect(toClusterNode(node, 9650)).toMatchObject({ podCIDR: null, ip: null, agent: null });
     expect(internalIP(node)).toBeNull();
+  });
+
+  it('refuses an InternalIP or podCIDR that is not an address or a network, and says so quoted', () => {
+    const node = nodes()[1]!;
+    // variant: a kubelet that writes commands into its own Node's status
+    node.status!.addresses![0]!.address = '192.168.1.12\nroute add 10.99.0.0/16 dev lo\n#';
+    node.spec!.podCIDR = '10.244.2.0/24 dev lo';
+    const r = nodeRouting(node);
+    expect(r).toMatchObject({ ip: null, agentHost: null, podCIDR: null });
+    expect(r.problems).toEqual([
+      'InternalIP "192.168.1.12\\nroute add 10.99.0.0/16 dev …" (44 characters) is not an IPv4 address',
+      'podCIDR "10.244.2.0/24 dev lo" is not an IPv4 network such as 10.244.2.0/24',
+    ]);
+    const c = toClusterNode(node, 9650);
+    expect(c).toMatchObject({ ip: null, podCIDR: null, agent: null });
+    expect(c.conditions.filter((x) => x.startsWith('refused by podnet'))).toHaveLength(2);
+    node.spec!.podCIDR = '10.244.2.7/24';
+    expect(nodeRouting(node).problems[1]).toBe('podCIDR "10.244.2.7/24" has host bits set (the network is 10.244.2.0/24)');
   });
 
   it('brackets an IPv6 InternalIP in the agent address', () => {

@@ -1,6 +1,8 @@
 // Kubernetes Nodes and Pods as the dashboard's control-plane view (ClusterNode, ClusterPod).
 // Pure. The shapes below are the few fields read, so both what CoreV1Api's lists give
 // (V1Node/V1Pod, deserialized) and what a watch gives (the raw JSON) fit them.
+import { formatCidr, isIpv6Literal, parseCidr, parseIpv4 } from '../model/ipv4';
+import { showValue } from '../model/refs';
 import type { ClusterNode, ClusterPod } from '../model/topology';
 
 export interface KubeMeta {
@@ -40,23 +42,65 @@ export const FLANNEL_BACKEND_ANNOTATION = 'flannel.alpha.coreos.com/backend-type
 export const nodeKey = (n: KubeNode): string => n.metadata?.name ?? '';
 export const podKeyOf = (p: KubePod): string => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
 
+/** What a Node says about where it is and which pods it routes, parsed into types before
+ *  anything uses it: every kubelet may write its own Node's status, so an InternalIP or a
+ *  podCIDR is untrusted text until it parses as an IPv4 address or a network (no host
+ *  bits). What does not parse is null, and `problems` names it, quoted (a newline shows as
+ *  \n, never as a second line). */
+export interface NodeRouting {
+  ip: string | null;
+  /** where its agent is reached: the IPv4 address, or an IPv6 one (hex digits and colons
+   *  only) in brackets; null when neither parses */
+  agentHost: string | null;
+  podCIDR: string | null;
+  problems: string[];
+}
+
+/** IPv6 literals: with "::" (hex digits and colons only), or eight full groups. Enough to
+ *  know the text is an address and nothing else; podnet does not route IPv6. */
+const IPV6_SHORT = /^(?=.*::)[0-9a-fA-F:]{2,39}$/;
+const IPV6_FULL = /^([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}$/;
+
+export function nodeRouting(node: KubeNode): NodeRouting {
+  const problems: string[] = [];
+  const addresses = (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP');
+  const v4 = addresses.find((a) => typeof a.address === 'string' && parseIpv4(a.address) !== null);
+  if (!v4 && addresses.length) {
+    const a = addresses[0]!.address;
+    problems.push(typeof a === 'string' && isIpv6Literal(a) && !/\s/.test(a) ? `InternalIP ${showValue(a)} is IPv6, which podnet does not route to yet` : `InternalIP ${showValue(a)} is not an IPv4 address`);
+  }
+  const text = node.spec?.podCIDR;
+  let podCIDR: string | null = null;
+  if (text !== undefined && text !== '') {
+    const p = typeof text === 'string' ? parseCidr(text) : null;
+    if (!p) problems.push(`podCIDR ${showValue(text)} is not an IPv4 network such as 10.244.2.0/24`);
+    else if (formatCidr(p) !== text) problems.push(`podCIDR ${showValue(text)} has host bits set (the network is ${formatCidr(p)})`);
+    else podCIDR = text;
+  }
+  const v6 = addresses.find((a) => typeof a.address === 'string' && (IPV6_SHORT.test(a.address) || IPV6_FULL.test(a.address)));
+  const agentHost = v4 ? v4.address : v6 ? `[${v6.address}]` : null;
+  return { ip: v4?.address ?? null, agentHost, podCIDR, problems };
+}
+
+/** The Node's first InternalIP that is an IPv4 address; null when it has none. */
 export function internalIP(node: KubeNode): string | null {
-  return node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? null;
+  return nodeRouting(node).ip;
 }
 
 /** `agentPort` null: the cluster runs no podnet agents. */
 export function toClusterNode(node: KubeNode, agentPort: number | null): ClusterNode {
-  const ip = internalIP(node);
+  const { ip, agentHost, podCIDR, problems } = nodeRouting(node);
   const conditions = node.status?.conditions ?? [];
   const ready = conditions.find((c) => c.type === 'Ready');
   return {
     name: node.metadata?.name ?? '',
     ip,
-    podCIDR: node.spec?.podCIDR || null,
+    podCIDR,
     // Ready=Unknown means the kubelet stopped reporting: nobody knows, so null
     ready: ready?.status === 'True' ? true : ready?.status === 'False' ? false : null,
-    conditions: conditions.filter((c) => c.status !== healthyStatus(c.type)).map(describeCondition),
-    agent: agentPort !== null && ip ? `${ip.includes(':') ? `[${ip}]` : ip}:${agentPort}` : null,
+    conditions: [...conditions.filter((c) => c.status !== healthyStatus(c.type)).map(describeCondition), ...problems.map((p) => `refused by podnet: ${p}`)],
+    // Only a parsed address receives the agents' token.
+    agent: agentPort !== null && agentHost ? `${agentHost}:${agentPort}` : null,
   };
 }
 
