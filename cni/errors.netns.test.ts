@@ -59,6 +59,23 @@ describe('podnet errors', () => {
     expectNothingLeft();
   });
 
+  it.each([
+    ['eth0#', /holds "#", a quote/],
+    ['eth0"x', /holds "#", a quote/],
+    ["e'th0", /holds "#", a quote/],
+    ['eth0 peer', /is not a valid interface name/],
+    ['eth0\nlink', /is not a valid interface name/],
+    ['ä'.repeat(8), /is not a valid interface name \(1-15 bytes/],
+  ])('a hostile ifname %j: code 4, nothing created anywhere', (ifname, msg) => {
+    expectError(runPlugin('podnet', conf(), addInv({ ifname })), 4, msg);
+    expectNothingLeft();
+  });
+
+  it.each(['/run/netns/x#y', '/run/netns/a\nlink del lo', 'relative/netns', "/run/netns/it's"])('a hostile netns path %j: code 4, nothing created', (netns) => {
+    expectError(runPlugin('podnet', conf(), addInv({ netns })), 4, /CNI_NETNS .* is not a namespace path podnet can pass to ip/);
+    expectNothingLeft();
+  });
+
   it('unknown cniVersion: code 1, answered in that version', () => {
     const r = runPlugin('podnet', conf({ cniVersion: '9.9.9' }), addInv());
     expectError(r, 1, /cniVersion "9\.9\.9" is not supported/);
