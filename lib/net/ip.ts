@@ -56,7 +56,10 @@ function run(file: string, args: string[], opts: RunOptions): string {
   const ipName = opts.netns && file === 'ip' ? ipNetnsName(opts.netns) : null;
   const [bin, argv] = ipName ? [file, ['-n', ipName, ...args]] : opts.netns ? ['nsenter', [`--net=${opts.netns}`, '--', file, ...args]] : [file, args];
   const r = runSync(bin, argv, { input: opts.input });
-  if (r.error) throw new NetError(`${bin} ${argv.join(' ')}`, String(r.error.message), null);
+  // A command that failed before reading its input (nsenter refusing a namespace) leaves
+  // EPIPE on our side: its own exit status and stderr say what went wrong, not the pipe.
+  const epipe = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && r.status !== null && r.status !== 0;
+  if (r.error && !epipe) throw new NetError(`${bin} ${argv.join(' ')}`, String(r.error.message), null);
   if (r.status !== 0) throw new NetError(`${bin} ${argv.join(' ')}`, r.stderr || r.stdout, r.status, r.stdout);
   return r.stdout;
 }
