@@ -6,7 +6,6 @@ import { mkdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { diffSnapshots } from '../lib/model/diff.js';
 import { parsePodRef } from '../lib/model/lab.js';
-import { podKey } from '../lib/model/topology.js';
 import { renderProbeMetrics } from '../lib/model/probe.js';
 import type { FirewallSummary, NodeSnapshot } from '../lib/model/snapshot.js';
 import { firewallFacts } from '../lib/firewall/apply.js';
@@ -218,19 +217,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   // Probes run from this node's pods (or the node); a target pod may be on any node the
   // agent knows of (in the lab, the inventory names every pod).
-  const resolvePod = (ref: string): PodLocation | null => {
+  // By this node's attachments, else by the lab's inventory (any node's pod, or with
+  // `ownOnly` one attached here a moment ago that the snapshot does not show yet).
+  const resolvePod = (ref: string, ownOnly = false): PodLocation | null => {
     const { namespace, name } = parsePodRef(ref);
     const here = current?.pods.find((x) => (x.namespace ?? 'default') === namespace && x.name === name);
     if (here) return { netns: here.netns, ip: here.ip };
-    const there = source?.lab?.pods.find((x) => x.namespace === namespace && x.name === name);
+    const there = source?.lab?.pods.find((x) => x.namespace === namespace && x.name === name && (!ownOnly || x.node === opts.node));
     return there ? { netns: `/run/netns/${there.netns}`, ip: there.ip } : null;
   };
-  const prober = createProber({ nodeNetns: null, resolvePod });
-  /** On this node by its attachments, or (a pod attached a moment ago) by the lab's inventory. */
-  const isOwnPod = (ref: string): boolean => {
-    const key = podKey(parsePodRef(ref));
-    return (current?.pods.some((x) => `${x.namespace ?? 'default'}/${x.name}` === key) ?? false) || (source?.lab?.pods.some((x) => `${x.namespace}/${x.name}` === key && x.node === opts.node) ?? false);
-  };
+  const prober = createProber({ nodeNetns: null, resolvePod: (ref) => resolvePod(ref) });
   metrics.extra = () => renderProbeMetrics(prober.stats());
   // The CNI fast path: the plugin's shim hands ADD/DEL/CHECK to this process.
   const cni = opts.cniSocket ? await startCniSocket(opts.cniSocket, { log: (level, msg, fields) => log(level as 'info', msg, { ...fields, part: 'cni' }) }) : null;
@@ -265,7 +261,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     metrics,
     probe: (body) => probeResponse(prober, body),
     // Lookups run in this node's own pods only: another node's pod is its agent's to ask.
-    lookup: (body) => lookupResponse(body, { resolvePod: (ref) => (isOwnPod(ref) ? resolvePod(ref) : null) }),
+    lookup: (body) => lookupResponse(body, { resolvePod: (ref) => resolvePod(ref, true) }),
   });
   await listen(server, opts.listen);
   log('info', 'agent up', { node: opts.node, listen: opts.listen, bootId: events.bootId, pods: (current as NodeSnapshot | null)?.pods.length ?? 0 });

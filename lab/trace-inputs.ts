@@ -3,6 +3,7 @@
 // lab holds, and the agents to send lookups and probes to.
 import { readFileSync } from 'node:fs';
 import { agentRequest } from '../lib/agent/request.js';
+import { agentReplyError, agentTraceDeps } from '../lib/agent/trace-deps.js';
 import { controlPlaneOfLab } from '../lib/model/lab.js';
 import type { NodeSnapshot } from '../lib/model/snapshot.js';
 import type { AgentStatus } from '../lib/model/topology.js';
@@ -10,19 +11,12 @@ import type { TraceInputs } from '../lib/trace/inputs.js';
 import type { TraceDeps } from '../lib/trace/run.js';
 import type { LabInventory } from './inventory.js';
 
-/** An agent answers a snapshot at once; a lookup batch in well under a second. */
+/** An agent answers a snapshot at once. */
 const SNAPSHOT_TIMEOUT_MS = 3_000;
-const LOOKUP_TIMEOUT_MS = 5_000;
-/** the probe's own deadline is at most 10 s; a little more for the round trip */
-const PROBE_TIMEOUT_MS = 15_000;
 
 export interface LabTrace {
   inputs: TraceInputs;
   deps: TraceDeps;
-}
-
-function replyError(node: string, status: number, body: unknown): Error {
-  return new Error(`${node}'s agent answered ${status}: ${(body as { error?: string }).error ?? JSON.stringify(body).slice(0, 200)}`);
 }
 
 export async function labTrace(inv: LabInventory): Promise<LabTrace> {
@@ -35,25 +29,15 @@ export async function labTrace(inv: LabInventory): Promise<LabTrace> {
       if (!n.agent) return void agents.set(n.name, { status: { address: null, state: 'none', since, error: null }, snapshot: null });
       try {
         const r = await agentRequest(n.agent, token, 'GET', '/v1/snapshot', undefined, SNAPSHOT_TIMEOUT_MS);
-        if (r.status !== 200) throw replyError(n.name, r.status, r.body);
+        if (r.status !== 200) throw agentReplyError(n.name, r.status, r.body);
         agents.set(n.name, { status: { address: n.agent, state: 'live', since, error: null }, snapshot: (r.body as { snapshot: NodeSnapshot }).snapshot });
       } catch (e) {
         agents.set(n.name, { status: { address: n.agent, state: 'unreachable', since, error: (e as Error).message }, snapshot: null });
       }
     }),
   );
-  const post = async (node: string, path: string, body: unknown, timeoutMs: number) => {
-    const a = address.get(node);
-    if (!a) throw new Error(`${node} has no agent`);
-    const r = await agentRequest(a, token, 'POST', path, body, timeoutMs);
-    if (r.status !== 200) throw replyError(node, r.status, r.body);
-    return r.body;
-  };
   return {
     inputs: { info: { routing: inv.routing, podNetwork: inv.clusterNetwork }, plane: controlPlaneOfLab(inv), agents, faults: inv.faults ?? [] },
-    deps: {
-      lookup: async (node, lookups) => ((await post(node, '/v1/lookup', { lookups }, LOOKUP_TIMEOUT_MS)) as { results: never[] }).results,
-      probe: async (node, request) => (await post(node, '/v1/probe', request, PROBE_TIMEOUT_MS)) as never,
-    },
+    deps: agentTraceDeps((node) => address.get(node), () => token),
   };
 }

@@ -1,5 +1,5 @@
 // A bounded pool of async tasks: the lab's CNI ADDs, the checks of `podnet check`, the
-// agent's kernel lookups. Pure (no I/O of its own).
+// agent's kernel lookups, the matrix's pings. Pure (no I/O of its own).
 /** Runs tasks with at most `limit` at once; resolves with every result in input order. */
 export async function pool<T, R>(items: T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);

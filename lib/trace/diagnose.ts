@@ -284,7 +284,7 @@ export function diagnose(d: DiagnoseInput, done: boolean): Verdict {
   }
   const hops = [...d.forward, ...d.back];
   for (const g of diagnoses) g.heldFault = heldFault(d, g, hops);
-  const done_: Diagnosis[] = diagnoses.map((g) => ({ ...g, elements: causeElements(d, g, hops.find((h) => h.id === g.hop)) }));
+  const named: Diagnosis[] = diagnoses.map((g) => ({ ...g, elements: causeElements(d, g, hops.find((h) => h.id === g.hop)) }));
 
   const broken = diagnoses.find((g) => g.severity === 'broken');
   const unknown = diagnoses.find((g) => g.severity === 'unknown');
@@ -307,5 +307,5 @@ export function diagnose(d: DiagnoseInput, done: boolean): Verdict {
         : reachable === true
           ? `${from.key} reaches ${to}: ${d.forward.length} hops there, ${d.back.length} back${rtt}`
           : `${from.key} → ${to}: every hop checks out, ${d.forward.length} there and ${d.back.length} back (no packets sent to prove it)`;
-  return { status, diagnoses: done_, summary, notes };
+  return { status, diagnoses: named, summary, notes };
 }

@@ -8,6 +8,7 @@ import type { ProbeRequest, ProbeResult, PingResult, TcpResult, TracerouteResult
 import { PROBE_LIMITS } from '../model/probe-limits';
 import { classifyTarget, podRefProblem } from '../model/refs';
 import { parsePodRef, podRef } from '../model/lab';
+import { podKey } from '../model/topology';
 import type { KernelCheck, Lookup, LookupResult, TraceEndpoint, TraceProbe, TraceRequest, TraceResult } from '../model/trace';
 import { MAX_LOOKUPS } from '../model/trace';
 import { diagnose } from './diagnose';
@@ -62,10 +63,7 @@ export function resolveTrace(inputs: TraceInputs, req: TraceRequest): Resolved {
   const nodes = traceNodes(inputs);
   const pods = tracePods(inputs, nodes);
   const ctx: TraceContext = { inputs, nodes, pods, routing: inputs.info.routing, clusterNetwork: inputs.info.podNetwork };
-  const key = (ref: string) => {
-    const { namespace, name } = parsePodRef(ref);
-    return `${namespace}/${name}`;
-  };
+  const key = (ref: string) => podKey(parsePodRef(ref));
   const from = pods.find((p) => p.key === key(req.from));
   if (!from) throw new TraceInputError(`no pod ${key(req.from)} in this cluster${pods.length ? ` (pods: ${pods.slice(0, 6).map((p) => p.key).join(', ')}${pods.length > 6 ? ', …' : ''})` : ''}`);
   if (!from.node) throw new TraceInputError(`${from.key} runs on no known node: it cannot send anything`);
@@ -134,9 +132,14 @@ export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: Tra
       diagnoses: v.diagnoses, notes: [...notes, ...v.notes], timings: { ...timings },
     };
   };
-  const emit = () => onUpdate(snapshotOf(false));
   timings.pathMs = Math.round(performance.now() - t0);
-  emit();
+  // The last result sent: what the probe's plan reads, instead of judging the hops again.
+  let last = snapshotOf(false);
+  onUpdate(last);
+  const emit = () => {
+    last = snapshotOf(false);
+    onUpdate(last);
+  };
 
   // The kernel, node by node, in parallel; each answer shown as it comes.
   const ask = async (list: KernelCheck[]) => {
@@ -186,7 +189,7 @@ export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: Tra
       // The kernel already refuses at a hop: the pings confirm it; a traceroute and the MTU
       // test would only wait out their deadlines (the pings' ICMP errors use up the kernel's
       // rate limit, so they get no answer at all).
-      const confirmed = evaluateHops(plan.forward, checks).find((h) => h.verdict === 'dropped' && h.kernel === 'agrees');
+      const confirmed = last.forward.find((h) => h.verdict === 'dropped' && h.kernel === 'agrees');
       if (confirmed) probe.skipped = `the kernel at hop ${confirmed.index} (${confirmed.where.name}) refuses already: the traceroute and the large ping would only wait out their deadlines`;
       emit();
       await Promise.all([

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { MAX_REF_LENGTH } from '../../../lib/model/refs';
 import type { PingResult } from '../../../lib/model/probe';
 import type { TraceResult } from '../../../lib/model/trace';
+import { pool } from '../../../lib/proc/pool';
 import { cellsOf, planMatrix, type MatrixResult } from '../../../lib/trace/matrix';
 import { runTrace, TraceInputError, validateTraceRequest } from '../../../lib/trace/run';
-import { agentDeps } from '../../trace/agent-deps';
+import { agentTraceDeps } from '../../../lib/agent/trace-deps';
 import { updatesOf } from '../../trace/updates';
 import { createTRPCRouter, publicProcedure } from '../trpc';
 
@@ -34,7 +35,7 @@ export const traceRouter = createTRPCRouter({
         throw e;
       }
       const inputs = ctx.cluster.traceInputs();
-      const deps = agentDeps(ctx.cluster);
+      const deps = agentTraceDeps((node) => ctx.cluster.traceInputs().agents.get(node)?.status.address, () => ctx.cluster.agentToken());
       try {
         yield* updatesOf<TraceResult>((update) => runTrace(inputs, req, deps, update), signal);
       } catch (e) {
@@ -48,7 +49,7 @@ export const traceRouter = createTRPCRouter({
   matrix: publicProcedure.subscription(async function* ({ ctx, signal }) {
     if (ctx.cluster.readOnly) throw new TRPCError({ code: 'FORBIDDEN', message: 'the matrix sends pings: this dashboard runs read-only' });
     const inputs = ctx.cluster.traceInputs();
-    const deps = agentDeps(ctx.cluster);
+    const deps = agentTraceDeps((node) => ctx.cluster.traceInputs().agents.get(node)?.status.address, () => ctx.cluster.agentToken());
     const result: MatrixResult = planMatrix(inputs);
     yield* updatesOf<MatrixResult>(async (update) => {
       const emit = () => update({ ...result, pairs: result.pairs.map((p) => ({ ...p })), cells: cellsOf(result.nodes, result.pairs) });
@@ -56,20 +57,19 @@ export const traceRouter = createTRPCRouter({
       const bySource = new Map<string, typeof result.pairs>();
       for (const p of result.pairs) bySource.set(p.fromNode, [...(bySource.get(p.fromNode) ?? []), p]);
       await Promise.all(
-        [...bySource.values()].flatMap((list) =>
-          Array.from({ length: Math.min(MATRIX_PER_NODE, list.length) }, async () => {
-            for (let p = list.shift(); p && !signal?.aborted; p = list.shift()) {
-              try {
-                const r = (await deps.probe(p.fromNode, { kind: 'ping', from: { pod: p.from }, to: p.toIp, count: 1, timeoutMs: 1_000 })) as PingResult;
-                p.state = r.ok ? 'ok' : 'failed';
-                p.rttMs = r.rttMs?.avg ?? null;
-                p.error = r.error;
-              } catch (e) {
-                p.state = 'error';
-                p.error = (e as Error).message;
-              }
-              emit();
+        [...bySource.values()].map((list) =>
+          pool(list, MATRIX_PER_NODE, async (p) => {
+            if (signal?.aborted) return;
+            try {
+              const r = (await deps.probe(p.fromNode, { kind: 'ping', from: { pod: p.from }, to: p.toIp, count: 1, timeoutMs: 1_000 })) as PingResult;
+              p.state = r.ok ? 'ok' : 'failed';
+              p.rttMs = r.rttMs?.avg ?? null;
+              p.error = r.error;
+            } catch (e) {
+              p.state = 'error';
+              p.error = (e as Error).message;
             }
+            emit();
           }),
         ),
       );
