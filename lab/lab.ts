@@ -3,6 +3,7 @@
 // the router in router mode, an outside host, and pods attached through podnet's CNI
 // plugins exactly as a container runtime attaches them.
 import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dashboardKeyFile } from './dashboard-key-file.js';
 import { join } from 'node:path';
 import { conflist, install } from '../cni/install.js';
 import { processStartTime } from '../lib/ipam/lock.js';
@@ -158,7 +159,7 @@ export function teardown(p: LabPaths, inv: LabInventory | null): string[] {
   const removed = inv ? allNamespaces(inv).filter(netnsExists) : [];
   deleteNamespaces(removed);
   const files = labFiles(p);
-  for (const path of [files.bin, files.nodes, files.inventory, tokenFile(p), files.dashboardLog]) rmSync(path, { recursive: true, force: true });
+  for (const path of [files.bin, files.nodes, files.inventory, tokenFile(p), files.dashboardLog, dashboardKeyFile(p)]) rmSync(path, { recursive: true, force: true });
   return removed;
 }
 

@@ -1,5 +1,7 @@
 // podnet lab …: the reference topology on this machine, in network namespaces.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dashboardKeyFile } from '../../lab/dashboard-key-file.js';
 import { str, type Parsed } from '../args.js';
 import { CommandError, type Command, type CommandIo } from '../command.js';
 import { labHealth, readInventory } from '../../lab/inventory.js';
@@ -38,7 +40,10 @@ function int(args: Parsed, name: string): number {
 
 export function statusOf(inv: LabStatus): LabStatus {
   const { labId, routing, tokenFile, dashboard, router, outside, lan, clusterNetwork, nodes, pods, faults } = inv;
-  return { labId, routing, tokenFile, dashboard, router, outside, lan, clusterNetwork, nodes, pods, faults: faults ?? [] };
+  // The key of a dashboard on this lab, once one made it (podnet up, podnet dashboard).
+  const keyFile = dashboardKeyFile(labPaths(labId));
+  const dashboardTokenFile = existsSync(keyFile) ? keyFile : null;
+  return { labId, routing, tokenFile, dashboard, dashboardTokenFile, router, outside, lan, clusterNetwork, nodes, pods, faults: faults ?? [] };
 }
 
 export function printLab(io: CommandIo, s: LabStatus): void {

@@ -61,6 +61,8 @@ export interface LabStatus {
   routing: Routing;
   tokenFile: string | null;
   dashboard: string | null;
+  /** the key of a dashboard on this lab (podnet up makes it); only in `lab status`, not stored */
+  dashboardTokenFile?: string | null;
   router: LabHost | null;
   outside: LabHost;
   lan: { cidr: string; netns: string; bridge: string };
