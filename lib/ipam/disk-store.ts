@@ -6,7 +6,8 @@
 import { linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIpv4, parseIpv4 } from '../model/ipv4.js';
-import { processStartTime, withLock } from './lock.js';
+import { processStartTime } from '../proc/identity.js';
+import { withLock } from './lock.js';
 import type { Lease, LeaseStore } from './store.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
