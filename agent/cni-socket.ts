@@ -64,14 +64,15 @@
 // other as separate processes do. (A thread that died holding it would leave it held until
 // the agent exits: the verb code catches every error, so only a crash of V8 itself could.)
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, constants as fsConstants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, readlinkSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PATH_FOR_PLUGINS } from '../cni/env.js';
 import { bundleEntry, repoRoot } from '../cni/install.js';
 import type { ServedVerb } from './cni-verb.js';
+import { listenAt, prepareSocketPath } from './cni-socket-path.js';
 import type { WorkerMessage } from './cni-worker.js';
 import { HELPER_DIED_SEQ } from './spawn-client.js';
 
@@ -80,7 +81,6 @@ export const ACK_LINE = `{"v":${CNI_PROTOCOL_VERSION},"ack":true}\n`;
 export const GO_LINE = `{"v":${CNI_PROTOCOL_VERSION},"go":true}\n`;
 /** One verb thread per core (a verb mostly waits on its processes), at least 2, at most 8. */
 export const DEFAULT_WORKERS = Math.max(2, Math.min(8, availableParallelism()));
-const MAX_SOCKET_PATH = 107; // sun_path is 108 bytes with its NUL
 
 export interface CniSocketOptions {
   /** verb threads (default: one per core, 2 to 8); 0 runs verbs on the main thread, blocking its event loop */
@@ -382,59 +382,6 @@ class VerbPool {
       }),
     );
   }
-}
-
-// ---------------------------------------------------------------------------------------
-// The socket file
-
-/** Is someone accepting connections on this unix socket? */
-function listening(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    const t = setTimeout(() => (s.destroy(), resolve(true)), 1000); // accepting but slow: alive
-    s.on('connect', () => (clearTimeout(t), s.destroy(), resolve(true)));
-    s.on('error', () => (clearTimeout(t), resolve(false)));
-  });
-}
-
-async function prepareSocketPath(path: string): Promise<void> {
-  if (!isAbsolute(path)) throw new Error(`CNI socket path "${path}" must be absolute`);
-  if (Buffer.byteLength(path) + 1 > MAX_SOCKET_PATH) throw new Error(`CNI socket path "${path}" is too long for a unix socket (at most ${MAX_SOCKET_PATH - 1} bytes)`);
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  if (!st.isSocket()) throw new Error(`${path} exists and is not a socket: refusing to replace it`);
-  if (await listening(path)) throw new Error(`${path}: another process is serving this CNI socket`);
-  // A stale socket (its agent died): the rename in listenAt replaces it.
-}
-
-/** Listens on `path` with mode 0600 from the first moment: bind a temporary name, chmod, rename over. */
-function listenAt(server: Server, path: string): Promise<number> {
-  const tmp = `${path}~`;
-  try {
-    unlinkSync(tmp);
-  } catch {
-    /* none left over */
-  }
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(tmp, () => {
-      server.off('error', reject);
-      try {
-        chmodSync(tmp, 0o600);
-        renameSync(tmp, path);
-        resolve(statSync(path).ino);
-      } catch (e) {
-        server.close();
-        reject(e);
-      }
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -19,12 +19,16 @@
  * rather than run a second time over a half-done first attempt (the runtime then DELs and
  * retries, as it does after any failed ADD).
  *
+ * Whom it talks to: only an agent that root alone could have put at `agentSocket`
+ * (untrusted_socket below): otherwise it runs the plugin itself and says why on stderr.
+ *
  * It reads nothing from the environment but CNI_* (sent to the agent, passed to the plugin)
  * and PATH (passed to the plugin, whose launcher replaces it anyway). Only libc.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -33,6 +37,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -436,14 +441,102 @@ static void exec_plugin(const struct buf *in, const char *argv0) {
   exit(1);
 }
 
+/* ---- whom to trust at agentSocket ----------------------------------------------------- */
+
+/* Why the fast path was not taken. `quiet`: nothing unusual (no agent is there), so nothing
+ * is said; otherwise a warning line goes to stderr before the plugin runs. */
+static char why_buf[1024];
+static int why_quiet;
+
+static const char *because(int quiet, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why_buf, sizeof why_buf, fmt, ap);
+  va_end(ap);
+  why_quiet = quiet;
+  return why_buf;
+}
+
+/* Directories a stranger could have changed: owned by someone other than root, or writable
+ * by a group or others. A sticky root-owned directory (such as /tmp) is fine above the
+ * socket's own directory: others can add names there but not rename or remove root's. */
+static const char *untrusted_dir(const char *dir, int holds_socket) {
+  struct stat st;
+  if (lstat(dir, &st) < 0) return because(errno == ENOENT, "%s: %s", dir, strerror(errno));
+  if (!S_ISDIR(st.st_mode)) return because(0, "%s is not a directory", dir);
+  if (st.st_uid != 0) return because(0, "directory %s is owned by uid %u, not root", dir, (unsigned)st.st_uid);
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (holds_socket || !(st.st_mode & S_ISVTX)))
+    return because(0, "directory %s is writable by %s (mode %04o)", dir, st.st_mode & S_IWOTH ? "others" : "its group", (unsigned)(st.st_mode & 07777));
+  return NULL;
+}
+
+/* The socket file is 0600, but a socket is found by its path: a user who can write in any
+ * directory on that path can put a socket of their own there (while the agent restarts)
+ * and would receive every pod's config, could answer ADD with a forged address, or
+ * acknowledge a DEL and clean nothing up. So the path is used only when root alone could
+ * have made it what it is: every directory from / down, symlinks resolved, root's and
+ * writable by nobody else (untrusted_dir), and the socket a socket owned by root (lstat: a
+ * symlink in its place is refused). The resolved path goes into `out`, and that is what is
+ * connected to, so what was checked is what is used; after connecting, the peer must be
+ * root too (SO_PEERCRED, in ask_agent). NULL: trusted. */
+static const char *untrusted_socket(const char *socket_path, struct sockaddr_un *out) {
+  const char *slash = strrchr(socket_path, '/');
+  const char *base = slash + 1;
+  if (socket_path[0] != '/' || !*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+    return because(0, "agentSocket %s is not an absolute path to a file", socket_path);
+  char dir[PATH_MAX], real[PATH_MAX];
+  size_t dl = slash == socket_path ? 1 : (size_t)(slash - socket_path);
+  if (dl >= sizeof dir) return because(0, "agentSocket's directory is too long");
+  memcpy(dir, socket_path, dl);
+  dir[dl] = 0;
+  if (!realpath(dir, real)) return because(errno == ENOENT, "directory %s: %s", dir, strerror(errno));
+  size_t rl = strlen(real);
+  /* "/", then each longer prefix that ends at a "/" or at the end: /run, /run/podnet, ... */
+  const char *why = untrusted_dir("/", rl == 1);
+  for (size_t end = 2; end <= rl && !why; end++) {
+    if (end < rl && real[end] != '/') continue;
+    char saved = real[end];
+    real[end] = 0;
+    why = untrusted_dir(real, end == rl);
+    real[end] = saved;
+  }
+  if (why) return why;
+  if (rl + 1 + strlen(base) >= sizeof out->sun_path) return because(0, "agentSocket %s resolves to a path too long for a unix socket", socket_path);
+  snprintf(out->sun_path, sizeof out->sun_path, "%s%s%s", real, rl == 1 ? "" : "/", base);
+  struct stat st;
+  if (lstat(out->sun_path, &st) < 0) return because(errno == ENOENT, "%s: %s", out->sun_path, strerror(errno));
+  if (!S_ISSOCK(st.st_mode)) return because(0, "%s is not a socket", out->sun_path);
+  if (st.st_uid != 0) return because(0, "socket %s is owned by uid %u, not root", out->sun_path, (unsigned)st.st_uid);
+  return NULL;
+}
+
+/* One warning line on stderr, in the plugin's own log line form (cni/log.ts). */
+static void say_fallback(const char *socket_path, const char *why) {
+  struct timespec t;
+  struct tm tm;
+  char when[40] = "";
+  clock_gettime(CLOCK_REALTIME, &t);
+  if (gmtime_r(&t.tv_sec, &tm)) {
+    size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + n, sizeof when - n, ".%03ldZ", t.tv_nsec / 1000000);
+  }
+  struct buf b = {0};
+  char pid[64];
+  snprintf(pid, sizeof pid, ",\"level\":\"warn\",\"pid\":%ld,\"msg\":", (long)getpid());
+  int bad = buf_str(&b, "{\"time\":") | buf_json_string(&b, when, strlen(when)) | buf_str(&b, pid);
+  bad |= buf_str(&b, "\"not using the podnet agent: the plugin runs the verb itself\",\"agentSocket\":");
+  bad |= buf_json_string(&b, socket_path, strlen(socket_path)) | buf_str(&b, ",\"why\":") | buf_json_string(&b, why, strlen(why)) | buf_str(&b, "}\n");
+  if (!bad) write_all(2, b.p, b.len);
+  free(b.p);
+}
+
 /* ---- the fast path -------------------------------------------------------------------- */
 
 enum outcome { SERVED, FALL_BACK, FAILED_AFTER_ACK };
 
 static enum outcome ask_agent(const char *socket_path, const struct buf *in, int *status, struct buf *answer, size_t *out_off, size_t *out_len, size_t *err_len, const char **why) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (socket_path[0] != '/' || strlen(socket_path) >= sizeof addr.sun_path) return *why = "agentSocket is not an absolute path that fits a unix socket", FALL_BACK;
-  strcpy(addr.sun_path, socket_path);
+  if ((*why = untrusted_socket(socket_path, &addr))) return FALL_BACK;
 
   char netns[64];
   ssize_t nl = readlink("/proc/self/ns/net", netns, sizeof netns - 1);
@@ -471,9 +564,19 @@ static enum outcome ask_agent(const char *socket_path, const struct buf *in, int
    * try again shortly, until the deadline. */
   while (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
     if (errno == EINTR) continue;
-    if (errno != EAGAIN || now_ms() + 5 >= deadline) return close(fd), free(req.p), *why = "connect failed (no agent)", FALL_BACK;
+    if (errno != EAGAIN || now_ms() + 5 >= deadline) {
+      int e = errno;
+      return close(fd), free(req.p), *why = because(e == ECONNREFUSED || e == ENOENT, "connect to %s: %s", addr.sun_path, strerror(e)), FALL_BACK;
+    }
     poll(NULL, 0, 5);
   }
+  /* Before a byte of the config goes out: the listener must be root. */
+  struct ucred peer;
+  socklen_t pl = sizeof peer;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &pl) < 0)
+    return close(fd), free(req.p), *why = because(0, "cannot tell who listens at %s: %s", addr.sun_path, strerror(errno)), FALL_BACK;
+  if (peer.uid != 0)
+    return close(fd), free(req.p), *why = because(0, "the process listening at %s (pid %ld) runs as uid %u, not root", addr.sun_path, (long)peer.pid, (unsigned)peer.uid), FALL_BACK;
   int sent = send_all(fd, req.p, req.len, deadline);
   free(req.p);
   if (sent < 0) return close(fd), *why = "sending the request failed", FALL_BACK;
@@ -481,8 +584,11 @@ static enum outcome ask_agent(const char *socket_path, const struct buf *in, int
   size_t len;
   char ack[64];
   snprintf(ack, sizeof ack, "{\"v\":%d,\"ack\":true}", PROTOCOL_VERSION);
-  if (recv_line(fd, answer, 4096, deadline, &len) < 0) return close(fd), *why = "no acknowledgement in time", FALL_BACK;
-  if (len != strlen(ack) || memcmp(answer->p, ack, len) != 0) return close(fd), *why = "the agent refused the request", FALL_BACK;
+  if (recv_line(fd, answer, 4096, deadline, &len) < 0) return close(fd), *why = "no acknowledgement within 1 s", FALL_BACK;
+  if (len != strlen(ack) || memcmp(answer->p, ack, len) != 0) {
+    close(fd);
+    return *why = because(0, "the agent refused the request: %.*s", (int)(len > 300 ? 300 : len), answer->p), FALL_BACK;
+  }
   memmove(answer->p, answer->p + len + 1, answer->len - len - 1);
   answer->len -= len + 1;
 
@@ -537,6 +643,7 @@ int main(int argc, char **argv) {
     write_all(2, answer.p + off + outn, errn);
     return status;
   }
+  if (o == FALL_BACK && !why_quiet) say_fallback(m[0].value.p, why);
   const char *verb = getenv("CNI_COMMAND");
   if (o == FAILED_AFTER_ACK && verb && strcmp(verb, "ADD") == 0) {
     char msg[512];
