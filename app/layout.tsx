@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { headers } from 'next/headers';
 import type { ReactNode } from 'react';
 import './globals.css';
 import { Providers } from './providers';
@@ -17,11 +18,13 @@ if(t!=='light'&&t!=='dark'){try{t=localStorage.getItem('podnet-theme');}catch(e)
 if(t!=='light'&&t!=='dark'){t=matchMedia('(prefers-color-scheme: dark)').matches?'dark':'light';}
 d.dataset.theme=t;d.style.colorScheme=t;}catch(e){}})();`;
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // proxy.ts makes a nonce per response and allows only scripts that carry it (its CSP).
+  const nonce = (await headers()).get('x-nonce') ?? undefined;
   return (
     <html lang="en" suppressHydrationWarning>
       <head>
-        <script dangerouslySetInnerHTML={{ __html: themeBoot }} />
+        <script nonce={nonce} dangerouslySetInnerHTML={{ __html: themeBoot }} />
       </head>
       <body className="h-full bg-white text-slate-900 dark:bg-slate-950 dark:text-slate-100">
         <Providers>{children}</Providers>

@@ -13,6 +13,7 @@
 // the dashboard servers (process groups of their own) are killed by their pid; the build
 // goes to .next-bench, next to anyone else's .next.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -338,12 +339,21 @@ function freePort(): Promise<number> {
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PODNET_')) env[k] = v;
-  return { ...env, NEXT_TELEMETRY_DISABLED: '1', PODNET_DIST_DIR: DIST_DIR, ...extra };
+  return { ...env, NEXT_TELEMETRY_DISABLED: '1', PODNET_DIST_DIR: DIST_DIR, PODNET_DASHBOARD_TOKEN_FILE: keyFile(), ...extra };
 }
+
+/** The dashboard runs with a key, as users run it; the bench sends it as a bearer. */
+const BENCH_KEY = randomBytes(24).toString('base64url');
+const keyFile = () => {
+  const file = join(tempRoot!, 'dashboard.key');
+  if (!existsSync(file)) writeFileSync(file, `${BENCH_KEY}\n`, { mode: 0o600 });
+  return file;
+};
+const AUTH = { authorization: `Bearer ${BENCH_KEY}` };
 
 function getStatus(url: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = request(url, { timeout: 5000 }, (res) => {
+    const req = request(url, { timeout: 5000, headers: AUTH }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -499,7 +509,7 @@ interface PageInput {
 }
 
 async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser!.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+  const context = await browser!.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, extraHTTPHeaders: AUTH });
   await context.addInitScript({ content: PAGE_PROBE });
   const page = await context.newPage();
   return { context, page };

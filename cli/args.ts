@@ -40,6 +40,9 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): Parsed {
     }
     const value = eq >= 0 ? word.slice(eq + 1) : argv[++i];
     if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value (${spec.value})`);
+    // An empty value is never what was meant (--token-file "" from an unset variable would
+    // otherwise quietly mean "no file").
+    if (value.trim() === '') throw new UsageError(`--${name} needs a value (${spec.value}), got an empty one`);
     options.set(name, value);
   }
   for (const s of specs) if (s.default !== undefined && !options.has(s.name)) options.set(s.name, s.default);

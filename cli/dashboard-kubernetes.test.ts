@@ -2,6 +2,7 @@
 // watches a test API server that serves real Kubernetes JSON, and its tRPC API gives
 // the nodes and pods of the fixtures, then the pod a watch event brings.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../test/tcp.js';
 import { fixtureEvents, KubeApiServer, writeKubeconfig, type TestKubeconfig } from '../test/kube-api-server.js';
@@ -20,8 +21,11 @@ afterEach(async () => {
   await server?.close();
 });
 
-async function snapshot(url: string): Promise<any> {
-  const body = (await (await fetch(`${url}api/trpc/topology.snapshot`)).json()) as { result: { data: { topology: any } } };
+/** the URL podnet printed carries the key it made: a script sends it as a bearer */
+async function snapshot(printed: string): Promise<any> {
+  const url = new URL(printed);
+  const key = url.searchParams.get('token');
+  const body = (await (await fetch(`${url.origin}${url.pathname}api/trpc/topology.snapshot`, { headers: { authorization: `Bearer ${key}` } })).json()) as { result: { data: { topology: any } } };
   return body.result.data.topology;
 }
 
@@ -33,13 +37,13 @@ describe('podnet dashboard --source kubernetes', () => {
     child = proc;
     let stderr = '';
     proc.stderr!.on('data', (d) => (stderr += d));
-    const url = await new Promise<string>((resolve, reject) => {
+    const { url, tokenFile } = await new Promise<{ url: string; tokenFile: string }>((resolve, reject) => {
       let out = '';
       proc.stdout!.on('data', (d) => {
         out += d;
         if (out.includes("\n")) {
-          const first = JSON.parse(out.split("\n")[0]!) as { url?: string };
-          if (first.url) resolve(first.url);
+          const first = JSON.parse(out.split("\n")[0]!) as { url?: string; tokenFile: string };
+          if (first.url) resolve({ url: first.url, tokenFile: first.tokenFile });
           else reject(new Error(`podnet dashboard said ${out}; stderr: ${stderr}`));
         }
       });
@@ -64,5 +68,11 @@ describe('podnet dashboard --source kubernetes', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(pods.filter((p: any) => p.ip === '10.244.3.5').map((p: any) => p.node)).toEqual(['node3']);
+    // The key was made for this dashboard (0600) and goes with it.
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await gone;
+    expect(existsSync(tokenFile)).toBe(false);
   }, 180_000);
 });

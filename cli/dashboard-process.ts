@@ -3,7 +3,8 @@
 // there is no build or the sources changed since, because a user who pulled new code
 // must not see an old page. Used by `podnet up` and `podnet dashboard`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { repoRoot } from '../cni/install.js';
@@ -34,17 +35,22 @@ export function buildIsCurrent(distDir = '.next', basePath = ''): boolean {
   return builtFor === basePath && SOURCES.every((s) => newestMtime(join(repoRoot, s)) <= stamp.mtimeMs);
 }
 
-/** `next build` with its output in a log file; the last lines of it on failure. */
-export async function buildDashboard(progress: Progress, env: Record<string, string> = {}, log = '/tmp/podnet-dashboard-build.log'): Promise<void> {
+/** `next build` with its output in a log file; the last lines of it on failure. The log
+ *  goes into a private directory made for it (never a fixed /tmp name, where a planted
+ *  symlink would make root overwrite another file), removed after a build that worked. */
+export async function buildDashboard(progress: Progress, env: Record<string, string> = {}, logFile?: string): Promise<void> {
+  const privateDir = logFile ? null : mkdtempSync(join(tmpdir(), 'podnet-build-'));
+  const log = logFile ?? join(privateDir!, 'next-build.log');
   progress(`building the dashboard (next build, ~20 s; log in ${log})`);
-  const fd = openSync(log, 'w');
+  const fd = openSync(log, 'wx');
   const child = spawn(process.execPath, [NEXT_BIN, 'build'], { cwd: repoRoot, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env }, stdio: ['ignore', fd, fd] });
   const code = await new Promise<number | null>((r) => child.on('close', r));
   closeSync(fd);
   if (code !== 0) {
     const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-15).join('\n');
-    throw new Error(`the dashboard build failed (exit ${code}):\n${tail}`);
+    throw new Error(`the dashboard build failed (exit ${code}; the whole log is ${log}):\n${tail}`);
   }
+  if (privateDir) rmSync(privateDir, { recursive: true, force: true });
   writeFileSync(basePathStamp(env.PODNET_DIST_DIR ?? '.next'), env.PODNET_BASE_PATH ?? '');
 }
 
@@ -69,9 +75,9 @@ const probeHost = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.
 
 function answers(host: string, port: number, basePath: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: probeHost(host), port, path: `${basePath}/api/trpc/cluster.info`, timeout: 2_000 }, (res) => {
+    const req = request({ host: probeHost(host), port, path: `${basePath}/healthz`, timeout: 2_000 }, (res) => {
       res.resume();
-      resolve(res.statusCode === 200 || res.statusCode === 401);
+      resolve(res.statusCode === 200);
     });
     req.on('error', () => resolve(false));
     req.on('timeout', () => req.destroy());

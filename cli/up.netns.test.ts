@@ -2,7 +2,7 @@
 // up and stays in the foreground; `podnet down` from another shell takes everything down
 // and leaves nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../test/tcp.js';
@@ -38,15 +38,27 @@ describe('podnet up / down', () => {
     expect(report.lab.pods[0]).toMatchObject({ name: 'web-1', namespace: 'default', ip: '10.244.1.2', netns: names[1] });
     expect(report.check.failures).toEqual([]);
     expect(report.check.ok).toBe(true);
-    // The dashboard answers on loopback with the page, and the lab names it.
+    // The dashboard answers on loopback, with a key made for it: the URL printed once
+    // carries it; the lab names the file (0600), not the key.
     const url = `http://127.0.0.1:${port}/`;
-    expect(report.dashboard).toBe(url);
-    const page = await fetch(url);
+    const printed = new URL(report.dashboard);
+    const key = printed.searchParams.get('token')!;
+    expect(`${printed.origin}${printed.pathname}`).toBe(url);
+    const status = JSON.parse(podnet(['lab', 'status', '--lab-id', labId, '--json']).stdout);
+    expect(status.dashboard).toBe(url);
+    expect(status.dashboardTokenFile).toBe(`/run/podnet/${labId}/dashboard.key`);
+    expect(readFileSync(status.dashboardTokenFile, 'utf8').trim()).toBe(key);
+    expect(statSync(status.dashboardTokenFile).mode & 0o777).toBe(0o600);
+    expect(key.length).toBeGreaterThanOrEqual(32);
+    const signIn = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(signIn.status).toBe(401); // no key: the sign-in form, not the page
+    expect(await signIn.text()).toContain('data-testid="signin"');
+    const bearer = { authorization: `Bearer ${key}` };
+    const page = await fetch(url, { headers: bearer });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>podnet</title>');
-    const info = (await (await fetch(`${url}api/trpc/cluster.info`)).json()) as { result: { data: unknown } };
+    const info = (await (await fetch(`${url}api/trpc/cluster.info`, { headers: bearer })).json()) as { result: { data: unknown } };
     expect(info.result.data).toMatchObject({ cluster: { source: 'lab', name: labId }, nodes: 3, pods: 6 });
-    expect(JSON.parse(podnet(['lab', 'status', '--lab-id', labId, '--json']).stdout).dashboard).toBe(url);
     for (const n of names) expect(namespaces()).toContain(n);
     // The pod's address as the kernel has it, read from the pod's side.
     const addr = spawnSync('ip', ['-n', names[1]!, '-br', 'addr', 'show', 'eth0'], { encoding: 'utf8' }).stdout;
@@ -67,6 +79,13 @@ describe('podnet up / down', () => {
     expect(JSON.parse(podnet(['down', '--lab-id', labId, '--json']).stdout)).toEqual({ stopped: null, dashboard: null, removed: [] });
     expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(`podnet-${labId}-`);
   }, 240_000);
+
+  it('refuses an empty option value instead of taking it as "none" (--token-file "")', () => {
+    const r = podnet(['up', '--lab-id', labId, '--token-file', '']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--token-file needs a value (FILE), got an empty one');
+    expect(existsSync(`/run/podnet/${labId}`)).toBe(false); // refused before anything was made
+  });
 
   it('refuses a lab id that cannot be part of a namespace name', () => {
     const r = podnet(['up', '--lab-id', 'Bad/Id']);

@@ -13,6 +13,10 @@ export interface E2eEnv {
   /** the same page on an origin that is not allowed */
   foreignPortal: string;
   pids: number[];
+  /** the dashboards' key, and the file (in keyDir, removed by the teardown) that holds it */
+  key: string;
+  keyFile: string;
+  keyDir: string;
 }
 
 export const ENV_FILE = 'e2e/artifacts/env.json';

@@ -4,9 +4,11 @@
 // the embed page — one from an allowed origin, one from an origin that is not.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { writeEnv, type E2eEnv } from './env';
+import { readEnv, writeEnv, type E2eEnv } from './env';
 
 export const SUBPATH = '/portal/podnet';
 
@@ -18,15 +20,21 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** `podnet dashboard …` in the background; resolves with its URL once it answers. */
-export function dashboard(args: string[]): Promise<{ url: string; pid: number }> {
-  const child = spawn('bin/podnet', ['dashboard', '--json', ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: false });
+/** `podnet dashboard …` in the background, with the tests' key unless told otherwise;
+ *  resolves once it answers with its URL as printed (`?token=…` in it) and without the query. */
+export function dashboard(args: string[], keyFile = readEnv().keyFile): Promise<{ url: string; printedUrl: string; pid: number }> {
+  const auth = args.includes('--no-auth') || args.includes('--token-file') ? [] : ['--token-file', keyFile];
+  const child = spawn('bin/podnet', ['dashboard', '--json', ...auth, ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: false });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
       const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ url: (JSON.parse(line) as { url: string }).url, pid: child.pid! });
+      if (!line) return;
+      const printedUrl = (JSON.parse(line) as { url: string }).url;
+      const url = new URL(printedUrl);
+      url.search = '';
+      resolve({ url: url.toString(), printedUrl, pid: child.pid! });
     });
     child.on('exit', (code) => reject(new Error(`podnet dashboard ${args.join(' ')} exited ${code}`)));
   });
@@ -43,15 +51,19 @@ export default async function globalSetup(): Promise<void> {
   mkdirSync('e2e/artifacts', { recursive: true });
   const labId = `e${randomBytes(3).toString('hex')}`;
   const up = spawnSync('bin/podnet', ['lab', 'up', '--lab-id', labId, '--pods-per-node', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const env: E2eEnv = { labId, url: '', subpathUrl: '', portal: '', foreignPortal: '', pids: [] };
+  // The dashboards run with a key, as users run them; the tests send it (e2e/test.ts).
+  const keyDir = mkdtempSync(join(tmpdir(), 'podnet-e2e-key-'));
+  const key = randomBytes(24).toString('base64url');
+  writeFileSync(join(keyDir, 'dashboard.key'), `${key}\n`, { mode: 0o600 });
+  const env: E2eEnv = { labId, url: '', subpathUrl: '', portal: '', foreignPortal: '', pids: [], key, keyFile: join(keyDir, 'dashboard.key'), keyDir };
   writeEnv(env); // the teardown removes the lab even if what follows fails
   if (up.status !== 0) throw new Error(`podnet lab up --lab-id ${labId} failed:\n${up.stdout}`);
   const [portalPort, foreignPort] = [await freePort(), await freePort()];
-  const main = await dashboard(['--lab-id', labId, '--port', String(await freePort())]);
+  const main = await dashboard(['--lab-id', labId, '--port', String(await freePort())], env.keyFile);
   env.pids.push(main.pid);
   env.url = main.url;
   writeEnv(env);
-  const sub = await dashboard(['--lab-id', labId, '--port', String(await freePort()), '--base-path', SUBPATH, '--read-only', '--frame-ancestors', `http://127.0.0.1:${portalPort}`]);
+  const sub = await dashboard(['--lab-id', labId, '--port', String(await freePort()), '--base-path', SUBPATH, '--read-only', '--frame-ancestors', `http://127.0.0.1:${portalPort}`], env.keyFile);
   env.pids.push(sub.pid);
   env.subpathUrl = sub.url;
   const embed = `${sub.url}embed?node=node2`;

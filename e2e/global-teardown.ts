@@ -1,6 +1,6 @@
 // Stops what global setup started (by PID) and removes the lab — also after failures.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { ENV_FILE, readEnv } from './env';
 
 export default async function globalTeardown(): Promise<void> {
@@ -14,4 +14,5 @@ export default async function globalTeardown(): Promise<void> {
     }
   }
   spawnSync('bin/podnet', ['lab', 'down', '--lab-id', env.labId], { stdio: 'inherit' });
+  if (env.keyDir) rmSync(env.keyDir, { recursive: true, force: true });
 }

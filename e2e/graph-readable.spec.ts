@@ -5,7 +5,8 @@
 // themes, on the lab, and on a kind cluster's real names (served by the test API server).
 // Selecting zooms to where labels read; a traced path is drawn on what is there.
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './test';
 import { KubeApiServer, writeKubeconfig, type KubeList, type TestKubeconfig } from '../test/kube-api-server';
 import { readEnv } from './env';
 import { dashboard, freePort } from './global-setup';

@@ -5,7 +5,8 @@
 // read-only dashboard refusing what sends packets. Every test that breaks the lab heals it
 // in a finally.
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './test';
 import { readEnv } from './env';
 import { podnet } from './lab';
 

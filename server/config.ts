@@ -1,7 +1,6 @@
 // The dashboard server's configuration, from the environment, validated once at start:
 // a wrong value stops the server with a message naming the variable, the value and what
 // it accepts, instead of a page that half works.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const bool = z
@@ -23,6 +22,17 @@ const schema = z.object({
   PODNET_SYNTHETIC: z.string().regex(/^\d{1,4}x\d{1,6}$/).default('3x6'),
   /** a file holding the token the page asks for; unset: no token */
   PODNET_DASHBOARD_TOKEN_FILE: z.string().min(1).optional(),
+  /** the address the server listens on (--host): a name here is also an allowed Host */
+  PODNET_HOST: z.string().min(1).optional(),
+  /** more host names requests may address (the Service's, an Ingress's): space or comma separated */
+  PODNET_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .refine((v) => v.split(/[\s,]+/).filter(Boolean).every((h) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/.test(h)), {
+      message: 'must be host names such as podnet.example.com (no scheme, no port), separated by spaces or commas',
+    }),
+  /** probes and traces one caller may start per minute (0: no limit) */
+  PODNET_PROBE_RATE: z.coerce.number().int().min(0).max(100_000).default(120),
   /** probes off; the page says so */
   PODNET_READ_ONLY: bool,
   /** who may frame the page: space-separated origins ("https://portal.example.com"); default none */
@@ -47,10 +57,3 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return result.data;
 }
 
-/** The dashboard's access token, read from its file when set (null: no token needed). */
-export function dashboardToken(config: DashboardConfig): string | null {
-  if (!config.PODNET_DASHBOARD_TOKEN_FILE) return null;
-  const token = readFileSync(config.PODNET_DASHBOARD_TOKEN_FILE, 'utf8').trim();
-  if (token.length < 16) throw new ConfigError(`the dashboard token in ${config.PODNET_DASHBOARD_TOKEN_FILE} is shorter than 16 characters`);
-  return token;
-}

@@ -1,9 +1,12 @@
 // podnet dashboard: the web dashboard in the foreground, for any cluster source — the
 // lab, a real cluster through the Kubernetes API, or a generated one. `podnet up` runs
 // the same thing for the lab.
+import { rmSync } from 'node:fs';
 import { str, flag, type Parsed } from '../args.js';
 import { CommandError, type Command } from '../command.js';
+import { AUTH_OPTIONS, dashboardAuth, NO_AUTH_WARNING, urlWithKey } from '../dashboard-key.js';
 import { startDashboard } from '../dashboard-process.js';
+import { dashboardKeyFile } from '../../lab/dashboard-key-file.js';
 import { labIdOption, pathsOf } from './lab.js';
 
 export const HOST_OPTION = { name: 'host', value: 'ADDR', help: 'address the dashboard listens on', default: '127.0.0.1' };
@@ -34,12 +37,14 @@ export function untilSignal(onStop: (signal: string) => Promise<void>): Promise<
 export const dashboard: Command = {
   path: ['dashboard'],
   summary: 'run the web dashboard in the foreground (lab, kubernetes or synthetic source)',
-  usage: 'podnet dashboard [--source lab|kubernetes|synthetic] [--lab-id ID] [--kubeconfig F] [--agent-port N|off] [--agent-token-file F] [--synthetic NxP] [--token-file F] [--read-only] [--frame-ancestors ORIGINS] [--base-path /PATH] [--host ADDR] [--port PORT] [--json]',
+  usage: 'podnet dashboard [--source lab|kubernetes|synthetic] [--lab-id ID] [--kubeconfig F] [--agent-port N|off] [--agent-token-file F] [--synthetic NxP] [--token-file F | --no-auth] [--allowed-host NAMES] [--read-only] [--frame-ancestors ORIGINS] [--base-path /PATH] [--host ADDR] [--port PORT] [--json]',
   description:
     'Serves the live topology page. --source lab (default) shows a lab and its agents; --source kubernetes lists and watches ' +
     'Nodes and Pods through the Kubernetes API (kubeconfig from --kubeconfig, $KUBECONFIG, ~/.kube/config or in-cluster) and ' +
     'reads each node\'s agent at InternalIP:--agent-port; --source synthetic draws a generated cluster of N nodes and P pods. ' +
-    'The page is built first when the sources changed. --token-file makes the page ask for that token; --frame-ancestors ' +
+    'The page is built first when the sources changed. The page asks for a key: one is made (a 0600 file, kept for the next ' +
+    'start) unless --token-file names one or --no-auth turns it off, and the URL printed once carries it (?token=). ' +
+    'Requests must address localhost, an IP address, --host or an --allowed-host name. --frame-ancestors ' +
     'lists the origins allowed to embed it (none by default); --base-path serves it under a sub-path of a portal (a build ' +
     'of its own, made on first use); --read-only turns probes off. Ctrl-C stops it.',
   options: [
@@ -49,7 +54,7 @@ export const dashboard: Command = {
     { name: 'agent-port', value: 'N', help: 'kubernetes: agents\' port at each node\'s InternalIP, or "off"', default: '9650' },
     { name: 'agent-token-file', value: 'FILE', help: 'kubernetes: file with the agents\' bearer token' },
     { name: 'synthetic', value: 'NxP', help: 'synthetic: nodes x pods', default: '3x6' },
-    { name: 'token-file', value: 'FILE', help: 'file with a token the page asks for (at least 16 characters)' },
+    ...AUTH_OPTIONS,
     { name: 'read-only', help: 'turn probes off' },
     { name: 'frame-ancestors', value: 'ORIGINS', help: 'space-separated origins that may embed the page' },
     { name: 'base-path', value: '/PATH', help: 'serve under this sub-path, e.g. /tools/podnet' },
@@ -70,7 +75,6 @@ export const dashboard: Command = {
     set('agent-port', 'PODNET_AGENT_PORT');
     set('agent-token-file', 'PODNET_AGENT_TOKEN_FILE');
     set('synthetic', 'PODNET_SYNTHETIC');
-    set('token-file', 'PODNET_DASHBOARD_TOKEN_FILE');
     set('frame-ancestors', 'PODNET_FRAME_ANCESTORS');
     if (flag(args, 'read-only')) env.PODNET_READ_ONLY = '1';
     // Next.js bakes the base path into the build: a sub-path build lives in .next-base, and is
@@ -79,16 +83,27 @@ export const dashboard: Command = {
     if (basePath !== undefined && !/^\/[A-Za-z0-9._~\/-]*[A-Za-z0-9._~-]$/.test(basePath)) throw new CommandError(`--base-path must start with "/" and not end with "/", e.g. /tools/podnet; got "${basePath}"`, 2);
     if (basePath) env.PODNET_BASE_PATH = basePath;
     const distDir = basePath ? '.next-base' : '.next';
+    const host = str(args, 'host')!;
+    const port = portOf(args);
+    const defaultKeyFile = source === 'lab' ? dashboardKeyFile(pathsOf(args)) : `/run/podnet/dashboard-${port}.key`;
+    const auth = dashboardAuth(args, defaultKeyFile, host);
+    Object.assign(env, auth.env);
+    if (!auth.keyFile) io.err(NO_AUTH_WARNING);
     let running;
     try {
-      running = await startDashboard({ host: str(args, 'host')!, port: portOf(args), env, distDir }, (m) => io.err(`dashboard: ${m}`));
+      running = await startDashboard({ host, port, env, distDir }, (m) => io.err(`dashboard: ${m}`));
     } catch (e) {
+      if (auth.made && source !== 'lab') rmSync(auth.keyFile!, { force: true });
       throw new CommandError((e as Error).message);
     }
-    if (io.json) io.out(JSON.stringify({ url: running.url, pid: running.child.pid, source }));
-    else io.out(`dashboard: ${running.url}`);
+    const url = urlWithKey(running.url, auth.key);
+    if (io.json) io.out(JSON.stringify({ url, pid: running.child.pid, source, tokenFile: auth.keyFile }));
+    else io.out(`dashboard: ${url}${auth.keyFile ? `\nkey:       in ${auth.keyFile} (scripts send "Authorization: Bearer <key>")` : ''}`);
     const exited = new Promise<void>((r) => running.child.once('exit', () => r()));
     await Promise.race([untilSignal(() => running.stop()), exited]);
+    // A key made for a cluster that is not a lab lives as long as this dashboard (a lab's
+    // key stays with the lab, for the next dashboard on it; lab down removes it).
+    if (auth.made && source !== 'lab') rmSync(auth.keyFile!, { force: true });
     return 0;
   },
 };

@@ -3,7 +3,9 @@
 import { readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { str } from '../args.js';
 import { CommandError, type Command } from '../command.js';
+import { AUTH_OPTIONS, dashboardAuth, NO_AUTH_WARNING, urlWithKey } from '../dashboard-key.js';
 import { startDashboard, type RunningDashboard } from '../dashboard-process.js';
+import { dashboardKeyFile } from '../../lab/dashboard-key-file.js';
 import { renderMatrix, runCheck } from '../../lab/check.js';
 import { readInventory, withLabLock, writeInventory } from '../../lab/inventory.js';
 import { labDown, labUp } from '../../lab/lab.js';
@@ -58,16 +60,18 @@ function forgetUp(p: LabPaths): void {
 export const up: Command = {
   path: ['up'],
   summary: 'bring up everything that exists, and stay in the foreground',
-  usage: 'podnet up [--lab-id ID] [--host 127.0.0.1] [--port 3000] [--json]',
+  usage: 'podnet up [--lab-id ID] [--host 127.0.0.1] [--port 3000] [--token-file F | --no-auth] [--allowed-host NAMES] [--json]',
   description:
     'Brings up the lab (three nodes, two pods each, host-gw, one agent per node; as "podnet lab up"), prints it and ' +
-    '"podnet check"\'s matrix, starts the dashboard on it (building it first when needed) and prints its URL, and stays in ' +
+    '"podnet check"\'s matrix, starts the dashboard on it (building it first when needed) and prints its URL with its key (made ' +
+    'once, a 0600 file in the lab\'s state directory; --token-file to use another, --no-auth for none), and stays in ' +
     'the foreground. Ctrl-C, SIGTERM or "podnet down" from another shell takes all of it down.',
-  options: [labIdOption, HOST_OPTION, PORT_OPTION],
+  options: [labIdOption, HOST_OPTION, PORT_OPTION, ...AUTH_OPTIONS],
   reports: true,
   async run(args, io) {
     const p = pathsOf(args);
     const port = portOf(args);
+    const host = str(args, 'host')!;
     const other = runningUp(p);
     if (other) throw new CommandError(`podnet is already up (pid ${other}, state in ${p.stateDir}): run "podnet down" first`);
     const { inventory } = await labCall(() => labUp(p, { nodes: 3, podsPerNode: 2, routing: 'host-gw' }, (m) => io.err(`lab up: ${m}`)));
@@ -96,16 +100,22 @@ export const up: Command = {
       io.out(`\ntry: bin/podnet lab exec web-1${id} -- ping -c1 10.244.2.2`);
       io.out(`     bin/podnet trace web-1 web-3${id}          # the path hop by hop; break it with: bin/podnet lab fault missing-route${id}`);
     }
+    let key: string | null = null;
     try {
-      dash = await startDashboard({ host: str(args, 'host')!, port, env: { PODNET_SOURCE: 'lab', PODNET_LAB: p.labId ?? '' }, log: labFiles(p).dashboardLog }, (m) => io.err(`dashboard: ${m}`));
+      const auth = dashboardAuth(args, dashboardKeyFile(p), host);
+      key = auth.key;
+      if (!auth.keyFile) io.err(NO_AUTH_WARNING);
+      dash = await startDashboard({ host, port, env: { PODNET_SOURCE: 'lab', PODNET_LAB: p.labId ?? '', ...auth.env }, log: labFiles(p).dashboardLog }, (m) => io.err(`dashboard: ${m}`));
     } catch (e) {
       await stop('the dashboard failed');
       throw new CommandError((e as Error).message);
     }
     writeFileSync(dashboardPidFile(p), `${dash.child.pid} ${processStartTime(dash.child.pid!)}\n`);
     await recordDashboard(p, dash.url);
-    if (io.json) io.out(JSON.stringify({ lab: statusOf({ ...inventory, dashboard: dash.url }), check: report, dashboard: dash.url }));
-    else io.out(`\ndashboard: ${dash.url}`);
+    // The URL with the key is printed once, here; the lab's status names the file instead.
+    const url = urlWithKey(dash.url, key);
+    if (io.json) io.out(JSON.stringify({ lab: statusOf({ ...inventory, dashboard: dash.url }), check: report, dashboard: url }));
+    else io.out(`\ndashboard: ${url}`);
     io.err('\npodnet is up. Ctrl-C (or "podnet down") takes it down.');
     await stopped;
     return 0;

@@ -7,11 +7,12 @@
  */
 import { initTRPC } from '@trpc/server';
 import { z, ZodError } from 'zod';
+import { probeLimiter } from '../audit';
 import { getCluster } from '../cluster';
 
 /* 1. Context */
 export async function createTRPCContext(opts: { headers: Headers }) {
-  return { cluster: await getCluster(), headers: opts.headers };
+  return { cluster: await getCluster(), headers: opts.headers, limiter: probeLimiter() };
 }
 
 /* 2. Initialisation */

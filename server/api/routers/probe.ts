@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { MAX_REF_LENGTH, PROBE_KINDS, type ProbeResult } from '../../../lib/model/probe';
 import { agentRequest } from '../../../lib/agent/request';
+import { admitProbe } from '../../audit';
 import { createTRPCRouter, publicProcedure } from '../trpc';
 
 /** the agent's own deadline is at most 10 s; a little more for the round trip */
@@ -22,6 +23,7 @@ export const probeRouter = createTRPCRouter({
     )
     .mutation(async ({ ctx, input }): Promise<ProbeResult> => {
       if (ctx.cluster.readOnly) throw new TRPCError({ code: 'FORBIDDEN', message: 'probes are off: this dashboard runs read-only' });
+      admitProbe(ctx.limiter, ctx.headers, input);
       const { topology } = ctx.cluster.current();
       const pod = topology.pods.find((p) => p.key === input.from);
       if (!pod) throw new TRPCError({ code: 'NOT_FOUND', message: `no pod ${input.from} in this cluster` });

@@ -9,6 +9,7 @@ import type { MatrixResult } from '../../../lib/trace/matrix';
 import { LabSource } from '../../sources/lab';
 import { ClusterView } from '../../topology/cluster-view';
 import { createCaller } from '../root';
+import { RateLimiter } from '../../audit';
 
 async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -25,7 +26,7 @@ describe('trace procedures on a lab', () => {
     const view = new ClusterView(new LabSource(labId), readOnly);
     views.push(view);
     await view.start();
-    return createCaller({ cluster: view, headers: new Headers() });
+    return createCaller({ cluster: view, headers: new Headers(), limiter: new RateLimiter(0) });
   };
 
   beforeAll(() => {

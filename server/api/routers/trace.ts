@@ -8,6 +8,7 @@ import { cellsOf, planMatrix, type MatrixResult } from '../../../lib/trace/matri
 import { runTrace, TraceInputError, validateTraceRequest } from '../../../lib/trace/run';
 import { agentTraceDeps } from '../../../lib/agent/trace-deps';
 import { updatesOf } from '../../trace/updates';
+import { admitProbe } from '../../audit';
 import { createTRPCRouter, publicProcedure } from '../trpc';
 
 /** Probes the matrix keeps in flight per source node: under the agent's own cap of 4. */
@@ -34,6 +35,7 @@ export const traceRouter = createTRPCRouter({
         if (e instanceof TraceInputError) throw new TRPCError({ code: 'BAD_REQUEST', message: e.message });
         throw e;
       }
+      admitProbe(ctx.limiter, ctx.headers, { kind: req.noProbe ? 'trace (no probe)' : 'trace', from: input.from, to: input.to, port: input.port });
       const inputs = ctx.cluster.traceInputs();
       const deps = agentTraceDeps((node) => ctx.cluster.traceInputs().agents.get(node)?.status.address, () => ctx.cluster.agentToken());
       try {
@@ -48,6 +50,7 @@ export const traceRouter = createTRPCRouter({
    *  above), run by the source pod's agent, streamed as the cells fill. Off when read-only. */
   matrix: publicProcedure.subscription(async function* ({ ctx, signal }) {
     if (ctx.cluster.readOnly) throw new TRPCError({ code: 'FORBIDDEN', message: 'the matrix sends pings: this dashboard runs read-only' });
+    admitProbe(ctx.limiter, ctx.headers, { kind: 'matrix', from: 'every pod', to: 'every pod' });
     const inputs = ctx.cluster.traceInputs();
     const deps = agentTraceDeps((node) => ctx.cluster.traceInputs().agents.get(node)?.status.address, () => ctx.cluster.agentToken());
     const result: MatrixResult = planMatrix(inputs);

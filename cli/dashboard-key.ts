@@ -1,0 +1,97 @@
+// The dashboard's key, as `podnet up` and `podnet dashboard` settle it: a file given with
+// --token-file, none with --no-auth (said loudly), or else one made here — a random key
+// in a 0600 file, kept across restarts so a bookmarked link keeps working — as the lab
+// does for its agents. The server reads the file again when it changes (rotation).
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { flag, str, type Parsed } from './args.js';
+import { CommandError } from './command.js';
+
+export const AUTH_OPTIONS = [
+  { name: 'token-file', value: 'FILE', help: 'file with the key the page asks for (at least 16 characters); default: one made for this dashboard' },
+  { name: 'no-auth', help: 'no key at all: anyone who reaches the port can read the cluster (and run probes unless --read-only)' },
+  { name: 'allowed-host', value: 'NAMES', help: 'host names the dashboard answers to besides localhost and IP addresses (comma-separated), e.g. podnet.example.com' },
+];
+
+export interface DashboardAuth {
+  /** null with --no-auth */
+  keyFile: string | null;
+  key: string | null;
+  /** whether the key file was made just now (a caller may remove it when it stops) */
+  made: boolean;
+  /** PODNET_* settings for the server */
+  env: Record<string, string>;
+}
+
+const MIN_KEY_LENGTH = 16;
+
+/** Reads a key file, refusing one that others may read or that is not a plain file. */
+export function readKeyFile(file: string, made = false): string {
+  let fd: number;
+  try {
+    // O_NOFOLLOW: a symlink planted at the path is refused, not followed.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e) {
+    throw new CommandError(`cannot read the dashboard key file ${file}: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'it is a symbolic link' : (e as Error).message}`, 2);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new CommandError(`the dashboard key file ${file} is not a regular file`, 2);
+    if (made && (st.uid !== process.getuid!() || (st.mode & 0o077) !== 0)) {
+      throw new CommandError(`the dashboard key file ${file} is readable by others or not ours (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}): remove it and a new one is made`, 2);
+    }
+    const key = readFileSync(fd, 'utf8').trim();
+    if (key.length < MIN_KEY_LENGTH) throw new CommandError(`the dashboard key in ${file} is shorter than ${MIN_KEY_LENGTH} characters`, 2);
+    return key;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The key file at `path`, made (0600, exclusively) when there is none yet. */
+export function ensureKeyFile(path: string): { key: string; made: boolean } {
+  let made = false;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    writeSync(fd, `${randomBytes(32).toString('base64url')}\n`);
+    closeSync(fd);
+    made = true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new CommandError(`cannot make the dashboard key file ${path}: ${(e as Error).message}`);
+  }
+  return { key: readKeyFile(path, true), made };
+}
+
+/** What the command's options say about the key; `defaultFile` is where a made key lives. */
+export function dashboardAuth(args: Parsed, defaultFile: string, host: string): DashboardAuth {
+  const given = str(args, 'token-file');
+  const noAuth = flag(args, 'no-auth');
+  if (given !== undefined && noAuth) throw new CommandError('--token-file and --no-auth contradict each other: choose one', 2);
+  const env: Record<string, string> = { PODNET_HOST: host };
+  const hosts = str(args, 'allowed-host');
+  if (hosts !== undefined) {
+    const names = hosts.split(',').map((h) => h.trim());
+    const bad = names.find((h) => !/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/.test(h));
+    if (bad !== undefined) throw new CommandError(`--allowed-host takes host names (no scheme, no port), comma-separated; "${bad}" is not one`, 2);
+    env.PODNET_ALLOWED_HOSTS = names.join(',');
+  }
+  if (noAuth) return { keyFile: null, key: null, made: false, env };
+  const keyFile = given ?? defaultFile;
+  const { key, made } = given !== undefined ? { key: readKeyFile(given), made: false } : ensureKeyFile(defaultFile);
+  return { keyFile, key, made, env: { ...env, PODNET_DASHBOARD_TOKEN_FILE: keyFile } };
+}
+
+/** The URL to open once: with the key, which the page swaps for a session cookie and
+ *  drops from the address bar. */
+export function urlWithKey(url: string, key: string | null): string {
+  if (key === null) return url;
+  const u = new URL(url);
+  u.searchParams.set('token', key);
+  return u.toString();
+}
+
+export const NO_AUTH_WARNING =
+  'WARNING: --no-auth: the dashboard has no key. Anyone who can reach its port can read the whole cluster network' +
+  ' and, unless --read-only, run probes and traces from inside pods.';
