@@ -3,8 +3,8 @@
 // reverse, so a failed ADD leaves no veth, no lease and no bridge it made.
 import { existsSync } from 'node:fs';
 import type { CniInterface, CniIpConfig, CniResult, CniRoute } from '../../lib/model/cni.js';
-import { isIpv6Literal, parseCidr, type Ipv4Prefix } from '../../lib/model/ipv4.js';
-import { ipBatch, ipBatchJson, NetError, type IpLink } from '../../lib/net/ip.js';
+import { formatAddressCidr, formatCidr, formatIpv4, isIpv6Literal, parseCidr, parseIpv4, type Ipv4Prefix } from '../../lib/model/ipv4.js';
+import type { IpLink, NetError } from '../../lib/net/ip.js';
 import { AttachmentStore } from '../../lib/state/attachments.js';
 import { CniError, ErrorCode } from '../errors.js';
 import { log, logTo } from '../log.js';
@@ -12,14 +12,27 @@ import { parseJson, parsePodnetConf, type PodnetConf } from '../netconf.js';
 import type { VerbContext } from '../run.js';
 import { resultForVersion } from '../version.js';
 import { ipamClient } from './ipam-client.js';
-import { bridgePorts, bridgeState, deleteLink, ensureForwarding, failedBatchLine, hostBatch, podBatch, readBridge, vethLines, type BridgeState, type HostPlan } from './kernel.js';
+import { IpStepFailed, runIpSteps, type IpStep } from './ip-steps.js';
+import { bridgePorts, bridgeState, deleteLink, ensureForwarding, hostSteps, HostStep, openNetns, podSteps, readBridge, readLink, vethSteps, type BridgeState, type HostPlan } from './kernel.js';
 import { ensureMasquerade } from './masq.js';
 import { hostVethName, randomMac } from './names.js';
 
 interface PodAddress {
+  /** formatted from the parsed address: what reaches `ip` */
   cidr: string;
   prefix: Ipv4Prefix;
   gateway: string | undefined;
+}
+
+function ipamValue(what: string, text: string): CniError {
+  return new CniError(ErrorCode.DecodeFailure, `IPAM returned ${what} "${text}", which is not an IPv4 ${what === 'route' ? 'CIDR' : 'address'}`);
+}
+
+function parseGateway(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const gw = parseIpv4(text);
+  if (gw === null) throw ipamValue('gateway', text);
+  return formatIpv4(gw);
 }
 
 function podAddresses(ips: CniIpConfig[]): PodAddress[] {
@@ -28,7 +41,7 @@ function podAddresses(ips: CniIpConfig[]): PodAddress[] {
     if (isIpv6Literal(ip.address)) throw new CniError(ErrorCode.Ipv6NotSupported, `IPAM returned IPv6 address ${ip.address}: IPv6 is not supported yet`);
     const prefix = parseCidr(ip.address);
     if (!prefix) throw new CniError(ErrorCode.DecodeFailure, `IPAM returned address "${ip.address}", which is not a CIDR`);
-    return { cidr: ip.address, prefix, gateway: ip.gateway };
+    return { cidr: formatAddressCidr(prefix.address, prefix.length), prefix, gateway: parseGateway(ip.gateway) };
   });
 }
 
@@ -44,6 +57,7 @@ function gatewayAddresses(conf: PodnetConf, addrs: PodAddress[], existing: strin
   return wanted.filter((w) => !existing.includes(w));
 }
 
+/** The routes of the result, parsed and formatted (what reaches `ip` is never IPAM's text). */
 function podRoutes(conf: PodnetConf, ipamRoutes: CniRoute[], addrs: PodAddress[]): CniRoute[] {
   const routes: CniRoute[] = [];
   const gw = addrs.find((a) => a.gateway)?.gateway;
@@ -53,68 +67,89 @@ function podRoutes(conf: PodnetConf, ipamRoutes: CniRoute[], addrs: PodAddress[]
   }
   for (const r of ipamRoutes) {
     if (isIpv6Literal(r.dst)) throw new CniError(ErrorCode.Ipv6NotSupported, `route ${r.dst} is IPv6: IPv6 is not supported yet`);
-    if (routes.some((x) => x.dst === r.dst)) continue;
-    routes.push(r);
+    const dst = parseCidr(r.dst);
+    if (!dst) throw ipamValue('route', r.dst);
+    const route: CniRoute = { dst: formatCidr(dst) };
+    const via = parseGateway(r.gw);
+    if (via) route.gw = via;
+    if (routes.some((x) => x.dst === route.dst)) continue;
+    routes.push(route);
   }
   return routes;
 }
 
-function vethExists(plan: HostPlan, e: NetError): CniError {
-  return new CniError(ErrorCode.KernelOperation, `host veth ${plan.veth} already exists: is this container already attached? DEL it first`, e.stderr.trim());
+/** "File exists" from the veth step: the host end (this container is attached already) or
+ *  the pod end (CNI_IFNAME is taken in the pod) — read which, to say so. */
+function vethExists(plan: HostPlan, netns: string, e: NetError): CniError {
+  if (readLink(plan.veth)) return new CniError(ErrorCode.KernelOperation, `host veth ${plan.veth} already exists: is this container already attached? DEL it first`, e.stderr.trim());
+  return new CniError(ErrorCode.KernelOperation, `interface ${JSON.stringify(plan.ifname)} already exists in ${netns}: choose another CNI_IFNAME or remove it`, e.stderr.trim());
 }
 
-/** The common case, in one `ip` process: the bridge exists. The batch prints the bridge
- *  as it was, then adds the veth; the bridge is judged from that print and the veth undone
- *  if the bridge is not what this network needs. Returns null, having changed nothing,
- *  when there is no bridge yet. */
-function attachToExistingBridge(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], undo: (() => void)[]): BridgeState | null {
-  const lines = [`addr show dev ${plan.bridge}`, ...vethLines(plan)];
-  let printed: string[];
+/** Undo of each host step that creates something, by step name. */
+function hostUndo(plan: HostPlan): Partial<Record<string, () => void>> {
+  return {
+    [HostStep.addVeth]: () => deleteLink(plan.veth),
+    [HostStep.createBridge]: () => {
+      if (bridgePorts(plan.bridge).length === 0) deleteLink(plan.bridge);
+    },
+  };
+}
+
+/** After a failed host step: undo what the steps before it made, newest first. */
+function rollBack(plan: HostPlan, failure: IpStepFailed): void {
+  const undo = hostUndo(plan);
+  for (const name of [...new Set(failure.done)].reverse()) undo[name]?.();
+}
+
+/** The common case, in one `ip` process: the bridge exists. The steps print the bridge as
+ *  it was, then add the veth; the bridge is judged from that print and the veth undone if
+ *  the bridge is not what this network needs. Returns null, having changed nothing, when
+ *  there is no bridge yet. */
+function attachToExistingBridge(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], netns: string, undo: (() => void)[]): BridgeState | null {
+  let printed: Map<string, string>;
   try {
-    printed = ipBatchJson(lines);
+    printed = runIpSteps([{ name: HostStep.readBridge, argv: ['addr', 'show', 'dev', plan.bridge], prints: true }, ...vethSteps(plan)], { flags: ['-j', '-d'] });
   } catch (e) {
-    const failed = failedBatchLine(e);
-    if (failed === 1 && e instanceof NetError && e.linkNotFound) return null;
-    if (failed !== 1 && failed !== 2) deleteLink(plan.veth); // line 2 creates it
-    if (e instanceof NetError) {
-      if (failed === 2 && e.alreadyExists) throw vethExists(plan, e);
-      // A device of another kind under the bridge's name refuses the veth as a port: say so.
-      const before = e.stdout.split('\n')[0];
-      if (before) bridgeState((JSON.parse(before) as IpLink[])[0]!, plan.bridge);
-    }
-    throw e;
+    if (!(e instanceof IpStepFailed)) throw e;
+    if (e.step === HostStep.readBridge && e.cause.linkNotFound) return null;
+    rollBack(plan, e);
+    if (e.step === HostStep.addVeth && e.cause.alreadyExists) throw vethExists(plan, netns, e.cause);
+    // A device of another kind under the bridge's name refuses the veth as a port: say so.
+    const before = e.printed.get(HostStep.readBridge);
+    if (before) bridgeState((JSON.parse(before) as IpLink[])[0]!, plan.bridge);
+    throw e.cause;
   }
   undo.push(() => deleteLink(plan.veth));
-  const bridge = bridgeState((JSON.parse(printed[0]!) as IpLink[])[0]!, plan.bridge);
-  const fix = gatewayAddresses(conf, addrs, bridge.addresses).map((a) => `addr replace ${a} dev ${plan.bridge}`);
-  if (!bridge.up) fix.push(`link set ${plan.bridge} up`);
-  if (fix.length) ipBatch(fix);
+  const bridge = bridgeState((JSON.parse(printed.get(HostStep.readBridge)!) as IpLink[])[0]!, plan.bridge);
+  const fix: IpStep[] = gatewayAddresses(conf, addrs, bridge.addresses).map((a) => ({ name: HostStep.bridgeAddress, argv: ['addr', 'replace', a, 'dev', plan.bridge] }));
+  if (!bridge.up) fix.push({ name: HostStep.bridgeUp, argv: ['link', 'set', 'dev', plan.bridge, 'up'] });
+  try {
+    runIpSteps(fix);
+  } catch (e) {
+    throw e instanceof IpStepFailed ? e.cause : e;
+  }
   return bridge;
 }
 
 /** The first ADD on a node: create the bridge too. A bridge created by a concurrent ADD
- *  meanwhile is read and the batch retried once. */
-function applyHostPlan(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], undo: (() => void)[]): HostPlan {
+ *  meanwhile is read and the steps retried once. */
+function applyHostPlan(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], netns: string, undo: (() => void)[]): HostPlan {
   for (let attempt = 0; ; attempt++) {
-    const lines = hostBatch(plan);
     try {
-      ipBatch(lines);
+      runIpSteps(hostSteps(plan));
       break;
     } catch (e) {
-      const failed = failedBatchLine(e);
-      const line = lines[failed - 1] ?? '';
-      // Lines before the failure took effect: undo what they created.
-      const vethMade = failed === 0 || failed > lines.findIndex((l) => l.startsWith(`link add name ${plan.veth}`)) + 1;
-      if (vethMade) deleteLink(plan.veth);
-      if (plan.createBridge && failed !== 1 && bridgePorts(plan.bridge).length === 0) deleteLink(plan.bridge);
-      const exists = e instanceof NetError && e.alreadyExists;
-      if (exists && attempt === 0 && line.startsWith(`link add name ${plan.bridge} `)) {
+      if (!(e instanceof IpStepFailed)) throw e;
+      rollBack(plan, e);
+      // The bridge this ADD made goes too, unless another ADD's veth is on it by now.
+      if (plan.createBridge && e.step !== HostStep.createBridge) hostUndo(plan)[HostStep.createBridge]!();
+      if (e.cause.alreadyExists && attempt === 0 && e.step === HostStep.createBridge) {
         const bridge = readBridge(plan.bridge);
         plan = { ...plan, createBridge: !bridge, bridgeMac: bridge?.mac ?? plan.bridgeMac, bridgeUp: bridge?.up ?? false, gatewayAddresses: gatewayAddresses(conf, addrs, bridge?.addresses ?? []) };
         continue;
       }
-      if (exists && line.startsWith(`link add name ${plan.veth}`)) throw vethExists(plan, e as NetError);
-      throw e;
+      if (e.cause.alreadyExists && e.step === HostStep.addVeth) throw vethExists(plan, netns, e.cause);
+      throw e.cause;
     }
   }
   undo.push(() => {
@@ -142,6 +177,13 @@ export function cmdAdd({ env, stdin }: VerbContext): CniResult {
   const attachments = new AttachmentStore(conf.stateDir, conf.name);
   const veth = hostVethName(env.containerID, env.ifname);
 
+  let podNetns: ReturnType<typeof openNetns>;
+  try {
+    podNetns = openNetns(env.netns);
+  } catch (e) {
+    throw new CniError(ErrorCode.InvalidEnvironment, `CNI_NETNS ${env.netns} cannot be opened: ${(e as Error).message}`);
+  }
+
   const undo: (() => void)[] = [];
   try {
     const ipam = ipamClient(conf, env, stdin);
@@ -160,15 +202,20 @@ export function cmdAdd({ env, stdin }: VerbContext): CniResult {
       vethMac: randomMac(),
       ifname: env.ifname,
       podMac: randomMac(),
-      netns: env.netns,
+      podNetns: podNetns.ref,
       mtu: conf.mtu,
       hairpin: conf.hairpinMode,
     };
-    const existing = attachToExistingBridge(basePlan, conf, addrs, undo);
+    const existing = attachToExistingBridge(basePlan, conf, addrs, env.netns, undo);
     const plan = existing
       ? { ...basePlan, bridgeMac: existing.mac }
-      : applyHostPlan({ ...basePlan, createBridge: true, bridgeMac: randomMac(), bridgeUp: false, gatewayAddresses: gatewayAddresses(conf, addrs, []) }, conf, addrs, undo);
-    ipBatch(podBatch(env.ifname, addrs.map((a) => a.cidr), routes), { netns: env.netns });
+      : applyHostPlan({ ...basePlan, createBridge: true, bridgeMac: randomMac(), bridgeUp: false, gatewayAddresses: gatewayAddresses(conf, addrs, []) }, conf, addrs, env.netns, undo);
+    try {
+      // Entered by argv (ip -n NAME, or nsenter --net=PATH): the path is no batch text either.
+      runIpSteps(podSteps(env.ifname, addrs.map((a) => a.cidr), routes), { netns: env.netns });
+    } catch (e) {
+      throw e instanceof IpStepFailed ? e.cause : e;
+    }
     if (conf.isGateway) ensureForwarding();
 
     const interfaces: CniInterface[] = [
@@ -210,5 +257,7 @@ export function cmdAdd({ env, stdin }: VerbContext): CniResult {
       }
     }
     throw e;
+  } finally {
+    podNetns.close();
   }
 }

@@ -1,10 +1,12 @@
-// The kernel work of an attachment, in two `ip -batch` processes: one in the node's
+// The kernel work of an attachment, as named `ip` steps (ip-steps.ts): in the node's
 // namespace (bridge, gateway address, veth pair with its peer created straight into the
-// pod's namespace, bridge port), one inside the pod's namespace (address, up, routes).
-import { readFileSync, writeFileSync } from 'node:fs';
+// pod's namespace, bridge port), then inside the pod's namespace (address, up, routes).
+// With a plain CNI_IFNAME that is one `ip -batch` process per namespace.
+import { closeSync, constants, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { ip, ipJson, NetError, type IpLink } from '../../lib/net/ip.js';
-import type { CniRoute } from '../../lib/model/cni.js';
 import { CniError, ErrorCode } from '../errors.js';
+import type { IpStep } from './ip-steps.js';
+import type { CniRoute } from '../../lib/model/cni.js';
 
 export interface BridgeState {
   name: string;
@@ -37,54 +39,76 @@ export function bridgeState(link: IpLink, name: string): BridgeState {
   };
 }
 
-/** Which line of an `ip -batch` failed ("Command failed -:3"), 1-based; 0 if unknown. */
-export function failedBatchLine(e: unknown): number {
-  const m = e instanceof NetError ? /Command failed -:(\d+)/.exec(e.stderr) : null;
-  return m ? Number(m[1]) : 0;
-}
-
 export interface HostPlan {
   bridge: string;
   createBridge: boolean;
   bridgeMac: string;
+  /** "a.b.c.d/len", formatted from parsed addresses */
   gatewayAddresses: string[];
   bridgeUp: boolean;
   veth: string;
   vethMac: string;
   ifname: string;
   podMac: string;
-  netns: string;
+  /** the pod's namespace as `ip … netns` takes it: netnsRef's, never CNI_NETNS itself */
+  podNetns: string;
   mtu: number | undefined;
   hairpin: boolean;
 }
 
-/** The veth pair: host end on the bridge, peer created straight into the pod's namespace. */
-export function vethLines(p: HostPlan): string[] {
-  const mtu = p.mtu ? ` mtu ${p.mtu}` : '';
-  const lines = [`link add name ${p.veth}${mtu} address ${p.vethMac} type veth peer name ${p.ifname}${mtu} address ${p.podMac} netns ${p.netns}`];
-  lines.push(`link set ${p.veth} master ${p.bridge}`);
-  if (p.hairpin) lines.push(`link set ${p.veth} type bridge_slave hairpin on`);
-  lines.push(`link set ${p.veth} up`);
-  return lines;
+/** Names of the host steps: a rollback undoes by these, never by position. */
+export const HostStep = {
+  readBridge: 'read-bridge',
+  createBridge: 'create-bridge',
+  bridgeAddress: 'bridge-address',
+  bridgeUp: 'bridge-up',
+  addVeth: 'add-veth',
+  attachVeth: 'attach-veth',
+  hairpin: 'hairpin',
+  vethUp: 'veth-up',
+} as const;
+
+/** The veth pair: host end on the bridge, peer created straight into the pod's namespace
+ *  under CNI_IFNAME (an argv word of its own when batch text cannot carry it). */
+export function vethSteps(p: HostPlan): IpStep[] {
+  const mtu = p.mtu ? ['mtu', String(p.mtu)] : [];
+  const steps: IpStep[] = [
+    { name: HostStep.addVeth, argv: ['link', 'add', 'name', p.veth, ...mtu, 'address', p.vethMac, 'type', 'veth', 'peer', 'name', p.ifname, ...mtu, 'address', p.podMac, 'netns', p.podNetns] },
+    { name: HostStep.attachVeth, argv: ['link', 'set', 'dev', p.veth, 'master', p.bridge] },
+  ];
+  if (p.hairpin) steps.push({ name: HostStep.hairpin, argv: ['link', 'set', 'dev', p.veth, 'type', 'bridge_slave', 'hairpin', 'on'] });
+  steps.push({ name: HostStep.vethUp, argv: ['link', 'set', 'dev', p.veth, 'up'] });
+  return steps;
 }
 
-export function hostBatch(p: HostPlan): string[] {
-  const lines: string[] = [];
-  if (p.createBridge) lines.push(`link add name ${p.bridge} address ${p.bridgeMac} type bridge`);
+export function hostSteps(p: HostPlan): IpStep[] {
+  const steps: IpStep[] = [];
+  if (p.createBridge) steps.push({ name: HostStep.createBridge, argv: ['link', 'add', 'name', p.bridge, 'address', p.bridgeMac, 'type', 'bridge'] });
   // replace, not add: two ADDs racing to give the bridge its gateway address both succeed.
-  for (const a of p.gatewayAddresses) lines.push(`addr replace ${a} dev ${p.bridge}`);
-  if (!p.bridgeUp) lines.push(`link set ${p.bridge} up`);
-  return [...lines, ...vethLines(p)];
+  for (const a of p.gatewayAddresses) steps.push({ name: HostStep.bridgeAddress, argv: ['addr', 'replace', a, 'dev', p.bridge] });
+  if (!p.bridgeUp) steps.push({ name: HostStep.bridgeUp, argv: ['link', 'set', 'dev', p.bridge, 'up'] });
+  return [...steps, ...vethSteps(p)];
 }
 
-export function podBatch(ifname: string, addresses: string[], routes: CniRoute[]): string[] {
-  const lines = addresses.map((a) => `addr add ${a} dev ${ifname}`);
-  lines.push(`link set ${ifname} up`);
-  for (const r of routes) {
+/** Inside the pod's namespace: addresses, link up, routes. No undo: deleting the host end
+ *  of the veth takes all of it away. */
+export function podSteps(ifname: string, addresses: string[], routes: CniRoute[]): IpStep[] {
+  const steps: IpStep[] = addresses.map((a, i) => ({ name: `pod-address-${i}`, argv: ['addr', 'add', a, 'dev', ifname] }));
+  steps.push({ name: 'pod-up', argv: ['link', 'set', 'dev', ifname, 'up'] });
+  routes.forEach((r, i) => {
     const dst = r.dst === '0.0.0.0/0' ? 'default' : r.dst;
-    lines.push(`route add ${dst}${r.gw ? ` via ${r.gw}` : ''} dev ${ifname}`);
-  }
-  return lines;
+    const via = r.gw ? ['via', r.gw, 'dev', ifname] : ['dev', ifname];
+    steps.push({ name: `pod-route-${i}`, argv: ['route', 'add', dst, ...via] });
+  });
+  return steps;
+}
+
+/** The pod's namespace, held open by this process while the ADD works, and named for `ip …
+ *  netns` through /proc: the path a runtime gave (any bytes) never becomes command text.
+ *  /proc/self would be ip's own; /proc's name for this process is read from /proc/self. */
+export function openNetns(path: string): { ref: string; close(): void } {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  return { ref: `/proc/${Number(readlinkSync('/proc/self'))}/fd/${fd}`, close: () => closeSync(fd) };
 }
 
 /** Deletes a link in the node's namespace; a link that is not there is not an error. */
