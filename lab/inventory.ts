@@ -1,10 +1,12 @@
 // The lab's inventory on disk (<stateDir>/lab.json): what the lab is meant to be, written
 // before anything is built (phase "building", every namespace it will make), so that a
-// lab whose builder died half-way can still be taken down completely.
+// lab whose builder died half-way can still be taken down completely. Pod and node adds
+// do the same with `pending`.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { FileLock, LockTimeout, processStartTime } from '../lib/ipam/lock.js';
-import type { LabFlags, LabStatus } from '../lib/model/lab.js';
+import { FileLock, LockTimeout } from '../lib/ipam/lock.js';
+import { processStartTime } from '../lib/proc/identity.js';
+import type { LabFlags, LabPod, LabStatus } from '../lib/model/lab.js';
 import { labFiles, type LabPaths } from './paths.js';
 
 export interface LabInventory extends LabStatus {
@@ -15,6 +17,17 @@ export interface LabInventory extends LabStatus {
   /** each node's agent process, by node name */
   agents: Record<string, { pid: number; start: string | null }>;
   createdAt: string;
+  /** namespaces a `lab pod add` or `lab node add` is making: recorded before they exist,
+   *  so a command killed half-way leaves nothing `lab down` does not know of */
+  pending?: PendingAdd[];
+}
+
+export interface PendingAdd {
+  netns: string;
+  /** the pod being added (its CNI attachment may exist) … */
+  pod?: LabPod;
+  /** … or the node (already in `nodes`, so its peers and agents see it while it is built) */
+  node?: string;
 }
 
 export function readInventory(p: LabPaths): LabInventory | null {
@@ -49,8 +62,8 @@ export async function withLabLock<T>(p: LabPaths, fn: () => Promise<T>): Promise
   }
 }
 
-export function allNamespaces(inv: LabStatus): string[] {
-  return [inv.lan.netns, ...(inv.router ? [inv.router.netns] : []), inv.outside.netns, ...inv.nodes.map((n) => n.netns), ...inv.pods.map((p) => p.netns)];
+export function allNamespaces(inv: LabStatus & { pending?: PendingAdd[] }): string[] {
+  return [...(inv.pending ?? []).map((x) => x.netns), inv.lan.netns, ...(inv.router ? [inv.router.netns] : []), inv.outside.netns, ...inv.nodes.map((n) => n.netns), ...inv.pods.map((p) => p.netns)];
 }
 
 export const netnsExists = (name: string) => existsSync(`/run/netns/${name}`);

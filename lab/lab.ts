@@ -2,18 +2,18 @@
 // bridge, a namespace per node (eth0 on the LAN, v-net-0 for its pods, forwarding on),
 // the router in router mode, an outside host, and pods attached through podnet's CNI
 // plugins exactly as a container runtime attaches them.
-import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dashboardKeyFile } from './dashboard-key-file.js';
 import { join } from 'node:path';
 import { conflist, install } from '../cni/install.js';
-import { processStartTime } from '../lib/ipam/lock.js';
+import { processStartTime } from '../lib/proc/identity.js';
 import {
   BRIDGE, CLUSTER_NETWORK, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, ROUTER_IP, nodeGateway, nodeIp, nodePodCIDR,
   type LabFlags, type LabNode, type LabPod,
 } from '../lib/model/lab.js';
 import { cniSocket, ensureToken, startNodeAgent, stopAgents, tokenFile, waitForAgents, waitForRoutes } from './agents.js';
 import { pool } from '../lib/proc/pool.js';
-import { addNetwork, type Attach, type Conflist } from './cni-runtime.js';
+import { addNetwork, delNetwork, type Attach, type Conflist } from './cni-runtime.js';
 import { allNamespaces, labHealth, netnsExists, readInventory, withLabLock, writeInventory, type LabInventory } from './inventory.js';
 import { applyNodeFirewall } from './firewall.js';
 import { addNamespaces, deleteNamespaces, ipBatchIn, sysctlIn } from './kernel.js';
@@ -27,6 +27,7 @@ export type Progress = (msg: string) => void;
 
 /** How many CNI ADDs run at once while building: the machine has two cores. */
 const ATTACH_CONCURRENCY = 4;
+const MAX_PODS_PER_NODE = 250;
 
 export function describeFlags(f: LabFlags): string {
   return `--nodes ${f.nodes} --pods-per-node ${f.podsPerNode} --routing ${f.routing}`;
@@ -34,7 +35,7 @@ export function describeFlags(f: LabFlags): string {
 
 export function validateFlags(f: LabFlags): void {
   if (!Number.isInteger(f.nodes) || f.nodes < 1 || f.nodes > MAX_NODE_INDEX) throw new LabError(`--nodes must be 1 to ${MAX_NODE_INDEX}, got ${f.nodes}`);
-  if (!Number.isInteger(f.podsPerNode) || f.podsPerNode < 0 || f.podsPerNode > 250) throw new LabError(`--pods-per-node must be 0 to 250, got ${f.podsPerNode}`);
+  if (!Number.isInteger(f.podsPerNode) || f.podsPerNode < 0 || f.podsPerNode > MAX_PODS_PER_NODE) throw new LabError(`--pods-per-node must be 0 to ${MAX_PODS_PER_NODE}, got ${f.podsPerNode}`);
   if (f.routing !== 'host-gw' && f.routing !== 'router') throw new LabError(`--routing must be host-gw or router, got "${f.routing}"`);
 }
 
@@ -45,6 +46,27 @@ export function makeNode(p: LabPaths, name: string, index: number): LabNode {
 export function makePod(p: LabPaths, namespace: string, name: string, node: string): LabPod {
   // "_" cannot occur in Kubernetes names, so namespace and name cannot run into each other.
   return { name, namespace, node, ip: null, netns: `${p.prefix}pod-${namespace}_${name}`, containerID: `podnet-lab-${namespace}_${name}` };
+}
+
+/** Is `name` a namespace planLab makes for this lab, with any flags? `lab down` removes
+ *  these by their exact names even when the inventory does not list them — never by
+ *  prefix: podnet-… is also every other lab's and every running test's. */
+export function isPlannedNamespace(p: LabPaths, name: string): boolean {
+  if (!name.startsWith(p.prefix)) return false;
+  const rest = name.slice(p.prefix.length);
+  if (rest === 'lan' || rest === 'router' || rest === 'outside') return true;
+  const node = /^node([1-9]\d{0,2})$/.exec(rest);
+  if (node) return Number(node[1]) <= MAX_NODE_INDEX;
+  const pod = /^pod-default_web-([1-9]\d{0,5})$/.exec(rest);
+  return !!pod && Number(pod[1]) <= MAX_NODE_INDEX * MAX_PODS_PER_NODE;
+}
+
+function existingNamespaces(): string[] {
+  try {
+    return readdirSync('/run/netns');
+  } catch {
+    return [];
+  }
 }
 
 /** The inventory of a lab that is about to be built. */
@@ -153,10 +175,13 @@ export async function startAgents(p: LabPaths, inv: LabInventory, nodes: LabNode
   await waitForRoutes(inv);
 }
 
-/** Removes every process, namespace and file of the lab; safe on a half-built or dead lab. */
+/** Removes every process, namespace and file of the lab; safe on a half-built or dead
+ *  lab, and on one whose inventory is lost: the names its plan makes go too. */
 export function teardown(p: LabPaths, inv: LabInventory | null): string[] {
   if (inv) stopAgents(Object.values(inv.agents ?? {}));
-  const removed = inv ? allNamespaces(inv).filter(netnsExists) : [];
+  // Without a state directory this lab never ran: a planned name is someone else's then.
+  const planned = existsSync(p.stateDir) ? existingNamespaces().filter((n) => isPlannedNamespace(p, n)) : [];
+  const removed = [...new Set([...(inv ? allNamespaces(inv) : []), ...planned])].filter(netnsExists);
   deleteNamespaces(removed);
   const files = labFiles(p);
   for (const path of [files.bin, files.nodes, files.inventory, tokenFile(p), files.dashboardLog, dashboardKeyFile(p)]) rmSync(path, { recursive: true, force: true });
@@ -175,6 +200,7 @@ export async function labUp(p: LabPaths, flags: LabFlags, progress: Progress): P
     const current = readInventory(p);
     let rebuilt: string | null = null;
     if (current) {
+      await undoDeadAdds(p, current, progress);
       const health = labHealth(current);
       const sameFlags = describeFlags(current.flags) === describeFlags(flags);
       if ((health.healthy || (health.missing.length === 0 && current.phase === 'ready')) && !sameFlags) {
@@ -196,7 +222,9 @@ export async function labUp(p: LabPaths, flags: LabFlags, progress: Progress): P
     const inv = planLab(p, flags);
     // A namespace of ours by name but not in our inventory is someone else's: never take it over, never delete it.
     const taken = allNamespaces(inv).filter(netnsExists);
-    if (taken.length) throw new LabError(`namespace ${taken.slice(0, 3).join(', ')}${taken.length > 3 ? ', …' : ''} already exists but is not part of this lab: remove it, or use another --lab-id`);
+    if (taken.length) {
+      throw new LabError(`namespace ${taken.slice(0, 3).join(', ')}${taken.length > 3 ? ', …' : ''} already exists but is not part of this lab (not in its inventory): if this lab made it and lost its inventory, "podnet lab down" removes it; else use another --lab-id`);
+    }
     try {
       await build(p, inv, progress);
     } catch (e) {
@@ -225,4 +253,44 @@ export function requireLab(p: LabPaths): LabInventory {
   const inv = readInventory(p);
   if (!inv) throw new LabError(`no lab is up${p.labId ? ` with id ${p.labId}` : ''}: run "podnet lab up" first`);
   return inv;
+}
+
+/** requireLab for a command that changes the lab (it holds the lab lock): first undoes
+ *  what a killed pod or node add left. */
+export async function requireLabToChange(p: LabPaths): Promise<LabInventory> {
+  const inv = requireLab(p);
+  await undoDeadAdds(p, inv, () => {});
+  return inv;
+}
+
+/** Undoes the adds still pending in the inventory. Only called under the lab lock, so the
+ *  command that recorded them is dead (killed between recording and finishing). */
+export async function undoDeadAdds(p: LabPaths, inv: LabInventory, progress: Progress): Promise<void> {
+  const pending = inv.pending ?? [];
+  if (pending.length === 0) return;
+  progress(`undoing what a killed "lab pod add" or "lab node add" left: ${pending.map((x) => x.netns).join(', ')}`);
+  for (const add of pending) {
+    const node = inv.nodes.find((n) => n.name === (add.pod?.node ?? add.node));
+    if (add.pod && node) await delNetwork(nodeConflist(p, node), attachOf(p, inv, add.pod)).catch(() => {}); // frees its lease, if it got one
+    if (add.node && node) {
+      stopAgents(inv.agents[node.name] ? [inv.agents[node.name]!] : []);
+      delete inv.agents[node.name];
+      inv.nodes = inv.nodes.filter((n) => n !== node);
+      if (inv.router) dropRouterRoute(inv.router.netns, node.podCIDR);
+      rmSync(nodeDir(p, node.name), { recursive: true, force: true });
+    }
+    deleteNamespaces([add.netns]); // its LAN port and pod veths go with it
+  }
+  inv.pending = [];
+  writeInventory(p, inv);
+  if (pending.some((x) => x.node)) for (const n of inv.nodes) applyNodeFirewall(inv, n); // one peer fewer
+}
+
+/** In router mode the router may hold a half-added node's route: removed if there. */
+function dropRouterRoute(routerNetns: string, podCIDR: string): void {
+  try {
+    ipBatchIn(routerNetns, [`route del ${podCIDR}`]);
+  } catch {
+    /* it never got that far */
+  }
 }
