@@ -13,7 +13,7 @@ import type { VerbContext } from '../run.js';
 import { resultForVersion } from '../version.js';
 import { ipamClient } from './ipam-client.js';
 import { IpStepFailed, runIpSteps, type IpStep } from './ip-steps.js';
-import { bridgePorts, bridgeState, deleteLink, ensureForwarding, hostSteps, HostStep, openNetns, podSteps, readBridge, readLink, vethSteps, type BridgeState, type HostPlan } from './kernel.js';
+import { bridgePorts, bridgeState, deleteLink, ensureForwarding, hostSteps, HostStep, openNetns, podSteps, readBridge, readLink, routesVia, vethSteps, type BridgeState, type HostPlan } from './kernel.js';
 import { ensureMasquerade } from './masq.js';
 import { hostVethName, randomMac } from './names.js';
 
@@ -35,13 +35,16 @@ function parseGateway(text: string | undefined): string | undefined {
   return formatIpv4(gw);
 }
 
-function podAddresses(ips: CniIpConfig[]): PodAddress[] {
+/** The pod's addresses. With isGateway and no gateway from IPAM, the subnet's first address
+ *  is the gateway (on the bridge, in the result), as the reference plugin computes it. */
+function podAddresses(ips: CniIpConfig[], isGateway: boolean): PodAddress[] {
   if (ips.length === 0) throw new CniError(ErrorCode.IpamDelegateFailed, 'the IPAM plugin returned no address');
   return ips.map((ip) => {
     if (isIpv6Literal(ip.address)) throw new CniError(ErrorCode.Ipv6NotSupported, `IPAM returned IPv6 address ${ip.address}: IPv6 is not supported yet`);
     const prefix = parseCidr(ip.address);
     if (!prefix) throw new CniError(ErrorCode.DecodeFailure, `IPAM returned address "${ip.address}", which is not a CIDR`);
-    return { cidr: formatAddressCidr(prefix.address, prefix.length), prefix, gateway: parseGateway(ip.gateway) };
+    const gateway = parseGateway(ip.gateway) ?? (isGateway ? formatIpv4(prefix.network + 1) : undefined);
+    return { cidr: formatAddressCidr(prefix.address, prefix.length), prefix, gateway };
   });
 }
 
@@ -189,7 +192,7 @@ export function cmdAdd({ env, stdin }: VerbContext): CniResult {
     const ipam = ipamClient(conf, env, stdin);
     const leased = ipam.add();
     if (leased.fresh) undo.push(() => ipam.del());
-    const addrs = podAddresses(leased.result.ips ?? []);
+    const addrs = podAddresses(leased.result.ips ?? [], conf.isGateway);
     const routes = podRoutes(conf, leased.result.routes ?? [], addrs);
 
     const basePlan: HostPlan = {
@@ -212,7 +215,8 @@ export function cmdAdd({ env, stdin }: VerbContext): CniResult {
       : applyHostPlan({ ...basePlan, createBridge: true, bridgeMac: randomMac(), bridgeUp: false, gatewayAddresses: gatewayAddresses(conf, addrs, []) }, conf, addrs, env.netns, undo);
     try {
       // Entered by argv (ip -n NAME, or nsenter --net=PATH): the path is no batch text either.
-      runIpSteps(podSteps(env.ifname, addrs.map((a) => a.cidr), routes), { netns: env.netns });
+      const gateway = addrs.find((a) => a.gateway)?.gateway;
+      runIpSteps(podSteps(env.ifname, addrs.map((a) => a.cidr), routesVia(routes, gateway)), { netns: env.netns });
     } catch (e) {
       throw e instanceof IpStepFailed ? e.cause : e;
     }

@@ -6,7 +6,7 @@ import { logTo } from '../log.js';
 import { parseJson, parsePodnetConf } from '../netconf.js';
 import type { VerbContext } from '../run.js';
 import { ipamClient } from './ipam-client.js';
-import { readLink } from './kernel.js';
+import { readLink, routesVia } from './kernel.js';
 import { hostVethName } from './names.js';
 
 function mismatch(msg: string): CniError {
@@ -49,7 +49,8 @@ export function cmdCheck({ env, stdin }: VerbContext): void {
     if (!have.has(ipc.address)) throw mismatch(`address ${ipc.address} is missing from ${env.ifname} in ${env.netns} (it has ${[...have].join(', ') || 'none'})`);
   }
   const routes = new Set(ipJson<IpRoute>(['route', 'show', 'dev', env.ifname], { netns: env.netns }).map((r) => routeKey(r.dst, r.gateway)));
-  for (const r of prev.routes ?? []) {
+  const gateway = (prev.ips ?? []).find((ipc) => (ipc.interface === undefined || ipc.interface === podIndex) && ipc.gateway)?.gateway;
+  for (const r of routesVia(prev.routes ?? [], gateway)) {
     if (!routes.has(routeKey(r.dst, r.gw))) throw mismatch(`route ${routeKey(r.dst, r.gw)} is missing from ${env.netns}`);
   }
 }

@@ -90,6 +90,14 @@ export function hostSteps(p: HostPlan): IpStep[] {
   return [...steps, ...vethSteps(p)];
 }
 
+/** The routes as the pod gets them. Like the reference plugin, a route without "gw" goes via
+ *  the IPAM result's first gateway (`{"dst": "0.0.0.0/0"}` becomes `default via 10.244.1.1`),
+ *  whatever isGateway says; only when IPAM gave no gateway is it on-link. The result keeps
+ *  the routes as IPAM gave them, as the reference's does. */
+export function routesVia(routes: CniRoute[], gateway: string | undefined): CniRoute[] {
+  return routes.map((r) => (r.gw || !gateway ? r : { ...r, gw: gateway }));
+}
+
 /** Inside the pod's namespace: addresses, link up, routes. No undo: deleting the host end
  *  of the veth takes all of it away. */
 export function podSteps(ifname: string, addresses: string[], routes: CniRoute[]): IpStep[] {
@@ -97,7 +105,9 @@ export function podSteps(ifname: string, addresses: string[], routes: CniRoute[]
   steps.push({ name: 'pod-up', argv: ['link', 'set', 'dev', ifname, 'up'] });
   routes.forEach((r, i) => {
     const dst = r.dst === '0.0.0.0/0' ? 'default' : r.dst;
-    const via = r.gw ? ['via', r.gw, 'dev', ifname] : ['dev', ifname];
+    // No gateway at all (IPAM gave none): on-link, scope global as the reference plugin's
+    // netlink call makes it (`ip route add … dev X` alone would make it scope link).
+    const via = r.gw ? ['via', r.gw, 'dev', ifname] : ['dev', ifname, 'scope', 'global'];
     steps.push({ name: `pod-route-${i}`, argv: ['route', 'add', dst, ...via] });
   });
   return steps;
