@@ -7,10 +7,23 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Change } from '../lib/model/diff.js';
 import type { NodeSnapshot } from '../lib/model/snapshot.js';
 import type { AgentEvent, EventLog } from './events.js';
+import { log } from './log.js';
 import type { Metrics } from './metrics.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const HEARTBEAT_MS = 15_000;
+/** Event streams served at once; one more gets 503. The dashboard holds one stream per
+ *  agent (per replica) and podnet's commands a few more, so 64 is that many times over,
+ *  while a crowd of clients cannot make the root agent, which also serves the CNI fast
+ *  path, hold a socket and a backlog for each without end. */
+export const MAX_EVENT_CLIENTS = 64;
+/** A client whose socket stopped taking data is not written to: its events wait in the
+ *  event log's ring, which holds them anyway. Once the events it has not been handed pass
+ *  this many bytes it is dropped; it reconnects with Last-Event-ID and gets what it missed
+ *  from the ring (or a fresh snapshot), so a drop costs a live client little. Before any
+ *  of this counts, the kernel has already taken some 200 KiB of socket buffer for the
+ *  client (more on TCP): a reader this much further behind has stalled, not paused. */
+export const MAX_UNSENT_BYTES = 64 * 1024;
 
 export interface ServerDeps {
   node: string;
@@ -57,35 +70,85 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sse(res: ServerResponse, event: string, id: string | null, data: unknown): boolean {
-  return res.write(`event: ${event}\n${id ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
+function sse(event: string, id: string | null, data: unknown): string {
+  return `event: ${event}\n${id ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
 }
 
-function streamEvents(req: IncomingMessage, res: ServerResponse, deps: ServerDeps): void {
+/** Each event is serialised once, whatever the number of clients; clients that connect
+ *  at the same point share one snapshot text (a backed-up write holds a reference, not a copy). */
+const frames = new WeakMap<AgentEvent, string>();
+let lastSnapshotFrame: { bootId: string; seq: number; snapshot: NodeSnapshot | null; text: string } | null = null;
+
+function diffFrame(events: EventLog, e: AgentEvent): string {
+  let text = frames.get(e);
+  if (text === undefined) frames.set(e, (text = sse('diff', events.id(e.seq), { seq: e.seq, at: e.at, changes: e.changes satisfies Change[] })));
+  return text;
+}
+
+function snapshotFrame(events: EventLog, snapshot: NodeSnapshot | null): string {
+  const c = lastSnapshotFrame;
+  if (c && c.bootId === events.bootId && c.seq === events.lastSeq && c.snapshot === snapshot) return c.text;
+  const text = sse('snapshot', events.id(events.lastSeq), { seq: events.lastSeq, snapshot });
+  lastSnapshotFrame = { bootId: events.bootId, seq: events.lastSeq, snapshot, text };
+  return text;
+}
+
+function streamEvents(req: IncomingMessage, res: ServerResponse, deps: ServerDeps, onClose: () => void): void {
   const { events, metrics } = deps;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   res.write('retry: 1000\n\n');
   const url = new URL(req.url ?? '/', 'http://agent');
   const last = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('lastEventId') ?? undefined;
   const missed = events.since(last);
-  const send = (e: AgentEvent) => {
+  // sentSeq: the last event handed to the socket. While `backedUp` (a write returned
+  // false), events are only counted in `owed`; 'drain' sends them from the ring.
+  let sentSeq = events.lastSeq - (missed?.length ?? 0);
+  let backedUp = false;
+  let owed = 0;
+  let dropped = false;
+  const write = (text: string) => {
     metrics.eventsSent++;
-    sse(res, 'diff', events.id(e.seq), { seq: e.seq, at: e.at, changes: e.changes satisfies Change[] });
+    if (!res.write(text)) backedUp = true;
   };
-  if (missed === null) {
-    const snap = deps.snapshot();
-    metrics.eventsSent++;
-    sse(res, 'snapshot', events.id(events.lastSeq), { seq: events.lastSeq, snapshot: snap });
-  } else for (const e of missed) send(e);
+  const drop = (why: string) => {
+    if (dropped) return;
+    dropped = true;
+    log('warn', `events client dropped: ${why}; it may reconnect with Last-Event-ID`, { sentSeq, lastSeq: events.lastSeq, owedBytes: owed, queuedBytes: res.writableLength });
+    res.destroy();
+  };
+  const deliver = (e: AgentEvent) => {
+    if (dropped || e.seq <= sentSeq) return;
+    const text = diffFrame(events, e);
+    if (backedUp) {
+      owed += Buffer.byteLength(text);
+      if (owed > MAX_UNSENT_BYTES) drop(`it stopped reading, and ${owed} bytes of events (more than ${MAX_UNSENT_BYTES}) wait for it`);
+      return;
+    }
+    write(text);
+    sentSeq = e.seq;
+  };
+  res.on('drain', () => {
+    if (dropped) return;
+    backedUp = false;
+    owed = 0;
+    const behind = events.since(events.id(sentSeq));
+    if (behind === null) return drop('the events it missed are no longer in the ring');
+    for (const e of behind) deliver(e);
+  });
+  if (missed === null) write(snapshotFrame(events, deps.snapshot()));
+  else for (const e of missed) deliver(e);
   metrics.clients++;
-  const unsubscribe = deps.subscribe(send);
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
-  const done = () => {
+  const unsubscribe = deps.subscribe(deliver);
+  const heartbeat = setInterval(() => {
+    if (!backedUp) res.write(': heartbeat\n\n');
+  }, HEARTBEAT_MS);
+  res.once('close', () => {
+    // A client that goes away mid-stream costs nothing more.
     clearInterval(heartbeat);
     unsubscribe();
     metrics.clients--;
-  };
-  res.once('close', done); // a client that goes away mid-stream costs nothing more
+    onClose();
+  });
 }
 
 /** A POST with a JSON body (at most MAX_BODY_BYTES) answered by `handle`. */
@@ -110,6 +173,7 @@ function postJson(req: IncomingMessage, res: ServerResponse, handle: (body: unkn
 }
 
 export function createAgentServer(deps: ServerDeps): Server {
+  let eventClients = 0;
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://agent').pathname;
     const route = `${req.method} ${path}`;
@@ -124,7 +188,12 @@ export function createAgentServer(deps: ServerDeps): Server {
         return snap ? json(res, 200, { bootId: deps.events.bootId, seq: deps.events.lastSeq, snapshot: snap }) : json(res, 503, { error: 'the first snapshot is not collected yet' });
       }
       case 'GET /v1/events':
-        return streamEvents(req, res, deps);
+        if (eventClients >= MAX_EVENT_CLIENTS) {
+          res.setHeader('retry-after', '10');
+          return json(res, 503, { error: `this agent already serves ${MAX_EVENT_CLIENTS} event streams, the most it serves at once: close one, or read GET /v1/snapshot instead` });
+        }
+        eventClients++;
+        return streamEvents(req, res, deps, () => eventClients--);
       case 'GET /metrics': {
         const text = deps.metrics.render(deps.node);
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
