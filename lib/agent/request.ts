@@ -18,17 +18,48 @@ export interface AgentReply {
   body: unknown;
 }
 
-export function agentRequest(address: string, token: string | null, method: string, path: string, body: unknown, timeoutMs: number): Promise<AgentReply> {
+/** A snapshot is the node's whole network: a few KiB per pod (its veth, address,
+ *  neighbour, record) and a line per route, so a full node is well under a MiB. 64 MiB
+ *  leaves room for nodes with very large route tables and still stops a broken or
+ *  hostile peer from growing the dashboard's memory without end. */
+export const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+/** Every other reply (probes, lookups, errors) is a few KiB: 4 MiB is ample. */
+export const MAX_REPLY_BYTES = 4 * 1024 * 1024;
+
+/** The most a reply to `path` may hold. */
+export const replyLimit = (path: string): number => (path.split('?')[0] === '/v1/snapshot' ? MAX_SNAPSHOT_BYTES : MAX_REPLY_BYTES);
+
+export class ReplyTooLargeError extends Error {}
+
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(n % 2 ** 20 ? 1 : 0)} MiB`;
+
+export function agentRequest(address: string, token: string | null, method: string, path: string, body: unknown, timeoutMs: number, maxBytes = replyLimit(path)): Promise<AgentReply> {
   const target = parseAgentAddress(address);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
+    // Refused without reading the rest: the connection is closed, nothing more is kept.
+    let refused = false;
+    const tooLarge = (size: string) => {
+      refused = true;
+      chunks.length = 0;
+      reject(new ReplyTooLargeError(`the agent at ${address} answered ${method} ${path} with ${size}; a reply may hold ${mib(maxBytes)}: not read further (is that address really a podnet agent?)`));
+      req.destroy();
+    };
+    const chunks: Buffer[] = [];
     const req = request(
       { ...target, method, path, timeout: timeoutMs, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) } },
       (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
+        const declared = Number(res.headers['content-length']);
+        if (declared > maxBytes) return tooLarge(`${declared} bytes (its Content-Length)`);
+        let size = 0;
+        res.on('data', (d: Buffer) => {
+          if (refused) return;
+          size += d.length;
+          if (size > maxBytes) return tooLarge(`more than ${mib(maxBytes)}`);
+          chunks.push(d);
+        });
         res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
           try {
             resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
           } catch {

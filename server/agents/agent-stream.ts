@@ -6,12 +6,17 @@ import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { applyChanges, type Change } from '../../lib/model/diff';
 import type { NodeSnapshot } from '../../lib/model/snapshot';
 import type { AgentState, AgentStatus } from '../../lib/model/topology';
-import { parseAgentAddress, type AgentTarget } from '../../lib/agent/request';
+import { MAX_SNAPSHOT_BYTES, parseAgentAddress, type AgentTarget } from '../../lib/agent/request';
+import { SseReader, SseTooLargeError, type SseEvent } from './sse-reader';
 
 /** The agent sends a heartbeat every 15 s: twice that without a byte means it is gone. */
 const SILENCE_MS = 35_000;
 const BACKOFF_START_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
+/** A snapshot event carries a whole snapshot: the bound of GET /v1/snapshot's reply. */
+export const MAX_EVENT_LENGTH = MAX_SNAPSHOT_BYTES;
+/** Of a refusal's body, only this much is kept for the message. */
+const ERROR_TEXT_MAX = 2000;
 
 export class AgentStream {
   snapshot: NodeSnapshot | null = null;
@@ -71,59 +76,62 @@ export class AgentStream {
   }
 
   private onResponse(res: IncomingMessage): void {
+    // One failure per response: destroying it also ends it, and that must not overwrite the reason.
+    let failed = false;
+    const failHere = (reason: string) => {
+      if (failed) return;
+      failed = true;
+      this.fail(reason);
+    };
     if (res.statusCode !== 200) {
       let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d.slice(0, 2000)));
-      res.on('end', () => {
+      const refused = () => {
         let reason = text.trim();
         try {
           reason = (JSON.parse(text) as { error?: string }).error ?? reason;
         } catch {}
-        this.fail(`the agent at ${this.address} answered ${res.statusCode}: ${reason}`);
+        failHere(`the agent at ${this.address} answered ${res.statusCode}: ${reason}`);
+      };
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d.slice(0, ERROR_TEXT_MAX - text.length);
+        if (text.length < ERROR_TEXT_MAX) return;
+        refused(); // enough to say why; the rest is not read
+        res.destroy();
       });
+      res.on('end', refused);
       return;
     }
     this.backoff = BACKOFF_START_MS;
     this.armSilence();
-    let buf = '';
+    const reader = new SseReader(MAX_EVENT_LENGTH, (e) => this.onEvent(e));
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
+      if (failed) return;
       this.armSilence();
-      buf += chunk;
-      let end: number;
-      while ((end = buf.indexOf('\n\n')) >= 0) {
-        this.onBlock(buf.slice(0, end));
-        buf = buf.slice(end + 2);
+      try {
+        reader.push(chunk);
+      } catch (e) {
+        // An event too large or unreadable is not trusted, and nothing of it is kept:
+        // close the stream; the next connection starts from a fresh snapshot.
+        this.lastEventId = null;
+        res.destroy();
+        const why = e instanceof SseTooLargeError ? `${e.message}: the stream was closed (is that address really a podnet agent?)` : (e as Error).message;
+        failHere(`the agent at ${this.address} sent ${why}`);
       }
     });
-    res.on('close', () => this.fail(`the agent at ${this.address} closed its event stream`));
+    res.on('close', () => failHere(`the agent at ${this.address} closed its event stream`));
   }
 
-  private onBlock(block: string): void {
-    let event = '';
-    let id: string | null = null;
-    let data = '';
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') event = value;
-      else if (field === 'id') id = value;
-      else if (field === 'data') data += value;
-    }
-    if (!event) return;
+  /** Throws when the event cannot be read. */
+  private onEvent({ event, id, data }: SseEvent): void {
     try {
       const body = JSON.parse(data) as { snapshot?: NodeSnapshot; changes?: Change[] };
       if (event === 'snapshot' && body.snapshot) this.snapshot = body.snapshot;
       else if (event === 'diff' && body.changes && this.snapshot) this.snapshot = applyChanges(this.snapshot, body.changes);
       else return;
     } catch (e) {
-      // A body we cannot read is not trusted: drop the stream and start again from a snapshot.
-      this.lastEventId = null;
-      this.req?.destroy();
-      return this.fail(`the agent at ${this.address} sent an unreadable ${event} event: ${(e as Error).message}`);
+      throw new Error(`an unreadable ${event} event: ${(e as Error).message}`);
     }
     if (id) this.lastEventId = id;
     if (this.state !== 'live' || this.error !== null) this.setState('live', null);
