@@ -9,25 +9,31 @@
 // Protocol, version 1. One request per connection; every line ends with "\n" and holds no
 // other newline (JSON escapes them in strings).
 //
-//   shim → agent   {"v":1,"netns":"net:[4026532301]","env":{"CNI_COMMAND":"ADD",…},"stdin":"<config>"}
+//   shim → agent   {"v":1,"netns":"net:[4026532301]","heartbeat":true,"env":{"CNI_COMMAND":"ADD",…},"stdin":"<config>"}
 //                  v      the protocol version the shim speaks
 //                  netns  readlink(/proc/self/ns/net) of the shim: the agent serves a verb only
 //                         in its own network namespace, where it does the verb's kernel work
 //                  env    the shim's CNI_* variables (the agent keeps those the plugin reads,
 //                         cni/env.ts CNI_VARS, and adds the plugin's fixed PATH, as the launcher does)
 //                  stdin  the network config, exactly as the runtime gave it
+//                  heartbeat  (optional) the shim wants "working" lines while it waits
 //
-//   agent → shim   {"v":1,"ack":true}                          at once, before any work; or
+//   agent → shim   {"v":1,"ack":true}                          at once, before any work
+//                  ({"v":1,"ack":true,"heartbeat":true} when the request asked for them); or
 //                  {"v":1,"ack":false,"error":"<why>"}         and the connection closes: the
 //                         shim runs the plugin itself. Reasons: "version mismatch: …" (a request
 //                         with "v" other than 1), "netns mismatch: …", "busy: …", "closing: …",
-//                         "malformed request: …".
+//                         "malformed request: …". "busy" when the verb would wait for a thread
+//                         longer than BUSY_AFTER_MS (1 s): the shim runs the plugin at once.
 //   shim → agent   {"v":1,"go":true}                           the shim commits: from here on the
 //                         verb is the agent's, and the shim waits for its answer. A shim that had
 //                         no acknowledgement in time (1 s) closes the connection instead and
 //                         runs the plugin itself; so the agent runs a verb only after a go, and a
 //                         verb never runs twice (once late in the agent, once in the plugin).
-//   then, when the verb is done:
+//   while the verb waits or runs, when the acknowledgement said "heartbeat", every second:
+//                  {"v":1,"working":true}
+//                         so the shim can tell a slow verb from an agent that is stopped or
+//                         wedged (it gives up after 5 s without a line); then, when the verb is done:
 //                  {"v":1,"status":S,"stdoutBytes":N,"stderrBytes":M}
 //                  followed by N bytes the plugin would have printed on stdout and M bytes
 //                  it would have printed on stderr (raw UTF-8, no escaping), then the
@@ -36,7 +42,12 @@
 //
 // The shim keeps its end open until it has the answer: an EOF from it before then means it
 // gave up, and a verb of its still waiting in the queue is skipped (one already running is
-// finished: a verb is never cut short half-way).
+// finished: a verb is never cut short half-way). Every process a verb starts has a deadline
+// (agent/spawn-client.ts CHILD_DEADLINE_MS): a hung `ip` or `nft` fails its verb instead of
+// holding a thread for ever.
+//
+// An old shim (no "heartbeat" in its request) gets the plain acknowledgement and no working
+// lines; a new shim with an old agent gets the plain one too, and waits as before.
 //
 // Threads, and processes. The verbs are synchronous (spawnSync of ip/nsenter/nft, sync file
 // I/O), written for a plugin process. On the agent's main thread each would block its event
@@ -68,6 +79,7 @@ import { closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync,
 import { createServer, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { PATH_FOR_PLUGINS } from '../cni/env.js';
 import { bundleEntry, repoRoot } from '../cni/install.js';
@@ -78,6 +90,21 @@ import { HELPER_DIED_SEQ } from './spawn-client.js';
 
 export const CNI_PROTOCOL_VERSION = 1;
 export const ACK_LINE = `{"v":${CNI_PROTOCOL_VERSION},"ack":true}\n`;
+export const HEARTBEAT_ACK_LINE = `{"v":${CNI_PROTOCOL_VERSION},"ack":true,"heartbeat":true}\n`;
+export const WORKING_LINE = `{"v":${CNI_PROTOCOL_VERSION},"working":true}\n`;
+/** How often a committed verb's caller hears "working": the shim gives up after 5 s without. */
+const HEARTBEAT_MS = 1_000;
+/**
+ * Refuse ("busy") a request whose verb would wait longer than this for a thread: the shim
+ * then runs the plugin at once rather than queue behind stuck or slow verbs, a queue it
+ * cannot leave once committed. The shim already spends up to 1 s on an acknowledgement
+ * before it gives up on the agent; a wait past that is the agent failing its one job (the
+ * plugin alone takes ~150 ms). In a burst the plugin is slower too, so this only sends work
+ * away when the agent's queue is long or its threads are stuck.
+ */
+export const BUSY_AFTER_MS = 1_000;
+/** What a verb is assumed to take before any has been timed (an ADD is ~25-50 ms). */
+const FIRST_GUESS_MS = 50;
 export const GO_LINE = `{"v":${CNI_PROTOCOL_VERSION},"go":true}\n`;
 /** One verb thread per core (a verb mostly waits on its processes), at least 2, at most 8. */
 export const DEFAULT_WORKERS = Math.max(2, Math.min(8, availableParallelism()));
@@ -85,7 +112,8 @@ export const DEFAULT_WORKERS = Math.max(2, Math.min(8, availableParallelism()));
 export interface CniSocketOptions {
   /** verb threads (default: one per core, 2 to 8); 0 runs verbs on the main thread, blocking its event loop */
   workers?: number;
-  /** acknowledged verbs waiting for a thread before new requests are refused (default 256) */
+  /** acknowledged verbs waiting for a thread before new requests are refused (default 256);
+   *  most often the predicted wait (BUSY_AFTER_MS) refuses them first */
   maxQueue?: number;
   /** how long a caller may take to send its request line (default 10 s) */
   requestTimeoutMs?: number;
@@ -134,6 +162,8 @@ interface Job {
   stdin: string;
   verb: string;
   socket: Socket;
+  /** the caller asked for "working" lines while it waits */
+  heartbeat: boolean;
   done: (r: ServedVerb) => void;
 }
 
@@ -226,6 +256,8 @@ function startHelper(file: string, log: NonNullable<CniSocketOptions['log']>): P
 interface Slot {
   worker: Worker;
   job: Job | null;
+  /** performance.now() when its job was handed to the thread */
+  startedAt: number;
   helper: Helper | null;
 }
 
@@ -235,6 +267,8 @@ class VerbPool {
   private running = 0;
   private idleWaiters: (() => void)[] = [];
   private stopping = false;
+  /** recent verbs' duration, a moving average (the newest counts for a fifth) */
+  private verbMs = FIRST_GUESS_MS;
   restarts = 0;
   skipped = 0;
 
@@ -271,7 +305,7 @@ class VerbPool {
         env: { PATH: PATH_FOR_PLUGINS },
         workerData: { spawnHelper: helper ? { req: helper.req, resp: helper.resp } : null },
       });
-      const slot: Slot = { worker, job: null, helper };
+      const slot: Slot = { worker, job: null, startedAt: 0, helper };
       let ready = false;
       worker.on('message', (m: { ready?: boolean; closed?: boolean } & Partial<ServedVerb>) => {
         if (m.closed) return;
@@ -285,6 +319,7 @@ class VerbPool {
         const job = slot.job;
         slot.job = null;
         this.running--;
+        this.verbMs += (performance.now() - slot.startedAt - this.verbMs) / 5;
         if (job) job.done({ status: m.status === 0 ? 0 : 1, stdout: m.stdout ?? '', stderr: m.stderr ?? '' });
         this.pump();
       });
@@ -310,6 +345,24 @@ class VerbPool {
       worker.on('error', (e) => lost(e.message));
       worker.on('exit', (code) => lost(`exit ${code}`));
     });
+  }
+
+  /**
+   * How long a verb asked for now would wait for a thread, given `more` verbs acknowledged
+   * but not yet committed ahead of it: until the soonest thread is free, plus the queue's
+   * share of every thread at the recent verb duration. A verb that has run past that
+   * duration is presumed to need as long again as it has had (a hung `ip` is one that runs
+   * long; its deadline ends it), so a pool of stuck threads is soon seen to be busy.
+   */
+  predictedWaitMs(more = 0): number {
+    if (this.size === 0) return 0; // verbs on the main thread (measurement only): never refused for time
+    const now = performance.now();
+    let soonest = this.slots.length ? Infinity : this.verbMs; // none: one is restarting
+    for (const slot of this.slots) {
+      const ran = now - slot.startedAt;
+      soonest = Math.min(soonest, !slot.job ? 0 : ran < this.verbMs ? this.verbMs - ran : ran);
+    }
+    return soonest + ((this.queue.length + more) * this.verbMs) / Math.max(1, this.slots.length);
   }
 
   run(job: Job): void {
@@ -348,6 +401,7 @@ class VerbPool {
       const job = this.next();
       if (!job) break;
       slot.job = job;
+      slot.startedAt = performance.now();
       this.running++;
       slot.worker.postMessage({ type: 'verb', env: job.env, stdin: job.stdin } satisfies WorkerMessage);
     }
@@ -415,6 +469,10 @@ export async function startCniSocket(path: string, opts: CniSocketOptions = {}):
   let closing = false;
   /** connections that have not committed a verb yet: closed at once by close() */
   const uncommitted = new Set<Socket>();
+  /** acknowledged, the go not read yet: ahead of a new request in the queue soon */
+  const awaitingGo = new Set<Socket>();
+  /** committed verbs' "working" timers, by connection */
+  const beats = new Map<Socket, NodeJS.Timeout>();
 
   const refuse = (socket: Socket, kind: RefusalKind, error: string) => {
     counters.refused[kind]++;
@@ -440,14 +498,22 @@ export async function startCniSocket(path: string, opts: CniSocketOptions = {}):
     if (!isObject(req.env) || typeof req.stdin !== 'string') return refuse(socket, 'malformed', 'malformed request: needs "env" (an object) and "stdin" (a string)'), null;
     if (closing) return refuse(socket, 'closing', 'closing: the agent is shutting down'), null;
     if (pool.queued >= maxQueue) return refuse(socket, 'busy', `busy: ${pool.queued} verbs are waiting already`), null;
+    const wait = pool.predictedWaitMs(awaitingGo.size);
+    if (wait > BUSY_AFTER_MS) {
+      return refuse(socket, 'busy', `busy: a verb would wait ~${Math.round(wait)} ms for a thread (${pool.busy} running, ${pool.queued + awaitingGo.size} waiting)`), null;
+    }
     const verb = typeof req.env.CNI_COMMAND === 'string' ? req.env.CNI_COMMAND : '';
-    socket.write(ACK_LINE);
+    const heartbeat = req.heartbeat === true;
+    socket.write(heartbeat ? HEARTBEAT_ACK_LINE : ACK_LINE);
+    awaitingGo.add(socket);
     return {
       env: req.env,
       stdin: req.stdin,
       verb,
       socket,
+      heartbeat,
       done(r) {
+        beats.get(socket)?.close();
         counters.served[verb] = (counters.served[verb] ?? 0) + 1;
         if (r.status !== 0) counters.failed++;
         if (socket.destroyed) return void counters.abandonedLate++;
@@ -471,6 +537,7 @@ export async function startCniSocket(path: string, opts: CniSocketOptions = {}):
     const settle = () => {
       clearTimeout(timer);
       uncommitted.delete(socket);
+      awaitingGo.delete(socket);
     };
     const onLine = (line: string) => {
       if (state === 'request') {
@@ -484,6 +551,7 @@ export async function startCniSocket(path: string, opts: CniSocketOptions = {}):
         settle();
         if (line !== GO_LINE.trimEnd()) return void socket.destroy(); // the caller runs the plugin itself
         state = 'committed';
+        if (job!.heartbeat) beats.set(socket, setInterval(() => socket.write(WORKING_LINE), HEARTBEAT_MS));
         pool.run(job!);
       }
     };
@@ -508,7 +576,11 @@ export async function startCniSocket(path: string, opts: CniSocketOptions = {}):
       socket.destroy();
     });
     socket.on('error', settle);
-    socket.on('close', settle);
+    socket.on('close', () => {
+      settle();
+      beats.get(socket)?.close();
+      beats.delete(socket);
+    });
   });
 
   let ino: number;

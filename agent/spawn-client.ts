@@ -9,6 +9,18 @@ import type { SyncSpawner, SyncSpawnResult } from '../lib/proc/spawn.js';
 /** The sequence number of the frame the agent writes into resp when the helper has died. */
 export const HELPER_DIED_SEQ = 0xffffffff;
 
+/**
+ * How long any one process of a verb served by the agent (ip, nsenter, nft) may run before
+ * it is killed by its PID and the verb fails with that error: without a deadline a hung one
+ * holds its verb thread, and the ADD of the shim that is waiting for it, for ever. Such a
+ * process takes 5-50 ms, and up to ~1 s in a burst of 40 pod starts on 2 cores; 10 s is ten
+ * times the worst seen, so only a stuck one meets it, and an ADD (two to four processes
+ * and up to 10 s of waiting for the lease lock) still ends well inside the shim's 120 s,
+ * which is the kubelet's runtime request timeout. A caller that sets its own timeout keeps
+ * it (a delegated IPAM plugin has 60 s: it starts Node and waits for its own lock).
+ */
+export const CHILD_DEADLINE_MS = 10_000;
+
 const errnoName = new Map(Object.entries(os.errno).map(([k, v]) => [v, k]));
 const signalName = new Map(Object.entries(os.signals).map(([k, v]) => [v, k as NodeJS.Signals]));
 
@@ -111,7 +123,7 @@ export function helperSpawner(reqPath: string, respPath: string, fallback: SyncS
         else if (kind === 2) r.error = spawnError(file, errnoName.get(value) ?? 'EIO');
         else {
           r.signal = 'SIGKILL';
-          r.error = spawnError(file, 'ETIMEDOUT');
+          r.error = Object.assign(spawnError(file, 'ETIMEDOUT'), { pid: value });
         }
         return r;
       }
@@ -121,4 +133,23 @@ export function helperSpawner(reqPath: string, respPath: string, fallback: SyncS
     }
   };
   return { spawn, close: die };
+}
+
+/**
+ * Gives every process `spawn` starts a deadline (CHILD_DEADLINE_MS unless the caller set
+ * one): at it the process is killed by its PID (the helper: SIGKILL, with its process group;
+ * spawnSync: SIGTERM) and the result carries an error that says so, which the verb reports
+ * (`ip -batch -: ip did not finish within 10 s: killed …`).
+ */
+export function withDeadline(spawn: SyncSpawner, deadlineMs = CHILD_DEADLINE_MS): SyncSpawner {
+  return (file, args, opts) => {
+    const timeout = opts.timeout ?? deadlineMs;
+    const r = spawn(file, args, { ...opts, timeout });
+    const error = r.error as (NodeJS.ErrnoException & { pid?: number }) | undefined;
+    if (error?.code === 'ETIMEDOUT') {
+      const pid = error.pid; // the helper says; spawnSync does not
+      error.message = `${file} did not finish within ${timeout / 1000} s: killed${pid ? ` (pid ${pid})` : ''} at its deadline, the verb gives up`;
+    }
+    return r;
+  };
 }

@@ -8,8 +8,8 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, statSync, sy
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attachmentFiles, leases, podnetConf, runPlugin, servedBy, startAgent, tempDirs, type AgentProcess } from '../test/cni.js';
-import { linkNames, Namespaces, nsPath } from '../test/netns.js';
+import { attachmentFiles, leases, nodeFixture, podnetConf, runPlugin, servedBy, startAgent, type AgentProcess } from '../test/cni.js';
+import { linkNames, nsPath } from '../test/netns.js';
 
 const NOBODY = 65534;
 
@@ -33,19 +33,14 @@ interface Stranger {
 }
 
 describe('the shim talks only to root at a path only root can change', () => {
-  let ns: Namespaces;
-  let dirs: ReturnType<typeof tempDirs>;
-  let node: string;
+  const f = nodeFixture(); // its namespaces and dirs go last: after the hooks below
   const children: ChildProcess[] = [];
   const agents: AgentProcess[] = [];
   const servers: Server[] = [];
 
   beforeEach(() => {
-    ns = new Namespaces();
-    dirs = tempDirs();
-    node = ns.add('node');
     // nobody must reach its own directory below the test's root (mkdtemp makes it 0700).
-    chmodSync(dirs.root, 0o711);
+    chmodSync(f.dirs.root, 0o711);
   });
   afterEach(async () => {
     for (const c of children.splice(0)) {
@@ -57,8 +52,6 @@ describe('the shim talks only to root at a path only root can change', () => {
     }
     for (const a of agents.splice(0)) await a.stop('SIGKILL');
     await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-    ns.removeAll();
-    dirs.remove();
   });
 
   /** The listener, as nobody, on `sock` (its directory must let nobody bind there). */
@@ -92,10 +85,10 @@ describe('the shim talks only to root at a path only root can change', () => {
     return new Promise((r) => server.listen(sock, () => r(got)));
   };
 
-  const conf = (agentSocket: string) => podnetConf({ cniVersion: '1.1.0', state: dirs.state, dataDir: dirs.ipam, agentSocket });
+  const conf = (agentSocket: string) => podnetConf({ cniVersion: '1.1.0', state: f.dirs.state, dataDir: f.dirs.ipam, agentSocket });
   const add = (agentSocket: string, id: string) => {
-    const pod = ns.add(id);
-    const r = runPlugin('podnet', conf(agentSocket), { command: 'ADD', containerID: id, netns: nsPath(pod), ifname: 'eth0', args: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${id}`, nodeNs: node });
+    const pod = f.ns.add(id);
+    const r = runPlugin('podnet', conf(agentSocket), { command: 'ADD', containerID: id, netns: nsPath(pod), ifname: 'eth0', args: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${id}`, nodeNs: f.node });
     return { ...r, pod };
   };
   /** The shim's own warning line on stderr (the plugin's lines follow it). */
@@ -108,12 +101,12 @@ describe('the shim talks only to root at a path only root can change', () => {
 
   const expectPluginDidIt = (r: ReturnType<typeof add>, id: string) => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(servedBy(dirs.state).get(`ADD ${id}`)).toBe('plugin');
+    expect(servedBy(f.dirs.state).get(`ADD ${id}`)).toBe('plugin');
     expect(linkNames(r.pod)).toContain('eth0');
   };
 
   it('a socket nobody bound in a directory nobody owns: the shim sends nothing, says why, and the plugin does the ADD', async () => {
-    const evil = join(dirs.root, 'evil');
+    const evil = join(f.dirs.root, 'evil');
     mkdirSync(evil, { mode: 0o755 });
     chownSync(evil, NOBODY, NOBODY);
     const sock = join(evil, 'cni.sock');
@@ -126,13 +119,13 @@ describe('the shim talks only to root at a path only root can change', () => {
   });
 
   it('nobody listening behind a root-owned path (moved there by root): refused by SO_PEERCRED before a byte is sent', async () => {
-    const evil = join(dirs.root, 'evil');
+    const evil = join(f.dirs.root, 'evil');
     mkdirSync(evil, { mode: 0o755 });
     chownSync(evil, NOBODY, NOBODY);
     const s = await stranger(join(evil, 'cni.sock'));
     // Root moves the bound socket into a directory of its own and makes the file root's:
     // only the peer's credentials still tell who is behind it.
-    const agentDir = join(dirs.root, 'agent');
+    const agentDir = join(f.dirs.root, 'agent');
     mkdirSync(agentDir, { mode: 0o700 });
     const sock = join(agentDir, 'cni.sock');
     renameSync(join(evil, 'cni.sock'), sock);
@@ -147,12 +140,12 @@ describe('the shim talks only to root at a path only root can change', () => {
 
   it('a root listener in a world-writable directory, sticky or not, or below a group-writable one, or behind a symlink: refused, nothing sent', async () => {
     const cases: { dir: string; mode: number; why: RegExp }[] = [
-      { dir: join(dirs.root, 'open'), mode: 0o777, why: /^directory .*\/open is writable by others \(mode 0777\)$/ },
-      { dir: join(dirs.root, 'sticky'), mode: 0o1777, why: /^directory .*\/sticky is writable by others \(mode 1777\)$/ },
-      { dir: join(dirs.root, 'group', 'agent'), mode: 0o755, why: /^directory .*\/group is writable by its group \(mode 0775\)$/ },
+      { dir: join(f.dirs.root, 'open'), mode: 0o777, why: /^directory .*\/open is writable by others \(mode 0777\)$/ },
+      { dir: join(f.dirs.root, 'sticky'), mode: 0o1777, why: /^directory .*\/sticky is writable by others \(mode 1777\)$/ },
+      { dir: join(f.dirs.root, 'group', 'agent'), mode: 0o755, why: /^directory .*\/group is writable by its group \(mode 0775\)$/ },
     ];
-    mkdirSync(join(dirs.root, 'group'));
-    chmodSync(join(dirs.root, 'group'), 0o775);
+    mkdirSync(join(f.dirs.root, 'group'));
+    chmodSync(join(f.dirs.root, 'group'), 0o775);
     for (const [i, c] of cases.entries()) {
       mkdirSync(c.dir, { recursive: true });
       chmodSync(c.dir, c.mode);
@@ -163,11 +156,11 @@ describe('the shim talks only to root at a path only root can change', () => {
       expect(got).toEqual([]);
       expect(shimWarning(r.stderr)?.why).toMatch(c.why);
       // and the agent will not serve there
-      await expect(startAgent(node, join(c.dir, 'agent.sock'))).rejects.toThrow(/refusing to serve the CNI socket .*(writable by|owned by)/);
+      await expect(startAgent(f.node, join(c.dir, 'agent.sock'))).rejects.toThrow(/refusing to serve the CNI socket .*(writable by|owned by)/);
     }
 
     // A symlink in the socket's place (to a socket root serves in a good directory): lstat sees a link.
-    const good = join(dirs.root, 'good');
+    const good = join(f.dirs.root, 'good');
     mkdirSync(good, { mode: 0o700 });
     const got = await rootListener(join(good, 'real.sock'));
     symlinkSync(join(good, 'real.sock'), join(good, 'cni.sock'));
@@ -175,32 +168,32 @@ describe('the shim talks only to root at a path only root can change', () => {
     expectPluginDidIt(r, 'c9');
     expect(got).toEqual([]);
     expect(shimWarning(r.stderr)?.why).toBe(`${join(good, 'cni.sock')} is not a socket`);
-    expect(leases(dirs.ipam, 'tnet')).toHaveLength(4);
-    expect(attachmentFiles(dirs.state, 'tnet')).toHaveLength(4);
+    expect(leases(f.dirs.ipam, 'tnet')).toHaveLength(4);
+    expect(attachmentFiles(f.dirs.state, 'tnet')).toHaveLength(4);
   });
 
   it('the agent makes its directory 0700, refuses one nobody owns, and is used through a symlinked directory root owns', async () => {
-    const foreign = join(dirs.root, 'foreign');
+    const foreign = join(f.dirs.root, 'foreign');
     mkdirSync(foreign, { mode: 0o700 });
     chownSync(foreign, NOBODY, NOBODY);
-    await expect(startAgent(node, join(foreign, 'cni.sock'))).rejects.toThrow(
+    await expect(startAgent(f.node, join(foreign, 'cni.sock'))).rejects.toThrow(
       new RegExp(`refusing to serve the CNI socket at ${foreign}/cni.sock: directory ${foreign} is owned by uid ${NOBODY}, not root`),
     );
 
-    const sock = join(dirs.root, 'run', 'podnet', 'cni.sock');
-    agents.push(await startAgent(node, sock));
+    const sock = join(f.dirs.root, 'run', 'podnet', 'cni.sock');
+    agents.push(await startAgent(f.node, sock));
     expect(statSync(dirname(sock)).mode & 0o7777).toBe(0o700);
     expect(statSync(dirname(dirname(sock))).mode & 0o7777).toBe(0o755);
     // /var/run is /run on Debian: a path through a root-owned symlink is resolved, then checked.
-    symlinkSync(join(dirs.root, 'run'), join(dirs.root, 'var-run'));
-    const r = add(join(dirs.root, 'var-run', 'podnet', 'cni.sock'), 'c1');
+    symlinkSync(join(f.dirs.root, 'run'), join(f.dirs.root, 'var-run'));
+    const r = add(join(f.dirs.root, 'var-run', 'podnet', 'cni.sock'), 'c1');
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(servedBy(dirs.state).get('ADD c1')).toBe('agent');
+    expect(servedBy(f.dirs.state).get('ADD c1')).toBe('agent');
     expect(r.stderr).toBe('');
     // No agent at all is no news: the plugin runs, and the shim says nothing.
-    const none = add(join(dirs.root, 'run', 'podnet', 'absent.sock'), 'c2');
+    const none = add(join(f.dirs.root, 'run', 'podnet', 'absent.sock'), 'c2');
     expect(none.status, none.stdout + none.stderr).toBe(0);
     expect(shimWarning(none.stderr)).toBeUndefined();
-    expect(spawnSync('ip', ['-n', node, 'link', 'show', 'v-net-0']).status).toBe(0);
+    expect(spawnSync('ip', ['-n', f.node, 'link', 'show', 'v-net-0']).status).toBe(0);
   });
 });

@@ -49,7 +49,12 @@
  * (adding to the burst); at 1 s none did. A hung agent costs each call this much, then the
  * plugin runs; the go step makes a late acknowledgement harmless. */
 #define ACK_TIMEOUT_MS 1000
-#define RESULT_TIMEOUT_MS 120000  /* the verb itself: ADD waits up to 10 s for the lease lock alone */
+#define RESULT_TIMEOUT_MS 120000  /* the verb itself, at most: the kubelet's runtime request timeout is 2 min */
+/* An agent that acknowledges with "heartbeat" writes a "working" line every second while it
+ * holds the verb (agent/cni-socket.ts): this much silence means it is stopped or wedged, and
+ * the shim stops waiting (ADD: error 11, the rest: the plugin). 5x the longest the agent's
+ * main thread was seen to take to answer in a burst of 40 pod starts on 2 cores (1 s). */
+#define SILENCE_TIMEOUT_MS 5000
 #define MAX_STDIN (64u << 20)     /* configs are kilobytes; GC's attachment list can grow */
 #define MAX_ANSWER (64u << 20)
 #define FALLBACK_NAME "podnet-node"
@@ -546,7 +551,7 @@ static enum outcome ask_agent(const char *socket_path, const struct buf *in, int
   struct buf req = {0};
   char head[32];
   snprintf(head, sizeof head, "{\"v\":%d,\"netns\":", PROTOCOL_VERSION);
-  int bad = buf_str(&req, head) | buf_json_string(&req, netns, (size_t)nl) | buf_str(&req, ",\"env\":{");
+  int bad = buf_str(&req, head) | buf_json_string(&req, netns, (size_t)nl) | buf_str(&req, ",\"heartbeat\":true,\"env\":{");
   int first = 1;
   for (char **e = environ; *e && !bad; e++) {
     const char *eq = strchr(*e, '=');
@@ -582,10 +587,12 @@ static enum outcome ask_agent(const char *socket_path, const struct buf *in, int
   if (sent < 0) return close(fd), *why = "sending the request failed", FALL_BACK;
 
   size_t len;
-  char ack[64];
+  char ack[64], beating[64];
   snprintf(ack, sizeof ack, "{\"v\":%d,\"ack\":true}", PROTOCOL_VERSION);
+  snprintf(beating, sizeof beating, "{\"v\":%d,\"ack\":true,\"heartbeat\":true}", PROTOCOL_VERSION);
   if (recv_line(fd, answer, 4096, deadline, &len) < 0) return close(fd), *why = "no acknowledgement within 1 s", FALL_BACK;
-  if (len != strlen(ack) || memcmp(answer->p, ack, len) != 0) {
+  int heartbeat = len == strlen(beating) && memcmp(answer->p, beating, len) == 0;
+  if (!heartbeat && (len != strlen(ack) || memcmp(answer->p, ack, len) != 0)) {
     close(fd);
     return *why = because(0, "the agent refused the request: %.*s", (int)(len > 300 ? 300 : len), answer->p), FALL_BACK;
   }
@@ -596,8 +603,23 @@ static enum outcome ask_agent(const char *socket_path, const struct buf *in, int
   char go[64];
   snprintf(go, sizeof go, "{\"v\":%d,\"go\":true}\n", PROTOCOL_VERSION);
   if (send_all(fd, go, strlen(go), deadline) < 0) return close(fd), *why = "the agent went away before the go", FALL_BACK;
-  deadline = now_ms() + RESULT_TIMEOUT_MS;
-  if (recv_line(fd, answer, 4096, deadline, &len) < 0) return close(fd), *why = "the agent did not answer", FAILED_AFTER_ACK;
+  int64_t overall = now_ms() + RESULT_TIMEOUT_MS;
+  char working[64];
+  snprintf(working, sizeof working, "{\"v\":%d,\"working\":true}", PROTOCOL_VERSION);
+  for (;;) {
+    int64_t quiet_until = heartbeat ? now_ms() + SILENCE_TIMEOUT_MS : overall;
+    deadline = quiet_until < overall ? quiet_until : overall;
+    if (recv_line(fd, answer, 4096, deadline, &len) < 0) {
+      close(fd);
+      if (now_ms() >= overall) return *why = "did not answer within 120 s", FAILED_AFTER_ACK;
+      if (heartbeat && now_ms() >= quiet_until) return *why = "went silent (no word for 5 s: stopped or wedged)", FAILED_AFTER_ACK;
+      return *why = "went away without an answer", FAILED_AFTER_ACK;
+    }
+    if (!heartbeat || len != strlen(working) || memcmp(answer->p, working, len) != 0) break;
+    memmove(answer->p, answer->p + len + 1, answer->len - len - 1);
+    answer->len -= len + 1;
+  }
+  deadline = overall;
   const char *p = answer->p, *end = answer->p + len;
   size_t st, outn, errn;
   char v[32];

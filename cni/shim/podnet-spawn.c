@@ -22,7 +22,9 @@
  *   response  u32 length of the rest | u32 seq | i32 kind | i32 value | u32 stdout_len |
  *             u32 stderr_len | stdout bytes | stderr bytes
  *             kind 0: exited, value = status; 1: killed, value = signal; 2: could not be
- *             started, value = errno; 3: timed out (then killed with SIGKILL)
+ *             started, value = errno; 3: timed out, value = its pid: at timeout_ms it was
+ *             killed with SIGKILL, with its process group (it leads one of its own, so a
+ *             delegated plugin's own children go with it)
  *
  * It exits when req reaches end of file: when every thread holding it open is gone, the
  * agent included (killed or not), so it never outlives the agent; and then removes its FIFOs
@@ -157,7 +159,8 @@ static void run(int resp_fd, uint32_t seq, uint32_t timeout_ms, char **argv, cha
   sigaddset(&dflt, SIGPIPE); /* ignored here, default in the child, as Node's children have it */
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &dflt);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   pid_t pid;
   e = posix_spawn(&pid, path, &fa, &attr, argv, envp);
   posix_spawn_file_actions_destroy(&fa);
@@ -178,6 +181,7 @@ static void run(int resp_fd, uint32_t seq, uint32_t timeout_ms, char **argv, cha
     if (deadline) {
       int64_t left = deadline - now_ms();
       if (left <= 0) {
+        kill(-pid, SIGKILL); /* its group: the process and whatever it started */
         kill(pid, SIGKILL);
         timed_out = 1;
         break;
@@ -209,7 +213,7 @@ static void run(int resp_fd, uint32_t seq, uint32_t timeout_ms, char **argv, cha
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (timed_out) respond(resp_fd, seq, TIMED_OUT, SIGKILL, &out, &err);
+  if (timed_out) respond(resp_fd, seq, TIMED_OUT, (int32_t)pid, &out, &err);
   else if (WIFSIGNALED(status)) respond(resp_fd, seq, KILLED, WTERMSIG(status), &out, &err);
   else respond(resp_fd, seq, EXITED, WEXITSTATUS(status), &out, &err);
   free(out.p), free(err.p);
