@@ -36,6 +36,9 @@ export interface AgentOptions {
   reconcile: boolean;
   /** serve the CNI fast path on this unix socket (the conflist's agentSocket) */
   cniSocket?: string | null;
+  /** the safety recheck's period (default RECHECK_MS); tests lengthen it to show that a
+   *  change is seen without it */
+  recheckMs?: number;
 }
 
 export interface RunningAgent {
@@ -50,6 +53,14 @@ const DEBOUNCE_MS = 15;
 /** A safety net for a missed notification; changes themselves arrive as events. Each
  *  collection spawns `ip` (~20 ms of CPU here), so this is what idle costs. */
 export const RECHECK_MS = 15_000;
+/** \`ip monitor\` is restarted when it exits or cannot start, after this back-off (doubling
+ *  up to the maximum; a monitor that ran MONITOR_HEALTHY_MS starts it over), and the kernel
+ *  is dumped afresh MONITOR_SETTLE_MS after the restart: by then the new monitor listens,
+ *  so what changed in the gap is in the dump and what changes after it is reported. */
+const MONITOR_RESTART_MS = 250;
+const MONITOR_RESTART_MAX_MS = 30_000;
+const MONITOR_HEALTHY_MS = 10_000;
+const MONITOR_SETTLE_MS = 100;
 /** Firewall facts are re-read when `nft monitor` reports a change; this timer is the net. */
 export const FIREWALL_MS = 60_000;
 /** Neighbour churn the snapshot never shows: IPv6 multicast and NOARP entries the kernel
@@ -146,21 +157,42 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   };
 
   // Sources of change: netlink, the plugin's files, the lab's inventory, and two timers.
-  const monitor = (): ChildProcess => {
+  let monitorBackoff = MONITOR_RESTART_MS;
+  let monitorRetry: NodeJS.Timeout | null = null;
+  const monitor = (restarted: boolean): ChildProcess => {
+    const started = Date.now();
     const child = spawn('ip', ['-o', 'monitor', 'link', 'address', 'route', 'neigh'], { stdio: ['ignore', 'pipe', 'ignore'] });
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       if (chunk.split('\n').some((line) => line && !IGNORED_MONITOR_LINE.test(line))) schedule('kernel');
     });
-    child.on('exit', () => {
-      if (!stopped) {
-        log('warn', 'ip monitor exited; restarting it');
-        setTimeout(() => (mon = monitor()), 500);
-      }
-    });
+    if (restarted) {
+      child.once('spawn', () => {
+        monitorRetry = setTimeout(() => {
+          monitorRetry = null;
+          schedule('kernel');
+        }, MONITOR_SETTLE_MS);
+      });
+    }
+    // 'error' (it could not start) and 'exit' may both come: one restart per child.
+    let gone = false;
+    const restart = (why: string) => {
+      if (gone || stopped) return;
+      gone = true;
+      if (Date.now() - started >= MONITOR_HEALTHY_MS) monitorBackoff = MONITOR_RESTART_MS;
+      log('warn', `ip monitor ${why}; restarting it in ${monitorBackoff} ms, then reading the kernel afresh`);
+      if (monitorRetry) clearTimeout(monitorRetry);
+      monitorRetry = setTimeout(() => {
+        monitorRetry = null;
+        mon = monitor(true);
+      }, monitorBackoff);
+      monitorBackoff = Math.min(monitorBackoff * 2, MONITOR_RESTART_MAX_MS);
+    };
+    child.on('error', (e) => restart(`could not run (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+    child.on('exit', (code, signal) => restart(`exited (${signal ?? `code ${code}`})`));
     return child;
   };
-  let mon = monitor();
+  let mon = monitor(false);
   const watchers: FSWatcher[] = [];
   const watchDir = (dir: string) => {
     mkdirSync(dir, { recursive: true });
@@ -196,7 +228,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const recheck = setInterval(() => {
     kernelDirty = true;
     void refresh();
-  }, RECHECK_MS);
+  }, opts.recheckMs ?? RECHECK_MS);
   let fwPending: NodeJS.Timeout | null = null;
   const rereadFirewall = () => {
     if (fwPending) return;
@@ -241,6 +273,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       clearInterval(fwTimer);
       if (fwPending) clearTimeout(fwPending);
       if (timer) clearTimeout(timer);
+      if (monitorRetry) clearTimeout(monitorRetry);
       mon.kill('SIGTERM');
       nftMonitor.kill('SIGTERM');
       for (const w of watchers) w.close();
