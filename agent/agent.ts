@@ -21,6 +21,8 @@ import { startCniSocket } from './cni-socket.js';
 import { lookupResponse } from './lookup.js';
 import { createProber, probeResponse, type PodLocation } from './probe.js';
 import { applyRoutes, planRoutes } from './reconcile.js';
+import type { Server as HttpsServer } from 'node:https';
+import { readTls, readTokenVerifier, reloadTlsOnChange, type TlsFiles } from './credentials.js';
 import { createAgentServer, listen } from './server.js';
 
 export interface AgentOptions {
@@ -31,7 +33,10 @@ export interface AgentOptions {
   /** or the Kubernetes API's Nodes (a real cluster) */
   kubernetes?: { kubeconfig?: string; clusterNetwork: string | null; uplink: string } | null;
   listen: string;
+  /** the bearer token, or better its verifier (sha256:…): agent/credentials.ts */
   tokenFile: string | null;
+  /** on TCP: serve TLS with this certificate and key (re-read when they change) */
+  tls?: TlsFiles | null;
   /** program the host-gw routes (on by default) */
   reconcile: boolean;
   /** serve the CNI fast path on this unix socket (the conflist's agentSocket) */
@@ -67,20 +72,19 @@ export const FIREWALL_MS = 60_000;
  *  makes and expires for the veths' own traffic. Collecting for them only costs CPU. */
 const IGNORED_MONITOR_LINE = /^(Deleted )?ff0[0-9a-f]:|\bNOARP\b/;
 
-function readToken(file: string | null): string | null {
-  if (!file) return null;
-  const token = readFileSync(file, 'utf8').trim();
-  if (token.length < 16) throw new Error(`the token in ${file} is shorter than 16 characters`);
-  return token;
-}
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const config = configFromConflist(opts.node, opts.conflist);
-  const token = readToken(opts.tokenFile);
+  const verifier = opts.tokenFile ? readTokenVerifier(opts.tokenFile) : null;
+  if (verifier?.rawToken && !opts.listen.startsWith('unix:')) {
+    log('warn', 'the token file holds the token itself: whoever reads this node\'s disk can command every agent and read the dashboard\'s data; give agents its verifier instead (podnet agent verifier)', { tokenFile: opts.tokenFile });
+  }
+  const tls = opts.tls ? readTls(opts.tls) : undefined;
   const metrics = new Metrics();
   const events = new EventLog();
   const subscribers = new Set<(e: AgentEvent) => void>();
   let current: NodeSnapshot | null = null;
+  let stopTlsReload = () => {};
   let intent: Intent = NO_INTENT;
   let firewall: FirewallSummary | null = null;
   let stopped = false;
@@ -281,13 +285,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await kube?.stop();
       await prober.close();
       await cni?.close();
+      stopTlsReload();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
   const server = createAgentServer({
     node: opts.node,
-    token,
+    verifier: verifier?.digest ?? null,
     snapshot: () => current,
     events,
     subscribe: (fn) => (subscribers.add(fn), () => subscribers.delete(fn)),
@@ -295,8 +300,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     probe: (body) => probeResponse(prober, body),
     // Lookups run in this node's own pods only: another node's pod is its agent's to ask.
     lookup: (body) => lookupResponse(body, { resolvePod: (ref) => resolvePod(ref, true) }),
-  });
+  }, tls);
   await listen(server, opts.listen);
+  if (opts.tls) stopTlsReload = reloadTlsOnChange(server as HttpsServer, opts.tls, (msg) => log('error', msg));
   log('info', 'agent up', { node: opts.node, listen: opts.listen, bootId: events.bootId, pods: (current as NodeSnapshot | null)?.pods.length ?? 0 });
   return agent;
 }

@@ -1,9 +1,12 @@
 // The agent's HTTP API: GET /healthz (open), and behind the bearer token GET /v1/snapshot,
 // GET /v1/events (server-sent events), POST /v1/probe, POST /v1/lookup, GET /metrics. Listens on a unix
-// socket (mode 0600: root only) or HOST:PORT.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// socket (mode 0600: root only) or HOST:PORT, there with TLS unless told --plain-http.
+import { timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
+import { tokenDigest } from './credentials.js';
 import type { Change } from '../lib/model/diff.js';
 import type { NodeSnapshot } from '../lib/model/snapshot.js';
 import type { AgentEvent, EventLog } from './events.js';
@@ -27,7 +30,8 @@ export const MAX_UNSENT_BYTES = 64 * 1024;
 
 export interface ServerDeps {
   node: string;
-  token: string | null;
+  /** the SHA-256 of the bearer token clients must send (agent/credentials.ts); null: none */
+  verifier: Buffer | null;
   snapshot(): NodeSnapshot | null;
   events: EventLog;
   subscribe(fn: (e: AgentEvent) => void): () => void;
@@ -38,14 +42,11 @@ export interface ServerDeps {
   lookup(body: unknown): Promise<{ status: number; body: unknown }>;
 }
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
-/** Constant-time: the comparison takes as long whatever the presented token is. */
-export function tokenMatches(header: string | undefined, token: string): boolean {
+/** Constant-time: the presented token is hashed and compared with the verifier, so the
+ *  comparison takes as long whatever its length, and the agent never holds the token. */
+export function tokenMatches(header: string | undefined, verifier: Buffer): boolean {
   const presented = /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
-  return timingSafeEqual(digest(presented), digest(token));
+  return timingSafeEqual(tokenDigest(presented), verifier);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -172,13 +173,14 @@ function postJson(req: IncomingMessage, res: ServerResponse, handle: (body: unkn
   );
 }
 
-export function createAgentServer(deps: ServerDeps): Server {
+/** `tls`: serve HTTPS with this certificate and key (TCP); absent: plain HTTP (the unix socket). */
+export function createAgentServer(deps: ServerDeps, tls?: SecureContextOptions): Server {
   let eventClients = 0;
-  const server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     const path = new URL(req.url ?? '/', 'http://agent').pathname;
     const route = `${req.method} ${path}`;
     if (route === 'GET /healthz') return json(res, 200, { ok: true, node: deps.node, bootId: deps.events.bootId, ready: deps.snapshot() !== null });
-    if (deps.token !== null && !tokenMatches(req.headers.authorization, deps.token)) {
+    if (deps.verifier !== null && !tokenMatches(req.headers.authorization, deps.verifier)) {
       res.setHeader('www-authenticate', 'Bearer');
       return json(res, 401, { error: 'missing or wrong bearer token: send "Authorization: Bearer <token>" (the lab keeps it in its tokenFile)' });
     }
@@ -208,7 +210,8 @@ export function createAgentServer(deps: ServerDeps): Server {
         return json(res, known.includes(path) ? 405 : 404, { error: known.includes(path) ? `${req.method} is not allowed on ${path}` : `no such endpoint ${path}: try ${known.join(', ')}` });
       }
     }
-  });
+  };
+  const server = tls ? createTlsServer(tls, handler) : createServer(handler);
   // Node's 5 s default closes a dashboard's idle kept-alive connection between its polls.
   server.keepAliveTimeout = 60_000;
   return server;

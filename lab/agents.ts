@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { sleepSync } from '../lib/ipam/lock.js';
 import { processStartTime } from '../lib/proc/identity.js';
 import type { LabNode } from '../lib/model/lab.js';
+import { verifierOf } from '../agent/credentials.js';
 import { LabError } from './errors.js';
 import type { LabInventory } from './inventory.js';
 import { labFiles, nodeDir, type LabPaths } from './paths.js';
@@ -21,10 +22,13 @@ export interface AgentProcess {
 
 export const agentSocket = (p: LabPaths, node: string) => join(nodeDir(p, node), 'agent.sock');
 export const tokenFile = (p: LabPaths) => join(p.stateDir, 'agent.token');
+/** What the agents hold: the token's verifier (agent/credentials.ts), not the token. */
+export const verifierFile = (p: LabPaths) => join(p.stateDir, 'agent.verifier');
 
 export function ensureToken(p: LabPaths): string {
   const file = tokenFile(p);
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  writeFileSync(verifierFile(p), `${verifierOf(readFileSync(file, 'utf8').trim())}\n`, { mode: 0o600 });
   return file;
 }
 
@@ -46,7 +50,7 @@ export function startNodeAgent(p: LabPaths, inv: LabInventory, node: LabNode): A
     `--net=/run/netns/${node.netns}`, '--', process.execPath, '--import', join(repo, 'node_modules/tsx/dist/loader.mjs'), join(repo, 'cli/main.ts'), 'agent',
     '--node', node.name,
     '--listen', `unix:${socket}`,
-    '--token-file', tokenFile(p),
+    '--token-file', verifierFile(p),
     '--conflist', join(dir, 'net.d', '10-podnet.conflist'),
     '--lab-inventory', labFiles(p).inventory,
     '--cni-socket', cniSocket(p, node.name),

@@ -11,7 +11,7 @@ import {
   BRIDGE, CLUSTER_NETWORK, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, ROUTER_IP, nodeGateway, nodeIp, nodePodCIDR,
   type LabFlags, type LabNode, type LabPod,
 } from '../lib/model/lab.js';
-import { cniSocket, ensureToken, startNodeAgent, stopAgents, tokenFile, waitForAgents, waitForRoutes } from './agents.js';
+import { cniSocket, ensureToken, startNodeAgent, stopAgents, tokenFile, verifierFile, waitForAgents, waitForRoutes } from './agents.js';
 import { pool } from '../lib/proc/pool.js';
 import { addNetwork, delNetwork, type Attach, type Conflist } from './cni-runtime.js';
 import { allNamespaces, labHealth, netnsExists, readInventory, withLabLock, writeInventory, type LabInventory } from './inventory.js';
@@ -184,7 +184,7 @@ export function teardown(p: LabPaths, inv: LabInventory | null): string[] {
   const removed = [...new Set([...(inv ? allNamespaces(inv) : []), ...planned])].filter(netnsExists);
   deleteNamespaces(removed);
   const files = labFiles(p);
-  for (const path of [files.bin, files.nodes, files.inventory, tokenFile(p), files.dashboardLog, dashboardKeyFile(p)]) rmSync(path, { recursive: true, force: true });
+  for (const path of [files.bin, files.nodes, files.inventory, tokenFile(p), verifierFile(p), files.dashboardLog, dashboardKeyFile(p)]) rmSync(path, { recursive: true, force: true });
   return removed;
 }
 

@@ -2,6 +2,7 @@
 // Kept on globalThis: Next.js may load this module more than once (route handlers and
 // pages are separate bundles), and two views would mean two sets of agent streams.
 import { readFileSync } from 'node:fs';
+import { configureAgentTls } from '../lib/agent/tls';
 import { loadConfig, type DashboardConfig } from './config';
 import { LabSource } from './sources/lab';
 import type { ClusterSource } from './sources/source';
@@ -20,10 +21,12 @@ async function sourceFor(config: DashboardConfig): Promise<ClusterSource> {
       const tokenFile = config.PODNET_AGENT_TOKEN_FILE;
       const token = () => (tokenFile ? readFileSync(tokenFile, 'utf8').trim() : null);
       const agentPort = config.PODNET_AGENT_PORT === 'off' ? null : config.PODNET_AGENT_PORT;
+      const agentTls = config.PODNET_AGENT_CA_FILE !== undefined;
+      configureAgentTls(config.PODNET_AGENT_CA_FILE ?? null, config.PODNET_AGENT_SERVER_NAME);
       // The pool's streams report to the view once the source is started with it.
       let notify = () => {};
       const pool = new AgentPool(token, () => notify());
-      const source = new KubernetesSource({ kubeconfig: config.PODNET_KUBECONFIG, agentPort, agentToken: token, agentPool: pool });
+      const source = new KubernetesSource({ kubeconfig: config.PODNET_KUBECONFIG, agentPort, agentTls, agentToken: token, agentPool: pool });
       return {
         start: (changed) => ((notify = changed), source.start(changed)),
         read: () => source.read(),

@@ -18,6 +18,10 @@ const schema = z.object({
   PODNET_AGENT_PORT: z.union([z.literal('off'), z.coerce.number().int().min(1).max(65535)]).default(9650),
   /** kubernetes: the file holding the agents' bearer token */
   PODNET_AGENT_TOKEN_FILE: z.string().min(1).optional(),
+  /** kubernetes: agents serve TLS with certificates this CA signed (PEM); unset: plain HTTP */
+  PODNET_AGENT_CA_FILE: z.string().min(1).optional(),
+  /** kubernetes: the name the agents' certificates carry */
+  PODNET_AGENT_SERVER_NAME: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/).default('podnet-agent'),
   /** synthetic: NODESxPODS, e.g. 100x10000 (for the benchmark and demos) */
   PODNET_SYNTHETIC: z.string().regex(/^\d{1,4}x\d{1,6}$/).default('3x6'),
   /** a file holding the token the page asks for; unset: no token */

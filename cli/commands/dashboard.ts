@@ -37,7 +37,7 @@ export function untilSignal(onStop: (signal: string) => Promise<void>): Promise<
 export const dashboard: Command = {
   path: ['dashboard'],
   summary: 'run the web dashboard in the foreground (lab, kubernetes or synthetic source)',
-  usage: 'podnet dashboard [--source lab|kubernetes|synthetic] [--lab-id ID] [--kubeconfig F] [--agent-port N|off] [--agent-token-file F] [--synthetic NxP] [--token-file F | --no-auth] [--allowed-host NAMES] [--read-only] [--frame-ancestors ORIGINS] [--base-path /PATH] [--host ADDR] [--port PORT] [--json]',
+  usage: 'podnet dashboard [--source lab|kubernetes|synthetic] [--lab-id ID] [--kubeconfig F] [--agent-port N|off] [--agent-token-file F] [--agent-ca-file F] [--agent-server-name NAME] [--synthetic NxP] [--token-file F | --no-auth] [--allowed-host NAMES] [--read-only] [--frame-ancestors ORIGINS] [--base-path /PATH] [--host ADDR] [--port PORT] [--json]',
   description:
     'Serves the live topology page. --source lab (default) shows a lab and its agents; --source kubernetes lists and watches ' +
     'Nodes and Pods through the Kubernetes API (kubeconfig from --kubeconfig, $KUBECONFIG, ~/.kube/config or in-cluster) and ' +
@@ -53,6 +53,8 @@ export const dashboard: Command = {
     { name: 'kubeconfig', value: 'FILE', help: 'kubernetes: the kubeconfig file' },
     { name: 'agent-port', value: 'N', help: 'kubernetes: agents\' port at each node\'s InternalIP, or "off"', default: '9650' },
     { name: 'agent-token-file', value: 'FILE', help: 'kubernetes: file with the agents\' bearer token' },
+    { name: 'agent-ca-file', value: 'FILE', help: 'kubernetes: agents serve TLS; verify them with this CA (PEM)' },
+    { name: 'agent-server-name', value: 'NAME', help: 'kubernetes: the name in the agents\' certificates', default: 'podnet-agent' },
     { name: 'synthetic', value: 'NxP', help: 'synthetic: nodes x pods', default: '3x6' },
     ...AUTH_OPTIONS,
     { name: 'read-only', help: 'turn probes off' },
@@ -74,6 +76,8 @@ export const dashboard: Command = {
     set('kubeconfig', 'PODNET_KUBECONFIG');
     set('agent-port', 'PODNET_AGENT_PORT');
     set('agent-token-file', 'PODNET_AGENT_TOKEN_FILE');
+    set('agent-ca-file', 'PODNET_AGENT_CA_FILE');
+    set('agent-server-name', 'PODNET_AGENT_SERVER_NAME');
     set('synthetic', 'PODNET_SYNTHETIC');
     set('frame-ancestors', 'PODNET_FRAME_ANCESTORS');
     if (flag(args, 'read-only')) env.PODNET_READ_ONLY = '1';

@@ -1,6 +1,6 @@
 // The command table of bin/podnet.
 import type { Command } from '../command.js';
-import { agent } from './agent.js';
+import { agent, agentVerifier } from './agent.js';
 import { check } from './check.js';
 import { cniInstall, cniUninstall } from './cni.js';
 import { firewallRender } from './firewall.js';
@@ -10,4 +10,4 @@ import { dashboard } from './dashboard.js';
 import { trace } from './trace.js';
 import { down, up } from './up.js';
 
-export const commands: Command[] = [up, down, dashboard, ...labCommands, ...faultCommands, check, trace, firewallRender, agent, cniInstall, cniUninstall];
+export const commands: Command[] = [up, down, dashboard, ...labCommands, ...faultCommands, check, trace, firewallRender, agentVerifier, agent, cniInstall, cniUninstall];

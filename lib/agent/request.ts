@@ -1,16 +1,27 @@
 // One JSON request to a node's agent (unix:/path or host:port), with its bearer token:
 // what the dashboard's probe and trace procedures and `podnet trace` use to ask an agent.
 // Node only.
-import { request } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { agentTlsOptions } from './tls';
 
-export type AgentTarget = { socketPath: string } | { host: string; port: number };
+export type AgentTarget = { socketPath: string } | { host: string; port: number; tls: boolean };
 
-/** "unix:/run/podnet/nodes/node1/agent.sock" or "192.168.1.11:9650" → how to reach it. */
+/** "unix:/run/podnet/nodes/node1/agent.sock", "192.168.1.11:9650" or
+ *  "https://192.168.1.11:9650" (TLS, lib/agent/tls.ts) → how to reach it. */
 export function parseAgentAddress(address: string): AgentTarget {
   if (address.startsWith('unix:')) return { socketPath: address.slice(5) };
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(address);
-  if (!m) throw new Error(`agent address "${address}" is neither unix:/path nor host:port`);
-  return { host: m[1]!, port: Number(m[2]) };
+  const tls = address.startsWith('https://');
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(tls ? address.slice(8) : address);
+  if (!m) throw new Error(`agent address "${address}" is neither unix:/path, host:port nor https://host:port`);
+  return { host: m[1]!, port: Number(m[2]), tls };
+}
+
+/** An HTTP request to the agent, over TLS when its address says so. */
+export function openAgentRequest(target: AgentTarget, options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
+  if ('socketPath' in target) return httpRequest({ ...options, socketPath: target.socketPath }, onResponse);
+  const where = { host: target.host, port: target.port };
+  return target.tls ? httpsRequest({ ...options, ...where, ...agentTlsOptions() }, onResponse) : httpRequest({ ...options, ...where }, onResponse);
 }
 
 export interface AgentReply {
@@ -46,8 +57,11 @@ export function agentRequest(address: string, token: string | null, method: stri
       req.destroy();
     };
     const chunks: Buffer[] = [];
-    const req = request(
-      { ...target, method, path, timeout: timeoutMs, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) } },
+    let req: ClientRequest;
+    try {
+      req = openAgentRequest(
+      target,
+      { method, path, timeout: timeoutMs, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) } },
       (res) => {
         const declared = Number(res.headers['content-length']);
         if (declared > maxBytes) return tooLarge(`${declared} bytes (its Content-Length)`);
@@ -67,7 +81,10 @@ export function agentRequest(address: string, token: string | null, method: stri
           }
         });
       },
-    );
+      );
+    } catch (e) {
+      return reject(new Error(`cannot reach the agent at ${address}: ${(e as Error).message}`));
+    }
     req.on('timeout', () => req.destroy(new Error(`the agent at ${address} did not answer within ${timeoutMs} ms`)));
     req.on('error', (e) => reject(new Error(`cannot reach the agent at ${address}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
     req.end(payload);

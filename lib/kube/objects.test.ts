@@ -21,6 +21,8 @@ describe('toClusterNode', () => {
 
   it('gives the agent address at the InternalIP when agents are on', () => {
     expect(nodes().map((n) => toClusterNode(n, 9650).agent)).toEqual(['192.168.1.11:9650', '192.168.1.12:9650', '192.168.1.13:9650']);
+    // agents serving TLS are dialled as https://
+    expect(nodes().map((n) => toClusterNode(n, 9650, true).agent)).toEqual(['https://192.168.1.11:9650', 'https://192.168.1.12:9650', 'https://192.168.1.13:9650']);
   });
 
   it('has no podCIDR, IP or agent when the node has none', () => {

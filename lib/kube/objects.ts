@@ -87,8 +87,8 @@ export function internalIP(node: KubeNode): string | null {
   return nodeRouting(node).ip;
 }
 
-/** `agentPort` null: the cluster runs no podnet agents. */
-export function toClusterNode(node: KubeNode, agentPort: number | null): ClusterNode {
+/** `agentPort` null: the cluster runs no podnet agents; `agentTls`: they serve TLS. */
+export function toClusterNode(node: KubeNode, agentPort: number | null, agentTls = false): ClusterNode {
   const { ip, agentHost, podCIDR, problems } = nodeRouting(node);
   const conditions = node.status?.conditions ?? [];
   const ready = conditions.find((c) => c.type === 'Ready');
@@ -100,7 +100,7 @@ export function toClusterNode(node: KubeNode, agentPort: number | null): Cluster
     ready: ready?.status === 'True' ? true : ready?.status === 'False' ? false : null,
     conditions: [...conditions.filter((c) => c.status !== healthyStatus(c.type)).map(describeCondition), ...problems.map((p) => `refused by podnet: ${p}`)],
     // Only a parsed address receives the agents' token.
-    agent: agentPort !== null && agentHost ? `${agentHost}:${agentPort}` : null,
+    agent: agentPort !== null && agentHost ? `${agentTls ? 'https://' : ''}${agentHost}:${agentPort}` : null,
   };
 }
 

@@ -2,11 +2,11 @@
 // diffs applied with the same applyChanges the agent's own tests use. Reconnects with
 // exponential back-off and Last-Event-ID, so a short outage costs only the missed diffs;
 // says at every moment whether the agent is live, being connected to, or unreachable.
-import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { applyChanges, type Change } from '../../lib/model/diff';
 import type { NodeSnapshot } from '../../lib/model/snapshot';
 import type { AgentState, AgentStatus } from '../../lib/model/topology';
-import { MAX_SNAPSHOT_BYTES, parseAgentAddress, type AgentTarget } from '../../lib/agent/request';
+import { MAX_SNAPSHOT_BYTES, openAgentRequest, parseAgentAddress, type AgentTarget } from '../../lib/agent/request';
 import { SseReader, SseTooLargeError, type SseEvent } from './sse-reader';
 
 /** The agent sends a heartbeat every 15 s: twice that without a byte means it is gone. */
@@ -69,7 +69,12 @@ export class AgentStream {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (token) headers.authorization = `Bearer ${token}`;
     if (this.lastEventId) headers['last-event-id'] = this.lastEventId;
-    const req = request({ ...target, path: '/v1/events', headers }, (res) => this.onResponse(res));
+    let req: ClientRequest;
+    try {
+      req = openAgentRequest(target, { path: '/v1/events', headers }, (res) => this.onResponse(res));
+    } catch (e) {
+      return this.fail((e as Error).message); // the agents' CA file cannot be read
+    }
     this.req = req;
     req.on('error', (e) => this.fail(`cannot reach the agent at ${this.address}: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
     req.end();

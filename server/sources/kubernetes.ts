@@ -20,6 +20,8 @@ export interface KubernetesSourceOptions {
   kubeconfig?: string;
   /** the port the podnet agents listen on at each node's InternalIP; null: agents off */
   agentPort: number | null;
+  /** agents serve TLS (their addresses become https://IP:port; lib/agent/tls.ts verifies them) */
+  agentTls?: boolean;
   /** the agents' bearer token (the pool the caller builds reads it too; probes send it) */
   agentToken: () => string | null;
   /** default (and always when agentPort is null): every node has no agent */
@@ -30,6 +32,7 @@ export class KubernetesSource implements ClusterSource {
   readonly name: string;
   private readonly kc: KubeConfig;
   private readonly agentPort: number | null;
+  private readonly agentTls: boolean;
   private readonly pool: AgentPoolLike;
   private watch: KubeWatch | null = null;
   private lastTargets = '';
@@ -44,6 +47,7 @@ export class KubernetesSource implements ClusterSource {
     const context = this.kc.getCurrentContext();
     this.name = !opts.kubeconfig && context === 'inClusterContext' ? 'in-cluster' : context;
     this.agentPort = opts.agentPort;
+    this.agentTls = opts.agentTls ?? false;
     this.givenPool = opts.agentPool;
     this.pool = opts.agentPort !== null && opts.agentPool ? opts.agentPool : new NoAgentPool();
   }
@@ -80,7 +84,7 @@ export class KubernetesSource implements ClusterSource {
     const version = this.watch?.version('nodes') ?? -1;
     if (this.nodeCache?.version !== version) {
       const raw = [...(this.watch?.nodes().values() ?? [])];
-      const nodes = raw.map((n) => toClusterNode(n, this.agentPort)).sort((a, b) => a.name.localeCompare(b.name));
+      const nodes = raw.map((n) => toClusterNode(n, this.agentPort, this.agentTls)).sort((a, b) => a.name.localeCompare(b.name));
       this.nodeCache = { version, nodes, routing: routingOf(raw) };
     }
     return this.nodeCache;

@@ -1,0 +1,28 @@
+// How the dashboard (and podnet's commands) reach agents over TLS: an address written
+// "https://host:port" is dialled with TLS, its certificate verified against the CA file
+// configured here (PODNET_AGENT_CA_FILE) and checked for the name agents' certificates
+// carry (PODNET_AGENT_SERVER_NAME, default "podnet-agent": one certificate can serve every
+// node of a DaemonSet, whose addresses nobody knows when it is made). The CA file is read
+// again when it changes, so a renewed CA needs no restart. Node only.
+import { readFileSync, statSync } from 'node:fs';
+
+export const DEFAULT_AGENT_SERVER_NAME = 'podnet-agent';
+
+let settings: { caFile: string | null; servername: string } = { caFile: null, servername: DEFAULT_AGENT_SERVER_NAME };
+let caCache: { stamp: string; ca: Buffer } | null = null;
+
+export function configureAgentTls(caFile: string | null, servername = DEFAULT_AGENT_SERVER_NAME): void {
+  settings = { caFile, servername };
+  caCache = null;
+}
+
+/** Options for https.request: the CA (absent: the system's), the name to verify. */
+export function agentTlsOptions(): { ca?: Buffer; servername: string } {
+  const { caFile, servername } = settings;
+  if (!caFile) return { servername };
+  const st = statSync(caFile, { throwIfNoEntry: false });
+  if (!st) throw new Error(`the agents' CA file ${caFile} is missing`);
+  const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  if (caCache?.stamp !== stamp) caCache = { stamp, ca: readFileSync(caFile) };
+  return { ca: caCache.ca, servername };
+}
