@@ -206,7 +206,11 @@ test.describe('a big cluster (level of detail)', () => {
         },
         { path, route },
       );
-    await page.evaluate(() => (window as any).__podnetGraph.cy.scratch('e2e-instance', 'before'));
+    // a statement, not an expression: scratch() returns the whole Cytoscape instance, which
+    // Playwright would try to serialise back
+    await page.evaluate(() => {
+      (window as any).__podnetGraph.cy.scratch('e2e-instance', 'before');
+    });
     expect((await state()).drawn).not.toContain(route); // 16 nodes: only a focused node's routes are drawn
 
     await page.evaluate(({ path, route, b }) => (window as any).__podnetGraph.highlight({ path, failed: [route], unverified: [`veth:${b}`, `pod:${b}`] }), { path, route, b });
