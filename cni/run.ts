@@ -1,9 +1,10 @@
 // The shared entry of both plugins: read env and stdin, dispatch on CNI_COMMAND to one
 // function per verb, print the result or the spec's error JSON, exit. invokeVerb is that
 // without the process around it, for the node agent, which serves verbs in-process.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { LATEST_CNI_VERSION, SUPPORTED_CNI_VERSIONS, type CniResult } from '../lib/model/cni.js';
 import { NetError } from '../lib/net/ip.js';
+import { processStartTime } from '../lib/proc/identity.js';
 import { readEnv, type CniEnv, type Verb } from './env.js';
 import { CniError, ErrorCode } from './errors.js';
 import { beginLog, log } from './log.js';
@@ -12,6 +13,10 @@ import { sniffVersion } from './netconf.js';
 export interface VerbContext {
   env: CniEnv;
   stdin: string;
+  /** when the caller began this verb (ms since the epoch): GC judges only what is older */
+  startedAt: number;
+  /** `fn` runs once the verb's result is out (printed by the plugin; returned to the agent) */
+  afterResult(fn: () => void): void;
 }
 
 /** A verb returns the result to print (ADD, VERSION) or nothing (DEL, CHECK, GC, STATUS). */
@@ -38,12 +43,29 @@ export interface InvokeOptions {
   stderr?: (line: string) => void;
   /** fields added to every log line of this invocation */
   logFields?: Record<string, unknown>;
+  /** when the caller began the verb (ms since the epoch); default: now */
+  startedAt?: number;
+  /** hand the verb's afterResult work back in the outcome instead of running it before
+   *  returning: for a caller that prints the result itself */
+  holdAfterResult?: boolean;
 }
 
 /** What a plugin process would end with: its exit status and what it printed on stdout. */
 export interface VerbOutcome {
   status: 0 | 1;
   stdout: string;
+  /** with holdAfterResult: run it once stdout is written */
+  afterResult?: () => void;
+}
+
+function runAfterResult(steps: (() => void)[]): void {
+  for (const step of steps) {
+    try {
+      step();
+    } catch (e) {
+      log('warn', `after the result: ${(e as Error).message}`);
+    }
+  }
 }
 
 /**
@@ -66,9 +88,13 @@ export function invokeVerb(plugin: string, handlers: Handlers, o: InvokeOptions)
       const answer = (SUPPORTED_CNI_VERSIONS as readonly string[]).includes(version) ? version : LATEST_CNI_VERSION;
       return { status: 0, stdout: JSON.stringify({ cniVersion: answer, supportedVersions: SUPPORTED_CNI_VERSIONS }) };
     }
-    const out = handlers[env.command]({ env, stdin });
+    const after: (() => void)[] = [];
+    const out = handlers[env.command]({ env, stdin, startedAt: o.startedAt ?? Date.now(), afterResult: (fn) => void after.push(fn) });
     log('info', `${env.command} done`, { plugin, containerID: env.containerID, ifname: env.ifname, ms: Number(process.hrtime.bigint() - started) / 1e6 });
-    return { status: 0, stdout: out ? JSON.stringify(out) : '' };
+    const stdout = out ? JSON.stringify(out) : '';
+    if (o.holdAfterResult) return { status: 0, stdout, afterResult: () => runAfterResult(after) };
+    runAfterResult(after);
+    return { status: 0, stdout };
   } catch (e) {
     const err = toCniError(e);
     const body: Record<string, unknown> = { cniVersion: version, code: err.code, msg: err.message };
@@ -78,9 +104,23 @@ export function invokeVerb(plugin: string, handlers: Handlers, o: InvokeOptions)
   }
 }
 
+/** When the runtime started this process (its fork, before the execs down to node), in ms
+ *  since the epoch, rounded up: /proc gives the start in clock ticks (10 ms) since boot, set
+ *  against the monotonic clock (which counts from boot where nothing suspends). A result the
+ *  runtime could have read before it forked this process is older than this. */
+function processStartedAt(): number {
+  const ticks = Number(processStartTime(process.pid));
+  if (!Number.isFinite(ticks)) return Date.now();
+  const sinceStart = Number(process.hrtime.bigint() / 1_000_000n) - (ticks + 1) * 10;
+  return Date.now() - Math.max(sinceStart, 0);
+}
+
 /** The entry of a plugin executable: one verb from this process's environment and stdin. */
 export function runPlugin(plugin: string, handlers: Handlers): void {
-  const r = invokeVerb(plugin, handlers, { vars: process.env, stdin: () => readFileSync(0, 'utf8') });
-  if (r.stdout) process.stdout.write(r.stdout);
+  const r = invokeVerb(plugin, handlers, { vars: process.env, stdin: () => readFileSync(0, 'utf8'), startedAt: processStartedAt(), holdAfterResult: true });
+  // Synchronously, all of it: the result is out before afterResult runs.
+  const out = Buffer.from(r.stdout);
+  for (let sent = 0; sent < out.length; ) sent += writeSync(1, out, sent);
+  r.afterResult?.();
   if (r.status !== 0) process.exitCode = r.status;
 }

@@ -60,11 +60,13 @@ export function ipamDel(s: IpamSettings, network: string, containerID: string, i
   return locked(store, () => store.release(containerID, ifname));
 }
 
-/** Spec 1.1 GC: release every lease whose attachment is not in the valid list. */
-export function ipamGc(s: IpamSettings, network: string, valid: ValidAttachment[]): string[] {
+/** Spec 1.1 GC: release every lease whose attachment is not in the valid list, nor in what
+ *  `inFlight` names. inFlight is asked under the lease lock: an ADD announces itself before
+ *  it takes that lock, so every lease present then belongs to an ADD it can see. */
+export function ipamGc(s: IpamSettings, network: string, valid: ValidAttachment[], inFlight: () => ValidAttachment[] = () => []): string[] {
   const store = new DiskLeaseStore(s.dataDir, network);
-  const keep = new Set(valid.map((a) => `${a.containerID}\n${a.ifname}`));
   return locked(store, () => {
+    const keep = new Set([...valid, ...inFlight()].map((a) => `${a.containerID}\n${a.ifname}`));
     store.removeOrphanTempFiles();
     const released: string[] = [];
     for (const lease of store.list()) {

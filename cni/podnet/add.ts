@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import type { CniInterface, CniIpConfig, CniResult, CniRoute } from '../../lib/model/cni.js';
 import { formatAddressCidr, formatCidr, formatIpv4, isIpv6Literal, parseCidr, parseIpv4, type Ipv4Prefix } from '../../lib/model/ipv4.js';
 import type { IpLink, NetError } from '../../lib/net/ip.js';
+import { currentThread } from '../../lib/proc/identity.js';
 import { AttachmentStore } from '../../lib/state/attachments.js';
 import { CniError, ErrorCode } from '../errors.js';
 import { log, logTo } from '../log.js';
@@ -173,7 +174,7 @@ function mergeWithPrev(prev: CniResult | null, interfaces: CniInterface[], ips: 
   };
 }
 
-export function cmdAdd({ env, stdin }: VerbContext): CniResult {
+export function cmdAdd({ env, stdin, afterResult }: VerbContext): CniResult {
   const conf = parsePodnetConf(parseJson(stdin), 'ADD');
   logTo(conf.stateDir);
   if (!existsSync(env.netns)) throw new CniError(ErrorCode.InvalidEnvironment, `CNI_NETNS ${env.netns} does not exist: the pod's network namespace must be created before ADD`);
@@ -189,6 +190,10 @@ export function cmdAdd({ env, stdin }: VerbContext): CniResult {
 
   const undo: (() => void)[] = [];
   try {
+    // Before the lease and the veth: GC leaves alone an attachment a live ADD is building.
+    const nonce = Math.random().toString(16).slice(2, 14);
+    attachments.writePending({ containerID: env.containerID, ifname: env.ifname, netns: env.netns, hostVeth: veth, holder: currentThread(), since: new Date().toISOString(), nonce });
+    undo.push(() => attachments.removePending(env.containerID, env.ifname, nonce));
     const ipam = ipamClient(conf, env, stdin);
     const leased = ipam.add();
     if (leased.fresh) undo.push(() => ipam.del());
@@ -251,6 +256,11 @@ export function cmdAdd({ env, stdin }: VerbContext): CniResult {
       // Without clusterNetwork, keep the reference plugin's behaviour: only the pod subnet is exempt.
       ensureMasquerade(conf.name, sources, conf.clusterNetwork ? [conf.clusterNetwork] : sources);
     }
+    // Once the runtime has the result: until then GC spares the attachment as under way.
+    afterResult(() => {
+      attachments.touch(env.containerID, env.ifname);
+      attachments.removePending(env.containerID, env.ifname, nonce);
+    });
     return resultForVersion(result, conf.cniVersion);
   } catch (e) {
     for (const step of undo.reverse()) {

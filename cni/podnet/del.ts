@@ -18,4 +18,6 @@ export function cmdDel({ env, stdin }: VerbContext): void {
   deleteLink(recorded?.hostVeth ?? hostVethName(env.containerID, env.ifname));
   ipamClient(conf, env, stdin).del();
   attachments.remove(env.containerID, env.ifname);
+  // An ADD killed midway (a runtime's timeout) left its pending file: DEL is its cleanup.
+  attachments.removePending(env.containerID, env.ifname);
 }

@@ -15,8 +15,10 @@ export interface IpamClient {
   add(): { result: CniResult; fresh: boolean };
   del(): void;
   check(prev: CniResult): void;
-  /** Returns what it could not collect, for the log; null when everything was handled. */
-  gc(valid: ValidAttachment[], stale: ValidAttachment[]): string | null;
+  /** Releases the leases of attachments neither in `valid` nor named by `inFlight` (ADDs under
+   *  way, asked as late as the IPAM allows). Returns what it could not collect, for the log;
+   *  null when everything was handled. */
+  gc(valid: ValidAttachment[], stale: ValidAttachment[], inFlight: () => ValidAttachment[]): string | null;
   status(): void;
 }
 
@@ -31,7 +33,7 @@ export function ipamClient(conf: PodnetConf, env: CniEnv, stdin: string): IpamCl
       add: () => ipamAdd(settings, conf.name, env.containerID, env.ifname, conf.cniVersion),
       del: () => void ipamDel(settings, conf.name, env.containerID, env.ifname),
       check: (prev) => ipamCheck(settings, conf.name, env.containerID, env.ifname, prev),
-      gc: (valid) => (ipamGc(settings, conf.name, valid), null),
+      gc: (valid, _stale, inFlight) => (ipamGc(settings, conf.name, valid, inFlight), null),
       status: () => ipamStatus(settings, conf.name),
     };
   }
@@ -45,10 +47,12 @@ export function ipamClient(conf: PodnetConf, env: CniEnv, stdin: string): IpamCl
     add: () => ({ result: normalizeResult(execPlugin(file(), 'ADD', stdin, env.vars), `${type} result`), fresh: true }),
     del: () => void execPlugin(file(), 'DEL', stdin, env.vars),
     check: () => void execPlugin(file(), 'CHECK', stdin, env.vars),
-    gc(_valid, stale) {
+    gc(valid, stale, inFlight) {
       const spoken = versions();
       if (spoken.includes('1.1.0')) {
-        execPlugin(file(), 'GC', stdin, env.vars);
+        // Its lease lock is its own: ADDs under way are named as valid, as of now.
+        const withInFlight = { ...(JSON.parse(stdin) as Record<string, unknown>), 'cni.dev/valid-attachments': [...valid, ...inFlight()] };
+        execPlugin(file(), 'GC', JSON.stringify(withInFlight), env.vars);
         return null;
       }
       // An IPAM plugin from before spec 1.1 has no GC: release what podnet knows was
