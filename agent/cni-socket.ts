@@ -24,7 +24,8 @@
 //                         shim runs the plugin itself. Reasons: "version mismatch: …" (a request
 //                         with "v" other than 1), "netns mismatch: …", "busy: …", "closing: …",
 //                         "malformed request: …". "busy" when the verb would wait for a thread
-//                         longer than BUSY_AFTER_MS (1 s): the shim runs the plugin at once.
+//                         longer than BUSY_AFTER_MS (1 s; more when every verb is slow): the
+//                         shim runs the plugin at once.
 //   shim → agent   {"v":1,"go":true}                           the shim commits: from here on the
 //                         verb is the agent's, and the shim waits for its answer. A shim that had
 //                         no acknowledgement in time (1 s) closes the connection instead and
@@ -95,16 +96,18 @@ export const WORKING_LINE = `{"v":${CNI_PROTOCOL_VERSION},"working":true}\n`;
 /** How often a committed verb's caller hears "working": the shim gives up after 5 s without. */
 const HEARTBEAT_MS = 1_000;
 /**
- * Refuse ("busy") a request whose verb would wait longer than this for a thread: the shim
- * then runs the plugin at once rather than queue behind stuck or slow verbs, a queue it
- * cannot leave once committed. The shim already spends up to 1 s on an acknowledgement
- * before it gives up on the agent; a wait past that is the agent failing its one job (the
- * plugin alone takes ~150 ms). In a burst the plugin is slower too, so this only sends work
- * away when the agent's queue is long or its threads are stuck.
+ * Refuse ("busy") a request whose verb would wait longer than this for a thread, on a
+ * machine where a verb takes its usual NOMINAL_VERB_MS: the shim then runs the plugin at
+ * once rather than queue behind stuck or slow verbs, a queue it cannot leave once committed.
+ * The shim already spends up to 1 s on an acknowledgement before it gives up on the agent,
+ * and the plugin alone takes ~150 ms. When every verb takes longer (a loaded machine, a
+ * burst), the limit grows in proportion: the plugin, starting Node on the same CPUs, is
+ * slowed as much, and sending it work then only made a 20-pod burst slower (measured: half
+ * of bench/cni.ts's concurrent ops fell back, at twice the reference's time, with a fixed 1 s).
  */
 export const BUSY_AFTER_MS = 1_000;
-/** What a verb is assumed to take before any has been timed (an ADD is ~25-50 ms). */
-const FIRST_GUESS_MS = 50;
+/** An ADD's or DEL's time in a verb thread on an idle node (bench/cni.ts: ~25-30 ms). */
+const NOMINAL_VERB_MS = 30;
 export const GO_LINE = `{"v":${CNI_PROTOCOL_VERSION},"go":true}\n`;
 /** One verb thread per core (a verb mostly waits on its processes), at least 2, at most 8. */
 export const DEFAULT_WORKERS = Math.max(2, Math.min(8, availableParallelism()));
@@ -268,7 +271,7 @@ class VerbPool {
   private idleWaiters: (() => void)[] = [];
   private stopping = false;
   /** recent verbs' duration, a moving average (the newest counts for a fifth) */
-  private verbMs = FIRST_GUESS_MS;
+  private verbMs = NOMINAL_VERB_MS;
   restarts = 0;
   skipped = 0;
 
@@ -363,6 +366,11 @@ class VerbPool {
       soonest = Math.min(soonest, !slot.job ? 0 : ran < this.verbMs ? this.verbMs - ran : ran);
     }
     return soonest + ((this.queue.length + more) * this.verbMs) / Math.max(1, this.slots.length);
+  }
+
+  /** The wait past which a request is refused: BUSY_AFTER_MS, scaled by how slow verbs are now. */
+  busyAfterMs(): number {
+    return BUSY_AFTER_MS * Math.max(1, this.verbMs / NOMINAL_VERB_MS);
   }
 
   run(job: Job): void {
@@ -499,8 +507,9 @@ export async function startCniSocket(path: string, opts: CniSocketOptions = {}):
     if (closing) return refuse(socket, 'closing', 'closing: the agent is shutting down'), null;
     if (pool.queued >= maxQueue) return refuse(socket, 'busy', `busy: ${pool.queued} verbs are waiting already`), null;
     const wait = pool.predictedWaitMs(awaitingGo.size);
-    if (wait > BUSY_AFTER_MS) {
-      return refuse(socket, 'busy', `busy: a verb would wait ~${Math.round(wait)} ms for a thread (${pool.busy} running, ${pool.queued + awaitingGo.size} waiting)`), null;
+    if (wait > pool.busyAfterMs()) {
+      const why = `a verb would wait ~${Math.round(wait)} ms for a thread, past ${Math.round(pool.busyAfterMs())} ms (${pool.busy} running, ${pool.queued + awaitingGo.size} waiting)`;
+      return refuse(socket, 'busy', `busy: ${why}`), null;
     }
     const verb = typeof req.env.CNI_COMMAND === 'string' ? req.env.CNI_COMMAND : '';
     const heartbeat = req.heartbeat === true;
