@@ -144,9 +144,9 @@ function applyHostPlan(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], ne
       break;
     } catch (e) {
       if (!(e instanceof IpStepFailed)) throw e;
+      // The bridge this ADD made goes too (create-bridge is among the steps done), unless
+      // another ADD's veth is on it by now.
       rollBack(plan, e);
-      // The bridge this ADD made goes too, unless another ADD's veth is on it by now.
-      if (plan.createBridge && e.step !== HostStep.createBridge) hostUndo(plan)[HostStep.createBridge]!();
       if (e.cause.alreadyExists && attempt === 0 && e.step === HostStep.createBridge) {
         const bridge = readBridge(plan.bridge);
         plan = { ...plan, createBridge: !bridge, bridgeMac: bridge?.mac ?? plan.bridgeMac, bridgeUp: bridge?.up ?? false, gatewayAddresses: gatewayAddresses(conf, addrs, bridge?.addresses ?? []) };
