@@ -123,6 +123,8 @@ describe('/v1/events with stalled readers', () => {
       await expect.poll(clientsGauge, { timeout: 10_000 }).toBe(2); // the live reader and the counting one
       const dropped = readFileSync(`${nodeDir(p, 'node1')}/agent.log`, 'utf8').split('\n').filter((l) => l.includes('"msg":"events client dropped'));
       expect(dropped.length).toBe(50);
+      const metrics = (await call(sock(), token, 'GET', '/metrics')).text;
+      expect(metrics).toMatch(/^podnet_agent_clients_dropped_total\{[^}]*\} 50$/m);
       console.log(`first drop: ${dropped[0]}`);
       // The agent's own work for 200 verbs grows its heap by some tens of MiB; the bound is
       // generous so that it does not depend on the garbage collector's timing.

@@ -5,6 +5,8 @@ export class Metrics {
   snapshotSecondsLast = 0;
   eventsSent = 0;
   clients = 0;
+  /** event clients dropped for not reading (agent/server.ts) */
+  clientsDropped = 0;
   reconcile = new Map<string, number>();
   /** more text to append (the prober renders its own series) */
   extra: () => string = () => '';
@@ -35,6 +37,9 @@ export class Metrics {
       '# HELP podnet_agent_clients Clients connected to /v1/events.',
       '# TYPE podnet_agent_clients gauge',
       `podnet_agent_clients{${l}} ${this.clients}`,
+      '# HELP podnet_agent_clients_dropped_total Event clients dropped because they stopped reading.',
+      '# TYPE podnet_agent_clients_dropped_total counter',
+      `podnet_agent_clients_dropped_total{${l}} ${this.clientsDropped}`,
       '# HELP podnet_agent_reconcile_actions_total Routes the reconciler added, replaced or removed.',
       '# TYPE podnet_agent_reconcile_actions_total counter',
       ...[...this.reconcile].map(([action, n]) => `podnet_agent_reconcile_actions_total{${l},action="${action}"} ${n}`),

@@ -114,6 +114,7 @@ function streamEvents(req: IncomingMessage, res: ServerResponse, deps: ServerDep
   const drop = (why: string) => {
     if (dropped) return;
     dropped = true;
+    metrics.clientsDropped++;
     log('warn', `events client dropped: ${why}; it may reconnect with Last-Event-ID`, { sentSeq, lastSeq: events.lastSeq, owedBytes: owed, queuedBytes: res.writableLength });
     res.destroy();
   };

@@ -59,7 +59,8 @@ describe('podnet errors', () => {
     expectNothingLeft();
   });
 
-  // Names the kernel refuses (dev_valid_name): each one a code 4 before anything exists.
+  // Names the kernel refuses (dev_valid_name), and "%", which it would take as a pattern
+  // (eth%d → eth0): each one a code 4 before anything exists.
   // ("#", quotes and "\\" are valid names: ifname.netns.test.ts attaches them.)
   it.each([
     ['eth0 peer', /is not a valid interface name/],
@@ -69,6 +70,7 @@ describe('podnet errors', () => {
     ['eth0:1', /is not a valid interface name/],
     ['.', /is not a valid interface name/],
     ['..', /is not a valid interface name/],
+    ['eth%d', /is not a valid interface name/],
     ['ä'.repeat(8), /is not a valid interface name \(1-15 bytes/],
   ])('a hostile ifname %j: code 4, nothing created anywhere', (ifname, msg) => {
     expectError(runPlugin('podnet', conf(), addInv({ ifname })), 4, msg);

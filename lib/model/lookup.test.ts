@@ -52,6 +52,7 @@ describe('lookup requests', () => {
   it('counts interface names in bytes, as the kernel does', () => {
     expect(validIfname('eth0')).toBe(true);
     expect(validIfname('ä'.repeat(8))).toBe(false); // 16 bytes
+    expect(validIfname('eth%d')).toBe(false); // the kernel would name it eth0
     expect(validIfname('ä'.repeat(7))).toBe(true); // 14 bytes
     expect(validIfname('eth0#')).toBe(true); // the kernel allows it; it never reaches batch text
     expect(validIfname('eth 0')).toBe(false);
