@@ -190,7 +190,14 @@ describe('node agent', () => {
     expect((await call(sock('node1'), token, 'POST', '/v1/probe', 'x'.repeat(20_000))).status).toBe(413);
     const after = (await call(sock('node1'), token, 'GET', '/metrics')).text;
     const runs = (t: string) => [...t.matchAll(/^podnet_probe_runs_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    // The prober's series are in the agent's /metrics: the ping and the route get counted, the refusals by reason.
+    expect(before).toMatch(/^podnet_probe_runs_total\{kind="ping",outcome="ok"\} [1-9]\d*$/m);
+    expect(before).toMatch(/^podnet_probe_runs_total\{kind="route-get",outcome="ok"\} [1-9]\d*$/m);
     expect(runs(after)).toBe(runs(before));
+    const rejected = (t: string, reason: string) => Number(new RegExp(`^podnet_probe_rejected_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(t)?.[1]);
+    expect(rejected(after, 'invalid') - rejected(before, 'invalid')).toBe(5);
+    expect(rejected(after, 'unknown-pod') - rejected(before, 'unknown-pod')).toBe(1);
+    expect(after).toMatch(/^podnet_probe_in_flight 0$/m);
   });
 
   it('survives a client that disconnects mid-stream and a pod namespace deleted under it', async () => {

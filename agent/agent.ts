@@ -6,7 +6,6 @@ import { mkdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { diffSnapshots } from '../lib/model/diff.js';
 import { parsePodRef } from '../lib/model/lab.js';
-import { renderProbeMetrics } from '../lib/model/probe.js';
 import type { FirewallSummary, NodeSnapshot } from '../lib/model/snapshot.js';
 import { firewallFacts } from '../lib/firewall/apply.js';
 import { collectWith, type RawDump } from './collect.js';
@@ -262,8 +261,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const there = source?.lab?.pods.find((x) => x.namespace === namespace && x.name === name && (!ownOnly || x.node === opts.node));
     return there ? { netns: `/run/netns/${there.netns}`, ip: there.ip } : null;
   };
-  const prober = createProber({ nodeNetns: null, resolvePod: (ref) => resolvePod(ref) });
-  metrics.extra = () => renderProbeMetrics(prober.stats());
+  const prober = createProber({ nodeNetns: null, resolvePod: (ref) => resolvePod(ref), counters: metrics.probes });
   // The CNI fast path: the plugin's shim hands ADD/DEL/CHECK to this process.
   const cni = opts.cniSocket ? await startCniSocket(opts.cniSocket, { log: (level, msg, fields) => log(level as 'info', msg, { ...fields, part: 'cni' }) }) : null;
 

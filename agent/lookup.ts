@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { firewallFacts } from '../lib/firewall/apply.js';
 import { parseLookupRequest } from '../lib/model/lookup.js';
-import { parseRouteGetOutput } from '../lib/model/probe.js';
 import type { Lookup, LookupResult } from '../lib/model/trace.js';
 import { pool } from '../lib/proc/pool.js';
 import { execute, probeCommand, toolError, type PodLocation } from './probe.js';
+import { parseRouteGetOutput } from './probe-parse.js';
 
 /** Each lookup is one short `ip` process; a trace sends at most MAX_LOOKUPS per node. */
 const LOOKUP_DEADLINE_MS = 2_000;

@@ -8,11 +8,11 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parsePodRef } from '../lib/model/lab.js';
 import {
-  PROBE_ERROR_STATUS, PROBE_KINDS, PROBE_LIMITS, PROBE_OUTCOMES, RAW_LINE_LIMIT, classifyTarget, emptyHistogram, observeDuration, parsePingOutput,
-  parseProbeRequest, parseRouteGetOutput, parseTracerouteOutput,
-  type NormalizedProbeRequest, type ProbeErrorBody, type ProbeErrorCode, type ProbeFrom, type ProbeKind, type ProbeOutcome,
-  type ProbeResult, type ProbeResultBase, type ProbeStats,
+  PROBE_ERROR_STATUS, PROBE_LIMITS, RAW_LINE_LIMIT, classifyTarget, parseProbeRequest,
+  type NormalizedProbeRequest, type ProbeErrorBody, type ProbeErrorCode, type ProbeFrom, type ProbeResult, type ProbeResultBase,
 } from '../lib/model/probe.js';
+import { ProbeCounters, type ProbeOutcome, type ProbeStats } from './metrics.js';
+import { parsePingOutput, parseRouteGetOutput, parseTracerouteOutput } from './probe-parse.js';
 
 export class ProbeError extends Error {
   constructor(
@@ -58,6 +58,8 @@ export interface ProberOptions {
   maxConcurrent?: number;
   /** requests waiting for a slot; beyond this they are refused as "busy"; default 2 × maxConcurrent */
   maxQueue?: number;
+  /** where the prober counts what it runs and refuses (the agent's: Metrics.probes); default a new one */
+  counters?: ProbeCounters;
 }
 
 export interface Prober {
@@ -189,16 +191,16 @@ export function createProber(opts: ProberOptions): Prober {
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new RangeError(`maxConcurrent must be a positive integer, got ${maxConcurrent}`);
   if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new RangeError(`maxQueue must be a non-negative integer, got ${maxQueue}`);
 
-  let inFlight = 0;
-  let spawned = 0;
+  const counters = opts.counters ?? new ProbeCounters();
+  const { rejected } = counters;
   let closed = false;
   const queue: { grant: () => void; refuse: (e: ProbeError) => void }[] = [];
+  /** the queue's length changed: the gauge follows */
+  const queueChanged = () => {
+    counters.queued = queue.length;
+  };
   const live = new Set<() => void>();
   const running = new Set<Promise<unknown>>();
-  const runs = Object.fromEntries(
-    PROBE_KINDS.map((k) => [k, { outcomes: Object.fromEntries(PROBE_OUTCOMES.map((o) => [o, 0])) as Record<ProbeOutcome, number>, durationMs: emptyHistogram() }]),
-  ) as ProbeStats['runs'];
-  const rejected: Record<ProbeErrorCode, number> = { invalid: 0, 'unknown-pod': 0, 'pod-without-ip': 0, 'source-unavailable': 0, busy: 0, closed: 0, 'spawn-failed': 0 };
 
   const refuse = (code: ProbeErrorCode, message: string): never => {
     rejected[code]++;
@@ -207,20 +209,24 @@ export function createProber(opts: ProberOptions): Prober {
 
   function acquire(): Promise<void> {
     if (closed) return Promise.reject(new ProbeError('closed', 'the prober is closed: the agent is shutting down'));
-    if (inFlight < maxConcurrent) {
-      inFlight++;
+    if (counters.inFlight < maxConcurrent) {
+      counters.inFlight++;
       return Promise.resolve();
     }
     if (queue.length >= maxQueue) {
       return Promise.reject(new ProbeError('busy', `${maxConcurrent} probes are running and ${queue.length} are waiting (the most this agent queues): try again later`));
     }
-    return new Promise((grant, refuseWaiter) => queue.push({ grant, refuse: refuseWaiter }));
+    return new Promise((grant, refuseWaiter) => {
+      queue.push({ grant, refuse: refuseWaiter });
+      queueChanged();
+    });
   }
 
   function release(): void {
     const next = queue.shift();
+    queueChanged();
     if (next) next.grant(); // the slot passes on: inFlight stays
-    else inFlight--;
+    else counters.inFlight--;
   }
 
   function resolveSource(from: ProbeFrom): { netns: string | null; label: string } {
@@ -265,7 +271,7 @@ export function createProber(opts: ProberOptions): Prober {
       const startedAt = new Date().toISOString();
       let exit: Exit;
       try {
-        const p = execute(command, req.timeoutMs, live, () => spawned++);
+        const p = execute(command, req.timeoutMs, live, () => counters.spawned++);
         running.add(p);
         exit = await p.finally(() => running.delete(p));
       } catch (e) {
@@ -280,8 +286,7 @@ export function createProber(opts: ProberOptions): Prober {
       if (exit.closed) Object.assign(result, { ok: false, error: 'killed: the prober was closed (the agent is shutting down)' });
       if (!result.ok && result.error === null) result.error = exit.timedOut ? `timed out after ${req.timeoutMs} ms: killed` : 'failed';
       const outcome: ProbeOutcome = result.ok ? 'ok' : result.timedOut ? 'timeout' : 'failed';
-      runs[req.kind].outcomes[outcome]++;
-      observeDuration(runs[req.kind].durationMs, exit.durationMs);
+      counters.countRun(req.kind, outcome, exit.durationMs);
       return result;
     } finally {
       release();
@@ -291,12 +296,14 @@ export function createProber(opts: ProberOptions): Prober {
   return {
     run,
     stats: () => ({
-      maxConcurrent, maxQueue, inFlight, queued: queue.length, spawned,
-      runs: structuredClone(runs), rejected: { ...rejected },
+      maxConcurrent, maxQueue, inFlight: counters.inFlight, queued: queue.length, spawned: counters.spawned,
+      runs: structuredClone(counters.runs), rejected: { ...rejected },
     }),
     async close() {
       closed = true;
-      for (const w of queue.splice(0)) {
+      const waiting = queue.splice(0);
+      queueChanged();
+      for (const w of waiting) {
         rejected.closed++;
         w.refuse(new ProbeError('closed', 'the prober was closed: the agent is shutting down'));
       }

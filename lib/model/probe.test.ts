@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_REF_LENGTH, PROBE_LIMITS, emptyHistogram, observeDuration, parsePingOutput, parseProbeRequest, parseRouteGetOutput,
-  parseTracerouteOutput, renderProbeMetrics, type ProbeStats,
-} from './probe';
+import { MAX_REF_LENGTH, PROBE_LIMITS, parseProbeRequest } from './probe';
 
 const ping = (to: unknown, extra: Record<string, unknown> = {}) => ({ kind: 'ping', from: { pod: 'web-1' }, to, ...extra });
 const errorOf = (body: unknown) => {
@@ -119,92 +116,5 @@ describe('parseProbeRequest: hostile and wrong requests are refused, saying what
     const e = errorOf(ping(`a\n${'b'.repeat(500)}`));
     expect(e).not.toContain('\n');
     expect(e.length).toBeLessThan(400);
-  });
-});
-
-describe('parsers', () => {
-  it('ping: replies, summary and round-trip times', () => {
-    const out = `PING 10.244.2.3 (10.244.2.3) 56(84) bytes of data.
-64 bytes from 10.244.2.3: icmp_seq=1 ttl=62 time=0.081 ms
-64 bytes from 10.244.2.3: icmp_seq=2 ttl=62 time=0.110 ms
-no answer yet for icmp_seq=3
-64 bytes from 10.244.2.3: icmp_seq=4 ttl=62 time=0.095 ms
-
---- 10.244.2.3 ping statistics ---
-4 packets transmitted, 3 received, 25% packet loss, time 603ms
-rtt min/avg/max/mdev = 0.081/0.095/0.110/0.011 ms
-`;
-    const p = parsePingOutput(out);
-    expect(p.replies).toEqual([
-      { seq: 1, from: '10.244.2.3', ttl: 62, rttMs: 0.081 },
-      { seq: 2, from: '10.244.2.3', ttl: 62, rttMs: 0.11 },
-      { seq: 4, from: '10.244.2.3', ttl: 62, rttMs: 0.095 },
-    ]);
-    expect(p.summary).toEqual({ sent: 4, received: 3, lossPct: 25 });
-    expect(p.rttMs).toEqual({ min: 0.081, avg: 0.095, max: 0.11, mdev: 0.011 });
-  });
-
-  it('ping: ICMP errors, and a killed ping without a summary', () => {
-    const p = parsePingOutput(`PING 10.244.9.9 (10.244.9.9) 56(84) bytes of data.
-From 10.244.1.1 icmp_seq=1 Destination Host Unreachable
-From 10.244.1.1 icmp_seq=2 Destination Host Unreachable
-
---- 10.244.9.9 ping statistics ---
-2 packets transmitted, 0 received, +2 errors, 100% packet loss, time 203ms
-`);
-    expect(p.icmpErrors).toEqual([
-      { seq: 1, from: '10.244.1.1', message: 'Destination Host Unreachable' },
-      { seq: 2, from: '10.244.1.1', message: 'Destination Host Unreachable' },
-    ]);
-    expect(p.summary).toEqual({ sent: 2, received: 0, lossPct: 100 });
-    const killed = parsePingOutput('PING 10.9.9.2 (10.9.9.2) 56(84) bytes of data.\nno answer yet for icmp_seq=1\nno answer yet for icmp_seq=2\n');
-    expect([killed.summary, killed.maxSeq, killed.replies]).toEqual([null, 2, []]);
-  });
-
-  it('traceroute: hops, silent hops and annotations', () => {
-    const hops = parseTracerouteOutput(`traceroute to 10.244.2.2 (10.244.2.2), 15 hops max, 60 byte packets
- 1  10.244.1.1  0.062 ms
- 2  *
- 3  10.244.2.2  0.120 ms !X
-10  192.168.1.12  1.5 ms
-`);
-    expect(hops).toEqual([
-      { ttl: 1, address: '10.244.1.1', rttMs: 0.062, annotation: null },
-      { ttl: 2, address: null, rttMs: null, annotation: null },
-      { ttl: 3, address: '10.244.2.2', rttMs: 0.12, annotation: '!X' },
-      { ttl: 10, address: '192.168.1.12', rttMs: 1.5, annotation: null },
-    ]);
-    expect(parseTracerouteOutput('traceroute to 8.8.8.8 (8.8.8.8), 15 hops max, 60 byte packets')).toEqual([]);
-  });
-
-  it('route get: the kernel\'s answer, unicast when ip leaves the type out', () => {
-    const r = parseRouteGetOutput('[{"dst":"10.244.2.2","gateway":"10.244.1.1","dev":"eth0","prefsrc":"10.244.1.2","flags":[],"uid":0,"cache":[]}]\n');
-    expect(r).toMatchObject({ dst: '10.244.2.2', type: 'unicast', gateway: '10.244.1.1', dev: 'eth0', prefsrc: '10.244.1.2', table: null, flags: [] });
-    expect(parseRouteGetOutput('[{"type":"local","dst":"127.0.0.1","dev":"lo","prefsrc":"127.0.0.1","flags":[],"uid":0,"cache":["local"]}]')).toMatchObject({ type: 'local', gateway: null, dev: 'lo' });
-    for (const bad of ['', 'RTNETLINK answers: Network is unreachable', '[]', '{}', '[1]']) expect(parseRouteGetOutput(bad)).toBeNull();
-  });
-});
-
-describe('metrics', () => {
-  it('a cumulative histogram, rendered in the Prometheus text format', () => {
-    const h = emptyHistogram();
-    for (const ms of [3, 40, 40, 700, 20_000]) observeDuration(h, ms);
-    expect(h.count).toBe(5);
-    expect(h.sumMs).toBe(20_783);
-    expect(h.buckets).toEqual([1, 1, 3, 3, 3, 3, 4, 4, 4, 4, 5]);
-    const zero = { outcomes: { ok: 0, failed: 0, timeout: 0 }, durationMs: emptyHistogram() };
-    const stats: ProbeStats = {
-      maxConcurrent: 4, maxQueue: 8, inFlight: 1, queued: 0, spawned: 5,
-      runs: { ping: { outcomes: { ok: 4, failed: 0, timeout: 1 }, durationMs: h }, traceroute: zero, 'route-get': zero, tcp: zero },
-      rejected: { invalid: 2, 'unknown-pod': 0, 'pod-without-ip': 0, 'source-unavailable': 0, busy: 1, closed: 0, 'spawn-failed': 0 },
-    };
-    const text = renderProbeMetrics(stats);
-    expect(text).toContain('podnet_probe_runs_total{kind="ping",outcome="timeout"} 1');
-    expect(text).toContain('podnet_probe_rejected_total{reason="busy"} 1');
-    expect(text).toContain('podnet_probe_duration_seconds_bucket{kind="ping",le="0.05"} 3');
-    expect(text).toContain('podnet_probe_duration_seconds_bucket{kind="ping",le="+Inf"} 5');
-    expect(text).toContain('podnet_probe_duration_seconds_sum{kind="ping"} 20.783');
-    expect(text).toContain('podnet_probe_in_flight 1');
-    expect(text.endsWith('\n')).toBe(true);
   });
 });
