@@ -6,7 +6,7 @@
 // holds it — nothing missed while away is lost.
 import { useEffect, useRef, useState } from 'react';
 import type { Topology, TopologyChange, TopologyEvent } from '../../lib/model/topology';
-import { applyTopologyChanges } from '../../lib/model/topology-diff';
+import { applyTopologyChanges } from '../../lib/model/diff';
 import { makeTrpcClient } from './trpc-client';
 
 /** how long a broken stream is "reconnecting" before the page calls its data stale */

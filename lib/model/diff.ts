@@ -1,13 +1,107 @@
-// One pure diff for the agent's events and the dashboard's store alike: two snapshots
-// in, typed changes out (added / changed / removed), each keyed so it can be applied.
+// One diff for every model that streams as changes: the agent's NodeSnapshot (its
+// events) and the dashboard's Topology (topology.watch). A model is a head, compared
+// whole, and lists of objects with a key each. Two models in, typed changes out (added /
+// changed / removed, each keyed), and one apply to replay them on the client's side.
 import type { Address, Finding, Link, Neighbour, NodeInfo, NodeSnapshot, PodOnNode, Route } from './snapshot';
+import { topologyKeyOf, type Topology, type TopologyChange } from './topology';
+
+export type KeyedChange<C extends string, H extends string, V> =
+  | { collection: C; op: 'added' | 'changed'; key: string; value: unknown }
+  | { collection: C; op: 'removed'; key: string }
+  | { collection: H; op: 'changed'; key: H; value: V };
+
+type Lists<C extends string> = { [K in C]: readonly unknown[] };
+
+interface Shape<M extends Lists<C>, C extends string, H extends string, V> {
+  head: H;
+  headOf(m: M): V;
+  withHead(m: M, head: V): M;
+  /** one key function per list, in the order the diff reports them */
+  keys: Record<C, (x: never) => string>;
+}
+
+// Objects are built with a fixed key order, so JSON text compares them exactly. An
+// unchanged object is often the same reference (the topology merge reuses them): skip the text.
+const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
+
+function diffBy<M extends Lists<C>, C extends string, H extends string, V>(
+  shape: Shape<M, C, H, V>,
+  prev: M | null,
+  next: M,
+): KeyedChange<C, H, V>[] {
+  const out: KeyedChange<C, H, V>[] = [];
+  const head = shape.headOf(next);
+  if (!prev || !same(shape.headOf(prev), head)) out.push({ collection: shape.head, op: 'changed', key: shape.head, value: head });
+  for (const c of Object.keys(shape.keys) as C[]) {
+    const key = shape.keys[c] as (x: unknown) => string;
+    const before = new Map((prev ? prev[c] : []).map((x) => [key(x), x]));
+    const after = new Map(next[c].map((x) => [key(x), x]));
+    for (const [k, v] of after) {
+      const old = before.get(k);
+      if (old === undefined) out.push({ collection: c, op: 'added', key: k, value: v });
+      else if (!same(old, v)) out.push({ collection: c, op: 'changed', key: k, value: v });
+    }
+    for (const k of before.keys()) if (!after.has(k)) out.push({ collection: c, op: 'removed', key: k });
+  }
+  return out;
+}
+
+/** A copy of one list with a key → position index. A topology holds 10,000 pods: a
+ *  findIndex per change would make one event cost a second. */
+function indexedList(items: readonly unknown[], key: (x: unknown) => string) {
+  const list = [...items];
+  const at = new Map<string, number>();
+  list.forEach((x, i) => {
+    const k = key(x);
+    if (!at.has(k)) at.set(k, i);
+  });
+  // A removal leaves a hole, dropped once at the end, so the index stays true meanwhile.
+  const holes = new Set<number>();
+  return {
+    remove(k: string) {
+      const i = at.get(k);
+      if (i === undefined) return;
+      holes.add(i);
+      at.delete(k);
+    },
+    put(k: string, value: unknown) {
+      const i = at.get(k);
+      if (i !== undefined) list[i] = value;
+      else at.set(k, list.push(value) - 1);
+    },
+    items: () => (holes.size ? list.filter((_, i) => !holes.has(i)) : list),
+  };
+}
+
+/** Returns a new model, the input is left as it was. Order within a list is kept,
+ *  additions go to the end; removing what is not there does nothing. */
+function applyBy<M extends Lists<C>, C extends string, H extends string, V>(
+  shape: Shape<M, C, H, V>,
+  model: M,
+  changes: readonly KeyedChange<C, H, V>[],
+): M {
+  let head: { value: V } | null = null;
+  const lists = new Map<C, ReturnType<typeof indexedList>>();
+  for (const ch of changes) {
+    if (ch.collection === shape.head) {
+      if (ch.op === 'changed') head = { value: ch.value as V };
+      continue;
+    }
+    const c = ch.collection as C;
+    let list = lists.get(c);
+    if (!list) lists.set(c, (list = indexedList(model[c], shape.keys[c] as (x: unknown) => string)));
+    if (ch.op === 'removed') list.remove(ch.key);
+    else list.put(ch.key, ch.value);
+  }
+  const next: M = { ...model };
+  for (const [c, list] of lists) (next as Record<C, readonly unknown[]>)[c] = list.items();
+  return head ? shape.withHead(next, head.value) : next;
+}
+
+// ---- the agent's NodeSnapshot
 
 export type Collection = 'links' | 'addresses' | 'routes' | 'neighbours' | 'pods' | 'findings';
-
-export type Change =
-  | { collection: Collection; op: 'added' | 'changed'; key: string; value: unknown }
-  | { collection: Collection; op: 'removed'; key: string }
-  | { collection: 'node'; op: 'changed'; key: 'node'; value: NodeInfo };
+export type Change = KeyedChange<Collection, 'node', NodeInfo>;
 
 export const keyOf = {
   links: (l: Link) => l.name,
@@ -18,49 +112,38 @@ export const keyOf = {
   findings: (f: Finding) => f.id,
 } satisfies Record<Collection, (x: never) => string>;
 
-// Key order is fixed by the collector, so JSON text compares values cheaply and exactly.
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-function diffCollection<T>(collection: Collection, key: (x: T) => string, prev: T[], next: T[], out: Change[]): void {
-  const before = new Map(prev.map((x) => [key(x), x]));
-  const after = new Map(next.map((x) => [key(x), x]));
-  for (const [k, v] of after) {
-    const old = before.get(k);
-    if (old === undefined) out.push({ collection, op: 'added', key: k, value: v });
-    else if (!same(old, v)) out.push({ collection, op: 'changed', key: k, value: v });
-  }
-  for (const k of before.keys()) if (!after.has(k)) out.push({ collection, op: 'removed', key: k });
-}
+const snapshotShape: Shape<NodeSnapshot, Collection, 'node', NodeInfo> = {
+  head: 'node',
+  headOf: (s) => s.node,
+  withHead: (s, node) => ({ ...s, node }),
+  keys: keyOf,
+};
 
 export function diffSnapshots(prev: NodeSnapshot | null, next: NodeSnapshot): Change[] {
-  const out: Change[] = [];
-  if (!prev || !same(prev.node, next.node)) out.push({ collection: 'node', op: 'changed', key: 'node', value: next.node });
-  const empty: NodeSnapshot = { ...next, links: [], addresses: [], routes: [], neighbours: [], pods: [], findings: [] };
-  const p = prev ?? empty;
-  diffCollection('links', keyOf.links, p.links, next.links, out);
-  diffCollection('addresses', keyOf.addresses, p.addresses, next.addresses, out);
-  diffCollection('routes', keyOf.routes, p.routes, next.routes, out);
-  diffCollection('neighbours', keyOf.neighbours, p.neighbours, next.neighbours, out);
-  diffCollection('pods', keyOf.pods, p.pods, next.pods, out);
-  diffCollection('findings', keyOf.findings, p.findings, next.findings, out);
-  return out;
+  return diffBy(snapshotShape, prev, next);
 }
 
 /** Applies changes to a snapshot (the client side of the event stream). */
-export function applyChanges(snap: NodeSnapshot, changes: Change[]): NodeSnapshot {
-  const next: NodeSnapshot = { ...snap, links: [...snap.links], addresses: [...snap.addresses], routes: [...snap.routes], neighbours: [...snap.neighbours], pods: [...snap.pods], findings: [...snap.findings] };
-  for (const c of changes) {
-    if (c.collection === 'node') {
-      if (c.op === 'changed') next.node = c.value as NodeInfo;
-      continue;
-    }
-    const key = keyOf[c.collection] as (x: unknown) => string;
-    const list = next[c.collection] as unknown[];
-    const i = list.findIndex((x) => key(x) === c.key);
-    if (c.op === 'removed') {
-      if (i >= 0) list.splice(i, 1);
-    } else if (i >= 0) list[i] = c.value;
-    else list.push(c.value);
-  }
-  return next;
+export function applyChanges(snap: NodeSnapshot, changes: readonly Change[]): NodeSnapshot {
+  return applyBy(snapshotShape, snap, changes);
+}
+
+// ---- the dashboard's Topology
+
+type TopologyHead = Pick<Topology, 'cluster' | 'router' | 'updatedAt'>;
+
+const topologyShape: Shape<Topology, keyof typeof topologyKeyOf, 'cluster', TopologyHead> = {
+  head: 'cluster',
+  headOf: (t) => ({ cluster: t.cluster, router: t.router, updatedAt: t.updatedAt }),
+  withHead: (t, head) => ({ ...t, ...head }),
+  keys: topologyKeyOf,
+};
+
+export function diffTopology(prev: Topology | null, next: Topology): TopologyChange[] {
+  return diffBy(topologyShape, prev, next);
+}
+
+/** Replays changes onto a topology (the page's side of topology.watch). */
+export function applyTopologyChanges(topo: Topology, changes: readonly TopologyChange[]): Topology {
+  return applyBy(topologyShape, topo, changes);
 }

@@ -1,7 +1,7 @@
 // The synthetic cluster: its shape, its determinism, that the merge finds nothing wrong
 // with it, live changes, and the benchmark's largest shape (counts only, no timing).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { diffTopology } from '../../lib/model/topology-diff';
+import { diffTopology } from '../../lib/model/diff';
 import { mergeTopology } from '../topology/merge';
 import { addressPlan, parseShape, SyntheticSource } from './synthetic';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { SyntheticSource } from '../sources/synthetic';
 import { ClusterView } from './cluster-view';
-import { applyTopologyChanges } from '../../lib/model/topology-diff';
+import { applyTopologyChanges } from '../../lib/model/diff';
 import type { TopologyChange, TopologyEvent } from '../../lib/model/topology';
 
 async function settled(view: ClusterView, version: number): Promise<void> {

@@ -3,7 +3,7 @@
 // to every watching page as TopologyEvents. A page that falls behind gets a fresh
 // snapshot instead of an ever longer queue.
 import type { Topology, TopologyEvent } from '../../lib/model/topology';
-import { diffTopology } from '../../lib/model/topology-diff';
+import { diffTopology } from '../../lib/model/diff';
 import type { ClusterSource, SourceInputs } from '../sources/source';
 import { MergeMemo, mergeTopology } from './merge';
 
