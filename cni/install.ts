@@ -34,7 +34,21 @@ export const SHIM_BUILD = '.build/podnet-shim';
 const SPAWN_SOURCE = 'cni/shim/podnet-spawn.c';
 const SPAWN_BUILD = '.build/podnet-spawn';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The checkout this code runs from: the nearest directory up with podnet's package.json.
+ *  Found by walking up, not by a fixed "..", because the CLI also runs bundled from
+ *  .build/cli/ (scripts/build-cli.mjs), where this module's own directory is another. */
+export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'podnet') return dir;
+    } catch {
+      /* no package.json here, or not ours */
+    }
+    if (dirname(dir) === dir) return resolve(from, '..'); // not in a checkout: the old guess
+  }
+}
 
 export function launcher(nodePath: string): string {
   return [

@@ -11,6 +11,7 @@ import { sleepSync } from '../lib/ipam/lock.js';
 import { processStartTime } from '../lib/proc/identity.js';
 import type { LabNode } from '../lib/model/lab.js';
 import { verifierOf } from '../agent/credentials.js';
+import { repoRoot } from '../cni/install.js';
 import { LabError } from './errors.js';
 import type { LabInventory } from './inventory.js';
 import { labFiles, nodeDir, type LabPaths } from './paths.js';
@@ -40,7 +41,7 @@ export const cniSocket = (p: LabPaths, node: string) => join(nodeDir(p, node), '
 
 // The agent runs from this checkout (tsx), not from a bundle: its CNI fast path finds its
 // worker source and the spawn helper (.build/podnet-spawn) relative to the repository.
-const repo = new URL('..', import.meta.url).pathname;
+const repo = repoRoot;
 
 export function startNodeAgent(p: LabPaths, inv: LabInventory, node: LabNode): AgentProcess {
   const dir = nodeDir(p, node.name);
