@@ -16,7 +16,7 @@ import { LabIntentSource } from './intent-source.js';
 import { KubeIntentSource } from './kube-intent-source.js';
 import { log } from './log.js';
 import { Metrics } from './metrics.js';
-import { startCniSocket } from './cni-socket.js';
+import { startCniSocket } from './cni-socket/server.js';
 import { lookupResponse } from './lookup.js';
 import { createProber, probeResponse, type PodLocation } from './probe.js';
 import { applyRoutes, planRoutes } from './reconcile.js';

@@ -6,7 +6,7 @@
 // Prints one JSON line on stdout when it is listening ({"listening": PATH, "pid": …}),
 // its log on stderr, and closes cleanly (finishing acknowledged verbs) on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
-import { startCniSocket } from './cni-socket.js';
+import { startCniSocket } from './cni-socket/server.js';
 
 const { values } = parseArgs({ options: { socket: { type: 'string' }, workers: { type: 'string' }, 'no-spawn-helper': { type: 'boolean' } }, strict: true });
 if (!values.socket) {

@@ -1,4 +1,4 @@
-// Where the agent's CNI socket lives (agent/cni-socket.ts): in a directory only root can
+// Where the agent's CNI socket lives (agent/cni-socket/server.ts): in a directory only root can
 // change, as a socket that is the agent's own from its first moment.
 //
 // The socket is 0600, but the shim (cni/shim/podnet-shim.c) finds it by its path: whoever
