@@ -1,7 +1,14 @@
 // What the agent knows about its node before it looks at the kernel: its name, and what
-// the node's podnet conflist says (bridge, pod subnet, where the plugin keeps its state).
+// the node's podnet conflist says (bridge, pod subnet, where the plugin keeps its state),
+// read by the plugin's own parser with the plugin's own defaults, so the agent watches
+// the directories the plugin writes.
 import { readFileSync } from 'node:fs';
-import { parseCidr, formatIpv4 } from '../lib/model/ipv4.js';
+import { DEFAULT_BRIDGE, DEFAULT_NETWORK_NAME } from '../lib/model/cni.js';
+import { formatCidr, formatIpv4 } from '../lib/model/ipv4.js';
+import { podnetConfOfConflist } from '../cni/conflist.js';
+import { CniError } from '../cni/errors.js';
+import { parseIpamSettings, type IpamSettings } from '../cni/ipam/conf.js';
+import type { PodnetConf } from '../cni/netconf.js';
 
 export interface AgentConfig {
   node: string;
@@ -20,26 +27,37 @@ export interface AgentConfig {
 export class ConfigError extends Error {}
 
 export function configFromConflist(node: string, path: string | null, uplink = 'eth0'): AgentConfig {
-  const base: AgentConfig = { node, bridge: 'v-net-0', podCIDR: null, gateway: null, stateDir: null, network: 'podnet', dataDir: null, uplink };
+  const base: AgentConfig = { node, bridge: DEFAULT_BRIDGE, podCIDR: null, gateway: null, stateDir: null, network: DEFAULT_NETWORK_NAME, dataDir: null, uplink };
   if (!path) return base;
-  let list: { name?: string; plugins?: Record<string, unknown>[] };
+  let text: string;
   try {
-    list = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new ConfigError(`cannot read the conflist ${path}: ${(e as Error).message}`);
   }
-  const plugin = list.plugins?.find((p) => p.type === 'podnet');
-  if (!plugin) throw new ConfigError(`${path} has no plugin of type "podnet"`);
-  const ipam = (plugin.ipam ?? {}) as { type?: string; ranges?: { subnet?: string; gateway?: string }[][]; subnet?: string; dataDir?: string };
-  const range = ipam.ranges?.[0]?.[0] ?? { subnet: ipam.subnet };
-  const subnet = range?.subnet ? parseCidr(range.subnet) : null;
+  let conf: PodnetConf;
+  let settings: IpamSettings | null;
+  try {
+    conf = podnetConfOfConflist(text);
+    settings = hostLocalShaped(conf) ? parseIpamSettings(conf.ipam) : null;
+  } catch (e) {
+    if (!(e instanceof CniError)) throw e;
+    throw new ConfigError(`the conflist ${path} is not one the podnet plugin accepts: ${e.message}${e.details ? ` (${e.details})` : ''}. Fix the file (or pass --conflist another).`);
+  }
+  const range = settings?.rangeSets[0]?.[0];
   return {
     ...base,
-    network: list.name ?? 'podnet',
-    bridge: typeof plugin.bridge === 'string' ? plugin.bridge : 'v-net-0',
-    podCIDR: subnet ? `${formatIpv4(subnet.network)}/${subnet.length}` : null,
-    gateway: range?.gateway ?? (subnet ? formatIpv4(subnet.network + 1) : null),
-    stateDir: typeof plugin.stateDir === 'string' ? plugin.stateDir : '/run/podnet',
-    dataDir: ipam.type === 'podnet-ipam' ? (ipam.dataDir ?? '/var/lib/cni/networks') : null,
+    network: conf.name,
+    bridge: conf.bridge,
+    podCIDR: range ? formatCidr(range.subnet) : null,
+    gateway: range?.gateway != null ? formatIpv4(range.gateway) : null,
+    stateDir: conf.stateDir,
+    dataDir: conf.ipam.type === 'podnet-ipam' ? (settings?.dataDir ?? null) : null,
   };
+}
+
+/** podnet-ipam's config, or a delegated IPAM's with host-local's fields (ranges or subnet),
+ *  whose first range is the node's pod subnet; any other IPAM says nothing about it. */
+function hostLocalShaped(conf: PodnetConf): boolean {
+  return conf.ipam.type === 'podnet-ipam' || conf.ipam.ranges !== undefined || conf.ipam.subnet !== undefined;
 }

@@ -1,14 +1,11 @@
 // One parser for every verb's stdin: the reference `bridge` plugin's field names plus
 // podnet's own (clusterNetwork, agentSocket, stateDir), with defaults applied here.
-import type { CniResult, IpamConf, ValidAttachment } from '../lib/model/cni.js';
+import { DEFAULT_BRIDGE, DEFAULT_STATE_DIR, type CniResult, type IpamConf, type ValidAttachment } from '../lib/model/cni.js';
 import { isIpv6Literal, parseCidr, type Ipv4Prefix } from '../lib/model/ipv4.js';
 import { CniError, ErrorCode, invalidConfig } from './errors.js';
 import type { Verb } from './env.js';
 import { isObject, NAME_PATTERN, optArray, optBool, optInt, optObject, optString, reqString, type Json } from './fields.js';
 import { checkVersion, normalizeResult } from './version.js';
-
-export const DEFAULT_BRIDGE = 'v-net-0';
-export const DEFAULT_STATE_DIR = '/run/podnet';
 
 export interface BaseConf {
   cniVersion: string;

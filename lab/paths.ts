@@ -1,6 +1,7 @@
 // Where a lab lives: namespaces named podnet-[ID-]…, files under /run/podnet[/ID]. A lab
 // id keeps a test's lab (or a second lab) apart from the user's.
 import { basename, join } from 'node:path';
+import { DEFAULT_STATE_DIR } from '../lib/model/cni';
 
 export interface LabPaths {
   labId: string | null;
@@ -12,7 +13,8 @@ export const LAB_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,11}$/;
 
 export class LabIdError extends Error {}
 
-const MAIN_STATE_DIR = '/run/podnet';
+/** the main lab keeps its files where the plugin keeps its state by default */
+const MAIN_STATE_DIR = DEFAULT_STATE_DIR;
 
 export function labPaths(labId: string | null): LabPaths {
   if (labId !== null && !LAB_ID_PATTERN.test(labId)) {

@@ -2,6 +2,7 @@
 import { str } from '../args.js';
 import { CommandError, type Command } from '../command.js';
 import { install, uninstall } from '../../cni/install.js';
+import { DEFAULT_BRIDGE, DEFAULT_DATA_DIR, DEFAULT_NETWORK_NAME, DEFAULT_STATE_DIR } from '../../lib/model/cni.js';
 
 export const cniInstall: Command = {
   path: ['cni', 'install'],
@@ -18,10 +19,10 @@ export const cniInstall: Command = {
     { name: 'conf-dir', value: 'DIR', help: 'where the runtime reads network configs; omit to write none' },
     { name: 'subnet', value: 'CIDR', help: "this node's pod subnet, e.g. 10.244.1.0/24 (needed with --conf-dir)" },
     { name: 'cluster-network', value: 'CIDR', help: 'the cluster pod network, e.g. 10.244.0.0/16: traffic leaving it is masqueraded' },
-    { name: 'network-name', value: 'NAME', help: 'the network name in the conflist', default: 'podnet' },
-    { name: 'bridge', value: 'NAME', help: 'the node bridge', default: 'v-net-0' },
-    { name: 'state-dir', value: 'DIR', help: 'where the plugin records attachments and logs', default: '/run/podnet' },
-    { name: 'data-dir', value: 'DIR', help: 'where podnet-ipam keeps leases', default: '/var/lib/cni/networks' },
+    { name: 'network-name', value: 'NAME', help: 'the network name in the conflist', default: DEFAULT_NETWORK_NAME },
+    { name: 'bridge', value: 'NAME', help: 'the node bridge', default: DEFAULT_BRIDGE },
+    { name: 'state-dir', value: 'DIR', help: 'where the plugin records attachments and logs', default: DEFAULT_STATE_DIR },
+    { name: 'data-dir', value: 'DIR', help: 'where podnet-ipam keeps leases', default: DEFAULT_DATA_DIR },
     { name: 'agent-socket', value: 'PATH', help: "the node agent's CNI socket (podnet agent --cni-socket): the fast path" },
   ],
   reports: true,

@@ -1,8 +1,7 @@
 // podnet-ipam's configuration, host-local's field names: `ranges` (a list of range
 // sets) or the older single `subnet`/`rangeStart`/`rangeEnd`/`gateway`; `routes`;
 // `dataDir`; `dns` passes through.
-import type { CniDns, CniRoute, IpamConf, IpamRange } from '../../lib/model/cni.js';
-import { DEFAULT_DATA_DIR } from '../../lib/ipam/disk-store.js';
+import { DEFAULT_DATA_DIR, type CniDns, type CniRoute, type IpamConf, type IpamRange } from '../../lib/model/cni.js';
 import { parseRange, RangeError, type RangeSet } from '../../lib/ipam/range.js';
 import { isIpv6Literal, parseCidr, parseIpv4 } from '../../lib/model/ipv4.js';
 import { CniError, ErrorCode, invalidConfig } from '../errors.js';

@@ -1,9 +1,10 @@
 // The podnet-ipam executable: host-local's configuration and lease layout, with
 // podnet's lock discipline. Usable under podnet or under the reference bridge plugin.
+import { DEFAULT_STATE_DIR } from '../../lib/model/cni.js';
 import { CniError, ErrorCode } from '../errors.js';
 import { optString } from '../fields.js';
 import { logTo } from '../log.js';
-import { DEFAULT_STATE_DIR, parseBase, parseIpamConf, parseJson } from '../netconf.js';
+import { parseBase, parseIpamConf, parseJson } from '../netconf.js';
 import { runPlugin, type VerbContext } from '../run.js';
 import { resultForVersion } from '../version.js';
 import { parseIpamSettings } from './conf.js';

@@ -10,7 +10,6 @@ import { processStartTime } from '../proc/identity.js';
 import { withLock } from './lock.js';
 import type { Lease, LeaseStore } from './store.js';
 
-export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
 const TMP_PREFIX = '.tmp-';
 
 export class DiskLeaseStore implements LeaseStore {

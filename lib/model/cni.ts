@@ -7,6 +7,21 @@ export const SUPPORTED_CNI_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.
 export type CniVersion = (typeof SUPPORTED_CNI_VERSIONS)[number];
 export const LATEST_CNI_VERSION: CniVersion = '1.1.0';
 
+/** the podnet plugin's `type` in a conflist */
+export const PODNET_PLUGIN = 'podnet';
+
+// The plugins' defaults, for a config that leaves the field out. Whoever reads or writes
+// what the plugins do (the agent, the installer, the lab) takes these, so a change here
+// moves them all.
+/** `bridge`: the node bridge the podnet plugin attaches pods to */
+export const DEFAULT_BRIDGE = 'v-net-0';
+/** `stateDir`: where the plugins record attachments and write their log */
+export const DEFAULT_STATE_DIR = '/run/podnet';
+/** `ipam.dataDir`: where podnet-ipam keeps its leases (host-local's default) */
+export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
+/** the network name `podnet cni install` writes into its conflist */
+export const DEFAULT_NETWORK_NAME = 'podnet';
+
 export interface CniInterface {
   name: string;
   mac?: string;

@@ -1,6 +1,7 @@
 // The lab's inventory: the reference topology (DESIGN.md) as data. Pure and isomorphic:
 // the lab commands write it, `lab status --json` prints it, the dashboard's lab source
 // and `podnet check` read it.
+import { DEFAULT_BRIDGE } from './cni';
 import type { ClusterNode, ClusterPod, ControlPlane } from './topology';
 
 export type Routing = 'host-gw' | 'router';
@@ -77,7 +78,8 @@ export const LAN_CIDR = '192.168.1.0/24';
 export const ROUTER_IP = '192.168.1.1';
 export const OUTSIDE_IP = '192.168.1.200';
 export const CLUSTER_NETWORK = '10.244.0.0/16';
-export const BRIDGE = 'v-net-0';
+/** the lab's nodes attach pods to the plugin's default bridge */
+export const BRIDGE = DEFAULT_BRIDGE;
 /** Node N takes 192.168.1.(10+N) and 10.244.N.0/24; the outside host sits at .200. */
 export const MAX_NODE_INDEX = 180;
 

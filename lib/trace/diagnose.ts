@@ -3,6 +3,7 @@
 // values, and the command that fixes it — in the same words as the agent's findings. A
 // route podnet owns is fixed with podnet's own protocol number, so the agent owns it
 // again. Pure.
+import { DEFAULT_BRIDGE } from '../model/cni';
 import { elementId } from '../model/graph-ids';
 import { PODNET_ROUTE_PROTO } from '../model/snapshot';
 import type { FaultKind } from '../model/lab';
@@ -134,7 +135,7 @@ function diagnoseHop(d: DiagnoseInput, h: TraceHop, all: TraceHop[]): Draft | nu
     case 'veth-missing':
     case 'veth-down':
     case 'veth-detached': {
-      const br = h.bridge?.name ?? node?.bridge ?? 'v-net-0';
+      const br = h.bridge?.name ?? node?.bridge ?? DEFAULT_BRIDGE;
       // Which end of the hop: the veth the packet came in by, or the one it leaves by.
       const inBad = h.role === 'node' && h.in !== null && h.inL3 === br && vethProblem(h.in, br, '') !== null;
       const veth = (h.role === 'node' ? (inBad ? h.in : h.out) : (h.in ?? h.out)) ?? { name: 'veth', state: 'missing', mtu: null, master: null };

@@ -2,6 +2,7 @@
 // its IP), each node's agent snapshot (or none, when the agent does not answer), the
 // routing mode and the faults a lab holds on purpose. The dashboard's sources give
 // exactly this (server/sources/source.ts); the CLI builds it from the lab. Pure.
+import { DEFAULT_BRIDGE } from '../model/cni';
 import type { LabFault } from '../model/lab';
 import type { NodeSnapshot, PodOnNode } from '../model/snapshot';
 import type { AgentStatus, ControlPlane, RoutingMode } from '../model/topology';
@@ -47,7 +48,7 @@ export function traceNodes(inputs: TraceInputs): TraceNode[] {
     const view = inputs.agents.get(n.name);
     const snapshot = view?.snapshot ?? null;
     const uplink = snapshot?.addresses.find((a) => a.family === 'inet' && a.address === n.ip)?.link ?? 'eth0';
-    return { name: n.name, ip: n.ip, podCIDR: n.podCIDR, agent: view?.status ?? NO_AGENT, snapshot, live: view?.status.state === 'live' && snapshot !== null, uplink, bridge: snapshot?.node.bridge ?? 'v-net-0' };
+    return { name: n.name, ip: n.ip, podCIDR: n.podCIDR, agent: view?.status ?? NO_AGENT, snapshot, live: view?.status.state === 'live' && snapshot !== null, uplink, bridge: snapshot?.node.bridge ?? DEFAULT_BRIDGE };
   });
 }
 

@@ -13,6 +13,7 @@
 // 10.244.0.0/16, as in the lab; otherwise every node gets the same larger block, the
 // smallest power of two ≥ 256 that holds its pods plus network, gateway and broadcast,
 // carved from 10.0.0.0/8 (node i takes the i-th block; block 0 is left unused).
+import { DEFAULT_BRIDGE } from '../../lib/model/cni';
 import type { Finding, FirewallSummary, Link, NodeSnapshot, PodOnNode, Route } from '../../lib/model/snapshot';
 import { PODNET_ROUTE_PROTO } from '../../lib/model/snapshot';
 import type { AgentStatus, ClusterNode, ClusterPod } from '../../lib/model/topology';
@@ -20,7 +21,6 @@ import { hashHex } from '../../lib/model/hash';
 import { formatCidr, formatIpv4, parseIpv4 } from '../../lib/model/ipv4';
 import type { AgentView, ClusterSource, SourceInputs } from './source';
 
-export const SYNTHETIC_BRIDGE = 'v-net-0';
 export const SYNTHETIC_NAMESPACES = ['default', 'web', 'data', 'batch'] as const;
 const APPS = ['api', 'frontend', 'worker', 'cache', 'db', 'queue', 'auth'];
 const AGENT_PORT = 9650;
@@ -344,7 +344,7 @@ export class SyntheticSource implements ClusterSource {
     const links: Link[] = [
       { index: 1, name: 'lo', kind: 'loopback', mac: '00:00:00:00:00:00', mtu: 65536, operState: 'UNKNOWN', up: true, master: null, peer: null },
       { index: 2, name: 'eth0', kind: 'ether', mac: macOf(`${n.name}/eth0`), mtu: 1500, operState: 'UP', up: true, master: null, peer: null },
-      { index: 3, name: SYNTHETIC_BRIDGE, kind: 'bridge', mac: macOf(`${n.name}/${SYNTHETIC_BRIDGE}`), mtu: 1500, operState: 'UP', up: true, master: null, peer: null },
+      { index: 3, name: DEFAULT_BRIDGE, kind: 'bridge', mac: macOf(`${n.name}/${DEFAULT_BRIDGE}`), mtu: 1500, operState: 'UP', up: true, master: null, peer: null },
       ...pods.map(
         (p): Link => ({
           index: p.ifindex,
@@ -354,14 +354,14 @@ export class SyntheticSource implements ClusterSource {
           mtu: 1500,
           operState: 'UP',
           up: true,
-          master: SYNTHETIC_BRIDGE,
+          master: DEFAULT_BRIDGE,
           peer: { netns: `cni-${p.containerID.slice(0, 8)}`, ifindex: 2, ifname: 'eth0', pod: p.key },
         }),
       ),
     ];
     const lanNet = this.plan.lanPrefix === 24 ? `${n.ip.split('.').slice(0, 3).join('.')}.0/24` : '192.168.0.0/16';
     const routes: Route[] = [
-      { dst: n.podCIDR, gateway: null, dev: SYNTHETIC_BRIDGE, protocol: 'kernel', scope: 'link', ownedByPodnet: false },
+      { dst: n.podCIDR, gateway: null, dev: DEFAULT_BRIDGE, protocol: 'kernel', scope: 'link', ownedByPodnet: false },
       { dst: lanNet, gateway: null, dev: 'eth0', protocol: 'kernel', scope: 'link', ownedByPodnet: false },
       ...this.nodes
         .filter((o) => o !== n)
@@ -379,11 +379,11 @@ export class SyntheticSource implements ClusterSource {
     }));
     const findings: Finding[] = [];
     return {
-      node: { name: n.name, addresses: [n.ip], podCIDR: n.podCIDR, gateway: n.gateway, bridge: SYNTHETIC_BRIDGE, ipForward: true, firewall: FIREWALL, leaseDir: null },
+      node: { name: n.name, addresses: [n.ip], podCIDR: n.podCIDR, gateway: n.gateway, bridge: DEFAULT_BRIDGE, ipForward: true, firewall: FIREWALL, leaseDir: null },
       links,
       addresses: [
         { link: 'eth0', family: 'inet', address: n.ip, prefixLen: this.plan.lanPrefix, scope: 'global' },
-        { link: SYNTHETIC_BRIDGE, family: 'inet', address: n.gateway, prefixLen: this.plan.podPrefix, scope: 'global' },
+        { link: DEFAULT_BRIDGE, family: 'inet', address: n.gateway, prefixLen: this.plan.podPrefix, scope: 'global' },
       ],
       routes,
       neighbours: [],
