@@ -2,7 +2,7 @@
 // sets) or the older single `subnet`/`rangeStart`/`rangeEnd`/`gateway`; `routes`;
 // `dataDir`; `dns` passes through.
 import { DEFAULT_DATA_DIR, type CniDns, type CniRoute, type IpamConf, type IpamRange } from '../../lib/model/cni.js';
-import { parseRange, RangeError, type RangeSet } from '../../lib/ipam/range.js';
+import { IpRangeError, parseRange, type RangeSet } from '../../lib/ipam/range.js';
 import { isIpv6Literal, parseCidr, parseIpv4 } from '../../lib/model/ipv4.js';
 import { CniError, ErrorCode, invalidConfig } from '../errors.js';
 import { isObject } from '../fields.js';
@@ -38,7 +38,7 @@ export function parseIpamSettings(ipam: IpamConf): IpamSettings {
       try {
         return parseRange(r as unknown as IpamRange);
       } catch (e) {
-        if (e instanceof RangeError) throw e.ipv6 ? ipv6(e.message) : invalidConfig(e.message);
+        if (e instanceof IpRangeError) throw e.ipv6 ? ipv6(e.message) : invalidConfig(e.message);
         throw e;
       }
     }),
