@@ -55,7 +55,7 @@ export interface RunningAgent {
 /** Changes arrive in bursts (a pod ADD is a dozen netlink messages): collect once per burst. */
 const DEBOUNCE_MS = 15;
 /** A safety net for a missed notification; changes themselves arrive as events. Each
- *  collection spawns `ip` (~20 ms of CPU here), so this is what idle costs. */
+ *  collection spawns `ip`, so this is what idle costs (the figure: bench/README.md). */
 export const RECHECK_MS = 15_000;
 /** \`ip monitor\` is restarted when it exits or cannot start, after this back-off (doubling
  *  up to the maximum; a monitor that ran MONITOR_HEALTHY_MS starts it over), and the kernel

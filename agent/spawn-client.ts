@@ -13,8 +13,8 @@ export const HELPER_DIED_SEQ = 0xffffffff;
  * How long any one process of a verb served by the agent (ip, nsenter, nft) may run before
  * it is killed by its PID and the verb fails with that error: without a deadline a hung one
  * holds its verb thread, and the ADD of the shim that is waiting for it, for ever. Such a
- * process takes 5-50 ms, and up to ~1 s in a burst of 40 pod starts on 2 cores; 10 s is ten
- * times the worst seen, so only a stuck one meets it, and an ADD (two to four processes
+ * process takes milliseconds, and much longer in a burst of pod starts; 10 s is ten times
+ * the worst seen (bench/README.md), so only a stuck one meets it, and an ADD (two to four processes
  * and up to 10 s of waiting for the lease lock) still ends well inside the shim's 120 s,
  * which is the kubelet's runtime request timeout. A caller that sets its own timeout keeps
  * it (a delegated IPAM plugin has 60 s: it starts Node and waits for its own lock).

@@ -1,6 +1,6 @@
 // Field readers for plugin configuration. The plugins do not use zod: bundled, zod 4 adds
-// ~30 ms to every invocation's start-up (measured on this machine), more than the kernel
-// work of an ADD. These readers name the offending field and value in every error.
+// more to every invocation's start-up than the kernel work of an ADD takes (the figure:
+// bench/README.md). These readers name the offending field and value in every error.
 import { CniError, ErrorCode } from './errors.js';
 
 export type Json = Record<string, unknown>;

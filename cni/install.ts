@@ -6,7 +6,7 @@
 // file with an environment holding only the CNI variables; node skips those lines, which
 // are a string and a comment to it. So the plugin needs no repository, no PATH lookup
 // of node, and nothing from the runtime's environment (NODE_OPTIONS, or
-// NODE_EXTRA_CA_CERTS, which costs Node ~60 ms at start) but the CNI variables.
+// NODE_EXTRA_CA_CERTS, which slows Node's start: bench/README.md) but the CNI variables.
 //
 // The fast path: when the C shim is built (.build/podnet-shim, scripts/build-shim.sh; built
 // here on the fly when missing and a C compiler exists), `podnet` is the shim and the Node

@@ -18,7 +18,7 @@ mkdir -p .build
 tmp=""
 trap 'rm -f "$tmp"' EXIT
 # Static when libc's static archive is there (Debian: libc6-dev, which gcc pulls in): no
-# dynamic loader at start, ~1-2 ms less per CNI call here. Dynamic otherwise.
+# dynamic loader at start, less per CNI call (bench/README.md). Dynamic otherwise.
 flags=(-O2 -Wall -Wextra -Werror)
 for name in podnet-shim podnet-spawn; do
   tmp=".build/$name.tmp.$$"

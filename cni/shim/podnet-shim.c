@@ -1,8 +1,8 @@
 /*
  * podnet-shim: the `podnet` CNI executable the container runtime starts.
  *
- * Why it exists: the podnet plugin is Node; starting Node costs ~80 ms per verb, about two
- * thirds of an ADD. The node agent is a Node process that is already running, so this
+ * Why it exists: the podnet plugin is Node; starting Node is most of an ADD's time
+ * (bench/README.md). The node agent is a Node process that is already running, so this
  * program (which starts in about a millisecond) hands the verb to the agent over a unix
  * socket, and the agent runs the plugin's own verb code in-process (agent/cni-socket.ts,
  * where the protocol is documented).
@@ -43,17 +43,17 @@
 #include <unistd.h>
 
 #define PROTOCOL_VERSION 1
-/* Connect, send and the agent's acknowledgement (which comes before any work). Not 200 ms:
- * in a burst of pod starts on a 2-core node, with Node plugins starting alongside, 9 of 20
- * shims waited longer than that for the agent's main thread to be scheduled and fell back
- * (adding to the burst); at 1 s none did. A hung agent costs each call this much, then the
+/* Connect, send and the agent's acknowledgement (which comes before any work). Not less:
+ * in a burst of pod starts on a small node, with Node plugins starting alongside, shims
+ * waited longer for the agent's main thread to be scheduled and fell back (adding to the
+ * burst); at 1 s none did (bench/README.md). A hung agent costs each call this much, then the
  * plugin runs; the go step makes a late acknowledgement harmless. */
 #define ACK_TIMEOUT_MS 1000
 #define RESULT_TIMEOUT_MS 120000  /* the verb itself, at most: the kubelet's runtime request timeout is 2 min */
 /* An agent that acknowledges with "heartbeat" writes a "working" line every second while it
  * holds the verb (agent/cni-socket.ts): this much silence means it is stopped or wedged, and
  * the shim stops waiting (ADD: error 11, the rest: the plugin). 5x the longest the agent's
- * main thread was seen to take to answer in a burst of 40 pod starts on 2 cores (1 s). */
+ * main thread was seen to take to answer in a burst of pod starts (bench/README.md). */
 #define SILENCE_TIMEOUT_MS 5000
 #define MAX_STDIN (64u << 20)     /* configs are kilobytes; GC's attachment list can grow */
 #define MAX_ANSWER (64u << 20)

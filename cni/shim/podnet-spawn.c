@@ -3,11 +3,11 @@
  *
  * Why: a verb runs `ip` (and nsenter, nft, a delegated IPAM plugin) synchronously, two
  * processes per ADD. From the agent, Node's spawnSync fork()s the whole agent process:
- *   - ~4.6 ms more per spawn than posix_spawn from a small process (9.6 vs 5.0 ms for
- *     `ip -V` on the 2-core test machine), a fifth of an ADD;
+ *   - each spawn costs more than posix_spawn from a small process, a fifth of an ADD
+ *     (bench/README.md);
  *   - fork() copies the agent's page tables with its memory map locked, and every other
- *     thread of the agent that touches memory meanwhile waits: in a burst of 40 pod starts,
- *     the CNI socket's main thread took up to 1 s to acknowledge a request.
+ *     thread of the agent that touches memory meanwhile waits: in a burst of pod starts,
+ *     the CNI socket's main thread was slow to acknowledge requests.
  * This process does the spawning instead: posix_spawn (vfork-style: nothing copied), in its
  * own tiny address space. It runs in the agent's network namespace and passes on only the
  * environment it is sent, so a verb's processes are the ones the plugin itself would start.

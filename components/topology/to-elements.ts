@@ -26,8 +26,8 @@ import { BOX_PAD, BRIDGE_H, LAN_H, layoutTopology, naturalCompare, POD_W, ROW_MA
 import { RouteGeometer } from './route-geometry';
 
 /** More pods than this (after the filter) and nodes are drawn collapsed unless expanded.
- *  Cytoscape draws ~600 pods with their veths and compound boxes in well under 0.3 s on
- *  this machine's two cores; 5,000 took 2–2.7 s (DESIGN.md). */
+ *  Cytoscape draws this many pods with their veths and compound boxes at once without a
+ *  noticeable wait; many thousands take seconds (bench/README.md). */
 export const LOD_POD_THRESHOLD = 600;
 /** More nodes than this and route edges are drawn only for the focused node's own
  *  routing table (and the router's route to it). Up to this many boxes stand in a row and

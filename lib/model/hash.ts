@@ -1,6 +1,6 @@
 // A stable, fast, non-cryptographic string hash (cyrb53: 53 bits, good spread). The CNI
-// plugin names kernel objects with it: loading node:crypto costs ~7 ms of start-up on
-// this machine, more than the hash is worth. Nothing here needs collision resistance
+// plugin names kernel objects with it: loading node:crypto adds to every start-up, more
+// than the hash is worth (bench/README.md). Nothing here needs collision resistance
 // against an adversary — only distinct names for distinct containers on one node.
 export function hash53(text: string, seed = 0): number {
   let h1 = 0xdeadbeef ^ seed;
