@@ -8,7 +8,7 @@ import type { Route } from '../../lib/model/snapshot';
 import type { Health, Selection, TopoFinding, TopoNode, TopoPod, Topology } from '../../lib/model/topology';
 import { formatIpv4, parseCidr, parseIpv4, prefixContains } from '../../lib/model/ipv4';
 import { clockTime } from './ConnectionBadge';
-import { FindingFacts, SeverityTag, bySeverity } from './FindingsList';
+import { bySeverity, FindingBody } from './Finding';
 
 const MAX_NODE_PODS = 200;
 
@@ -98,12 +98,7 @@ function FindingItems({ findings }: { findings: TopoFinding[] }) {
     <ul className="space-y-3">
       {[...findings].sort(bySeverity).map((f) => (
         <li key={f.id} data-finding-id={f.id} className="text-sm">
-          <div className="flex flex-wrap items-baseline gap-x-2">
-            <SeverityTag severity={f.severity} />
-            <span className="font-mono text-xs text-slate-600 dark:text-slate-400">{f.object}</span>
-          </div>
-          <p className="mt-0.5">{f.message}</p>
-          <FindingFacts finding={f} />
+          <FindingBody finding={f} />
         </li>
       ))}
     </ul>

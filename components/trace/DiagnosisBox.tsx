@@ -2,7 +2,7 @@
 // Where the path breaks, beside the hop: the cause in one sentence, expected against
 // actual, and the fix — the command to copy and the node it runs on.
 import type { Diagnosis } from '../../lib/model/trace';
-import { CopyCode } from '../panels/FindingsList';
+import { CopyCode } from '../panels/Finding';
 
 const TONE: Record<Diagnosis['severity'], string> = {
   broken: 'border-red-300 bg-red-50 text-red-950 dark:border-red-800 dark:bg-red-950/60 dark:text-red-50',
