@@ -50,7 +50,10 @@ const draftOf = (ask: TraceAsk | null): TraceDraft => ({ from: ask?.from ?? '', 
 
 /** `initial`: the ?trace= the page was opened with, run once on load. */
 export function useTraceSession(initial: TraceAsk | null): TraceSession {
-  const [history, setHistory] = useState<HistoryEntry[]>(() => loadHistory(session()));
+  // Read after hydration: the server has no session storage, and a first render that
+  // differs from the server's HTML is a hydration error (a reload with a history).
+  const [history, setHistory] = useState<HistoryEntry[]>([]);
+  useEffect(() => setHistory(loadHistory(session())), []);
   const remember = useCallback((r: TraceResult) => {
     setHistory((h) => {
       const next = pushHistory(h, r);
