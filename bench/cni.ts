@@ -1,5 +1,5 @@
 // CNI latency benchmark: podnet (type podnet + ipam podnet-ipam) on its own and with the
-// node agent's fast path (the shim hands the verb to agent/cni-socket.ts), against the
+// node agent's fast path (the shim hands the verb to agent/cni-socket/), against the
 // reference plugins (type bridge + ipam host-local from /usr/lib/cni), same config shape,
 // driven the way a container runtime drives them (CNI_* variables, config on stdin, the
 // plugin run inside the node's network namespace through nsenter). See bench/README.md.
@@ -645,7 +645,7 @@ function printText(meta: Record<string, unknown>, rows: Row[], results: Scenario
   lines.push(`podnet CNI benchmark — ${meta.date}`);
   lines.push(`node ${meta.node}, kernel ${meta.kernel}, ${meta.cpus} CPU(s); cniVersion 1.0.0, bridge ${BRIDGE}, subnet ${SUBNET}`);
   lines.push(`podnet = podnet + podnet-ipam as cni/install.ts installs them (${meta.shim ? 'the shim, no agentSocket: it execs podnet-node' : 'no shim: podnet is the Node plugin'});`);
-  lines.push(`podnet+agent = the same with agentSocket: the shim hands the verb to the agent's CNI socket (agent/cni-socket.ts) in the node namespace;`);
+  lines.push(`podnet+agent = the same with agentSocket: the shim hands the verb to the agent's CNI socket (agent/cni-socket/) in the node namespace;`);
   lines.push(`reference = ${REFERENCE_DIR}/bridge + host-local`);
   lines.push(`wall time per CNI invocation in ms (spawn of nsenter into the node namespace until exit), nearest-rank percentiles`);
   lines.push(`env clean = only CNI_* and PATH; env runtime = this process's environment (NODE_EXTRA_CA_CERTS=${meta.runtimeCaCerts})`);

@@ -30,7 +30,7 @@ export const FALLBACK_NAME = 'podnet-node';
 export const SHIM_MARKER = 'podnet-cni-shim';
 export const SHIM_SOURCE = 'cni/shim/podnet-shim.c';
 export const SHIM_BUILD = '.build/podnet-shim';
-/** Built with the shim by the same script: the agent's spawn helper (agent/cni-socket.ts). */
+/** Built with the shim by the same script: the agent's spawn helper (agent/cni-socket/). */
 const SPAWN_SOURCE = 'cni/shim/podnet-spawn.c';
 const SPAWN_BUILD = '.build/podnet-spawn';
 
@@ -98,7 +98,7 @@ export interface ConflistOptions {
   dataDir: string;
   /** default true; the lab sets false: there the firewall table owns masquerading */
   ipMasq?: boolean;
-  /** the node agent's CNI socket (agent/cni-socket.ts): the fast path, when the shim is installed */
+  /** the node agent's CNI socket (agent/cni-socket/): the fast path, when the shim is installed */
   agentSocket?: string;
 }
 

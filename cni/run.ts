@@ -72,7 +72,7 @@ function runAfterResult(steps: (() => void)[]): void {
  * One verb, start to finish, as a plugin process runs it: read the environment and stdin,
  * dispatch on CNI_COMMAND, and turn the result or any error into what the plugin prints
  * (the result, or the spec's error JSON) and its exit status. The plugin executables
- * (runPlugin) and the node agent's CNI socket (agent/cni-socket.ts) both call this, so a
+ * (runPlugin) and the node agent's CNI socket (agent/cni-socket/) both call this, so a
  * verb served by the agent answers exactly as the executable would.
  */
 export function invokeVerb(plugin: string, handlers: Handlers, o: InvokeOptions): VerbOutcome {

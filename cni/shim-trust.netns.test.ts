@@ -1,5 +1,5 @@
 // Whom the shim trusts at agentSocket (cni/shim/podnet-shim.c untrusted_socket, SO_PEERCRED)
-// and where the agent agrees to put its socket (agent/cni-socket-path.ts). The attacker is a
+// and where the agent agrees to put its socket (agent/cni-socket/socket-path.ts). The attacker is a
 // real unprivileged process: a tiny Node listener run as nobody (setpriv), which
 // acknowledges like an agent and records every byte it is sent. The shim must send it
 // nothing of the config and the ADD must still succeed, by the plugin.

@@ -1,5 +1,5 @@
 // The CNI fast path: `podnet` is the C shim (cni/shim/podnet-shim.c), which hands the verb
-// to the node agent's CNI socket (agent/cni-socket.ts) when the config names agentSocket,
+// to the node agent's CNI socket (agent/cni-socket/) when the config names agentSocket,
 // and otherwise — or when anything fails before the agent commits — runs the Node plugin
 // (podnet-node) itself. The agent runs as it does on a node: a resident Node process in the
 // node's network namespace (test/cni.ts startAgent), killed by PID after each test.

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Holders } from '../lib/ipam/lock-holders.js';
+import { Holders } from '../test/lock-holders.js';
 import { readInventory } from './inventory.js';
 import { labDown, labUp } from './lab.js';
 import { labFiles, labPaths, nodeDir } from './paths.js';

@@ -4,7 +4,7 @@
 #                              (the Node plugin as `podnet-node`, its fallback); without it,
 #                              install puts the Node plugin at `podnet`.
 #   cni/shim/podnet-spawn.c → .build/podnet-spawn  the agent's CNI socket starts the verbs'
-#                              processes through it (agent/cni-socket.ts); without it, with Node.
+#                              processes through it (agent/cni-socket/); without it, with Node.
 # Needs a C compiler (`cc`: Debian's gcc).
 set -euo pipefail
 cd "$(dirname "$0")/.."

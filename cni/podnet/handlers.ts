@@ -1,5 +1,5 @@
 // The podnet plugin's verbs, one function each: the executable (main.ts) and the node
-// agent's CNI socket (agent/cni-socket.ts) dispatch on this same table.
+// agent's CNI socket (agent/cni-socket/) dispatch on this same table.
 import { PODNET_PLUGIN } from '../../lib/model/cni.js';
 import type { Handlers } from '../run.js';
 import { cmdAdd } from './add.js';

@@ -4,7 +4,7 @@
  * Why it exists: the podnet plugin is Node; starting Node is most of an ADD's time
  * (bench/README.md). The node agent is a Node process that is already running, so this
  * program (which starts in about a millisecond) hands the verb to the agent over a unix
- * socket, and the agent runs the plugin's own verb code in-process (agent/cni-socket.ts,
+ * socket, and the agent runs the plugin's own verb code in-process (agent/cni-socket/,
  * where the protocol is documented).
  *
  * The agent is an accelerator, never a dependency: when the config names no `agentSocket`,
@@ -51,7 +51,7 @@
 #define ACK_TIMEOUT_MS 1000
 #define RESULT_TIMEOUT_MS 120000  /* the verb itself, at most: the kubelet's runtime request timeout is 2 min */
 /* An agent that acknowledges with "heartbeat" writes a "working" line every second while it
- * holds the verb (agent/cni-socket.ts): this much silence means it is stopped or wedged, and
+ * holds the verb (agent/cni-socket/): this much silence means it is stopped or wedged, and
  * the shim stops waiting (ADD: error 11, the rest: the plugin). 5x the longest the agent's
  * main thread was seen to take to answer in a burst of pod starts (bench/README.md). */
 #define SILENCE_TIMEOUT_MS 5000

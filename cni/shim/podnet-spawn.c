@@ -1,5 +1,5 @@
 /*
- * podnet-spawn: starts the processes of the node agent's CNI verbs (agent/cni-socket.ts).
+ * podnet-spawn: starts the processes of the node agent's CNI verbs (agent/cni-socket/).
  *
  * Why: a verb runs `ip` (and nsenter, nft, a delegated IPAM plugin) synchronously, two
  * processes per ADD. From the agent, Node's spawnSync fork()s the whole agent process:

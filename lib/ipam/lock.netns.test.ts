@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { leases, nodeFixture, podnetConf, runPlugin } from '../../test/cni.js';
 import { nsPath } from '../../test/netns.js';
-import { Holders } from './lock-holders.js';
+import { Holders } from '../../test/lock-holders.js';
 
 describe('a lease lock left by a dead holder', () => {
   const f = nodeFixture();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentThread, processStartTime } from '../proc/identity.js';
 import { EMPTY_STALE_MS, FileLock, formatHolder, FOREIGN_STALE_MS, holderAlive, LockTimeout, parseHolder } from './lock.js';
-import { Holders } from './lock-holders.js';
+import { Holders } from '../../test/lock-holders.js';
 
 describe('FileLock', () => {
   let dir: string;

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleEntry } from '../../cni/install.js';
+import { bundleEntry } from '../cni/install.js';
 
 // Commands: hold | release | thread (a worker thread takes the lock and is terminated
 // holding it) | threadtry MS (a worker thread tries to acquire, then releases) | try MS (acquire, then release) | count N (N increments of PATH.count,
@@ -91,7 +91,7 @@ export class Holders {
   static async create(): Promise<Holders> {
     const dir = mkdtempSync(join(tmpdir(), 'podnet-lock-holders-'));
     const lockCjs = join(dir, 'lock.cjs');
-    writeFileSync(lockCjs, await bundleEntry(fileURLToPath(new URL('./lock.ts', import.meta.url))));
+    writeFileSync(lockCjs, await bundleEntry(fileURLToPath(new URL('../lib/ipam/lock.ts', import.meta.url))));
     const script = join(dir, 'holder.cjs');
     writeFileSync(script, HOLDER);
     return new Holders(dir, lockCjs, script);
