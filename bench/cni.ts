@@ -16,6 +16,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { install, repoRoot } from '../cni/install.js';
+import { DEFAULT_BRIDGE } from '../lib/model/cni.js';
 import { BenchFailure, missingPrerequisite, numberOption, parseOrExit, f1, f2, progress, progressDone, runBenchMain, say, stat, table, type Stat } from './common.js';
 
 // ---------------------------------------------------------------------------------------
@@ -79,7 +80,7 @@ const NODE = '/usr/bin/node';
 const NSENTER = '/usr/bin/nsenter';
 const NETWORK = 'benchnet';
 const SUBNET = '10.244.1.0/24';
-const BRIDGE = 'v-net-0';
+const BRIDGE = DEFAULT_BRIDGE;
 const IFNAME = 'eth0';
 const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const CA_CERTS = '/etc/ssl/certs/ca-certificates.crt';

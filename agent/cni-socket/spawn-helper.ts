@@ -2,11 +2,11 @@
 // starts the verb's processes with posix_spawn (agent/spawn-client.ts speaks to it).
 //
 // Threads alone were not enough, measured: spawnSync in a thread still fork()s the whole
-// agent, which (a) costs ~4.6 ms more per process than posix_spawn from a small process
-// (9.6 vs 5.0 ms for `ip -V`; two per ADD), and (b) copies the agent's page tables with its
-// memory map locked, so every other thread touching memory waits: with 20 ADDs through the
-// agent and 20 Node plugins starting at once on 2 cores, the main thread took up to 1 s
-// between reading a request and writing its acknowledgement, and half the shims fell back.
+// agent, which (a) costs more per process than posix_spawn from a small process (two per
+// ADD), and (b) copies the agent's page tables with its memory map locked, so every other
+// thread touching memory waits: in a burst of ADDs through the agent beside Node plugins
+// starting, the main thread was late to acknowledge and shims fell back (the figures are in
+// bench/README.md, "Figures behind choices in the code").
 // So each verb thread starts its processes through a helper: the agent never forks during a
 // verb. Without the helper binary, or if one dies, its thread uses spawnSync.
 import { spawn } from 'node:child_process';

@@ -2,12 +2,12 @@
 //
 // The verbs are synchronous (spawnSync of ip/nsenter/nft, sync file I/O), written for a
 // plugin process. On the agent's main thread each would block its event loop for the whole
-// verb (~30 ms for an ADD on an idle 2-core machine, seconds in a burst): no other request
+// verb (tens of ms for an ADD, seconds in a burst; figures in bench/README.md): no other request
 // could even be acknowledged meanwhile (shims would time out and fall back to the slow path)
 // and the rest of the agent (HTTP, collectors) would stall. So the verbs run in a pool of
 // worker threads (agent/cni-worker.ts, bundled with esbuild at start; one per core, 2 to 8:
-// for 20 concurrent ADDs on 2 cores, 1 thread gave per-op p50/p95 469/866 ms, 2 gave
-// 445/690, 4 gave 439/673, the reference plugins 676/1331), one verb per thread at a time,
+// more threads than cores gained nothing in a burst of concurrent ADDs, fewer lost — see
+// bench/README.md, "Figures behind choices in the code"), one verb per thread at a time,
 // each starting its processes through a spawn helper (spawn-helper.ts); the main thread only
 // reads requests, acknowledges them and writes answers. A pool of size 0 (`workers: 0`) runs
 // the verbs on the main thread instead, one at a time: for measurement only.
@@ -38,13 +38,14 @@ export const DEFAULT_WORKERS = Math.max(2, Math.min(8, availableParallelism()));
  * machine where a verb takes its usual NOMINAL_VERB_MS: the shim then runs the plugin at
  * once rather than queue behind stuck or slow verbs, a queue it cannot leave once committed.
  * The shim already spends up to 1 s on an acknowledgement before it gives up on the agent,
- * and the plugin alone takes ~150 ms. When every verb takes longer (a loaded machine, a
+ * and the plugin alone takes several times a verb's time. When every verb takes longer (a loaded machine, a
  * burst), the limit grows in proportion: the plugin, starting Node on the same CPUs, is
  * slowed as much, and sending it work then only made a 20-pod burst slower (measured: half
  * of bench/cni.ts's concurrent ops fell back, at twice the reference's time, with a fixed 1 s).
  */
 export const BUSY_AFTER_MS = 1_000;
-/** An ADD's or DEL's time in a verb thread on an idle node (bench/cni.ts: ~25-30 ms). */
+/** About an ADD's or DEL's time in a verb thread on an idle node (bench/cni.ts's
+ *  "in-process" column; bench/README.md). */
 const NOMINAL_VERB_MS = 30;
 
 /** A committed verb: queued, then run, then answered through `done`. */
