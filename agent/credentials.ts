@@ -7,7 +7,8 @@
 //   - on TCP, a TLS certificate and key (files, as a Kubernetes Secret mounts them),
 //     read again when they change, so a renewed certificate needs no restart.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { fileStamp } from '../lib/file-stamp.js';
 import type { Server as HttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
 
@@ -53,11 +54,7 @@ export function readTls(files: TlsFiles): SecureContextOptions {
   }
 }
 
-const stampOf = (files: TlsFiles) =>
-  [files.cert, files.key].map((f) => {
-    const st = statSync(f, { throwIfNoEntry: false });
-    return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'missing';
-  }).join('|');
+const stampOf = (files: TlsFiles) => `${fileStamp(files.cert)}|${fileStamp(files.key)}`;
 
 /** Re-reads the certificate and key when either file changes (checked every `everyMs`);
  *  a pair that does not load is logged and the old one kept. Returns a stop function. */

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { isHostName } from '../lib/model/hostname.js';
 import { flag, str, type Parsed } from './args.js';
 import { CommandError } from './command.js';
 
@@ -73,7 +74,7 @@ export function dashboardAuth(args: Parsed, defaultFile: string, host: string): 
   const hosts = str(args, 'allowed-host');
   if (hosts !== undefined) {
     const names = hosts.split(',').map((h) => h.trim());
-    const bad = names.find((h) => !/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/.test(h));
+    const bad = names.find((h) => !isHostName(h));
     if (bad !== undefined) throw new CommandError(`--allowed-host takes host names (no scheme, no port), comma-separated; "${bad}" is not one`, 2);
     env.PODNET_ALLOWED_HOSTS = names.join(',');
   }

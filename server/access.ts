@@ -8,7 +8,8 @@
 // HMAC derived from the key, so a new key file ends every session without a restart.
 // Pure apart from reading the key file; the rules are unit-tested without a server.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { fileStamp } from '../lib/file-stamp';
 import { isIP } from 'node:net';
 import type { DashboardConfig } from './config';
 
@@ -45,11 +46,10 @@ export type KeyState = { key: string } | { error: string };
 let keyCache: { file: string; stamp: string; state: KeyState } | null = null;
 
 export function readKey(file: string): KeyState {
-  const st = statSync(file, { throwIfNoEntry: false });
-  const stamp = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'missing';
+  const stamp = fileStamp(file);
   if (keyCache && keyCache.file === file && keyCache.stamp === stamp) return keyCache.state;
   let state: KeyState;
-  if (!st) state = { error: `the dashboard's key file ${file} is missing` };
+  if (stamp === 'missing') state = { error: `the dashboard's key file ${file} is missing` };
   else {
     try {
       const key = readFileSync(file, 'utf8').trim();

@@ -2,6 +2,7 @@
 // a wrong value stops the server with a message naming the variable, the value and what
 // it accepts, instead of a page that half works.
 import { z } from 'zod';
+import { isHostName } from '../lib/model/hostname';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
@@ -32,7 +33,7 @@ const schema = z.object({
   PODNET_ALLOWED_HOSTS: z
     .string()
     .default('')
-    .refine((v) => v.split(/[\s,]+/).filter(Boolean).every((h) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/.test(h)), {
+    .refine((v) => v.split(/[\s,]+/).filter(Boolean).every(isHostName), {
       message: 'must be host names such as podnet.example.com (no scheme, no port), separated by spaces or commas',
     }),
   /** probes and traces one caller may start per minute (0: no limit) */

@@ -4,7 +4,8 @@
 // carry (PODNET_AGENT_SERVER_NAME, default "podnet-agent": one certificate can serve every
 // node of a DaemonSet, whose addresses nobody knows when it is made). The CA file is read
 // again when it changes, so a renewed CA needs no restart. Node only.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { fileStamp } from '../file-stamp';
 
 export const DEFAULT_AGENT_SERVER_NAME = 'podnet-agent';
 
@@ -20,9 +21,8 @@ export function configureAgentTls(caFile: string | null, servername = DEFAULT_AG
 export function agentTlsOptions(): { ca?: Buffer; servername: string } {
   const { caFile, servername } = settings;
   if (!caFile) return { servername };
-  const st = statSync(caFile, { throwIfNoEntry: false });
-  if (!st) throw new Error(`the agents' CA file ${caFile} is missing`);
-  const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  const stamp = fileStamp(caFile);
+  if (stamp === 'missing') throw new Error(`the agents' CA file ${caFile} is missing`);
   if (caCache?.stamp !== stamp) caCache = { stamp, ca: readFileSync(caFile) };
   return { ca: caCache.ca, servername };
 }
