@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readProcStat } from '../lib/proc/stat.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, subscribe } from '../test/agent-client.js';
 import { Namespaces } from '../test/netns.js';
@@ -24,8 +25,7 @@ function monitorChildren(pid: number): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = readProcStat(Number(entry))?.ppid;
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       if (ppid === pid && argv[0] === 'ip' && argv.includes('monitor')) out.push(Number(entry));
     } catch {

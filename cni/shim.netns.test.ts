@@ -457,7 +457,7 @@ describe('the agent and plugin processes share one lock discipline', () => {
     const pod = ns.add('pod');
     expect(runPlugin('podnet', conf, { command: 'ADD', containerID: 'c0', netns: nsPath(pod), ifname: 'eth0', nodeNs: node }).status).toBe(0);
     // Forge what a kill mid-allocation leaves: the agent's lock file, then kill the agent.
-    const { processStartTime } = await import('../lib/ipam/lock.js');
+    const { processStartTime } = await import('../lib/proc/identity.js');
     writeFileSync(join(dirs.ipam, 'tnet', 'podnet.lock'), `${a.pid} ${processStartTime(a.pid)} forged\n`);
     await a.stop('SIGKILL');
     a = null;

@@ -3,7 +3,7 @@
 // reaches every other pod (ping, and a TCP connection); the receiving pod sees the
 // sender's own IP (no NAT); a pod reaching the outside host is seen there as its node.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { sleepSync } from '../lib/ipam/lock.js';
+import { sleepSync } from '../lib/proc/sleep.js';
 import { podRef, type LabStatus } from '../lib/model/lab.js';
 import { pool } from '../lib/proc/pool.js';
 

@@ -4,8 +4,8 @@
 // do the same with `pending`.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { FileLock, LockTimeout } from '../lib/ipam/lock.js';
-import { processStartTime } from '../lib/proc/identity.js';
+import { FileLock, LockTimeout } from '../lib/proc/lock.js';
+import { stillRunning, type ProcessRecord } from '../lib/proc/identity.js';
 import type { LabFlags, LabPod, LabStatus } from '../lib/model/lab.js';
 import { labFiles, type LabPaths } from './paths.js';
 
@@ -13,9 +13,9 @@ export interface LabInventory extends LabStatus {
   flags: LabFlags;
   phase: 'building' | 'ready';
   /** who is building (phase "building"): a dead builder means a broken lab */
-  builder: { pid: number; start: string | null } | null;
+  builder: ProcessRecord | null;
   /** each node's agent process, by node name */
-  agents: Record<string, { pid: number; start: string | null }>;
+  agents: Record<string, ProcessRecord>;
   createdAt: string;
   /** namespaces a `lab pod add` or `lab node add` is making: recorded before they exist,
    *  so a command killed half-way leaves nothing `lab down` does not know of */
@@ -78,10 +78,9 @@ export interface LabHealth {
 
 export function labHealth(inv: LabInventory): LabHealth {
   const missing = allNamespaces(inv).filter((n) => !netnsExists(n));
-  const deadBuilder = inv.phase === 'building' && (!inv.builder || processStartTime(inv.builder.pid) !== inv.builder.start);
+  const deadBuilder = inv.phase === 'building' && !stillRunning(inv.builder);
   const deadAgents = inv.nodes.map((n) => n.name).filter((name) => {
-    const a = inv.agents?.[name];
-    return !a || processStartTime(a.pid) !== a.start;
+    return !stillRunning(inv.agents?.[name]);
   });
   return { healthy: missing.length === 0 && inv.phase === 'ready' && deadAgents.length === 0, missing, deadBuilder, deadAgents };
 }

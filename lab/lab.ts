@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } 
 import { dashboardKeyFile } from './dashboard-key-file.js';
 import { join } from 'node:path';
 import { conflist, install } from '../cni/install.js';
-import { processStartTime } from '../lib/proc/identity.js';
+import { recordProcess } from '../lib/proc/identity.js';
 import {
   BRIDGE, CLUSTER_NETWORK, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, ROUTER_IP, nodeGateway, nodeIp, nodePodCIDR,
   type LabFlags, type LabNode, type LabPod,
@@ -87,7 +87,7 @@ export function planLab(p: LabPaths, flags: LabFlags): LabInventory {
     pods,
     flags,
     phase: 'building',
-    builder: { pid: process.pid, start: processStartTime(process.pid) },
+    builder: recordProcess(process.pid),
     agents: {},
     createdAt: new Date().toISOString(),
   };

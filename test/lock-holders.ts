@@ -15,7 +15,8 @@ import { bundleEntry } from '../cni/install.js';
 // each a read, a pause and a write under the lock) | exit (without releasing).
 const HOLDER = String.raw`
 const [lockCjs, path] = process.argv.slice(2);
-const { FileLock, sleepSync } = require(lockCjs);
+const { FileLock } = require(lockCjs);
+const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 const { Worker } = require('node:worker_threads');
 const fs = require('node:fs');
 const say = (m) => process.stdout.write(JSON.stringify(m) + '\n');
@@ -91,7 +92,7 @@ export class Holders {
   static async create(): Promise<Holders> {
     const dir = mkdtempSync(join(tmpdir(), 'podnet-lock-holders-'));
     const lockCjs = join(dir, 'lock.cjs');
-    writeFileSync(lockCjs, await bundleEntry(fileURLToPath(new URL('../lib/ipam/lock.ts', import.meta.url))));
+    writeFileSync(lockCjs, await bundleEntry(fileURLToPath(new URL('../lib/proc/lock.ts', import.meta.url))));
     const script = join(dir, 'holder.cjs');
     writeFileSync(script, HOLDER);
     return new Holders(dir, lockCjs, script);

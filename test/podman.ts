@@ -40,6 +40,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { formatPidFile, readPidFile, recordProcess, stillRunning } from '../lib/proc/identity.js';
+import { readProcStat } from '../lib/proc/stat.js';
 
 export const IMAGE = 'localhost/podnet-busybox:test';
 const BUSYBOX = '/bin/busybox';
@@ -211,9 +213,9 @@ function processesOf(mntns: string): number[] {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parent.set(pid, ppid);
+      const stat = readProcStat(pid);
+      if (!stat) continue; // exited meanwhile
+      parent.set(pid, stat.ppid);
       if (readlinkSync(`/proc/${pid}/ns/mnt`) === mntns) roots.add(pid);
     } catch {
       /* exited meanwhile */
@@ -411,15 +413,6 @@ function killAll(pids: number[]): void {
   }
 }
 
-/** Start time of a process (clock ticks since boot), or null when it does not exist. */
-function startTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /** The cgroup directories of a harness (one per v1 hierarchy, or the v2 one), leaves first. */
 function cgroupDirs(tag: string): string[] {
@@ -448,12 +441,8 @@ function cgroupDirs(tag: string): string[] {
 
 /** "(comm) state" of a process, for messages. */
 function procInfo(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return `${stat.slice(stat.indexOf('('), stat.lastIndexOf(')') + 1)} ${stat[stat.lastIndexOf(')') + 2]}`;
-  } catch {
-    return '(gone)';
-  }
+  const stat = readProcStat(pid);
+  return stat ? `(${stat.comm}) ${stat.state}` : '(gone)';
 }
 
 function cgroupProcs(dirs: string[]): number[] {
@@ -536,8 +525,7 @@ async function reapStale(): Promise<void> {
       /* no dir, or not written yet */
     }
     if (owner) {
-      const [pid, start] = owner.split(' ');
-      if (startTime(Number(pid)) === start) continue; // its runner is alive
+      if (stillRunning(readPidFile(owner))) continue; // its runner is alive
     } else if (existsSync(dir)) {
       let young = true;
       try {
@@ -629,7 +617,7 @@ export async function withPodman<T>(opts: PodmanOptions, fn: (pm: Podman) => Pro
     await reapStale();
     mkdirSync(dir, { mode: 0o700 });
     dirCreated = true;
-    writeFileSync(join(dir, 'owner'), `${process.pid} ${startTime(process.pid)}\n`);
+    writeFileSync(join(dir, 'owner'), formatPidFile(recordProcess(process.pid)));
     env = { ...process.env, ...writeConfigs(dir, pluginDirs) };
     writeFileSync(join(dir, 'net.d', `${network}.conflist`), JSON.stringify(opts.conflist, null, 2));
     const tar = await buildImageTar(dir);

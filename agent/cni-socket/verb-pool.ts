@@ -5,25 +5,25 @@
 // verb (tens of ms for an ADD, seconds in a burst; figures in bench/README.md): no other request
 // could even be acknowledged meanwhile (shims would time out and fall back to the slow path)
 // and the rest of the agent (HTTP, collectors) would stall. So the verbs run in a pool of
-// worker threads (agent/cni-worker.ts, bundled with esbuild at start; one per core, 2 to 8:
+// worker threads (agent/cni-worker.ts, its bundle read from .build/bundles/ when the agent
+// runs built, else bundled from the sources at start: cni/bundles.ts; one per core, 2 to 8:
 // more threads than cores gained nothing in a burst of concurrent ADDs, fewer lost — see
 // bench/README.md, "Figures behind choices in the code"), one verb per thread at a time,
 // each starting its processes through a spawn helper (spawn-helper.ts); the main thread only
 // reads requests, acknowledges them and writes answers. A pool of size 0 (`workers: 0`) runs
 // the verbs on the main thread instead, one at a time: for measurement only.
 //
-// The lease store is shared with plugin processes through its lock file (lib/ipam/lock.ts),
+// The lease store is shared with plugin processes through its lock file (lib/proc/lock.ts),
 // whose holder identity includes a per-lock nonce, so threads of one process exclude each
 // other as separate processes do. (A thread that died holding it would leave it held until
 // the agent exits: the verb code catches every error, so only a crash of V8 itself could.)
 import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { PATH_FOR_PLUGINS } from '../../cni/env.js';
 import { ErrorCode } from '../../cni/errors.js';
-import { bundleEntry, repoRoot } from '../../cni/install.js';
+import { bundleCode, stopBundler } from '../../cni/bundles.js';
 import { sniffVersion } from '../../cni/netconf.js';
 import { LATEST_CNI_VERSION } from '../../lib/model/cni.js';
 import type { ServedVerb } from '../cni-verb.js';
@@ -61,11 +61,10 @@ export interface Job {
 }
 
 let workerCode: Promise<string> | null = null;
-/** The worker's code, bundled once per process (no TypeScript loader needed in the thread). */
+/** The worker's code, read or bundled once per process (no TypeScript loader needed in the thread). */
 export function bundledWorker(): Promise<string> {
-  workerCode ??= bundleEntry(join(repoRoot, 'agent', 'cni-worker.ts')).then(async (code) => {
-    // esbuild keeps a service process alive after a build: a resident agent does not need it.
-    (await import('esbuild')).stop();
+  workerCode ??= bundleCode('cni-worker').then(async (code) => {
+    await stopBundler();
     return code;
   });
   return workerCode;

@@ -10,7 +10,8 @@ import { renderMatrix, runCheck } from '../../lab/check.js';
 import { readInventory, withLabLock, writeInventory } from '../../lab/inventory.js';
 import { labDown, labUp } from '../../lab/lab.js';
 import { labFiles, type LabPaths } from '../../lab/paths.js';
-import { processStartTime, sleepSync } from '../../lib/ipam/lock.js';
+import { formatPidFile, readPidFile, recordProcess, stillRunning, type ProcessRecord } from '../../lib/proc/identity.js';
+import { sleepSync } from '../../lib/proc/sleep.js';
 import { HOST_OPTION, PORT_OPTION, portOf, untilSignal } from './dashboard.js';
 import { labCall, labIdOption, pathsOf, printLab, statusOf } from './lab.js';
 
@@ -24,28 +25,33 @@ async function recordDashboard(p: LabPaths, url: string | null): Promise<void> {
   });
 }
 
-/** A dashboard a killed `podnet up` left running: stopped by its recorded PID, only if
- *  that PID is still the same process (its start time matches). */
-function stopLeftDashboard(p: LabPaths): number | null {
+/** The process a PID file records, or null if the file is missing or garbled. */
+function recorded(file: string): ProcessRecord | null {
   try {
-    const [pid, start] = readFileSync(dashboardPidFile(p), 'utf8').trim().split(' ');
-    unlinkSync(dashboardPidFile(p));
-    if (processStartTime(Number(pid)) !== start) return null;
-    process.kill(Number(pid), 'SIGTERM');
-    return Number(pid);
+    return readPidFile(readFileSync(file, 'utf8'));
   } catch {
     return null;
   }
 }
 
+/** A dashboard a killed `podnet up` left running: stopped by its recorded PID, only if
+ *  that PID is still the same process. */
+function stopLeftDashboard(p: LabPaths): number | null {
+  const dash = recorded(dashboardPidFile(p));
+  try {
+    unlinkSync(dashboardPidFile(p));
+  } catch {
+    /* none */
+  }
+  if (!stillRunning(dash)) return null;
+  process.kill(dash!.pid, 'SIGTERM');
+  return dash!.pid;
+}
+
 /** The PID recorded by a running `podnet up`, if that process is still the one. */
 function runningUp(p: LabPaths): number | null {
-  try {
-    const [pid, start] = readFileSync(labFiles(p).upPid, 'utf8').trim().split(' ');
-    return processStartTime(Number(pid)) === start ? Number(pid) : null;
-  } catch {
-    return null;
-  }
+  const up = recorded(labFiles(p).upPid);
+  return stillRunning(up) ? up!.pid : null;
 }
 
 function forgetUp(p: LabPaths): void {
@@ -75,7 +81,7 @@ export const up: Command = {
     const other = runningUp(p);
     if (other) throw new CommandError(`podnet is already up (pid ${other}, state in ${p.stateDir}): run "podnet down" first`);
     const { inventory } = await labCall(() => labUp(p, { nodes: 3, podsPerNode: 2, routing: 'host-gw' }, (m) => io.err(`lab up: ${m}`)));
-    writeFileSync(labFiles(p).upPid, `${process.pid} ${processStartTime(process.pid)}\n`);
+    writeFileSync(labFiles(p).upPid, formatPidFile(recordProcess(process.pid)));
     let dash: RunningDashboard | null = null;
     let stopping: Promise<void> | null = null;
     const stop = (signal: string) =>
@@ -110,7 +116,7 @@ export const up: Command = {
       await stop('the dashboard failed');
       throw new CommandError((e as Error).message);
     }
-    writeFileSync(dashboardPidFile(p), `${dash.child.pid} ${processStartTime(dash.child.pid!)}\n`);
+    writeFileSync(dashboardPidFile(p), formatPidFile(recordProcess(dash.child.pid!)));
     await recordDashboard(p, dash.url);
     // The URL with the key is printed once, here; the lab's status names the file instead.
     const url = urlWithKey(dash.url, key);

@@ -4,7 +4,7 @@
 // bridge).
 import { allocate, RangeExhaustedError } from '../../lib/ipam/allocator.js';
 import { DiskLeaseStore } from '../../lib/ipam/disk-store.js';
-import { LockTimeout } from '../../lib/ipam/lock.js';
+import { LockTimeout } from '../../lib/proc/lock.js';
 import { rangeSetContains, rangeSetLabel } from '../../lib/ipam/range.js';
 import type { CniIpConfig, CniResult, ValidAttachment } from '../../lib/model/cni.js';
 import { formatAddressCidr, formatIpv4, parseCidr } from '../../lib/model/ipv4.js';

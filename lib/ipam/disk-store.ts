@@ -7,7 +7,7 @@ import { linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSy
 import { join } from 'node:path';
 import { formatIpv4, parseIpv4 } from '../model/ipv4.js';
 import { processStartTime } from '../proc/identity.js';
-import { withLock } from './lock.js';
+import { withLock } from '../proc/lock.js';
 import type { Lease, LeaseStore } from './store.js';
 
 const TMP_PREFIX = '.tmp-';

@@ -1,26 +1,47 @@
 // Who a process — or one thread of it — is, in a way that survives PID reuse and worker
 // threads: the PID and thread id as this /proc shows them, the thread's start time (clock
 // ticks since boot), the PID namespace those numbers belong to, and the boot they belong
-// to. The lease lock records it (lib/ipam/lock.ts); the lab and `podnet up` record
-// pid + start time of the processes they start.
+// to. The file lock records it (./lock.ts); the lab and `podnet up` record pid + start
+// time of the processes they start (ProcessRecord).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readProcStat } from './stat.js';
 
 /** Start time (clock ticks since boot) of a task — a process, or with `tid` one thread of
  *  it — or null if it does not exist or has exited (a zombie nobody reaped is not alive). */
 export function taskStartTime(pid: number, tid?: number): string | null {
-  try {
-    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
-    // Field 2 (comm) may hold spaces and parentheses: count fields after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return null;
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
+  const stat = readProcStat(pid, tid);
+  return !stat || stat.state === 'Z' || stat.state === 'X' ? null : stat.startTime;
 }
 
 /** Start time of a process in clock ticks since boot, or null if it is gone. */
 export const processStartTime = (pid: number): string | null => taskStartTime(pid);
+
+/** A process as whoever started it recorded it: the PID, and the start time that tells it
+ *  from a later process given the same PID. The lab's inventory holds these for its
+ *  builder and agents; `podnet up` writes them to PID files. */
+export interface ProcessRecord {
+  pid: number;
+  /** null when the process had already exited when it was recorded */
+  start: string | null;
+}
+
+export const recordProcess = (pid: number): ProcessRecord => ({ pid, start: processStartTime(pid) });
+
+/** Is the recorded process still the one running under its PID? The only question to ask
+ *  before signalling a PID read from a file: a recycled PID is somebody else's process. */
+export function stillRunning(r: ProcessRecord | null | undefined): boolean {
+  return !!r && r.start !== null && processStartTime(r.pid) === r.start;
+}
+
+/** A PID file's line: "PID START". */
+export const formatPidFile = (r: ProcessRecord): string => `${r.pid} ${r.start ?? '-'}\n`;
+
+/** The record a PID file holds, or null for anything else (a missing or garbled file). */
+export function readPidFile(text: string): ProcessRecord | null {
+  const m = /^(\d+) (\d+|-)$/.exec(text.trim());
+  if (!m || Number(m[1]) <= 0) return null;
+  return { pid: Number(m[1]), start: m[2] === '-' ? null : m[2]! };
+}
 
 function readOr(path: string, read: (p: string) => string, fallback: string): string {
   try {

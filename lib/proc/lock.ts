@@ -1,9 +1,11 @@
-// A lock file that survives its holder being killed. Node has no flock(), and a lock made
+// A lock file that survives its holder being killed — the one file lock of podnet: the
+// lease store's (lib/ipam/disk-store.ts), the lab inventory's (lab/inventory.ts, which
+// `podnet up` takes too). Node has no flock(), and a lock made
 // by exclusive create alone goes stale when the holder dies with SIGKILL. So:
 // - the lock is published like a lease: a temp file holding the holder's identity is
 //   written first, then link(2)ed to the lock's name — atomic, and failing if the name
 //   exists — so there is never a lock file that does not say who holds it;
-// - the identity is a thread, not a process (lib/proc/identity.ts): the node agent runs
+// - the identity is a thread, not a process (./identity.ts): the node agent runs
 //   CNI verbs in worker threads, and a thread that died holding the lock while its agent
 //   lives on must not wedge every later ADD and DEL;
 // - a waiter that finds the holder gone breaks the lock — under a second, short-lived
@@ -16,14 +18,8 @@
 import { basename, dirname, join } from 'node:path';
 import { closeSync, futimesSync, fstatSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { currentThread, threadState, type ThreadIdentity } from '../proc/identity.js';
-
-export { processStartTime } from '../proc/identity.js';
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-export function sleepSync(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
+import { currentThread, threadState, type ThreadIdentity } from './identity.js';
+import { sleepSync } from './sleep.js';
 
 /** A lock file naming nobody is given this long to be written by an older podnet that
  *  creates it empty and writes it after. */

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentThread, processStartTime } from '../proc/identity.js';
+import { currentThread, processStartTime } from './identity.js';
 import { EMPTY_STALE_MS, FileLock, formatHolder, FOREIGN_STALE_MS, holderAlive, LockTimeout, parseHolder } from './lock.js';
 import { Holders } from '../../test/lock-holders.js';
 
