@@ -2,6 +2,8 @@
 // neighbours, the pods behind the veths, the firewall facts that decide pod traffic, and
 // the findings where what the kernel has differs from what the node should have.
 // Isomorphic: the agent emits it, the dashboard's server merges it, the UI draws it.
+// Types only (and one constant): the schemas the dashboard reads agents with are in
+// snapshot-schema.ts, so what imports these types (lib/trace, the CLI) does not load zod.
 
 export type LinkKind = 'bridge' | 'veth' | 'ether' | 'loopback' | 'vxlan' | 'other';
 
@@ -120,3 +122,4 @@ export interface NodeSnapshot {
 /** The route protocol podnet's reconciler marks its routes with (`ip route … proto 151`),
  *  so it never touches a route it does not own. 151 is unassigned in rt_protos. */
 export const PODNET_ROUTE_PROTO = 151;
+

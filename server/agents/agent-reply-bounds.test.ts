@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentRequest, MAX_REPLY_BYTES, MAX_SNAPSHOT_BYTES } from '../../lib/agent/request';
 import { AgentStream, MAX_EVENT_LENGTH } from './agent-stream';
+import { healthyNode1 } from '../../test/fixtures/snapshots';
 
 const MiB = 2 ** 20;
 const servers: Server[] = [];
@@ -93,7 +94,7 @@ describe('agent replies are read with a bound', () => {
   it('an event stream whose event never ends is closed at the bound with a clear error; the next connection is read', async () => {
     let connections = 0;
     let poured!: Promise<{ sent: number; clientLeft: boolean }>;
-    const snapshot = { node: { name: 'node1' }, links: [], addresses: [], routes: [], neighbours: [], pods: [], findings: [] };
+    const snapshot = healthyNode1;
     const address = await fakeAgent((_path, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       if (++connections === 1) {

@@ -2,9 +2,13 @@
 // diffs applied with the same applyChanges the agent's own tests use. Reconnects with
 // exponential back-off and Last-Event-ID, so a short outage costs only the missed diffs;
 // says at every moment whether the agent is live, being connected to, or unreachable.
+// What the agent sends is parsed before it is used (lib/model/snapshot-schema.ts): a
+// snapshot event whole, a diff event change by change. An event that fails is a problem
+// of this node only: the stream is closed and the node unreachable, with what failed.
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { applyChanges, type Change } from '../../lib/model/diff';
+import { applyChanges } from '../../lib/model/diff';
 import type { NodeSnapshot } from '../../lib/model/snapshot';
+import { parseChanges, parseNodeSnapshot } from '../../lib/model/snapshot-schema';
 import type { AgentState, AgentStatus } from '../../lib/model/topology';
 import { MAX_SNAPSHOT_BYTES, openAgentRequest, parseAgentAddress, type AgentTarget } from '../../lib/agent/request';
 import { SseReader, SseTooLargeError, type SseEvent } from './sse-reader';
@@ -107,7 +111,6 @@ export class AgentStream {
       res.on('end', refused);
       return;
     }
-    this.backoff = BACKOFF_START_MS;
     this.armSilence();
     const reader = new SseReader(MAX_EVENT_LENGTH, (e) => this.onEvent(e));
     res.setEncoding('utf8');
@@ -117,7 +120,7 @@ export class AgentStream {
       try {
         reader.push(chunk);
       } catch (e) {
-        // An event too large or unreadable is not trusted, and nothing of it is kept:
+        // An event too large, unreadable or invalid is not trusted, and nothing of it is kept:
         // close the stream; the next connection starts from a fresh snapshot.
         this.lastEventId = null;
         res.destroy();
@@ -128,16 +131,28 @@ export class AgentStream {
     res.on('close', () => failHere(`the agent at ${this.address} closed its event stream`));
   }
 
-  /** Throws when the event cannot be read. */
+  /** Throws when the event cannot be read or is not what an agent sends. */
   private onEvent({ event, id, data }: SseEvent): void {
+    if (event !== 'snapshot' && event !== 'diff') return;
+    let body: { snapshot?: unknown; changes?: unknown } | null;
     try {
-      const body = JSON.parse(data) as { snapshot?: NodeSnapshot; changes?: Change[] };
-      if (event === 'snapshot' && body.snapshot) this.snapshot = body.snapshot;
-      else if (event === 'diff' && body.changes && this.snapshot) this.snapshot = applyChanges(this.snapshot, body.changes);
-      else return;
+      body = JSON.parse(data) as typeof body;
     } catch (e) {
       throw new Error(`an unreadable ${event} event: ${(e as Error).message}`);
     }
+    if (event === 'snapshot') {
+      const parsed = parseNodeSnapshot(body?.snapshot);
+      if (!parsed.ok) throw new Error(`an invalid snapshot event: ${parsed.error}`);
+      this.snapshot = parsed.value;
+    } else {
+      if (!this.snapshot) return; // nothing to apply it to: the agent sends a snapshot first
+      const parsed = parseChanges(body?.changes);
+      if (!parsed.ok) throw new Error(`an invalid diff event: ${parsed.error}`);
+      this.snapshot = applyChanges(this.snapshot, parsed.value);
+    }
+    // Only an event that was read resets the back-off: an agent that answers 200 and then
+    // sends what cannot be used is retried ever more slowly, not four times a second.
+    this.backoff = BACKOFF_START_MS;
     if (id) this.lastEventId = id;
     if (this.state !== 'live' || this.error !== null) this.setState('live', null);
     else this.changed();
