@@ -3,7 +3,7 @@
 // dashboard's client verifies it against a CA for the name agents' certificates carry.
 // Everything runs inside a namespace of the test's own: the agent listens on its
 // loopback, and the client (test/agent-tls-client.ts) asks from the same namespace.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifierOf } from './credentials.js';
 import { Namespaces } from '../test/netns.js';
+import { makePki } from '../test/pki.js';
 
 const repo = new URL('..', import.meta.url).pathname;
 const ns = new Namespaces('t');
@@ -21,14 +22,8 @@ let node = '';
 let agent: ChildProcess | null = null;
 let agentLog = '';
 
-const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
 /** a CA, and a certificate it signs for `name` */
-function pki(ca: string, cert: string, name: string): void {
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '1', '-subj', `/CN=${ca}`);
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${cert}.key`, '-out', `${cert}.csr`, '-subj', `/CN=${name}`);
-  writeFileSync(join(dir, `${cert}.ext`), `subjectAltName=DNS:${name}\n`);
-  ssl('x509', '-req', '-in', `${cert}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${cert}.pem`, '-days', '1', '-extfile', `${cert}.ext`);
-}
+const pki = (ca: string, cert: string, name: string) => makePki(dir, ca, cert, [`DNS:${name}`]);
 
 function ask(o: { address?: string; token?: string; caFile: string | null; serverName?: string; stream?: boolean }): { status: number; node: string | null; error: string | null; stream?: { state: string; node?: string; error?: string } } {
   const args = { address: `https://127.0.0.1:${PORT}`, token, ...o };

@@ -3,14 +3,15 @@
 // in a 0600 file, kept across restarts so a bookmarked link keeps working — as the lab
 // does for its agents. The server reads the file again when it changes (rotation).
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readKeyFile as readFile, MIN_KEY_LENGTH } from '../lib/key-file.js';
 import { isHostName } from '../lib/model/hostname.js';
 import { flag, str, type Parsed } from './args.js';
 import { CommandError } from './command.js';
 
 export const AUTH_OPTIONS = [
-  { name: 'token-file', value: 'FILE', help: 'file with the key the page asks for (at least 16 characters); default: one made for this dashboard' },
+  { name: 'token-file', value: 'FILE', help: `file with the key the page asks for (at least ${MIN_KEY_LENGTH} characters); default: one made for this dashboard` },
   { name: 'no-auth', help: 'no key at all: anyone who reaches the port can read the cluster (and run probes unless --read-only)' },
   { name: 'allowed-host', value: 'NAMES', help: 'host names the dashboard answers to besides localhost and IP addresses (comma-separated), e.g. podnet.example.com' },
 ];
@@ -25,29 +26,12 @@ export interface DashboardAuth {
   env: Record<string, string>;
 }
 
-const MIN_KEY_LENGTH = 16;
-
-/** Reads a key file, refusing one that others may read or that is not a plain file. */
+/** Reads a key file, refusing a symbolic link or anything but a plain file (and, for a
+ *  file made here, one that others may read). */
 export function readKeyFile(file: string, made = false): string {
-  let fd: number;
-  try {
-    // O_NOFOLLOW: a symlink planted at the path is refused, not followed.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (e) {
-    throw new CommandError(`cannot read the dashboard key file ${file}: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'it is a symbolic link' : (e as Error).message}`, 2);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new CommandError(`the dashboard key file ${file} is not a regular file`, 2);
-    if (made && (st.uid !== process.getuid!() || (st.mode & 0o077) !== 0)) {
-      throw new CommandError(`the dashboard key file ${file} is readable by others or not ours (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}): remove it and a new one is made`, 2);
-    }
-    const key = readFileSync(fd, 'utf8').trim();
-    if (key.length < MIN_KEY_LENGTH) throw new CommandError(`the dashboard key in ${file} is shorter than ${MIN_KEY_LENGTH} characters`, 2);
-    return key;
-  } finally {
-    closeSync(fd);
-  }
+  const read = readFile(file, { noFollow: true, private: made });
+  if ('error' in read) throw new CommandError(read.error, 2);
+  return read.key;
 }
 
 /** The key file at `path`, made (0600, exclusively) when there is none yet. */

@@ -4,7 +4,6 @@
 // resolver rules) is refused, another site cannot call the API, a portal on another site
 // frames the page over HTTPS (a CA made here) with the key in the frame's first URL, and a
 // new key file ends every session without a restart.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
@@ -15,6 +14,7 @@ import { chromium, type Browser } from '@playwright/test';
 import { expect, test } from './test';
 import { readEnv } from './env';
 import { dashboard, freePort } from './global-setup';
+import { makePki, spkiHash } from '../test/pki';
 
 const env = readEnv();
 // No bearer header here: these tests are about what a browser without one meets.
@@ -95,13 +95,9 @@ test.describe('over HTTPS, framed by a portal on another site', () => {
 
   test.beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'podnet-e2e-tls-'));
-    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     // A CA of this test, and one certificate for both sites (localhost and 127.0.0.1).
-    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=podnet e2e CA');
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'site.key', '-out', 'site.csr', '-subj', '/CN=localhost');
-    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-    ssl('x509', '-req', '-in', 'site.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'site.pem', '-days', '1', '-extfile', 'san.ext');
-    const spki = execFileSync('sh', ['-c', 'openssl x509 -in site.pem -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64'], { cwd: dir, encoding: 'utf8' }).trim();
+    makePki(dir, 'ca', 'site', ['DNS:localhost', 'IP:127.0.0.1']);
+    const spki = spkiHash(dir, 'site');
     const tls = { key: readFileSync(join(dir, 'site.key')), cert: Buffer.concat([readFileSync(join(dir, 'site.pem')), readFileSync(join(dir, 'ca.pem'))]) };
 
     keyFile = join(dir, 'dashboard.key');

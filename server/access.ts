@@ -8,8 +8,8 @@
 // HMAC derived from the key, so a new key file ends every session without a restart.
 // Pure apart from reading the key file; the rules are unit-tested without a server.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fileStamp } from '../lib/file-stamp';
+import { readKeyFile, type KeyRead } from '../lib/key-file';
 import { isIP } from 'node:net';
 import type { DashboardConfig } from './config';
 
@@ -19,7 +19,6 @@ export const SESSION_TTL_S = 12 * 3600;
 /** paths that answer without a key or a known Host: the kubelet's probes use them */
 export const HEALTH_PATH = '/healthz';
 export const SIGNIN_PATH = '/signin';
-const MIN_KEY_LENGTH = 16;
 /** Set by proxy.ts on every request it lets through (an incoming copy is replaced): who
  *  made the call, for the audit log and the rate limit of probes and traces. */
 export const WHO_HEADER = 'x-podnet-who';
@@ -42,22 +41,14 @@ export function policyOf(config: DashboardConfig): AccessPolicy {
 
 /* The key, read again whenever its file changes (rotation without a restart). */
 
-export type KeyState = { key: string } | { error: string };
+export type KeyState = KeyRead;
 let keyCache: { file: string; stamp: string; state: KeyState } | null = null;
 
 export function readKey(file: string): KeyState {
   const stamp = fileStamp(file);
   if (keyCache && keyCache.file === file && keyCache.stamp === stamp) return keyCache.state;
-  let state: KeyState;
-  if (stamp === 'missing') state = { error: `the dashboard's key file ${file} is missing` };
-  else {
-    try {
-      const key = readFileSync(file, 'utf8').trim();
-      state = key.length < MIN_KEY_LENGTH ? { error: `the dashboard's key in ${file} is shorter than ${MIN_KEY_LENGTH} characters` } : { key };
-    } catch (e) {
-      state = { error: `the dashboard's key file ${file} cannot be read: ${(e as Error).message}` };
-    }
-  }
+  // Symbolic links are followed here: a Kubernetes Secret's files are links into ..data/.
+  const state = readKeyFile(file);
   keyCache = { file, stamp, state };
   return state;
 }
