@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureEvents, fixtureJson } from '../../test/kube-api-server';
-import { internalIP, nodeRouting, toClusterNode, toClusterPod, type KubeNode, type KubePod } from './objects';
+import { internalIP, looseKey, nodeRouting, parseKubeNode, parseKubePod, toClusterNode, toClusterPod, type KubeNode, type KubePod } from './objects';
 
 const nodes = () => fixtureJson<{ items: KubeNode[] }>('nodelist.reference.json').items;
 const pods = () => fixtureJson<{ items: KubePod[] }>('podlist.reference.json').items;
@@ -134,5 +134,39 @@ describe('toClusterPod', () => {
       hostNetwork: false,
       owner: 'ReplicationController/nginx-app',
     });
+  });
+});
+
+describe('the schemas', () => {
+  it('accept every Node and Pod of the captured and reference fixtures, lists and watch events', () => {
+    const nodeLists = ['nodelist.reference.json', 'nodelist.kubeadm-1node-notready.as-captured.json'];
+    const podLists = ['podlist.reference.json', 'podlist.kubeadm-1node-pending.as-captured.json'];
+    for (const f of nodeLists) for (const n of fixtureJson<{ items: unknown[] }>(f).items) expect(parseKubeNode(n), `${f} ${looseKey(n)}`).toMatchObject({ ok: true });
+    for (const f of podLists) for (const p of fixtureJson<{ items: unknown[] }>(f).items) expect(parseKubePod(p), `${f} ${looseKey(p)}`).toMatchObject({ ok: true });
+    const events = fixtureEvents('watch-pods.reference.jsonl').filter((e) => e.type !== 'BOOKMARK');
+    expect(events.length).toBeGreaterThan(3);
+    for (const e of events) expect(parseKubePod(e.object)).toMatchObject({ ok: true });
+  });
+
+  it('read nulls as absent, and what they read converts as before', () => {
+    const p = pod('coredns-5dd5756b68-2zrhr') as unknown as { status: Record<string, unknown>; spec: Record<string, unknown> };
+    p.status.podIP = null;
+    p.spec.nodeName = null;
+    const r = parseKubePod(p);
+    expect(r.ok && toClusterPod(r.value)).toMatchObject({ node: null, ip: null, phase: 'Pending' });
+  });
+
+  it('refuse a wrong type or a podIP that is not an address, naming the field', () => {
+    const p = pod('priv-pod') as unknown as { metadata: Record<string, unknown>; status: Record<string, unknown> };
+    p.status.podIP = '10.244.3.2\nip route flush';
+    expect(parseKubePod(p)).toEqual({ ok: false, error: 'status.podIP: "10.244.3.2\\nip route flush" is not an IP address' });
+    p.status.podIP = 'fd00::3:2';
+    expect(parseKubePod(p)).toMatchObject({ ok: true });
+    p.metadata.labels = ['app'];
+    expect(parseKubePod(p)).toMatchObject({ ok: false, error: expect.stringMatching(/^metadata\.labels: Invalid input: expected record/) });
+    const n = nodes()[0] as unknown as { metadata: Record<string, unknown> };
+    delete n.metadata.name;
+    expect(parseKubeNode(n)).toMatchObject({ ok: false, error: 'metadata.name: Invalid input: expected string, received undefined' });
+    expect(looseKey(n)).toBe('(no name)');
   });
 });

@@ -1,8 +1,11 @@
 // Kubernetes Nodes and Pods as the dashboard's control-plane view (ClusterNode, ClusterPod).
-// Pure. The shapes below are the few fields read, so both what CoreV1Api's lists give
-// (V1Node/V1Pod, deserialized) and what a watch gives (the raw JSON) fit them.
+// Pure. The shapes below are the few fields read, from the raw JSON of a list or a watch
+// event; each object is parsed with its schema as it arrives (lib/kube/watch.ts), so one
+// object a newer API or a broken writer got wrong is skipped and named, not a broken list.
+import * as z from 'zod';
 import { formatCidr, isIpv6Literal, parseCidr, parseIpv4 } from '../model/ipv4';
 import { showValue } from '../model/refs';
+import { parseWith, type Parsed } from '../model/schema-issues';
 import type { ClusterNode, ClusterPod } from '../model/topology';
 
 export interface KubeMeta {
@@ -35,6 +38,55 @@ export interface KubePod {
   spec?: { nodeName?: string; hostNetwork?: boolean };
   status?: { phase?: string; podIP?: string };
 }
+
+// The API leaves out or nulls what is unset: both read as absent.
+const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+const stringMap = opt(z.record(z.string(), z.string()));
+
+const metaSchema = z.object({
+  name: z.string().min(1),
+  namespace: opt(z.string()),
+  resourceVersion: opt(z.string()),
+  labels: stringMap,
+  annotations: stringMap,
+  ownerReferences: opt(z.array(z.object({ kind: z.string(), name: z.string(), controller: opt(z.boolean()) }))),
+});
+
+const conditionSchema = z.object({ type: z.string(), status: z.string(), reason: opt(z.string()), message: opt(z.string()) });
+
+/** A Node's InternalIP and podCIDR are only typed here: nodeRouting says what is wrong
+ *  with their text on the node itself, so a node with a bad podCIDR is still shown. */
+export const kubeNodeSchema: z.ZodType<KubeNode> = z.object({
+  metadata: metaSchema,
+  spec: opt(z.object({ podCIDR: opt(z.string()) })),
+  status: opt(
+    z.object({
+      addresses: opt(z.array(z.object({ type: z.string(), address: z.string() }))),
+      conditions: opt(z.array(conditionSchema)),
+    }),
+  ),
+});
+
+/** an IPv4 address, or an IPv6 one (an IPv6 cluster's pods) */
+const podIP = z.string().refine((s) => s === '' || parseIpv4(s) !== null || IPV6_SHORT.test(s) || IPV6_FULL.test(s), {
+  error: (iss) => `${showValue(iss.input)} is not an IP address`,
+});
+
+export const kubePodSchema: z.ZodType<KubePod> = z.object({
+  metadata: metaSchema.extend({ namespace: z.string().min(1) }),
+  spec: opt(z.object({ nodeName: opt(z.string()), hostNetwork: opt(z.boolean()) })),
+  status: opt(z.object({ phase: opt(z.string()), podIP: opt(podIP) })),
+});
+
+/** Who an object is, as far as it says, for naming one that failed its schema. */
+export function looseKey(o: unknown): string {
+  const m = (o as { metadata?: { name?: unknown; namespace?: unknown } } | null)?.metadata;
+  const name = typeof m?.name === 'string' && m.name ? m.name : '(no name)';
+  return typeof m?.namespace === 'string' && m.namespace ? `${m.namespace}/${name}` : name;
+}
+
+export const parseKubeNode = (o: unknown): Parsed<KubeNode> => parseWith(kubeNodeSchema, o);
+export const parseKubePod = (o: unknown): Parsed<KubePod> => parseWith(kubePodSchema, o);
 
 /** The annotation flannel puts on every node it manages, naming its backend. */
 export const FLANNEL_BACKEND_ANNOTATION = 'flannel.alpha.coreos.com/backend-type';

@@ -1,9 +1,12 @@
 // Lists and watches the cluster's Nodes and Pods (cluster-wide) and keeps them by key, the
 // way client-go's reflector does: list, watch from the list's resourceVersion, and on any
 // trouble list again — forever, with back-off. What went wrong is kept as a sentence for
-// the user (problems()); the last good view stays until a list succeeds again.
-import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
-import { nodeKey, podKeyOf, type KubeNode, type KubePod } from './objects';
+// the user (problems()); the last good view stays until a list succeeds again. Each object
+// is parsed with its schema as it arrives (lib/kube/objects.ts): one that fails is left
+// out and named in problems(), and the rest of the list or watch goes on.
+import { CoreV1Api, KubeConfig, Observable, Watch, type ConfigurationOptions, type ObservableMiddleware } from '@kubernetes/client-node';
+import type { Parsed } from '../model/schema-issues';
+import { looseKey, nodeKey, parseKubeNode, parseKubePod, podKeyOf, type KubeNode, type KubePod } from './objects';
 
 export type KubeResource = 'nodes' | 'pods';
 
@@ -11,11 +14,14 @@ export const BACKOFF_START_MS = 250;
 export const BACKOFF_MAX_MS = 10_000;
 /** a watch that lived this long (or delivered an event) counts as a success: back-off resets */
 const HEALTHY_WATCH_MS = 1_000;
+/** How many skipped objects problems() names; the rest are counted. */
+const SKIPPED_NAMED = 5;
 
 type KubeObject = KubeNode & KubePod;
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
 /** undici's Dispatcher, as far as used here (undici is not a direct dependency) */
 type Dispatcher = { destroy(): Promise<void> };
+type RawList = { items: unknown[]; resourceVersion: string };
 
 export class KubeWatch {
   private readonly reflectors: { nodes: Reflector; pods: Reflector };
@@ -28,8 +34,8 @@ export class KubeWatch {
     private readonly resources: readonly KubeResource[] = ['nodes', 'pods'],
   ) {
     this.reflectors = {
-      nodes: new Reflector(kc, 'nodes', '/api/v1/nodes', nodeKey, (api) => api.listNode(), changed),
-      pods: new Reflector(kc, 'pods', '/api/v1/pods', podKeyOf, (api) => api.listPodForAllNamespaces(), changed),
+      nodes: new Reflector(kc, 'nodes', '/api/v1/nodes', nodeKey, parseKubeNode, (api, o) => api.listNode({}, o), changed),
+      pods: new Reflector(kc, 'pods', '/api/v1/pods', podKeyOf, parseKubePod, (api, o) => api.listPodForAllNamespaces({}, o), changed),
     };
   }
 
@@ -74,6 +80,8 @@ type WatchEnd =
 
 class Reflector {
   readonly items = new Map<string, KubeObject>();
+  /** objects that failed their schema, by key: why */
+  private readonly skipped = new Map<string, string>();
   resourceVersion = '';
   /** bumped on every change to items */
   version = 0;
@@ -95,7 +103,8 @@ class Reflector {
     private readonly resource: KubeResource,
     private readonly path: string,
     private readonly keyOf: (o: KubeObject) => string,
-    private readonly listFn: (api: CoreV1Api) => Promise<{ items: KubeObject[]; metadata?: { resourceVersion?: string } }>,
+    private readonly parse: (o: unknown) => Parsed<KubeObject>,
+    private readonly listFn: (api: CoreV1Api, options: ConfigurationOptions) => Promise<unknown>,
     private readonly changed: () => void,
   ) {
     // 2.0.1 builds a new undici Agent for every request (whenever the cluster has any TLS
@@ -123,7 +132,54 @@ class Reflector {
   }
 
   problems(): string[] {
-    return [this.listProblem, this.watchProblem].filter((p): p is string => p !== null);
+    return [this.listProblem, this.watchProblem, this.skippedProblem()].filter((p): p is string => p !== null);
+  }
+
+  private skippedProblem(): string | null {
+    if (this.skipped.size === 0) return null;
+    const named = [...this.skipped].slice(0, SKIPPED_NAMED).map(([key, why]) => `${key} (${why})`);
+    const more = this.skipped.size - named.length;
+    const one = this.resource.slice(0, -1);
+    return `${this.skipped.size === 1 ? `1 ${one}` : `${this.skipped.size} ${this.resource}`} from the API ${this.skipped.size === 1 ? 'is' : 'are'} not shown, not being what podnet reads: ${named.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+  }
+
+  /** The object if it passes its schema; else it is noted as skipped (under the key it
+   *  gives, loosely read) and null. */
+  private accept(raw: unknown): { key: string; object: KubeObject | null } {
+    const r = this.parse(raw);
+    if (r.ok) {
+      const key = this.keyOf(r.value);
+      this.skipped.delete(key);
+      return { key, object: r.value };
+    }
+    const key = looseKey(raw);
+    this.skipped.set(key, r.error);
+    return { key, object: null };
+  }
+
+  /** Lists through CoreV1Api, but takes the body as JSON before the generated client's
+   *  deserializer sees it: that throws on the whole list when one object's array field is
+   *  not an array (a newer API version), and it would build 10,000 class instances only
+   *  for each to be parsed again. The client is handed an empty list. */
+  private async listRaw(): Promise<RawList> {
+    let raw: RawList | null = null;
+    // CoreV1Api hands its options to the observable layer as they are (not wrapped)
+    const middleware: ObservableMiddleware = {
+      pre: (ctx) => new Observable(Promise.resolve(ctx)),
+      post: (rsp) => new Observable((async () => {
+        if (rsp.httpStatusCode !== 200) return rsp; // the client turns it into an ApiException
+        const body = JSON.parse(await rsp.body.text()) as { items?: unknown; metadata?: { resourceVersion?: unknown } } | null;
+        if (!Array.isArray(body?.items)) throw new Error(`the ${this.resource} list has no items array`);
+        const rv = body.metadata?.resourceVersion;
+        raw = { items: body.items, resourceVersion: typeof rv === 'string' ? rv : '' };
+        const empty = '{"items":[]}';
+        rsp.body = { text: async () => empty, binary: async () => Buffer.from(empty), stream: () => null };
+        return rsp;
+      })()),
+    };
+    await this.listFn(this.api, { middleware: [middleware], middlewareMergeStrategy: 'append' });
+    if (!raw) throw new Error(`the ${this.resource} list was not read`);
+    return raw;
   }
 
   async close(): Promise<void> {
@@ -140,9 +196,9 @@ class Reflector {
     while (!this.closed) {
       if (mustList) {
         try {
-          const list = await this.listFn(this.api);
+          const list = await this.listRaw();
           if (this.closed) break;
-          this.replaceAll(list.items, list.metadata?.resourceVersion ?? '');
+          this.replaceAll(list.items, list.resourceVersion);
           this.setProblem('list', null);
           mustList = false;
         } catch (err) {
@@ -183,21 +239,28 @@ class Reflector {
         }
         resolve('relist');
       };
-      const onEvent = (type: string, obj: KubeObject | { code?: number }) => {
+      const onEvent = (type: string, obj: unknown) => {
         if (this.closed || finished) return;
         events++;
-        const o = obj as KubeObject;
         switch (type) {
           case 'ADDED':
-          case 'MODIFIED':
-            this.items.set(this.keyOf(o), o);
+          case 'MODIFIED': {
+            // one that fails replaces what was there: its last good version is no longer true
+            const { key, object } = this.accept(obj);
+            if (object) this.items.set(key, object);
+            else this.items.delete(key);
             break;
-          case 'DELETED':
-            this.items.delete(this.keyOf(o));
+          }
+          case 'DELETED': {
+            const r = this.parse(obj);
+            const key = r.ok ? this.keyOf(r.value) : looseKey(obj);
+            this.items.delete(key);
+            this.skipped.delete(key);
             break;
+          }
           case 'BOOKMARK':
             // no object changed; only the resourceVersion to resume from moves
-            this.resourceVersion = o.metadata?.resourceVersion || this.resourceVersion;
+            this.resourceVersion = resourceVersionOf(obj) || this.resourceVersion;
             return;
           case 'ERROR':
             // 410 Expired (and any other ERROR): the server closes the stream next
@@ -206,7 +269,7 @@ class Reflector {
           default:
             return;
         }
-        this.resourceVersion = o.metadata?.resourceVersion || this.resourceVersion;
+        this.resourceVersion = resourceVersionOf(obj) || this.resourceVersion;
         this.version++;
         this.changed();
       };
@@ -224,9 +287,16 @@ class Reflector {
   }
 
   /** A list is the whole truth: what it lacks was deleted while nobody watched. */
-  private replaceAll(items: KubeObject[], resourceVersion: string): void {
-    const next = new Map(items.map((o) => [this.keyOf(o), o] as const));
+  private replaceAll(items: unknown[], resourceVersion: string): void {
+    const skippedBefore = this.skippedProblem();
+    this.skipped.clear();
+    const next = new Map<string, KubeObject>();
+    for (const raw of items) {
+      const { key, object } = this.accept(raw);
+      if (object) next.set(key, object);
+    }
     const differs =
+      skippedBefore !== this.skippedProblem() ||
       next.size !== this.items.size ||
       [...next].some(([k, o]) => {
         const old = this.items.get(k);
@@ -299,6 +369,12 @@ export function describeFailure(verb: 'list' | 'watch', resource: KubeResource, 
     return `${what}: the API server is unreachable (${sys.code}: ${sys.message}): check that it is running and that the kubeconfig's server address is right. Retrying; showing the last view until then.`;
   }
   return `${what}: ${message}. Retrying; showing the last view until then.`;
+}
+
+/** A watch event's resourceVersion, whatever else the object holds. */
+function resourceVersionOf(o: unknown): string {
+  const rv = (o as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+  return typeof rv === 'string' ? rv : '';
 }
 
 const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 410: 'Expired', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' };

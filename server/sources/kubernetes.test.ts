@@ -259,6 +259,58 @@ describe('KubernetesSource problems', () => {
   });
 });
 
+describe('KubernetesSource reads each object with its schema', () => {
+  it('skips a malformed Pod and Node from the lists and names them; the rest comes through', async () => {
+    const nodes = fixtureJson<KubeList>('nodelist.reference.json');
+    const pods = fixtureJson<KubeList>('podlist.reference.json');
+    // variants: node3's addresses as one string (not a list of addresses)
+    nodes.items[2].status.addresses = '192.168.1.13';
+    const priv = pods.items.find((p) => p.metadata.name === 'priv-pod');
+    const coredns = pods.items.find((p) => p.metadata.name === 'coredns-5d78c9869d-6tjpv');
+    // a garbage podIP; and a field podnet does not read changed shape, as a newer API might
+    // (the generated client's deserializer throws on the whole list for this one)
+    priv.status.podIP = '10.244.3.2; rm -rf /';
+    coredns.spec.containers = { name: 'coredns' };
+    const { source } = await setup({ server: { nodes, pods } });
+    const r = source.read();
+    expect(r.plane.nodes.map((n) => n.name)).toEqual(['node1', 'node2']);
+    expect(r.plane.pods).toHaveLength(10);
+    expect(pod(r, 'priv-pod')).toBeUndefined();
+    expect(pod(r, 'coredns-5d78c9869d-6tjpv')).toMatchObject({ node: 'node1', ip: '10.244.1.3' });
+    expect(r.problems).toEqual([
+      '1 node from the API is not shown, not being what podnet reads: node3 (status.addresses: Invalid input: expected array, received string)',
+      '1 pod from the API is not shown, not being what podnet reads: default/priv-pod (status.podIP: "10.244.3.2; rm -rf /" is not an IP address)',
+    ]);
+  });
+
+  it('a watch event with a malformed object: that object only is dropped and named, until it comes right', async () => {
+    const { server, source } = await setup();
+    await watchOpen(server, 'pods');
+    const [, , , running, , deleted] = fixtureEvents('watch-pods.reference.jsonl');
+    server.emit('pods', running!);
+    await until('the Running pod', () => pod(source.read(), 'nginx-app-o0kvl')?.ip === '10.244.3.5');
+    // variant of the Running event: a podIP that is not an address
+    const broken = JSON.parse(JSON.stringify(running)) as typeof running & { object: { status: { podIP: unknown } } };
+    broken.object.status.podIP = 'ten.two.four.four';
+    broken.object.metadata.resourceVersion = '2105';
+    server.emit('pods', broken);
+    await until('the broken pod named', () => source.read().problems.length === 1, () => source.read().problems);
+    expect(source.read().problems[0]).toBe('1 pod from the API is not shown, not being what podnet reads: default/nginx-app-o0kvl (status.podIP: "ten.two.four.four" is not an IP address)');
+    expect(pod(source.read(), 'nginx-app-o0kvl')).toBeUndefined();
+    // the rest of the list, and the watch, go on
+    expect(source.read().plane.pods).toHaveLength(11);
+    server.emit('pods', { ...running!, object: { ...running!.object, metadata: { ...running!.object.metadata, resourceVersion: '2106' } } });
+    await until('the pod back', () => pod(source.read(), 'nginx-app-o0kvl')?.ip === '10.244.3.5');
+    expect(source.read().problems).toEqual([]);
+    // deleted while broken: the warning goes with it
+    server.emit('pods', broken);
+    await until('the broken pod named again', () => source.read().problems.length === 1);
+    server.emit('pods', deleted!);
+    await until('the warning gone with the pod', () => source.read().problems.length === 0, () => source.read().problems);
+    expect(server.count('watch', 'pods')).toBe(1);
+  });
+});
+
 describe('KubernetesSource agents', () => {
   it('gives the pool each node agent address, again when an address changes, and shows its views', async () => {
     const synced: Array<Map<string, string | null>> = [];
