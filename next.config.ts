@@ -6,7 +6,7 @@
 import type { NextConfig } from 'next';
 
 const basePath = process.env.PODNET_BASE_PATH ?? '';
-if (basePath !== '' && !/^\/[A-Za-z0-9._~\/-]*[A-Za-z0-9._~-]$/.test(basePath)) {
+if (basePath !== '' && !/^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(basePath)) {
   throw new Error(`PODNET_BASE_PATH "${basePath}" must start with "/" and not end with "/", e.g. /tools/podnet`);
 }
 

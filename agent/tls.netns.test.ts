@@ -50,8 +50,14 @@ beforeAll(async () => {
   agent.stderr!.on('data', (d) => (agentLog += d));
   await new Promise<void>((resolve, reject) => {
     const timer = setInterval(() => {
-      if (agentLog.includes('agent up')) (clearInterval(timer), resolve());
-      if (agent!.exitCode !== null) (clearInterval(timer), reject(new Error(`the agent exited: ${agentLog}`)));
+      if (agentLog.includes('agent up')) {
+        clearInterval(timer);
+        resolve();
+      }
+      if (agent!.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`the agent exited: ${agentLog}`));
+      }
     }, 100);
   });
 }, 120_000);

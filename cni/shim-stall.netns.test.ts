@@ -112,7 +112,10 @@ describe('the fast path when the agent is stuck', () => {
       let got = '';
       c.on('data', (d) => {
         got += d;
-        if (got.includes('\n')) resolve(got.slice(0, got.indexOf('\n'))), c.destroy();
+        if (got.includes('\n')) {
+          resolve(got.slice(0, got.indexOf('\n')));
+          c.destroy();
+        }
       });
       c.on('error', reject);
       c.write(JSON.stringify({ v: 1, netns: readlinkSync(`/proc/${agent!.pid}/ns/net`), heartbeat: true, env: { CNI_COMMAND: 'VERSION' }, stdin: '{}' }) + '\n');

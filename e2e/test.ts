@@ -7,6 +7,8 @@ import { test as base, expect, type ConsoleMessage } from '@playwright/test';
 import { readEnv } from './env';
 
 export const test = base.extend<{ allowedCspViolation: RegExp | null; allowedConsoleError: RegExp | null; consoleClean: void }>({
+  // Playwright reads a fixture's dependencies from its first parameter's pattern: {} is none.
+  // eslint-disable-next-line no-empty-pattern
   extraHTTPHeaders: async ({}, use) => use({ authorization: `Bearer ${readEnv().key}` }),
   /** a test that provokes a violation on purpose (a refused frame) names it here */
   allowedCspViolation: [null, { option: true }],

@@ -106,7 +106,7 @@ export type AccessDecision =
 
 /** the host part of a Host header or an Origin's authority, lower case, without the port */
 export function hostnameOf(authority: string): string | null {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\[\]\/]+)(?::\d{1,5})?$/.exec(authority.trim());
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]/]+)(?::\d{1,5})?$/.exec(authority.trim());
   return m ? m[1]!.toLowerCase() : null;
 }
 

@@ -1,6 +1,6 @@
 // A client of the agent's API over its unix socket, for tests: JSON requests, and an SSE
 // subscription that keeps the agent's view (snapshot + diffs) as the dashboard will.
-import { request, type ClientRequest } from 'node:http';
+import { request } from 'node:http';
 import { applyChanges, type Change } from '../lib/model/diff.js';
 import type { NodeSnapshot } from '../lib/model/snapshot.js';
 
@@ -42,7 +42,6 @@ export interface Subscription {
 }
 
 export function subscribe(socket: string, token: string, lastEventId?: string): Subscription {
-  let req: ClientRequest;
   const waiters = new Set<() => void>();
   let resolveClosed!: () => void;
   const sub: Subscription = {
@@ -69,7 +68,7 @@ export function subscribe(socket: string, token: string, lastEventId?: string): 
     close: () => req.destroy(),
     closed: new Promise((r) => (resolveClosed = r)),
   };
-  req = request({ socketPath: socket, path: '/v1/events', headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } }, (res) => {
+  const req = request({ socketPath: socket, path: '/v1/events', headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } }, (res) => {
     let buf = '';
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {

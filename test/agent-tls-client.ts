@@ -24,7 +24,10 @@ if (o.stream) {
     const done = (v: unknown) => (s?.close(), resolve(v));
     const timer = setTimeout(() => done({ state: s?.status().state, error: s?.status().error }), 10_000);
     s = new AgentStream(o.address, () => o.token, () => {
-      if (s?.snapshot) (clearTimeout(timer), done({ state: s.status().state, node: s.snapshot.node.name }));
+      if (s?.snapshot) {
+        clearTimeout(timer);
+        done({ state: s.status().state, node: s.snapshot.node.name });
+      }
     });
   });
 }

@@ -84,7 +84,7 @@ export const dashboard: Command = {
     // Next.js bakes the base path into the build: a sub-path build lives in .next-base, and is
     // rebuilt when the base path changes.
     const basePath = str(args, 'base-path');
-    if (basePath !== undefined && !/^\/[A-Za-z0-9._~\/-]*[A-Za-z0-9._~-]$/.test(basePath)) throw new CommandError(`--base-path must start with "/" and not end with "/", e.g. /tools/podnet; got "${basePath}"`, 2);
+    if (basePath !== undefined && !/^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(basePath)) throw new CommandError(`--base-path must start with "/" and not end with "/", e.g. /tools/podnet; got "${basePath}"`, 2);
     if (basePath) env.PODNET_BASE_PATH = basePath;
     const distDir = basePath ? '.next-base' : '.next';
     const host = str(args, 'host')!;

@@ -90,7 +90,9 @@ export const up: Command = {
         if (dash) await dash.stop();
         try {
           unlinkSync(dashboardPidFile(p));
-        } catch {}
+        } catch {
+          /* never written: the dashboard had not started */
+        }
         const r = await labDown(p);
         forgetUp(p);
         io.err(`lab down: removed ${r.removed.length} namespaces`);

@@ -103,7 +103,11 @@ export function SearchBox({ topology, onPick }: { topology: Topology | null; onP
     return () => document.removeEventListener('keydown', onKey);
   }, []);
 
-  useEffect(() => setActive(0), [query]);
+  // A new query starts again at its first result.
+  const search = (q: string) => {
+    setQuery(q);
+    setActive(0);
+  };
 
   const pick = (r: SearchResult | undefined) => {
     if (!r) return;
@@ -134,7 +138,7 @@ export function SearchBox({ topology, onPick }: { topology: Topology | null; onP
         placeholder="Search pod, namespace, IP, node  ( / )"
         value={query}
         onChange={(e) => {
-          setQuery(e.target.value);
+          search(e.target.value);
           setOpen(true);
         }}
         onFocus={() => setOpen(true)}
@@ -148,7 +152,7 @@ export function SearchBox({ topology, onPick }: { topology: Topology | null; onP
             escape: () => {
               if (showList) setOpen(false);
               else {
-                setQuery('');
+                search('');
                 input.current?.blur();
               }
             },

@@ -106,14 +106,18 @@ export function TopologyTable({ topology, selection, onSelect }: { topology: Top
     return out;
   }, [all, deferredFilter, sort]);
 
-  useEffect(() => setShown(PAGE), [deferredFilter, sort]);
+  // A new filter or order shows its first page again. Adjusted while rendering (React's
+  // way for state that follows other state), not in an effect that would render twice.
+  const [shownFor, setShownFor] = useState({ filter: deferredFilter, sort });
+  if (shownFor.filter !== deferredFilter || shownFor.sort !== sort) {
+    setShownFor({ filter: deferredFilter, sort });
+    setShown(PAGE);
+  }
 
   // A row selected elsewhere (graph, search) is brought into the page and into view.
   const selectedId = selection ? formatSelection(selection) : null;
   const selectedIndex = selectedId ? rows.findIndex((r) => r.id === selectedId) : -1;
-  useEffect(() => {
-    if (selectedIndex >= shown) setShown(Math.ceil((selectedIndex + 1) / PAGE) * PAGE);
-  }, [selectedIndex, shown]);
+  if (selectedIndex >= shown) setShown(Math.ceil((selectedIndex + 1) / PAGE) * PAGE);
   useEffect(() => {
     selectedRow.current?.scrollIntoView({ block: 'nearest' });
   }, [selectedId]);

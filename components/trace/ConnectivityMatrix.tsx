@@ -89,7 +89,9 @@ export function ConnectivityMatrix({ readOnly, onTrace }: { readOnly: boolean; o
       {r && (
         <div className="mt-3 overflow-x-auto">
           <table data-testid="matrix" data-done={r.done} className="border-separate border-spacing-1 text-sm">
-            <caption className="sr-only">Pod pairs that answered a ping, from the row's node to the column's node; mean round-trip time below the count</caption>
+            <caption className="sr-only">
+              {"Pod pairs that answered a ping, from the row's node to the column's node; mean round-trip time below the count"}
+            </caption>
             <thead>
               <tr>
                 <th scope="col" className="px-1 text-left text-xs font-normal text-slate-600 dark:text-slate-400">
