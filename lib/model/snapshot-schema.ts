@@ -15,10 +15,10 @@ import type { Address, FirewallSummary, Finding, Link, Neighbour, NodeInfo, Node
 // more); a missing or mistyped field is refused, naming it. The values the dashboard
 // reasons with (a pod's IP, the node's subnet and gateway) are parsed, not only typed.
 
-const ipv4 = z.string().refine((s) => parseIpv4(s) !== null, { error: (iss) => `must be an IPv4 address, got ${showValue(iss.input)}` });
+export const ipv4 = z.string().refine((s) => parseIpv4(s) !== null, { error: (iss) => `must be an IPv4 address, got ${showValue(iss.input)}` });
 /** a kernel address: IPv4, or IPv6 (which podnet shows but does not route) */
 const ipAddress = z.string().refine((s) => parseIpv4(s) !== null || (isIpv6Literal(s) && /^[0-9a-fA-F:.]+$/.test(s)), { error: (iss) => `must be an IP address, got ${showValue(iss.input)}` });
-const cidr = z.string().refine((s) => parseCidr(s) !== null, { error: (iss) => `must be an IPv4 network such as 10.244.1.0/24, got ${showValue(iss.input)}` });
+export const cidr = z.string().refine((s) => parseCidr(s) !== null, { error: (iss) => `must be an IPv4 network such as 10.244.1.0/24, got ${showValue(iss.input)}` });
 const count = z.number().int().nonnegative();
 
 export const vethPeerSchema: z.ZodType<VethPeer> = z.object({

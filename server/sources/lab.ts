@@ -4,6 +4,7 @@
 // `podnet lab pod add` and `node add` reach the page without a reload.
 import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { controlPlaneOfLab, type LabStatus } from '../../lib/model/lab';
+import { parseLabStatus } from '../../lib/model/lab-schema';
 import type { ControlPlane } from '../../lib/model/topology';
 import { labFiles, labPaths } from '../../lab/paths';
 import { AgentPool } from '../agents/agent-pool';
@@ -102,7 +103,10 @@ export class LabSource implements ClusterSource {
     if (!this.watcher) this.watchDir();
     if (mtime === this.mtime) return;
     try {
-      const inv = JSON.parse(readFileSync(this.file, 'utf8')) as LabStatus;
+      const parsed = parseLabStatus(JSON.parse(readFileSync(this.file, 'utf8')));
+      // from another podnet version, or edited by hand: refused whole, the last good view kept
+      if (!parsed.ok) throw new Error(`it is not an inventory podnet reads: ${parsed.error}`);
+      const inv = parsed.value;
       this.token = inv.tokenFile ? readFileSync(inv.tokenFile, 'utf8').trim() : null;
       this.inventory = inv;
       this.mtime = mtime;
