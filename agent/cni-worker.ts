@@ -1,6 +1,6 @@
 // A verb thread of the agent's CNI socket (agent/cni-socket/): runs one verb at a time,
 // synchronously, as the plugin would, and posts back its exit status, stdout and stderr.
-// Bundled with esbuild and started by the socket's pool. Given a spawn helper, its verbs
+// Bundled (cni/bundles.ts) and started by the socket's pool. Given a spawn helper, its verbs
 // start their processes through it (agent/spawn-client.ts) instead of forking the agent;
 // either way every process gets a deadline (CHILD_DEADLINE_MS), so none holds the thread.
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,6 +1,6 @@
 // CLI start-up benchmark (issue 11): how long `bin/podnet --help` and `bin/podnet lab
 // status` take to answer, run as a user runs them — bin/podnet with the bundle
-// (.build/cli/, scripts/build-cli.mjs), the same commands through tsx (what bin/podnet runs
+// (.build/cli/, scripts/build.mjs), the same commands through tsx (what bin/podnet runs
 // when the bundle is stale or missing), and `node -e 0` beside them for the floor. The
 // runs are interleaved, so machine noise hits every method alike. See bench/README.md.
 //
@@ -13,13 +13,13 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { BenchFailure, f0, f1, freshLabId, numberOption, parseOrExit, progress, runBenchMain, stat, table, type Stat } from './common.js';
+import { BenchFailure, f0, f1, progress, stat, table, type Stat } from './common.js';
+import { freshLabId, numberOption, runBench, type OptionValues } from './harness.js';
 
 const USAGE = `usage: node --import ./node_modules/tsx/dist/loader.mjs bench/cli.ts [options]
 
 Times bin/podnet's start-up: "--help" and "lab status" (of a lab that does not exist) with
-the bundle (.build/cli/, made by scripts/build-cli.mjs), the same through tsx, and
+the bundle (.build/cli/, made by scripts/build.mjs), the same through tsx, and
 "node -e 0" for the floor; interleaved, --rounds times each. Targets (issue 11): p50 within
 200 ms for bin/podnet --help and lab status.
 
@@ -32,10 +32,10 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = join(REPO, '.build', 'cli', 'main.js');
 const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
-function parseOptions(argv: string[]): { rounds: number; json: boolean } | null {
-  const { values } = parseArgs({ args: argv, options: { rounds: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) return null;
-  return { rounds: numberOption('rounds', values.rounds, 30, 1, 1000), json: values.json ?? false };
+const OPTIONS = { rounds: { type: 'string' } } as const;
+
+function parseOptions(values: OptionValues<typeof OPTIONS>): { rounds: number; json: boolean } {
+  return { rounds: numberOption('rounds', values.rounds, 30, 1, 1000), json: values.json };
 }
 
 interface Method {
@@ -43,10 +43,8 @@ interface Method {
   argv: (args: string[]) => string[];
 }
 
-async function main(): Promise<number> {
-  const parsed = parseOrExit(parseOptions, USAGE);
-  if (typeof parsed === 'number') return parsed;
-  if (!existsSync(BUNDLE)) throw new BenchFailure(`no bundle at ${BUNDLE}: run "node scripts/build-cli.mjs" (or scripts/setup) first`);
+async function main(parsed: { rounds: number; json: boolean }): Promise<number> {
+  if (!existsSync(BUNDLE)) throw new BenchFailure(`no bundle at ${BUNDLE}: run "node scripts/build.mjs" (or scripts/setup) first`);
   const labId = freshLabId('bc');
   const commands: Record<string, string[]> = { '--help': ['--help'], 'lab status': ['lab', 'status', '--lab-id', labId] };
   const methods: Method[] = [
@@ -57,7 +55,7 @@ async function main(): Promise<number> {
   const floor = [process.execPath, '-e', '0'];
   // A bundle older than its sources makes bin/podnet fall back to tsx: that would be measured as the bundle.
   const check = spawnSync('find', ['cli', 'lab', 'lib', 'agent', 'cni', '-newer', BUNDLE, '-name', '*.ts', '!', '-name', '*.test.ts', '-print', '-quit'], { cwd: REPO, encoding: 'utf8' });
-  if (check.stdout.trim()) throw new BenchFailure(`the bundle is older than ${check.stdout.trim()}: rebuild it (node scripts/build-cli.mjs)`);
+  if (check.stdout.trim()) throw new BenchFailure(`the bundle is older than ${check.stdout.trim()}: rebuild it (npm run build, or node scripts/build.mjs)`);
 
   const times = new Map<string, number[]>();
   const run = (key: string, argv: string[]) => {
@@ -100,4 +98,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-runBenchMain(main, { cleanup: () => {}, onExit: () => {}, stopping: 'nothing to clean up' });
+runBench({ usage: USAGE, options: OPTIONS, parse: parseOptions, needs: () => null, stopping: 'nothing to clean up', run: main });

@@ -7,6 +7,8 @@
 // are a string and a comment to it. So the plugin needs no repository, no PATH lookup
 // of node, and nothing from the runtime's environment (NODE_OPTIONS, or
 // NODE_EXTRA_CA_CERTS, which slows Node's start: bench/README.md) but the CNI variables.
+// The JavaScript is the bundle `npm run build` made when podnet runs built, or one made
+// now from the sources when it runs from them (cni/bundles.ts).
 //
 // The fast path: when the C shim is built (.build/podnet-shim, scripts/build-shim.sh; built
 // here on the fly when missing and a C compiler exists), `podnet` is the shim and the Node
@@ -15,13 +17,14 @@
 // `podnet-node` (cni/shim/podnet-shim.c). Without a shim, `podnet` is the Node plugin.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { formatCidr, parseCidr } from '../lib/model/ipv4.js';
+import { bundleCode, bundleEntry, repoRoot, type BundleName } from './bundles.js';
 import { CNI_VARS, PATH_FOR_PLUGINS } from './env.js';
 
-export const PLUGINS = { podnet: 'cni/podnet/main.ts', 'podnet-ipam': 'cni/ipam/main.ts' } as const;
-export type PluginName = keyof typeof PLUGINS;
+/** The plugin executables install writes, each from its bundle (cni/bundles.ts). */
+export const PLUGINS = ['podnet', 'podnet-ipam'] as const satisfies readonly BundleName[];
+export type PluginName = (typeof PLUGINS)[number];
 export const MARKER = 'podnet-cni-launcher';
 export const CONFLIST_NAME = '10-podnet.conflist';
 /** The Node podnet plugin's name when the shim is `podnet` (the shim's FALLBACK_NAME). */
@@ -34,21 +37,8 @@ export const SHIM_BUILD = '.build/podnet-shim';
 const SPAWN_SOURCE = 'cni/shim/podnet-spawn.c';
 const SPAWN_BUILD = '.build/podnet-spawn';
 
-/** The checkout this code runs from: the nearest directory up with podnet's package.json.
- *  Found by walking up, not by a fixed "..", because the CLI also runs bundled from
- *  .build/cli/ (scripts/build-cli.mjs), where this module's own directory is another. */
-export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
-
-function findRepoRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    try {
-      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'podnet') return dir;
-    } catch {
-      /* no package.json here, or not ours */
-    }
-    if (dirname(dir) === dir) return resolve(from, '..'); // not in a checkout: the old guess
-  }
-}
+// Where they lived before cni/bundles.ts: the lab, the agent and the tests import them from here.
+export { bundleEntry, repoRoot };
 
 export function launcher(nodePath: string): string {
   return [
@@ -58,28 +48,6 @@ export function launcher(nodePath: string): string {
     `':' //; exec /usr/bin/env -i PATH=${PATH_FOR_PLUGINS} "$@" '${nodePath}' "$0"`,
     '',
   ].join('\n');
-}
-
-/** Bundles one plugin into a single CommonJS file (no TypeScript at run time). */
-export async function bundle(plugin: PluginName): Promise<string> {
-  return bundleEntry(join(repoRoot, PLUGINS[plugin]));
-}
-
-/** Bundles a module and everything it imports into one minified CommonJS script for node 20. */
-export async function bundleEntry(entry: string): Promise<string> {
-  const esbuild = await import('esbuild');
-  const out = await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    write: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  return out.outputFiles[0]!.text;
 }
 
 function writeAtomic(path: string, content: string, mode: number): void {
@@ -194,10 +162,10 @@ export async function install(binDir: string, conf: { confDir: string; options: 
   const removed: string[] = [];
   const written = new Map<string, string>();
   // The Node plugins first, the shim last: a runtime calling `podnet` meanwhile finds its fallback.
-  for (const plugin of Object.keys(PLUGINS) as PluginName[]) {
+  for (const plugin of PLUGINS) {
     const name = plugin === 'podnet' && 'path' in shim ? FALLBACK_NAME : plugin;
     const file = join(binDir, name);
-    writeAtomic(file, launcher(node) + (await bundle(plugin)), 0o755);
+    writeAtomic(file, launcher(node) + (await bundleCode(plugin)), 0o755);
     written.set(name, file);
   }
   if ('path' in shim) {
