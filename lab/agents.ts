@@ -7,19 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { sleepSync } from '../lib/ipam/lock.js';
-import { processStartTime } from '../lib/proc/identity.js';
+import { recordProcess, stillRunning, type ProcessRecord } from '../lib/proc/identity.js';
+import { sleepSync } from '../lib/proc/sleep.js';
 import type { LabNode } from '../lib/model/lab.js';
 import { verifierOf } from '../agent/credentials.js';
-import { repoRoot } from '../cni/install.js';
+import { podnetCommand } from '../cni/bundles.js';
 import { LabError } from './errors.js';
 import type { LabInventory } from './inventory.js';
 import { labFiles, nodeDir, type LabPaths } from './paths.js';
-
-export interface AgentProcess {
-  pid: number;
-  start: string | null;
-}
 
 export const agentSocket = (p: LabPaths, node: string) => join(nodeDir(p, node), 'agent.sock');
 export const tokenFile = (p: LabPaths) => join(p.stateDir, 'agent.token');
@@ -33,22 +28,18 @@ export function ensureToken(p: LabPaths): string {
   return file;
 }
 
-export function agentAlive(a: AgentProcess | undefined): boolean {
-  return !!a && processStartTime(a.pid) === a.start;
-}
-
 export const cniSocket = (p: LabPaths, node: string) => join(nodeDir(p, node), 'cni.sock');
 
-// The agent runs from this checkout (tsx), not from a bundle: its CNI fast path finds its
-// worker source and the spawn helper (.build/podnet-spawn) relative to the repository.
-const repo = repoRoot;
+// The agent runs as this podnet does (the built CLI, or the sources through tsx), from this
+// checkout: its CNI fast path finds its verb thread's bundle and the spawn helper
+// (.build/podnet-spawn) relative to the repository.
 
-export function startNodeAgent(p: LabPaths, inv: LabInventory, node: LabNode): AgentProcess {
+export function startNodeAgent(p: LabPaths, inv: LabInventory, node: LabNode): ProcessRecord {
   const dir = nodeDir(p, node.name);
   const log = openSync(join(dir, 'agent.log'), 'a');
   const socket = agentSocket(p, node.name);
   const args = [
-    `--net=/run/netns/${node.netns}`, '--', process.execPath, '--import', join(repo, 'node_modules/tsx/dist/loader.mjs'), join(repo, 'cli/main.ts'), 'agent',
+    `--net=/run/netns/${node.netns}`, '--', ...podnetCommand(), 'agent',
     '--node', node.name,
     '--listen', `unix:${socket}`,
     '--token-file', verifierFile(p),
@@ -63,14 +54,14 @@ export function startNodeAgent(p: LabPaths, inv: LabInventory, node: LabNode): A
   node.agent = `unix:${socket}`;
   inv.tokenFile = tokenFile(p);
   // The start time is fixed at fork, so reading it before nsenter has exec'd node is fine.
-  return { pid: child.pid!, start: processStartTime(child.pid!) };
+  return recordProcess(child.pid!);
 }
 
-export function stopAgents(agents: AgentProcess[]): void {
-  const live = agents.filter(agentAlive);
+export function stopAgents(agents: ProcessRecord[]): void {
+  const live = agents.filter(stillRunning);
   for (const a of live) process.kill(a.pid, 'SIGTERM');
-  for (let i = 0; i < 50 && live.some(agentAlive); i++) sleepSync(100);
-  for (const a of live) if (agentAlive(a)) process.kill(a.pid, 'SIGKILL');
+  for (let i = 0; i < 50 && live.some(stillRunning); i++) sleepSync(100);
+  for (const a of live) if (stillRunning(a)) process.kill(a.pid, 'SIGKILL');
 }
 
 function healthz(socket: string): Promise<boolean> {
@@ -111,12 +102,12 @@ export async function waitForRoutes(inv: LabInventory, gone: string[] = [], time
 }
 
 /** Waits until every agent answers /healthz with its first snapshot taken. */
-export async function waitForAgents(p: LabPaths, nodes: LabNode[], agents: Record<string, AgentProcess>, timeoutMs = 30_000): Promise<void> {
+export async function waitForAgents(p: LabPaths, nodes: LabNode[], agents: Record<string, ProcessRecord>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const pending = new Set(nodes.map((n) => n.name));
   while (pending.size) {
     for (const name of [...pending]) {
-      if (!agentAlive(agents[name])) {
+      if (!stillRunning(agents[name])) {
         const log = join(nodeDir(p, name), 'agent.log');
         const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join('\n') : '';
         throw new AgentStartError(`the agent of ${name} exited: ${tail || 'no log'}`);
