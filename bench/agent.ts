@@ -9,19 +9,21 @@
 //   node --import ./node_modules/tsx/dist/loader.mjs bench/agent.ts [--pods N] [--iterations N] [--idle-seconds N] [--json]
 //
 // Everything it makes is in the lab b<random> (namespaces podnet-b<random>-…, state dir
-// /run/podnet/b<random>) and one temp dir; all are removed at the end, on failure and on
+// /run/podnet/b<random>) and one temp dir; the harness (bench/harness.ts), with this bench's
+// own steps for its processes and its lab, removes them all at the end, on failure and on
 // SIGINT/SIGTERM. Nothing is created in, and no traffic is sent from, the root network
 // namespace: the agent is reached over its unix socket, the kernel is read with `ip -n NS`
 // and by a process that nsenter put into the node's namespace.
 import { FIREWALL_MS, RECHECK_MS } from '../agent/agent.js';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { stillRunning } from '../lib/proc/identity.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Agent, request, type ClientRequest } from 'node:http';
-import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BenchFailure, UsageError, failRun, freshLabId, missingPrerequisite, numberOption, parseOrExit, f0, f1, f2, percentile, pluginDone, progress, progressDone, runBenchMain, runTimed, sayOver as say, sleep, stat, sweepNamespaces, table, type Stat } from './common.js';
+import { BenchFailure, UsageError, failRun, f0, f1, f2, percentile, pluginDone, progress, progressDone, runTimed, sayOver as say, sleep, stat, table, columnStats, machine, type Machine, type Stat } from './common.js';
+import { freshLabId, harness, numberOption, runBench, type OptionValues, type Teardown } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -49,6 +51,8 @@ options:
 
 Smoke run: --pods 10 --samples 3 --iterations 3 --idle-seconds 5`;
 
+const OPTIONS = { pods: { type: 'string' }, nodes: { type: 'string' }, samples: { type: 'string' }, iterations: { type: 'string' }, 'idle-seconds': { type: 'string' } } as const;
+
 interface Options {
   pods: number;
   nodes: number;
@@ -58,22 +62,7 @@ interface Options {
   json: boolean;
 }
 
-function parseOptions(argv: string[]): Options | null {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      pods: { type: 'string' },
-      nodes: { type: 'string' },
-      samples: { type: 'string' },
-      iterations: { type: 'string' },
-      'idle-seconds': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) return null;
+function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
   const pods = numberOption('pods', values.pods, 110, 1, 250);
   const iterations = numberOption('iterations', values.iterations, 20, 0, 1000);
   // 10.244.1.0/24 holds 253 pod addresses; the ADD/DEL pod needs one more.
@@ -84,7 +73,7 @@ function parseOptions(argv: string[]): Options | null {
     samples: numberOption('samples', values.samples, 30, 1, 10_000),
     iterations,
     idleSeconds: numberOption('idle-seconds', values['idle-seconds'], 60, 0, 3600),
-    json: values.json ?? false,
+    json: values.json,
   };
 }
 
@@ -243,7 +232,8 @@ async function collectWorker(argv: string[]): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Resources: the lab, child processes, the event stream, the temp dir — all removed by cleanup()
+// Resources: the lab, child processes, the event stream, the temp dir — the harness removes
+// them, with this bench's own steps for its processes and its lab (below)
 
 type LabModules = {
   lab: typeof import('../lab/lab.js');
@@ -254,11 +244,8 @@ type LabModules = {
 };
 let M: LabModules;
 let P: import('../lab/paths.js').LabPaths | null = null;
-/** set before labUp: from then on cleanup takes the lab down */
-let labTouched = false;
-const liveChildren = new Set<ChildProcess>();
 const liveRequests = new Set<ClientRequest>();
-let tempRoot: string | null = null;
+let tempRoot = '';
 
 let clkTckValue = 0;
 function clkTck(): number {
@@ -301,76 +288,62 @@ async function waitGone(pids: number[], ms: number): Promise<void> {
   while (pids.some(alive) && Date.now() < deadline) await sleep(50);
 }
 
-let cleaning: Promise<void> | null = null;
-
-/**
- * Closes the event stream; kills what this bench started (the worker, bash, and the CNI
- * plugins of a pod ADD/DEL in flight: every descendant of this process but the lab's
- * agents), by pid, and waits until they are reaped; stops the lab's agents (SIGTERM,
- * awaited here: they are this process's children, and `lab down`'s synchronous wait would
- * leave them zombies); then `labDown`, and whatever namespaces of the lab are left.
- */
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const r of liveRequests) r.destroy();
-    liveRequests.clear();
-    const inv = P ? M.inventory.readInventory(P) : null;
-    const agentPids = Object.values(inv?.agents ?? {}).map((a) => a.pid);
-    const others = descendants(agentPids);
-    for (const pid of others) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-    await waitGone(others, 5000);
-    liveChildren.clear();
-    if (!labTouched || !P) return finalSweep();
-    say(`cleanup: taking lab ${P.labId} down`);
-    const agents = Object.values(inv?.agents ?? {}).filter((a) => M.agents.agentAlive(a));
-    for (const a of agents) process.kill(a.pid, 'SIGTERM');
-    await waitGone(agents.map((a) => a.pid), 5000);
-    for (const a of agents) if (M.agents.agentAlive(a) && alive(a.pid)) process.kill(a.pid, 'SIGKILL');
-    await waitGone(agents.map((a) => a.pid), 2000);
-    try {
-      await M.lab.labDown(P);
-    } catch (e) {
-      // The lab lock is held (by an operation of this process that was cut short): tear down without it.
-      process.stderr.write(`cleanup: labDown failed (${(e as Error).message}); tearing down directly\n`);
-      M.lab.teardown(P, M.inventory.readInventory(P));
-    }
-    labTouched = false;
-    finalSweep();
-  })();
-  return cleaning;
-}
-
-function finalSweep(): void {
-  if (P) sweepNamespaces(P.prefix);
-  if (P?.labId && P.stateDir.startsWith('/run/podnet/b') && existsSync(P.stateDir)) rmSync(P.stateDir, { recursive: true, force: true });
-  if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
-  tempRoot = null;
-}
-
-/** The last resort, when the process exits without having awaited cleanup(): whatever is synchronous. */
-function cleanupOnExit(): void {
-  if (cleaning) return;
-  for (const pid of descendants()) {
+function killPids(pids: number[]): void {
+  for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
-      /* gone */
+      /* already gone */
     }
   }
-  if (labTouched && P) M.lab.teardown(P, M.inventory.readInventory(P));
-  finalSweep();
 }
+
+/**
+ * Closes the event stream and kills what this bench started (the worker, bash, and the CNI
+ * plugins of a pod ADD/DEL in flight: every descendant of this process but the lab's
+ * agents), by pid, and waits until they are reaped; the lab's take-down stops the agents.
+ * At exit, every descendant, the agents too.
+ */
+const stopProcesses: Teardown = {
+  async cleanup() {
+    for (const r of liveRequests) r.destroy();
+    liveRequests.clear();
+    const agentPids = Object.values((P && M.inventory.readInventory(P))?.agents ?? {}).map((a) => a.pid);
+    const others = descendants(agentPids);
+    killPids(others);
+    await waitGone(others, 5000);
+  },
+  onExit: () => killPids(descendants()),
+};
+
+/**
+ * Stops the lab's agents (SIGTERM, awaited here: they are this process's children, and
+ * `lab down`'s synchronous wait would leave them zombies), then `labDown`; at exit, the
+ * lab's synchronous teardown.
+ */
+const takeLabDown = (p: import('../lab/paths.js').LabPaths): Teardown => ({
+  async cleanup() {
+    say(`cleanup: taking lab ${p.labId} down`);
+    const agents = Object.values(M.inventory.readInventory(p)?.agents ?? {}).filter(stillRunning);
+    for (const a of agents) process.kill(a.pid, 'SIGTERM');
+    await waitGone(agents.map((a) => a.pid), 5000);
+    for (const a of agents) if (stillRunning(a) && alive(a.pid)) process.kill(a.pid, 'SIGKILL');
+    await waitGone(agents.map((a) => a.pid), 2000);
+    try {
+      await M.lab.labDown(p);
+    } catch (e) {
+      // The lab lock is held (by an operation of this process that was cut short): tear down without it.
+      process.stderr.write(`cleanup: labDown failed (${(e as Error).message}); tearing down directly\n`);
+      M.lab.teardown(p, M.inventory.readInventory(p));
+    }
+  },
+  onExit: () => M.lab.teardown(p, M.inventory.readInventory(p)),
+});
 
 // ---------------------------------------------------------------------------------------
 // Processes, timed
 
-const run = (file: string, args: string[], env?: Record<string, string>) => runTimed(file, args, { cwd: REPO, env, live: liveChildren });
+const run = (file: string, args: string[], env?: Record<string, string>) => runTimed(file, args, { cwd: REPO, env, live: harness.children });
 
 // ---------------------------------------------------------------------------------------
 // The agent's API over its unix socket
@@ -498,7 +471,7 @@ async function buildLab(opts: Options): Promise<Lab> {
   const id = freshLabId();
   P = M.paths.labPaths(id);
   say(`lab ${id}: ${opts.nodes} node(s), ${opts.pods} pods on ${NODE_NAME} (host-gw); namespaces ${P.prefix}*, state in ${P.stateDir}`);
-  labTouched = true;
+  harness.lab(id, takeLabDown(P)); // from here on clean-up takes it down
   const t0 = performance.now();
   await M.lab.labUp(P, { nodes: opts.nodes, podsPerNode: opts.nodes === 1 ? opts.pods : 0, routing: 'host-gw' }, (msg) => progress(`lab up: ${msg}`));
   if (opts.nodes > 1) {
@@ -514,7 +487,7 @@ async function buildLab(opts: Options): Promise<Lab> {
   const pods = inv.pods.filter((x) => x.node === NODE_NAME);
   if (pods.length !== opts.pods || pods.some((x) => !x.ip)) throw new BenchFailure(`the lab has ${pods.length} pods on ${NODE_NAME} (${pods.filter((x) => !x.ip).length} without an address), expected ${opts.pods}`);
   const agent = inv.agents[NODE_NAME];
-  if (!agent || !M.agents.agentAlive(agent)) throw new BenchFailure(`the agent of ${NODE_NAME} is not running`);
+  if (!agent || !stillRunning(agent)) throw new BenchFailure(`the agent of ${NODE_NAME} is not running`);
   say(`lab up: ${((performance.now() - t0) / 1000).toFixed(1)} s; agent of ${NODE_NAME} is pid ${agent.pid}`);
   return {
     labId: id,
@@ -601,10 +574,10 @@ function checkNaiveOutput(text: string, lab: Lab, what: string): void {
 const SAFE_NS = /^podnet-b[0-9a-f]{6}-[a-z0-9_.-]+$/;
 
 function writeNaiveScript(lab: Lab): { script: string; out: string } {
-  const out = join(tempRoot!, 'naive.out');
+  const out = join(tempRoot, 'naive.out');
   const cmds = naiveCommands(lab);
   for (const c of cmds) if (!SAFE_NS.test(c[1]!)) throw new BenchFailure(`refusing to read namespace ${c[1]}: not one of this lab`);
-  const script = join(tempRoot!, 'naive.sh');
+  const script = join(tempRoot, 'naive.sh');
   writeFileSync(script, ['#!/bin/bash', '# the naive snapshot: one ip -j per dump on the node, one per pod (generated by bench/agent.ts)', 'set -eu', '{', ...cmds.map((c) => `ip ${c.join(' ')}`), `} > ${out}`, ''].join('\n'));
   return { script, out };
 }
@@ -845,19 +818,20 @@ async function benchChanges(lab: Lab, opts: Options): Promise<ChangeResults> {
   } finally {
     events.close();
   }
-  const col = (k: keyof Iteration) => iterations.map((x) => x[k]).filter((x): x is number => typeof x === 'number');
   return {
     iterations,
-    addStartToEvent: stat(col('addStartToEvent')),
-    pluginAddDoneToEvent: stat(col('pluginAddDoneToEvent')),
-    addDoneToEvent: stat(col('addDoneToEvent')),
-    addStartToFirstEvent: stat(col('addStartToFirstEvent')),
-    add: stat(col('addMs')),
-    delStartToEvent: stat(col('delStartToEvent')),
-    pluginDelDoneToEvent: stat(col('pluginDelDoneToEvent')),
-    delDoneToEvent: stat(col('delDoneToEvent')),
-    del: stat(col('delMs')),
-    eventsPerAdd: stat(col('addEvents')),
+    ...columnStats(iterations, {
+      addStartToEvent: 'addStartToEvent',
+      pluginAddDoneToEvent: 'pluginAddDoneToEvent',
+      addDoneToEvent: 'addDoneToEvent',
+      addStartToFirstEvent: 'addStartToFirstEvent',
+      add: 'addMs',
+      delStartToEvent: 'delStartToEvent',
+      pluginDelDoneToEvent: 'pluginDelDoneToEvent',
+      delDoneToEvent: 'delDoneToEvent',
+      del: 'delMs',
+      eventsPerAdd: 'addEvents',
+    }),
     eventBeforeAddDone: iterations.filter((x) => x.addDoneToEvent < 0).length,
   };
 }
@@ -962,7 +936,7 @@ async function waitAgentQuiet(lab: Lab): Promise<number> {
 
 function monitorNode(lab: Lab): { stop(): Promise<string> } {
   const child = spawn('ip', ['-n', lab.nodeNs, '-o', 'monitor', 'label', 'link', 'address', 'route', 'neigh'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  liveChildren.add(child);
+  harness.children.add(child);
   let text = '';
   child.stdout!.on('data', (d) => (text += d));
   const closed = new Promise<void>((r) => child.on('close', () => r()));
@@ -970,7 +944,7 @@ function monitorNode(lab: Lab): { stop(): Promise<string> } {
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await closed;
-      liveChildren.delete(child);
+      harness.children.delete(child);
       return text;
     },
   };
@@ -1029,11 +1003,7 @@ const fms = (x: number) => (!Number.isFinite(x) ? '-' : Math.abs(x) < 10 ? x.toF
 
 const statRow = (label: string, s: Stat, extra = ''): string[] => [label, String(s.n), fms(s.p50), fms(s.p95), fms(s.min), fms(s.max), extra];
 
-interface Meta {
-  date: string;
-  node: string;
-  kernel: string;
-  cpus: number;
+interface Meta extends Machine {
   labId: string;
   options: Options;
   labUpSeconds: number;
@@ -1170,8 +1140,16 @@ function printText(meta: Meta, a: SnapshotResults, b: ChangeResults | null, c: I
 // ---------------------------------------------------------------------------------------
 // Main
 
-async function runBench(opts: Options): Promise<number> {
-  tempRoot = mkdtempSync(join(tmpdir(), 'podnet-bench-agent-'));
+async function measure(opts: Options): Promise<number> {
+  M = {
+    lab: await import('../lab/lab.js'),
+    pods: await import('../lab/pods.js'),
+    paths: await import('../lab/paths.js'),
+    agents: await import('../lab/agents.js'),
+    inventory: await import('../lab/inventory.js'),
+  };
+  harness.onCleanup(stopProcesses);
+  tempRoot = harness.tempDir('agent');
   const t0 = performance.now();
   const lab = await buildLab(opts);
   const labUpSeconds = (performance.now() - t0) / 1000;
@@ -1194,7 +1172,7 @@ async function runBench(opts: Options): Promise<number> {
   }
   progressDone();
 
-  const meta: Meta = { date: new Date().toISOString(), node: process.version, kernel: release(), cpus: cpus().length, labId: lab.labId, options: opts, labUpSeconds };
+  const meta: Meta = { ...machine(), labId: lab.labId, options: opts, labUpSeconds };
   if (opts.json) {
     const round = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
     const idle = c ? { ...c, expected: expectedIdle(a, c) } : null;
@@ -1205,20 +1183,6 @@ async function runBench(opts: Options): Promise<number> {
   return 0;
 }
 
-async function main(): Promise<number> {
-  const opts = parseOrExit(parseOptions, USAGE);
-  if (typeof opts === 'number') return opts;
-  const missing = missingPrerequisite('bench/agent.ts must run as root: it builds a lab of network namespaces', [NSENTER, BASH, TSX_LOADER]);
-  if (missing !== null) return missing;
-  M = {
-    lab: await import('../lab/lab.js'),
-    pods: await import('../lab/pods.js'),
-    paths: await import('../lab/paths.js'),
-    agents: await import('../lab/agents.js'),
-    inventory: await import('../lab/inventory.js'),
-  };
-  return runBench(opts);
-}
 
 if (process.argv.includes('--worker-collect')) {
   collectWorker(process.argv.slice(2)).catch((e) => {
@@ -1226,5 +1190,12 @@ if (process.argv.includes('--worker-collect')) {
     process.exitCode = 1;
   });
 } else {
-  runBenchMain(main, { cleanup, onExit: cleanupOnExit, stopping: 'taking the lab down' });
+  runBench({
+    usage: USAGE,
+    options: OPTIONS,
+    parse: parseOptions,
+    needs: () => ({ root: 'bench/agent.ts must run as root: it builds a lab of network namespaces', files: [NSENTER, BASH, TSX_LOADER] }),
+    stopping: 'taking the lab down',
+    run: measure,
+  });
 }

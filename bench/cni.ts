@@ -6,18 +6,17 @@
 //
 //   node --import ./node_modules/tsx/dist/loader.mjs bench/cni.ts [--sequential N] [--concurrent N] [--json]
 //
-// Everything it makes is in namespaces named podnet-b<random>-… and in one temp dir; both
-// are removed at the end, on failure and on SIGINT/SIGTERM. Nothing is created in, and no
+// Everything it makes is in namespaces named podnet-b<random>-… and in one temp dir; the
+// harness (bench/harness.ts) removes both, and kills the plugins and agents it started by
+// their pid, at the end, on failure and on SIGINT/SIGTERM. Nothing is created in, and no
 // traffic is sent from, the root network namespace.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { install, repoRoot } from '../cni/install.js';
 import { DEFAULT_BRIDGE } from '../lib/model/cni.js';
-import { BenchFailure, missingPrerequisite, numberOption, parseOrExit, f1, f2, progress, progressDone, runBenchMain, say, stat, table, type Stat } from './common.js';
+import { BenchFailure, f1, f2, machine, progress, runTimed, say, stat, table, type Outcome, type Stat } from './common.js';
+import { freshLabId, harness, numberOption, runBench, type OptionValues } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -39,6 +38,8 @@ options:
 
 Smoke run: --sequential 5 --concurrent 3 --rounds 1 --samples 3`;
 
+const OPTIONS = { sequential: { type: 'string' }, concurrent: { type: 'string' }, rounds: { type: 'string' }, samples: { type: 'string' } } as const;
+
 interface Options {
   sequential: number;
   concurrent: number;
@@ -47,28 +48,14 @@ interface Options {
   json: boolean;
 }
 
-function parseOptions(argv: string[]): Options | null {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      sequential: { type: 'string' },
-      concurrent: { type: 'string' },
-      rounds: { type: 'string' },
-      samples: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) return null;
+function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
   // 10.244.1.0/24 leaves 253 addresses for pods (the gateway takes .1).
   return {
     sequential: numberOption('sequential', values.sequential, 100, 0, 250),
     concurrent: numberOption('concurrent', values.concurrent, 20, 0, 250),
     rounds: numberOption('rounds', values.rounds, 5, 1, 1000),
     samples: numberOption('samples', values.samples, 30, 1, 10000),
-    json: values.json ?? false,
+    json: values.json,
   };
 }
 
@@ -95,16 +82,11 @@ type Verb = 'ADD' | 'DEL';
 type EnvKind = 'clean' | 'runtime';
 
 // ---------------------------------------------------------------------------------------
-// Resources: namespaces, temp dirs, child processes — all removed by cleanup()
+// Resources: namespaces, a temp dir, child processes — all the harness's to remove
 
-const runId = randomBytes(3).toString('hex');
-const NS_PREFIX = `podnet-b${runId}-`;
-const liveNamespaces = new Set<string>();
-const liveChildren = new Set<ChildProcess>();
-/** node agents (agent/cni-socket-standalone.ts), one per podnet+agent stream, by pid */
-const liveAgents = new Set<ChildProcess>();
-let tempRoot: string | null = null;
-let cleanedUp = false;
+/** every namespace of this run starts with it: the harness removes what is left */
+const NS_PREFIX = `podnet-${freshLabId()}-`;
+let tempRoot = '';
 
 function ipBatchForce(lines: string[]): { status: number; stderr: string } {
   const r = spawnSync('ip', ['-force', '-batch', '-'], { input: lines.join('\n') + '\n', encoding: 'utf8' });
@@ -114,77 +96,21 @@ function ipBatchForce(lines: string[]): { status: number; stderr: string } {
 /** Creates network namespaces (not timed); returns their names. */
 function addNamespaces(suffixes: string[]): string[] {
   const names = suffixes.map((s) => NS_PREFIX + s);
-  for (const n of names) liveNamespaces.add(n); // before creating: a partial failure is cleaned too
   const r = ipBatchForce(names.map((n) => `netns add ${n}`));
   if (r.status !== 0) throw new Error(`creating namespaces failed: ${r.stderr.trim()}`);
   return names;
 }
 
 function removeNamespaces(names: string[]): void {
-  const mine = names.filter((n) => n.startsWith(NS_PREFIX) && liveNamespaces.has(n));
+  const mine = names.filter((n) => n.startsWith(NS_PREFIX));
   if (mine.length === 0) return;
   const r = ipBatchForce(mine.map((n) => `netns del ${n}`));
-  for (const n of mine) if (!existsSync(`/run/netns/${n}`)) liveNamespaces.delete(n);
-  if (r.status !== 0 && mine.some((n) => liveNamespaces.has(n))) process.stderr.write(`warning: removing namespaces: ${r.stderr.trim()}\n`);
+  if (r.status !== 0 && mine.some((n) => existsSync(`/run/netns/${n}`))) process.stderr.write(`warning: removing namespaces: ${r.stderr.trim()}\n`);
 }
 
-function cleanup(): void {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  for (const child of liveChildren) {
-    try {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  liveChildren.clear();
-  for (const agent of liveAgents) {
-    try {
-      if (agent.pid !== undefined && agent.exitCode === null && agent.signalCode === null) process.kill(agent.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  liveAgents.clear();
-  removeNamespaces([...liveNamespaces].reverse());
-  const left = [...liveNamespaces].filter((n) => existsSync(`/run/netns/${n}`));
-  if (left.length) process.stderr.write(`warning: could not remove namespaces: ${left.join(' ')}\n`);
-  if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
-  tempRoot = null;
-}
-
-// ---------------------------------------------------------------------------------------
-// Running processes, timed
-
-interface Outcome {
-  ms: number;
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-function timed(file: string, args: string[], env: Record<string, string>, stdin: string | null): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    const t0 = process.hrtime.bigint();
-    const child = spawn(file, args, { env, stdio: [stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    liveChildren.add(child);
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.on('error', (e) => {
-      liveChildren.delete(child);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      liveChildren.delete(child);
-      resolve({ ms, status: code ?? -1, stdout, stderr: signal ? `${stderr}(killed by ${signal})` : stderr });
-    });
-    if (stdin !== null) child.stdin!.end(stdin);
-  });
-}
+/** A plugin (or probe) run, timed from spawn to exit; `stdin` null: none. */
+const timed = (file: string, args: string[], env: Record<string, string>, stdin: string | null): Promise<Outcome> =>
+  runTimed(file, args, { env, stdin: stdin ?? undefined, live: harness.children });
 
 // ---------------------------------------------------------------------------------------
 // The plugins under test, each in its own node namespace with its own data dirs
@@ -219,7 +145,7 @@ function startAgent(nodeNs: string, socket: string): Promise<ChildProcess> {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    liveAgents.add(child);
+    harness.children.add(child);
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new BenchFailure(`the agent in ${nodeNs} did not listen within 60 s: ${err.trim()}`)), 60_000);
@@ -232,7 +158,7 @@ function startAgent(nodeNs: string, socket: string): Promise<ChildProcess> {
     });
     child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
     child.on('exit', (code, signal) => {
-      liveAgents.delete(child);
+      harness.children.delete(child);
       clearTimeout(timer);
       reject(new BenchFailure(`the agent in ${nodeNs} exited (${signal ?? code}): ${err.trim()}`));
     });
@@ -247,11 +173,11 @@ async function stopAgent(agent: ChildProcess | null): Promise<void> {
   const timer = setTimeout(() => agent.pid !== undefined && process.kill(agent.pid, 'SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
-  liveAgents.delete(agent);
+  harness.children.delete(agent);
 }
 
 async function makeBed(key: PluginKey, env: EnvKind, tag: string): Promise<Bed> {
-  const dir = join(tempRoot!, `${tag}-${env}-${key}`);
+  const dir = join(tempRoot, `${tag}-${env}-${key}`);
   const dataDir = join(dir, 'ipam');
   const stateDir = key !== 'reference' ? join(dir, 'state') : null;
   mkdirSync(dataDir, { recursive: true });
@@ -563,7 +489,7 @@ async function startupProbes(samples: number): Promise<Record<string, Stat>> {
   const [scratch] = addNamespaces(['probe-node']);
   const nodeNet = `--net=/run/netns/${scratch}`;
   const version = JSON.stringify({ cniVersion: '1.0.0' });
-  const socket = join(tempRoot!, 'probe-agent', 'cni.sock');
+  const socket = join(tempRoot, 'probe-agent', 'cni.sock');
   const agent = await startAgent(scratch!, socket);
   const versionViaAgent = JSON.stringify({ cniVersion: '1.0.0', agentSocket: socket });
   const versionEnv = (kind: EnvKind) => envFor(kind, { CNI_COMMAND: 'VERSION', CNI_PATH: `${binDir}:${REFERENCE_DIR}` });
@@ -714,11 +640,7 @@ function printText(meta: Record<string, unknown>, rows: Row[], results: Scenario
 // ---------------------------------------------------------------------------------------
 // Main
 
-async function main(): Promise<number> {
-  const opts = parseOrExit(parseOptions, USAGE);
-  if (typeof opts === 'number') return opts;
-  const missing = missingPrerequisite('bench/cni.ts must run as root: it creates network namespaces', [NODE, NSENTER, join(REFERENCE_DIR, 'bridge'), join(REFERENCE_DIR, 'host-local')]);
-  if (missing !== null) return missing;
+async function run(opts: Options): Promise<number> {
   if (process.execPath !== NODE) say(`note: running under ${process.execPath}; the installed plugins will exec that node, not ${NODE}`);
   const runtimeCaCerts = process.env.NODE_EXTRA_CA_CERTS;
   say(
@@ -727,7 +649,8 @@ async function main(): Promise<number> {
       : `runtime env: NODE_EXTRA_CA_CERTS is not set here; setting it to ${CA_CERTS} for the runtime pass`,
   );
 
-  tempRoot = mkdtempSync(join(tmpdir(), 'podnet-bench-'));
+  harness.namespaces(NS_PREFIX);
+  tempRoot = harness.tempDir('cni');
   binDir = join(tempRoot, 'bin');
   say(`installing podnet plugins into ${binDir} (namespaces: ${NS_PREFIX}*)`);
   const installed = await install(binDir, null);
@@ -742,10 +665,7 @@ async function main(): Promise<number> {
 
   const rows = rowsOf(results);
   const meta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    kernel: release(),
-    cpus: (await import('node:os')).cpus().length,
+    ...machine(),
     runtimeCaCerts: runtimeCaCerts ?? `${CA_CERTS} (set by the bench)`,
     shim: installed.shim,
     options: opts,
@@ -775,4 +695,11 @@ async function main(): Promise<number> {
   return 0;
 }
 
-runBenchMain(main, { cleanup, onExit: cleanup, stopping: 'removing namespaces and temp dirs' });
+runBench({
+  usage: USAGE,
+  options: OPTIONS,
+  parse: parseOptions,
+  needs: () => ({ root: 'bench/cni.ts must run as root: it creates network namespaces', files: [NODE, NSENTER, join(REFERENCE_DIR, 'bridge'), join(REFERENCE_DIR, 'host-local')] }),
+  stopping: 'removing namespaces and temp dirs',
+  run,
+});

@@ -9,21 +9,21 @@
 //   node --import ./node_modules/tsx/dist/loader.mjs bench/dashboard.ts [--quick] [--rounds N] [--json]
 //
 // Everything listens on 127.0.0.1 only. The lab is b<random> (namespaces podnet-b<random>-…,
-// state in /run/podnet/b<random>), taken down at the end, on failure and on SIGINT/SIGTERM;
-// the dashboard servers (process groups of their own) are killed by their pid; the build
-// goes to .next-bench, next to anyone else's .next.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// state in /run/podnet/b<random>), taken down by the harness (bench/harness.ts) at the end,
+// on failure and on SIGINT/SIGTERM; the dashboard servers (process groups of their own) are
+// killed by their pid; the build goes to .next-bench, next to anyone else's .next.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import type { Topology } from '../lib/model/topology.js';
-import { BenchFailure, UsageError, freshLabId, killChildren, missingPrerequisite, numberOption, parseOrExit, f0, f1, f2, percentile, pluginDone, progress, progressDone, runBenchMain, runTimed, sayOver as say, sleep, stat, sweepNamespaces, table, type Stat } from './common.js';
+import { BenchFailure, UsageError, columnStats, f0, f1, f2, pluginDone, progress, progressDone, runTimed, sayOver as say, sleep, stat, table, type Stat } from './common.js';
+import { freshLabId, harness, numberOption, runBench, userEnv, type OptionValues, type Teardown } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -53,6 +53,17 @@ options:
 
 type PageName = 'podnet' | 'preset';
 
+const OPTIONS = {
+  shapes: { type: 'string' },
+  pages: { type: 'string' },
+  rounds: { type: 'string' },
+  iterations: { type: 'string' },
+  'interactive-timeout': { type: 'string' },
+  quick: { type: 'boolean' },
+  rebuild: { type: 'boolean' },
+  'json-file': { type: 'string' },
+} as const;
+
 interface Options {
   shapes: string[];
   pages: PageName[];
@@ -65,25 +76,7 @@ interface Options {
   jsonFile: string | null;
 }
 
-function parseOptions(argv: string[]): Options | null {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      shapes: { type: 'string' },
-      pages: { type: 'string' },
-      rounds: { type: 'string' },
-      iterations: { type: 'string' },
-      'interactive-timeout': { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      rebuild: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'json-file': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) return null;
+function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
   const quick = values.quick ?? false;
   const shapes = values.shapes !== undefined ? values.shapes.split(',').map((s) => s.trim()).filter(Boolean) : quick ? [DEFAULT_SHAPES[0]!] : DEFAULT_SHAPES;
   for (const s of shapes) if (!/^[1-9]\d{0,3}x\d{1,6}$/.test(s)) throw new UsageError(`--shapes: "${s}" is not NODESxPODS (e.g. 100x10000)`);
@@ -99,7 +92,7 @@ function parseOptions(argv: string[]): Options | null {
     interactiveTimeoutMs: numberOption('interactive-timeout', values['interactive-timeout'], 20, 1, 600) * 1000,
     rebuild: values.rebuild ?? false,
     quick,
-    json: values.json ?? false,
+    json: values.json,
     jsonFile: values['json-file'] ?? null,
   };
 }
@@ -232,21 +225,12 @@ fetch('/elements/${shape}.json').then((r) => r.json()).then((elements) => {
 }
 
 // ---------------------------------------------------------------------------------------
-// Resources: servers, the browser, the lab, the temp dir — all removed by cleanup()
+// Resources: servers, the browser, the lab, the temp dir — the harness's to remove
 
-type LabModules = {
-  pods: typeof import('../lab/pods.js');
-  paths: typeof import('../lab/paths.js');
-  inventory: typeof import('../lab/inventory.js');
-};
-let M: LabModules | null = null;
-let P: import('../lab/paths.js').LabPaths | null = null;
-let labTouched = false;
 let browser: Browser | null = null;
 let staticServer: Server | null = null;
 const servers = new Set<ChildProcess>();
-const liveChildren = new Set<ChildProcess>();
-let tempRoot: string | null = null;
+let tempRoot = '';
 
 const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
 
@@ -272,10 +256,10 @@ async function stopServer(child: ChildProcess): Promise<void> {
   servers.delete(child);
 }
 
-let cleaning: Promise<void> | null = null;
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
+/** The bench's own clean-up, before the harness kills its other processes and takes the
+ *  lab down: the browser, the servers, the static server. */
+const closeAll: Teardown = {
+  async cleanup() {
     try {
       await browser?.close();
     } catch {
@@ -283,46 +267,26 @@ function cleanup(): Promise<void> {
     }
     browser = null;
     for (const s of [...servers]) await stopServer(s);
-    killChildren(liveChildren);
     staticServer?.closeAllConnections();
     staticServer?.close();
     staticServer = null;
-    if (labTouched && P) {
-      say(`cleanup: bin/podnet lab down --lab-id ${P.labId}`);
-      const r = spawnSync(PODNET_BIN, ['lab', 'down', '--lab-id', P.labId!], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
-      if (r.status !== 0) process.stderr.write(`cleanup: lab down exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n')}\n`);
-      labTouched = false;
+  },
+  /** at exit: only what is synchronous, the servers' process groups */
+  onExit() {
+    for (const s of servers) if (!exited(s) && s.pid) {
+      try {
+        process.kill(-s.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
-    finalSweep();
-  })();
-  return cleaning;
-}
-
-function finalSweep(): void {
-  if (P) sweepNamespaces(P.prefix);
-  if (P?.labId && P.stateDir.startsWith('/run/podnet/b') && existsSync(P.stateDir)) rmSync(P.stateDir, { recursive: true, force: true });
-  if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
-  tempRoot = null;
-}
-
-/** The last resort, when the process exits without having awaited cleanup(): synchronous. */
-function cleanupOnExit(): void {
-  if (cleaning) return;
-  for (const s of servers) if (!exited(s) && s.pid) {
-    try {
-      process.kill(-s.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  if (labTouched && P) spawnSync(PODNET_BIN, ['lab', 'down', '--lab-id', P.labId!], { cwd: REPO, timeout: 120_000 });
-  finalSweep();
-}
+  },
+};
 
 // ---------------------------------------------------------------------------------------
 // Processes and servers
 
-const run = (file: string, args: string[], env?: NodeJS.ProcessEnv) => runTimed(file, args, { cwd: REPO, env, live: liveChildren });
+const run = (file: string, args: string[], env?: NodeJS.ProcessEnv) => runTimed(file, args, { cwd: REPO, env, live: harness.children });
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -337,15 +301,13 @@ function freePort(): Promise<number> {
 
 /** The environment without any PODNET_* of the caller's shell: the server gets only ours. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PODNET_')) env[k] = v;
-  return { ...env, NEXT_TELEMETRY_DISABLED: '1', PODNET_DIST_DIR: DIST_DIR, PODNET_DASHBOARD_TOKEN_FILE: keyFile(), ...extra };
+  return { ...userEnv(), NEXT_TELEMETRY_DISABLED: '1', PODNET_DIST_DIR: DIST_DIR, PODNET_DASHBOARD_TOKEN_FILE: keyFile(), ...extra };
 }
 
 /** The dashboard runs with a key, as users run it; the bench sends it as a bearer. */
 const BENCH_KEY = randomBytes(24).toString('base64url');
 const keyFile = () => {
-  const file = join(tempRoot!, 'dashboard.key');
+  const file = join(tempRoot, 'dashboard.key');
   if (!existsSync(file)) writeFileSync(file, `${BENCH_KEY}\n`, { mode: 0o600 });
   return file;
 };
@@ -373,7 +335,7 @@ interface Dashboard {
 
 async function startDashboard(name: string, env: Record<string, string>): Promise<Dashboard> {
   const port = await freePort();
-  const log = join(tempRoot!, `next-${name}.log`);
+  const log = join(tempRoot, `next-${name}.log`);
   const fd = openSync(log, 'w');
   const t0 = performance.now();
   // A process group of its own, so the whole server goes with one kill of its pid.
@@ -403,7 +365,7 @@ async function buildOnce(opts: Options): Promise<{ built: boolean; ms: number }>
   const { buildIsCurrent, buildDashboard } = await import('../cli/dashboard-process.js');
   if (!opts.rebuild && buildIsCurrent(DIST_DIR)) return { built: false, ms: 0 };
   const t0 = performance.now();
-  await buildDashboard((m) => say(m.replace('next build', `next build into ${DIST_DIR}`)), { PODNET_DIST_DIR: DIST_DIR }, join(tempRoot!, 'next-build.log'));
+  await buildDashboard((m) => say(m.replace('next build', `next build into ${DIST_DIR}`)), { PODNET_DIST_DIR: DIST_DIR }, join(tempRoot, 'next-build.log'));
   return { built: true, ms: performance.now() - t0 };
 }
 
@@ -736,11 +698,11 @@ async function waitWatch(page: Page, what: string): Promise<number> {
 }
 
 async function benchLab(opts: Options): Promise<LabResults> {
-  M = { pods: await import('../lab/pods.js'), paths: await import('../lab/paths.js'), inventory: await import('../lab/inventory.js') };
+  const M = { pods: await import('../lab/pods.js'), paths: await import('../lab/paths.js'), inventory: await import('../lab/inventory.js') };
   const id = freshLabId();
-  P = M.paths.labPaths(id);
+  const P = M.paths.labPaths(id);
   say(`(b) lab ${id}: bin/podnet lab up --lab-id ${id} --nodes ${LAB_NODES} --pods-per-node ${LAB_PODS_PER_NODE}`);
-  labTouched = true;
+  harness.lab(id); // from here on clean-up runs lab down
   const up = await run(PODNET_BIN, ['lab', 'up', '--lab-id', id, '--nodes', String(LAB_NODES), '--pods-per-node', String(LAB_PODS_PER_NODE)], { ...process.env, PODNET_LAB: id });
   if (up.status !== 0) throw new BenchFailure(`lab up failed (exit ${up.status}):\n${(up.stderr || up.stdout).trim().split('\n').slice(-15).join('\n')}`);
   const inv = M.inventory.readInventory(P);
@@ -800,17 +762,18 @@ async function benchLab(opts: Options): Promise<LabResults> {
       samples.push(s);
       say(`(b) ${i}/${opts.iterations} ${s.pod} on ${node}: ADD ${f0(s.addMs)} ms, on screen ${f0(s.addDoneToScreen)} ms after it returned (${s.pluginAddDoneToScreen === null ? '-' : f0(s.pluginAddDoneToScreen)} after the plugin's ADD done); DEL: gone ${f0(s.delDoneToScreen)} ms after`);
     }
-    const col = (k: keyof EventSample) => samples.map((x) => x[k]).filter((x): x is number => typeof x === 'number');
     return {
       labId: id,
       labUpMs: up.ms,
       samples,
-      addDoneToScreen: stat(col('addDoneToScreen')),
-      pluginAddDoneToScreen: stat(col('pluginAddDoneToScreen')),
-      addStartToScreen: stat(col('addStartToScreen')),
-      add: stat(col('addMs')),
-      delDoneToScreen: stat(col('delDoneToScreen')),
-      pluginDelDoneToScreen: stat(col('pluginDelDoneToScreen')),
+      ...columnStats(samples, {
+        addDoneToScreen: 'addDoneToScreen',
+        pluginAddDoneToScreen: 'pluginAddDoneToScreen',
+        addStartToScreen: 'addStartToScreen',
+        add: 'addMs',
+        delDoneToScreen: 'delDoneToScreen',
+        pluginDelDoneToScreen: 'pluginDelDoneToScreen',
+      }),
       firstRender,
     };
   } finally {
@@ -922,8 +885,9 @@ function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
 // ---------------------------------------------------------------------------------------
 // Main
 
-async function runBench(opts: Options): Promise<number> {
-  tempRoot = mkdtempSync(join(tmpdir(), 'podnet-bench-dashboard-'));
+async function measure(opts: Options): Promise<number> {
+  harness.onCleanup(closeAll);
+  tempRoot = harness.tempDir('dashboard');
   const build = opts.pages.includes('podnet') || opts.iterations > 0 ? await buildOnce(opts) : { built: false, ms: 0 };
   if (build.built) say(`build: ${f1(build.ms / 1000)} s`);
 
@@ -964,12 +928,14 @@ async function runBench(opts: Options): Promise<number> {
   return 0;
 }
 
-async function main(): Promise<number> {
-  const opts = parseOrExit(parseOptions, USAGE);
-  if (typeof opts === 'number') return opts;
-  const missing = missingPrerequisite(opts.iterations > 0 ? 'bench/dashboard.ts must run as root for (b): it builds a lab of network namespaces (--iterations 0 skips it)' : null, [NEXT_BIN, CYTOSCAPE_JS, CHROMIUM]);
-  if (missing !== null) return missing;
-  return runBench(opts);
-}
-
-runBenchMain(main, { cleanup, onExit: cleanupOnExit, stopping: 'cleaning up' });
+runBench({
+  usage: USAGE,
+  options: OPTIONS,
+  parse: parseOptions,
+  needs: (o) => ({
+    root: o.iterations > 0 ? 'bench/dashboard.ts must run as root for (b): it builds a lab of network namespaces (--iterations 0 skips it)' : null,
+    files: [NEXT_BIN, CYTOSCAPE_JS, CHROMIUM],
+  }),
+  stopping: 'cleaning up',
+  run: measure,
+});

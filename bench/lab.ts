@@ -7,18 +7,16 @@
 //
 // Everything it makes is in namespaces named podnet-b<random>-… (the lab's under its own
 // lab id b<random>, the script's under podnet-b<random>-sh-…), the lab's state dir
-// /run/podnet/b<random>, and one temp dir; all are removed at the end, on failure and on
-// SIGINT/SIGTERM. Nothing is created in, and no traffic is sent from, the root network
+// /run/podnet/b<random>, and one temp dir; the harness (bench/harness.ts) removes them all
+// at the end, on failure and on SIGINT/SIGTERM. Nothing is created in, and no traffic is sent from, the root network
 // namespace: the script only runs `ip netns add|del` and `ip -n <ns>`/`nsenter --net=<ns>`.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { FORWARDING_SYSCTLS, lanPort } from '../lab/topology.js';
 import { BRIDGE, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, nodeGateway, nodeIp, nodePodCIDR } from '../lib/model/lab.js';
-import { BenchFailure, UsageError, benchNamespaces, failRun, freshLabId, killChildren, missingPrerequisite, numberOption, parseOrExit, f0, f2, progress, runBenchMain, say, sleep, stat as fullStat, sweepNamespaces, table, type Stat as FullStat } from './common.js';
+import { BenchFailure, UsageError, failRun, f0, f2, machine, progress, runTimed, say, sleep, stat as fullStat, table, type Machine, type Outcome, type Stat as FullStat } from './common.js';
+import { benchNamespaces, freshLabId, harness, numberOption, runBench, type OptionValues } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -48,6 +46,8 @@ interface Size {
   pods: number;
 }
 
+const OPTIONS = { sizes: { type: 'string' }, rounds: { type: 'string' }, settle: { type: 'string' }, 'print-script': { type: 'boolean' } } as const;
+
 interface Options {
   sizes: Size[];
   rounds: number;
@@ -73,27 +73,13 @@ function parseSizes(text: string): Size[] {
   return sizes;
 }
 
-function parseOptions(argv: string[]): Options | null {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      sizes: { type: 'string' },
-      rounds: { type: 'string' },
-      settle: { type: 'string' },
-      'print-script': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) return null;
+function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
   return {
     sizes: parseSizes(values.sizes ?? '3x2,20x10'),
     rounds: numberOption('rounds', values.rounds, 3, 1, 100),
     settle: numberOption('settle', values.settle, 2, 0, 60, false),
     printScript: values['print-script'] ?? false,
-    json: values.json ?? false,
+    json: values.json,
   };
 }
 
@@ -114,108 +100,21 @@ type Operation = 'up' | 'down';
 const OPERATIONS: Operation[] = ['up', 'down'];
 
 // ---------------------------------------------------------------------------------------
-// Resources: the lab, namespaces, the temp dir, child processes — all removed by cleanup()
+// Resources: the lab, namespaces, the temp dir, child processes — the harness's to remove
 
 let LAB_ID = '';
 /** every namespace of this run starts with this: the lab's and the script's */
 let NS_PREFIX = '';
 /** the script's namespaces */
 let SCRIPT_PREFIX = '';
-const liveChildren = new Set<ChildProcess>();
-/** set before the first `lab up`: from then on cleanup runs `lab down` */
-let labTouched = false;
-let tempRoot: string | null = null;
+let tempRoot = '';
 
 const ourNamespaces = (prefix = NS_PREFIX) => benchNamespaces(prefix);
-
-function labDownForCleanup(): void {
-  if (!labTouched) return;
-  const r = spawnSync(PODNET, ['lab', 'down', '--lab-id', LAB_ID], { encoding: 'utf8' });
-  if (r.status !== 0) process.stderr.write(`warning: bin/podnet lab down --lab-id ${LAB_ID} exited ${r.status}: ${(r.stderr ?? '').trim()}\n`);
-}
-
-/** What is left after lab down: namespaces with this run's prefix (ours by construction). */
-function finalSweep(): void {
-  sweepNamespaces(NS_PREFIX);
-  if (LAB_ID && existsSync(`/run/podnet/${LAB_ID}`)) process.stderr.write(`warning: /run/podnet/${LAB_ID} is still there\n`);
-  if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
-  tempRoot = null;
-}
-
-let cleaning: Promise<void> | null = null;
-
-/**
- * Kills the children this bench started (by pid) and waits until they are reaped: a
- * killed `lab up` that is still a zombie holds the lab lock, and `lab down` would wait on
- * it. Then `lab down`, then whatever namespaces of this run are left.
- */
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await killChildren(liveChildren, true);
-    labDownForCleanup();
-    labTouched = false;
-    finalSweep();
-  })();
-  return cleaning;
-}
-
-/** The last resort, when the process exits without having awaited cleanup(): synchronous. */
-function cleanupOnExit(): void {
-  if (cleaning) return;
-  killChildren(liveChildren);
-  labDownForCleanup();
-  finalSweep();
-}
 
 // ---------------------------------------------------------------------------------------
 // Running processes, timed, with each stderr line's arrival time
 
-interface Outcome {
-  ms: number;
-  status: number;
-  stdout: string;
-  stderr: string;
-  /** stderr lines with the ms since spawn at which each arrived */
-  lines: { at: number; text: string }[];
-}
-
-function timed(file: string, args: string[], onLine?: (text: string) => void): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    const lines: Outcome['lines'] = [];
-    const t0 = process.hrtime.bigint();
-    const since = () => Number(process.hrtime.bigint() - t0) / 1e6;
-    const child = spawn(file, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    liveChildren.add(child);
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d: Buffer) => {
-      const at = since();
-      stderr += d;
-      partial += d;
-      const parts = partial.split('\n');
-      partial = parts.pop()!;
-      for (const text of parts) {
-        lines.push({ at, text });
-        onLine?.(text);
-      }
-    });
-    child.on('error', (e) => {
-      liveChildren.delete(child);
-      reject(e);
-    });
-    let exitedAt = 0;
-    // The wall time ends when the process exits; 'close' (all pipes closed) may come later
-    // when a grandchild still holds one.
-    child.on('exit', () => (exitedAt = since()));
-    child.on('close', (code, signal) => {
-      liveChildren.delete(child);
-      if (partial) lines.push({ at: since(), text: partial });
-      resolve({ ms: exitedAt || since(), status: code ?? -1, stdout, stderr: signal ? `${stderr}(killed by ${signal})` : stderr, lines });
-    });
-  });
-}
+const timed = (file: string, args: string[], onLine?: (text: string) => void): Promise<Outcome> => runTimed(file, args, { cwd: REPO, live: harness.children, onLine });
 
 // ---------------------------------------------------------------------------------------
 // The manual way: a bash script, one command per step, generated from the size
@@ -386,7 +285,7 @@ interface LabStatusJson {
 }
 
 async function labUp(size: Size, label: string): Promise<Sample> {
-  labTouched = true;
+  harness.lab(LAB_ID); // from here on clean-up runs lab down
   const total = size.nodes * size.pods;
   const o = await timed(PODNET, ['lab', 'up', '--lab-id', LAB_ID, '--nodes', String(size.nodes), '--pods-per-node', String(size.pods)], (line) =>
     progress(`${label}: ${line}`),
@@ -409,7 +308,7 @@ async function labUp(size: Size, label: string): Promise<Sample> {
 async function labDown(size: Size, label: string): Promise<Sample> {
   const o = await timed(PODNET, ['lab', 'down', '--lab-id', LAB_ID]);
   if (o.status !== 0) failRun(`${label}: bin/podnet lab down --lab-id ${LAB_ID}`, o);
-  labTouched = false;
+  harness.labIsDown(LAB_ID);
   const left = ourNamespaces(`podnet-${LAB_ID}-`);
   if (left.length) throw new BenchFailure(`${label}: lab down left ${left.length} namespace(s): ${left.slice(0, 5).join(' ')}`);
   if (existsSync(`/run/podnet/${LAB_ID}`)) throw new BenchFailure(`${label}: lab down left /run/podnet/${LAB_ID}`);
@@ -417,8 +316,8 @@ async function labDown(size: Size, label: string): Promise<Sample> {
 }
 
 function scriptFiles(size: Size, script: Script): { up: string; down: string } {
-  const up = join(tempRoot!, `up-${sizeName(size)}.sh`);
-  const down = join(tempRoot!, `down-${sizeName(size)}.sh`);
+  const up = join(tempRoot, `up-${sizeName(size)}.sh`);
+  const down = join(tempRoot, `down-${sizeName(size)}.sh`);
   writeFileSync(up, script.up);
   writeFileSync(down, script.down);
   return { up, down };
@@ -502,11 +401,7 @@ function phaseRowsOf(sizes: Size[], samples: Sample[]): PhaseRow[] {
   return rows;
 }
 
-interface Meta {
-  date: string;
-  node: string;
-  kernel: string;
-  cpus: number;
+interface Meta extends Machine {
   labId: string;
   options: Omit<Options, 'sizes'> & { sizes: string[] };
   scripts: Record<string, { namespaces: number; upCommands: number; downCommands: number }>;
@@ -569,7 +464,8 @@ async function run(opts: Options): Promise<number> {
   LAB_ID = freshLabId();
   NS_PREFIX = `podnet-${LAB_ID}-`;
   SCRIPT_PREFIX = `${NS_PREFIX}sh-`;
-  tempRoot = mkdtempSync(join(tmpdir(), 'podnet-bench-lab-'));
+  harness.namespaces(NS_PREFIX);
+  tempRoot = harness.tempDir('lab');
   say(`lab id ${LAB_ID}: lab namespaces ${NS_PREFIX}*, script namespaces ${SCRIPT_PREFIX}*, scripts in ${tempRoot}`);
 
   const scripts = new Map<string, { script: Script; files: { up: string; down: string } }>();
@@ -624,10 +520,7 @@ async function run(opts: Options): Promise<number> {
   const rows = rowsOf(opts.sizes, samples);
   const phaseRows = phaseRowsOf(opts.sizes, samples);
   const meta: Meta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    kernel: release(),
-    cpus: cpus().length,
+    ...machine(),
     labId: LAB_ID,
     options: { ...opts, sizes: opts.sizes.map(sizeName) },
     scripts: Object.fromEntries(
@@ -643,17 +536,18 @@ async function run(opts: Options): Promise<number> {
   return 0;
 }
 
-async function main(): Promise<number> {
-  const opts = parseOrExit(parseOptions, USAGE);
-  if (typeof opts === 'number') return opts;
-  if (opts.printScript) {
-    const s = makeScript(opts.sizes[0]!, 'podnet-bxxxxxx-sh-');
-    process.stdout.write(`${s.up}\n${s.down}`);
-    return 0;
-  }
-  const missing = missingPrerequisite('bench/lab.ts must run as root: it creates network namespaces', [PODNET, NSENTER, PING, BASH, join(REPO, 'node_modules/tsx/dist/loader.mjs')]);
-  if (missing !== null) return missing;
-  return run(opts);
+function printScript(opts: Options): number {
+  const s = makeScript(opts.sizes[0]!, 'podnet-bxxxxxx-sh-');
+  process.stdout.write(`${s.up}\n${s.down}`);
+  return 0;
 }
 
-runBenchMain(main, { cleanup, onExit: cleanupOnExit, stopping: 'running lab down and removing namespaces' });
+runBench({
+  usage: USAGE,
+  options: OPTIONS,
+  parse: parseOptions,
+  // --print-script only prints: no root, no lab
+  needs: (o) => (o.printScript ? null : { root: 'bench/lab.ts must run as root: it creates network namespaces', files: [PODNET, NSENTER, PING, BASH, join(REPO, 'node_modules/tsx/dist/loader.mjs')] }),
+  stopping: 'running lab down and removing namespaces',
+  run: async (opts) => (opts.printScript ? printScript(opts) : run(opts)),
+});

@@ -10,24 +10,20 @@
 //   node --import ./node_modules/tsx/dist/loader.mjs bench/trace.ts [--rounds N] [--quick] [--json]
 //
 // The labs are bt<random> (namespaces podnet-bt<random>-…, state in /run/podnet/bt<random>),
-// built with `bin/podnet lab up` and taken down with `bin/podnet lab down` at the end, on
-// failure and on SIGINT/SIGTERM. All traffic runs inside the labs' namespaces: the probes
+// built with `bin/podnet lab up` and taken down with `bin/podnet lab down` by the harness
+// (bench/harness.ts) at the end, on failure and on SIGINT/SIGTERM. All traffic runs inside the labs' namespaces: the probes
 // from the source pod (through its node's agent, or `ip netns exec` for the by-hand way).
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { readInventory, type LabInventory } from '../lab/inventory.js';
 import { labPaths, type LabPaths } from '../lab/paths.js';
 import { labTrace } from '../lab/trace-inputs.js';
 import { BRIDGE } from '../lib/model/lab.js';
 import type { DiagnosisKind, TraceResult } from '../lib/model/trace.js';
 import { runTrace, validateTraceRequest } from '../lib/trace/run.js';
-import {
-  BenchFailure, failRun, f0, f2, freshLabId, killChildren, missingPrerequisite, numberOption, parseOrExit, progress, runBenchMain, runTimed, sayOver as say, sleep, stat, sweepNamespaces, table, type Outcome, type Stat,
-} from './common.js';
+import { BenchFailure, failRun, f0, f2, progress, runTimed, sayOver as say, sleep, stat, table, type Outcome, type Stat } from './common.js';
+import { freshLabId, harness, numberOption, runBench, userEnv, type OptionValues } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -50,6 +46,8 @@ options:
   --json        print the results as JSON on stdout (progress still goes to stderr)
   -h, --help    this text`;
 
+const OPTIONS = { rounds: { type: 'string' }, gap: { type: 'string' }, quick: { type: 'boolean' } } as const;
+
 interface Options {
   rounds: number;
   gapMs: number;
@@ -57,26 +55,13 @@ interface Options {
   json: boolean;
 }
 
-function parseOptions(argv: string[]): Options | null {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      rounds: { type: 'string' },
-      gap: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) return null;
+function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
   const quick = values.quick ?? false;
   return {
     rounds: numberOption('rounds', values.rounds, quick ? 2 : 20, 1, 1000),
     gapMs: numberOption('gap', values.gap, 4, 0, 60, false) * 1000,
     quick,
-    json: values.json ?? false,
+    json: values.json,
   };
 }
 
@@ -117,7 +102,7 @@ const caseOf = (key: Case['key']) => CASES.find((c) => c.key === key)!;
 const PHASES: Case['key'][][] = [['same-node', 'host-gw'], ['broken', 'router']];
 
 // ---------------------------------------------------------------------------------------
-// Resources: the labs and child processes — removed by cleanup()
+// Resources: the labs and child processes — the harness's to remove
 
 interface Lab {
   kind: LabKind;
@@ -126,52 +111,18 @@ interface Lab {
   inv: LabInventory;
 }
 
-const labIds: string[] = [];
 const labs = new Map<LabKind, Lab>();
-const liveChildren = new Set<ChildProcess>();
 let faultHeld = false;
 
-/** The CLI as a user's shell starts it, without any PODNET_* of ours: it gets --lab-id. */
-function userEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PODNET_')));
-}
-
-function labDownSync(id: string): void {
-  say(`cleanup: bin/podnet lab down --lab-id ${id}`);
-  const r = spawnSync(PODNET_BIN, ['lab', 'down', '--lab-id', id], { cwd: REPO, env: userEnv(), encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) process.stderr.write(`cleanup: lab down --lab-id ${id} exited ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-5).join('\n')}\n`);
-  sweepNamespaces(`podnet-${id}-`);
-  if (existsSync(`/run/podnet/${id}`)) rmSync(`/run/podnet/${id}`, { recursive: true, force: true });
-}
-
-let cleaning: Promise<void> | null = null;
-
-/** Kills what this bench started (by pid) and waits until it is reaped — a killed `lab up`
- *  or `lab fault` still a zombie would hold the lab lock — then takes every lab it began down. */
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await killChildren(liveChildren, true);
-    while (labIds.length) labDownSync(labIds.pop()!);
-  })();
-  return cleaning;
-}
-
-/** The last resort, when the process exits without having awaited cleanup(): synchronous. */
-function cleanupOnExit(): void {
-  if (cleaning) return;
-  killChildren(liveChildren);
-  while (labIds.length) labDownSync(labIds.pop()!);
-}
-
 async function podnet(what: string, args: string[]): Promise<Outcome> {
-  const o = await runTimed(PODNET_BIN, args, { cwd: REPO, env: userEnv(), live: liveChildren });
+  const o = await runTimed(PODNET_BIN, args, { cwd: REPO, env: userEnv(), live: harness.children });
   if (o.status !== 0) failRun(what, o);
   return o;
 }
 
 async function buildLab(kind: LabKind): Promise<{ lab: Lab; ms: number }> {
   const id = freshLabId('bt');
-  labIds.push(id); // from here on cleanup takes it down
+  harness.lab(id); // from here on clean-up takes it down
   say(`lab ${id}: bin/podnet lab up --lab-id ${id} --routing ${kind} (3 nodes x 2 pods)`);
   const up = await podnet(`bin/podnet lab up --lab-id ${id}`, ['lab', 'up', '--lab-id', id, '--routing', kind, '--nodes', '3', '--pods-per-node', '2']);
   const paths = labPaths(id);
@@ -278,7 +229,7 @@ async function inProcess(c: Case, round: number): Promise<PodnetSample> {
  *  what runTrace did after them (its own timings). */
 async function cli(c: Case, round: number): Promise<PodnetSample> {
   const lab = labs.get(c.lab)!;
-  const o = await runTimed(PODNET_BIN, ['trace', c.from, c.to, '--lab-id', lab.id, '--json'], { cwd: REPO, env: userEnv(), live: liveChildren });
+  const o = await runTimed(PODNET_BIN, ['trace', c.from, c.to, '--lab-id', lab.id, '--json'], { cwd: REPO, env: userEnv(), live: harness.children });
   const want = c.breaks ? 1 : 0;
   if (o.status !== want) failRun(`${c.title}: bin/podnet trace (exit ${want} expected)`, o);
   let r: TraceResult;
@@ -344,7 +295,7 @@ async function byHand(c: Case, round: number): Promise<HandSample> {
   const steps: HandSample['steps'] = [];
   const t0 = performance.now();
   const step = async (s: HandStep) => {
-    const o = await runTimed(s.argv[0]!, s.argv.slice(1), { live: liveChildren });
+    const o = await runTimed(s.argv[0]!, s.argv.slice(1), { live: harness.children });
     steps.push({ where: s.where, command: s.argv.join(' '), ms: o.ms, status: o.status });
     return o;
   };
@@ -576,7 +527,7 @@ function printText(meta: Meta, reports: CaseReport[], tg: Target[]): void {
 // ---------------------------------------------------------------------------------------
 // main
 
-async function runBench(opts: Options): Promise<number> {
+async function run(opts: Options): Promise<number> {
   const labUpMs = {} as Record<LabKind, number>;
   for (const kind of ['host-gw', 'router'] as const) {
     const { lab, ms: t } = await buildLab(kind);
@@ -607,12 +558,11 @@ async function runBench(opts: Options): Promise<number> {
   return 0;
 }
 
-async function main(): Promise<number> {
-  const opts = parseOrExit(parseOptions, USAGE);
-  if (typeof opts === 'number') return opts;
-  const missing = missingPrerequisite('bench/trace.ts must run as root: it builds labs of network namespaces', [TSX_LOADER, TRACEROUTE]);
-  if (missing !== null) return missing;
-  return runBench(opts);
-}
-
-runBenchMain(main, { cleanup, onExit: cleanupOnExit, stopping: 'taking the labs down' });
+runBench({
+  usage: USAGE,
+  options: OPTIONS,
+  parse: parseOptions,
+  needs: () => ({ root: 'bench/trace.ts must run as root: it builds labs of network namespaces', files: [TSX_LOADER, TRACEROUTE] }),
+  stopping: 'taking the labs down',
+  run,
+});
