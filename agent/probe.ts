@@ -319,7 +319,9 @@ function describePod(ref: string): string {
   return `${namespace}/${name}`;
 }
 
-function interpret(req: NormalizedProbeRequest, exit: Exit, base: ProbeResultBase): ProbeResult {
+/** A finished tool run as the result the agent answers with (exported for the schema tests:
+ *  the dashboard must accept every shape this makes). */
+export function interpret(req: NormalizedProbeRequest, exit: Exit, base: ProbeResultBase): ProbeResult {
   const timedOutMsg = `timed out after ${req.timeoutMs} ms: killed`;
   switch (req.kind) {
     case 'ping': {

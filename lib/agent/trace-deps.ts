@@ -1,8 +1,8 @@
 // How a trace reaches the agents, for the CLI and the dashboard's server alike: each node's
 // agent address and the token, and the JSON requests of POST /v1/lookup and /v1/probe. An
-// answer other than 200 is an error naming the node and what the agent said. Node only.
-import type { ProbeResult } from '../model/probe';
-import type { LookupResult } from '../model/trace';
+// answer other than 200 is an error naming the node and what the agent said; a 200 answer
+// is parsed with lib/model/agent-reply-schema.ts, and one that fails is an error naming the
+// node and the field. Node only.
 import type { TraceDeps } from '../trace/run';
 import { agentRequest } from './request';
 
@@ -14,8 +14,15 @@ export function agentReplyError(node: string, status: number, body: unknown): Er
   return new Error(`${node}'s agent answered ${status}: ${(body as { error?: string }).error ?? JSON.stringify(body).slice(0, 200)}`);
 }
 
+// The schemas load zod, which every bin/podnet command would otherwise load at start (this
+// file is on the CLI's static import graph through `podnet trace`): loaded on first use,
+// started as soon as a trace is set up so that it overlaps the agents' first answers.
+let replySchemas: Promise<typeof import('../model/agent-reply-schema')> | null = null;
+const loadReplySchemas = () => (replySchemas ??= import('../model/agent-reply-schema'));
+
 /** `addressOf` and `token` are asked on each request: the source may change them meanwhile. */
 export function agentTraceDeps(addressOf: (node: string) => string | null | undefined, token: () => string | null): TraceDeps {
+  void loadReplySchemas().catch(() => {}); // a failure is met again, and reported, at the first reply
   const post = async (node: string, path: string, body: unknown, timeoutMs: number): Promise<unknown> => {
     const address = addressOf(node);
     if (!address) throw new Error(`${node} has no agent`);
@@ -24,7 +31,17 @@ export function agentTraceDeps(addressOf: (node: string) => string | null | unde
     return r.body;
   };
   return {
-    lookup: async (node, lookups) => ((await post(node, '/v1/lookup', { lookups }, LOOKUP_TIMEOUT_MS)) as { results: LookupResult[] }).results,
-    probe: async (node, request) => (await post(node, '/v1/probe', request, PROBE_TIMEOUT_MS)) as ProbeResult,
+    lookup: async (node, lookups) => {
+      const body = await post(node, '/v1/lookup', { lookups }, LOOKUP_TIMEOUT_MS);
+      const r = (await loadReplySchemas()).parseLookupReply(node, lookups, body);
+      if (!r.ok) throw new Error(r.error);
+      return r.value;
+    },
+    probe: async (node, request) => {
+      const body = await post(node, '/v1/probe', request, PROBE_TIMEOUT_MS);
+      const r = (await loadReplySchemas()).parseProbeReply(node, request.kind, body);
+      if (!r.ok) throw new Error(r.error);
+      return r.value;
+    },
   };
 }

@@ -161,7 +161,7 @@ export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: Tra
             part.forEach((g, j) => g.forEach((c) => (c.result = structuredClone(results[j] ?? null))));
           } catch (e) {
             for (const c of part.flat()) c.error = (e as Error).message;
-            notes.push(`${node}'s agent did not answer the lookups: ${(e as Error).message}`);
+            notes.push(`${node}'s lookups are not verified: ${(e as Error).message}`);
           }
           emit();
         }

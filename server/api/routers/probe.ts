@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { MAX_REF_LENGTH, PROBE_KINDS, type ProbeResult } from '../../../lib/model/probe';
 import { agentRequest } from '../../../lib/agent/request';
+import { parseProbeReply } from '../../../lib/model/agent-reply-schema';
 import { admitProbe } from '../../audit';
 import { createTRPCRouter, publicProcedure } from '../trpc';
 
@@ -36,7 +37,11 @@ export const probeRouter = createTRPCRouter({
       } catch (e) {
         throw new TRPCError({ code: 'BAD_GATEWAY', message: (e as Error).message });
       }
-      if (reply.status === 200) return reply.body as ProbeResult;
+      if (reply.status === 200) {
+        const parsed = parseProbeReply(node.name, input.kind, reply.body);
+        if (!parsed.ok) throw new TRPCError({ code: 'BAD_GATEWAY', message: parsed.error });
+        return parsed.value;
+      }
       const message = (reply.body as { error?: string }).error ?? `the agent answered ${reply.status}`;
       const code = reply.status === 400 || reply.status === 404 ? 'BAD_REQUEST' : reply.status === 429 ? 'TOO_MANY_REQUESTS' : 'BAD_GATEWAY';
       throw new TRPCError({ code, message: `${node.name}'s agent: ${message}` });
