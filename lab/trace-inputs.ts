@@ -23,6 +23,8 @@ export async function labTrace(inv: LabInventory): Promise<LabTrace> {
   const token = inv.tokenFile ? readFileSync(inv.tokenFile, 'utf8').trim() : null;
   const address = new Map(inv.nodes.map((n) => [n.name, n.agent]));
   const agents = new Map<string, { status: AgentStatus; snapshot: NodeSnapshot | null }>();
+  // Loaded here, not at the top: the schemas bring zod, which no other command needs.
+  const { parseNodeSnapshot } = await import('../lib/model/snapshot-schema.js');
   await Promise.all(
     inv.nodes.map(async (n) => {
       const since = new Date().toISOString();
@@ -30,7 +32,10 @@ export async function labTrace(inv: LabInventory): Promise<LabTrace> {
       try {
         const r = await agentRequest(n.agent, token, 'GET', '/v1/snapshot', undefined, SNAPSHOT_TIMEOUT_MS);
         if (r.status !== 200) throw agentReplyError(n.name, r.status, r.body);
-        agents.set(n.name, { status: { address: n.agent, state: 'live', since, error: null }, snapshot: (r.body as { snapshot: NodeSnapshot }).snapshot });
+        // A snapshot that is not one is that node's problem (unreachable, field named), as on the dashboard.
+        const parsed = parseNodeSnapshot((r.body as { snapshot?: unknown } | null)?.snapshot);
+        if (!parsed.ok) throw new Error(`the agent on ${n.name} sent an invalid snapshot: ${parsed.error}`);
+        agents.set(n.name, { status: { address: n.agent, state: 'live', since, error: null }, snapshot: parsed.value });
       } catch (e) {
         agents.set(n.name, { status: { address: n.agent, state: 'unreachable', since, error: (e as Error).message }, snapshot: null });
       }
