@@ -3,13 +3,16 @@
 // still find it (the chunks, and the checkout's files through repoRoot). And it runs
 // without the build tools: `podnet cni install` copies the prebuilt plugin bundles
 // (.build/bundles/) instead of bundling (the agent's verb thread: cli/bundle.netns.test.ts).
+// And a command loads only what it uses: --help the command table alone, lab status no
+// agent, trace engine or dashboard (what each loads is recorded by a module hook).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLES } from '../cni/bundles.js';
 import { launcher } from '../cni/install.js';
+import { loadedFiles, recordingLoads } from '../test/loaded-modules.js';
 import { unresolvable, WITHOUT_BUILD_TOOLS } from '../test/no-build-tools.js';
 
 const repo = new URL('..', import.meta.url).pathname;
@@ -32,7 +35,8 @@ describe('the bundled CLI', () => {
     [['up', '--token-file', '']],
   ])('answers %j as the sources do', (args) => {
     const [a, b] = [viaBundle(args), viaTsx(args)];
-    expect({ status: a.status, stdout: a.stdout, stderr: a.stderr }).toEqual({ status: b.status, stdout: b.stdout, stderr: b.stderr });
+    const shown = (r: typeof a) => ({ status: r.status, stdout: r.stdout, stderr: r.stderr });
+    expect(shown(a)).toEqual(shown(b));
   });
 
   it('loads a command that imports lazily (the agent verifier) from its own chunk', () => {
@@ -54,6 +58,57 @@ describe('the bundled CLI', () => {
   it('holds the bundles cni/bundles.ts names, and only those', () => {
     const built = Object.values(BUNDLES).map((b) => b.built);
     expect(readdirSync(join(repo, '.build', 'bundles')).map((f) => `.build/bundles/${f}`).sort()).toEqual([...built].sort());
+  });
+
+  describe('loads only what the command uses', () => {
+    let dir = '';
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'podnet-loads-test-'));
+      return () => rmSync(dir, { recursive: true, force: true });
+    });
+    let runs = 0;
+    /** The chunks of .build/cli/ a run loads, and the source files they were built from
+     *  (their source maps say, minified or not). */
+    const loads = (args: string[], input?: string) => {
+      const file = join(dir, `loads-${++runs}.txt`);
+      const r = spawnSync(process.execPath, [...recordingLoads(file), bundle, ...args], { cwd: repo, input, encoding: 'utf8' });
+      const chunks = loadedFiles(file).filter((f) => f.startsWith(join(repo, '.build', 'cli') + '/'));
+      const sources = chunks.flatMap((c) => (JSON.parse(readFileSync(`${c}.map`, 'utf8')) as { sources: string[] }).sources.map((s) => relative(repo, join(dirname(c), s))));
+      return { status: r.status, stdout: r.stdout, chunks: new Set(chunks), sources: new Set(sources), text: chunks.map((c) => readFileSync(c, 'utf8')).join('\n') };
+    };
+    const labStatus = () => loads(['lab', 'status', '--lab-id', 'nosuchlab1']);
+    // The lab's build, its agents, the plugins' install, the trace engine, the dashboard's
+    // process and key, and every command's run: implementation, which --help never needs.
+    const IMPLEMENTATION = /^(lab|agent|cni|server|lib\/(trace|agent|kube|proc|firewall|net))\/|^cli\/dashboard-(process|key)\.ts$|-run\.ts$|^cli\/commands\/lab-(status|call)\.ts$/;
+
+    it.each([[['--help']], [['lab', 'status', '--help']], [['trace', '--help']]])('%j loads the command table and no implementation', (args) => {
+      const help = loads(args);
+      expect(help.status).toBe(0);
+      expect(help.sources).toContain('cli/commands/index.ts');
+      expect([...help.sources].filter((s) => IMPLEMENTATION.test(s))).toEqual([]);
+      expect(help.text).not.toContain('nothing changed'); // lab up's message, in its run
+      const status = labStatus();
+      expect(status.status).toBe(1); // no such lab: it ran
+      expect([...help.chunks].filter((c) => !status.chunks.has(c))).toEqual([]);
+      expect(status.chunks.size).toBeGreaterThan(help.chunks.size); // and the run came on top
+    });
+
+    it('runs lab status from the inventory alone: no agent, trace engine, lab build or dashboard', () => {
+      const status = labStatus();
+      expect(status.sources).toContain('lab/inventory.ts'); // what it reads: the sources are seen
+      const heavy = [...status.sources].filter((s) => /^(agent|lib\/agent|lib\/trace|lib\/kube|cni|server)\/|^lab\/(lab|agents|check|faults)\.ts$|^cli\/dashboard-process\.ts$|^cli\/commands\/(lab|trace|agent|dashboard|up)-run\.ts$/.test(s));
+      expect(heavy).toEqual([]);
+    });
+
+    it('(control) a command that does use them loads them: trace its engine, the verifier the agent\'s credentials', () => {
+      const traced = loads(['trace', 'web-1', 'web-2', '--lab-id', 'nosuchlab1']);
+      expect(traced.status).toBe(1); // no such lab, found after the engine loaded
+      expect(traced.sources).toContain('lib/trace/run.ts');
+      const verifier = loads(['agent', 'verifier'], 'a-token-of-enough-length\n');
+      expect(verifier.status).toBe(0);
+      expect(verifier.sources).toContain('agent/credentials.ts');
+      expect(verifier.sources).not.toContain('agent/agent.ts');
+    });
   });
 
   describe('with esbuild and tsx unresolvable', () => {

@@ -7,6 +7,8 @@ export interface CommandIo {
   err(text: string): void;
 }
 
+export type Run = (args: Parsed, io: CommandIo) => Promise<number | void> | number | void;
+
 export interface Command {
   /** words that select it: ["cni", "install"] */
   path: string[];
@@ -17,7 +19,13 @@ export interface Command {
   options: OptionSpec[];
   /** whether it reports (and so takes --json) */
   reports: boolean;
-  run(args: Parsed, io: CommandIo): Promise<number | void> | number | void;
+  run: Run;
+}
+
+/** A run that imports its module only when the command runs: the table (and so --help)
+ *  then loads no implementation, and a command loads only its own (cli/bundle.test.ts). */
+export function lazyRun<M>(load: () => Promise<M>, pick: (m: M) => Run): Run {
+  return async (args, io) => pick(await load())(args, io);
 }
 
 export class CommandError extends Error {

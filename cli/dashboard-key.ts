@@ -1,20 +1,15 @@
 // The dashboard's key, as `podnet up` and `podnet dashboard` settle it: a file given with
 // --token-file, none with --no-auth (said loudly), or else one made here — a random key
 // in a 0600 file, kept across restarts so a bookmarked link keeps working — as the lab
-// does for its agents. The server reads the file again when it changes (rotation).
+// does for its agents. The server reads the file again when it changes (rotation). The
+// options themselves are cli/options.ts's AUTH_OPTIONS.
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { readKeyFile as readFile, MIN_KEY_LENGTH } from '../lib/key-file.js';
+import { readKeyFile as readFile } from '../lib/key-file.js';
 import { isHostName } from '../lib/model/hostname.js';
 import { flag, str, type Parsed } from './args.js';
 import { CommandError } from './command.js';
-
-export const AUTH_OPTIONS = [
-  { name: 'token-file', value: 'FILE', help: `file with the key the page asks for (at least ${MIN_KEY_LENGTH} characters); default: one made for this dashboard` },
-  { name: 'no-auth', help: 'no key at all: anyone who reaches the port can read the cluster (and run probes unless --read-only)' },
-  { name: 'allowed-host', value: 'NAMES', help: 'host names the dashboard answers to besides localhost and IP addresses (comma-separated), e.g. podnet.example.com' },
-];
 
 export interface DashboardAuth {
   /** null with --no-auth */

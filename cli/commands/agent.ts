@@ -1,18 +1,6 @@
-// podnet agent: the node agent, in the foreground.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { flag, str } from '../args.js';
-import { CommandError, type Command } from '../command.js';
-import { ConfigError } from '../../agent/config.js';
-import { CredentialError, verifierOf } from '../../agent/credentials.js';
-
-/** Runs this same command again inside the namespace (Node cannot setns itself). */
-function reexecIn(netns: string, argv: string[]): Promise<number> {
-  const rest = argv.filter((a, i) => a !== '--netns' && argv[i - 1] !== '--netns' && !a.startsWith('--netns='));
-  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, ...process.execArgv, process.argv[1]!, 'agent', ...rest], { stdio: 'inherit' });
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1))));
-}
+// podnet agent: the node agent, in the foreground; podnet agent verifier. The table's
+// entries only: the runs are ./agent-run.ts and ./agent-verifier-run.ts, loaded when one runs.
+import { lazyRun, type Command } from '../command.js';
 
 export const agent: Command = {
   path: ['agent'],
@@ -44,50 +32,7 @@ export const agent: Command = {
     { name: 'no-reconcile', help: 'report routes but do not change them' },
   ],
   reports: false,
-  async run(args, io) {
-    const node = str(args, 'node');
-    if (!node) throw new CommandError('--node NAME is required', 2);
-    const netns = str(args, 'netns');
-    if (netns) return reexecIn(netns, process.argv.slice(3));
-    const listenOn = str(args, 'listen')!;
-    if (flag(args, 'kubernetes') && str(args, 'lab-inventory')) throw new CommandError('--kubernetes and --lab-inventory both say where the other nodes come from: give one', 2);
-    const tokenFile = str(args, 'token-file') ?? null;
-    const onTcp = !listenOn.startsWith('unix:');
-    if (onTcp && !tokenFile) throw new CommandError('refusing to serve on TCP without --token-file: anyone could read this node\'s network', 2);
-    const [cert, key] = [str(args, 'tls-cert'), str(args, 'tls-key')];
-    if ((cert === undefined) !== (key === undefined)) throw new CommandError('--tls-cert and --tls-key go together', 2);
-    if (!onTcp && cert) throw new CommandError('--tls-cert is for TCP: a unix socket is reached only by root on this machine and needs no TLS', 2);
-    if (onTcp && !cert && !flag(args, 'plain-http')) {
-      throw new CommandError('refusing to serve on TCP without TLS: give --tls-cert and --tls-key (or --plain-http, and the token crosses the network in clear text)', 2);
-    }
-    if (cert && flag(args, 'plain-http')) throw new CommandError('--plain-http and --tls-cert contradict each other: choose one', 2);
-    // Loaded here, not at the top: the Kubernetes client alone takes over a second to
-    // import, and every other command of bin/podnet would pay for it.
-    const [{ startAgent }, { KubeConfigError }] = await Promise.all([import('../../agent/agent.js'), import('../../lib/kube/config.js')]);
-    let running;
-    try {
-      running = await startAgent({
-        node,
-        conflist: str(args, 'conflist') ?? null,
-        labInventory: str(args, 'lab-inventory') ?? null,
-        kubernetes: flag(args, 'kubernetes') ? { kubeconfig: str(args, 'kubeconfig'), clusterNetwork: str(args, 'cluster-network') ?? null, uplink: str(args, 'uplink')! } : null,
-        listen: listenOn,
-        tokenFile,
-        tls: cert && key ? { cert, key } : null,
-        reconcile: !flag(args, 'no-reconcile'),
-        cniSocket: str(args, 'cni-socket') ?? null,
-      });
-    } catch (e) {
-      if (e instanceof ConfigError || e instanceof KubeConfigError || e instanceof CredentialError || (e as NodeJS.ErrnoException).code) throw new CommandError((e as Error).message);
-      throw e;
-    }
-    await new Promise<void>((resolve) => {
-      const stop = () => void running.stop().then(resolve);
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    io.err(`podnet agent: ${node} stopped`);
-  },
+  run: lazyRun(() => import('./agent-run.js'), (m) => m.runAgent),
 };
 
 export const agentVerifier: Command = {
@@ -100,17 +45,5 @@ export const agentVerifier: Command = {
     'commands the other agents. The dashboard and scripts keep the token itself.',
   options: [{ name: 'token-file', value: 'FILE', help: 'the file holding the token (default: standard input)' }],
   reports: true,
-  run(args, io) {
-    const file = str(args, 'token-file');
-    let token: string;
-    try {
-      token = readFileSync(file ?? 0, 'utf8').trim();
-    } catch (e) {
-      throw new CommandError(`cannot read the token: ${(e as Error).message}`, 2);
-    }
-    if (token.length < 16) throw new CommandError('the token is shorter than 16 characters', 2);
-    if (token.startsWith('sha256:')) throw new CommandError('that is already a verifier (sha256:…), not a token', 2);
-    const verifier = verifierOf(token);
-    io.out(io.json ? JSON.stringify({ verifier }) : verifier);
-  },
+  run: lazyRun(() => import('./agent-verifier-run.js'), (m) => m.runAgentVerifier),
 };

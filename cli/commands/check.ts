@@ -1,9 +1,6 @@
-// podnet check
-import { flag } from '../args.js';
-import { CommandError, type Command } from '../command.js';
-import { requireLab } from '../../lab/lab.js';
-import { renderMatrix, runCheck } from '../../lab/check.js';
-import { labCall, labIdOption, pathsOf } from './lab.js';
+// podnet check. The table's entry only: the run is ./check-run.ts, loaded when it runs.
+import { lazyRun, type Command } from '../command.js';
+import { labIdOption } from '../options.js';
 
 export const check: Command = {
   path: ['check'],
@@ -16,15 +13,5 @@ export const check: Command = {
     'pods each pod checks one pod per node unless --full.',
   options: [labIdOption, { name: 'full', help: 'check every pair even on a big lab' }],
   reports: true,
-  async run(args, io) {
-    const lab = await labCall(async () => requireLab(pathsOf(args)));
-    const report = await runCheck(lab, (m) => io.err(`check: ${m}`), { full: flag(args, 'full') });
-    if (io.json) io.out(JSON.stringify(report));
-    else {
-      io.out(renderMatrix(report));
-      if (report.sampled) io.out('(sampled: one pod per node for each sender; --full checks every pair)');
-      io.out(report.ok ? `\nall ${report.pairs.length} pod pairs and ${report.outside.length} outside paths hold the network model` : `\n${report.failures.length} failure(s):\n${report.failures.map((f) => `  ${f}`).join('\n')}`);
-    }
-    if (!report.ok) throw new CommandError(`${report.failures.length} check(s) failed`);
-  },
+  run: lazyRun(() => import('./check-run.js'), (m) => m.runCheckCommand),
 };

@@ -1,8 +1,9 @@
-// podnet cni install | uninstall
-import { str } from '../args.js';
-import { CommandError, type Command } from '../command.js';
-import { install, uninstall } from '../../cni/install.js';
+// podnet cni install | uninstall. The table's entries only: the runs are ./cni-run.ts,
+// loaded when one runs.
+import { lazyRun, type Command } from '../command.js';
 import { DEFAULT_BRIDGE, DEFAULT_DATA_DIR, DEFAULT_NETWORK_NAME, DEFAULT_STATE_DIR } from '../../lib/model/cni.js';
+
+const cniRun = () => import('./cni-run.js');
 
 export const cniInstall: Command = {
   path: ['cni', 'install'],
@@ -26,39 +27,7 @@ export const cniInstall: Command = {
     { name: 'agent-socket', value: 'PATH', help: "the node agent's CNI socket (podnet agent --cni-socket): the fast path" },
   ],
   reports: true,
-  async run(args, io) {
-    const binDir = str(args, 'bin-dir')!;
-    const confDir = str(args, 'conf-dir');
-    const subnet = str(args, 'subnet');
-    if (confDir && !subnet) throw new CommandError('--conf-dir needs --subnet: the conflist names the node\'s pod subnet (e.g. --subnet 10.244.1.0/24)', 2);
-    let report;
-    try {
-      report = await install(
-        binDir,
-        confDir && subnet
-          ? {
-              confDir,
-              options: {
-                name: str(args, 'network-name')!,
-                subnet,
-                clusterNetwork: str(args, 'cluster-network'),
-                bridge: str(args, 'bridge')!,
-                stateDir: str(args, 'state-dir')!,
-                dataDir: str(args, 'data-dir')!,
-                ...(str(args, 'agent-socket') ? { agentSocket: str(args, 'agent-socket')! } : {}),
-              },
-            }
-          : null,
-      );
-    } catch (e) {
-      throw new CommandError((e as Error).message, 2);
-    }
-    if (io.json) return io.out(JSON.stringify(report));
-    for (const f of report.executables) io.out(`installed ${f}`);
-    if (report.noShim) io.err(`no fast-path shim: ${report.noShim}`);
-    if (report.conflist) io.out(`wrote ${report.conflist}`);
-    io.out(`plugins run with ${report.node}`);
-  },
+  run: lazyRun(cniRun, (m) => m.runCniInstall),
 };
 
 export const cniUninstall: Command = {
@@ -71,11 +40,5 @@ export const cniUninstall: Command = {
     { name: 'conf-dir', value: 'DIR', help: 'the network config directory' },
   ],
   reports: true,
-  run(args, io) {
-    const report = uninstall(str(args, 'bin-dir')!, str(args, 'conf-dir'));
-    if (io.json) return io.out(JSON.stringify(report));
-    for (const f of report.removed) io.out(`removed ${f}`);
-    for (const f of report.skipped) io.err(`left ${f}`);
-    if (report.removed.length === 0) io.out('nothing to remove');
-  },
+  run: lazyRun(cniRun, (m) => m.runCniUninstall),
 };

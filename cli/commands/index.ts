@@ -1,4 +1,5 @@
-// The command table of bin/podnet.
+// The command table of bin/podnet: what --help lists. Its entries hold each command's words,
+// help and options, and load the command's code only when it runs (cli/command.ts's lazyRun).
 import type { Command } from '../command.js';
 import { agent, agentVerifier } from './agent.js';
 import { check } from './check.js';
@@ -10,4 +11,17 @@ import { dashboard } from './dashboard.js';
 import { trace } from './trace.js';
 import { down, up } from './up.js';
 
-export const commands: Command[] = [up, down, dashboard, ...labCommands, ...faultCommands, check, trace, firewallRender, agentVerifier, agent, cniInstall, cniUninstall];
+export const commands: Command[] = [
+  up,
+  down,
+  dashboard,
+  ...labCommands,
+  ...faultCommands,
+  check,
+  trace,
+  firewallRender,
+  agentVerifier,
+  agent,
+  cniInstall,
+  cniUninstall,
+];

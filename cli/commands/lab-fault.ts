@@ -1,10 +1,10 @@
 // podnet lab fault KIND | list | clear: break the running lab on purpose, see what is
-// broken, heal it. The trace and the dashboard are meant to find each of these.
-import { str } from '../args.js';
-import { CommandError, type Command, type CommandIo } from '../command.js';
-import { faultAdd, faultClear, faultList, parseFaultKind } from '../../lab/faults.js';
-import { FAULT_KINDS, type LabFault } from '../../lib/model/lab.js';
-import { labCall, labIdOption, pathsOf } from './lab.js';
+// broken, heal it. The trace and the dashboard are meant to find each of these. The
+// table's entries only: the runs are ./lab-fault-run.ts, loaded when one runs.
+import { lazyRun, type Command } from '../command.js';
+import { labIdOption } from '../options.js';
+
+const faultRun = () => import('./lab-fault-run.js');
 
 const KIND_HELP = [
   'missing-route (a node loses its route to the next node\'s pods, or to --pod\'s node; on a router lab the router forgets node2\'s pods, or --pod\'s)',
@@ -17,10 +17,6 @@ const KIND_HELP = [
   'stale-lease (an address leased on the node to no pod; default node2)',
 ].join('; ');
 
-function printFault(io: CommandIo, f: LabFault): void {
-  io.out(`${f.kind.padEnd(14)} ${f.node.padEnd(8)} ${f.detail}`);
-}
-
 const faultAddCommand: Command = {
   path: ['lab', 'fault'],
   summary: 'break the running lab the way an operator\'s mistake would',
@@ -32,14 +28,7 @@ const faultAddCommand: Command = {
     `(an ADD brings the bridge up): fault the lab after adding pods.`,
   options: [{ name: 'node', value: 'NODE', help: 'the node to break' }, { name: 'pod', value: 'POD', help: 'the pod (veth faults) or the pod whose node a route fault cuts off' }, labIdOption],
   reports: true,
-  async run(args, io) {
-    const [kindText, ...extra] = args.positionals;
-    if (!kindText || extra.length) throw new CommandError(`usage: podnet lab fault KIND [--node NODE] [--pod POD], KIND one of ${FAULT_KINDS.join(', ')}; or "lab fault list", "lab fault clear"`, 2);
-    const f = await labCall(async () => faultAdd(pathsOf(args), parseFaultKind(kindText), { node: str(args, 'node'), pod: str(args, 'pod') }));
-    if (io.json) return io.out(JSON.stringify(f));
-    io.out(`broken: ${f.detail}`);
-    io.out('"podnet lab fault list" shows what is broken; "podnet lab fault clear" heals it');
-  },
+  run: lazyRun(faultRun, (m) => m.runFaultAdd),
 };
 
 const faultListCommand: Command = {
@@ -49,12 +38,7 @@ const faultListCommand: Command = {
   description: 'Prints each fault made with "podnet lab fault" and not cleared yet: its kind, node and what it changed.',
   options: [labIdOption],
   reports: true,
-  async run(args, io) {
-    const faults = await labCall(async () => faultList(pathsOf(args)));
-    if (io.json) return io.out(JSON.stringify(faults));
-    if (faults.length === 0) return io.out('no faults: the lab is as built');
-    for (const f of faults) printFault(io, f);
-  },
+  run: lazyRun(faultRun, (m) => m.runFaultList),
 };
 
 const faultClearCommand: Command = {
@@ -64,13 +48,7 @@ const faultClearCommand: Command = {
   description: 'Undoes every recorded fault (what was fixed already stays fixed), forgets them, and waits until the agents manage the nodes again.',
   options: [labIdOption],
   reports: true,
-  async run(args, io) {
-    const faults = await labCall(() => faultClear(pathsOf(args)));
-    if (io.json) return io.out(JSON.stringify({ cleared: faults }));
-    if (faults.length === 0) return io.out('no faults to clear');
-    io.out(`healed ${faults.length} fault${faults.length > 1 ? 's' : ''}:`);
-    for (const f of faults) printFault(io, f);
-  },
+  run: lazyRun(faultRun, (m) => m.runFaultClear),
 };
 
 export const faultCommands: Command[] = [faultAddCommand, faultListCommand, faultClearCommand];
