@@ -72,7 +72,9 @@ export interface Stat {
 
 /** Count, nearest-rank p50 and p95, min and max; NaN (but n 0) for no samples. */
 export function stat(xs: number[]): Stat {
-  return { n: xs.length, p50: percentile(xs, 50), p95: percentile(xs, 95), min: xs.length ? Math.min(...xs) : NaN, max: xs.length ? Math.max(...xs) : NaN };
+  const min = xs.length ? Math.min(...xs) : NaN;
+  const max = xs.length ? Math.max(...xs) : NaN;
+  return { n: xs.length, p50: percentile(xs, 50), p95: percentile(xs, 95), min, max };
 }
 
 /** The stat of columns of `rows`, each named as `cols` says: `{ add: 'addMs' }` gives
@@ -90,7 +92,12 @@ export interface Machine {
   cpus: number;
 }
 
-export const machine = (): Machine => ({ date: new Date().toISOString(), node: process.version, kernel: release(), cpus: cpus().length });
+export const machine = (): Machine => ({
+  date: new Date().toISOString(),
+  node: process.version,
+  kernel: release(),
+  cpus: cpus().length,
+});
 
 // ---------------------------------------------------------------------------------------
 // Report: number formatting and tables

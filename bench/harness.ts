@@ -32,7 +32,14 @@ export type OptionValues<S extends OptionSpec> = { [K in keyof S]?: S[K] extends
 
 /** A numeric option: `dflt` when it is absent, else its value — which must be a number (an
  *  integer unless `integer` is false) from `min` to `max`, or a UsageError names the option. */
-export function numberOption(name: string, text: string | undefined, dflt: number, min: number, max: number, integer = true): number {
+export function numberOption(
+  name: string,
+  text: string | undefined,
+  dflt: number,
+  min: number,
+  max: number,
+  integer = true,
+): number {
   if (text === undefined) return dflt;
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
@@ -166,6 +173,8 @@ export class Harness {
   private readonly steps: Teardown[] = [];
   private readonly labs = new Map<string, Teardown | null>();
   private readonly prefixes = new Set<string>();
+  /** labs' state dirs (/run/podnet/<id>), removed if their take-down left them */
+  private readonly stateDirs = new Set<string>();
   private readonly dirs = new Set<string>();
   private cleaning: Promise<void> | null = null;
 
@@ -188,6 +197,7 @@ export class Harness {
     if (!id.startsWith('b')) throw new Error(`a bench's lab id starts with "b", got "${id}"`);
     this.labs.set(id, takeDown);
     this.prefixes.add(`podnet-${id}-`);
+    this.stateDirs.add(labStateDir(id));
   }
 
   /** The lab is down (the bench took it down itself): clean-up need not run lab down again,
@@ -202,13 +212,26 @@ export class Harness {
     this.steps.unshift(step);
   }
 
-  /** Removes everything registered; runs once (a second call returns the first's promise). */
+  /** Removes everything registered; runs once (a second call returns the first's promise).
+   *  A part that throws does not stop the rest (a lab is still taken down when closing the
+   *  browser failed); the first error is thrown at the end. */
   cleanup(): Promise<void> {
     this.cleaning ??= (async () => {
-      for (const s of this.steps) await s.cleanup();
-      await killChildren(this.children, true);
-      for (const [id, takeDown] of [...this.labs].reverse()) await (takeDown ? takeDown.cleanup() : labDownCli(id));
+      const errors: unknown[] = [];
+      const attempt = async (part: () => Promise<void> | void) => {
+        try {
+          await part();
+        } catch (e) {
+          errors.push(e);
+        }
+      };
+      for (const s of this.steps) await attempt(() => s.cleanup());
+      await attempt(() => killChildren(this.children, true));
+      for (const [id, takeDown] of [...this.labs].reverse()) {
+        await attempt(() => (takeDown ? takeDown.cleanup() : labDownCli(id)));
+      }
       this.sweep();
+      if (errors.length) throw errors[0];
     })();
     return this.cleaning;
   }
@@ -225,11 +248,10 @@ export class Harness {
   private sweep(): void {
     this.labs.clear();
     for (const p of this.prefixes) sweepNamespaces(p);
-    for (const p of this.prefixes) {
-      const id = /^podnet-(b[a-z0-9]+)-$/.exec(p)?.[1];
-      if (!id || !existsSync(labStateDir(id))) continue;
-      process.stderr.write(`cleanup: removing ${labStateDir(id)} left over\n`);
-      rmSync(labStateDir(id), { recursive: true, force: true });
+    for (const d of this.stateDirs) {
+      if (!existsSync(d)) continue;
+      process.stderr.write(`cleanup: removing ${d} left over\n`);
+      rmSync(d, { recursive: true, force: true });
     }
     for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
     this.dirs.clear();
