@@ -26,11 +26,12 @@ function inventoryWith(addresses: string[]): LabInventory {
     clusterNetwork: CLUSTER_NETWORK,
     nodes: addresses.map((_, i) => node(i + 1)),
     pods: [],
+    flags: { nodes: addresses.length, podsPerNode: 0, routing: 'host-gw' },
     phase: 'ready',
     builder: null,
     agents: {},
     createdAt: '2026-12-02T00:00:00.000Z',
-  } as LabInventory;
+  };
 }
 
 describe('labTrace', () => {
