@@ -13,7 +13,17 @@ const WEB = ['app/**', 'components/**'];
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '.next/', '.next-*/', '.build/', '.scratch/', 'e2e/artifacts/', 'test-results/', 'playwright-report/', 'next-env.d.ts'],
+    ignores: [
+      'node_modules/',
+      '.next/',
+      '.next-*/',
+      '.build/',
+      '.scratch/',
+      'e2e/artifacts/',
+      'test-results/',
+      'playwright-report/',
+      'next-env.d.ts',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -38,7 +48,10 @@ export default tseslint.config(
         },
       ],
       // An unused value named with a leading "_" is deliberate (a callback's ignored parameter).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // Refusing control characters in what comes from outside is deliberate here.
       'no-control-regex': 'off',
       // `ok && go()` and `c ? a() : b()` as statements are this codebase's idiom.

@@ -3,7 +3,19 @@
 // Content-Security-Policy with a fresh nonce, which Next.js puts on its own scripts.
 import { randomBytes } from 'node:crypto';
 import { NextResponse, type NextRequest } from 'next/server';
-import { decideAccess, keyMatches, newSession, policyOf, readKey, safeNext, SESSION_COOKIE, SESSION_TTL_S, SIGNIN_PATH, WHO_HEADER, type AccessPolicy } from './server/access';
+import {
+  decideAccess,
+  keyMatches,
+  newSession,
+  policyOf,
+  readKey,
+  safeNext,
+  SESSION_COOKIE,
+  SESSION_TTL_S,
+  SIGNIN_PATH,
+  WHO_HEADER,
+  type AccessPolicy,
+} from './server/access';
 import { loadConfig } from './server/config';
 import { signInHtml } from './server/signin-page';
 
@@ -27,7 +39,8 @@ function pageCsp(nonce: string, frameAncestors: string): string {
   ].join('; ');
 }
 
-const signInCsp = (frameAncestors: string) => `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors ${frameAncestors}`;
+const signInCsp = (frameAncestors: string) =>
+  `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors ${frameAncestors}`;
 
 function isHttps(request: NextRequest): boolean {
   return request.nextUrl.protocol === 'https:' || request.headers.get('x-forwarded-proto') === 'https';
@@ -47,14 +60,27 @@ function withSession(response: NextResponse, request: NextRequest, key: string):
   return response;
 }
 
-function signInPage(request: NextRequest, p: AccessPolicy, message: string, error: boolean, next?: string): NextResponse {
+function signInPage(
+  request: NextRequest,
+  p: AccessPolicy,
+  message: string,
+  error: boolean,
+  next?: string,
+): NextResponse {
   const base = request.nextUrl.basePath;
   const query = new URLSearchParams(request.nextUrl.search);
   query.delete('token'); // a wrong key in a link is not kept for later
   const search = query.size ? `?${query}` : '';
   const asked = next ?? safeNext(`${base}${request.nextUrl.pathname}${search}`, base);
   const html = signInHtml({ action: `${base}${SIGNIN_PATH}`, next: asked, message, error });
-  return new NextResponse(html, { status: 401, headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': signInCsp(p.frameAncestors), 'cache-control': 'no-store' } });
+  return new NextResponse(html, {
+    status: 401,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': signInCsp(p.frameAncestors),
+      'cache-control': 'no-store',
+    },
+  });
 }
 
 /** POST /signin from the form: the key checked like a bearer key, then a session and back
@@ -68,7 +94,8 @@ async function signIn(request: NextRequest, p: AccessPolicy): Promise<NextRespon
   if (!p.keyFile) return NextResponse.redirect(new URL(next, request.url), 303);
   const state = readKey(p.keyFile);
   if ('error' in state) return NextResponse.json({ error: state.error }, { status: 503 });
-  if (typeof given !== 'string' || !keyMatches(given.trim(), state.key)) return signInPage(request, p, "That is not this dashboard's key. Try again.", true, next);
+  if (typeof given !== 'string' || !keyMatches(given.trim(), state.key))
+    return signInPage(request, p, "That is not this dashboard's key. Try again.", true, next);
   return withSession(NextResponse.redirect(new URL(next, request.url), 303), request, state.key);
 }
 
@@ -91,8 +118,20 @@ export async function proxy(request: NextRequest) {
   const p = policy();
   const decision = decideAccess(p, requestFacts(request));
   if (!decision.allow) {
-    if (decision.signIn) return signInPage(request, p, decision.reason, request.nextUrl.searchParams.has('token') || request.cookies.has(SESSION_COOKIE));
-    return NextResponse.json({ error: decision.reason }, { status: decision.status, headers: decision.status === 401 ? { 'www-authenticate': 'Bearer realm="podnet"' } : {} });
+    if (decision.signIn)
+      return signInPage(
+        request,
+        p,
+        decision.reason,
+        request.nextUrl.searchParams.has('token') || request.cookies.has(SESSION_COOKIE),
+      );
+    return NextResponse.json(
+      { error: decision.reason },
+      {
+        status: decision.status,
+        headers: decision.status === 401 ? { 'www-authenticate': 'Bearer realm="podnet"' } : {},
+      },
+    );
   }
   if (request.method === 'POST' && request.nextUrl.pathname === SIGNIN_PATH) return signIn(request, p);
   if (decision.startSession) {

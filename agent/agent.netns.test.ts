@@ -16,9 +16,12 @@ const p = labPaths(`t${randomBytes(3).toString('hex')}`);
 let lab: LabInventory;
 let token: string;
 const sock = (node: string) => agentSocket(p, node);
-const ipj = (ns: string, args: string[]) => JSON.parse(spawnSync('ip', ['-n', ns, '-j', ...args], { encoding: 'utf8' }).stdout || '[]');
-const sh = (ns: string, cmd: string[]) => spawnSync('nsenter', [`--net=/run/netns/${ns}`, '--', ...cmd], { encoding: 'utf8' });
-const snapshot = async (node: string): Promise<NodeSnapshot> => (await call(sock(node), token, 'GET', '/v1/snapshot')).body.snapshot;
+const ipj = (ns: string, args: string[]) =>
+  JSON.parse(spawnSync('ip', ['-n', ns, '-j', ...args], { encoding: 'utf8' }).stdout || '[]');
+const sh = (ns: string, cmd: string[]) =>
+  spawnSync('nsenter', [`--net=/run/netns/${ns}`, '--', ...cmd], { encoding: 'utf8' });
+const snapshot = async (node: string): Promise<NodeSnapshot> =>
+  (await call(sock(node), token, 'GET', '/v1/snapshot')).body.snapshot;
 
 describe('node agent', () => {
   beforeAll(async () => {
@@ -48,19 +51,44 @@ describe('node agent', () => {
     for (const node of lab.nodes) {
       const snap = await snapshot(node.name);
       const links = ipj(node.netns, ['link', 'show']);
-      expect(snap.links.map((l) => [l.index, l.name]).sort()).toEqual(links.map((l: { ifindex: number; ifname: string }) => [l.ifindex, l.ifname]).sort());
-      const addrs = ipj(node.netns, ['-4', 'addr', 'show']).flatMap((l: { ifname: string; addr_info: { local: string; prefixlen: number }[] }) => l.addr_info.map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`));
-      expect(snap.addresses.filter((a) => a.family === 'inet').map((a) => `${a.link} ${a.address}/${a.prefixLen}`).sort()).toEqual(addrs.sort());
-      const routes = ipj(node.netns, ['route', 'show']).map((r: { dst: string; gateway?: string }) => `${r.dst} ${r.gateway ?? '-'}`);
+      expect(snap.links.map((l) => [l.index, l.name]).sort()).toEqual(
+        links.map((l: { ifindex: number; ifname: string }) => [l.ifindex, l.ifname]).sort(),
+      );
+      const addrs = ipj(node.netns, ['-4', 'addr', 'show']).flatMap(
+        (l: { ifname: string; addr_info: { local: string; prefixlen: number }[] }) =>
+          l.addr_info.map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`),
+      );
+      expect(
+        snap.addresses
+          .filter((a) => a.family === 'inet')
+          .map((a) => `${a.link} ${a.address}/${a.prefixLen}`)
+          .sort(),
+      ).toEqual(addrs.sort());
+      const routes = ipj(node.netns, ['route', 'show']).map(
+        (r: { dst: string; gateway?: string }) => `${r.dst} ${r.gateway ?? '-'}`,
+      );
       expect(snap.routes.map((r) => `${r.dst} ${r.gateway ?? '-'}`).sort()).toEqual(routes.sort());
       // The pods behind the veths, named from the plugin's records, with their far ends.
       const pods = lab.pods.filter((x) => x.node === node.name);
-      expect(snap.pods.map((x) => `${x.namespace}/${x.name} ${x.ip}`).sort()).toEqual(pods.map((x) => `default/${x.name} ${x.ip}`).sort());
+      expect(snap.pods.map((x) => `${x.namespace}/${x.name} ${x.ip}`).sort()).toEqual(
+        pods.map((x) => `default/${x.name} ${x.ip}`).sort(),
+      );
       for (const pod of pods) {
         const veth = snap.links.find((l) => l.peer?.pod === `default/${pod.name}`);
-        expect(veth).toMatchObject({ kind: 'veth', master: 'v-net-0', up: true, peer: { netns: pod.netns, ifname: 'eth0' } });
+        expect(veth).toMatchObject({
+          kind: 'veth',
+          master: 'v-net-0',
+          up: true,
+          peer: { netns: pod.netns, ifname: 'eth0' },
+        });
       }
-      expect(snap.node).toMatchObject({ name: node.name, podCIDR: node.podCIDR, gateway: node.gateway, ipForward: true, addresses: [node.ip] });
+      expect(snap.node).toMatchObject({
+        name: node.name,
+        podCIDR: node.podCIDR,
+        gateway: node.gateway,
+        ipForward: true,
+        addresses: [node.ip],
+      });
       expect(snap.node.firewall).toMatchObject({ table: true, masquerade: true, inputRestricted: true });
       expect(snap.findings).toEqual([]);
     }
@@ -74,7 +102,9 @@ describe('node agent', () => {
       const seen = await sub.waitFor((v) => v.pods.some((x) => x.name === 'api' && x.ip === pod.ip));
       expect(seen.links.find((l) => l.peer?.pod === 'team-a/api')?.master).toBe('v-net-0');
       await podDel(p, 'team-a/api');
-      await sub.waitFor((v) => !v.pods.some((x) => x.name === 'api') && !v.links.some((l) => l.peer?.pod === 'team-a/api'));
+      await sub.waitFor(
+        (v) => !v.pods.some((x) => x.name === 'api') && !v.links.some((l) => l.peer?.pod === 'team-a/api'),
+      );
       expect(sub.kinds[0]).toBe('snapshot');
       expect(sub.kinds.slice(1).every((k) => k === 'diff')).toBe(true);
     } finally {
@@ -111,7 +141,12 @@ describe('node agent', () => {
     try {
       sh(lab.nodes[2]!.netns, ['ip', 'link', 'set', pod.hostVeth, 'down']);
       const bad = await sub.waitFor((v) => v.findings.some((f) => f.id === `veth-down:${pod.hostVeth}`));
-      expect(bad.findings.find((f) => f.id === `veth-down:${pod.hostVeth}`)).toMatchObject({ severity: 'error', expected: 'up', actual: 'down', fix: `ip link set ${pod.hostVeth} up` });
+      expect(bad.findings.find((f) => f.id === `veth-down:${pod.hostVeth}`)).toMatchObject({
+        severity: 'error',
+        expected: 'up',
+        actual: 'down',
+        fix: `ip link set ${pod.hostVeth} up`,
+      });
       sh(lab.nodes[2]!.netns, ['ip', 'link', 'set', pod.hostVeth, 'up']);
       await sub.waitFor((v) => v.findings.length === 0);
     } finally {
@@ -127,7 +162,9 @@ describe('node agent', () => {
       sh(node3.netns, ['nft', 'delete', 'table', 'inet', 'podnet']);
       const bad = await sub.waitFor((v) => v.findings.some((f) => f.id === 'firewall-table'));
       expect(bad.node.firewall?.table).toBe(false);
-      expect(bad.findings.find((f) => f.id === 'firewall-table')?.fix).toBe('podnet firewall render --node node3 --restrict-input | nft -f -');
+      expect(bad.findings.find((f) => f.id === 'firewall-table')?.fix).toBe(
+        'podnet firewall render --node node3 --restrict-input | nft -f -',
+      );
       const { applyNodeFirewall } = await import('../lab/firewall.js');
       applyNodeFirewall(lab, node3);
       await sub.waitFor((v) => v.findings.length === 0 && v.node.firewall?.table === true);
@@ -161,17 +198,30 @@ describe('node agent', () => {
       const view = await after.waitFor(() => true);
       expect(after.kinds[0]).toBe('snapshot');
       expect(view.links.find((l) => l.name === 'v-net-0')?.mtu).toBe(1500);
-      expect(view.links.map((l) => l.name).sort()).toEqual(ipj(node1.netns, ['link', 'show']).map((l: { ifname: string }) => l.ifname).sort());
+      expect(view.links.map((l) => l.name).sort()).toEqual(
+        ipj(node1.netns, ['link', 'show'])
+          .map((l: { ifname: string }) => l.ifname)
+          .sort(),
+      );
     } finally {
       after.close();
     }
   });
 
   it('POST /v1/probe runs a ping from a pod across nodes; hostile input gets 400 and runs nothing', async () => {
-    const r = await call(sock('node1'), token, 'POST', '/v1/probe', { kind: 'ping', from: { pod: 'web-1' }, to: 'web-4', count: 2 });
+    const r = await call(sock('node1'), token, 'POST', '/v1/probe', {
+      kind: 'ping',
+      from: { pod: 'web-1' },
+      to: 'web-4',
+      count: 2,
+    });
     expect(r.status, r.text).toBe(200);
     expect(r.body).toMatchObject({ ok: true, sent: 2, received: 2, to: { ip: '10.244.2.3' } });
-    const route = await call(sock('node1'), token, 'POST', '/v1/probe', { kind: 'route-get', from: { node: true }, to: '10.244.3.2' });
+    const route = await call(sock('node1'), token, 'POST', '/v1/probe', {
+      kind: 'route-get',
+      from: { node: true },
+      to: '10.244.3.2',
+    });
     expect(route.body.route).toMatchObject({ gateway: '192.168.1.13', dev: 'eth0' });
     const before = (await call(sock('node1'), token, 'GET', '/metrics')).text;
     for (const body of [
@@ -185,16 +235,21 @@ describe('node agent', () => {
       expect(bad.status, JSON.stringify(body)).toBe(400);
       expect(typeof bad.body.error).toBe('string');
     }
-    expect((await call(sock('node1'), token, 'POST', '/v1/probe', { kind: 'ping', from: { pod: 'nosuch' }, to: 'web-4' })).status).toBe(404);
+    expect(
+      (await call(sock('node1'), token, 'POST', '/v1/probe', { kind: 'ping', from: { pod: 'nosuch' }, to: 'web-4' }))
+        .status,
+    ).toBe(404);
     expect((await call(sock('node1'), token, 'POST', '/v1/probe', '{not json')).status).toBe(400);
     expect((await call(sock('node1'), token, 'POST', '/v1/probe', 'x'.repeat(20_000))).status).toBe(413);
     const after = (await call(sock('node1'), token, 'GET', '/metrics')).text;
-    const runs = (t: string) => [...t.matchAll(/^podnet_probe_runs_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const runs = (t: string) =>
+      [...t.matchAll(/^podnet_probe_runs_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
     // The prober's series are in the agent's /metrics: the ping and the route get counted, the refusals by reason.
     expect(before).toMatch(/^podnet_probe_runs_total\{kind="ping",outcome="ok"\} [1-9]\d*$/m);
     expect(before).toMatch(/^podnet_probe_runs_total\{kind="route-get",outcome="ok"\} [1-9]\d*$/m);
     expect(runs(after)).toBe(runs(before));
-    const rejected = (t: string, reason: string) => Number(new RegExp(`^podnet_probe_rejected_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(t)?.[1]);
+    const rejected = (t: string, reason: string) =>
+      Number(new RegExp(`^podnet_probe_rejected_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(t)?.[1]);
     expect(rejected(after, 'invalid') - rejected(before, 'invalid')).toBe(5);
     expect(rejected(after, 'unknown-pod') - rejected(before, 'unknown-pod')).toBe(1);
     expect(after).toMatch(/^podnet_probe_in_flight 0$/m);
@@ -207,7 +262,9 @@ describe('node agent', () => {
     const sub = subscribe(sock('node2'), token);
     try {
       const view = await sub.waitFor((v) => v.findings.some((f) => f.id.startsWith('veth-missing:')));
-      expect(view.findings.find((f) => f.id.startsWith('veth-missing:'))?.message).toMatch(/pod default\/doomed holds 10\.244\.2\.\d+ but its veth .* is gone/);
+      expect(view.findings.find((f) => f.id.startsWith('veth-missing:'))?.message).toMatch(
+        /pod default\/doomed holds 10\.244\.2\.\d+ but its veth .* is gone/,
+      );
       expect((await call(sock('node2'), null, 'GET', '/healthz')).status).toBe(200);
     } finally {
       sub.close();

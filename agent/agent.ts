@@ -71,12 +71,15 @@ export const FIREWALL_MS = 60_000;
  *  makes and expires for the veths' own traffic. Collecting for them only costs CPU. */
 const IGNORED_MONITOR_LINE = /^(Deleted )?ff0[0-9a-f]:|\bNOARP\b/;
 
-
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const config = configFromConflist(opts.node, opts.conflist);
   const verifier = opts.tokenFile ? readTokenVerifier(opts.tokenFile) : null;
   if (verifier?.rawToken && !opts.listen.startsWith('unix:')) {
-    log('warn', 'the token file holds the token itself: whoever reads this node\'s disk can command every agent and read the dashboard\'s data; give agents its verifier instead (podnet agent verifier)', { tokenFile: opts.tokenFile });
+    log(
+      'warn',
+      "the token file holds the token itself: whoever reads this node's disk can command every agent and read the dashboard's data; give agents its verifier instead (podnet agent verifier)",
+      { tokenFile: opts.tokenFile },
+    );
   }
   const tls = opts.tls ? readTls(opts.tls) : undefined;
   const metrics = new Metrics();
@@ -91,7 +94,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const readFirewall = () => {
     try {
       const f = firewallFacts();
-      firewall = { forwardPolicy: f.forwardPolicy, table: f.table, masquerade: f.masquerade, forwardAccepts: f.forwardAccepts, inputRestricted: f.inputRestricted };
+      firewall = {
+        forwardPolicy: f.forwardPolicy,
+        table: f.table,
+        masquerade: f.masquerade,
+        forwardAccepts: f.forwardAccepts,
+        inputRestricted: f.inputRestricted,
+      };
     } catch (e) {
       log('warn', 'firewall facts unavailable', { error: (e as Error).message });
       firewall = null;
@@ -153,7 +162,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     for (const a of actions) {
       metrics.countReconcile(a.action);
       // After the first pass, a missing route is one that someone removed: flannel's "route recovered".
-      log('info', a.action === 'add' && reconciledOnce ? 'route recovered' : `route ${a.action}`, { dst: a.dst, via: a.via, dev: a.dev, was: a.was });
+      log('info', a.action === 'add' && reconciledOnce ? 'route recovered' : `route ${a.action}`, {
+        dst: a.dst,
+        via: a.via,
+        dev: a.dev,
+        was: a.was,
+      });
     }
     if (failed.length) log('warn', 'route changes failed; retrying on the next change or check', { errors: failed });
     // The kernel's notifications for these changes schedule the next collection.
@@ -164,7 +178,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   let monitorRetry: NodeJS.Timeout | null = null;
   const monitor = (restarted: boolean): ChildProcess => {
     const started = Date.now();
-    const child = spawn('ip', ['-o', 'monitor', 'link', 'address', 'route', 'neigh'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('ip', ['-o', 'monitor', 'link', 'address', 'route', 'neigh'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       if (chunk.split('\n').some((line) => line && !IGNORED_MONITOR_LINE.test(line))) schedule('kernel');
@@ -217,7 +233,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         { ...opts.kubernetes, node: opts.node },
         (next) => {
           intent = next;
-          log('info', 'nodes changed', { peers: next.peers.map((p) => p.name), routing: next.routing, from: 'kubernetes' });
+          log('info', 'nodes changed', {
+            peers: next.peers.map((p) => p.name),
+            routing: next.routing,
+            from: 'kubernetes',
+          });
           schedule('files');
         },
         (problem) => log('warn', problem),
@@ -258,12 +278,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const { namespace, name } = parsePodRef(ref);
     const here = current?.pods.find((x) => (x.namespace ?? 'default') === namespace && x.name === name);
     if (here) return { netns: here.netns, ip: here.ip };
-    const there = source?.lab?.pods.find((x) => x.namespace === namespace && x.name === name && (!ownOnly || x.node === opts.node));
+    const there = source?.lab?.pods.find(
+      (x) => x.namespace === namespace && x.name === name && (!ownOnly || x.node === opts.node),
+    );
     return there ? { netns: `/run/netns/${there.netns}`, ip: there.ip } : null;
   };
   const prober = createProber({ nodeNetns: null, resolvePod: (ref) => resolvePod(ref), counters: metrics.probes });
   // The CNI fast path: the plugin's shim hands ADD/DEL/CHECK to this process.
-  const cni = opts.cniSocket ? await startCniSocket(opts.cniSocket, { log: (level, msg, fields) => log(level as 'info', msg, { ...fields, part: 'cni' }) }) : null;
+  const cni = opts.cniSocket
+    ? await startCniSocket(opts.cniSocket, {
+        log: (level, msg, fields) => log(level as 'info', msg, { ...fields, part: 'cni' }),
+      })
+    : null;
 
   const agent: RunningAgent = {
     config,
@@ -288,19 +314,27 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-  const server = createAgentServer({
-    node: opts.node,
-    verifier: verifier?.digest ?? null,
-    snapshot: () => current,
-    events,
-    subscribe: (fn) => (subscribers.add(fn), () => subscribers.delete(fn)),
-    metrics,
-    probe: (body) => probeResponse(prober, body),
-    // Lookups run in this node's own pods only: another node's pod is its agent's to ask.
-    lookup: (body) => lookupResponse(body, { resolvePod: (ref) => resolvePod(ref, true) }),
-  }, tls);
+  const server = createAgentServer(
+    {
+      node: opts.node,
+      verifier: verifier?.digest ?? null,
+      snapshot: () => current,
+      events,
+      subscribe: (fn) => (subscribers.add(fn), () => subscribers.delete(fn)),
+      metrics,
+      probe: (body) => probeResponse(prober, body),
+      // Lookups run in this node's own pods only: another node's pod is its agent's to ask.
+      lookup: (body) => lookupResponse(body, { resolvePod: (ref) => resolvePod(ref, true) }),
+    },
+    tls,
+  );
   await listen(server, opts.listen);
   if (opts.tls) stopTlsReload = reloadTlsOnChange(server as HttpsServer, opts.tls, (msg) => log('error', msg));
-  log('info', 'agent up', { node: opts.node, listen: opts.listen, bootId: events.bootId, pods: (current as NodeSnapshot | null)?.pods.length ?? 0 });
+  log('info', 'agent up', {
+    node: opts.node,
+    listen: opts.listen,
+    bootId: events.bootId,
+    pods: (current as NodeSnapshot | null)?.pods.length ?? 0,
+  });
   return agent;
 }

@@ -8,7 +8,10 @@
 import { parseArgs } from 'node:util';
 import { startCniSocket } from './cni-socket/server.js';
 
-const { values } = parseArgs({ options: { socket: { type: 'string' }, workers: { type: 'string' }, 'no-spawn-helper': { type: 'boolean' } }, strict: true });
+const { values } = parseArgs({
+  options: { socket: { type: 'string' }, workers: { type: 'string' }, 'no-spawn-helper': { type: 'boolean' } },
+  strict: true,
+});
 if (!values.socket) {
   process.stderr.write('usage: cni-socket-standalone.ts --socket PATH [--workers N] [--no-spawn-helper]\n');
   process.exit(2);
@@ -16,9 +19,17 @@ if (!values.socket) {
 const sock = await startCniSocket(values.socket, {
   ...(values.workers !== undefined ? { workers: Number(values.workers) } : {}),
   ...(values['no-spawn-helper'] ? { spawnHelper: false as const } : {}),
-  log: (level, msg, fields) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n'),
+  log: (level, msg, fields) =>
+    process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n'),
 });
-process.stdout.write(JSON.stringify({ listening: sock.path, pid: process.pid, workers: sock.stats.workers, spawnHelpers: sock.stats.spawnHelpers }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    listening: sock.path,
+    pid: process.pid,
+    workers: sock.stats.workers,
+    spawnHelpers: sock.stats.spawnHelpers,
+  }) + '\n',
+);
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.once(sig, () => {
     void sock.close().then(() => {

@@ -9,7 +9,17 @@ import type { IpLink, IpRoute } from '../lib/net/ip.js';
 import { DiskLeaseStore } from '../lib/ipam/disk-store.js';
 import { formatIpv4 } from '../lib/model/ipv4.js';
 import type { Attachment } from '../lib/model/cni.js';
-import { PODNET_ROUTE_PROTO, type Address, type FirewallSummary, type Link, type LinkKind, type Neighbour, type NodeSnapshot, type PodOnNode, type Route } from '../lib/model/snapshot.js';
+import {
+  PODNET_ROUTE_PROTO,
+  type Address,
+  type FirewallSummary,
+  type Link,
+  type LinkKind,
+  type Neighbour,
+  type NodeSnapshot,
+  type PodOnNode,
+  type Route,
+} from '../lib/model/snapshot.js';
 import { AttachmentStore } from '../lib/state/attachments.js';
 import type { AgentConfig } from './config.js';
 import { computeFindings, type Intent, type LeaseFact } from './findings.js';
@@ -25,7 +35,11 @@ export function ipDump(lines: string[]): Promise<string[]> {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.split('\n').filter(Boolean)) : reject(new Error(`ip -batch: ${err.trim() || `exit ${code}`}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(out.split('\n').filter(Boolean))
+        : reject(new Error(`ip -batch: ${err.trim() || `exit ${code}`}`)),
+    );
     child.stdin.end(lines.join('\n') + '\n');
   });
 }
@@ -49,7 +63,10 @@ interface NsId {
   name?: string;
 }
 
-type IpAddrLink = Omit<IpLink, 'addr_info'> & { link_index?: number; addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[] };
+type IpAddrLink = Omit<IpLink, 'addr_info'> & {
+  link_index?: number;
+  addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[];
+};
 
 export interface RawDump {
   links: IpAddrLink[];
@@ -84,7 +101,14 @@ function readIpForward(): boolean {
   }
 }
 
-export function buildSnapshot(raw: RawDump, attachments: Attachment[], leases: LeaseFact[] | null, inputs: CollectInputs, collectMs: number, ipForward: boolean): NodeSnapshot {
+export function buildSnapshot(
+  raw: RawDump,
+  attachments: Attachment[],
+  leases: LeaseFact[] | null,
+  inputs: CollectInputs,
+  collectMs: number,
+  ipForward: boolean,
+): NodeSnapshot {
   const { config } = inputs;
   const nsName = new Map(raw.nsids.map((n) => [n.nsid, n.name ?? null]));
   const byVeth = new Map(attachments.map((a) => [a.hostVeth, a]));
@@ -116,7 +140,13 @@ export function buildSnapshot(raw: RawDump, attachments: Attachment[], leases: L
   const addresses: Address[] = raw.links.flatMap((l) =>
     (l.addr_info ?? [])
       .filter((x) => x.family === 'inet' || x.family === 'inet6')
-      .map((x) => ({ link: l.ifname, family: x.family as 'inet' | 'inet6', address: x.local, prefixLen: x.prefixlen, scope: x.scope ?? 'global' })),
+      .map((x) => ({
+        link: l.ifname,
+        family: x.family as 'inet' | 'inet6',
+        address: x.local,
+        prefixLen: x.prefixlen,
+        scope: x.scope ?? 'global',
+      })),
   );
   const routes: Route[] = raw.routes.map((r) => ({
     dst: r.dst,
@@ -126,7 +156,12 @@ export function buildSnapshot(raw: RawDump, attachments: Attachment[], leases: L
     scope: r.scope ?? null,
     ownedByPodnet: String(r.protocol) === String(PODNET_ROUTE_PROTO),
   }));
-  const neighbours: Neighbour[] = raw.neighbours.map((n) => ({ address: n.dst, link: n.dev, mac: n.lladdr ?? null, state: n.state ?? [] }));
+  const neighbours: Neighbour[] = raw.neighbours.map((n) => ({
+    address: n.dst,
+    link: n.dev,
+    mac: n.lladdr ?? null,
+    state: n.state ?? [],
+  }));
   const pods: PodOnNode[] = attachments.map((a) => ({
     namespace: a.podNamespace,
     name: a.podName,
@@ -137,9 +172,20 @@ export function buildSnapshot(raw: RawDump, attachments: Attachment[], leases: L
     netns: a.netns,
     network: a.network,
   }));
-  const nodeAddresses = addresses.filter((a) => a.family === 'inet' && a.link !== config.bridge && a.link !== 'lo').map((a) => a.address);
+  const nodeAddresses = addresses
+    .filter((a) => a.family === 'inet' && a.link !== config.bridge && a.link !== 'lo')
+    .map((a) => a.address);
   const snapshot: NodeSnapshot = {
-    node: { name: config.node, addresses: nodeAddresses, podCIDR: config.podCIDR, gateway: config.gateway, bridge: config.bridge, ipForward, firewall: inputs.firewall, leaseDir: config.dataDir ? join(config.dataDir, config.network) : null },
+    node: {
+      name: config.node,
+      addresses: nodeAddresses,
+      podCIDR: config.podCIDR,
+      gateway: config.gateway,
+      bridge: config.bridge,
+      ipForward,
+      firewall: inputs.firewall,
+      leaseDir: config.dataDir ? join(config.dataDir, config.network) : null,
+    },
     links,
     addresses,
     routes,
@@ -161,7 +207,10 @@ export async function collect(inputs: CollectInputs): Promise<NodeSnapshot> {
 /** With `kernel` given (the last dump, when only the plugin's files or the intent changed,
  *  as at the end of a CNI ADD: the attachment record is written last), no `ip` is spawned:
  *  the pod appears one file read after its record, not one kernel dump. */
-export async function collectWith(inputs: CollectInputs, kernel: RawDump | null): Promise<{ snapshot: NodeSnapshot; raw: RawDump }> {
+export async function collectWith(
+  inputs: CollectInputs,
+  kernel: RawDump | null,
+): Promise<{ snapshot: NodeSnapshot; raw: RawDump }> {
   const started = performance.now();
   const { config } = inputs;
   const [raw, attachments, leases] = await Promise.all([
@@ -169,12 +218,17 @@ export async function collectWith(inputs: CollectInputs, kernel: RawDump | null)
     Promise.resolve(config.stateDir ? new AttachmentStore(config.stateDir, config.network).list() : []),
     Promise.resolve(config.dataDir ? readLeases(config.dataDir, config.network) : null),
   ]);
-  return { snapshot: buildSnapshot(raw, attachments, leases, inputs, performance.now() - started, readIpForward()), raw };
+  return {
+    snapshot: buildSnapshot(raw, attachments, leases, inputs, performance.now() - started, readIpForward()),
+    raw,
+  };
 }
 
 function readLeases(dataDir: string, network: string): LeaseFact[] {
   try {
-    return new DiskLeaseStore(dataDir, network).list().map((l) => ({ ip: formatIpv4(l.ip), containerID: l.containerID, ifname: l.ifname }));
+    return new DiskLeaseStore(dataDir, network)
+      .list()
+      .map((l) => ({ ip: formatIpv4(l.ip), containerID: l.containerID, ifname: l.ifname }));
   } catch {
     return [];
   }

@@ -27,7 +27,16 @@ export interface AgentConfig {
 export class ConfigError extends Error {}
 
 export function configFromConflist(node: string, path: string | null, uplink = 'eth0'): AgentConfig {
-  const base: AgentConfig = { node, bridge: DEFAULT_BRIDGE, podCIDR: null, gateway: null, stateDir: null, network: DEFAULT_NETWORK_NAME, dataDir: null, uplink };
+  const base: AgentConfig = {
+    node,
+    bridge: DEFAULT_BRIDGE,
+    podCIDR: null,
+    gateway: null,
+    stateDir: null,
+    network: DEFAULT_NETWORK_NAME,
+    dataDir: null,
+    uplink,
+  };
   if (!path) return base;
   let text: string;
   try {
@@ -42,7 +51,9 @@ export function configFromConflist(node: string, path: string | null, uplink = '
     settings = hostLocalShaped(conf) ? parseIpamSettings(conf.ipam) : null;
   } catch (e) {
     if (!(e instanceof CniError)) throw e;
-    throw new ConfigError(`the conflist ${path} is not one the podnet plugin accepts: ${e.message}${e.details ? ` (${e.details})` : ''}. Fix the file (or pass --conflist another).`);
+    throw new ConfigError(
+      `the conflist ${path} is not one the podnet plugin accepts: ${e.message}${e.details ? ` (${e.details})` : ''}. Fix the file (or pass --conflist another).`,
+    );
   }
   const range = settings?.rangeSets[0]?.[0];
   return {

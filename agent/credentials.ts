@@ -37,7 +37,10 @@ export function readTokenVerifier(file: string): TokenVerifier {
   }
   const m = VERIFIER.exec(text);
   if (m) return { digest: Buffer.from(m[1]!, 'hex'), rawToken: false };
-  if (text.length < MIN_TOKEN_LENGTH) throw new CredentialError(`the token in ${file} is shorter than ${MIN_TOKEN_LENGTH} characters (or a verifier, "sha256:" and 64 hex digits, that is malformed)`);
+  if (text.length < MIN_TOKEN_LENGTH)
+    throw new CredentialError(
+      `the token in ${file} is shorter than ${MIN_TOKEN_LENGTH} characters (or a verifier, "sha256:" and 64 hex digits, that is malformed)`,
+    );
   return { digest: tokenDigest(text), rawToken: true };
 }
 
@@ -50,7 +53,9 @@ export function readTls(files: TlsFiles): SecureContextOptions {
   try {
     return { cert: readFileSync(files.cert), key: readFileSync(files.key) };
   } catch (e) {
-    throw new CredentialError(`cannot read the TLS certificate or key (${files.cert}, ${files.key}): ${(e as Error).message}`);
+    throw new CredentialError(
+      `cannot read the TLS certificate or key (${files.cert}, ${files.key}): ${(e as Error).message}`,
+    );
   }
 }
 
@@ -58,7 +63,12 @@ const stampOf = (files: TlsFiles) => `${fileStamp(files.cert)}|${fileStamp(files
 
 /** Re-reads the certificate and key when either file changes (checked every `everyMs`);
  *  a pair that does not load is logged and the old one kept. Returns a stop function. */
-export function reloadTlsOnChange(server: HttpsServer, files: TlsFiles, onError: (msg: string) => void, everyMs = 10_000): () => void {
+export function reloadTlsOnChange(
+  server: HttpsServer,
+  files: TlsFiles,
+  onError: (msg: string) => void,
+  everyMs = 10_000,
+): () => void {
   let stamp = stampOf(files);
   const timer = setInterval(() => {
     const now = stampOf(files);

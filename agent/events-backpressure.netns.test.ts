@@ -37,7 +37,11 @@ function stalledReader(): Promise<{ socket: Socket; head: string; received: stri
     socket.setEncoding('utf8');
     socket.on('error', () => {}); // the agent dropping it is what we expect
     // Connection: close, so that a refusal ends with the connection and nothing can hang.
-    socket.once('connect', () => socket.write(`GET /v1/events HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`));
+    socket.once('connect', () =>
+      socket.write(
+        `GET /v1/events HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
     const onData = (d: string) => {
       received += d;
       if (!received.includes('\r\n\r\n')) return;
@@ -59,7 +63,8 @@ async function readToEnd(r: { socket: Socket; received: string }): Promise<strin
   return text;
 }
 
-const clientsGauge = async (): Promise<number> => Number(/^podnet_agent_clients\{[^}]*\} (\d+)$/m.exec((await call(sock(), token, 'GET', '/metrics')).text)?.[1]);
+const clientsGauge = async (): Promise<number> =>
+  Number(/^podnet_agent_clients\{[^}]*\} (\d+)$/m.exec((await call(sock(), token, 'GET', '/metrics')).text)?.[1]);
 
 describe('/v1/events with stalled readers', () => {
   beforeAll(async () => {
@@ -89,7 +94,9 @@ describe('/v1/events with stalled readers', () => {
       const refused = await stalledReader();
       sockets.push(refused.socket);
       expect(refused.head).toBe('HTTP/1.1 503 Service Unavailable');
-      expect(await readToEnd(refused)).toMatch(new RegExp(`"error":"this agent already serves ${MAX_EVENT_CLIENTS} event streams`));
+      expect(await readToEnd(refused)).toMatch(
+        new RegExp(`"error":"this agent already serves ${MAX_EVENT_CLIENTS} event streams`),
+      );
       for (const s of extra) s.destroy();
       await expect.poll(clientsGauge, { timeout: 10_000 }).toBe(51);
 
@@ -117,11 +124,15 @@ describe('/v1/events with stalled readers', () => {
       } finally {
         clearInterval(sampler);
       }
-      console.log(`agent RSS ${(before / 2 ** 20).toFixed(1)} MiB → peak ${(peak / 2 ** 20).toFixed(1)} MiB; ${live.kinds.length} events, ${(streamed / 2 ** 20).toFixed(1)} MiB to each reader`);
+      console.log(
+        `agent RSS ${(before / 2 ** 20).toFixed(1)} MiB → peak ${(peak / 2 ** 20).toFixed(1)} MiB; ${live.kinds.length} events, ${(streamed / 2 ** 20).toFixed(1)} MiB to each reader`,
+      );
 
       // Every stalled reader was dropped by the agent; the live one is still served.
       await expect.poll(clientsGauge, { timeout: 10_000 }).toBe(2); // the live reader and the counting one
-      const dropped = readFileSync(`${nodeDir(p, 'node1')}/agent.log`, 'utf8').split('\n').filter((l) => l.includes('"msg":"events client dropped'));
+      const dropped = readFileSync(`${nodeDir(p, 'node1')}/agent.log`, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"msg":"events client dropped'));
       expect(dropped.length).toBe(50);
       const metrics = (await call(sock(), token, 'GET', '/metrics')).text;
       expect(metrics).toMatch(/^podnet_agent_clients_dropped_total\{[^}]*\} 50$/m);

@@ -45,7 +45,14 @@ export class KubeIntentSource {
   }
 
   private intentFrom(peers: Peer[]): Intent {
-    return { routing: 'host-gw', peers, router: null, clusterNetwork: this.opts.clusterNetwork, expectFirewall: false, uplink: this.opts.uplink };
+    return {
+      routing: 'host-gw',
+      peers,
+      router: null,
+      clusterNetwork: this.opts.clusterNetwork,
+      expectFirewall: false,
+      uplink: this.opts.uplink,
+    };
   }
 
   /** what was last said about each refused Node, so a warning is logged once per change */
@@ -64,7 +71,9 @@ export class KubeIntentSource {
       if (!ip || !podCIDR) continue;
       peers.push({ name, ip, podCIDR });
     }
-    for (const [name, why] of refused) if (this.refused.get(name) !== why) this.log(`Node ${JSON.stringify(name)} refused: ${why}; no route to it until it is corrected`);
+    for (const [name, why] of refused)
+      if (this.refused.get(name) !== why)
+        this.log(`Node ${JSON.stringify(name)} refused: ${why}; no route to it until it is corrected`);
     this.refused = refused;
     peers.sort((a, b) => a.name.localeCompare(b.name));
     const next = this.intentFrom(peers);

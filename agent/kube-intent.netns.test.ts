@@ -29,7 +29,9 @@ afterEach(async () => {
 });
 
 function podnetRoutes(ns: string): string[] {
-  const routes = JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'route', 'show', 'proto', '151'], { encoding: 'utf8' })) as { dst: string; gateway?: string }[];
+  const routes = JSON.parse(
+    execFileSync('ip', ['-n', ns, '-j', 'route', 'show', 'proto', '151'], { encoding: 'utf8' }),
+  ) as { dst: string; gateway?: string }[];
   return routes.map((r) => `${r.dst} via ${r.gateway}`).sort();
 }
 
@@ -55,26 +57,68 @@ describe('podnet agent --kubernetes', () => {
     api = await KubeApiServer.start();
     const sock = join(f.dirs.root, 'api.sock');
     bridge = createServer((c) => c.pipe(connect(Number(new URL(api!.url).port), '127.0.0.1')).pipe(c)).listen(sock);
-    const socat = spawn('nsenter', [`--net=/run/netns/${f.node}`, 'socat', 'TCP-LISTEN:6443,bind=127.0.0.1,fork,reuseaddr', `UNIX-CONNECT:${sock}`], { stdio: 'ignore' });
+    const socat = spawn(
+      'nsenter',
+      [`--net=/run/netns/${f.node}`, 'socat', 'TCP-LISTEN:6443,bind=127.0.0.1,fork,reuseaddr', `UNIX-CONNECT:${sock}`],
+      { stdio: 'ignore' },
+    );
     children.push(socat);
     kubeconfig = writeKubeconfig(api, { url: 'http://127.0.0.1:6443' });
 
     const dir = f.dirs.root;
     const conflist = join(dir, 'podnet.conflist');
-    writeFileSync(conflist, JSON.stringify({ cniVersion: '1.0.0', name: 'tnet', plugins: [podnetConf({ cniVersion: '1.0.0', state: f.dirs.state, dataDir: f.dirs.ipam })] }));
+    writeFileSync(
+      conflist,
+      JSON.stringify({
+        cniVersion: '1.0.0',
+        name: 'tnet',
+        plugins: [podnetConf({ cniVersion: '1.0.0', state: f.dirs.state, dataDir: f.dirs.ipam })],
+      }),
+    );
     writeFileSync(join(dir, 'token'), 'a-test-token-of-enough-length\n', { mode: 0o600 });
-    const agent = spawn('bin/podnet', ['agent', '--netns', f.node, '--node', 'node1', '--kubernetes', '--kubeconfig', kubeconfig.path, '--cluster-network', '10.244.0.0/16', '--listen', `unix:${join(dir, 'agent.sock')}`, '--token-file', join(dir, 'token'), '--conflist', conflist], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const agent = spawn(
+      'bin/podnet',
+      [
+        'agent',
+        '--netns',
+        f.node,
+        '--node',
+        'node1',
+        '--kubernetes',
+        '--kubeconfig',
+        kubeconfig.path,
+        '--cluster-network',
+        '10.244.0.0/16',
+        '--listen',
+        `unix:${join(dir, 'agent.sock')}`,
+        '--token-file',
+        join(dir, 'token'),
+        '--conflist',
+        conflist,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     children.push(agent);
     let log = '';
     agent.stdout!.on('data', (d) => (log += d));
     agent.stderr!.on('data', (d) => (log += d));
 
-    await until(() => `host-gw routes to node2 and node3 (node lists: ${api!.count("list", "nodes")}, agent log: ${log})`, () => podnetRoutes(f.node).length === 2, 60_000);
+    await until(
+      () => `host-gw routes to node2 and node3 (node lists: ${api!.count('list', 'nodes')}, agent log: ${log})`,
+      () => podnetRoutes(f.node).length === 2,
+      60_000,
+    );
     expect(podnetRoutes(f.node)).toEqual(['10.244.2.0/24 via 192.168.1.12', '10.244.3.0/24 via 192.168.1.13']);
 
     const node3 = fixtureJson('nodelist.reference.json').items.find((n: any) => n.metadata.name === 'node3');
-    api.emit('nodes', { type: 'DELETED', object: { ...node3, metadata: { ...node3.metadata, resourceVersion: '2200' } } });
-    await until(() => `the route to the deleted node3 is gone (agent log: ${log})`, () => podnetRoutes(f.node).length === 1);
+    api.emit('nodes', {
+      type: 'DELETED',
+      object: { ...node3, metadata: { ...node3.metadata, resourceVersion: '2200' } },
+    });
+    await until(
+      () => `the route to the deleted node3 is gone (agent log: ${log})`,
+      () => podnetRoutes(f.node).length === 1,
+    );
     expect(podnetRoutes(f.node)).toEqual(['10.244.2.0/24 via 192.168.1.12']);
     expect(log).toContain('nodes changed');
 
@@ -84,12 +128,27 @@ describe('podnet agent --kubernetes', () => {
       ...node3,
       metadata: { ...node3.metadata, name, uid: `${node3.metadata.uid}-${name}`, resourceVersion: rv },
       spec: { ...node3.spec, podCIDR, podCIDRs: [podCIDR] },
-      status: { ...node3.status, addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }] },
+      status: {
+        ...node3.status,
+        addresses: [
+          { type: 'InternalIP', address: ip },
+          { type: 'Hostname', address: name },
+        ],
+      },
     });
-    api.emit('nodes', { type: 'ADDED', object: variant('node4', '2300', '192.168.1.14\nroute add 10.99.0.0/16 dev lo\n#', '10.244.4.0/24') });
-    api.emit('nodes', { type: 'ADDED', object: variant('node5', '2301', '192.168.1.15', '10.244.5.0/24\nroute add 10.98.0.0/16 dev lo') });
+    api.emit('nodes', {
+      type: 'ADDED',
+      object: variant('node4', '2300', '192.168.1.14\nroute add 10.99.0.0/16 dev lo\n#', '10.244.4.0/24'),
+    });
+    api.emit('nodes', {
+      type: 'ADDED',
+      object: variant('node5', '2301', '192.168.1.15', '10.244.5.0/24\nroute add 10.98.0.0/16 dev lo'),
+    });
     api.emit('nodes', { type: 'ADDED', object: variant('node6', '2302', '192.168.1.16', '10.244.6.0/24') });
-    await until(() => `the well-formed node6 is routed (agent log: ${log})`, () => podnetRoutes(f.node).length === 2);
+    await until(
+      () => `the well-formed node6 is routed (agent log: ${log})`,
+      () => podnetRoutes(f.node).length === 2,
+    );
     expect(podnetRoutes(f.node)).toEqual(['10.244.2.0/24 via 192.168.1.12', '10.244.6.0/24 via 192.168.1.16']);
     const all = execFileSync('ip', ['-n', f.node, 'route', 'show', 'table', 'all'], { encoding: 'utf8' });
     expect(all).not.toMatch(/10\.9[89]\.0\.0|10\.244\.[45]\.0/);

@@ -12,13 +12,14 @@ import { labPaths } from '../lab/paths.js';
 import type { LookupResult } from '../lib/model/trace.js';
 import { call } from '../test/agent-client.js';
 
-describe('the agent\'s kernel lookups', () => {
+describe("the agent's kernel lookups", () => {
   const p = labPaths(`t${randomBytes(3).toString('hex')}`);
   let lab: LabInventory;
   let token: string;
   const socket = () => lab.nodes[0]!.agent!.slice('unix:'.length);
   const lookup = (lookups: unknown, t: string | null = token) => call(socket(), t, 'POST', '/v1/lookup', { lookups });
-  const inNode1 = (...cmd: string[]) => spawnSync('nsenter', [`--net=/run/netns/${lab.nodes[0]!.netns}`, '--', ...cmd], { encoding: 'utf8' });
+  const inNode1 = (...cmd: string[]) =>
+    spawnSync('nsenter', [`--net=/run/netns/${lab.nodes[0]!.netns}`, '--', ...cmd], { encoding: 'utf8' });
 
   beforeAll(async () => {
     lab = (await labUp(p, { nodes: 2, podsPerNode: 1, routing: 'host-gw' }, () => {})).inventory;
@@ -30,7 +31,7 @@ describe('the agent\'s kernel lookups', () => {
     expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(p.prefix);
   });
 
-  it('answers with the kernel\'s decisions, in the request\'s order', async () => {
+  it("answers with the kernel's decisions, in the request's order", async () => {
     const r = await lookup([
       { kind: 'route', at: { pod: 'web-1' }, dst: '10.244.2.2' },
       { kind: 'route', at: { node: true }, dst: '10.244.2.2', from: '10.244.1.2', iif: 'v-net-0' },
@@ -43,7 +44,11 @@ describe('the agent\'s kernel lookups', () => {
     const [pod, fwd, link, sysctl, fw, other] = r.body.results as LookupResult[];
     expect(pod).toMatchObject({ ok: true, route: { gateway: '10.244.1.1', dev: 'eth0', type: 'unicast' } });
     expect(pod!.command.slice(0, 3)).toEqual(['nsenter', `--net=/run/netns/${lab.pods[0]!.netns}`, '--']);
-    expect(fwd).toMatchObject({ ok: true, route: { gateway: '192.168.1.12', dev: 'eth0' }, command: ['ip', '-j', 'route', 'get', '10.244.2.2', 'from', '10.244.1.2', 'iif', 'v-net-0'] });
+    expect(fwd).toMatchObject({
+      ok: true,
+      route: { gateway: '192.168.1.12', dev: 'eth0' },
+      command: ['ip', '-j', 'route', 'get', '10.244.2.2', 'from', '10.244.1.2', 'iif', 'v-net-0'],
+    });
     expect(link).toMatchObject({ ok: true, link: { name: 'v-net-0', up: true, mtu: 1500 } });
     expect(sysctl).toMatchObject({ ok: true, sysctl: { ipForward: true } });
     expect(fw).toMatchObject({ ok: true, firewall: { table: true, forwardAccepts: true } });
@@ -54,7 +59,10 @@ describe('the agent\'s kernel lookups', () => {
   it('forwarding off: the kernel itself refuses the forwarding lookup', async () => {
     expect(inNode1('sysctl', '-qw', 'net.ipv4.ip_forward=0').status).toBe(0);
     try {
-      const r = await lookup([{ kind: 'route', at: { node: true }, dst: '10.244.2.2', from: '10.244.1.2', iif: 'v-net-0' }, { kind: 'sysctl', at: { node: true } }]);
+      const r = await lookup([
+        { kind: 'route', at: { node: true }, dst: '10.244.2.2', from: '10.244.1.2', iif: 'v-net-0' },
+        { kind: 'sysctl', at: { node: true } },
+      ]);
       expect(r.body.results[0]).toMatchObject({ ok: false, error: 'No route to host', route: null });
       expect(r.body.results[1]).toMatchObject({ sysctl: { ipForward: false } });
     } finally {
@@ -72,7 +80,10 @@ describe('the agent\'s kernel lookups', () => {
     const before = inNode1('ip', 'route').stdout;
     for (const [bad, message] of [
       [[{ kind: 'link', at: { node: true }, dev: 'eth0\nroute del default' }], /interface name/],
-      [[{ kind: 'route', at: { node: true }, dst: '10.244.2.2', from: '10.244.1.2', iif: 'lo; ip route flush all' }], /interface name/],
+      [
+        [{ kind: 'route', at: { node: true }, dst: '10.244.2.2', from: '10.244.1.2', iif: 'lo; ip route flush all' }],
+        /interface name/,
+      ],
       [[{ kind: 'sysctl', at: { node: true }, dev: '../../../../proc/sysrq-trigger' }], /interface name/],
       [[{ kind: 'neigh', at: { node: true }, address: '10.244.2.2 flush', dev: 'eth0' }], /IPv4 address/],
       [[{ kind: 'route', at: { pod: '../../../etc' }, dst: '10.244.2.2' }], /lookups\[0\]\.at\.pod/],

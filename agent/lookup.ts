@@ -55,22 +55,49 @@ function argvOf(l: Exclude<Lookup, { kind: 'sysctl' | 'firewall' }>): string[] {
 
 async function runOne(l: Lookup, deps: LookupDeps): Promise<LookupResult> {
   const started = performance.now();
-  const done = (r: Omit<LookupResult, 'kind' | 'durationMs'>): LookupResult => ({ kind: l.kind, ...r, durationMs: Math.round(performance.now() - started) });
+  const done = (r: Omit<LookupResult, 'kind' | 'durationMs'>): LookupResult => ({
+    kind: l.kind,
+    ...r,
+    durationMs: Math.round(performance.now() - started),
+  });
   if (l.kind === 'sysctl') {
     // The agent runs in the node's namespace: /proc/sys/net is that namespace's.
     const ipForward = readSysctl('ip_forward');
     const all = readSysctl('conf/all/rp_filter');
     const dev = l.dev ? readSysctl(`conf/${l.dev}/rp_filter`) : null;
-    if (ipForward === null || all === null) return done({ ok: false, error: 'cannot read /proc/sys/net/ipv4', command: [], sysctl: null });
-    if (l.dev && dev === null) return done({ ok: false, error: `no interface ${l.dev} (no /proc/sys/net/ipv4/conf/${l.dev})`, command: [], sysctl: { ipForward: ipForward === 1, rpFilter: { all, dev: null } } });
+    if (ipForward === null || all === null)
+      return done({ ok: false, error: 'cannot read /proc/sys/net/ipv4', command: [], sysctl: null });
+    if (l.dev && dev === null)
+      return done({
+        ok: false,
+        error: `no interface ${l.dev} (no /proc/sys/net/ipv4/conf/${l.dev})`,
+        command: [],
+        sysctl: { ipForward: ipForward === 1, rpFilter: { all, dev: null } },
+      });
     return done({ ok: true, error: null, command: [], sysctl: { ipForward: ipForward === 1, rpFilter: { all, dev } } });
   }
   if (l.kind === 'firewall') {
     try {
       const f = firewallFacts();
-      return done({ ok: true, error: null, command: [], firewall: { forwardPolicy: f.forwardPolicy, table: f.table, masquerade: f.masquerade, forwardAccepts: f.forwardAccepts, inputRestricted: f.inputRestricted } });
+      return done({
+        ok: true,
+        error: null,
+        command: [],
+        firewall: {
+          forwardPolicy: f.forwardPolicy,
+          table: f.table,
+          masquerade: f.masquerade,
+          forwardAccepts: f.forwardAccepts,
+          inputRestricted: f.inputRestricted,
+        },
+      });
     } catch (e) {
-      return done({ ok: false, error: `firewall facts unavailable: ${(e as Error).message}`, command: [], firewall: null });
+      return done({
+        ok: false,
+        error: `firewall facts unavailable: ${(e as Error).message}`,
+        command: [],
+        firewall: null,
+      });
     }
   }
   let netns: string | null = null;
@@ -86,17 +113,46 @@ async function runOne(l: Lookup, deps: LookupDeps): Promise<LookupResult> {
   const error = exit.exitCode === 0 ? null : (said?.replace(/^RTNETLINK answers: /, '') ?? `exit ${exit.exitCode}`);
   switch (l.kind) {
     case 'route':
-      return done({ ok: error === null, error, command, route: error === null ? parseRouteGetOutput(exit.stdout) : null });
+      return done({
+        ok: error === null,
+        error,
+        command,
+        route: error === null ? parseRouteGetOutput(exit.stdout) : null,
+      });
     case 'link': {
-      if (error !== null) return done({ ok: false, error: /does not exist|Cannot find device/i.test(error) ? `no link ${l.dev}` : error, command, link: null });
+      if (error !== null)
+        return done({
+          ok: false,
+          error: /does not exist|Cannot find device/i.test(error) ? `no link ${l.dev}` : error,
+          command,
+          link: null,
+        });
       const link = (JSON.parse(exit.stdout || '[]') as IpLinkJson[])[0];
-      return done({ ok: !!link, error: link ? null : `no link ${l.dev}`, command, link: link ? { name: link.ifname, up: link.flags.includes('UP'), operState: link.operstate, mtu: link.mtu, master: link.master ?? null } : null });
+      return done({
+        ok: !!link,
+        error: link ? null : `no link ${l.dev}`,
+        command,
+        link: link
+          ? {
+              name: link.ifname,
+              up: link.flags.includes('UP'),
+              operState: link.operstate,
+              mtu: link.mtu,
+              master: link.master ?? null,
+            }
+          : null,
+      });
     }
     case 'neigh': {
       if (error !== null) return done({ ok: false, error, command, neigh: null });
       const n = (JSON.parse(exit.stdout || '[]') as IpNeighJson[])[0];
       // No entry is an answer too: nothing was resolved there yet (or it expired).
-      return done({ ok: true, error: null, command, neigh: n ? { address: n.dst, dev: n.dev ?? l.dev, state: n.state ?? [], mac: n.lladdr ?? null } : null });
+      return done({
+        ok: true,
+        error: null,
+        command,
+        neigh: n ? { address: n.dst, dev: n.dev ?? l.dev, state: n.state ?? [], mac: n.lladdr ?? null } : null,
+      });
     }
   }
 }

@@ -10,9 +10,26 @@ describe('metrics', () => {
     expect(h.buckets).toEqual([1, 1, 3, 3, 3, 3, 4, 4, 4, 4, 5]);
     const zero = { outcomes: { ok: 0, failed: 0, timeout: 0 }, durationMs: emptyHistogram() };
     const stats: ProbeStats = {
-      maxConcurrent: 4, maxQueue: 8, inFlight: 1, queued: 0, spawned: 5,
-      runs: { ping: { outcomes: { ok: 4, failed: 0, timeout: 1 }, durationMs: h }, traceroute: zero, 'route-get': zero, tcp: zero },
-      rejected: { invalid: 2, 'unknown-pod': 0, 'pod-without-ip': 0, 'source-unavailable': 0, busy: 1, closed: 0, 'spawn-failed': 0 },
+      maxConcurrent: 4,
+      maxQueue: 8,
+      inFlight: 1,
+      queued: 0,
+      spawned: 5,
+      runs: {
+        ping: { outcomes: { ok: 4, failed: 0, timeout: 1 }, durationMs: h },
+        traceroute: zero,
+        'route-get': zero,
+        tcp: zero,
+      },
+      rejected: {
+        invalid: 2,
+        'unknown-pod': 0,
+        'pod-without-ip': 0,
+        'source-unavailable': 0,
+        busy: 1,
+        closed: 0,
+        'spawn-failed': 0,
+      },
     };
     const text = renderProbeMetrics(stats);
     expect(text).toContain('podnet_probe_runs_total{kind="ping",outcome="timeout"} 1');
@@ -35,6 +52,8 @@ describe('metrics', () => {
     expect(text).toContain('podnet_probe_duration_seconds_bucket{kind="ping",le="0.05"} 1\n');
     expect(text).toContain('podnet_probe_rejected_total{reason="busy"} 1\n');
     expect(text).toContain('podnet_probe_in_flight 1\n');
-    expect(text.indexOf('podnet_agent_reconcile_actions_total{node="node1",action="add"} 1\n')).toBeLessThan(text.indexOf('# HELP podnet_probe_runs_total'));
+    expect(text.indexOf('podnet_agent_reconcile_actions_total{node="node1",action="add"} 1\n')).toBeLessThan(
+      text.indexOf('# HELP podnet_probe_runs_total'),
+    );
   });
 });

@@ -48,9 +48,23 @@ export class ProbeCounters {
   queued = 0;
   spawned = 0;
   runs = Object.fromEntries(
-    PROBE_KINDS.map((k) => [k, { outcomes: Object.fromEntries(PROBE_OUTCOMES.map((o) => [o, 0])) as Record<ProbeOutcome, number>, durationMs: emptyHistogram() }]),
+    PROBE_KINDS.map((k) => [
+      k,
+      {
+        outcomes: Object.fromEntries(PROBE_OUTCOMES.map((o) => [o, 0])) as Record<ProbeOutcome, number>,
+        durationMs: emptyHistogram(),
+      },
+    ]),
   ) as ProbeStats['runs'];
-  rejected: Record<ProbeErrorCode, number> = { invalid: 0, 'unknown-pod': 0, 'pod-without-ip': 0, 'source-unavailable': 0, busy: 0, closed: 0, 'spawn-failed': 0 };
+  rejected: Record<ProbeErrorCode, number> = {
+    invalid: 0,
+    'unknown-pod': 0,
+    'pod-without-ip': 0,
+    'source-unavailable': 0,
+    busy: 0,
+    closed: 0,
+    'spawn-failed': 0,
+  };
 
   countRun(kind: ProbeKind, outcome: ProbeOutcome, durationMs: number): void {
     this.runs[kind].outcomes[outcome]++;
@@ -64,20 +78,34 @@ export function renderProbeMetrics(s: Pick<ProbeStats, 'runs' | 'rejected' | 'in
     '# HELP podnet_probe_runs_total Probes that ran, by kind and outcome.',
     '# TYPE podnet_probe_runs_total counter',
   ];
-  for (const kind of PROBE_KINDS) for (const o of PROBE_OUTCOMES) lines.push(`podnet_probe_runs_total{kind="${kind}",outcome="${o}"} ${s.runs[kind].outcomes[o]}`);
-  lines.push('# HELP podnet_probe_rejected_total Probe requests refused before anything ran, by reason.', '# TYPE podnet_probe_rejected_total counter');
+  for (const kind of PROBE_KINDS)
+    for (const o of PROBE_OUTCOMES)
+      lines.push(`podnet_probe_runs_total{kind="${kind}",outcome="${o}"} ${s.runs[kind].outcomes[o]}`);
+  lines.push(
+    '# HELP podnet_probe_rejected_total Probe requests refused before anything ran, by reason.',
+    '# TYPE podnet_probe_rejected_total counter',
+  );
   for (const [code, n] of Object.entries(s.rejected)) lines.push(`podnet_probe_rejected_total{reason="${code}"} ${n}`);
-  lines.push('# HELP podnet_probe_duration_seconds How long probe processes ran.', '# TYPE podnet_probe_duration_seconds histogram');
+  lines.push(
+    '# HELP podnet_probe_duration_seconds How long probe processes ran.',
+    '# TYPE podnet_probe_duration_seconds histogram',
+  );
   for (const kind of PROBE_KINDS) {
     const h = s.runs[kind].durationMs;
-    PROBE_DURATION_BUCKETS_MS.forEach((le, i) => lines.push(`podnet_probe_duration_seconds_bucket{kind="${kind}",le="${le / 1000}"} ${h.buckets[i]}`));
+    PROBE_DURATION_BUCKETS_MS.forEach((le, i) =>
+      lines.push(`podnet_probe_duration_seconds_bucket{kind="${kind}",le="${le / 1000}"} ${h.buckets[i]}`),
+    );
     lines.push(`podnet_probe_duration_seconds_bucket{kind="${kind}",le="+Inf"} ${h.count}`);
     lines.push(`podnet_probe_duration_seconds_sum{kind="${kind}"} ${h.sumMs / 1000}`);
     lines.push(`podnet_probe_duration_seconds_count{kind="${kind}"} ${h.count}`);
   }
   lines.push(
-    '# HELP podnet_probe_in_flight Probe processes running now.', '# TYPE podnet_probe_in_flight gauge', `podnet_probe_in_flight ${s.inFlight}`,
-    '# HELP podnet_probe_queued Probe requests waiting for a slot.', '# TYPE podnet_probe_queued gauge', `podnet_probe_queued ${s.queued}`,
+    '# HELP podnet_probe_in_flight Probe processes running now.',
+    '# TYPE podnet_probe_in_flight gauge',
+    `podnet_probe_in_flight ${s.inFlight}`,
+    '# HELP podnet_probe_queued Probe requests waiting for a slot.',
+    '# TYPE podnet_probe_queued gauge',
+    `podnet_probe_queued ${s.queued}`,
   );
   return lines.join('\n') + '\n';
 }
@@ -107,11 +135,11 @@ export class Metrics {
   render(node: string): string {
     const l = `node="${node}"`;
     const lines = [
-      '# HELP podnet_agent_snapshot_duration_seconds Time to collect the node\'s network from the kernel.',
+      "# HELP podnet_agent_snapshot_duration_seconds Time to collect the node's network from the kernel.",
       '# TYPE podnet_agent_snapshot_duration_seconds summary',
       `podnet_agent_snapshot_duration_seconds_sum{${l}} ${this.snapshotSecondsSum}`,
       `podnet_agent_snapshot_duration_seconds_count{${l}} ${this.snapshotCount}`,
-      '# HELP podnet_agent_snapshot_last_duration_seconds The last collection\'s duration.',
+      "# HELP podnet_agent_snapshot_last_duration_seconds The last collection's duration.",
       '# TYPE podnet_agent_snapshot_last_duration_seconds gauge',
       `podnet_agent_snapshot_last_duration_seconds{${l}} ${this.snapshotSecondsLast}`,
       '# HELP podnet_agent_events_sent_total Server-sent events written to clients.',

@@ -36,7 +36,9 @@ function monitorChildren(pid: number): number[] {
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
 }
 
 describe("the agent's ip monitor", () => {
@@ -49,10 +51,30 @@ describe("the agent's ip monitor", () => {
     const token = 'h3a-' + 'x'.repeat(28);
     writeFileSync(join(dir, 'token'), token, { mode: 0o600 });
     const socket = join(dir, 'agent.sock');
-    const options = { node: 'node1', conflist: null, labInventory: null, listen: `unix:${socket}`, tokenFile: join(dir, 'token'), reconcile: false, recheckMs: 3_600_000 };
-    const agent = spawn('nsenter', [`--net=/run/netns/${node}`, '--', process.execPath, '--import', join(repo, 'node_modules/tsx/dist/loader.mjs'), join(repo, 'test/agent-runner.ts'), JSON.stringify(options)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const options = {
+      node: 'node1',
+      conflist: null,
+      labInventory: null,
+      listen: `unix:${socket}`,
+      tokenFile: join(dir, 'token'),
+      reconcile: false,
+      recheckMs: 3_600_000,
+    };
+    const agent = spawn(
+      'nsenter',
+      [
+        `--net=/run/netns/${node}`,
+        '--',
+        process.execPath,
+        '--import',
+        join(repo, 'node_modules/tsx/dist/loader.mjs'),
+        join(repo, 'test/agent-runner.ts'),
+        JSON.stringify(options),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let log = '';
     agent.stdout!.on('data', (d) => (log += d));
     // nsenter execs node: the PID is the agent's own.
@@ -75,8 +97,14 @@ describe("the agent's ip monitor", () => {
     spawnSync('ip', ['-n', node, 'link', 'set', 'v-net-0', 'down']);
     // Far sooner than the recheck (an hour here): only the restart's fresh read brings it.
     const seen = await sub.waitFor((v) => v.findings.some((f) => f.id === 'bridge-down'), 8_000);
-    expect(seen.findings.find((f) => f.id === 'bridge-down')).toMatchObject({ expected: 'up', actual: 'down', fix: 'ip link set v-net-0 up' });
-    expect(log).toMatch(/"msg":"ip monitor exited \(SIGKILL\); restarting it in \d+ ms, then reading the kernel afresh"/);
+    expect(seen.findings.find((f) => f.id === 'bridge-down')).toMatchObject({
+      expected: 'up',
+      actual: 'down',
+      fix: 'ip link set v-net-0 up',
+    });
+    expect(log).toMatch(
+      /"msg":"ip monitor exited \(SIGKILL\); restarting it in \d+ ms, then reading the kernel afresh"/,
+    );
     const [second] = monitorChildren(agent.pid!);
     expect(second).toBeDefined();
     expect(second).not.toBe(first);

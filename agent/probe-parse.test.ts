@@ -36,7 +36,9 @@ From 10.244.1.1 icmp_seq=2 Destination Host Unreachable
       { seq: 2, from: '10.244.1.1', message: 'Destination Host Unreachable' },
     ]);
     expect(p.summary).toEqual({ sent: 2, received: 0, lossPct: 100 });
-    const killed = parsePingOutput('PING 10.9.9.2 (10.9.9.2) 56(84) bytes of data.\nno answer yet for icmp_seq=1\nno answer yet for icmp_seq=2\n');
+    const killed = parsePingOutput(
+      'PING 10.9.9.2 (10.9.9.2) 56(84) bytes of data.\nno answer yet for icmp_seq=1\nno answer yet for icmp_seq=2\n',
+    );
     expect([killed.summary, killed.maxSeq, killed.replies]).toEqual([null, 2, []]);
   });
 
@@ -56,10 +58,25 @@ From 10.244.1.1 icmp_seq=2 Destination Host Unreachable
     expect(parseTracerouteOutput('traceroute to 8.8.8.8 (8.8.8.8), 15 hops max, 60 byte packets')).toEqual([]);
   });
 
-  it('route get: the kernel\'s answer, unicast when ip leaves the type out', () => {
-    const r = parseRouteGetOutput('[{"dst":"10.244.2.2","gateway":"10.244.1.1","dev":"eth0","prefsrc":"10.244.1.2","flags":[],"uid":0,"cache":[]}]\n');
-    expect(r).toMatchObject({ dst: '10.244.2.2', type: 'unicast', gateway: '10.244.1.1', dev: 'eth0', prefsrc: '10.244.1.2', table: null, flags: [] });
-    expect(parseRouteGetOutput('[{"type":"local","dst":"127.0.0.1","dev":"lo","prefsrc":"127.0.0.1","flags":[],"uid":0,"cache":["local"]}]')).toMatchObject({ type: 'local', gateway: null, dev: 'lo' });
-    for (const bad of ['', 'RTNETLINK answers: Network is unreachable', '[]', '{}', '[1]']) expect(parseRouteGetOutput(bad)).toBeNull();
+  it("route get: the kernel's answer, unicast when ip leaves the type out", () => {
+    const r = parseRouteGetOutput(
+      '[{"dst":"10.244.2.2","gateway":"10.244.1.1","dev":"eth0","prefsrc":"10.244.1.2","flags":[],"uid":0,"cache":[]}]\n',
+    );
+    expect(r).toMatchObject({
+      dst: '10.244.2.2',
+      type: 'unicast',
+      gateway: '10.244.1.1',
+      dev: 'eth0',
+      prefsrc: '10.244.1.2',
+      table: null,
+      flags: [],
+    });
+    expect(
+      parseRouteGetOutput(
+        '[{"type":"local","dst":"127.0.0.1","dev":"lo","prefsrc":"127.0.0.1","flags":[],"uid":0,"cache":["local"]}]',
+      ),
+    ).toMatchObject({ type: 'local', gateway: null, dev: 'lo' });
+    for (const bad of ['', 'RTNETLINK answers: Network is unreachable', '[]', '{}', '[1]'])
+      expect(parseRouteGetOutput(bad)).toBeNull();
   });
 });

@@ -4,7 +4,8 @@
 import { parseIpv4 } from '../lib/model/ipv4.js';
 import type { KernelRoute, PingIcmpError, PingReply, TracerouteHop } from '../lib/model/probe.js';
 
-const num = (s: string | undefined): number | null => (s === undefined || s === '' || Number.isNaN(Number(s)) ? null : Number(s));
+const num = (s: string | undefined): number | null =>
+  s === undefined || s === '' || Number.isNaN(Number(s)) ? null : Number(s);
 
 export interface ParsedPing {
   replies: PingReply[];
@@ -91,4 +92,3 @@ export function parseRouteGetOutput(stdout: string): KernelRoute | null {
     raw: r,
   };
 }
-

@@ -8,8 +8,17 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parsePodRef } from '../lib/model/lab.js';
 import {
-  PROBE_ERROR_STATUS, PROBE_LIMITS, RAW_LINE_LIMIT, classifyTarget, parseProbeRequest,
-  type NormalizedProbeRequest, type ProbeErrorBody, type ProbeErrorCode, type ProbeFrom, type ProbeResult, type ProbeResultBase,
+  PROBE_ERROR_STATUS,
+  PROBE_LIMITS,
+  RAW_LINE_LIMIT,
+  classifyTarget,
+  parseProbeRequest,
+  type NormalizedProbeRequest,
+  type ProbeErrorBody,
+  type ProbeErrorCode,
+  type ProbeFrom,
+  type ProbeResult,
+  type ProbeResultBase,
 } from '../lib/model/probe.js';
 import { ProbeCounters, type ProbeOutcome, type ProbeStats } from './metrics.js';
 import { parsePingOutput, parseRouteGetOutput, parseTracerouteOutput } from './probe-parse.js';
@@ -33,7 +42,10 @@ export class ProbeError extends Error {
 
 /** `POST /v1/probe` for the agent's server: 200 with the result (also when the probe
  *  failed: `ok` says so), or the ProbeError's status with { error, code }. */
-export async function probeResponse(prober: Prober, body: unknown): Promise<{ status: number; body: ProbeResult | ProbeErrorBody }> {
+export async function probeResponse(
+  prober: Prober,
+  body: unknown,
+): Promise<{ status: number; body: ProbeResult | ProbeErrorBody }> {
   try {
     return { status: 200, body: await prober.run(body) };
   } catch (e) {
@@ -94,7 +106,19 @@ export function toolArgv(req: NormalizedProbeRequest, target: string): string[] 
       // A payload above the default goes with DF set: a hop with a smaller MTU must drop it
       // (and say so) rather than fragment it, or the MTU test proves nothing.
       const size = req.size === PROBE_LIMITS.size.default ? [] : ['-s', String(req.size), '-M', 'do'];
-      return ['ping', '-n', '-O', '-c', String(req.count), '-i', seconds(PING_INTERVAL_MS), '-W', seconds(waitMs), ...size, target];
+      return [
+        'ping',
+        '-n',
+        '-O',
+        '-c',
+        String(req.count),
+        '-i',
+        seconds(PING_INTERVAL_MS),
+        '-W',
+        seconds(waitMs),
+        ...size,
+        target,
+      ];
     }
     case 'traceroute': {
       // Up to 16 hops are probed at once; silent hops cost one wait per round.
@@ -172,12 +196,24 @@ export function execute(argv: string[], deadlineMs: number, live: Set<() => void
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       live.delete(closeKill);
-      resolve({ stdout, stderr, exitCode: code, signal, timedOut, closed, durationMs: Math.round(performance.now() - started) });
+      resolve({
+        stdout,
+        stderr,
+        exitCode: code,
+        signal,
+        timedOut,
+        closed,
+        durationMs: Math.round(performance.now() - started),
+      });
     });
   });
 }
 
-export const lines = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
+export const lines = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '');
 
 /** The tool's own complaint: the last line it printed on stderr. */
 export function toolError(stderr: string): string | null {
@@ -188,8 +224,10 @@ export function toolError(stderr: string): string | null {
 export function createProber(opts: ProberOptions): Prober {
   const maxConcurrent = opts.maxConcurrent ?? 4;
   const maxQueue = opts.maxQueue ?? 2 * maxConcurrent;
-  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new RangeError(`maxConcurrent must be a positive integer, got ${maxConcurrent}`);
-  if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new RangeError(`maxQueue must be a non-negative integer, got ${maxQueue}`);
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1)
+    throw new RangeError(`maxConcurrent must be a positive integer, got ${maxConcurrent}`);
+  if (!Number.isInteger(maxQueue) || maxQueue < 0)
+    throw new RangeError(`maxQueue must be a non-negative integer, got ${maxQueue}`);
 
   const counters = opts.counters ?? new ProbeCounters();
   const { rejected } = counters;
@@ -214,7 +252,12 @@ export function createProber(opts: ProberOptions): Prober {
       return Promise.resolve();
     }
     if (queue.length >= maxQueue) {
-      return Promise.reject(new ProbeError('busy', `${maxConcurrent} probes are running and ${queue.length} are waiting (the most this agent queues): try again later`));
+      return Promise.reject(
+        new ProbeError(
+          'busy',
+          `${maxConcurrent} probes are running and ${queue.length} are waiting (the most this agent queues): try again later`,
+        ),
+      );
     }
     return new Promise((grant, refuseWaiter) => {
       queue.push({ grant, refuse: refuseWaiter });
@@ -225,13 +268,15 @@ export function createProber(opts: ProberOptions): Prober {
   function release(): void {
     const next = queue.shift();
     queueChanged();
-    if (next) next.grant(); // the slot passes on: inFlight stays
+    if (next)
+      next.grant(); // the slot passes on: inFlight stays
     else counters.inFlight--;
   }
 
   function resolveSource(from: ProbeFrom): { netns: string | null; label: string } {
     if ('node' in from) {
-      if (opts.nodeNetns !== null && !existsSync(opts.nodeNetns)) refuse('source-unavailable', `the node's network namespace ${opts.nodeNetns} does not exist`);
+      if (opts.nodeNetns !== null && !existsSync(opts.nodeNetns))
+        refuse('source-unavailable', `the node's network namespace ${opts.nodeNetns} does not exist`);
       return { netns: opts.nodeNetns, label: 'the node' };
     }
     const loc = opts.resolvePod(from.pod);
@@ -244,7 +289,11 @@ export function createProber(opts: ProberOptions): Prober {
     if (!c.ok) return refuse('invalid', c.error); // parseProbeRequest refused it already
     if ('ip' in c.target) return { ip: c.target.ip, pod: null };
     const loc = opts.resolvePod(c.target.pod);
-    if (!loc) return refuse('unknown-pod', `to: no pod ${describePod(c.target.pod)} (hostnames are not resolved: give a pod or an IPv4 address)`);
+    if (!loc)
+      return refuse(
+        'unknown-pod',
+        `to: no pod ${describePod(c.target.pod)} (hostnames are not resolved: give a pod or an IPv4 address)`,
+      );
     if (!loc.ip) return refuse('pod-without-ip', `to: pod ${describePod(c.target.pod)} has no IP address yet`);
     return { ip: loc.ip, pod: c.target.pod };
   }
@@ -266,7 +315,11 @@ export function createProber(opts: ProberOptions): Prober {
     const queuedMs = Math.round(performance.now() - queuedAt);
     try {
       // The pod may have gone while the request waited.
-      if (source.netns !== null && !existsSync(source.netns)) refuse('source-unavailable', `${source.label}'s network namespace ${source.netns} does not exist (is it being deleted?)`);
+      if (source.netns !== null && !existsSync(source.netns))
+        refuse(
+          'source-unavailable',
+          `${source.label}'s network namespace ${source.netns} does not exist (is it being deleted?)`,
+        );
       const command = probeCommand(source.netns, toolArgv(req, target.ip));
       const startedAt = new Date().toISOString();
       let exit: Exit;
@@ -279,12 +332,24 @@ export function createProber(opts: ProberOptions): Prober {
         throw e;
       }
       const result = interpret(req, exit, {
-        kind: req.kind, ok: false, timedOut: exit.timedOut, from: req.from, to: { ref: req.to, ip: target.ip, pod: target.pod }, command,
-        exitCode: exit.exitCode, signal: exit.signal, error: null, durationMs: exit.durationMs, queuedMs, startedAt,
+        kind: req.kind,
+        ok: false,
+        timedOut: exit.timedOut,
+        from: req.from,
+        to: { ref: req.to, ip: target.ip, pod: target.pod },
+        command,
+        exitCode: exit.exitCode,
+        signal: exit.signal,
+        error: null,
+        durationMs: exit.durationMs,
+        queuedMs,
+        startedAt,
         raw: [...lines(exit.stdout), ...lines(exit.stderr)].slice(0, RAW_LINE_LIMIT),
       });
-      if (exit.closed) Object.assign(result, { ok: false, error: 'killed: the prober was closed (the agent is shutting down)' });
-      if (!result.ok && result.error === null) result.error = exit.timedOut ? `timed out after ${req.timeoutMs} ms: killed` : 'failed';
+      if (exit.closed)
+        Object.assign(result, { ok: false, error: 'killed: the prober was closed (the agent is shutting down)' });
+      if (!result.ok && result.error === null)
+        result.error = exit.timedOut ? `timed out after ${req.timeoutMs} ms: killed` : 'failed';
       const outcome: ProbeOutcome = result.ok ? 'ok' : result.timedOut ? 'timeout' : 'failed';
       counters.countRun(req.kind, outcome, exit.durationMs);
       return result;
@@ -296,8 +361,13 @@ export function createProber(opts: ProberOptions): Prober {
   return {
     run,
     stats: () => ({
-      maxConcurrent, maxQueue, inFlight: counters.inFlight, queued: queue.length, spawned: counters.spawned,
-      runs: structuredClone(counters.runs), rejected: { ...rejected },
+      maxConcurrent,
+      maxQueue,
+      inFlight: counters.inFlight,
+      queued: queue.length,
+      spawned: counters.spawned,
+      runs: structuredClone(counters.runs),
+      rejected: { ...rejected },
     }),
     async close() {
       closed = true;
@@ -334,10 +404,22 @@ export function interpret(req: NormalizedProbeRequest, exit: Exit, base: ProbeRe
         ? null
         : exit.timedOut
           ? timedOutMsg
-          : (p.icmpErrors[0] ? `${p.icmpErrors[0].message} (from ${p.icmpErrors[0].from})` : null) ??
+          : ((p.icmpErrors[0] ? `${p.icmpErrors[0].message} (from ${p.icmpErrors[0].from})` : null) ??
             (received === 0 && p.summary ? `no reply: ${sent} sent, 0 received` : null) ??
-            toolError(exit.stderr);
-      return { ...base, kind: 'ping', ok, error, count: req.count, sent, received, lossPct, rttMs: p.rttMs, replies: p.replies, icmpErrors: p.icmpErrors };
+            toolError(exit.stderr));
+      return {
+        ...base,
+        kind: 'ping',
+        ok,
+        error,
+        count: req.count,
+        sent,
+        received,
+        lossPct,
+        rttMs: p.rttMs,
+        replies: p.replies,
+        icmpErrors: p.icmpErrors,
+      };
     }
     case 'traceroute': {
       const hops = parseTracerouteOutput(exit.stdout);
@@ -348,8 +430,10 @@ export function interpret(req: NormalizedProbeRequest, exit: Exit, base: ProbeRe
         ? null
         : exit.timedOut
           ? timedOutMsg
-          : (exit.exitCode !== 0 ? toolError(exit.stderr) : null) ??
-            (last?.annotation ? `hop ${last.ttl} (${last.address}) answered ${last.annotation}` : `${base.to.ip} not reached within ${req.maxHops} hops`);
+          : ((exit.exitCode !== 0 ? toolError(exit.stderr) : null) ??
+            (last?.annotation
+              ? `hop ${last.ttl} (${last.address}) answered ${last.annotation}`
+              : `${base.to.ip} not reached within ${req.maxHops} hops`));
       return { ...base, kind: 'traceroute', ok, error, maxHops: req.maxHops, hops, reached };
     }
     case 'route-get': {
@@ -365,7 +449,13 @@ export function interpret(req: NormalizedProbeRequest, exit: Exit, base: ProbeRe
       // socat prints "… E connect(6, AF=2 10.244.2.2:80, 16): Connection refused": keep the reason.
       const reason = said?.replace(/^.*\): /, '') ?? null;
       const ok = connected || refused;
-      const error = connected ? null : refused ? `connection refused: ${base.to.ip} answered, nothing listens on port ${req.port}` : exit.timedOut ? timedOutMsg : (reason ?? 'the connection failed');
+      const error = connected
+        ? null
+        : refused
+          ? `connection refused: ${base.to.ip} answered, nothing listens on port ${req.port}`
+          : exit.timedOut
+            ? timedOutMsg
+            : (reason ?? 'the connection failed');
       return { ...base, kind: 'tcp', ok, error, port: req.port, connected, refused };
     }
   }

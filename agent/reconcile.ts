@@ -31,13 +31,20 @@ export function planRoutes(s: NodeSnapshot, intent: Intent): RouteAction[] {
     }
     const ours = existing.find((r) => r.ownedByPodnet);
     if (ours && (ours.gateway !== peer.ip || ours.dev !== intent.uplink)) {
-      actions.push({ action: 'replace', dst: peer.podCIDR, via: peer.ip, dev: intent.uplink, was: `via ${ours.gateway} dev ${ours.dev}` });
+      actions.push({
+        action: 'replace',
+        dst: peer.podCIDR,
+        via: peer.ip,
+        dev: intent.uplink,
+        was: `via ${ours.gateway} dev ${ours.dev}`,
+      });
     }
     // A route to that subnet that is not ours is someone's decision: leave it (findings report it).
   }
   const wantedDsts = new Set(wanted.map((p) => p.podCIDR));
   for (const r of s.routes) {
-    if (r.ownedByPodnet && !wantedDsts.has(r.dst) && !held.has(r.dst)) actions.push({ action: 'remove', dst: r.dst, via: r.gateway, dev: r.dev, was: `via ${r.gateway} dev ${r.dev}` });
+    if (r.ownedByPodnet && !wantedDsts.has(r.dst) && !held.has(r.dst))
+      actions.push({ action: 'remove', dst: r.dst, via: r.gateway, dev: r.dev, was: `via ${r.gateway} dev ${r.dev}` });
   }
   return actions;
 }
@@ -74,7 +81,9 @@ export async function applyRoutes(actions: RouteAction[]): Promise<string[]> {
   for (const a of actions) {
     const argv = routeArgv(a);
     if (!argv) {
-      failed.push(`refused ${a.action} ${JSON.stringify(a.dst)} via ${JSON.stringify(a.via)} dev ${JSON.stringify(a.dev)}: not an IPv4 network, address and interface name`);
+      failed.push(
+        `refused ${a.action} ${JSON.stringify(a.dst)} via ${JSON.stringify(a.via)} dev ${JSON.stringify(a.dev)}: not an IPv4 network, address and interface name`,
+      );
       continue;
     }
     const err = await runIp(argv);

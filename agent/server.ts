@@ -82,7 +82,11 @@ let lastSnapshotFrame: { bootId: string; seq: number; snapshot: NodeSnapshot | n
 
 function diffFrame(events: EventLog, e: AgentEvent): string {
   let text = frames.get(e);
-  if (text === undefined) frames.set(e, (text = sse('diff', events.id(e.seq), { seq: e.seq, at: e.at, changes: e.changes satisfies Change[] })));
+  if (text === undefined)
+    frames.set(
+      e,
+      (text = sse('diff', events.id(e.seq), { seq: e.seq, at: e.at, changes: e.changes satisfies Change[] })),
+    );
   return text;
 }
 
@@ -96,7 +100,12 @@ function snapshotFrame(events: EventLog, snapshot: NodeSnapshot | null): string 
 
 function streamEvents(req: IncomingMessage, res: ServerResponse, deps: ServerDeps, onClose: () => void): void {
   const { events, metrics } = deps;
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   res.write('retry: 1000\n\n');
   const url = new URL(req.url ?? '/', 'http://agent');
   const last = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('lastEventId') ?? undefined;
@@ -115,7 +124,12 @@ function streamEvents(req: IncomingMessage, res: ServerResponse, deps: ServerDep
     if (dropped) return;
     dropped = true;
     metrics.clientsDropped++;
-    log('warn', `events client dropped: ${why}; it may reconnect with Last-Event-ID`, { sentSeq, lastSeq: events.lastSeq, owedBytes: owed, queuedBytes: res.writableLength });
+    log('warn', `events client dropped: ${why}; it may reconnect with Last-Event-ID`, {
+      sentSeq,
+      lastSeq: events.lastSeq,
+      owedBytes: owed,
+      queuedBytes: res.writableLength,
+    });
     res.destroy();
   };
   const deliver = (e: AgentEvent) => {
@@ -123,7 +137,8 @@ function streamEvents(req: IncomingMessage, res: ServerResponse, deps: ServerDep
     const text = diffFrame(events, e);
     if (backedUp) {
       owed += Buffer.byteLength(text);
-      if (owed > MAX_UNSENT_BYTES) drop(`it stopped reading, and ${owed} bytes of events (more than ${MAX_UNSENT_BYTES}) wait for it`);
+      if (owed > MAX_UNSENT_BYTES)
+        drop(`it stopped reading, and ${owed} bytes of events (more than ${MAX_UNSENT_BYTES}) wait for it`);
       return;
     }
     write(text);
@@ -154,7 +169,12 @@ function streamEvents(req: IncomingMessage, res: ServerResponse, deps: ServerDep
 }
 
 /** A POST with a JSON body (at most MAX_BODY_BYTES) answered by `handle`. */
-function postJson(req: IncomingMessage, res: ServerResponse, handle: (body: unknown) => Promise<{ status: number; body: unknown }>, example: string): void {
+function postJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handle: (body: unknown) => Promise<{ status: number; body: unknown }>,
+  example: string,
+): void {
   readBody(req).then(
     async (text) => {
       let body: unknown;
@@ -180,20 +200,28 @@ export function createAgentServer(deps: ServerDeps, tls?: SecureContextOptions):
   const handler: RequestListener = (req, res) => {
     const path = new URL(req.url ?? '/', 'http://agent').pathname;
     const route = `${req.method} ${path}`;
-    if (route === 'GET /healthz') return json(res, 200, { ok: true, node: deps.node, bootId: deps.events.bootId, ready: deps.snapshot() !== null });
+    if (route === 'GET /healthz')
+      return json(res, 200, { ok: true, node: deps.node, bootId: deps.events.bootId, ready: deps.snapshot() !== null });
     if (deps.verifier !== null && !tokenMatches(req.headers.authorization, deps.verifier)) {
       res.setHeader('www-authenticate', 'Bearer');
-      return json(res, 401, { error: 'missing or wrong bearer token: send "Authorization: Bearer <token>" (the lab keeps it in its tokenFile)' });
+      return json(res, 401, {
+        error:
+          'missing or wrong bearer token: send "Authorization: Bearer <token>" (the lab keeps it in its tokenFile)',
+      });
     }
     switch (route) {
       case 'GET /v1/snapshot': {
         const snap = deps.snapshot();
-        return snap ? json(res, 200, { bootId: deps.events.bootId, seq: deps.events.lastSeq, snapshot: snap }) : json(res, 503, { error: 'the first snapshot is not collected yet' });
+        return snap
+          ? json(res, 200, { bootId: deps.events.bootId, seq: deps.events.lastSeq, snapshot: snap })
+          : json(res, 503, { error: 'the first snapshot is not collected yet' });
       }
       case 'GET /v1/events':
         if (eventClients >= MAX_EVENT_CLIENTS) {
           res.setHeader('retry-after', '10');
-          return json(res, 503, { error: `this agent already serves ${MAX_EVENT_CLIENTS} event streams, the most it serves at once: close one, or read GET /v1/snapshot instead` });
+          return json(res, 503, {
+            error: `this agent already serves ${MAX_EVENT_CLIENTS} event streams, the most it serves at once: close one, or read GET /v1/snapshot instead`,
+          });
         }
         eventClients++;
         return streamEvents(req, res, deps, () => eventClients--);
@@ -205,10 +233,19 @@ export function createAgentServer(deps: ServerDeps, tls?: SecureContextOptions):
       case 'POST /v1/probe':
         return postJson(req, res, deps.probe, '{"kind": "ping", "from": {"pod": "web-1"}, "to": "10.244.2.2"}');
       case 'POST /v1/lookup':
-        return postJson(req, res, deps.lookup, '{"lookups": [{"kind": "route", "at": {"node": true}, "dst": "10.244.2.2"}]}');
+        return postJson(
+          req,
+          res,
+          deps.lookup,
+          '{"lookups": [{"kind": "route", "at": {"node": true}, "dst": "10.244.2.2"}]}',
+        );
       default: {
         const known = ['/healthz', '/v1/snapshot', '/v1/events', '/v1/probe', '/v1/lookup', '/metrics'];
-        return json(res, known.includes(path) ? 405 : 404, { error: known.includes(path) ? `${req.method} is not allowed on ${path}` : `no such endpoint ${path}: try ${known.join(', ')}` });
+        return json(res, known.includes(path) ? 405 : 404, {
+          error: known.includes(path)
+            ? `${req.method} is not allowed on ${path}`
+            : `no such endpoint ${path}: try ${known.join(', ')}`,
+        });
       }
     }
   };

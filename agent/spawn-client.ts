@@ -25,12 +25,17 @@ const errnoName = new Map(Object.entries(os.errno).map(([k, v]) => [v, k]));
 const signalName = new Map(Object.entries(os.signals).map(([k, v]) => [v, k as NodeJS.Signals]));
 
 function spawnError(file: string, code: string): Error {
-  return Object.assign(new Error(`spawnSync ${file} ${code}`), { code, errno: -(os.errno as Record<string, number>)[code]!, syscall: `spawnSync ${file}`, path: file });
+  return Object.assign(new Error(`spawnSync ${file} ${code}`), {
+    code,
+    errno: -(os.errno as Record<string, number>)[code]!,
+    syscall: `spawnSync ${file}`,
+    path: file,
+  });
 }
 
 function readFull(fd: number, n: number): Buffer {
   const b = Buffer.alloc(n);
-  for (let off = 0; off < n; ) {
+  for (let off = 0; off < n;) {
     const r = readSync(fd, b, off, n - off, null);
     if (r === 0) throw new Error('spawn helper: end of file');
     off += r;
@@ -39,11 +44,22 @@ function readFull(fd: number, n: number): Buffer {
 }
 
 function writeFull(fd: number, b: Buffer): void {
-  for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
+  for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
 }
 
-export function encodeRequest(seq: number, file: string, args: readonly string[], env: Readonly<Record<string, string | undefined>>, input: string, timeoutMs: number): Buffer {
-  const strings = [file, ...args, ...Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]))].map((s) => Buffer.from(s + '\0', 'utf8'));
+export function encodeRequest(
+  seq: number,
+  file: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  input: string,
+  timeoutMs: number,
+): Buffer {
+  const strings = [
+    file,
+    ...args,
+    ...Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
+  ].map((s) => Buffer.from(s + '\0', 'utf8'));
   const stdin = Buffer.from(input, 'utf8');
   const head = Buffer.alloc(24);
   const body = Buffer.concat([...strings, stdin]);
@@ -62,7 +78,11 @@ export function encodeRequest(seq: number, file: string, args: readonly string[]
  * command the helper never read is run by the fallback; one it had read when it died is
  * reported as not started (EPIPE), never run a second time: it may have done its work.
  */
-export function helperSpawner(reqPath: string, respPath: string, fallback: SyncSpawner): { spawn: SyncSpawner; close(): void } {
+export function helperSpawner(
+  reqPath: string,
+  respPath: string,
+  fallback: SyncSpawner,
+): { spawn: SyncSpawner; close(): void } {
   // O_RDWR: opening a FIFO so never blocks, and a read waits for data (in this thread only).
   const req = openSync(reqPath, constants.O_RDWR);
   const resp = openSync(respPath, constants.O_RDWR);
@@ -129,7 +149,15 @@ export function helperSpawner(reqPath: string, respPath: string, fallback: SyncS
       }
     } catch (e) {
       die();
-      return { status: null, signal: null, stdout: '', stderr: '', error: Object.assign(spawnError(file, 'EPIPE'), { message: `spawnSync ${file} EPIPE: ${(e as Error).message}` }) };
+      return {
+        status: null,
+        signal: null,
+        stdout: '',
+        stderr: '',
+        error: Object.assign(spawnError(file, 'EPIPE'), {
+          message: `spawnSync ${file} EPIPE: ${(e as Error).message}`,
+        }),
+      };
     }
   };
   return { spawn, close: die };

@@ -25,9 +25,26 @@ let agentLog = '';
 /** a CA, and a certificate it signs for `name` */
 const pki = (ca: string, cert: string, name: string) => makePki(dir, ca, cert, [`DNS:${name}`]);
 
-function ask(o: { address?: string; token?: string; caFile: string | null; serverName?: string; stream?: boolean }): { status: number; node: string | null; error: string | null; stream?: { state: string; node?: string; error?: string } } {
+function ask(o: { address?: string; token?: string; caFile: string | null; serverName?: string; stream?: boolean }): {
+  status: number;
+  node: string | null;
+  error: string | null;
+  stream?: { state: string; node?: string; error?: string };
+} {
   const args = { address: `https://127.0.0.1:${PORT}`, token, ...o };
-  const r = spawnSync('nsenter', [`--net=/run/netns/${node}`, '--', process.execPath, '--import', join(repo, 'node_modules/tsx/dist/loader.mjs'), join(repo, 'test/agent-tls-client.ts'), JSON.stringify(args)], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    'nsenter',
+    [
+      `--net=/run/netns/${node}`,
+      '--',
+      process.execPath,
+      '--import',
+      join(repo, 'node_modules/tsx/dist/loader.mjs'),
+      join(repo, 'test/agent-tls-client.ts'),
+      JSON.stringify(args),
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (!line.startsWith('{')) throw new Error(`the client said: ${r.stdout}${r.stderr}`);
   return JSON.parse(line);
@@ -42,10 +59,42 @@ beforeAll(async () => {
   pki('ca2', 'renewed', 'podnet-agent');
   // The agent's disk holds the verifier, never the token.
   writeFileSync(join(dir, 'verifier'), `${verifierOf(token)}\n`, { mode: 0o600 });
-  const conf = { cniVersion: '1.0.0', name: 'tlsnet', plugins: [{ type: 'podnet', bridge: 'v-net-0', stateDir: join(dir, 'state'), ipam: { type: 'podnet-ipam', ranges: [[{ subnet: '10.244.9.0/24' }]], dataDir: join(dir, 'ipam') } }] };
+  const conf = {
+    cniVersion: '1.0.0',
+    name: 'tlsnet',
+    plugins: [
+      {
+        type: 'podnet',
+        bridge: 'v-net-0',
+        stateDir: join(dir, 'state'),
+        ipam: { type: 'podnet-ipam', ranges: [[{ subnet: '10.244.9.0/24' }]], dataDir: join(dir, 'ipam') },
+      },
+    ],
+  };
   writeFileSync(join(dir, 'conflist.json'), JSON.stringify(conf));
   for (const f of ['agent.pem', 'agent.key']) copyFileSync(join(dir, f), join(dir, `serving-${f}`));
-  agent = spawn('bin/podnet', ['agent', '--netns', node, '--node', 'tls-node', '--listen', `127.0.0.1:${PORT}`, '--token-file', join(dir, 'verifier'), '--tls-cert', join(dir, 'serving-agent.pem'), '--tls-key', join(dir, 'serving-agent.key'), '--no-reconcile', '--conflist', join(dir, 'conflist.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  agent = spawn(
+    'bin/podnet',
+    [
+      'agent',
+      '--netns',
+      node,
+      '--node',
+      'tls-node',
+      '--listen',
+      `127.0.0.1:${PORT}`,
+      '--token-file',
+      join(dir, 'verifier'),
+      '--tls-cert',
+      join(dir, 'serving-agent.pem'),
+      '--tls-key',
+      join(dir, 'serving-agent.key'),
+      '--no-reconcile',
+      '--conflist',
+      join(dir, 'conflist.json'),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   agent.stdout!.on('data', (d) => (agentLog += d));
   agent.stderr!.on('data', (d) => (agentLog += d));
   await new Promise<void>((resolve, reject) => {
@@ -77,7 +126,17 @@ describe('the agent on TCP', () => {
     const plain = podnet(['agent', '--node', 'x', '--listen', '127.0.0.1:1', '--token-file', join(dir, 'verifier')]);
     expect(plain.status).toBe(2);
     expect(plain.stderr).toContain('refusing to serve on TCP without TLS');
-    const half = podnet(['agent', '--node', 'x', '--listen', '127.0.0.1:1', '--token-file', join(dir, 'verifier'), '--tls-cert', join(dir, 'agent.pem')]);
+    const half = podnet([
+      'agent',
+      '--node',
+      'x',
+      '--listen',
+      '127.0.0.1:1',
+      '--token-file',
+      join(dir, 'verifier'),
+      '--tls-cert',
+      join(dir, 'agent.pem'),
+    ]);
     expect(half.status).toBe(2);
     expect(half.stderr).toContain('--tls-cert and --tls-key go together');
   });

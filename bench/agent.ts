@@ -22,7 +22,27 @@ import { Agent, request, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BenchFailure, UsageError, failRun, f0, f1, f2, percentile, pluginDone, progress, progressDone, runTimed, sayOver as say, sleep, stat, table, columnStats, machine, type Machine, type Stat } from './common.js';
+import {
+  BenchFailure,
+  UsageError,
+  failRun,
+  f0,
+  f1,
+  f2,
+  percentile,
+  pluginDone,
+  progress,
+  progressDone,
+  runTimed,
+  sayOver as say,
+  sleep,
+  stat,
+  table,
+  columnStats,
+  machine,
+  type Machine,
+  type Stat,
+} from './common.js';
 import { freshLabId, harness, numberOption, runBench, type OptionValues, type Teardown } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
@@ -51,7 +71,13 @@ options:
 
 Smoke run: --pods 10 --samples 3 --iterations 3 --idle-seconds 5`;
 
-const OPTIONS = { pods: { type: 'string' }, nodes: { type: 'string' }, samples: { type: 'string' }, iterations: { type: 'string' }, 'idle-seconds': { type: 'string' } } as const;
+const OPTIONS = {
+  pods: { type: 'string' },
+  nodes: { type: 'string' },
+  samples: { type: 'string' },
+  iterations: { type: 'string' },
+  'idle-seconds': { type: 'string' },
+} as const;
 
 interface Options {
   pods: number;
@@ -66,7 +92,8 @@ function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
   const pods = numberOption('pods', values.pods, 110, 1, 250);
   const iterations = numberOption('iterations', values.iterations, 20, 0, 1000);
   // 10.244.1.0/24 holds 253 pod addresses; the ADD/DEL pod needs one more.
-  if (pods + (iterations > 0 ? 1 : 0) > 253) throw new UsageError('--pods: node1 has room for 253 pods, one of them for --iterations');
+  if (pods + (iterations > 0 ? 1 : 0) > 253)
+    throw new UsageError('--pods: node1 has room for 253 pods, one of them for --iterations');
   return {
     pods,
     nodes: numberOption('nodes', values.nodes, 1, 1, 2),
@@ -105,7 +132,16 @@ interface WorkerResult {
   /** collect()'s own collectMs field (its performance.now() span) */
   collectMsField: number[];
   pods: number;
-  counts: { links: number; addresses: number; routes: number; neighbours: number; nsids: number; attachments: number; leases: number; findings: number };
+  counts: {
+    links: number;
+    addresses: number;
+    routes: number;
+    neighbours: number;
+    nsids: number;
+    attachments: number;
+    leases: number;
+    findings: number;
+  };
   dumpBytes: number;
   snapshotBytes: number;
   /** CPU per call (ms), this process and its reaped children: what the agent's timers cost */
@@ -119,12 +155,28 @@ interface CpuPerCall {
 }
 
 type WorkerPart = 'collect' | 'dumpKernel' | 'ipBatch' | 'parse' | 'ipVersion' | 'attachments' | 'leases' | 'build';
-const WORKER_PARTS: WorkerPart[] = ['collect', 'dumpKernel', 'ipBatch', 'parse', 'ipVersion', 'attachments', 'leases', 'build'];
+const WORKER_PARTS: WorkerPart[] = [
+  'collect',
+  'dumpKernel',
+  'ipBatch',
+  'parse',
+  'ipVersion',
+  'attachments',
+  'leases',
+  'build',
+];
 
 async function collectWorker(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'worker-collect': { type: 'boolean' }, conflist: { type: 'string' }, node: { type: 'string' }, samples: { type: 'string' }, warmup: { type: 'string' }, 'clk-tck': { type: 'string' } },
+    options: {
+      'worker-collect': { type: 'boolean' },
+      conflist: { type: 'string' },
+      node: { type: 'string' },
+      samples: { type: 'string' },
+      warmup: { type: 'string' },
+      'clk-tck': { type: 'string' },
+    },
     strict: true,
   });
   const { collect, dumpKernel, ipDump, buildSnapshot } = await import('../agent/collect.js');
@@ -149,7 +201,11 @@ async function collectWorker(argv: string[]): Promise<void> {
   const listAttachments = () => (config.stateDir ? new AttachmentStore(config.stateDir, config.network).list() : []);
   // As collect.ts's readLeases does.
   const listLeases = () =>
-    config.dataDir ? new DiskLeaseStore(config.dataDir, config.network).list().map((l) => ({ ip: formatIpv4(l.ip), containerID: l.containerID, ifname: l.ifname })) : null;
+    config.dataDir
+      ? new DiskLeaseStore(config.dataDir, config.network)
+          .list()
+          .map((l) => ({ ip: formatIpv4(l.ip), containerID: l.containerID, ifname: l.ifname }))
+      : null;
 
   const ms = Object.fromEntries(WORKER_PARTS.map((k) => [k, [] as number[]])) as Record<WorkerPart, number[]>;
   const collectMsField: number[] = [];
@@ -268,7 +324,8 @@ function descendants(skip: number[] = []): number[] {
   }
   const out: number[] = [];
   const walk = (pid: number) => {
-    for (const [child, pp] of parent) if (pp === pid && !skip.includes(child) && !out.includes(child)) (out.push(child), walk(child));
+    for (const [child, pp] of parent)
+      if (pp === pid && !skip.includes(child) && !out.includes(child)) (out.push(child), walk(child));
   };
   walk(process.pid);
   return out;
@@ -326,9 +383,15 @@ const takeLabDown = (p: import('../lab/paths.js').LabPaths): Teardown => ({
     say(`cleanup: taking lab ${p.labId} down`);
     const agents = Object.values(M.inventory.readInventory(p)?.agents ?? {}).filter(stillRunning);
     for (const a of agents) process.kill(a.pid, 'SIGTERM');
-    await waitGone(agents.map((a) => a.pid), 5000);
+    await waitGone(
+      agents.map((a) => a.pid),
+      5000,
+    );
     for (const a of agents) if (stillRunning(a) && alive(a.pid)) process.kill(a.pid, 'SIGKILL');
-    await waitGone(agents.map((a) => a.pid), 2000);
+    await waitGone(
+      agents.map((a) => a.pid),
+      2000,
+    );
     try {
       await M.lab.labDown(p);
     } catch (e) {
@@ -343,7 +406,8 @@ const takeLabDown = (p: import('../lab/paths.js').LabPaths): Teardown => ({
 // ---------------------------------------------------------------------------------------
 // Processes, timed
 
-const run = (file: string, args: string[], env?: Record<string, string>) => runTimed(file, args, { cwd: REPO, env, live: harness.children });
+const run = (file: string, args: string[], env?: Record<string, string>) =>
+  runTimed(file, args, { cwd: REPO, env, live: harness.children });
 
 // ---------------------------------------------------------------------------------------
 // The agent's API over its unix socket
@@ -421,31 +485,34 @@ function openEvents(socket: string, token: string): Promise<EventStream> {
         liveRequests.delete(req);
       },
     };
-    const req = request({ socketPath: socket, path: '/v1/events', agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      if (res.statusCode !== 200) return reject(new BenchFailure(`GET /v1/events answered ${res.statusCode}`));
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const t = performance.now();
-        const wall = Date.now(); // the clock the plugin's log uses
-        buf += chunk;
-        let end: number;
-        while ((end = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          let event = '';
-          let data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
+    const req = request(
+      { socketPath: socket, path: '/v1/events', agent: false, headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        if (res.statusCode !== 200) return reject(new BenchFailure(`GET /v1/events answered ${res.statusCode}`));
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const t = performance.now();
+          const wall = Date.now(); // the clock the plugin's log uses
+          buf += chunk;
+          let end: number;
+          while ((end = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, end);
+            buf = buf.slice(end + 2);
+            let event = '';
+            let data = '';
+            for (const line of block.split('\n')) {
+              if (line.startsWith('event: ')) event = line.slice(7);
+              else if (line.startsWith('data: ')) data += line.slice(6);
+            }
+            if (!event) continue;
+            arrivals.push({ t, wall, event, data: JSON.parse(data || 'null') });
+            if (event === 'snapshot') resolve(stream);
           }
-          if (!event) continue;
-          arrivals.push({ t, wall, event, data: JSON.parse(data || 'null') });
-          if (event === 'snapshot') resolve(stream);
-        }
-        for (const w of [...waiters]) w();
-      });
-    });
+          for (const w of [...waiters]) w();
+        });
+      },
+    );
     liveRequests.add(req);
     req.on('error', reject);
     req.end();
@@ -470,10 +537,16 @@ interface Lab {
 async function buildLab(opts: Options): Promise<Lab> {
   const id = freshLabId();
   P = M.paths.labPaths(id);
-  say(`lab ${id}: ${opts.nodes} node(s), ${opts.pods} pods on ${NODE_NAME} (host-gw); namespaces ${P.prefix}*, state in ${P.stateDir}`);
+  say(
+    `lab ${id}: ${opts.nodes} node(s), ${opts.pods} pods on ${NODE_NAME} (host-gw); namespaces ${P.prefix}*, state in ${P.stateDir}`,
+  );
   harness.lab(id, takeLabDown(P)); // from here on clean-up takes it down
   const t0 = performance.now();
-  await M.lab.labUp(P, { nodes: opts.nodes, podsPerNode: opts.nodes === 1 ? opts.pods : 0, routing: 'host-gw' }, (msg) => progress(`lab up: ${msg}`));
+  await M.lab.labUp(
+    P,
+    { nodes: opts.nodes, podsPerNode: opts.nodes === 1 ? opts.pods : 0, routing: 'host-gw' },
+    (msg) => progress(`lab up: ${msg}`),
+  );
   if (opts.nodes > 1) {
     // Only node1 holds pods: add them one by one, through the CNI plugins, as `lab pod add` does.
     for (let i = 1; i <= opts.pods; i++) {
@@ -485,7 +558,10 @@ async function buildLab(opts: Options): Promise<Lab> {
   if (!inv) throw new BenchFailure('the lab has no inventory after lab up');
   const node = inv.nodes.find((n) => n.name === NODE_NAME)!;
   const pods = inv.pods.filter((x) => x.node === NODE_NAME);
-  if (pods.length !== opts.pods || pods.some((x) => !x.ip)) throw new BenchFailure(`the lab has ${pods.length} pods on ${NODE_NAME} (${pods.filter((x) => !x.ip).length} without an address), expected ${opts.pods}`);
+  if (pods.length !== opts.pods || pods.some((x) => !x.ip))
+    throw new BenchFailure(
+      `the lab has ${pods.length} pods on ${NODE_NAME} (${pods.filter((x) => !x.ip).length} without an address), expected ${opts.pods}`,
+    );
   const agent = inv.agents[NODE_NAME];
   if (!agent || !stillRunning(agent)) throw new BenchFailure(`the agent of ${NODE_NAME} is not running`);
   say(`lab up: ${((performance.now() - t0) / 1000).toFixed(1)} s; agent of ${NODE_NAME} is pid ${agent.pid}`);
@@ -539,7 +615,14 @@ interface SnapshotResults {
   naiveBytes: number;
   /** naive ÷ agent, p50 and p95: the faster naive way against a fresh collection, and against serving */
   ratio: { freshP50: number; freshP95: number; serveP50: number; serveP95: number; naive: 'bash' | 'node' };
-  samples: { collect: Record<WorkerPart, number[]>; serve: number[]; serveKeepAlive: number[]; healthz: number[]; naiveBash: number[]; naiveNode: number[] };
+  samples: {
+    collect: Record<WorkerPart, number[]>;
+    serve: number[];
+    serveKeepAlive: number[];
+    healthz: number[];
+    naiveBash: number[];
+    naiveNode: number[];
+  };
 }
 
 function naiveCommands(lab: Lab): string[][] {
@@ -556,7 +639,8 @@ function naiveCommands(lab: Lab): string[][] {
 function checkNaiveOutput(text: string, lab: Lab, what: string): void {
   const lines = text.split('\n').filter(Boolean);
   const expected = 4 + lab.podNamespaces.length;
-  if (lines.length !== expected) throw new BenchFailure(`${what}: ${lines.length} lines of output, expected ${expected}`);
+  if (lines.length !== expected)
+    throw new BenchFailure(`${what}: ${lines.length} lines of output, expected ${expected}`);
   for (const [i, l] of lines.entries()) {
     let v: unknown;
     try {
@@ -565,7 +649,12 @@ function checkNaiveOutput(text: string, lab: Lab, what: string): void {
       throw new BenchFailure(`${what}: output line ${i + 1} is not JSON: ${l.slice(0, 80)}`);
     }
     if (!Array.isArray(v)) throw new BenchFailure(`${what}: output line ${i + 1} is not a JSON array`);
-    if (i >= 4 && !(v as { ifname: string; addr_info: { family: string }[] }[]).some((x) => x.ifname === 'eth0' && x.addr_info.some((a) => a.family === 'inet'))) {
+    if (
+      i >= 4 &&
+      !(v as { ifname: string; addr_info: { family: string }[] }[]).some(
+        (x) => x.ifname === 'eth0' && x.addr_info.some((a) => a.family === 'inet'),
+      )
+    ) {
       throw new BenchFailure(`${what}: pod ${lab.podNamespaces[i - 4]} shows no IPv4 address on eth0`);
     }
   }
@@ -576,9 +665,21 @@ const SAFE_NS = /^podnet-b[0-9a-f]{6}-[a-z0-9_.-]+$/;
 function writeNaiveScript(lab: Lab): { script: string; out: string } {
   const out = join(tempRoot, 'naive.out');
   const cmds = naiveCommands(lab);
-  for (const c of cmds) if (!SAFE_NS.test(c[1]!)) throw new BenchFailure(`refusing to read namespace ${c[1]}: not one of this lab`);
+  for (const c of cmds)
+    if (!SAFE_NS.test(c[1]!)) throw new BenchFailure(`refusing to read namespace ${c[1]}: not one of this lab`);
   const script = join(tempRoot, 'naive.sh');
-  writeFileSync(script, ['#!/bin/bash', '# the naive snapshot: one ip -j per dump on the node, one per pod (generated by bench/agent.ts)', 'set -eu', '{', ...cmds.map((c) => `ip ${c.join(' ')}`), `} > ${out}`, ''].join('\n'));
+  writeFileSync(
+    script,
+    [
+      '#!/bin/bash',
+      '# the naive snapshot: one ip -j per dump on the node, one per pod (generated by bench/agent.ts)',
+      'set -eu',
+      '{',
+      ...cmds.map((c) => `ip ${c.join(' ')}`),
+      `} > ${out}`,
+      '',
+    ].join('\n'),
+  );
   return { script, out };
 }
 
@@ -604,11 +705,34 @@ function naiveNode(lab: Lab, check: boolean): { ms: number; bytes: number } {
 }
 
 async function runWorker(lab: Lab, samples: number): Promise<WorkerResult> {
-  const o = await run(NSENTER, [`--net=/run/netns/${lab.nodeNs}`, '--', NODE, '--import', TSX_LOADER, SELF, '--worker-collect', '--conflist', lab.conflist, '--node', NODE_NAME, '--samples', String(samples), '--warmup', String(WORKER_WARMUP), '--clk-tck', String(clkTck())], { PATH: CLEAN_PATH });
+  const o = await run(
+    NSENTER,
+    [
+      `--net=/run/netns/${lab.nodeNs}`,
+      '--',
+      NODE,
+      '--import',
+      TSX_LOADER,
+      SELF,
+      '--worker-collect',
+      '--conflist',
+      lab.conflist,
+      '--node',
+      NODE_NAME,
+      '--samples',
+      String(samples),
+      '--warmup',
+      String(WORKER_WARMUP),
+      '--clk-tck',
+      String(clkTck()),
+    ],
+    { PATH: CLEAN_PATH },
+  );
   if (o.status !== 0) failRun('the collection worker', o);
   const last = o.stdout.trim().split('\n').at(-1) ?? '';
   const r = JSON.parse(last) as WorkerResult;
-  if (r.pods !== lab.podNamespaces.length) throw new BenchFailure(`collect() in ${lab.nodeNs} found ${r.pods} pods, expected ${lab.podNamespaces.length}`);
+  if (r.pods !== lab.podNamespaces.length)
+    throw new BenchFailure(`collect() in ${lab.nodeNs} found ${r.pods} pods, expected ${lab.podNamespaces.length}`);
   return r;
 }
 
@@ -616,7 +740,10 @@ async function benchSnapshot(lab: Lab, opts: Options): Promise<SnapshotResults> 
   const { script, out } = writeNaiveScript(lab);
   const perRound = Math.ceil(opts.samples / ROUNDS);
   const servePerRound = perRound * 10;
-  const collectSamples = Object.fromEntries(WORKER_PARTS.map((k) => [k, [] as number[]])) as Record<WorkerPart, number[]>;
+  const collectSamples = Object.fromEntries(WORKER_PARTS.map((k) => [k, [] as number[]])) as Record<
+    WorkerPart,
+    number[]
+  >;
   const collectMsField: number[] = [];
   let worker: WorkerResult | null = null;
   const serve: number[] = [];
@@ -661,7 +788,10 @@ async function benchSnapshot(lab: Lab, opts: Options): Promise<SnapshotResults> 
           healthz.push(hz.ms);
           healthzBytes = hz.body.length;
           const reply = await getRaw(lab.socket, lab.token, '/v1/snapshot');
-          if (reply.status !== 200) throw new BenchFailure(`GET /v1/snapshot answered ${reply.status}: ${reply.body.toString('utf8').slice(0, 200)}`);
+          if (reply.status !== 200)
+            throw new BenchFailure(
+              `GET /v1/snapshot answered ${reply.status}: ${reply.body.toString('utf8').slice(0, 200)}`,
+            );
           serve.push(reply.ms);
           responseBytes = reply.body.length;
           // What the server does per request (JSON.stringify of the body) and what a client does (JSON.parse), here.
@@ -672,7 +802,10 @@ async function benchSnapshot(lab: Lab, opts: Options): Promise<SnapshotResults> 
           JSON.stringify(body);
           stringify.push(performance.now() - s0);
           if (i === 0) {
-            if (body.snapshot.pods.length !== lab.podNamespaces.length) throw new BenchFailure(`GET /v1/snapshot shows ${body.snapshot.pods.length} pods, expected ${lab.podNamespaces.length}`);
+            if (body.snapshot.pods.length !== lab.podNamespaces.length)
+              throw new BenchFailure(
+                `GET /v1/snapshot shows ${body.snapshot.pods.length} pods, expected ${lab.podNamespaces.length}`,
+              );
             keptCollectMs = body.snapshot.collectMs;
           }
         }
@@ -682,7 +815,9 @@ async function benchSnapshot(lab: Lab, opts: Options): Promise<SnapshotResults> 
         for (let i = 0; i < perRound; i++) node.push(naiveNode(lab, false).ms);
       }
     }
-    say(`(a) round ${r + 1}/${ROUNDS}: collect p50 ${f1(percentile(collectSamples.collect, 50))} ms, serve p50 ${f2(percentile(serve, 50))} ms, naive bash p50 ${f0(percentile(bash, 50))} ms, naive node p50 ${f0(percentile(node, 50))} ms`);
+    say(
+      `(a) round ${r + 1}/${ROUNDS}: collect p50 ${f1(percentile(collectSamples.collect, 50))} ms, serve p50 ${f2(percentile(serve, 50))} ms, naive bash p50 ${f0(percentile(bash, 50))} ms, naive node p50 ${f0(percentile(node, 50))} ms`,
+    );
   }
   keepAlive.destroy();
   const naive = percentile(bash, 50) <= percentile(node, 50) ? 'bash' : 'node';
@@ -759,7 +894,10 @@ interface ChangeResults {
 async function benchChanges(lab: Lab, opts: Options): Promise<ChangeResults> {
   const events = await openEvents(lab.socket, lab.token);
   const isPod = (op: 'added' | 'removed', key: string) => (a: Arrival) =>
-    a.event === 'diff' && (a.data.changes as { collection: string; op: string; key: string }[]).some((c) => c.collection === 'pods' && c.op === op && c.key === key);
+    a.event === 'diff' &&
+    (a.data.changes as { collection: string; op: string; key: string }[]).some(
+      (c) => c.collection === 'pods' && c.op === op && c.key === key,
+    );
   const quiet = async (ms: number) => {
     // Until no event arrived for `ms` (at most 5 s): the last ADD/DEL's echoes are over.
     const deadline = performance.now() + 5000;
@@ -784,7 +922,9 @@ async function benchChanges(lab: Lab, opts: Options): Promise<ChangeResults> {
       const added = await events.waitFor(mark, isPod('added', key), 10_000);
       const addPlugin = pluginDone(join(lab.stateDir, 'cni.log'), 'ADD', pod.containerID);
       const firstAdd = events.arrivals.slice(mark).find((a) => a.event === 'diff')!;
-      const addEvents = events.arrivals.slice(mark, events.arrivals.indexOf(added) + 1).filter((a) => a.event === 'diff').length;
+      const addEvents = events.arrivals
+        .slice(mark, events.arrivals.indexOf(added) + 1)
+        .filter((a) => a.event === 'diff').length;
       await quiet(200);
 
       progress(`(b) ${i}/${opts.iterations}: del ${ref}`);
@@ -794,7 +934,9 @@ async function benchChanges(lab: Lab, opts: Options): Promise<ChangeResults> {
       const d1 = performance.now();
       const removed = await events.waitFor(mark, isPod('removed', key), 10_000);
       const delPlugin = pluginDone(join(lab.stateDir, 'cni.log'), 'DEL', pod.containerID);
-      const delEvents = events.arrivals.slice(mark, events.arrivals.indexOf(removed) + 1).filter((a) => a.event === 'diff').length;
+      const delEvents = events.arrivals
+        .slice(mark, events.arrivals.indexOf(removed) + 1)
+        .filter((a) => a.event === 'diff').length;
       await quiet(200);
 
       const it: Iteration = {
@@ -813,7 +955,9 @@ async function benchChanges(lab: Lab, opts: Options): Promise<ChangeResults> {
         delEvents,
       };
       iterations.push(it);
-      say(`(b) ${i}/${opts.iterations} ${ref} ${pod.ip}: ADD ${f0(it.addMs)} ms, event ${f0(it.addStartToEvent)} ms after start, ${f0(it.addDoneToEvent)} ms after done; DEL ${f0(it.delMs)} ms, event ${f0(it.delDoneToEvent)} ms after done`);
+      say(
+        `(b) ${i}/${opts.iterations} ${ref} ${pod.ip}: ADD ${f0(it.addMs)} ms, event ${f0(it.addStartToEvent)} ms after start, ${f0(it.addDoneToEvent)} ms after done; DEL ${f0(it.delMs)} ms, event ${f0(it.delDoneToEvent)} ms after done`,
+      );
     }
   } finally {
     events.close();
@@ -859,7 +1003,9 @@ function childrenOf(pid: number): number[] {
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
-        out.push(...readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+        out.push(
+          ...readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+        );
       } catch {
         /* thread gone */
       }
@@ -908,7 +1054,11 @@ interface IdleResults {
   children: string[];
 }
 
-const collections = async (lab: Lab) => metric((await getRaw(lab.socket, lab.token, '/metrics')).body.toString('utf8'), 'podnet_agent_snapshot_duration_seconds_count');
+const collections = async (lab: Lab) =>
+  metric(
+    (await getRaw(lab.socket, lab.token, '/metrics')).body.toString('utf8'),
+    'podnet_agent_snapshot_duration_seconds_count',
+  );
 
 /**
  * Waits (at most 120 s) until the agent has not collected for 6 s. Some 13 s after a veth
@@ -923,7 +1073,7 @@ async function waitAgentQuiet(lab: Lab): Promise<number> {
     await sleep(1000);
     const now = performance.now();
     const n = await collections(lab);
-    if (n !== count) (count = n), (changedAt = now);
+    if (n !== count) ((count = n), (changedAt = now));
     if (now - changedAt >= 6000) break;
     if (now - t0 > 120_000) {
       say('(c) warning: the agent kept collecting more often than every 6 s for 120 s; measuring anyway');
@@ -935,7 +1085,9 @@ async function waitAgentQuiet(lab: Lab): Promise<number> {
 }
 
 function monitorNode(lab: Lab): { stop(): Promise<string> } {
-  const child = spawn('ip', ['-n', lab.nodeNs, '-o', 'monitor', 'label', 'link', 'address', 'route', 'neigh'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn('ip', ['-n', lab.nodeNs, '-o', 'monitor', 'label', 'link', 'address', 'route', 'neigh'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   harness.children.add(child);
   let text = '';
   child.stdout!.on('data', (d) => (text += d));
@@ -976,15 +1128,26 @@ async function benchIdle(lab: Lab, opts: Options): Promise<IdleResults> {
     byKind[kind] = (byKind[kind] ?? 0) + 1;
   }
   const m1 = (await getRaw(lab.socket, lab.token, '/metrics')).body.toString('utf8');
-  const d: Ticks = { own: after.own - before.own, reaped: after.reaped - before.reaped, live: after.live - before.live };
-  const count = metric(m1, 'podnet_agent_snapshot_duration_seconds_count') - metric(m0, 'podnet_agent_snapshot_duration_seconds_count');
-  const sum = metric(m1, 'podnet_agent_snapshot_duration_seconds_sum') - metric(m0, 'podnet_agent_snapshot_duration_seconds_sum');
+  const d: Ticks = {
+    own: after.own - before.own,
+    reaped: after.reaped - before.reaped,
+    live: after.live - before.live,
+  };
+  const count =
+    metric(m1, 'podnet_agent_snapshot_duration_seconds_count') -
+    metric(m0, 'podnet_agent_snapshot_duration_seconds_count');
+  const sum =
+    metric(m1, 'podnet_agent_snapshot_duration_seconds_sum') - metric(m0, 'podnet_agent_snapshot_duration_seconds_sum');
   const rss = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${lab.agentPid}/status`, 'utf8'));
   const pct = (t: number) => (100 * t) / clk / seconds;
   return {
     quietWaitSeconds,
     seconds,
-    notifications: { total: lines.length, byKind, first: lines.slice(0, 5).map((l) => l.replace(/\s+/g, ' ').slice(0, 160)) },
+    notifications: {
+      total: lines.length,
+      byKind,
+      first: lines.slice(0, 5).map((l) => l.replace(/\s+/g, ' ').slice(0, 160)),
+    },
     clkTck: clk,
     ticks: d,
     ownPct: pct(d.own),
@@ -999,9 +1162,18 @@ async function benchIdle(lab: Lab, opts: Options): Promise<IdleResults> {
 // ---------------------------------------------------------------------------------------
 // Report
 
-const fms = (x: number) => (!Number.isFinite(x) ? '-' : Math.abs(x) < 10 ? x.toFixed(2) : Math.abs(x) < 100 ? x.toFixed(1) : x.toFixed(0));
+const fms = (x: number) =>
+  !Number.isFinite(x) ? '-' : Math.abs(x) < 10 ? x.toFixed(2) : Math.abs(x) < 100 ? x.toFixed(1) : x.toFixed(0);
 
-const statRow = (label: string, s: Stat, extra = ''): string[] => [label, String(s.n), fms(s.p50), fms(s.p95), fms(s.min), fms(s.max), extra];
+const statRow = (label: string, s: Stat, extra = ''): string[] => [
+  label,
+  String(s.n),
+  fms(s.p50),
+  fms(s.p95),
+  fms(s.min),
+  fms(s.max),
+  extra,
+];
 
 interface Meta extends Machine {
   labId: string;
@@ -1018,15 +1190,41 @@ interface Target {
 
 function targets(a: SnapshotResults, b: ChangeResults | null, c: IdleResults | null): Target[] {
   const t: Target[] = [
-    { what: 'naive ÷ fresh collection, p50', value: `${f1(a.ratio.freshP50)}x`, target: '≥ 25x', met: a.ratio.freshP50 >= 25 },
-    { what: 'fresh collection, p50', value: `${fms(a.collect.collect.p50)} ms`, target: '< 20 ms', met: a.collect.collect.p50 < 20 },
+    {
+      what: 'naive ÷ fresh collection, p50',
+      value: `${f1(a.ratio.freshP50)}x`,
+      target: '≥ 25x',
+      met: a.ratio.freshP50 >= 25,
+    },
+    {
+      what: 'fresh collection, p50',
+      value: `${fms(a.collect.collect.p50)} ms`,
+      target: '< 20 ms',
+      met: a.collect.collect.p50 < 20,
+    },
     { what: 'GET /v1/snapshot, p50', value: `${fms(a.serve.p50)} ms`, target: '< 2 ms', met: a.serve.p50 < 2 },
   ];
   if (b) {
-    t.push({ what: 'ADD done (podAdd resolved) → event, p95', value: `${fms(b.addDoneToEvent.p95)} ms`, target: '< 100 ms', met: b.addDoneToEvent.p95 < 100 });
-    t.push({ what: "plugin's ADD done (cni.log) → event, p95", value: `${fms(b.pluginAddDoneToEvent.p95)} ms`, target: '< 100 ms', met: b.pluginAddDoneToEvent.p95 < 100 });
+    t.push({
+      what: 'ADD done (podAdd resolved) → event, p95',
+      value: `${fms(b.addDoneToEvent.p95)} ms`,
+      target: '< 100 ms',
+      met: b.addDoneToEvent.p95 < 100,
+    });
+    t.push({
+      what: "plugin's ADD done (cni.log) → event, p95",
+      value: `${fms(b.pluginAddDoneToEvent.p95)} ms`,
+      target: '< 100 ms',
+      met: b.pluginAddDoneToEvent.p95 < 100,
+    });
   }
-  if (c) t.push({ what: 'agent CPU idle (own + children)', value: `${f2(c.totalPct)}%`, target: '< 1% of a core', met: c.totalPct < 1 });
+  if (c)
+    t.push({
+      what: 'agent CPU idle (own + children)',
+      value: `${f2(c.totalPct)}%`,
+      target: '< 1% of a core',
+      met: c.totalPct < 1,
+    });
   return t;
 }
 
@@ -1045,8 +1243,12 @@ function printText(meta: Meta, a: SnapshotResults, b: ChangeResults | null, c: I
   const L: string[] = [];
   const o = meta.options;
   L.push(`podnet agent benchmark — ${meta.date}`);
-  L.push(`node ${meta.node}, kernel ${meta.kernel}, ${meta.cpus} CPU(s); lab ${meta.labId}: ${o.nodes} node(s), ${o.pods} pods on ${NODE_NAME}, host-gw (lab up ${f1(meta.labUpSeconds)} s)`);
-  L.push(`${NODE_NAME}'s kernel: ${a.counts.links} links, ${a.counts.addresses} addresses, ${a.counts.routes} routes, ${a.counts.neighbours} neighbours, ${a.counts.nsids} netns ids; ${a.counts.attachments} attachment records, ${a.counts.leases} leases`);
+  L.push(
+    `node ${meta.node}, kernel ${meta.kernel}, ${meta.cpus} CPU(s); lab ${meta.labId}: ${o.nodes} node(s), ${o.pods} pods on ${NODE_NAME}, host-gw (lab up ${f1(meta.labUpSeconds)} s)`,
+  );
+  L.push(
+    `${NODE_NAME}'s kernel: ${a.counts.links} links, ${a.counts.addresses} addresses, ${a.counts.routes} routes, ${a.counts.neighbours} neighbours, ${a.counts.nsids} netns ids; ${a.counts.attachments} attachment records, ${a.counts.leases} leases`,
+  );
   L.push('');
   L.push(`(a) a snapshot of ${NODE_NAME} (ms; nearest-rank percentiles; ${ROUNDS} rounds, the methods taking turns)`);
   L.push('');
@@ -1056,32 +1258,54 @@ function printText(meta: Meta, a: SnapshotResults, b: ChangeResults | null, c: I
       ['', 'n', 'p50', 'p95', 'min', 'max', ''],
       [
         statRow("fresh collection, the agent's way: collect()", C.collect, 'in the node netns, warm (after 3 untimed)'),
-        statRow('  dumpKernel(): ip -j -d -batch (4 dumps) + parse', C.dumpKernel, `${(a.dumpBytes / 1024).toFixed(0)} KiB of JSON`),
+        statRow(
+          '  dumpKernel(): ip -j -d -batch (4 dumps) + parse',
+          C.dumpKernel,
+          `${(a.dumpBytes / 1024).toFixed(0)} KiB of JSON`,
+        ),
         statRow('    ip -j -d -batch alone (spawn to exit)', C.ipBatch),
         statRow('    JSON.parse of its output', C.parse),
         statRow('    ip -V (a bare spawn of ip, for scale)', C.ipVersion),
-        statRow(`  attachment records (${a.counts.attachments} files)`, C.attachments, 'overlaps the ip child in collect()'),
+        statRow(
+          `  attachment records (${a.counts.attachments} files)`,
+          C.attachments,
+          'overlaps the ip child in collect()',
+        ),
         statRow(`  lease files (${a.counts.leases})`, C.leases, 'overlaps the ip child in collect()'),
         statRow('  buildSnapshot() + findings', C.build, `snapshot ${(a.snapshotBytes / 1024).toFixed(0)} KiB as JSON`),
         statRow('  its own collectMs field', a.collectMsField),
-        statRow('serve the kept snapshot: GET /v1/snapshot', a.serve, `new connection per request; ${(a.responseBytes / 1024).toFixed(0)} KiB response`),
+        statRow(
+          'serve the kept snapshot: GET /v1/snapshot',
+          a.serve,
+          `new connection per request; ${(a.responseBytes / 1024).toFixed(0)} KiB response`,
+        ),
         statRow('  the same, on a kept-alive connection', a.serveKeepAlive),
         statRow('  GET /healthz, new connection (the fixed cost)', a.healthz, `a ${a.healthzBytes}-byte answer`),
         statRow('  JSON.stringify of the body (the server part)', a.serveStringify, 'measured in the bench process'),
         statRow('  JSON.parse of the body (a client)', a.serveParse, 'not in the round trip above'),
-        statRow(`naive: bash, ${a.naiveCommands} ip -j commands, sequential`, a.naiveBash, `${(a.naiveBytes / 1024).toFixed(0)} KiB of JSON, not parsed`),
+        statRow(
+          `naive: bash, ${a.naiveCommands} ip -j commands, sequential`,
+          a.naiveBash,
+          `${(a.naiveBytes / 1024).toFixed(0)} KiB of JSON, not parsed`,
+        ),
         statRow(`naive: node spawnSync, the same ${a.naiveCommands} commands`, a.naiveNode),
       ],
       1,
     ),
   );
   L.push('');
-  L.push(`naive (${a.ratio.naive}, the faster) ÷ fresh collection: ${f1(a.ratio.freshP50)}x at p50, ${f1(a.ratio.freshP95)}x at p95`);
-  L.push(`naive (${a.ratio.naive}) ÷ GET /v1/snapshot:       ${f0(a.ratio.serveP50)}x at p50, ${f0(a.ratio.serveP95)}x at p95`);
+  L.push(
+    `naive (${a.ratio.naive}, the faster) ÷ fresh collection: ${f1(a.ratio.freshP50)}x at p50, ${f1(a.ratio.freshP95)}x at p95`,
+  );
+  L.push(
+    `naive (${a.ratio.naive}) ÷ GET /v1/snapshot:       ${f0(a.ratio.serveP50)}x at p50, ${f0(a.ratio.serveP95)}x at p95`,
+  );
   L.push(`the kept snapshot's collectMs, as the resident agent measured it: ${fms(a.keptCollectMs)} ms`);
   if (b) {
     L.push('');
-    L.push(`(b) pod ADD/DEL through the CNI plugin → the diff event on GET /v1/events (ms; ${b.iterations.length} iterations, pod added to ${NODE_NAME} and deleted again)`);
+    L.push(
+      `(b) pod ADD/DEL through the CNI plugin → the diff event on GET /v1/events (ms; ${b.iterations.length} iterations, pod added to ${NODE_NAME} and deleted again)`,
+    );
     L.push('');
     L.push(
       table(
@@ -1089,7 +1313,11 @@ function printText(meta: Meta, a: SnapshotResults, b: ChangeResults | null, c: I
         [
           statRow('ADD start → event with the pod added', b.addStartToEvent, 'start = podAdd() called'),
           statRow("plugin's ADD done (cni.log) → event", b.pluginAddDoneToEvent, 'wall clocks, 1 ms resolution'),
-          statRow('ADD done (podAdd resolved) → event', b.addDoneToEvent, `< 0: the event came first (${b.eventBeforeAddDone}/${b.iterations.length})`),
+          statRow(
+            'ADD done (podAdd resolved) → event',
+            b.addDoneToEvent,
+            `< 0: the event came first (${b.eventBeforeAddDone}/${b.iterations.length})`,
+          ),
           statRow('ADD start → first diff event of any kind', b.addStartToFirstEvent),
           statRow('podAdd() itself', b.add, 'lab lock, netns, CNI ADD, inventory'),
           statRow('diff events up to the one with the pod', b.eventsPerAdd),
@@ -1104,7 +1332,9 @@ function printText(meta: Meta, a: SnapshotResults, b: ChangeResults | null, c: I
   }
   if (c) {
     L.push('');
-    L.push(`(c) the agent of ${NODE_NAME} idle for ${f1(c.seconds)} s with ${o.pods} pods (no changes, no clients; CLK_TCK ${c.clkTck}), after (a),`);
+    L.push(
+      `(c) the agent of ${NODE_NAME} idle for ${f1(c.seconds)} s with ${o.pods} pods (no changes, no clients; CLK_TCK ${c.clkTck}), after (a),`,
+    );
     L.push(`    once the agent had not collected for 6 s (waited ${f0(c.quietWaitSeconds)} s for that)`);
     L.push('');
     L.push(
@@ -1112,28 +1342,54 @@ function printText(meta: Meta, a: SnapshotResults, b: ChangeResults | null, c: I
         ['', 'ticks', '% of one core'],
         [
           ['agent process (utime + stime)', String(c.ticks.own), f2((100 * c.ticks.own) / c.clkTck / c.seconds)],
-          ['its reaped children (cutime + cstime: ip, nft, iptables…)', String(c.ticks.reaped), f2((100 * c.ticks.reaped) / c.clkTck / c.seconds)],
-          [`its live children (${c.children.join(', ') || 'none'})`, String(c.ticks.live), f2((100 * c.ticks.live) / c.clkTck / c.seconds)],
+          [
+            'its reaped children (cutime + cstime: ip, nft, iptables…)',
+            String(c.ticks.reaped),
+            f2((100 * c.ticks.reaped) / c.clkTck / c.seconds),
+          ],
+          [
+            `its live children (${c.children.join(', ') || 'none'})`,
+            String(c.ticks.live),
+            f2((100 * c.ticks.live) / c.clkTck / c.seconds),
+          ],
           ['total', String(c.ticks.own + c.ticks.reaped + c.ticks.live), f2(c.totalPct)],
         ],
         1,
       ),
     );
     L.push('');
-    const kinds = Object.entries(c.notifications.byKind).map(([k, n]) => `${n} ${k}`).join(', ');
-    L.push(`netlink notifications in ${NODE_NAME} during the window (ip monitor link address route neigh): ${c.notifications.total}${kinds ? ` (${kinds})` : ''}`);
-    L.push(`collections during the window: ${f0(c.collections)} (${f0(c.seconds / (RECHECK_MS / 1000))} from the ${RECHECK_MS / 1000} s recheck), mean ${fms(c.collectMsMean)} ms each as the agent measured them; agent RSS ${f0(c.rssKiB / 1024)} MiB`);
+    const kinds = Object.entries(c.notifications.byKind)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ');
+    L.push(
+      `netlink notifications in ${NODE_NAME} during the window (ip monitor link address route neigh): ${c.notifications.total}${kinds ? ` (${kinds})` : ''}`,
+    );
+    L.push(
+      `collections during the window: ${f0(c.collections)} (${f0(c.seconds / (RECHECK_MS / 1000))} from the ${RECHECK_MS / 1000} s recheck), mean ${fms(c.collectMsMean)} ms each as the agent measured them; agent RSS ${f0(c.rssKiB / 1024)} MiB`,
+    );
     const e = expectedIdle(a, c);
     const cc = a.cpu.collect;
     const fw = a.cpu.firewall;
-    L.push(`CPU per call, measured in the node netns (this process + its reaped children): collect() ${fms(cc.ownMs)} + ${fms(cc.childrenMs)} ms,`);
-    L.push(`  firewall facts (nft/iptables, read on nft monitor changes and every ${FIREWALL_MS / 1000} s) ${fw ? `${fms(fw.ownMs)} + ${fms(fw.childrenMs)} ms` : 'unavailable'}; so the timers alone should cost`);
-    L.push(`  ${f2(e.collectPct)}% (collections) + ${f2(e.firewallPct)}% (firewall reads) = ${f2(e.collectPct + e.firewallPct)}% of one core`);
+    L.push(
+      `CPU per call, measured in the node netns (this process + its reaped children): collect() ${fms(cc.ownMs)} + ${fms(cc.childrenMs)} ms,`,
+    );
+    L.push(
+      `  firewall facts (nft/iptables, read on nft monitor changes and every ${FIREWALL_MS / 1000} s) ${fw ? `${fms(fw.ownMs)} + ${fms(fw.childrenMs)} ms` : 'unavailable'}; so the timers alone should cost`,
+    );
+    L.push(
+      `  ${f2(e.collectPct)}% (collections) + ${f2(e.firewallPct)}% (firewall reads) = ${f2(e.collectPct + e.firewallPct)}% of one core`,
+    );
   }
   L.push('');
   L.push('targets');
   L.push('');
-  L.push(table(['', 'value', 'target', ''], targets(a, b, c).map((t) => [t.what, t.value, t.target, t.met ? 'met' : 'MISSED']), 1));
+  L.push(
+    table(
+      ['', 'value', 'target', ''],
+      targets(a, b, c).map((t) => [t.what, t.value, t.target, t.met ? 'met' : 'MISSED']),
+      1,
+    ),
+  );
   process.stdout.write(L.join('\n') + '\n');
 }
 
@@ -1162,7 +1418,9 @@ async function measure(opts: Options): Promise<number> {
   if (opts.idleSeconds > 0) {
     say(`(c) idle: ${opts.idleSeconds} s without changes`);
     c = await benchIdle(lab, opts);
-    say(`(c) idle: ${f2(c.totalPct)}% of one core (agent alone ${f2(c.ownPct)}%), ${f0(c.collections)} collections, ${c.notifications.total} netlink notifications`);
+    say(
+      `(c) idle: ${f2(c.totalPct)}% of one core (agent alone ${f2(c.ownPct)}%), ${f0(c.collections)} collections, ${c.notifications.total} netlink notifications`,
+    );
   }
   let b: ChangeResults | null = null;
   if (opts.iterations > 0) {
@@ -1174,15 +1432,17 @@ async function measure(opts: Options): Promise<number> {
 
   const meta: Meta = { ...machine(), labId: lab.labId, options: opts, labUpSeconds };
   if (opts.json) {
-    const round = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
+    const round = (_k: string, v: unknown) =>
+      typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v;
     const idle = c ? { ...c, expected: expectedIdle(a, c) } : null;
-    process.stdout.write(JSON.stringify({ meta, snapshot: a, changes: b, idle, targets: targets(a, b, c) }, round, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ meta, snapshot: a, changes: b, idle, targets: targets(a, b, c) }, round, 2) + '\n',
+    );
   } else {
     printText(meta, a, b, c);
   }
   return 0;
 }
-
 
 if (process.argv.includes('--worker-collect')) {
   collectWorker(process.argv.slice(2)).catch((e) => {
@@ -1194,7 +1454,10 @@ if (process.argv.includes('--worker-collect')) {
     usage: USAGE,
     options: OPTIONS,
     parse: parseOptions,
-    needs: () => ({ root: 'bench/agent.ts must run as root: it builds a lab of network namespaces', files: [NSENTER, BASH, TSX_LOADER] }),
+    needs: () => ({
+      root: 'bench/agent.ts must run as root: it builds a lab of network namespaces',
+      files: [NSENTER, BASH, TSX_LOADER],
+    }),
     stopping: 'taking the lab down',
     run: measure,
   });

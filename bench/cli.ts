@@ -44,9 +44,13 @@ interface Method {
 }
 
 async function main(parsed: { rounds: number; json: boolean }): Promise<number> {
-  if (!existsSync(BUNDLE)) throw new BenchFailure(`no bundle at ${BUNDLE}: run "node scripts/build.mjs" (or scripts/setup) first`);
+  if (!existsSync(BUNDLE))
+    throw new BenchFailure(`no bundle at ${BUNDLE}: run "node scripts/build.mjs" (or scripts/setup) first`);
   const labId = freshLabId('bc');
-  const commands: Record<string, string[]> = { '--help': ['--help'], 'lab status': ['lab', 'status', '--lab-id', labId] };
+  const commands: Record<string, string[]> = {
+    '--help': ['--help'],
+    'lab status': ['lab', 'status', '--lab-id', labId],
+  };
   const methods: Method[] = [
     { name: 'bin/podnet (bundle)', argv: (a) => [join(REPO, 'bin', 'podnet'), ...a] },
     { name: 'node bundle (no sh)', argv: (a) => [process.execPath, BUNDLE, ...a] },
@@ -54,8 +58,30 @@ async function main(parsed: { rounds: number; json: boolean }): Promise<number> 
   ];
   const floor = [process.execPath, '-e', '0'];
   // A bundle older than its sources makes bin/podnet fall back to tsx: that would be measured as the bundle.
-  const check = spawnSync('find', ['cli', 'lab', 'lib', 'agent', 'cni', '-newer', BUNDLE, '-name', '*.ts', '!', '-name', '*.test.ts', '-print', '-quit'], { cwd: REPO, encoding: 'utf8' });
-  if (check.stdout.trim()) throw new BenchFailure(`the bundle is older than ${check.stdout.trim()}: rebuild it (npm run build, or node scripts/build.mjs)`);
+  const check = spawnSync(
+    'find',
+    [
+      'cli',
+      'lab',
+      'lib',
+      'agent',
+      'cni',
+      '-newer',
+      BUNDLE,
+      '-name',
+      '*.ts',
+      '!',
+      '-name',
+      '*.test.ts',
+      '-print',
+      '-quit',
+    ],
+    { cwd: REPO, encoding: 'utf8' },
+  );
+  if (check.stdout.trim())
+    throw new BenchFailure(
+      `the bundle is older than ${check.stdout.trim()}: rebuild it (npm run build, or node scripts/build.mjs)`,
+    );
 
   const times = new Map<string, number[]>();
   const run = (key: string, argv: string[]) => {
@@ -63,14 +89,16 @@ async function main(parsed: { rounds: number; json: boolean }): Promise<number> 
     const r = spawnSync(argv[0]!, argv.slice(1), { cwd: REPO, encoding: 'utf8' });
     const ms = performance.now() - t0;
     // lab status of a lab that is not up answers 1 by design; anything else is a failure.
-    if (r.error || (r.status !== 0 && !(key.includes('lab status') && r.status === 1))) throw new BenchFailure(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+    if (r.error || (r.status !== 0 && !(key.includes('lab status') && r.status === 1)))
+      throw new BenchFailure(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
     times.set(key, [...(times.get(key) ?? []), ms]);
   };
   for (let i = 0; i < parsed.rounds; i++) {
     progress(`round ${i + 1}/${parsed.rounds}`);
     const order = [...methods.keys()];
     order.push(order.shift()!); // rotate, so no method always runs first
-    for (const [name, args] of Object.entries(commands)) for (const m of order.map((k) => methods[k]!)) run(`${m.name}|${name}`, m.argv(args));
+    for (const [name, args] of Object.entries(commands))
+      for (const m of order.map((k) => methods[k]!)) run(`${m.name}|${name}`, m.argv(args));
     run('node -e 0|', floor);
   }
   progress('', true);
@@ -82,20 +110,46 @@ async function main(parsed: { rounds: number; json: boolean }): Promise<number> 
   }
   const tsxOf = (command: string) => rows.find((r) => r.method === 'tsx (sources)' && r.command === command)!.stat;
   if (parsed.json) {
-    console.log(JSON.stringify({ machine: { cpus: cpus().length, load: loadavg(), kernel: release(), node: process.version }, rounds: parsed.rounds, rows }));
+    console.log(
+      JSON.stringify({
+        machine: { cpus: cpus().length, load: loadavg(), kernel: release(), node: process.version },
+        rounds: parsed.rounds,
+        rows,
+      }),
+    );
     return 0;
   }
-  console.log(`bin/podnet start-up, ${parsed.rounds} rounds (ms; ${cpus().length} cores, load ${loadavg().map((x) => x.toFixed(1)).join(' ')})\n`);
+  console.log(
+    `bin/podnet start-up, ${parsed.rounds} rounds (ms; ${cpus().length} cores, load ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')})\n`,
+  );
   console.log(
     table(
       ['method', 'command', 'p50', 'p95', '÷ node -e 0 (p50)', '÷ tsx (p50)'],
-      rows.map((r) => [r.method, r.command || '-', f0(r.stat.p50), f0(r.stat.p95), f1(r.stat.p50 / floorStat.p50), r.command ? f1(r.stat.p50 / tsxOf(r.command).p50) : '-']),
+      rows.map((r) => [
+        r.method,
+        r.command || '-',
+        f0(r.stat.p50),
+        f0(r.stat.p95),
+        f1(r.stat.p50 / floorStat.p50),
+        r.command ? f1(r.stat.p50 / tsxOf(r.command).p50) : '-',
+      ]),
       2,
     ),
   );
-  const target = rows.filter((r) => r.method === 'bin/podnet (bundle)').map((r) => `${r.command} p50 ${f0(r.stat.p50)} ms: ${r.stat.p50 <= 200 ? 'met' : 'MISSED'} (target ≤ 200 ms)`);
+  const target = rows
+    .filter((r) => r.method === 'bin/podnet (bundle)')
+    .map((r) => `${r.command} p50 ${f0(r.stat.p50)} ms: ${r.stat.p50 <= 200 ? 'met' : 'MISSED'} (target ≤ 200 ms)`);
   console.log(`\n${target.join('\n')}`);
   return 0;
 }
 
-runBench({ usage: USAGE, options: OPTIONS, parse: parseOptions, needs: () => null, stopping: 'nothing to clean up', run: main });
+runBench({
+  usage: USAGE,
+  options: OPTIONS,
+  parse: parseOptions,
+  needs: () => null,
+  stopping: 'nothing to clean up',
+  run: main,
+});

@@ -15,7 +15,19 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { install, repoRoot } from '../cni/install.js';
 import { DEFAULT_BRIDGE } from '../lib/model/cni.js';
-import { BenchFailure, f1, f2, machine, progress, runTimed, say, stat, table, type Outcome, type Stat } from './common.js';
+import {
+  BenchFailure,
+  f1,
+  f2,
+  machine,
+  progress,
+  runTimed,
+  say,
+  stat,
+  table,
+  type Outcome,
+  type Stat,
+} from './common.js';
 import { freshLabId, harness, numberOption, runBench, type OptionValues } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
@@ -38,7 +50,12 @@ options:
 
 Smoke run: --sequential 5 --concurrent 3 --rounds 1 --samples 3`;
 
-const OPTIONS = { sequential: { type: 'string' }, concurrent: { type: 'string' }, rounds: { type: 'string' }, samples: { type: 'string' } } as const;
+const OPTIONS = {
+  sequential: { type: 'string' },
+  concurrent: { type: 'string' },
+  rounds: { type: 'string' },
+  samples: { type: 'string' },
+} as const;
 
 interface Options {
   sequential: number;
@@ -105,7 +122,8 @@ function removeNamespaces(names: string[]): void {
   const mine = names.filter((n) => n.startsWith(NS_PREFIX));
   if (mine.length === 0) return;
   const r = ipBatchForce(mine.map((n) => `netns del ${n}`));
-  if (r.status !== 0 && mine.some((n) => existsSync(`/run/netns/${n}`))) process.stderr.write(`warning: removing namespaces: ${r.stderr.trim()}\n`);
+  if (r.status !== 0 && mine.some((n) => existsSync(`/run/netns/${n}`)))
+    process.stderr.write(`warning: removing namespaces: ${r.stderr.trim()}\n`);
 }
 
 /** A plugin (or probe) run, timed from spawn to exit; `stdin` null: none. */
@@ -140,15 +158,22 @@ let binDir = '';
  */
 function startAgent(nodeNs: string, socket: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NSENTER, [`--net=/run/netns/${nodeNs}`, '--', NODE, '--import', TSX_LOADER, AGENT_SCRIPT, '--socket', socket], {
-      env: { PATH: CLEAN_PATH },
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      NSENTER,
+      [`--net=/run/netns/${nodeNs}`, '--', NODE, '--import', TSX_LOADER, AGENT_SCRIPT, '--socket', socket],
+      {
+        env: { PATH: CLEAN_PATH },
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     harness.children.add(child);
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new BenchFailure(`the agent in ${nodeNs} did not listen within 60 s: ${err.trim()}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new BenchFailure(`the agent in ${nodeNs} did not listen within 60 s: ${err.trim()}`)),
+      60_000,
+    );
     child.stdout!.on('data', (d) => {
       out += d;
       if (out.includes('"listening"')) {
@@ -193,7 +218,16 @@ async function makeBed(key: PluginKey, env: EnvKind, tag: string): Promise<Bed> 
         ? { ...podnetConf, agentSocket: socket }
         : { ...baseConf(), type: 'bridge', ipam: { type: 'host-local', ranges, dataDir } };
   const agent = key === 'agent' ? await startAgent(nodeNs!, socket) : null;
-  return { key, env, file: key === 'reference' ? join(REFERENCE_DIR, 'bridge') : join(binDir, 'podnet'), nodeNs: nodeNs!, dataDir, stateDir, conf, agent };
+  return {
+    key,
+    env,
+    file: key === 'reference' ? join(REFERENCE_DIR, 'bridge') : join(binDir, 'podnet'),
+    nodeNs: nodeNs!,
+    dataDir,
+    stateDir,
+    conf,
+    agent,
+  };
 }
 
 function envFor(kind: EnvKind, vars: Record<string, string>): Record<string, string> {
@@ -280,7 +314,9 @@ function verifyAdds(bed: Bed, ops: OpResult[], label: string): void {
   const missing = ips.filter((ip) => !leased.has(ip));
   const extra = [...leased].filter((ip) => !unique.has(ip));
   if (missing.length || extra.length) {
-    throw new BenchFailure(`${label}: ${LABEL[bed.key]} leases do not match its results: not leased [${missing.join(', ')}], leased but not returned [${extra.join(', ')}]`);
+    throw new BenchFailure(
+      `${label}: ${LABEL[bed.key]} leases do not match its results: not leased [${missing.join(', ')}], leased but not returned [${extra.join(', ')}]`,
+    );
   }
 }
 
@@ -288,11 +324,18 @@ function verifyAdds(bed: Bed, ops: OpResult[], label: string): void {
 function verifyDels(bed: Bed, ops: OpResult[], label: string): void {
   for (const op of ops) checkOp(bed, op);
   const left = leases(bed);
-  if (left.length) throw new BenchFailure(`${label}: ${LABEL[bed.key]} DEL left ${left.length} lease(s): ${left.join(', ')}`);
+  if (left.length)
+    throw new BenchFailure(`${label}: ${LABEL[bed.key]} DEL left ${left.length} lease(s): ${left.join(', ')}`);
   const veths = vethsOnNode(bed);
-  if (veths.length) throw new BenchFailure(`${label}: ${LABEL[bed.key]} DEL left ${veths.length} veth(s) on the node: ${veths.join(', ')}`);
+  if (veths.length)
+    throw new BenchFailure(
+      `${label}: ${LABEL[bed.key]} DEL left ${veths.length} veth(s) on the node: ${veths.join(', ')}`,
+    );
   const att = attachments(bed);
-  if (att.length) throw new BenchFailure(`${label}: ${LABEL[bed.key]} DEL left ${att.length} attachment record(s): ${att.join(', ')}`);
+  if (att.length)
+    throw new BenchFailure(
+      `${label}: ${LABEL[bed.key]} DEL left ${att.length} attachment record(s): ${att.join(', ')}`,
+    );
 }
 
 /** In-process durations podnet logged ("ADD done"/"DEL done", field ms), by verb and
@@ -362,8 +405,12 @@ function collectInProcess(bed: Bed, ops: OpResult[], into: ScenarioResult): void
   const logged = loggedMs(bed);
   for (const op of ops) {
     const e = logged.get(`${op.verb} ${op.containerID}`);
-    if (e === undefined) throw new BenchFailure(`${LABEL[bed.key]} logged no "${op.verb} done" for ${op.containerID} in ${bed.stateDir}/cni.log`);
-    if (bed.key === 'podnet' && e.agent) throw new BenchFailure(`podnet (no agentSocket) says the agent served ${op.verb} ${op.containerID}`);
+    if (e === undefined)
+      throw new BenchFailure(
+        `${LABEL[bed.key]} logged no "${op.verb} done" for ${op.containerID} in ${bed.stateDir}/cni.log`,
+      );
+    if (bed.key === 'podnet' && e.agent)
+      throw new BenchFailure(`podnet (no agentSocket) says the agent served ${op.verb} ${op.containerID}`);
     if (bed.key === 'agent' && !e.agent) into.fallbacks[op.verb]++;
     into.inProcess[bed.key][op.verb].push(e.ms);
     into.outside[bed.key][op.verb].push(op.ms - e.ms);
@@ -417,7 +464,8 @@ async function sequential(n: number): Promise<ScenarioResult[]> {
   await warmUp(beds, tag);
   // Pod namespaces, made before the timed part.
   const pods = new Map<Bed, string[]>();
-  for (const bed of beds) pods.set(bed, addNamespaces(Array.from({ length: n }, (_, i) => `${tag}-${short(bed)}-${i}`)));
+  for (const bed of beds)
+    pods.set(bed, addNamespaces(Array.from({ length: n }, (_, i) => `${tag}-${short(bed)}-${i}`)));
   const res = newResults('sequential', n, 1);
   for (const verb of ['ADD', 'DEL'] as Verb[]) {
     const ops = new Map<Bed, OpResult[]>(beds.map((b) => [b, []]));
@@ -454,7 +502,8 @@ async function concurrent(n: number, rounds: number): Promise<ScenarioResult[]> 
   const res = newResults('concurrent', n, rounds);
   for (let r = 0; r < rounds; r++) {
     const pods = new Map<Bed, string[]>();
-    for (const bed of beds) pods.set(bed, addNamespaces(Array.from({ length: n }, (_, i) => `${tag}${r}-${short(bed)}-${i}`)));
+    for (const bed of beds)
+      pods.set(bed, addNamespaces(Array.from({ length: n }, (_, i) => `${tag}${r}-${short(bed)}-${i}`)));
     const order = rotate(beds, r);
     for (const verb of ['ADD', 'DEL'] as Verb[]) {
       for (const bed of order) {
@@ -492,17 +541,43 @@ async function startupProbes(samples: number): Promise<Record<string, Stat>> {
   const socket = join(tempRoot, 'probe-agent', 'cni.sock');
   const agent = await startAgent(scratch!, socket);
   const versionViaAgent = JSON.stringify({ cniVersion: '1.0.0', agentSocket: socket });
-  const versionEnv = (kind: EnvKind) => envFor(kind, { CNI_COMMAND: 'VERSION', CNI_PATH: `${binDir}:${REFERENCE_DIR}` });
+  const versionEnv = (kind: EnvKind) =>
+    envFor(kind, { CNI_COMMAND: 'VERSION', CNI_PATH: `${binDir}:${REFERENCE_DIR}` });
   const probes: Probe[] = [
-    { name: 'env -i /usr/bin/node -e 0', run: () => timed('/usr/bin/env', ['-i', NODE, '-e', '0'], { PATH: CLEAN_PATH }, null) },
-    { name: `env -i NODE_EXTRA_CA_CERTS=${CA_CERTS} /usr/bin/node -e 0`, run: () => timed('/usr/bin/env', ['-i', `NODE_EXTRA_CA_CERTS=${CA_CERTS}`, NODE, '-e', '0'], { PATH: CLEAN_PATH }, null) },
+    {
+      name: 'env -i /usr/bin/node -e 0',
+      run: () => timed('/usr/bin/env', ['-i', NODE, '-e', '0'], { PATH: CLEAN_PATH }, null),
+    },
+    {
+      name: `env -i NODE_EXTRA_CA_CERTS=${CA_CERTS} /usr/bin/node -e 0`,
+      run: () =>
+        timed('/usr/bin/env', ['-i', `NODE_EXTRA_CA_CERTS=${CA_CERTS}`, NODE, '-e', '0'], { PATH: CLEAN_PATH }, null),
+    },
     { name: 'ip -V', run: () => timed('ip', ['-V'], { PATH: CLEAN_PATH }, null) },
-    { name: 'nsenter --net=<node> -- /bin/true', run: () => timed(NSENTER, [nodeNet, '--', '/bin/true'], { PATH: CLEAN_PATH }, null) },
-    { name: 'podnet VERSION via nsenter (clean env): shim, podnet-node', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('clean'), version) },
-    { name: 'podnet VERSION via nsenter (runtime env): shim, podnet-node', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('runtime'), version) },
-    { name: 'podnet-node VERSION via nsenter (clean env): no shim', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet-node')], versionEnv('clean'), version) },
-    { name: 'podnet VERSION via nsenter (clean env): shim, agent', run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('clean'), versionViaAgent) },
-    { name: 'bridge VERSION via nsenter (clean env)', run: () => timed(NSENTER, [nodeNet, '--', join(REFERENCE_DIR, 'bridge')], versionEnv('clean'), version) },
+    {
+      name: 'nsenter --net=<node> -- /bin/true',
+      run: () => timed(NSENTER, [nodeNet, '--', '/bin/true'], { PATH: CLEAN_PATH }, null),
+    },
+    {
+      name: 'podnet VERSION via nsenter (clean env): shim, podnet-node',
+      run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('clean'), version),
+    },
+    {
+      name: 'podnet VERSION via nsenter (runtime env): shim, podnet-node',
+      run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('runtime'), version),
+    },
+    {
+      name: 'podnet-node VERSION via nsenter (clean env): no shim',
+      run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet-node')], versionEnv('clean'), version),
+    },
+    {
+      name: 'podnet VERSION via nsenter (clean env): shim, agent',
+      run: () => timed(NSENTER, [nodeNet, '--', join(binDir, 'podnet')], versionEnv('clean'), versionViaAgent),
+    },
+    {
+      name: 'bridge VERSION via nsenter (clean env)',
+      run: () => timed(NSENTER, [nodeNet, '--', join(REFERENCE_DIR, 'bridge')], versionEnv('clean'), version),
+    },
   ];
   const out: Record<string, number[]> = Object.fromEntries(probes.map((p) => [p.name, []]));
   for (let i = 0; i < samples; i++) {
@@ -567,21 +642,53 @@ function rowsOf(results: ScenarioResult[]): Row[] {
   return rows;
 }
 
-function printText(meta: Record<string, unknown>, rows: Row[], results: ScenarioResult[], probes: Record<string, Stat>): void {
+function printText(
+  meta: Record<string, unknown>,
+  rows: Row[],
+  results: ScenarioResult[],
+  probes: Record<string, Stat>,
+): void {
   const lines: string[] = [];
   lines.push(`podnet CNI benchmark — ${meta.date}`);
-  lines.push(`node ${meta.node}, kernel ${meta.kernel}, ${meta.cpus} CPU(s); cniVersion 1.0.0, bridge ${BRIDGE}, subnet ${SUBNET}`);
-  lines.push(`podnet = podnet + podnet-ipam as cni/install.ts installs them (${meta.shim ? 'the shim, no agentSocket: it execs podnet-node' : 'no shim: podnet is the Node plugin'});`);
-  lines.push(`podnet+agent = the same with agentSocket: the shim hands the verb to the agent's CNI socket (agent/cni-socket/) in the node namespace;`);
+  lines.push(
+    `node ${meta.node}, kernel ${meta.kernel}, ${meta.cpus} CPU(s); cniVersion 1.0.0, bridge ${BRIDGE}, subnet ${SUBNET}`,
+  );
+  lines.push(
+    `podnet = podnet + podnet-ipam as cni/install.ts installs them (${meta.shim ? 'the shim, no agentSocket: it execs podnet-node' : 'no shim: podnet is the Node plugin'});`,
+  );
+  lines.push(
+    `podnet+agent = the same with agentSocket: the shim hands the verb to the agent's CNI socket (agent/cni-socket/) in the node namespace;`,
+  );
   lines.push(`reference = ${REFERENCE_DIR}/bridge + host-local`);
-  lines.push(`wall time per CNI invocation in ms (spawn of nsenter into the node namespace until exit), nearest-rank percentiles`);
-  lines.push(`env clean = only CNI_* and PATH; env runtime = this process's environment (NODE_EXTRA_CA_CERTS=${meta.runtimeCaCerts})`);
-  lines.push('the six streams (env x plugin), each with its own node namespace and data dirs, run interleaved in a rotating order');
+  lines.push(
+    `wall time per CNI invocation in ms (spawn of nsenter into the node namespace until exit), nearest-rank percentiles`,
+  );
+  lines.push(
+    `env clean = only CNI_* and PATH; env runtime = this process's environment (NODE_EXTRA_CA_CERTS=${meta.runtimeCaCerts})`,
+  );
+  lines.push(
+    'the six streams (env x plugin), each with its own node namespace and data dirs, run interleaved in a rotating order',
+  );
   lines.push('ratio = podnet ÷ reference, agent ratio = podnet+agent ÷ reference');
   lines.push('');
   lines.push(
     table(
-      ['env', 'scenario', 'verb', 'n', 'podnet p50', 'p95', '+agent p50', 'p95', 'reference p50', 'p95', 'ratio p50', 'p95', 'agent ratio p50', 'p95'],
+      [
+        'env',
+        'scenario',
+        'verb',
+        'n',
+        'podnet p50',
+        'p95',
+        '+agent p50',
+        'p95',
+        'reference p50',
+        'p95',
+        'ratio p50',
+        'p95',
+        'agent ratio p50',
+        'p95',
+      ],
       rows.map((r) => [
         r.env,
         r.scenario,
@@ -601,9 +708,15 @@ function printText(meta: Record<string, unknown>, rows: Row[], results: Scenario
       3,
     ),
   );
-  const fellBack = results.flatMap((r) => (['ADD', 'DEL'] as Verb[]).filter((v) => r.fallbacks[v] > 0).map((v) => `${r.env} ${r.scenario} ${v}: ${r.fallbacks[v]}`));
+  const fellBack = results.flatMap((r) =>
+    (['ADD', 'DEL'] as Verb[])
+      .filter((v) => r.fallbacks[v] > 0)
+      .map((v) => `${r.env} ${r.scenario} ${v}: ${r.fallbacks[v]}`),
+  );
   lines.push('');
-  lines.push(`podnet+agent ops the agent did not serve (the shim fell back to podnet-node): ${fellBack.length ? fellBack.join('; ') : 'none'}`);
+  lines.push(
+    `podnet+agent ops the agent did not serve (the shim fell back to podnet-node): ${fellBack.length ? fellBack.join('; ') : 'none'}`,
+  );
   lines.push('');
   lines.push('where the time goes (ms)');
   lines.push('');
@@ -623,16 +736,39 @@ function printText(meta: Record<string, unknown>, rows: Row[], results: Scenario
         const inp = stat(r.inProcess[key][verb]);
         const wall = stat(r.perOp[verb][key]);
         const outside = stat(r.outside[key][verb]);
-        ipRows.push([r.env, scen, `${LABEL[key]} ${verb}`, String(inp.n), f1(wall.p50), f1(wall.p95), f1(inp.p50), f1(inp.p95), f1(outside.p50), f1(outside.p95)]);
+        ipRows.push([
+          r.env,
+          scen,
+          `${LABEL[key]} ${verb}`,
+          String(inp.n),
+          f1(wall.p50),
+          f1(wall.p95),
+          f1(inp.p50),
+          f1(inp.p95),
+          f1(outside.p50),
+          f1(outside.p95),
+        ]);
       }
     }
   }
-  lines.push(table(['env', 'scenario', 'verb', 'n', 'wall p50', 'p95', 'in-process p50', 'p95', 'outside p50', 'p95'], ipRows, 3));
+  lines.push(
+    table(
+      ['env', 'scenario', 'verb', 'n', 'wall p50', 'p95', 'in-process p50', 'p95', 'outside p50', 'p95'],
+      ipRows,
+      3,
+    ),
+  );
   lines.push('');
-  lines.push('in-process = the "ms" podnet logs in <stateDir>/cni.log ("ADD done"/"DEL done"): from the verb\'s entry (podnet: after');
-  lines.push('Node start-up and loading the bundle; podnet+agent: when the agent\'s verb thread takes it up) to its end, including');
+  lines.push(
+    'in-process = the "ms" podnet logs in <stateDir>/cni.log ("ADD done"/"DEL done"): from the verb\'s entry (podnet: after',
+  );
+  lines.push(
+    "Node start-up and loading the bundle; podnet+agent: when the agent's verb thread takes it up) to its end, including",
+  );
   lines.push('its own ip/nsenter children.');
-  lines.push('outside = wall - in-process, per op. podnet: start-up (nsenter, the shim, sh launcher, env -i, node, bundle load) and');
+  lines.push(
+    'outside = wall - in-process, per op. podnet: start-up (nsenter, the shim, sh launcher, env -i, node, bundle load) and',
+  );
   lines.push('exit. podnet+agent: nsenter, the shim, the socket round trip and any wait for a free verb thread.');
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -641,7 +777,8 @@ function printText(meta: Record<string, unknown>, rows: Row[], results: Scenario
 // Main
 
 async function run(opts: Options): Promise<number> {
-  if (process.execPath !== NODE) say(`note: running under ${process.execPath}; the installed plugins will exec that node, not ${NODE}`);
+  if (process.execPath !== NODE)
+    say(`note: running under ${process.execPath}; the installed plugins will exec that node, not ${NODE}`);
   const runtimeCaCerts = process.env.NODE_EXTRA_CA_CERTS;
   say(
     runtimeCaCerts
@@ -654,7 +791,8 @@ async function run(opts: Options): Promise<number> {
   binDir = join(tempRoot, 'bin');
   say(`installing podnet plugins into ${binDir} (namespaces: ${NS_PREFIX}*)`);
   const installed = await install(binDir, null);
-  if (!installed.shim) say(`note: no shim (${installed.noShim}): podnet+agent falls back to the Node plugin on every op`);
+  if (!installed.shim)
+    say(`note: no shim (${installed.noShim}): podnet+agent falls back to the Node plugin on every op`);
 
   const results: ScenarioResult[] = [];
   if (opts.sequential > 0) results.push(...(await sequential(opts.sequential)));
@@ -687,8 +825,12 @@ async function run(opts: Options): Promise<number> {
         })),
       ),
     );
-    const round = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 100) / 100 : v);
-    process.stdout.write(JSON.stringify({ meta, rows, whereTheTimeGoes: { startup: probes, podnetInProcess: inProcess } }, round, 2) + '\n');
+    const round = (_k: string, v: unknown) =>
+      typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 100) / 100 : v;
+    process.stdout.write(
+      JSON.stringify({ meta, rows, whereTheTimeGoes: { startup: probes, podnetInProcess: inProcess } }, round, 2) +
+        '\n',
+    );
   } else {
     printText(meta, rows, results, probes);
   }
@@ -699,7 +841,10 @@ runBench({
   usage: USAGE,
   options: OPTIONS,
   parse: parseOptions,
-  needs: () => ({ root: 'bench/cni.ts must run as root: it creates network namespaces', files: [NODE, NSENTER, join(REFERENCE_DIR, 'bridge'), join(REFERENCE_DIR, 'host-local')] }),
+  needs: () => ({
+    root: 'bench/cni.ts must run as root: it creates network namespaces',
+    files: [NODE, NSENTER, join(REFERENCE_DIR, 'bridge'), join(REFERENCE_DIR, 'host-local')],
+  }),
   stopping: 'removing namespaces and temp dirs',
   run,
 });

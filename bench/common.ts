@@ -109,7 +109,11 @@ export const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 /** A plain-text table: the first `leftCols` columns left-aligned, the rest right-aligned. */
 export function table(header: string[], body: string[][], leftCols: number): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
 }
 
@@ -127,7 +131,12 @@ export function pluginDone(logFile: string, verb: 'ADD' | 'DEL', containerID: st
     if (!line.includes(containerID) || !line.includes(`"${verb} done"`)) continue;
     try {
       const e = JSON.parse(line) as { time: string; msg: string; containerID?: string; plugin?: string };
-      if (e.msg === `${verb} done` && e.containerID === containerID && (e.plugin === undefined || e.plugin === 'podnet')) at = Date.parse(e.time);
+      if (
+        e.msg === `${verb} done` &&
+        e.containerID === containerID &&
+        (e.plugin === undefined || e.plugin === 'podnet')
+      )
+        at = Date.parse(e.time);
     } catch {
       /* a line being written */
     }
@@ -168,7 +177,11 @@ export function runTimed(file: string, args: string[], opts: RunOptions = {}): P
     const lines: Outcome['lines'] = [];
     const t0 = performance.now();
     const since = () => performance.now() - t0;
-    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      cwd: opts.cwd,
+      env: opts.env,
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     opts.live?.add(child);
     child.stdout!.on('data', (d) => (stdout += d));
     child.stderr!.on('data', (d) => {
@@ -191,7 +204,13 @@ export function runTimed(file: string, args: string[], opts: RunOptions = {}): P
     child.on('close', (code, signal) => {
       opts.live?.delete(child);
       if (partial) lines.push({ at: since(), text: partial });
-      resolve({ ms: exitedAt || since(), status: code ?? -1, stdout, stderr: signal ? `${stderr}(killed by ${signal})` : stderr, lines });
+      resolve({
+        ms: exitedAt || since(),
+        status: code ?? -1,
+        stdout,
+        stderr: signal ? `${stderr}(killed by ${signal})` : stderr,
+        lines,
+      });
     });
     if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
   });

@@ -22,7 +22,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import type { Topology } from '../lib/model/topology.js';
-import { BenchFailure, UsageError, columnStats, f0, f1, f2, pluginDone, progress, progressDone, runTimed, sayOver as say, sleep, stat, table, type Stat } from './common.js';
+import {
+  BenchFailure,
+  UsageError,
+  columnStats,
+  f0,
+  f1,
+  f2,
+  pluginDone,
+  progress,
+  progressDone,
+  runTimed,
+  sayOver as say,
+  sleep,
+  stat,
+  table,
+  type Stat,
+} from './common.js';
 import { freshLabId, harness, numberOption, runBench, userEnv, type OptionValues, type Teardown } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
@@ -78,11 +94,24 @@ interface Options {
 
 function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
   const quick = values.quick ?? false;
-  const shapes = values.shapes !== undefined ? values.shapes.split(',').map((s) => s.trim()).filter(Boolean) : quick ? [DEFAULT_SHAPES[0]!] : DEFAULT_SHAPES;
-  for (const s of shapes) if (!/^[1-9]\d{0,3}x\d{1,6}$/.test(s)) throw new UsageError(`--shapes: "${s}" is not NODESxPODS (e.g. 100x10000)`);
+  const shapes =
+    values.shapes !== undefined
+      ? values.shapes
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : quick
+        ? [DEFAULT_SHAPES[0]!]
+        : DEFAULT_SHAPES;
+  for (const s of shapes)
+    if (!/^[1-9]\d{0,3}x\d{1,6}$/.test(s)) throw new UsageError(`--shapes: "${s}" is not NODESxPODS (e.g. 100x10000)`);
   if (shapes.length === 0) throw new UsageError('--shapes: no shape given');
-  const pages = (values.pages ?? 'podnet,preset').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const p of pages) if (p !== 'podnet' && p !== 'preset') throw new UsageError(`--pages: "${p}" is not podnet or preset`);
+  const pages = (values.pages ?? 'podnet,preset')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const p of pages)
+    if (p !== 'podnet' && p !== 'preset') throw new UsageError(`--pages: "${p}" is not podnet or preset`);
   if (pages.length === 0) throw new UsageError('--pages: no page given');
   return {
     shapes,
@@ -107,7 +136,15 @@ const PODNET_BIN = join(REPO, 'bin', 'podnet');
 const DIST_DIR = '.next-bench';
 const HOST = '127.0.0.1';
 const CHROMIUM = '/usr/lib/chromium/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const VIEWPORT = { width: 1600, height: 1000 };
 /** an input is answered when the next animation frame after it comes within this */
 const ANSWER_MS = 100;
@@ -273,20 +310,22 @@ const closeAll: Teardown = {
   },
   /** at exit: only what is synchronous, the servers' process groups */
   onExit() {
-    for (const s of servers) if (!exited(s) && s.pid) {
-      try {
-        process.kill(-s.pid, 'SIGKILL');
-      } catch {
-        /* gone */
+    for (const s of servers)
+      if (!exited(s) && s.pid) {
+        try {
+          process.kill(-s.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       }
-    }
   },
 };
 
 // ---------------------------------------------------------------------------------------
 // Processes and servers
 
-const run = (file: string, args: string[], env?: NodeJS.ProcessEnv) => runTimed(file, args, { cwd: REPO, env, live: harness.children });
+const run = (file: string, args: string[], env?: NodeJS.ProcessEnv) =>
+  runTimed(file, args, { cwd: REPO, env, live: harness.children });
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -301,7 +340,13 @@ function freePort(): Promise<number> {
 
 /** The environment without any PODNET_* of the caller's shell: the server gets only ours. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...userEnv(), NEXT_TELEMETRY_DISABLED: '1', PODNET_DIST_DIR: DIST_DIR, PODNET_DASHBOARD_TOKEN_FILE: keyFile(), ...extra };
+  return {
+    ...userEnv(),
+    NEXT_TELEMETRY_DISABLED: '1',
+    PODNET_DIST_DIR: DIST_DIR,
+    PODNET_DASHBOARD_TOKEN_FILE: keyFile(),
+    ...extra,
+  };
 }
 
 /** The dashboard runs with a key, as users run it; the bench sends it as a bearer. */
@@ -339,15 +384,26 @@ async function startDashboard(name: string, env: Record<string, string>): Promis
   const fd = openSync(log, 'w');
   const t0 = performance.now();
   // A process group of its own, so the whole server goes with one kill of its pid.
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', HOST, '-p', String(port)], { cwd: REPO, env: cleanEnv(env), stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', HOST, '-p', String(port)], {
+    cwd: REPO,
+    env: cleanEnv(env),
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  });
   closeSync(fd);
   servers.add(child);
   const url = `http://${HOST}:${port}`;
   const deadline = Date.now() + SERVER_TIMEOUT_MS;
   for (;;) {
-    if (exited(child)) throw new BenchFailure(`the dashboard (${name}) exited with ${child.exitCode ?? child.signalCode}:\n${tail(log)}`);
+    if (exited(child))
+      throw new BenchFailure(
+        `the dashboard (${name}) exited with ${child.exitCode ?? child.signalCode}:\n${tail(log)}`,
+      );
     if ((await getStatus(`${url}/api/trpc/cluster.info`)) === 200) break;
-    if (Date.now() > deadline) throw new BenchFailure(`the dashboard (${name}) did not answer GET /api/trpc/cluster.info within ${SERVER_TIMEOUT_MS / 1000} s:\n${tail(log)}`);
+    if (Date.now() > deadline)
+      throw new BenchFailure(
+        `the dashboard (${name}) did not answer GET /api/trpc/cluster.info within ${SERVER_TIMEOUT_MS / 1000} s:\n${tail(log)}`,
+      );
     await sleep(100);
   }
   return { url, child, log, startMs: performance.now() - t0 };
@@ -365,7 +421,11 @@ async function buildOnce(opts: Options): Promise<{ built: boolean; ms: number }>
   const { buildIsCurrent, buildDashboard } = await import('../cli/dashboard-process.js');
   if (!opts.rebuild && buildIsCurrent(DIST_DIR)) return { built: false, ms: 0 };
   const t0 = performance.now();
-  await buildDashboard((m) => say(m.replace('next build', `next build into ${DIST_DIR}`)), { PODNET_DIST_DIR: DIST_DIR }, join(tempRoot, 'next-build.log'));
+  await buildDashboard(
+    (m) => say(m.replace('next build', `next build into ${DIST_DIR}`)),
+    { PODNET_DIST_DIR: DIST_DIR },
+    join(tempRoot, 'next-build.log'),
+  );
   return { built: true, ms: performance.now() - t0 };
 }
 
@@ -397,10 +457,28 @@ function baselineElements(t: Topology): BaselineData {
     const x0 = (j % cols) * boxW;
     const y0 = Math.floor(j / cols) * boxH;
     const box = `node:${n.name}`;
-    els.push({ group: 'nodes', data: { id: box, label: `${n.name} ${n.ip ?? ''} ${n.podCIDR ?? ''}` }, classes: 'box' });
-    els.push({ group: 'nodes', data: { id: `bridge:${n.name}`, parent: box, label: `${n.bridge?.name ?? 'v-net-0'} ${n.bridge?.addresses[0] ?? ''}` }, classes: 'bridge', position: { x: x0 + ((inner - 1) * S) / 2, y: y0 } });
+    els.push({
+      group: 'nodes',
+      data: { id: box, label: `${n.name} ${n.ip ?? ''} ${n.podCIDR ?? ''}` },
+      classes: 'box',
+    });
+    els.push({
+      group: 'nodes',
+      data: {
+        id: `bridge:${n.name}`,
+        parent: box,
+        label: `${n.bridge?.name ?? 'v-net-0'} ${n.bridge?.addresses[0] ?? ''}`,
+      },
+      classes: 'bridge',
+      position: { x: x0 + ((inner - 1) * S) / 2, y: y0 },
+    });
     byNode.get(n.name)!.forEach((key, k) => {
-      els.push({ group: 'nodes', data: { id: `pod:${key}`, parent: box, label: key }, classes: 'pod', position: { x: x0 + (k % inner) * S, y: y0 + S + Math.floor(k / inner) * S } });
+      els.push({
+        group: 'nodes',
+        data: { id: `pod:${key}`, parent: box, label: key },
+        classes: 'pod',
+        position: { x: x0 + (k % inner) * S, y: y0 + S + Math.floor(k / inner) * S },
+      });
     });
   });
   return { json: JSON.stringify(els), nodes: t.nodes.length, bridges: t.nodes.length, pods: t.pods.length };
@@ -500,7 +578,10 @@ async function measureLoad(url: string, timeoutMs: number): Promise<Load> {
   const { context, page } = await newPage();
   try {
     await page.goto(url, { waitUntil: 'commit', timeout: READY_TIMEOUT_MS });
-    await page.waitForFunction('window.__bench && window.__bench.readyAt !== null', undefined, { timeout: READY_TIMEOUT_MS, polling: 20 });
+    await page.waitForFunction('window.__bench && window.__bench.readyAt !== null', undefined, {
+      timeout: READY_TIMEOUT_MS,
+      polling: 20,
+    });
     const firstRender = (await page.evaluate<number>('window.__bench.readyAt'))!;
     // Inputs until a click and a wheel, sent one after the other, are both answered in time.
     const deadline = Date.now() + timeoutMs;
@@ -517,22 +598,48 @@ async function measureLoad(url: string, timeoutMs: number): Promise<Load> {
       await page.mouse.wheel(0, 100 * dir);
       dir = -dir;
       probes += 2;
-      await page.waitForFunction(`window.__bench.inputs.length >= ${before + 2}`, undefined, { timeout: Math.max(1000, deadline - Date.now()), polling: 10 }).catch(() => undefined);
+      await page
+        .waitForFunction(`window.__bench.inputs.length >= ${before + 2}`, undefined, {
+          timeout: Math.max(1000, deadline - Date.now()),
+          polling: 10,
+        })
+        .catch(() => undefined);
       const got = await page.evaluate<PageInput[]>(`window.__bench.inputs.slice(${before})`);
       const click = got.find((i) => i.kind === 'click');
       const wheel = got.find((i) => i.kind === 'wheel');
       for (const i of got) {
         worst = Math.max(worst, i.frame - i.t0);
-        answers.push([i.kind, Math.round(i.t0), Math.round(i.frame - i.t0), i.kind === 'click' ? target.on : i.changed ? 'zoomed' : 'no zoom']);
+        answers.push([
+          i.kind,
+          Math.round(i.t0),
+          Math.round(i.frame - i.t0),
+          i.kind === 'click' ? target.on : i.changed ? 'zoomed' : 'no zoom',
+        ]);
       }
       if (wheel?.changed) zoomChanged = true;
-      if (click && wheel && click.frame - click.t0 <= ANSWER_MS && wheel.frame - wheel.t0 <= ANSWER_MS && wheel.changed) {
+      if (
+        click &&
+        wheel &&
+        click.frame - click.t0 <= ANSWER_MS &&
+        wheel.frame - wheel.t0 <= ANSWER_MS &&
+        wheel.changed
+      ) {
         interactive = Math.max(click.frame, wheel.frame);
         break;
       }
       await sleep(30);
     }
-    const info = await page.evaluate<{ snapshot: number; snapshotRequest: number; snapshotBytes: number | null; firstFrame: number; responseStart: number; dcl: number; longTasks: [number, number][]; nodes: number; edges: number }>(`(() => {
+    const info = await page.evaluate<{
+      snapshot: number;
+      snapshotRequest: number;
+      snapshotBytes: number | null;
+      firstFrame: number;
+      responseStart: number;
+      dcl: number;
+      longTasks: [number, number][];
+      nodes: number;
+      edges: number;
+    }>(`(() => {
       const nav = performance.getEntriesByType('navigation')[0] || {};
       const cy = window.__podnetGraph && window.__podnetGraph.cy;
       return { snapshot: window.__bench.snapshotAt ?? NaN, snapshotRequest: window.__bench.snapshotRequestAt ?? NaN, snapshotBytes: window.__bench.snapshotBytes, firstFrame: window.__bench.firstFrameAt ?? NaN, responseStart: nav.responseStart ?? NaN, dcl: nav.domContentLoadedEventEnd ?? NaN,
@@ -595,7 +702,10 @@ function pageResults(loads: Load[]): PageResults {
     snapshot: stat(loads.map((l) => l.snapshot).filter(Number.isFinite)),
     firstRender: stat(loads.map((l) => l.firstRender)),
     // A load that never became interactive counts as +Infinity: it pushes the percentiles up.
-    interactive: { ...stat(loads.map((l) => (Number.isFinite(l.interactive) ? l.interactive : Infinity))), n: ok.length },
+    interactive: {
+      ...stat(loads.map((l) => (Number.isFinite(l.interactive) ? l.interactive : Infinity))),
+      n: ok.length,
+    },
     notInteractive: loads.length - ok.length,
     longestTask: stat(loads.map((l) => l.longestTask)),
     elements: last?.elements ?? { nodes: 0, edges: 0 },
@@ -616,7 +726,9 @@ async function benchShape(shape: string, opts: Options, presetUrl: string): Prom
       try {
         await measureLoad(urls[which], 2000);
       } catch (e) {
-        throw new BenchFailure(`(a) ${shape}: the ${which} page did not draw within ${READY_TIMEOUT_MS / 1000} s (${(e as Error).message.split('\n')[0]})${dash && which === 'podnet' ? `\n  server log:\n${tail(dash.log)}` : ''}`);
+        throw new BenchFailure(
+          `(a) ${shape}: the ${which} page did not draw within ${READY_TIMEOUT_MS / 1000} s (${(e as Error).message.split('\n')[0]})${dash && which === 'podnet' ? `\n  server log:\n${tail(dash.log)}` : ''}`,
+        );
       }
     }
     const loads: Record<PageName, Load[]> = { podnet: [], preset: [] };
@@ -627,13 +739,16 @@ async function benchShape(shape: string, opts: Options, presetUrl: string): Prom
         progress(`(a) ${shape} round ${r + 1}/${opts.rounds}: ${which}`);
         loads[which].push(await measureLoad(urls[which], opts.interactiveTimeoutMs));
       }
-      say(`(a) ${shape} round ${r + 1}/${opts.rounds}: ${opts.pages.map((w) => `${PAGE_LABEL[w]} ${f0(loads[w].at(-1)!.firstRender)} / ${fint(loads[w].at(-1)!.interactive)} ms`).join(', ')} (first render / interactive)`);
+      say(
+        `(a) ${shape} round ${r + 1}/${opts.rounds}: ${opts.pages.map((w) => `${PAGE_LABEL[w]} ${f0(loads[w].at(-1)!.firstRender)} / ${fint(loads[w].at(-1)!.interactive)} ms`).join(', ')} (first render / interactive)`,
+      );
     }
     const podnet = opts.pages.includes('podnet') ? pageResults(loads.podnet) : null;
     const preset = opts.pages.includes('preset') ? pageResults(loads.preset) : null;
     const [n, pods] = shape.split('x').map(Number) as [number, number];
     // No ratio against a page that never got there.
-    const q = (f: (r: PageResults) => number) => (podnet && preset && Number.isFinite(f(preset)) ? f(podnet) / f(preset) : NaN);
+    const q = (f: (r: PageResults) => number) =>
+      podnet && preset && Number.isFinite(f(preset)) ? f(podnet) / f(preset) : NaN;
     return {
       shape,
       nodes: n,
@@ -691,20 +806,36 @@ interface LabResults {
 }
 
 async function waitWatch(page: Page, what: string): Promise<number> {
-  await page.waitForFunction('window.__bench.watch && window.__bench.watch.at !== null', undefined, { timeout: EVENT_TIMEOUT_MS, polling: 10 }).catch(() => {
-    throw new BenchFailure(`(b) the page did not show ${what} within ${EVENT_TIMEOUT_MS / 1000} s`);
-  });
+  await page
+    .waitForFunction('window.__bench.watch && window.__bench.watch.at !== null', undefined, {
+      timeout: EVENT_TIMEOUT_MS,
+      polling: 10,
+    })
+    .catch(() => {
+      throw new BenchFailure(`(b) the page did not show ${what} within ${EVENT_TIMEOUT_MS / 1000} s`);
+    });
   return (await page.evaluate<number>('window.__bench.watch.at'))!;
 }
 
 async function benchLab(opts: Options): Promise<LabResults> {
-  const M = { pods: await import('../lab/pods.js'), paths: await import('../lab/paths.js'), inventory: await import('../lab/inventory.js') };
+  const M = {
+    pods: await import('../lab/pods.js'),
+    paths: await import('../lab/paths.js'),
+    inventory: await import('../lab/inventory.js'),
+  };
   const id = freshLabId();
   const P = M.paths.labPaths(id);
   say(`(b) lab ${id}: bin/podnet lab up --lab-id ${id} --nodes ${LAB_NODES} --pods-per-node ${LAB_PODS_PER_NODE}`);
   harness.lab(id); // from here on clean-up runs lab down
-  const up = await run(PODNET_BIN, ['lab', 'up', '--lab-id', id, '--nodes', String(LAB_NODES), '--pods-per-node', String(LAB_PODS_PER_NODE)], { ...process.env, PODNET_LAB: id });
-  if (up.status !== 0) throw new BenchFailure(`lab up failed (exit ${up.status}):\n${(up.stderr || up.stdout).trim().split('\n').slice(-15).join('\n')}`);
+  const up = await run(
+    PODNET_BIN,
+    ['lab', 'up', '--lab-id', id, '--nodes', String(LAB_NODES), '--pods-per-node', String(LAB_PODS_PER_NODE)],
+    { ...process.env, PODNET_LAB: id },
+  );
+  if (up.status !== 0)
+    throw new BenchFailure(
+      `lab up failed (exit ${up.status}):\n${(up.stderr || up.stdout).trim().split('\n').slice(-15).join('\n')}`,
+    );
   const inv = M.inventory.readInventory(P);
   if (!inv) throw new BenchFailure('the lab has no inventory after lab up');
   const nodes = inv.nodes.map((n) => n.name);
@@ -714,14 +845,25 @@ async function benchLab(opts: Options): Promise<LabResults> {
   const { context, page } = await newPage();
   try {
     await page.goto(`${dash.url}/`, { waitUntil: 'commit', timeout: READY_TIMEOUT_MS });
-    await page.waitForFunction('window.__bench && window.__bench.readyAt !== null', undefined, { timeout: READY_TIMEOUT_MS, polling: 20 }).catch(() => {
-      throw new BenchFailure(`(b) the podnet page on the lab did not draw within ${READY_TIMEOUT_MS / 1000} s\n  server log:\n${tail(dash.log)}`);
-    });
+    await page
+      .waitForFunction('window.__bench && window.__bench.readyAt !== null', undefined, {
+        timeout: READY_TIMEOUT_MS,
+        polling: 20,
+      })
+      .catch(() => {
+        throw new BenchFailure(
+          `(b) the podnet page on the lab did not draw within ${READY_TIMEOUT_MS / 1000} s\n  server log:\n${tail(dash.log)}`,
+        );
+      });
     const firstRender = (await page.evaluate<number>('window.__bench.readyAt'))!;
     // Every pod of the lab drawn, then a moment of quiet.
     const want = inv.pods.map((p) => `pod:${p.namespace}/${p.name}`);
     await page
-      .waitForFunction(`(() => { const cy = window.__podnetGraph && window.__podnetGraph.cy; return !!cy && ${JSON.stringify(want)}.every((id) => cy.getElementById(id).nonempty()); })()`, undefined, { timeout: 30_000, polling: 50 })
+      .waitForFunction(
+        `(() => { const cy = window.__podnetGraph && window.__podnetGraph.cy; return !!cy && ${JSON.stringify(want)}.every((id) => cy.getElementById(id).nonempty()); })()`,
+        undefined,
+        { timeout: 30_000, polling: 50 },
+      )
       .catch(() => {
         throw new BenchFailure(`(b) the page did not show the lab's ${want.length} pods within 30 s`);
       });
@@ -760,7 +902,9 @@ async function benchLab(opts: Options): Promise<LabResults> {
         pluginDelDoneToScreen: delPlugin === null ? null : gone - delPlugin,
       };
       samples.push(s);
-      say(`(b) ${i}/${opts.iterations} ${s.pod} on ${node}: ADD ${f0(s.addMs)} ms, on screen ${f0(s.addDoneToScreen)} ms after it returned (${s.pluginAddDoneToScreen === null ? '-' : f0(s.pluginAddDoneToScreen)} after the plugin's ADD done); DEL: gone ${f0(s.delDoneToScreen)} ms after`);
+      say(
+        `(b) ${i}/${opts.iterations} ${s.pod} on ${node}: ADD ${f0(s.addMs)} ms, on screen ${f0(s.addDoneToScreen)} ms after it returned (${s.pluginAddDoneToScreen === null ? '-' : f0(s.pluginAddDoneToScreen)} after the plugin's ADD done); DEL: gone ${f0(s.delDoneToScreen)} ms after`,
+      );
     }
     return {
       labId: id,
@@ -785,7 +929,8 @@ async function benchLab(opts: Options): Promise<LabResults> {
 // ---------------------------------------------------------------------------------------
 // Report
 
-const fms = (x: number) => (x === Infinity ? 'never' : !Number.isFinite(x) ? '-' : Math.abs(x) < 10 ? x.toFixed(1) : x.toFixed(0));
+const fms = (x: number) =>
+  x === Infinity ? 'never' : !Number.isFinite(x) ? '-' : Math.abs(x) < 10 ? x.toFixed(1) : x.toFixed(0);
 const fx = (x: number) => (Number.isFinite(x) ? `${f2(x)}x` : '-');
 
 interface Meta {
@@ -811,23 +956,57 @@ function targets(a: ShapeResults[], b: LabResults | null): Target[] {
   const big = a.find((s) => s.pods === 10_000 && s.podnet);
   if (big) {
     const v = big.podnet!.interactive;
-    t.push({ what: `podnet interactive at ${big.shape}, p50`, value: `${fms(v.p50)} ms`, target: '< 1500 ms', met: v.p50 < 1500 });
-    t.push({ what: `podnet interactive at ${big.shape}, p95`, value: `${fms(v.p95)} ms`, target: '< 1500 ms', met: v.p95 < 1500 });
+    t.push({
+      what: `podnet interactive at ${big.shape}, p50`,
+      value: `${fms(v.p50)} ms`,
+      target: '< 1500 ms',
+      met: v.p50 < 1500,
+    });
+    t.push({
+      what: `podnet interactive at ${big.shape}, p95`,
+      value: `${fms(v.p95)} ms`,
+      target: '< 1500 ms',
+      met: v.p95 < 1500,
+    });
   }
-  if (b) t.push({ what: 'event to screen (ADD returned → drawn), p95', value: `${fms(b.addDoneToScreen.p95)} ms`, target: '< 250 ms', met: b.addDoneToScreen.p95 < 250 });
-  if (b) t.push({ what: "event to screen (plugin's ADD done → drawn), p95", value: `${fms(b.pluginAddDoneToScreen.p95)} ms`, target: '< 250 ms', met: b.pluginAddDoneToScreen.n ? b.pluginAddDoneToScreen.p95 < 250 : null });
+  if (b)
+    t.push({
+      what: 'event to screen (ADD returned → drawn), p95',
+      value: `${fms(b.addDoneToScreen.p95)} ms`,
+      target: '< 250 ms',
+      met: b.addDoneToScreen.p95 < 250,
+    });
+  if (b)
+    t.push({
+      what: "event to screen (plugin's ADD done → drawn), p95",
+      value: `${fms(b.pluginAddDoneToScreen.p95)} ms`,
+      target: '< 250 ms',
+      met: b.pluginAddDoneToScreen.n ? b.pluginAddDoneToScreen.p95 < 250 : null,
+    });
   return t;
 }
 
 function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
   const L: string[] = [];
   L.push(`podnet dashboard benchmark — ${meta.date}`);
-  L.push(`node ${meta.node}, Chromium ${meta.chromium} (headless, --disable-gpu), kernel ${meta.kernel}, ${meta.cpus} CPU(s), load ${meta.load}; viewport ${VIEWPORT.width}x${VIEWPORT.height}`);
+  L.push(
+    `node ${meta.node}, Chromium ${meta.chromium} (headless, --disable-gpu), kernel ${meta.kernel}, ${meta.cpus} CPU(s), load ${meta.load}; viewport ${VIEWPORT.width}x${VIEWPORT.height}`,
+  );
   const needsBuild = meta.options.pages.includes('podnet') || meta.options.iterations > 0;
-  L.push(meta.build.built ? `build: next build into ${DIST_DIR} (${f1(meta.build.ms / 1000)} s)` : needsBuild ? `build: ${DIST_DIR} was current` : 'build: none (podnet not measured)');
+  L.push(
+    meta.build.built
+      ? `build: next build into ${DIST_DIR} (${f1(meta.build.ms / 1000)} s)`
+      : needsBuild
+        ? `build: ${DIST_DIR} was current`
+        : 'build: none (podnet not measured)',
+  );
   L.push('');
-  L.push(`(a) first render and interactive (ms from navigation start; ${meta.options.rounds} cold loads per page and shape, the pages taking turns; nearest-rank percentiles)`);
-  L.push('    first render: the graph element says data-ready="true"; interactive: a click on a node box and a wheel zoom both answered (next frame) within 100 ms');
+  L.push(
+    `(a) first render and interactive (ms from navigation start; ${meta.options.rounds} cold loads per page and shape, the pages taking turns; nearest-rank percentiles)`,
+  );
+  L.push(
+    '    first render: the graph element says data-ready="true"; interactive: a click on a node box and a wheel zoom both answered (next frame) within 100 ms',
+  );
   L.push('');
   const rows: string[][] = [];
   for (const s of a) {
@@ -849,17 +1028,60 @@ function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
         fms(r.longestTask.p50),
       ]);
     }
-    if (s.podnet && s.preset) rows.push([s.shape, 'podnet ÷ preset', '', '', fx(s.ratio.firstRenderP50), fx(s.ratio.firstRenderP95), fx(s.ratio.interactiveP50), fx(s.ratio.interactiveP95), '', '']);
+    if (s.podnet && s.preset)
+      rows.push([
+        s.shape,
+        'podnet ÷ preset',
+        '',
+        '',
+        fx(s.ratio.firstRenderP50),
+        fx(s.ratio.firstRenderP95),
+        fx(s.ratio.interactiveP50),
+        fx(s.ratio.interactiveP95),
+        '',
+        '',
+      ]);
   }
-  L.push(table(['shape', 'page', 'nodes/edges', 'data p50', 'render p50', 'p95', 'interactive p50', 'p95', 'never', 'longest task p50'], rows, 2));
+  L.push(
+    table(
+      [
+        'shape',
+        'page',
+        'nodes/edges',
+        'data p50',
+        'render p50',
+        'p95',
+        'interactive p50',
+        'p95',
+        'never',
+        'longest task p50',
+      ],
+      rows,
+      2,
+    ),
+  );
   L.push('');
-  L.push('data: the topology snapshot has arrived (podnet: the topology.snapshot query\'s response end). "never": not interactive within --interactive-timeout s');
-  L.push('after first render (counted as infinite in the percentiles; no ratio against it). nodes/edges: what cy had drawn.');
+  L.push(
+    'data: the topology snapshot has arrived (podnet: the topology.snapshot query\'s response end). "never": not interactive within --interactive-timeout s',
+  );
+  L.push(
+    'after first render (counted as infinite in the percentiles; no ratio against it). nodes/edges: what cy had drawn.',
+  );
   if (b) {
     L.push('');
-    L.push(`(b) event to screen in lab ${b.labId} (${LAB_NODES} nodes, ${LAB_PODS_PER_NODE} pods each, host-gw; lab up ${f1(b.labUpMs / 1000)} s): ${b.samples.length} pods added with podAdd() and deleted (ms)`);
+    L.push(
+      `(b) event to screen in lab ${b.labId} (${LAB_NODES} nodes, ${LAB_PODS_PER_NODE} pods each, host-gw; lab up ${f1(b.labUpMs / 1000)} s): ${b.samples.length} pods added with podAdd() and deleted (ms)`,
+    );
     L.push('');
-    const row = (label: string, s: Stat, note = '') => [label, String(s.n), fms(s.p50), fms(s.p95), fms(s.min), fms(s.max), note];
+    const row = (label: string, s: Stat, note = '') => [
+      label,
+      String(s.n),
+      fms(s.p50),
+      fms(s.p95),
+      fms(s.min),
+      fms(s.max),
+      note,
+    ];
     L.push(
       table(
         ['', 'n', 'p50', 'p95', 'min', 'max', ''],
@@ -878,7 +1100,13 @@ function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
   L.push('');
   L.push('targets');
   L.push('');
-  L.push(table(['', 'value', 'target', ''], targets(a, b).map((t) => [t.what, t.value, t.target, t.met === null ? '-' : t.met ? 'met' : 'MISSED']), 1));
+  L.push(
+    table(
+      ['', 'value', 'target', ''],
+      targets(a, b).map((t) => [t.what, t.value, t.target, t.met === null ? '-' : t.met ? 'met' : 'MISSED']),
+      1,
+    ),
+  );
   process.stdout.write(L.join('\n') + '\n');
 }
 
@@ -895,7 +1123,8 @@ async function measure(opts: Options): Promise<number> {
   const { SyntheticSource } = await import('../server/sources/synthetic.js');
   const { mergeTopology } = await import('../server/topology/merge.js');
   const data = new Map<string, BaselineData>();
-  for (const shape of opts.shapes) data.set(shape, baselineElements(mergeTopology(new SyntheticSource(shape, { churnMs: null }).read(), false)));
+  for (const shape of opts.shapes)
+    data.set(shape, baselineElements(mergeTopology(new SyntheticSource(shape, { churnMs: null }).read(), false)));
   const baselineUrl = await startStaticServer(data);
 
   const { chromium } = await import('@playwright/test');
@@ -913,11 +1142,18 @@ async function measure(opts: Options): Promise<number> {
     chromium: browser.version(),
     kernel: release(),
     cpus: cpus().length,
-    load: loadavg().map((x) => x.toFixed(2)).join(' '),
+    load: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
     options: opts,
     build,
   };
-  const round = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v) ? Math.round(v * 10) / 10 : v === Infinity ? 'Infinity' : v);
+  const round = (_k: string, v: unknown) =>
+    typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v)
+      ? Math.round(v * 10) / 10
+      : v === Infinity
+        ? 'Infinity'
+        : v;
   const json = JSON.stringify({ meta, shapes: a, events: b, targets: targets(a, b) }, round, 2) + '\n';
   if (opts.jsonFile) writeFileSync(opts.jsonFile, json);
   if (opts.json) {
@@ -933,7 +1169,10 @@ runBench({
   options: OPTIONS,
   parse: parseOptions,
   needs: (o) => ({
-    root: o.iterations > 0 ? 'bench/dashboard.ts must run as root for (b): it builds a lab of network namespaces (--iterations 0 skips it)' : null,
+    root:
+      o.iterations > 0
+        ? 'bench/dashboard.ts must run as root for (b): it builds a lab of network namespaces (--iterations 0 skips it)'
+        : null,
     files: [NEXT_BIN, CYTOSCAPE_JS, CHROMIUM],
   }),
   stopping: 'cleaning up',

@@ -28,7 +28,9 @@ const labStateDir = (id: string) => `/run/podnet/${id}`;
 export type OptionSpec = Record<string, { type: 'string' } | { type: 'boolean' }>;
 
 /** parseArgs's values for `S`, with the --json every bench has. */
-export type OptionValues<S extends OptionSpec> = { [K in keyof S]?: S[K] extends { type: 'string' } ? string : boolean } & { json: boolean };
+export type OptionValues<S extends OptionSpec> = {
+  [K in keyof S]?: S[K] extends { type: 'string' } ? string : boolean;
+} & { json: boolean };
 
 /** A numeric option: `dflt` when it is absent, else its value — which must be a number (an
  *  integer unless `integer` is false) from `min` to `max`, or a UsageError names the option. */
@@ -43,7 +45,9 @@ export function numberOption(
   if (text === undefined) return dflt;
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${text}"`);
+    throw new UsageError(
+      `--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${text}"`,
+    );
   }
   return n;
 }
@@ -52,7 +56,11 @@ export function numberOption(
  *  after a usage error (unknown option, a positional, or what `parse` throws). */
 function parseCommandLine<S extends OptionSpec, O>(spec: BenchSpec<S, O>): O | number {
   try {
-    const options: NonNullable<ParseArgsConfig['options']> = { ...spec.options, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } };
+    const options: NonNullable<ParseArgsConfig['options']> = {
+      ...spec.options,
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    };
     const { values } = parseArgs({ args: process.argv.slice(2), options, strict: true, allowPositionals: false });
     if (values.help) {
       process.stdout.write(spec.usage + '\n');
@@ -109,8 +117,13 @@ export function freshLabId(start = 'b'): string {
 function sweepNamespaces(prefix: string): void {
   const left = benchNamespaces(prefix);
   if (left.length === 0) return;
-  process.stderr.write(`cleanup: removing ${left.length} namespace(s) left over: ${left.slice(0, 5).join(' ')}${left.length > 5 ? ' …' : ''}\n`);
-  spawnSync('ip', ['-force', '-batch', '-'], { input: left.map((n) => `netns del ${n}`).join('\n') + '\n', encoding: 'utf8' });
+  process.stderr.write(
+    `cleanup: removing ${left.length} namespace(s) left over: ${left.slice(0, 5).join(' ')}${left.length > 5 ? ' …' : ''}\n`,
+  );
+  spawnSync('ip', ['-force', '-batch', '-'], {
+    input: left.map((n) => `netns del ${n}`).join('\n') + '\n',
+    encoding: 'utf8',
+  });
   const still = benchNamespaces(prefix);
   if (still.length) process.stderr.write(`warning: could not remove namespaces: ${still.join(' ')}\n`);
 }
@@ -124,8 +137,16 @@ export function userEnv(): NodeJS.ProcessEnv {
 /** `bin/podnet lab down --lab-id ID`, synchronously (it also runs at exit), saying so. */
 function labDownCli(id: string): void {
   say(`cleanup: bin/podnet lab down --lab-id ${id}`);
-  const r = spawnSync(PODNET_BIN, ['lab', 'down', '--lab-id', id], { cwd: REPO, env: userEnv(), encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) process.stderr.write(`cleanup: lab down --lab-id ${id} exited ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-5).join('\n')}\n`);
+  const r = spawnSync(PODNET_BIN, ['lab', 'down', '--lab-id', id], {
+    cwd: REPO,
+    env: userEnv(),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status !== 0)
+    process.stderr.write(
+      `cleanup: lab down --lab-id ${id} exited ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-5).join('\n')}\n`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -241,7 +262,7 @@ export class Harness {
     if (this.cleaning) return;
     for (const s of this.steps) s.onExit();
     killChildren(this.children);
-    for (const [id, takeDown] of [...this.labs].reverse()) (takeDown ? takeDown.onExit() : labDownCli(id));
+    for (const [id, takeDown] of [...this.labs].reverse()) takeDown ? takeDown.onExit() : labDownCli(id);
     this.sweep();
   }
 
@@ -312,7 +333,10 @@ export function runBench<S extends OptionSpec, O>(spec: BenchSpec<S, O>): void {
       code = 1;
     }
     if (interrupted) return;
-    if (failure !== null) process.stderr.write(`bench failed: ${failure instanceof BenchFailure ? failure.message : ((failure as Error)?.stack ?? String(failure))}\n`);
+    if (failure !== null)
+      process.stderr.write(
+        `bench failed: ${failure instanceof BenchFailure ? failure.message : ((failure as Error)?.stack ?? String(failure))}\n`,
+      );
     process.exitCode = code;
   };
   const main = async (): Promise<number> => {

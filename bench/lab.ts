@@ -15,7 +15,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FORWARDING_SYSCTLS, lanPort } from '../lab/topology.js';
 import { BRIDGE, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, nodeGateway, nodeIp, nodePodCIDR } from '../lib/model/lab.js';
-import { BenchFailure, UsageError, failRun, f0, f2, machine, progress, runTimed, say, sleep, stat as fullStat, table, type Machine, type Outcome, type Stat as FullStat } from './common.js';
+import {
+  BenchFailure,
+  UsageError,
+  failRun,
+  f0,
+  f2,
+  machine,
+  progress,
+  runTimed,
+  say,
+  sleep,
+  stat as fullStat,
+  table,
+  type Machine,
+  type Outcome,
+  type Stat as FullStat,
+} from './common.js';
 import { benchNamespaces, freshLabId, harness, numberOption, runBench, type OptionValues } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
@@ -46,7 +62,12 @@ interface Size {
   pods: number;
 }
 
-const OPTIONS = { sizes: { type: 'string' }, rounds: { type: 'string' }, settle: { type: 'string' }, 'print-script': { type: 'boolean' } } as const;
+const OPTIONS = {
+  sizes: { type: 'string' },
+  rounds: { type: 'string' },
+  settle: { type: 'string' },
+  'print-script': { type: 'boolean' },
+} as const;
 
 interface Options {
   sizes: Size[];
@@ -63,7 +84,8 @@ function parseSizes(text: string): Size[] {
     const nodes = Number(m[1]);
     const pods = Number(m[2]);
     // A cross-node ping needs two nodes and a pod on each; 10.244.N.0/24 holds 253 pods.
-    if (nodes < 2 || nodes > MAX_NODE_INDEX) throw new UsageError(`--sizes: "${s}": nodes must be 2 to ${MAX_NODE_INDEX}`);
+    if (nodes < 2 || nodes > MAX_NODE_INDEX)
+      throw new UsageError(`--sizes: "${s}": nodes must be 2 to ${MAX_NODE_INDEX}`);
     if (pods < 1 || pods > 250) throw new UsageError(`--sizes: "${s}": pods per node must be 1 to 250`);
     return { nodes, pods };
   });
@@ -114,7 +136,8 @@ const ourNamespaces = (prefix = NS_PREFIX) => benchNamespaces(prefix);
 // ---------------------------------------------------------------------------------------
 // Running processes, timed, with each stderr line's arrival time
 
-const timed = (file: string, args: string[], onLine?: (text: string) => void): Promise<Outcome> => runTimed(file, args, { cwd: REPO, live: harness.children, onLine });
+const timed = (file: string, args: string[], onLine?: (text: string) => void): Promise<Outcome> =>
+  runTimed(file, args, { cwd: REPO, live: harness.children, onLine });
 
 // ---------------------------------------------------------------------------------------
 // The manual way: a bash script, one command per step, generated from the size
@@ -143,10 +166,16 @@ function makeScript(size: Size, prefix: string): Script {
   const outside = `${prefix}outside`;
   const nodes = Array.from({ length: size.nodes }, (_, i) => ({ n: i + 1, ns: `${prefix}node${i + 1}` }));
   const pods = nodes.flatMap((node) =>
-    Array.from({ length: size.pods }, (_, k) => ({ node, ns: `${prefix}pod-web-${(node.n - 1) * size.pods + k + 1}`, ip: `10.244.${node.n}.${2 + k}`, veth: `vethn${node.n}p${k + 1}` })),
+    Array.from({ length: size.pods }, (_, k) => ({
+      node,
+      ns: `${prefix}pod-web-${(node.n - 1) * size.pods + k + 1}`,
+      ip: `10.244.${node.n}.${2 + k}`,
+      veth: `vethn${node.n}p${k + 1}`,
+    })),
   );
   const namespaces = [lan, outside, ...nodes.map((n) => n.ns), ...pods.map((p) => p.ns)];
-  for (const ns of namespaces) if (!SAFE_NAME.test(ns) || !ns.startsWith(prefix)) throw new Error(`bad namespace name ${ns}`);
+  for (const ns of namespaces)
+    if (!SAFE_NAME.test(ns) || !ns.startsWith(prefix)) throw new Error(`bad namespace name ${ns}`);
   const len = LAN_CIDR.split('/')[1];
   const up: string[] = [];
   const mark = (text: string) => up.push(`echo ${JSON.stringify(`script: ${text}`)} >&2`);
@@ -176,7 +205,8 @@ function makeScript(size: Size, prefix: string): Script {
     ipn(node.ns, `link add ${BRIDGE} type bridge`);
     ipn(node.ns, `addr add ${nodeGateway(node.n)}/24 dev ${BRIDGE}`);
     ipn(node.ns, `link set ${BRIDGE} up`);
-    for (const other of nodes) if (other !== node) ipn(node.ns, `route add ${nodePodCIDR(other.n)} via ${nodeIp(other.n)} dev eth0`);
+    for (const other of nodes)
+      if (other !== node) ipn(node.ns, `route add ${nodePodCIDR(other.n)} via ${nodeIp(other.n)} dev eth0`);
   }
 
   mark(`attaching ${pods.length} pods (addresses assigned directly)`);
@@ -213,13 +243,24 @@ function makeScript(size: Size, prefix: string): Script {
 /** Every command touches only namespaces of this run: nothing runs in the root namespace. */
 function assertConfined(text: string, prefix: string): void {
   for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#') || line === 'set -euo pipefail' || /^echo "[^"$`\\]*" >&2$/.test(line)) continue;
+    if (line === '' || line.startsWith('#') || line === 'set -euo pipefail' || /^echo "[^"$`\\]*" >&2$/.test(line))
+      continue;
     const words = line.split(' ');
     const inNs = (name: string | undefined) => name !== undefined && name.startsWith(prefix) && SAFE_NAME.test(name);
     const ok =
-      (words[0] === 'ip' && words[1] === 'netns' && (words[2] === 'add' || words[2] === 'del') && words.length === 4 && inNs(words[3])) ||
-      (words[0] === 'ip' && words[1] === '-n' && inNs(words[2]) && (!line.includes(' netns ') || inNs(words[words.indexOf('netns') + 1]))) ||
-      (words[0] === 'nsenter' && words[1]?.startsWith('--net=/run/netns/') && inNs(words[1].slice('--net=/run/netns/'.length)) && words[2] === 'sysctl');
+      (words[0] === 'ip' &&
+        words[1] === 'netns' &&
+        (words[2] === 'add' || words[2] === 'del') &&
+        words.length === 4 &&
+        inNs(words[3])) ||
+      (words[0] === 'ip' &&
+        words[1] === '-n' &&
+        inNs(words[2]) &&
+        (!line.includes(' netns ') || inNs(words[words.indexOf('netns') + 1]))) ||
+      (words[0] === 'nsenter' &&
+        words[1]?.startsWith('--net=/run/netns/') &&
+        inNs(words[1].slice('--net=/run/netns/'.length)) &&
+        words[2] === 'sysctl');
     if (!ok) throw new Error(`generated script line would leave this run's namespaces: ${line}`);
   }
 }
@@ -227,7 +268,14 @@ function assertConfined(text: string, prefix: string): void {
 // ---------------------------------------------------------------------------------------
 // Phases, from the progress lines on stderr (lab: "lab up: …"; script: "script: …")
 
-const PHASES = ['start-up', 'namespaces, LAN, outside', 'install CNI plugins', 'configure nodes', 'attach pods', 'finish'] as const;
+const PHASES = [
+  'start-up',
+  'namespaces, LAN, outside',
+  'install CNI plugins',
+  'configure nodes',
+  'attach pods',
+  'finish',
+] as const;
 type Phase = (typeof PHASES)[number];
 
 function phaseOf(line: string, totalPods: number): Phase | null {
@@ -287,17 +335,22 @@ interface LabStatusJson {
 async function labUp(size: Size, label: string): Promise<Sample> {
   harness.lab(LAB_ID); // from here on clean-up runs lab down
   const total = size.nodes * size.pods;
-  const o = await timed(PODNET, ['lab', 'up', '--lab-id', LAB_ID, '--nodes', String(size.nodes), '--pods-per-node', String(size.pods)], (line) =>
-    progress(`${label}: ${line}`),
+  const o = await timed(
+    PODNET,
+    ['lab', 'up', '--lab-id', LAB_ID, '--nodes', String(size.nodes), '--pods-per-node', String(size.pods)],
+    (line) => progress(`${label}: ${line}`),
   );
   if (o.status !== 0) failRun(`${label}: bin/podnet lab up --lab-id ${LAB_ID}`, o);
   // Untimed: what the lab says it holds, and one cross-node ping between its pods.
   const st = await timed(PODNET, ['lab', 'status', '--lab-id', LAB_ID, '--json']);
   if (st.status !== 0) failRun(`${label}: bin/podnet lab status --json`, st);
   const status = JSON.parse(st.stdout) as LabStatusJson;
-  if (!status.healthy) throw new BenchFailure(`${label}: lab status says the lab is not healthy (missing: ${status.missing.join(', ')})`);
+  if (!status.healthy)
+    throw new BenchFailure(`${label}: lab status says the lab is not healthy (missing: ${status.missing.join(', ')})`);
   if (status.nodes.length !== size.nodes || status.pods.length !== total || status.pods.some((p) => !p.ip)) {
-    throw new BenchFailure(`${label}: lab status shows ${status.nodes.length} nodes and ${status.pods.length} pods (${status.pods.filter((p) => !p.ip).length} without an address), expected ${size.nodes} and ${total}`);
+    throw new BenchFailure(
+      `${label}: lab status shows ${status.nodes.length} nodes and ${status.pods.length} pods (${status.pods.filter((p) => !p.ip).length} without an address), expected ${size.nodes} and ${total}`,
+    );
   }
   const from = status.pods.find((p) => p.node === 'node1')!;
   const to = status.pods.find((p) => p.node === `node${size.nodes}`)!;
@@ -310,7 +363,8 @@ async function labDown(size: Size, label: string): Promise<Sample> {
   if (o.status !== 0) failRun(`${label}: bin/podnet lab down --lab-id ${LAB_ID}`, o);
   harness.labIsDown(LAB_ID);
   const left = ourNamespaces(`podnet-${LAB_ID}-`);
-  if (left.length) throw new BenchFailure(`${label}: lab down left ${left.length} namespace(s): ${left.slice(0, 5).join(' ')}`);
+  if (left.length)
+    throw new BenchFailure(`${label}: lab down left ${left.length} namespace(s): ${left.slice(0, 5).join(' ')}`);
   if (existsSync(`/run/podnet/${LAB_ID}`)) throw new BenchFailure(`${label}: lab down left /run/podnet/${LAB_ID}`);
   return { size: sizeName(size), method: 'lab', operation: 'down', round: 0, ms: o.ms };
 }
@@ -327,16 +381,29 @@ async function scriptUp(size: Size, script: Script, file: string, label: string)
   const o = await timed(BASH, [file], (line) => progress(`${label}: ${line}`));
   if (o.status !== 0) failRun(`${label}: bash ${file}`, o);
   const missing = script.namespaces.filter((n) => !existsSync(`/run/netns/${n}`));
-  if (missing.length) throw new BenchFailure(`${label}: the script exited 0 but ${missing.length} namespace(s) are missing: ${missing.slice(0, 5).join(' ')}`);
+  if (missing.length)
+    throw new BenchFailure(
+      `${label}: the script exited 0 but ${missing.length} namespace(s) are missing: ${missing.slice(0, 5).join(' ')}`,
+    );
   await pingFrom(script.ping.fromNs, script.ping.toIp, label);
-  return { size: sizeName(size), method: 'script', operation: 'up', round: 0, ms: o.ms, phases: phases(o, size.nodes * size.pods) };
+  return {
+    size: sizeName(size),
+    method: 'script',
+    operation: 'up',
+    round: 0,
+    ms: o.ms,
+    phases: phases(o, size.nodes * size.pods),
+  };
 }
 
 async function scriptDown(size: Size, script: Script, file: string, label: string): Promise<Sample> {
   const o = await timed(BASH, [file]);
   if (o.status !== 0) failRun(`${label}: bash ${file}`, o);
   const left = ourNamespaces(SCRIPT_PREFIX);
-  if (left.length) throw new BenchFailure(`${label}: the teardown script left ${left.length} namespace(s): ${left.slice(0, 5).join(' ')}`);
+  if (left.length)
+    throw new BenchFailure(
+      `${label}: the teardown script left ${left.length} namespace(s): ${left.slice(0, 5).join(' ')}`,
+    );
   return { size: sizeName(size), method: 'script', operation: 'down', round: 0, ms: o.ms };
 }
 
@@ -377,7 +444,8 @@ interface PhaseRow {
 }
 
 function rowsOf(sizes: Size[], samples: Sample[]): Row[] {
-  const of = (size: string, m: Method, op: Operation) => samples.filter((s) => s.size === size && s.method === m && s.operation === op).map((s) => s.ms);
+  const of = (size: string, m: Method, op: Operation) =>
+    samples.filter((s) => s.size === size && s.method === m && s.operation === op).map((s) => s.ms);
   return sizes.flatMap((sz) =>
     OPERATIONS.map((op) => {
       const lab = stat(of(sizeName(sz), 'lab', op));
@@ -392,8 +460,12 @@ function phaseRowsOf(sizes: Size[], samples: Sample[]): PhaseRow[] {
   for (const sz of sizes) {
     const ups = (m: Method) => samples.filter((s) => s.size === sizeName(sz) && s.method === m && s.operation === 'up');
     for (const phase of PHASES) {
-      const lab = ups('lab').map((s) => s.phases?.[phase]).filter((x): x is number => x !== undefined);
-      const script = ups('script').map((s) => s.phases?.[phase]).filter((x): x is number => x !== undefined);
+      const lab = ups('lab')
+        .map((s) => s.phases?.[phase])
+        .filter((x): x is number => x !== undefined);
+      const script = ups('script')
+        .map((s) => s.phases?.[phase])
+        .filter((x): x is number => x !== undefined);
       if (lab.length === 0 && script.length === 0) continue;
       rows.push({ size: sizeName(sz), phase, lab: stat(lab), script: script.length ? stat(script) : null });
     }
@@ -410,19 +482,40 @@ interface Meta extends Machine {
 function printText(meta: Meta, rows: Row[], phaseRows: PhaseRow[], startup: Stat): void {
   const lines: string[] = [];
   lines.push(`podnet lab benchmark — ${meta.date}`);
-  lines.push(`node ${meta.node}, kernel ${meta.kernel}, ${meta.cpus} CPU(s); routing host-gw; ${meta.options.rounds} round(s), lab and script alternating`);
-  lines.push('lab    = bin/podnet lab up|down --lab-id ID (wall time of the command: node start-up, CNI plugins for every pod, firewall)');
-  lines.push('script = bash running one ip/nsenter command per step; pods get their addresses directly (no CNI, no firewall);');
+  lines.push(
+    `node ${meta.node}, kernel ${meta.kernel}, ${meta.cpus} CPU(s); routing host-gw; ${meta.options.rounds} round(s), lab and script alternating`,
+  );
+  lines.push(
+    'lab    = bin/podnet lab up|down --lab-id ID (wall time of the command: node start-up, CNI plugins for every pod, firewall)',
+  );
+  lines.push(
+    'script = bash running one ip/nsenter command per step; pods get their addresses directly (no CNI, no firewall);',
+  );
   lines.push('         down = one "ip netns del" per namespace');
   for (const [size, s] of Object.entries(meta.scripts)) {
-    lines.push(`         ${size}: ${s.namespaces} namespaces, up ${s.upCommands} commands, down ${s.downCommands} commands`);
+    lines.push(
+      `         ${size}: ${s.namespaces} namespaces, up ${s.upCommands} commands, down ${s.downCommands} commands`,
+    );
   }
-  lines.push(`after every up, a pod on node1 pinged a pod on the last node (inside the namespaces); ms, nearest-rank p50`);
+  lines.push(
+    `after every up, a pod on node1 pinged a pod on the last node (inside the namespaces); ms, nearest-rank p50`,
+  );
   lines.push('');
   lines.push(
     table(
       ['size', 'op', 'n', 'lab p50', 'min', 'max', 'script p50', 'min', 'max', 'lab/script p50'],
-      rows.map((r) => [r.size, r.operation, String(r.lab.n), f0(r.lab.p50), f0(r.lab.min), f0(r.lab.max), f0(r.script.p50), f0(r.script.min), f0(r.script.max), f2(r.ratio)]),
+      rows.map((r) => [
+        r.size,
+        r.operation,
+        String(r.lab.n),
+        f0(r.lab.p50),
+        f0(r.lab.min),
+        f0(r.lab.max),
+        f0(r.script.p50),
+        f0(r.script.min),
+        f0(r.script.max),
+        f2(r.ratio),
+      ]),
       2,
     ),
   );
@@ -450,9 +543,15 @@ function printText(meta: Meta, rows: Row[], phaseRows: PhaseRow[], startup: Stat
     ),
   );
   lines.push('');
-  lines.push(`CLI start-up alone (bin/podnet lab up --help: node, tsx, imports): p50 ${f0(startup.p50)} ms (min ${f0(startup.min)}, max ${f0(startup.max)}, n ${startup.n})`);
-  lines.push('lab phases: start-up = spawn to "creating"; configure nodes = sysctls, ip batch, nftables/iptables firewall, conflist per');
-  lines.push('node, then "lo up" in every pod; attach pods = CNI ADD per pod (4 nodes at a time); finish = last "attached" line to exit.');
+  lines.push(
+    `CLI start-up alone (bin/podnet lab up --help: node, tsx, imports): p50 ${f0(startup.p50)} ms (min ${f0(startup.min)}, max ${f0(startup.max)}, n ${startup.n})`,
+  );
+  lines.push(
+    'lab phases: start-up = spawn to "creating"; configure nodes = sysctls, ip batch, nftables/iptables firewall, conflist per',
+  );
+  lines.push(
+    'node, then "lo up" in every pod; attach pods = CNI ADD per pod (4 nodes at a time); finish = last "attached" line to exit.',
+  );
   lines.push('script phases: start-up = bash start; attach pods includes each pod\'s "lo up".');
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -524,12 +623,22 @@ async function run(opts: Options): Promise<number> {
     labId: LAB_ID,
     options: { ...opts, sizes: opts.sizes.map(sizeName) },
     scripts: Object.fromEntries(
-      [...scripts].map(([k, v]) => [k, { namespaces: v.script.namespaces.length, upCommands: v.script.upCommands, downCommands: v.script.downCommands }]),
+      [...scripts].map(([k, v]) => [
+        k,
+        {
+          namespaces: v.script.namespaces.length,
+          upCommands: v.script.upCommands,
+          downCommands: v.script.downCommands,
+        },
+      ]),
     ),
   };
   if (opts.json) {
-    const round = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 100) / 100 : v);
-    process.stdout.write(JSON.stringify({ meta, rows, phases: phaseRows, cliStartup: stat(startup), samples }, round, 2) + '\n');
+    const round = (_k: string, v: unknown) =>
+      typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 100) / 100 : v;
+    process.stdout.write(
+      JSON.stringify({ meta, rows, phases: phaseRows, cliStartup: stat(startup), samples }, round, 2) + '\n',
+    );
   } else {
     printText(meta, rows, phaseRows, stat(startup));
   }
@@ -547,7 +656,13 @@ runBench({
   options: OPTIONS,
   parse: parseOptions,
   // --print-script only prints: no root, no lab
-  needs: (o) => (o.printScript ? null : { root: 'bench/lab.ts must run as root: it creates network namespaces', files: [PODNET, NSENTER, PING, BASH, join(REPO, 'node_modules/tsx/dist/loader.mjs')] }),
+  needs: (o) =>
+    o.printScript
+      ? null
+      : {
+          root: 'bench/lab.ts must run as root: it creates network namespaces',
+          files: [PODNET, NSENTER, PING, BASH, join(REPO, 'node_modules/tsx/dist/loader.mjs')],
+        },
   stopping: 'running lab down and removing namespaces',
   run: async (opts) => (opts.printScript ? printScript(opts) : run(opts)),
 });

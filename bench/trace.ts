@@ -22,7 +22,20 @@ import { labTrace } from '../lab/trace-inputs.js';
 import { BRIDGE } from '../lib/model/lab.js';
 import type { DiagnosisKind, TraceResult } from '../lib/model/trace.js';
 import { runTrace, validateTraceRequest } from '../lib/trace/run.js';
-import { BenchFailure, failRun, f0, f2, progress, runTimed, sayOver as say, sleep, stat, table, type Outcome, type Stat } from './common.js';
+import {
+  BenchFailure,
+  failRun,
+  f0,
+  f2,
+  progress,
+  runTimed,
+  sayOver as say,
+  sleep,
+  stat,
+  table,
+  type Outcome,
+  type Stat,
+} from './common.js';
 import { freshLabId, harness, numberOption, runBench, userEnv, type OptionValues } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
@@ -79,7 +92,11 @@ const TARGETS = { kernelMs: 300, healthyMs: 1000, brokenMs: 2000 } as const;
 type LabKind = 'host-gw' | 'router';
 type Method = 'in-process' | 'cli' | 'by-hand';
 const METHODS: Method[] = ['in-process', 'cli', 'by-hand'];
-const METHOD_LABEL: Record<Method, string> = { 'in-process': 'podnet in-process', cli: 'podnet CLI --json', 'by-hand': 'by hand (ip netns exec)' };
+const METHOD_LABEL: Record<Method, string> = {
+  'in-process': 'podnet in-process',
+  cli: 'podnet CLI --json',
+  'by-hand': 'by hand (ip netns exec)',
+};
 
 interface Case {
   key: 'same-node' | 'host-gw' | 'router' | 'broken';
@@ -93,13 +110,30 @@ interface Case {
 
 const CASES: Case[] = [
   { key: 'same-node', title: 'same node, web-1 → web-2', lab: 'host-gw', from: 'web-1', to: 'web-2', breaks: null },
-  { key: 'host-gw', title: 'cross-node host-gw, web-1 → web-3', lab: 'host-gw', from: 'web-1', to: 'web-3', breaks: null },
+  {
+    key: 'host-gw',
+    title: 'cross-node host-gw, web-1 → web-3',
+    lab: 'host-gw',
+    from: 'web-1',
+    to: 'web-3',
+    breaks: null,
+  },
   { key: 'router', title: 'cross-node router, web-1 → web-3', lab: 'router', from: 'web-1', to: 'web-3', breaks: null },
-  { key: 'broken', title: 'broken: missing-route on node1, web-1 → web-3', lab: 'host-gw', from: 'web-1', to: 'web-3', breaks: { kind: 'route-missing', node: 'node1' } },
+  {
+    key: 'broken',
+    title: 'broken: missing-route on node1, web-1 → web-3',
+    lab: 'host-gw',
+    from: 'web-1',
+    to: 'web-3',
+    breaks: { kind: 'route-missing', node: 'node1' },
+  },
 ];
 const caseOf = (key: Case['key']) => CASES.find((c) => c.key === key)!;
 /** the broken case needs its fault held; the healthy host-gw case needs it gone */
-const PHASES: Case['key'][][] = [['same-node', 'host-gw'], ['broken', 'router']];
+const PHASES: Case['key'][][] = [
+  ['same-node', 'host-gw'],
+  ['broken', 'router'],
+];
 
 // ---------------------------------------------------------------------------------------
 // Resources: the labs and child processes — the harness's to remove
@@ -124,17 +158,33 @@ async function buildLab(kind: LabKind): Promise<{ lab: Lab; ms: number }> {
   const id = freshLabId('bt');
   harness.lab(id); // from here on clean-up takes it down
   say(`lab ${id}: bin/podnet lab up --lab-id ${id} --routing ${kind} (3 nodes x 2 pods)`);
-  const up = await podnet(`bin/podnet lab up --lab-id ${id}`, ['lab', 'up', '--lab-id', id, '--routing', kind, '--nodes', '3', '--pods-per-node', '2']);
+  const up = await podnet(`bin/podnet lab up --lab-id ${id}`, [
+    'lab',
+    'up',
+    '--lab-id',
+    id,
+    '--routing',
+    kind,
+    '--nodes',
+    '3',
+    '--pods-per-node',
+    '2',
+  ]);
   const paths = labPaths(id);
   const inv = readInventory(paths);
   if (!inv || inv.phase !== 'ready') throw new BenchFailure(`lab ${id} has no ready inventory after lab up`);
-  for (const c of CASES.filter((x) => x.lab === kind)) for (const pod of [c.from, c.to]) if (!inv.pods.some((p) => p.name === pod && p.ip)) throw new BenchFailure(`lab ${id} has no pod ${pod} with an address`);
+  for (const c of CASES.filter((x) => x.lab === kind))
+    for (const pod of [c.from, c.to])
+      if (!inv.pods.some((p) => p.name === pod && p.ip))
+        throw new BenchFailure(`lab ${id} has no pod ${pod} with an address`);
   return { lab: { kind, id, paths, inv }, ms: up.ms };
 }
 
 async function setFault(held: boolean): Promise<void> {
   const lab = labs.get('host-gw')!;
-  const args = held ? ['lab', 'fault', 'missing-route', '--node', 'node1', '--pod', 'web-3', '--lab-id', lab.id] : ['lab', 'fault', 'clear', '--lab-id', lab.id];
+  const args = held
+    ? ['lab', 'fault', 'missing-route', '--node', 'node1', '--pod', 'web-3', '--lab-id', lab.id]
+    : ['lab', 'fault', 'clear', '--lab-id', lab.id];
   say(`lab ${lab.id}: bin/podnet ${args.join(' ')}`);
   await podnet(`bin/podnet ${args.join(' ')}`, args);
   faultHeld = held;
@@ -187,17 +237,44 @@ const kernelDone = (r: TraceResult) => r.checks.every((k) => k.late || k.result 
 
 function checkResult(r: TraceResult, c: Case, how: string): void {
   const want = c.breaks ? 'broken' : 'ok';
-  if (r.status !== want) throw new BenchFailure(`${c.title}, ${how}: the trace says ${r.status} ("${r.summary}"), expected ${want}`);
-  if (c.breaks && !namedCause(r, c).named) throw new BenchFailure(`${c.title}, ${how}: the diagnosis does not name ${c.breaks.kind} on ${c.breaks.node}: "${r.summary}"`);
+  if (r.status !== want)
+    throw new BenchFailure(`${c.title}, ${how}: the trace says ${r.status} ("${r.summary}"), expected ${want}`);
+  if (c.breaks && !namedCause(r, c).named)
+    throw new BenchFailure(
+      `${c.title}, ${how}: the diagnosis does not name ${c.breaks.kind} on ${c.breaks.node}: "${r.summary}"`,
+    );
 }
 
-function sampleOf(r: TraceResult, round: number, t: Omit<PodnetSample, 'round' | 'timings' | 'status' | 'summary' | 'lookups' | 'slowestLookupMs' | 'pingMs' | 'tracerouteMs' | 'tracerouteHops' | 'tracerouteUnanswered'>): PodnetSample {
+function sampleOf(
+  r: TraceResult,
+  round: number,
+  t: Omit<
+    PodnetSample,
+    | 'round'
+    | 'timings'
+    | 'status'
+    | 'summary'
+    | 'lookups'
+    | 'slowestLookupMs'
+    | 'pingMs'
+    | 'tracerouteMs'
+    | 'tracerouteHops'
+    | 'tracerouteUnanswered'
+  >,
+): PodnetSample {
   const tr = r.probe?.traceroute ?? null;
   return {
-    round, ...t, timings: r.timings, status: r.status, summary: r.summary,
-    lookups: r.checks.length, slowestLookupMs: Math.max(0, ...r.checks.map((k) => k.result?.durationMs ?? 0)),
-    pingMs: r.probe?.ping?.durationMs ?? null, tracerouteMs: tr?.durationMs ?? null,
-    tracerouteHops: tr?.hops.length ?? 0, tracerouteUnanswered: tr?.hops.filter((h) => h.address === null).length ?? 0,
+    round,
+    ...t,
+    timings: r.timings,
+    status: r.status,
+    summary: r.summary,
+    lookups: r.checks.length,
+    slowestLookupMs: Math.max(0, ...r.checks.map((k) => k.result?.durationMs ?? 0)),
+    pingMs: r.probe?.ping?.durationMs ?? null,
+    tracerouteMs: tr?.durationMs ?? null,
+    tracerouteHops: tr?.hops.length ?? 0,
+    tracerouteUnanswered: tr?.hops.filter((h) => h.address === null).length ?? 0,
   };
 }
 
@@ -221,7 +298,15 @@ async function inProcess(c: Case, round: number): Promise<PodnetSample> {
   });
   const completeMs = performance.now() - t0;
   checkResult(result, c, 'in-process');
-  return sampleOf(result, round, { kernelMs: kernelMs ?? completeMs, completeMs, namedMs, namedPhase, diagnosedMs, outsideMs, exit: null });
+  return sampleOf(result, round, {
+    kernelMs: kernelMs ?? completeMs,
+    completeMs,
+    namedMs,
+    namedPhase,
+    diagnosedMs,
+    outsideMs,
+    exit: null,
+  });
 }
 
 /** `bin/podnet trace FROM TO --lab-id ID --json`, from spawn to exit. With --json the result is
@@ -229,7 +314,11 @@ async function inProcess(c: Case, round: number): Promise<PodnetSample> {
  *  what runTrace did after them (its own timings). */
 async function cli(c: Case, round: number): Promise<PodnetSample> {
   const lab = labs.get(c.lab)!;
-  const o = await runTimed(PODNET_BIN, ['trace', c.from, c.to, '--lab-id', lab.id, '--json'], { cwd: REPO, env: userEnv(), live: harness.children });
+  const o = await runTimed(PODNET_BIN, ['trace', c.from, c.to, '--lab-id', lab.id, '--json'], {
+    cwd: REPO,
+    env: userEnv(),
+    live: harness.children,
+  });
   const want = c.breaks ? 1 : 0;
   if (o.status !== want) failRun(`${c.title}: bin/podnet trace (exit ${want} expected)`, o);
   let r: TraceResult;
@@ -241,7 +330,15 @@ async function cli(c: Case, round: number): Promise<PodnetSample> {
   checkResult(r, c, 'CLI');
   const total = r.timings.totalMs ?? 0;
   const kernelMs = o.ms - (total - (r.timings.kernelMs ?? total));
-  return sampleOf(r, round, { kernelMs, completeMs: o.ms, namedMs: c.breaks ? o.ms : null, namedPhase: c.breaks ? 'done' : null, diagnosedMs: c.breaks ? o.ms : null, outsideMs: o.ms - total, exit: o.status });
+  return sampleOf(r, round, {
+    kernelMs,
+    completeMs: o.ms,
+    namedMs: c.breaks ? o.ms : null,
+    namedPhase: c.breaks ? 'done' : null,
+    diagnosedMs: c.breaks ? o.ms : null,
+    outsideMs: o.ms - total,
+    exit: o.status,
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -279,11 +376,15 @@ function handPlan(lab: Lab, c: Case): HandPlan {
   const [src, dst] = [pod(c.from), pod(c.to)];
   const [srcNode, dstNode] = [node(src.node), node(dst.node)];
   const inNs = (netns: string, argv: string[]) => ['ip', 'netns', 'exec', netns, ...argv];
-  const get = (where: string, netns: string, extra: string[]) => ({ where, argv: inNs(netns, ['ip', 'route', 'get', dst.ip!, ...extra]) });
+  const get = (where: string, netns: string, extra: string[]) => ({
+    where,
+    argv: inNs(netns, ['ip', 'route', 'get', dst.ip!, ...extra]),
+  });
   const from = ['from', src.ip!];
   const routeGets = [get(src.name, src.netns, []), get(srcNode.name, srcNode.netns, [...from, 'iif', BRIDGE])];
   if (srcNode !== dstNode) {
-    if (inv.routing === 'router' && inv.router) routeGets.push(get('router', inv.router.netns, [...from, 'iif', LAN_DEV]));
+    if (inv.routing === 'router' && inv.router)
+      routeGets.push(get('router', inv.router.netns, [...from, 'iif', LAN_DEV]));
     routeGets.push(get(dstNode.name, dstNode.netns, [...from, 'iif', LAN_DEV]));
   }
   routeGets.push(get(dst.name, dst.netns, [...from, 'iif', LAN_DEV]));
@@ -313,10 +414,25 @@ async function byHand(c: Case, round: number): Promise<HandSample> {
     }
   }
   const totalMs = performance.now() - t0;
-  if (c.breaks && brokeAt !== c.breaks.node) throw new BenchFailure(`${c.title}, by hand: expected the lookup on ${c.breaks.node} to fail, ${brokeAt ? `it failed on ${brokeAt}: ${said}` : 'all answered'}`);
+  if (c.breaks && brokeAt !== c.breaks.node)
+    throw new BenchFailure(
+      `${c.title}, by hand: expected the lookup on ${c.breaks.node} to fail, ${brokeAt ? `it failed on ${brokeAt}: ${said}` : 'all answered'}`,
+    );
   if (!c.breaks && brokeAt) throw new BenchFailure(`${c.title}, by hand: ip route get failed on ${brokeAt}: ${said}`);
-  if (!c.breaks && !/^local /.test(last!.stdout.trim())) throw new BenchFailure(`${c.title}, by hand: the destination pod's lookup says "${last!.stdout.trim()}", not local delivery`);
-  return { round, tracerouteMs, routeGetsMs: totalMs - tracerouteMs, totalMs, brokeAt, said, tracerouteLast: tr.stdout.trim().split('\n').at(-1)?.trim() ?? '', steps };
+  if (!c.breaks && !/^local /.test(last!.stdout.trim()))
+    throw new BenchFailure(
+      `${c.title}, by hand: the destination pod's lookup says "${last!.stdout.trim()}", not local delivery`,
+    );
+  return {
+    round,
+    tracerouteMs,
+    routeGetsMs: totalMs - tracerouteMs,
+    totalMs,
+    brokeAt,
+    said,
+    tracerouteLast: tr.stdout.trim().split('\n').at(-1)?.trim() ?? '',
+    steps,
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -328,7 +444,9 @@ interface CaseResults {
   'by-hand': HandSample[];
 }
 
-const results = new Map<Case['key'], CaseResults>(CASES.map((c) => [c.key, { 'in-process': [], cli: [], 'by-hand': [] }]));
+const results = new Map<Case['key'], CaseResults>(
+  CASES.map((c) => [c.key, { 'in-process': [], cli: [], 'by-hand': [] }]),
+);
 /** when a measurement of each path last ended (the broken case shares host-gw's path) */
 const lastEnd = new Map<string, number>();
 const pathKey = (c: Case) => `${c.lab}:${c.from}>${c.to}`;
@@ -405,7 +523,13 @@ interface CaseReport {
   handSaid: string | null;
 }
 
-const ratio = (a: Stat, b: Stat): Stat => ({ n: Math.min(a.n, b.n), p50: a.p50 / b.p50, p95: a.p95 / b.p95, min: NaN, max: NaN });
+const ratio = (a: Stat, b: Stat): Stat => ({
+  n: Math.min(a.n, b.n),
+  p50: a.p50 / b.p50,
+  p95: a.p95 / b.p95,
+  min: NaN,
+  max: NaN,
+});
 
 function caseReport(c: Case): CaseReport {
   const r = results.get(c.key)!;
@@ -416,17 +540,36 @@ function caseReport(c: Case): CaseReport {
     complete: stat(s.map((x) => x.completeMs)),
     diagnosed: c.breaks ? stat(s.map((x) => x.diagnosedMs ?? Infinity)) : null,
   });
-  const handRow = { kernel: stat(hand.map((x) => x.routeGetsMs)), complete: stat(hand.map((x) => x.totalMs)), diagnosed: c.breaks ? stat(hand.map((x) => x.totalMs)) : null };
-  const rows: Row[] = [{ method: 'in-process', ...pod(ip) }, { method: 'cli', ...pod(r.cli) }, { method: 'by-hand', ...handRow }];
-  for (const [method, base] of [['ratio-in-process', rows[0]!], ['ratio-cli', rows[1]!]] as const) {
-    rows.push({ method, kernel: ratio(base.kernel, handRow.kernel), complete: ratio(base.complete, handRow.complete), diagnosed: base.diagnosed && handRow.diagnosed ? ratio(base.diagnosed, handRow.diagnosed) : null });
+  const handRow = {
+    kernel: stat(hand.map((x) => x.routeGetsMs)),
+    complete: stat(hand.map((x) => x.totalMs)),
+    diagnosed: c.breaks ? stat(hand.map((x) => x.totalMs)) : null,
+  };
+  const rows: Row[] = [
+    { method: 'in-process', ...pod(ip) },
+    { method: 'cli', ...pod(r.cli) },
+    { method: 'by-hand', ...handRow },
+  ];
+  for (const [method, base] of [
+    ['ratio-in-process', rows[0]!],
+    ['ratio-cli', rows[1]!],
+  ] as const) {
+    rows.push({
+      method,
+      kernel: ratio(base.kernel, handRow.kernel),
+      complete: ratio(base.complete, handRow.complete),
+      diagnosed: base.diagnosed && handRow.diagnosed ? ratio(base.diagnosed, handRow.diagnosed) : null,
+    });
   }
   const t = (f: (x: PodnetSample) => number) => stat(ip.map(f));
   const namedPhases: Record<string, number> = {};
   for (const x of ip) if (x.namedPhase) namedPhases[x.namedPhase] = (namedPhases[x.namedPhase] ?? 0) + 1;
   return {
-    key: c.key, title: c.title, rows,
-    named: c.breaks ? stat(ip.map((x) => x.namedMs ?? Infinity)) : null, namedPhases,
+    key: c.key,
+    title: c.title,
+    rows,
+    named: c.breaks ? stat(ip.map((x) => x.namedMs ?? Infinity)) : null,
+    namedPhases,
     phases: {
       inputs: t((x) => x.outsideMs),
       path: t((x) => x.timings.pathMs),
@@ -457,7 +600,12 @@ function targets(reports: CaseReport[]): Target[] {
     for (const row of r.rows.slice(0, 2)) {
       const who = row.method === 'cli' ? 'CLI' : 'in-process';
       add(`${r.key}: path + kernel verdicts p95, ${who}`, row.kernel.p95, TARGETS.kernelMs);
-      if (row.diagnosed) add(`${r.key}: diagnosed p95, ${who}${who === 'CLI' ? ' (at exit)' : ' (cause named, kernel answered)'}`, row.diagnosed.p95, TARGETS.brokenMs);
+      if (row.diagnosed)
+        add(
+          `${r.key}: diagnosed p95, ${who}${who === 'CLI' ? ' (at exit)' : ' (cause named, kernel answered)'}`,
+          row.diagnosed.p95,
+          TARGETS.brokenMs,
+        );
       else add(`${r.key}: complete (probe included) p95, ${who}`, row.complete.p95, TARGETS.healthyMs);
     }
   }
@@ -480,13 +628,25 @@ const rx = (x: number) => (Number.isFinite(x) ? `${f2(x)}x` : '-');
 
 function printText(meta: Meta, reports: CaseReport[], tg: Target[]): void {
   const L: string[] = [];
-  L.push(`podnet trace vs by hand: ${meta.options.rounds} rounds per case and method; labs ${meta.labs['host-gw']} (host-gw) and ${meta.labs.router} (router), 3 nodes x 2 pods`);
-  L.push(`${meta.date}, Node ${meta.node}, Linux ${meta.kernel}, ${meta.cpus} cores, load average ${meta.loadavg.map((x) => x.toFixed(2)).join(' ')} at the end; ${meta.options.gapMs / 1000} s between two measurements of a path`);
+  L.push(
+    `podnet trace vs by hand: ${meta.options.rounds} rounds per case and method; labs ${meta.labs['host-gw']} (host-gw) and ${meta.labs.router} (router), 3 nodes x 2 pods`,
+  );
+  L.push(
+    `${meta.date}, Node ${meta.node}, Linux ${meta.kernel}, ${meta.cpus} cores, load average ${meta.loadavg.map((x) => x.toFixed(2)).join(' ')} at the end; ${meta.options.gapMs / 1000} s between two measurements of a path`,
+  );
   L.push('');
-  L.push('ms, nearest-rank p50 / p95. in-process: readInventory + labTrace + runTrace; CLI: spawn of bin/podnet trace … --json to exit;');
-  L.push('by hand: ip netns exec <pod> traceroute -n, then ip route get in each namespace on the path, one after the other.');
-  L.push('path+kernel: every non-late kernel check answered (CLI: inside the process, shown at exit; by hand: the ip route get part);');
-  L.push('complete: probe included (by hand: traceroute + lookups); diagnosed: the cause named with the kernel\'s answer at that hop (CLI: at exit; by hand: the failing lookup).');
+  L.push(
+    'ms, nearest-rank p50 / p95. in-process: readInventory + labTrace + runTrace; CLI: spawn of bin/podnet trace … --json to exit;',
+  );
+  L.push(
+    'by hand: ip netns exec <pod> traceroute -n, then ip route get in each namespace on the path, one after the other.',
+  );
+  L.push(
+    'path+kernel: every non-late kernel check answered (CLI: inside the process, shown at exit; by hand: the ip route get part);',
+  );
+  L.push(
+    "complete: probe included (by hand: traceroute + lookups); diagnosed: the cause named with the kernel's answer at that hop (CLI: at exit; by hand: the failing lookup).",
+  );
   L.push('');
   const body: string[][] = [];
   for (const r of reports) {
@@ -494,31 +654,76 @@ function printText(meta: Meta, reports: CaseReport[], tg: Target[]): void {
     for (const row of r.rows) {
       const isRatio = row.method.startsWith('ratio');
       const f = isRatio ? rx : ms;
-      const label = row.method === 'ratio-in-process' ? 'in-process ÷ by hand' : row.method === 'ratio-cli' ? 'CLI ÷ by hand' : METHOD_LABEL[row.method as Method];
-      body.push([`  ${label}`, f(row.kernel.p50), f(row.kernel.p95), f(row.complete.p50), f(row.complete.p95), row.diagnosed ? f(row.diagnosed.p50) : '', row.diagnosed ? f(row.diagnosed.p95) : '', isRatio ? '' : String(row.complete.n)]);
+      const label =
+        row.method === 'ratio-in-process'
+          ? 'in-process ÷ by hand'
+          : row.method === 'ratio-cli'
+            ? 'CLI ÷ by hand'
+            : METHOD_LABEL[row.method as Method];
+      body.push([
+        `  ${label}`,
+        f(row.kernel.p50),
+        f(row.kernel.p95),
+        f(row.complete.p50),
+        f(row.complete.p95),
+        row.diagnosed ? f(row.diagnosed.p50) : '',
+        row.diagnosed ? f(row.diagnosed.p95) : '',
+        isRatio ? '' : String(row.complete.n),
+      ]);
     }
   }
-  L.push(table(['case / method', 'path+kernel p50', 'p95', 'complete p50', 'p95', 'diagnosed p50', 'p95', 'n'], body, 1));
+  L.push(
+    table(['case / method', 'path+kernel p50', 'p95', 'complete p50', 'p95', 'diagnosed p50', 'p95', 'n'], body, 1),
+  );
   L.push('');
   L.push('Targets (issue 9; reported, not enforced):');
   for (const t of tg) L.push(`  ${t.met ? 'met   ' : 'MISSED'}  ${t.what}: ${ms(t.value)} ms (target ≤ ${t.target})`);
   L.push('');
-  L.push('Where the in-process time goes (p50 / p95 ms): inputs = readInventory + labTrace (3 snapshots); path = planPath; kernel = the lookups;');
-  L.push('probe = ping x3 every 200 ms, large ping, traceroute (in parallel); late = the neighbour lookups after the probe. CLI outside = CLI wall − runTrace;');
-  L.push('lookups = kernel checks sent to the agents; traceroute with * = podnet traces (in-process and CLI) whose traceroute had a silent hop.');
+  L.push(
+    'Where the in-process time goes (p50 / p95 ms): inputs = readInventory + labTrace (3 snapshots); path = planPath; kernel = the lookups;',
+  );
+  L.push(
+    'probe = ping x3 every 200 ms, large ping, traceroute (in parallel); late = the neighbour lookups after the probe. CLI outside = CLI wall − runTrace;',
+  );
+  L.push(
+    'lookups = kernel checks sent to the agents; traceroute with * = podnet traces (in-process and CLI) whose traceroute had a silent hop.',
+  );
   const pb: string[][] = reports.map((r) => [
     r.key,
-    ...(['inputs', 'path', 'kernel', 'probe', 'late'] as const).map((k) => `${ms(r.phases[k].p50)} / ${ms(r.phases[k].p95)}`),
+    ...(['inputs', 'path', 'kernel', 'probe', 'late'] as const).map(
+      (k) => `${ms(r.phases[k].p50)} / ${ms(r.phases[k].p95)}`,
+    ),
     `${ms(r.cliOutside.p50)} / ${ms(r.cliOutside.p95)}`,
     f0(r.lookups.p50),
     `${ms(r.slowestLookup.p50)} / ${ms(r.slowestLookup.p95)}`,
     `${r.tracerouteUnansweredRounds}/${r.rows[0]!.complete.n + r.rows[1]!.complete.n}`,
   ]);
-  L.push(table(['case', 'inputs', 'path', 'kernel', 'probe', 'late', 'CLI outside', 'lookups', 'slowest lookup', 'traceroute with *'], pb, 1));
+  L.push(
+    table(
+      [
+        'case',
+        'inputs',
+        'path',
+        'kernel',
+        'probe',
+        'late',
+        'CLI outside',
+        'lookups',
+        'slowest lookup',
+        'traceroute with *',
+      ],
+      pb,
+      1,
+    ),
+  );
   for (const r of reports.filter((x) => x.named)) {
-    const phases = Object.entries(r.namedPhases).map(([k, v]) => `${k} ${v}`).join(', ');
+    const phases = Object.entries(r.namedPhases)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     L.push('');
-    L.push(`${r.key}: the cause was first named (in-process) at p50 ${ms(r.named!.p50)} / p95 ${ms(r.named!.p95)} ms, in phase: ${phases}; by hand the lookup said "${r.handSaid}"`);
+    L.push(
+      `${r.key}: the cause was first named (in-process) at p50 ${ms(r.named!.p50)} / p95 ${ms(r.named!.p95)} ms, in phase: ${phases}; by hand the lookup said "${r.handSaid}"`,
+    );
     L.push(`  and the by-hand traceroute's last line: "${r.handTracerouteLast}"`);
   }
   process.stdout.write(L.join('\n') + '\n');
@@ -542,18 +747,28 @@ async function run(opts: Options): Promise<number> {
       await setFault(false);
       // Healed: the healthy cross-node trace works again (untimed).
       const healed = await inProcess(caseOf('host-gw'), 0);
-      if (healed.status !== 'ok') throw new BenchFailure(`after lab fault clear the trace says ${healed.status}: ${healed.summary}`);
+      if (healed.status !== 'ok')
+        throw new BenchFailure(`after lab fault clear the trace says ${healed.status}: ${healed.summary}`);
     }
   }
   const reports = CASES.map(caseReport);
   const tg = targets(reports);
   const meta: Meta = {
-    date: new Date().toISOString(), node: process.versions.node, kernel: release(), cpus: cpus().length, loadavg: loadavg(),
-    labs: { 'host-gw': labs.get('host-gw')!.id, router: labs.get('router')!.id }, labUpMs, options: opts,
+    date: new Date().toISOString(),
+    node: process.versions.node,
+    kernel: release(),
+    cpus: cpus().length,
+    loadavg: loadavg(),
+    labs: { 'host-gw': labs.get('host-gw')!.id, router: labs.get('router')!.id },
+    labUpMs,
+    options: opts,
   };
   if (opts.json) {
     const raw = Object.fromEntries([...results].map(([k, v]) => [k, v]));
-    process.stdout.write(JSON.stringify({ meta, cases: reports, targets: tg, samples: raw }, (_, v) => (v === Infinity ? null : v), 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ meta, cases: reports, targets: tg, samples: raw }, (_, v) => (v === Infinity ? null : v), 2) +
+        '\n',
+    );
   } else printText(meta, reports, tg);
   return 0;
 }
@@ -562,7 +777,10 @@ runBench({
   usage: USAGE,
   options: OPTIONS,
   parse: parseOptions,
-  needs: () => ({ root: 'bench/trace.ts must run as root: it builds labs of network namespaces', files: [TSX_LOADER, TRACEROUTE] }),
+  needs: () => ({
+    root: 'bench/trace.ts must run as root: it builds labs of network namespaces',
+    files: [TSX_LOADER, TRACEROUTE],
+  }),
   stopping: 'taking the labs down',
   run,
 });

@@ -39,7 +39,8 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): Parsed {
       continue;
     }
     const value = eq >= 0 ? word.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value (${spec.value})`);
+    if (value === undefined || (eq < 0 && value.startsWith('--')))
+      throw new UsageError(`--${name} needs a value (${spec.value})`);
     // An empty value is never what was meant (--token-file "" from an unset variable would
     // otherwise quietly mean "no file").
     if (value.trim() === '') throw new UsageError(`--${name} needs a value (${spec.value}), got an empty one`);

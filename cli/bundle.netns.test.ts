@@ -19,7 +19,9 @@ describe('the built agent', () => {
   beforeAll(() => {
     // The same build bin/podnet runs; cli/bundle.test.ts checks it against the sources.
     const build = spawn(process.execPath, [join(repo, 'scripts', 'build.mjs')], { cwd: repo, stdio: 'ignore' });
-    return new Promise<void>((resolve, reject) => build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`scripts/build.mjs exited ${code}`)))));
+    return new Promise<void>((resolve, reject) =>
+      build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`scripts/build.mjs exited ${code}`)))),
+    );
   }, 60_000);
   afterEach(() => {
     if (pid) {
@@ -39,9 +41,39 @@ describe('the built agent', () => {
     // Under /run, root's: the CNI socket's directory must be one only root can change.
     dir = mkdtempSync('/run/podnet-bt-');
     const conf = join(dir, '10-podnet.conflist');
-    writeFileSync(conf, JSON.stringify(conflist({ name: 'tnet', subnet: '10.244.1.0/24', clusterNetwork: undefined, bridge: 'v-net-0', stateDir: join(dir, 'state'), dataDir: join(dir, 'leases') })));
+    writeFileSync(
+      conf,
+      JSON.stringify(
+        conflist({
+          name: 'tnet',
+          subnet: '10.244.1.0/24',
+          clusterNetwork: undefined,
+          bridge: 'v-net-0',
+          stateDir: join(dir, 'state'),
+          dataDir: join(dir, 'leases'),
+        }),
+      ),
+    );
     writeFileSync(join(dir, 'token'), 'a-token-of-enough-length\n', { mode: 0o600 });
-    const args = [`--net=/run/netns/${node}`, '--', process.execPath, ...WITHOUT_BUILD_TOOLS, bundle, 'agent', '--node', 'node1', '--listen', `unix:${join(dir, 'agent.sock')}`, '--token-file', join(dir, 'token'), '--conflist', conf, '--cni-socket', join(dir, 'cni.sock'), '--no-reconcile'];
+    const args = [
+      `--net=/run/netns/${node}`,
+      '--',
+      process.execPath,
+      ...WITHOUT_BUILD_TOOLS,
+      bundle,
+      'agent',
+      '--node',
+      'node1',
+      '--listen',
+      `unix:${join(dir, 'agent.sock')}`,
+      '--token-file',
+      join(dir, 'token'),
+      '--conflist',
+      conf,
+      '--cni-socket',
+      join(dir, 'cni.sock'),
+      '--no-reconcile',
+    ];
     // nsenter execs node: the PID is the agent's own, ended by afterEach.
     const child = spawn('nsenter', args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     pid = child.pid!;

@@ -39,7 +39,8 @@ export function ensureKeyFile(path: string): { key: string; made: boolean } {
     closeSync(fd);
     made = true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new CommandError(`cannot make the dashboard key file ${path}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new CommandError(`cannot make the dashboard key file ${path}: ${(e as Error).message}`);
   }
   return { key: readKeyFile(path, true), made };
 }
@@ -48,13 +49,18 @@ export function ensureKeyFile(path: string): { key: string; made: boolean } {
 export function dashboardAuth(args: Parsed, defaultFile: string, host: string): DashboardAuth {
   const given = str(args, 'token-file');
   const noAuth = flag(args, 'no-auth');
-  if (given !== undefined && noAuth) throw new CommandError('--token-file and --no-auth contradict each other: choose one', 2);
+  if (given !== undefined && noAuth)
+    throw new CommandError('--token-file and --no-auth contradict each other: choose one', 2);
   const env: Record<string, string> = { PODNET_HOST: host };
   const hosts = str(args, 'allowed-host');
   if (hosts !== undefined) {
     const names = hosts.split(',').map((h) => h.trim());
     const bad = names.find((h) => !isHostName(h));
-    if (bad !== undefined) throw new CommandError(`--allowed-host takes host names (no scheme, no port), comma-separated; "${bad}" is not one`, 2);
+    if (bad !== undefined)
+      throw new CommandError(
+        `--allowed-host takes host names (no scheme, no port), comma-separated; "${bad}" is not one`,
+        2,
+      );
     env.PODNET_ALLOWED_HOSTS = names.join(',');
   }
   if (noAuth) return { keyFile: null, key: null, made: false, env };

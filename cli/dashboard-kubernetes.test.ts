@@ -25,15 +25,34 @@ afterEach(async () => {
 async function snapshot(printed: string): Promise<any> {
   const url = new URL(printed);
   const key = url.searchParams.get('token');
-  const body = (await (await fetch(`${url.origin}${url.pathname}api/trpc/topology.snapshot`, { headers: { authorization: `Bearer ${key}` } })).json()) as { result: { data: { topology: any } } };
+  const body = (await (
+    await fetch(`${url.origin}${url.pathname}api/trpc/topology.snapshot`, {
+      headers: { authorization: `Bearer ${key}` },
+    })
+  ).json()) as { result: { data: { topology: any } } };
   return body.result.data.topology;
 }
 
 describe('podnet dashboard --source kubernetes', () => {
-  it('shows the API server\'s nodes and pods, and a pod a watch event adds', async () => {
+  it("shows the API server's nodes and pods, and a pod a watch event adds", async () => {
     server = await KubeApiServer.start();
     kubeconfig = writeKubeconfig(server);
-    const proc = spawn('bin/podnet', ['dashboard', '--source', 'kubernetes', '--kubeconfig', kubeconfig.path, '--agent-port', 'off', '--port', String(await freePort()), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      'bin/podnet',
+      [
+        'dashboard',
+        '--source',
+        'kubernetes',
+        '--kubeconfig',
+        kubeconfig.path,
+        '--agent-port',
+        'off',
+        '--port',
+        String(await freePort()),
+        '--json',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child = proc;
     let stderr = '';
     proc.stderr!.on('data', (d) => (stderr += d));
@@ -41,8 +60,8 @@ describe('podnet dashboard --source kubernetes', () => {
       let out = '';
       proc.stdout!.on('data', (d) => {
         out += d;
-        if (out.includes("\n")) {
-          const first = JSON.parse(out.split("\n")[0]!) as { url?: string; tokenFile: string };
+        if (out.includes('\n')) {
+          const first = JSON.parse(out.split('\n')[0]!) as { url?: string; tokenFile: string };
           if (first.url) resolve({ url: first.url, tokenFile: first.tokenFile });
           else reject(new Error(`podnet dashboard said ${out}; stderr: ${stderr}`));
         }
@@ -57,7 +76,11 @@ describe('podnet dashboard --source kubernetes', () => {
       ['node3', '192.168.1.13', '10.244.3.0/24', 'none'],
     ]);
     expect(t.pods).toHaveLength(11);
-    expect(t.pods.find((p: any) => p.key === 'default/priv-pod')).toMatchObject({ node: 'node3', ip: '10.244.3.2', phase: 'Running' });
+    expect(t.pods.find((p: any) => p.key === 'default/priv-pod')).toMatchObject({
+      node: 'node3',
+      ip: '10.244.3.2',
+      phase: 'Running',
+    });
     // The Running event of the reference watch stream: the pod arrives with its IP.
     server.emit('pods', fixtureEvents('watch-pods.reference.jsonl')[3]!);
     const deadline = Date.now() + 20_000;

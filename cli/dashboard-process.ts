@@ -3,7 +3,17 @@
 // there is no build or the sources changed since, because a user who pulled new code
 // must not see an old page. Used by `podnet up` and `podnet dashboard`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -11,7 +21,16 @@ import { repoRoot } from '../cni/install.js';
 
 const NEXT_BIN = join(repoRoot, 'node_modules', 'next', 'dist', 'bin', 'next');
 /** what the web app is built from: a change in any of these makes the build stale */
-const SOURCES = ['app', 'components', 'server', 'lib/model', 'next.config.ts', 'proxy.ts', 'postcss.config.mjs', 'package-lock.json'];
+const SOURCES = [
+  'app',
+  'components',
+  'server',
+  'lib/model',
+  'next.config.ts',
+  'proxy.ts',
+  'postcss.config.mjs',
+  'package-lock.json',
+];
 const READY_TIMEOUT_MS = 60_000;
 
 export type Progress = (msg: string) => void;
@@ -38,12 +57,20 @@ export function buildIsCurrent(distDir = '.next', basePath = ''): boolean {
 /** `next build` with its output in a log file; the last lines of it on failure. The log
  *  goes into a private directory made for it (never a fixed /tmp name, where a planted
  *  symlink would make root overwrite another file), removed after a build that worked. */
-export async function buildDashboard(progress: Progress, env: Record<string, string> = {}, logFile?: string): Promise<void> {
+export async function buildDashboard(
+  progress: Progress,
+  env: Record<string, string> = {},
+  logFile?: string,
+): Promise<void> {
   const privateDir = logFile ? null : mkdtempSync(join(tmpdir(), 'podnet-build-'));
   const log = logFile ?? join(privateDir!, 'next-build.log');
   progress(`building the dashboard (next build, ~20 s; log in ${log})`);
   const fd = openSync(log, 'wx');
-  const child = spawn(process.execPath, [NEXT_BIN, 'build'], { cwd: repoRoot, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env }, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [NEXT_BIN, 'build'], {
+    cwd: repoRoot,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env },
+    stdio: ['ignore', fd, fd],
+  });
   const code = await new Promise<number | null>((r) => child.on('close', r));
   closeSync(fd);
   if (code !== 0) {
@@ -87,11 +114,16 @@ function answers(host: string, port: number, basePath: string): Promise<boolean>
 
 export async function startDashboard(o: DashboardOptions, progress: Progress): Promise<RunningDashboard> {
   const distDir = o.distDir ?? '.next';
-  if (!buildIsCurrent(distDir, o.env.PODNET_BASE_PATH ?? '')) await buildDashboard(progress, { ...o.env, PODNET_DIST_DIR: distDir });
+  if (!buildIsCurrent(distDir, o.env.PODNET_BASE_PATH ?? ''))
+    await buildDashboard(progress, { ...o.env, PODNET_DIST_DIR: distDir });
   const fd = o.log ? openSync(o.log, 'a') : 2;
   const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', PODNET_DIST_DIR: distDir, ...o.env };
   for (const k of Object.keys(env)) if (k.startsWith('PODNET_') && env[k] === '') delete env[k];
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', o.host, '-p', String(o.port)], { cwd: repoRoot, env, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', o.host, '-p', String(o.port)], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', fd, fd],
+  });
   if (o.log) closeSync(fd);
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
@@ -101,9 +133,14 @@ export async function startDashboard(o: DashboardOptions, progress: Progress): P
   while (!(await answers(o.host, o.port, basePath))) {
     if (exited !== undefined || Date.now() > deadline) {
       if (exited === undefined) child.kill('SIGTERM');
-      const tail = o.log && existsSync(o.log) ? readFileSync(o.log, 'utf8').trim().split('\n').slice(-10).join('\n') : '(its output is above)';
+      const tail =
+        o.log && existsSync(o.log)
+          ? readFileSync(o.log, 'utf8').trim().split('\n').slice(-10).join('\n')
+          : '(its output is above)';
       const hint = /EADDRINUSE/.test(tail) ? `\nport ${o.port} is in use: choose another with --port` : '';
-      throw new Error(`the dashboard did not start (${exited !== undefined ? `exit ${exited}` : 'no answer in 60 s'}); ${o.log ? `its log ${o.log} ends` : 'see its output'}:\n${tail}${hint}`);
+      throw new Error(
+        `the dashboard did not start (${exited !== undefined ? `exit ${exited}` : 'no answer in 60 s'}); ${o.log ? `its log ${o.log} ends` : 'see its output'}:\n${tail}${hint}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

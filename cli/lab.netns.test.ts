@@ -6,7 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const labId = `t${randomBytes(3).toString('hex')}`;
 const podnet = (...args: string[]) => spawnSync('bin/podnet', [...args, '--lab-id', labId], { encoding: 'utf8' });
-const podnetExec = (...args: string[]) => spawnSync('bin/podnet', ['lab', 'exec', ...args.slice(0, 1), '--lab-id', labId, ...args.slice(1)], { encoding: 'utf8' });
+const podnetExec = (...args: string[]) =>
+  spawnSync('bin/podnet', ['lab', 'exec', ...args.slice(0, 1), '--lab-id', labId, ...args.slice(1)], {
+    encoding: 'utf8',
+  });
 
 describe('bin/podnet lab', () => {
   afterAll(() => {
@@ -19,12 +22,43 @@ describe('bin/podnet lab', () => {
     expect(up.status, up.stderr).toBe(0);
     expect(JSON.parse(up.stdout).changed).toBe(true);
     const status = JSON.parse(podnet('lab', 'status', '--json').stdout);
-    expect(status).toMatchObject({ labId, routing: 'host-gw', tokenFile: `/run/podnet/${labId}/agent.token`, dashboard: null, router: null, outside: { ip: '192.168.1.200', netns: `podnet-${labId}-outside` }, healthy: true });
+    expect(status).toMatchObject({
+      labId,
+      routing: 'host-gw',
+      tokenFile: `/run/podnet/${labId}/agent.token`,
+      dashboard: null,
+      router: null,
+      outside: { ip: '192.168.1.200', netns: `podnet-${labId}-outside` },
+      healthy: true,
+    });
     expect(status.nodes).toEqual([
-      { name: 'node1', index: 1, ip: '192.168.1.11', podCIDR: '10.244.1.0/24', gateway: '10.244.1.1', netns: `podnet-${labId}-node1`, agent: `unix:/run/podnet/${labId}/nodes/node1/agent.sock` },
-      { name: 'node2', index: 2, ip: '192.168.1.12', podCIDR: '10.244.2.0/24', gateway: '10.244.2.1', netns: `podnet-${labId}-node2`, agent: `unix:/run/podnet/${labId}/nodes/node2/agent.sock` },
+      {
+        name: 'node1',
+        index: 1,
+        ip: '192.168.1.11',
+        podCIDR: '10.244.1.0/24',
+        gateway: '10.244.1.1',
+        netns: `podnet-${labId}-node1`,
+        agent: `unix:/run/podnet/${labId}/nodes/node1/agent.sock`,
+      },
+      {
+        name: 'node2',
+        index: 2,
+        ip: '192.168.1.12',
+        podCIDR: '10.244.2.0/24',
+        gateway: '10.244.2.1',
+        netns: `podnet-${labId}-node2`,
+        agent: `unix:/run/podnet/${labId}/nodes/node2/agent.sock`,
+      },
     ]);
-    expect(status.pods.map((p: { name: string; namespace: string; node: string; ip: string }) => [p.namespace, p.name, p.node, p.ip])).toEqual([
+    expect(
+      status.pods.map((p: { name: string; namespace: string; node: string; ip: string }) => [
+        p.namespace,
+        p.name,
+        p.node,
+        p.ip,
+      ]),
+    ).toEqual([
       ['default', 'web-1', 'node1', '10.244.1.2'],
       ['default', 'web-2', 'node2', '10.244.2.2'],
     ]);
@@ -58,7 +92,9 @@ describe('bin/podnet lab', () => {
     expect(nodes.stderr).toMatch(/--nodes must be a whole number, got "three"/);
     const other = podnet('lab', 'up', '--nodes', '3', '--pods-per-node', '1');
     expect(other.status).toBe(1);
-    expect(other.stderr).toMatch(/the lab is up with --nodes 2 --pods-per-node 1 --routing host-gw; run "podnet lab down" first/);
+    expect(other.stderr).toMatch(
+      /the lab is up with --nodes 2 --pods-per-node 1 --routing host-gw; run "podnet lab down" first/,
+    );
     expect(JSON.parse(podnet('lab', 'status', '--json').stdout).pods).toHaveLength(2);
   });
 });

@@ -5,7 +5,11 @@ import { commands } from './commands/index.js';
 
 function helpFor(c: Command): string {
   const lines = [`usage: ${c.usage}`, '', c.description, ''];
-  const opts = [...c.options, ...(c.reports ? [{ name: 'json', help: 'print the report as JSON' }] : []), { name: 'help', help: 'show this help' }];
+  const opts = [
+    ...c.options,
+    ...(c.reports ? [{ name: 'json', help: 'print the report as JSON' }] : []),
+    { name: 'help', help: 'show this help' },
+  ];
   lines.push('options:');
   for (const o of opts) {
     const left = `  --${o.name}${'value' in o && o.value ? ` ${o.value}` : ''}`;
@@ -16,7 +20,13 @@ function helpFor(c: Command): string {
 }
 
 function overview(): string {
-  const lines = ['usage: podnet COMMAND [options]', '', 'Pod networking for Kubernetes that you can see.', '', 'commands:'];
+  const lines = [
+    'usage: podnet COMMAND [options]',
+    '',
+    'Pod networking for Kubernetes that you can see.',
+    '',
+    'commands:',
+  ];
   for (const c of commands) lines.push(`  ${c.path.join(' ').padEnd(18)} ${c.summary}`);
   lines.push('', 'Run "podnet COMMAND --help" for a command\'s options.');
   return lines.join('\n');
@@ -37,7 +47,11 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 export async function main(argv: string[]): Promise<number> {
-  const io: CommandIo = { json: false, out: (t) => void process.stdout.write(t + '\n'), err: (t) => void process.stderr.write(t + '\n') };
+  const io: CommandIo = {
+    json: false,
+    out: (t) => void process.stdout.write(t + '\n'),
+    err: (t) => void process.stderr.write(t + '\n'),
+  };
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
     io.out(overview());
     return argv.length === 0 ? 2 : 0;
@@ -45,7 +59,11 @@ export async function main(argv: string[]): Promise<number> {
   const found = find(argv);
   if (!found) {
     const group = commands.filter((c) => c.path[0] === argv[0]);
-    io.err(group.length ? `podnet ${argv[0]}: expected one of: ${group.map((c) => c.path.slice(1).join(' ')).join(', ')}` : `podnet: unknown command "${argv.join(' ')}"`);
+    io.err(
+      group.length
+        ? `podnet ${argv[0]}: expected one of: ${group.map((c) => c.path.slice(1).join(' ')).join(', ')}`
+        : `podnet: unknown command "${argv.join(' ')}"`,
+    );
     io.err('Run "podnet --help" for the list of commands.');
     return 2;
   }
@@ -62,7 +80,9 @@ export async function main(argv: string[]): Promise<number> {
     return (await command.run(args, io)) ?? 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`podnet ${command.path.join(' ')}: ${e.message}\nRun "podnet ${command.path.join(' ')} --help" for its options.`);
+      io.err(
+        `podnet ${command.path.join(' ')}: ${e.message}\nRun "podnet ${command.path.join(' ')} --help" for its options.`,
+      );
       return 2;
     }
     const code = e instanceof CommandError ? e.exitCode : 1;

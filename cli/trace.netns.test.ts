@@ -31,7 +31,11 @@ function podnet(args: string[], id = labId): Promise<Ran> {
   });
 }
 
-async function trace(from: string, to: string, ...extra: string[]): Promise<{ status: number | null; result: TraceResult; stderr: string }> {
+async function trace(
+  from: string,
+  to: string,
+  ...extra: string[]
+): Promise<{ status: number | null; result: TraceResult; stderr: string }> {
   const r = await podnet(['trace', from, to, '--json', ...extra]);
   let result: TraceResult;
   try {
@@ -71,10 +75,22 @@ describe('podnet trace on a lab', () => {
     const { status, result } = await trace('web-1', 'web-3');
     expect(status).toBe(0);
     expect(result.status).toBe('ok');
-    expect(result.forward.map((h) => h.where.name)).toEqual(['default/web-1', 'node1', 'LAN', 'node2', 'default/web-3']);
+    expect(result.forward.map((h) => h.where.name)).toEqual([
+      'default/web-1',
+      'node1',
+      'LAN',
+      'node2',
+      'default/web-3',
+    ]);
     expect(result.back.map((h) => h.where.name)).toEqual(['default/web-3', 'node2', 'LAN', 'node1', 'default/web-1']);
-    for (const h of [...result.forward, ...result.back]) expect(h.kernel, `${h.id} ${h.kernelSays}`).toBe(h.role === 'lan' ? 'not-verified' : 'agrees');
-    expect(result.probe).toMatchObject({ reachable: true, ping: { ok: true, received: 3 }, largePing: { ok: true }, traceroute: { reached: true } });
+    for (const h of [...result.forward, ...result.back])
+      expect(h.kernel, `${h.id} ${h.kernelSays}`).toBe(h.role === 'lan' ? 'not-verified' : 'agrees');
+    expect(result.probe).toMatchObject({
+      reachable: true,
+      ping: { ok: true, received: 3 },
+      largePing: { ok: true },
+      traceroute: { reached: true },
+    });
     expect(result.probe!.matched.map((m) => m.hop)).toEqual(['f2', 'f4', 'f5']);
   });
 
@@ -84,13 +100,29 @@ describe('podnet trace on a lab', () => {
     expect(result.probe?.tcp).toMatchObject({ connected: false, refused: true, ok: true });
     const text = await podnet(['trace', 'web-1', 'web-4']);
     expect(text.status).toBe(0);
-    expect(text.stdout).toMatch(/^ {2}2 +node1 +veth\w+ → v-net-0 → eth0 +10\.244\.2\.0\/24 via 192\.168\.1\.12 dev eth0 \(podnet\) +agrees +forwarded$/m);
+    expect(text.stdout).toMatch(
+      /^ {2}2 +node1 +veth\w+ → v-net-0 → eth0 +10\.244\.2\.0\/24 via 192\.168\.1\.12 dev eth0 \(podnet\) +agrees +forwarded$/m,
+    );
     expect(text.stdout).toContain('OK: default/web-1 reaches default/web-4');
   });
 
   const faults: { args: string[]; from: string; to: string; where: string; kind: string; route?: string }[] = [
-    { args: ['missing-route', '--node', 'node1'], from: 'web-1', to: 'web-3', where: 'node1', kind: 'route-missing', route: '10.244.2.0/24' },
-    { args: ['wrong-gateway', '--node', 'node1'], from: 'web-1', to: 'web-3', where: 'node1', kind: 'route-wrong-gateway', route: '10.244.2.0/24' },
+    {
+      args: ['missing-route', '--node', 'node1'],
+      from: 'web-1',
+      to: 'web-3',
+      where: 'node1',
+      kind: 'route-missing',
+      route: '10.244.2.0/24',
+    },
+    {
+      args: ['wrong-gateway', '--node', 'node1'],
+      from: 'web-1',
+      to: 'web-3',
+      where: 'node1',
+      kind: 'route-wrong-gateway',
+      route: '10.244.2.0/24',
+    },
     { args: ['bridge-down', '--node', 'node2'], from: 'web-1', to: 'web-3', where: 'node2', kind: 'bridge-down' },
     { args: ['veth-down', '--pod', 'web-3'], from: 'web-1', to: 'web-3', where: 'node2', kind: 'veth-down' },
     { args: ['veth-detached', '--pod', 'web-1'], from: 'web-1', to: 'web-3', where: 'node1', kind: 'veth-detached' },
@@ -136,7 +168,10 @@ describe('podnet trace on a lab', () => {
     try {
       const broken = await trace('web-1', ip);
       expect(broken.status).toBe(1);
-      expect(broken.result.diagnoses[0]).toMatchObject({ kind: 'no-pod-for-ip', cause: expect.stringContaining('stale lease') });
+      expect(broken.result.diagnoses[0]).toMatchObject({
+        kind: 'no-pod-for-ip',
+        cause: expect.stringContaining('stale lease'),
+      });
       expect(hopOf(broken.result, broken.result.diagnoses[0]!.hop)?.where.name).toBe('node2');
       await runFix(broken.result);
       const after = await trace('web-1', ip);
@@ -188,7 +223,11 @@ describe('podnet trace on a lab', () => {
     expect(r.status, r.stdout).toBe(0);
     const result = JSON.parse(r.stdout) as TraceResult;
     const router = result.forward.find((h) => h.role === 'router')!;
-    expect(router).toMatchObject({ where: { name: 'router 192.168.1.1' }, kernel: 'not-verified', verdict: 'forwarded' });
+    expect(router).toMatchObject({
+      where: { name: 'router 192.168.1.1' },
+      kernel: 'not-verified',
+      verdict: 'forwarded',
+    });
     expect(result.forward[1]!.rule).toMatchObject({ dst: 'default', gateway: '192.168.1.1' });
     expect(result.probe!.matched.some((m) => m.address === '192.168.1.1' && m.hop === router.id)).toBe(true);
 
@@ -197,7 +236,11 @@ describe('podnet trace on a lab', () => {
     try {
       const broken = JSON.parse((await podnet(['trace', 'web-1', 'web-2', '--json'], routerLab)).stdout) as TraceResult;
       expect(broken.status).toBe('broken');
-      expect(broken.diagnoses[0]).toMatchObject({ kind: 'route-missing', hop: router.id, fix: { node: 'router', text: 'ip route replace 10.244.2.0/24 via 192.168.1.12 dev eth0' } });
+      expect(broken.diagnoses[0]).toMatchObject({
+        kind: 'route-missing',
+        hop: router.id,
+        fix: { node: 'router', text: 'ip route replace 10.244.2.0/24 via 192.168.1.12 dev eth0' },
+      });
       expect(broken.diagnoses[0]!.heldFault).toContain('missing-route on router');
     } finally {
       expect((await podnet(['lab', 'fault', 'clear'], routerLab)).status).toBe(0);

@@ -19,7 +19,9 @@ describe('podnet up / down', () => {
 
   it('up brings the lab up, reports it and the check as JSON, and down removes all of it', async () => {
     const port = await freePort();
-    const child = spawn('bin/podnet', ['up', '--lab-id', labId, '--json', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bin/podnet', ['up', '--lab-id', labId, '--json', '--port', String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -35,7 +37,12 @@ describe('podnet up / down', () => {
     });
     const report = JSON.parse(stdout.trim().split('\n')[0]!);
     expect(report.lab.nodes).toHaveLength(3);
-    expect(report.lab.pods[0]).toMatchObject({ name: 'web-1', namespace: 'default', ip: '10.244.1.2', netns: names[1] });
+    expect(report.lab.pods[0]).toMatchObject({
+      name: 'web-1',
+      namespace: 'default',
+      ip: '10.244.1.2',
+      netns: names[1],
+    });
     expect(report.check.failures).toEqual([]);
     expect(report.check.ok).toBe(true);
     // The dashboard answers on loopback, with a key made for it: the URL printed once
@@ -57,7 +64,9 @@ describe('podnet up / down', () => {
     const page = await fetch(url, { headers: bearer });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>podnet</title>');
-    const info = (await (await fetch(`${url}api/trpc/cluster.info`, { headers: bearer })).json()) as { result: { data: unknown } };
+    const info = (await (await fetch(`${url}api/trpc/cluster.info`, { headers: bearer })).json()) as {
+      result: { data: unknown };
+    };
     expect(info.result.data).toMatchObject({ cluster: { source: 'lab', name: labId }, nodes: 3, pods: 6 });
     for (const n of names) expect(namespaces()).toContain(n);
     // The pod's address as the kernel has it, read from the pod's side.
@@ -76,7 +85,11 @@ describe('podnet up / down', () => {
     for (const n of names) expect(namespaces()).not.toContain(n);
     expect(existsSync(`/run/podnet/${labId}`)).toBe(false);
     await expect(fetch(url)).rejects.toThrow(); // the dashboard went with it
-    expect(JSON.parse(podnet(['down', '--lab-id', labId, '--json']).stdout)).toEqual({ stopped: null, dashboard: null, removed: [] });
+    expect(JSON.parse(podnet(['down', '--lab-id', labId, '--json']).stdout)).toEqual({
+      stopped: null,
+      dashboard: null,
+      removed: [],
+    });
     expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(`podnet-${labId}-`);
   }, 240_000);
 

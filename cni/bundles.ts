@@ -28,7 +28,8 @@ export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 function findRepoRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
     try {
-      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'podnet') return dir;
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'podnet')
+        return dir;
     } catch {
       /* no package.json here, or not ours */
     }
@@ -56,7 +57,9 @@ export async function bundleCode(name: BundleName): Promise<string> {
     try {
       return readFileSync(file, 'utf8');
     } catch (e) {
-      throw new Error(`the built podnet has no ${file} (${(e as NodeJS.ErrnoException).code}): run "npm run build" in ${repoRoot}`);
+      throw new Error(
+        `the built podnet has no ${file} (${(e as NodeJS.ErrnoException).code}): run "npm run build" in ${repoRoot}`,
+      );
     }
   } else {
     return bundleEntry(join(repoRoot, BUNDLES[name].source));
@@ -67,7 +70,9 @@ export async function bundleCode(name: BundleName): Promise<string> {
  *  node 20, with esbuild: from sources only (scripts/build.mjs uses the same options). */
 export async function bundleEntry(entry: string): Promise<string> {
   if (typeof __PODNET_BUILD__ !== 'undefined') {
-    throw new Error(`the built podnet does not bundle sources (asked for ${entry}): run it from the checkout's sources, or rebuild`);
+    throw new Error(
+      `the built podnet does not bundle sources (asked for ${entry}): run it from the checkout's sources, or rebuild`,
+    );
   } else {
     const esbuild = await import('esbuild');
     const out = await esbuild.build({
@@ -97,5 +102,10 @@ export async function stopBundler(): Promise<void> {
  *  running built, else the sources through tsx. */
 export function podnetCommand(): string[] {
   if (typeof __PODNET_BUILD__ !== 'undefined') return [process.execPath, join(repoRoot, '.build', 'cli', 'main.js')];
-  return [process.execPath, '--import', join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs'), join(repoRoot, 'cli', 'main.ts')];
+  return [
+    process.execPath,
+    '--import',
+    join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs'),
+    join(repoRoot, 'cli', 'main.ts'),
+  ];
 }

@@ -12,7 +12,16 @@ describe('podnet under concurrency and SIGKILL', () => {
   it('50 concurrent ADDs get 50 distinct addresses, and 50 concurrent DELs release them all', async () => {
     const pods = Array.from({ length: 50 }, (_, i) => f.ns.add(`p${i}`));
     const adds = await Promise.all(
-      pods.map((pod, i) => startPlugin('podnet', conf(), { command: 'ADD', containerID: `c${i}`, netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node }).done),
+      pods.map(
+        (pod, i) =>
+          startPlugin('podnet', conf(), {
+            command: 'ADD',
+            containerID: `c${i}`,
+            netns: nsPath(pod),
+            ifname: 'eth0',
+            nodeNs: f.node,
+          }).done,
+      ),
     );
     for (const r of adds) expect(r.status, r.stdout + r.stderr).toBe(0);
     const ips = adds.map((r) => r.json.ips[0].address as string);
@@ -23,7 +32,16 @@ describe('podnet under concurrency and SIGKILL', () => {
     for (const i of sample) expect(execIn(pods[i]!, ['ip', '-br', 'addr', 'show', 'eth0']).out).toContain(ips[i]!);
 
     const dels = await Promise.all(
-      pods.map((pod, i) => startPlugin('podnet', conf(), { command: 'DEL', containerID: `c${i}`, netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node }).done),
+      pods.map(
+        (pod, i) =>
+          startPlugin('podnet', conf(), {
+            command: 'DEL',
+            containerID: `c${i}`,
+            netns: nsPath(pod),
+            ifname: 'eth0',
+            nodeNs: f.node,
+          }).done,
+      ),
     );
     for (const r of dels) expect(r.status, r.stdout).toBe(0);
     expect(leases(f.dirs.ipam, 'tnet')).toEqual([]);
@@ -33,29 +51,50 @@ describe('podnet under concurrency and SIGKILL', () => {
 
   // Kill points spread over the plugin's life: during node start-up, the lease, the
   // kernel work and the record. Whatever was done, DEL then GC must leave nothing.
-  it.each([40, 90, 130, 170, 220, 300])('ADD killed with SIGKILL after %i ms: DEL and GC leave nothing, the next ADD works', async (delay) => {
-    const pod = f.ns.add('victim');
-    const run = startPlugin('podnet', conf(), { command: 'ADD', containerID: 'victim', netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node });
-    await new Promise((r) => setTimeout(r, delay));
-    try {
-      process.kill(run.pid, 'SIGKILL');
-    } catch {
-      /* it finished first: the rest of the test still holds */
-    }
-    await run.done;
+  it.each([40, 90, 130, 170, 220, 300])(
+    'ADD killed with SIGKILL after %i ms: DEL and GC leave nothing, the next ADD works',
+    async (delay) => {
+      const pod = f.ns.add('victim');
+      const run = startPlugin('podnet', conf(), {
+        command: 'ADD',
+        containerID: 'victim',
+        netns: nsPath(pod),
+        ifname: 'eth0',
+        nodeNs: f.node,
+      });
+      await new Promise((r) => setTimeout(r, delay));
+      try {
+        process.kill(run.pid, 'SIGKILL');
+      } catch {
+        /* it finished first: the rest of the test still holds */
+      }
+      await run.done;
 
-    const del = runPlugin('podnet', conf(), { command: 'DEL', containerID: 'victim', netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node });
-    expect(del.status, del.stdout).toBe(0);
-    const gc = runPlugin('podnet', { ...conf(), 'cni.dev/valid-attachments': [] }, { command: 'GC', nodeNs: f.node });
-    expect(gc.status, gc.stdout).toBe(0);
-    expect(leases(f.dirs.ipam, 'tnet')).toEqual([]);
-    expect(attachmentFiles(f.dirs.state, 'tnet')).toEqual([]);
-    expect(linkNames(f.node).filter((l) => l.startsWith('veth'))).toEqual([]);
-    expect(linkNames(pod)).toEqual(['lo']);
+      const del = runPlugin('podnet', conf(), {
+        command: 'DEL',
+        containerID: 'victim',
+        netns: nsPath(pod),
+        ifname: 'eth0',
+        nodeNs: f.node,
+      });
+      expect(del.status, del.stdout).toBe(0);
+      const gc = runPlugin('podnet', { ...conf(), 'cni.dev/valid-attachments': [] }, { command: 'GC', nodeNs: f.node });
+      expect(gc.status, gc.stdout).toBe(0);
+      expect(leases(f.dirs.ipam, 'tnet')).toEqual([]);
+      expect(attachmentFiles(f.dirs.state, 'tnet')).toEqual([]);
+      expect(linkNames(f.node).filter((l) => l.startsWith('veth'))).toEqual([]);
+      expect(linkNames(pod)).toEqual(['lo']);
 
-    // A lock left by the killed process must not block the next ADD.
-    const next = f.ns.add('next');
-    const again = runPlugin('podnet', conf(), { command: 'ADD', containerID: 'next', netns: nsPath(next), ifname: 'eth0', nodeNs: f.node });
-    expect(again.status, again.stdout).toBe(0);
-  });
+      // A lock left by the killed process must not block the next ADD.
+      const next = f.ns.add('next');
+      const again = runPlugin('podnet', conf(), {
+        command: 'ADD',
+        containerID: 'next',
+        netns: nsPath(next),
+        ifname: 'eth0',
+        nodeNs: f.node,
+      });
+      expect(again.status, again.stdout).toBe(0);
+    },
+  );
 });

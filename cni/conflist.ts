@@ -14,7 +14,11 @@ export function podnetConfOfConflist(text: string): PodnetConf {
   } catch (e) {
     throw new CniError(ErrorCode.DecodeFailure, `it is not valid JSON: ${(e as Error).message}`);
   }
-  if (!isObject(list)) throw new CniError(ErrorCode.DecodeFailure, 'it is not a JSON object (a conflist is {"cniVersion", "name", "plugins": [...]})');
+  if (!isObject(list))
+    throw new CniError(
+      ErrorCode.DecodeFailure,
+      'it is not a JSON object (a conflist is {"cniVersion", "name", "plugins": [...]})',
+    );
   const plugins = optArray(list, 'plugins') ?? [];
   const plugin = plugins.find((p) => isObject(p) && p.type === PODNET_PLUGIN);
   if (!isObject(plugin)) throw invalidConfig(`it has no plugin of type "${PODNET_PLUGIN}" in "plugins"`);

@@ -9,7 +9,8 @@ import type { Verb } from './env.js';
 import { CniError, ErrorCode } from './errors.js';
 
 export function findPlugin(type: string, paths: string[]): string {
-  if (type.includes('/')) throw new CniError(ErrorCode.InvalidNetworkConfig, `plugin type "${type}" must be a name, not a path`);
+  if (type.includes('/'))
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `plugin type "${type}" must be a name, not a path`);
   for (const dir of paths) {
     const file = join(dir, type);
     try {
@@ -19,11 +20,20 @@ export function findPlugin(type: string, paths: string[]): string {
       /* try the next directory */
     }
   }
-  throw new CniError(ErrorCode.InvalidNetworkConfig, `plugin "${type}" not found in CNI_PATH (${paths.join(':') || 'empty'})`);
+  throw new CniError(
+    ErrorCode.InvalidNetworkConfig,
+    `plugin "${type}" not found in CNI_PATH (${paths.join(':') || 'empty'})`,
+  );
 }
 
 /** Runs plugin `file` for `verb` with the verb's environment `vars`, `overrides` on top. */
-export function execPlugin(file: string, verb: Verb, stdin: string, vars: Readonly<Record<string, string | undefined>>, overrides: Record<string, string> = {}): unknown {
+export function execPlugin(
+  file: string,
+  verb: Verb,
+  stdin: string,
+  vars: Readonly<Record<string, string | undefined>>,
+  overrides: Record<string, string> = {},
+): unknown {
   const r = runSync(file, [], { input: stdin, env: { ...vars, ...overrides, CNI_COMMAND: verb }, timeout: 60_000 });
   const name = file.split('/').pop();
   if (r.error) throw new CniError(ErrorCode.IpamDelegateFailed, `could not run plugin ${name}: ${r.error.message}`);
@@ -38,7 +48,11 @@ export function execPlugin(file: string, verb: Verb, stdin: string, vars: Readon
     if (b && typeof b.code === 'number' && typeof b.msg === 'string') {
       throw new CniError(b.code, `${name}: ${b.msg}`, typeof b.details === 'string' ? b.details : undefined);
     }
-    throw new CniError(ErrorCode.IpamDelegateFailed, `plugin ${name} ${verb} failed with status ${r.status}`, (r.stderr || r.stdout).trim());
+    throw new CniError(
+      ErrorCode.IpamDelegateFailed,
+      `plugin ${name} ${verb} failed with status ${r.status}`,
+      (r.stderr || r.stdout).trim(),
+    );
   }
   return body;
 }

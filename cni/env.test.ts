@@ -4,7 +4,13 @@ import { CniError } from './errors.js';
 import { checkVersion, resultForVersion } from './version.js';
 
 describe('readEnv', () => {
-  const base = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'abc', CNI_NETNS: '/run/netns/x', CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin:/usr/lib/cni' };
+  const base = {
+    CNI_COMMAND: 'ADD',
+    CNI_CONTAINERID: 'abc',
+    CNI_NETNS: '/run/netns/x',
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: '/opt/cni/bin:/usr/lib/cni',
+  };
   it('reads a runtime environment', () => {
     const env = readEnv({ ...base, CNI_ARGS: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns-1' });
     expect(env.path).toEqual(['/opt/cni/bin', '/usr/lib/cni']);
@@ -39,7 +45,12 @@ describe('readEnv', () => {
 describe('versions', () => {
   it('answers results in the version asked for', () => {
     const r = { cniVersion: '1.1.0', ips: [{ interface: 2, address: '10.244.1.2/24', gateway: '10.244.1.1' }] };
-    expect(resultForVersion(r, '0.3.1').ips![0]).toEqual({ version: '4', interface: 2, address: '10.244.1.2/24', gateway: '10.244.1.1' });
+    expect(resultForVersion(r, '0.3.1').ips![0]).toEqual({
+      version: '4',
+      interface: 2,
+      address: '10.244.1.2/24',
+      gateway: '10.244.1.1',
+    });
     expect(resultForVersion(r, '1.0.0').ips![0]).not.toHaveProperty('version');
     expect(resultForVersion(r, '0.4.0').cniVersion).toBe('0.4.0');
   });

@@ -53,13 +53,17 @@ export { validIfname };
 
 export function readEnv(env: Env): CniEnv {
   const command = env.CNI_COMMAND;
-  if (command === undefined || command === '') throw invalidEnv('CNI_COMMAND is not set: expected one of ' + VERBS.join(', '));
-  if (!VERBS.includes(command as Verb)) throw invalidEnv(`CNI_COMMAND "${command}" is not a CNI verb: expected one of ${VERBS.join(', ')}`);
+  if (command === undefined || command === '')
+    throw invalidEnv('CNI_COMMAND is not set: expected one of ' + VERBS.join(', '));
+  if (!VERBS.includes(command as Verb))
+    throw invalidEnv(`CNI_COMMAND "${command}" is not a CNI verb: expected one of ${VERBS.join(', ')}`);
   const verb = command as Verb;
   const needsContainer = verb === 'ADD' || verb === 'DEL' || verb === 'CHECK';
   const containerID = needsContainer ? required(env, 'CNI_CONTAINERID') : (env.CNI_CONTAINERID ?? '');
   if (needsContainer && !NAME_PATTERN.test(containerID)) {
-    throw invalidEnv(`CNI_CONTAINERID "${containerID}" has characters outside [a-zA-Z0-9_.-] or starts with one of "_.-"`);
+    throw invalidEnv(
+      `CNI_CONTAINERID "${containerID}" has characters outside [a-zA-Z0-9_.-] or starts with one of "_.-"`,
+    );
   }
   // DEL must work when the namespace is already gone, so CNI_NETNS is optional there.
   const netns = verb === 'ADD' || verb === 'CHECK' ? required(env, 'CNI_NETNS') : (env.CNI_NETNS ?? '');
@@ -73,5 +77,13 @@ export function readEnv(env: Env): CniEnv {
     throw invalidEnv(`CNI_IFNAME ${JSON.stringify(ifname)} is not a valid interface name (${IFNAME_RULE})`);
   }
   const pathText = verb === 'VERSION' ? (env.CNI_PATH ?? '') : required(env, 'CNI_PATH');
-  return { command: verb, containerID, netns, ifname, path: pathText.split(':').filter(Boolean), args: parseCniArgs(env.CNI_ARGS), vars: env };
+  return {
+    command: verb,
+    containerID,
+    netns,
+    ifname,
+    path: pathText.split(':').filter(Boolean),
+    args: parseCniArgs(env.CNI_ARGS),
+    vars: env,
+  };
 }

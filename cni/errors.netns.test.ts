@@ -21,8 +21,16 @@ describe('podnet errors', () => {
     dirs.remove();
   });
 
-  const conf = (extra: Record<string, unknown> = {}) => podnetConf({ cniVersion: '1.0.0', state: dirs.state, dataDir: dirs.ipam, ...extra });
-  const addInv = (over: Partial<Invocation> = {}): Invocation => ({ command: 'ADD', containerID: 'bad-1', netns: nsPath(pod), ifname: 'eth0', nodeNs: node, ...over });
+  const conf = (extra: Record<string, unknown> = {}) =>
+    podnetConf({ cniVersion: '1.0.0', state: dirs.state, dataDir: dirs.ipam, ...extra });
+  const addInv = (over: Partial<Invocation> = {}): Invocation => ({
+    command: 'ADD',
+    containerID: 'bad-1',
+    netns: nsPath(pod),
+    ifname: 'eth0',
+    nodeNs: node,
+    ...over,
+  });
 
   function expectNothingLeft(nodeLinksBefore: string[] = ['lo']) {
     expect(linkNames(node).sort()).toEqual([...nodeLinksBefore].sort());
@@ -55,7 +63,11 @@ describe('podnet errors', () => {
   });
 
   it('an ifname the kernel would refuse: code 4', () => {
-    expectError(runPlugin('podnet', conf(), addInv({ ifname: 'much-too-long-name0' })), 4, /CNI_IFNAME "much-too-long-name0" is not a valid interface name/);
+    expectError(
+      runPlugin('podnet', conf(), addInv({ ifname: 'much-too-long-name0' })),
+      4,
+      /CNI_IFNAME "much-too-long-name0" is not a valid interface name/,
+    );
     expectNothingLeft();
   });
 
@@ -95,22 +107,38 @@ describe('podnet errors', () => {
   });
 
   it('CHECK below 0.4.0 and GC below 1.1.0: code 1', () => {
-    expectError(runPlugin('podnet', conf({ cniVersion: '0.3.1' }), addInv({ command: 'CHECK' })), 1, /CHECK needs cniVersion 0\.4\.0/);
+    expectError(
+      runPlugin('podnet', conf({ cniVersion: '0.3.1' }), addInv({ command: 'CHECK' })),
+      1,
+      /CHECK needs cniVersion 0\.4\.0/,
+    );
     expectError(runPlugin('podnet', conf(), { command: 'GC', nodeNs: node }), 1, /GC needs cniVersion 1\.1\.0/);
   });
 
   it('a netns path that does not exist: code 4, and no lease taken', () => {
-    expectError(runPlugin('podnet', conf(), addInv({ netns: '/run/netns/podnet-no-such-ns' })), 4, /CNI_NETNS \/run\/netns\/podnet-no-such-ns does not exist/);
+    expectError(
+      runPlugin('podnet', conf(), addInv({ netns: '/run/netns/podnet-no-such-ns' })),
+      4,
+      /CNI_NETNS \/run\/netns\/podnet-no-such-ns does not exist/,
+    );
     expectNothingLeft();
   });
 
   it('a subnet that does not parse: code 7 naming it', () => {
-    expectError(runPlugin('podnet', conf({ subnet: '10.244.1.0/33' }), addInv()), 7, /ipam subnet "10\.244\.1\.0\/33" is not a CIDR/);
+    expectError(
+      runPlugin('podnet', conf({ subnet: '10.244.1.0/33' }), addInv()),
+      7,
+      /ipam subnet "10\.244\.1\.0\/33" is not a CIDR/,
+    );
     expectNothingLeft();
   });
 
   it('an IPv6 range: code 101, not supported yet', () => {
-    expectError(runPlugin('podnet', conf({ subnet: 'fd00:10:244::/64' }), addInv()), 101, /IPv6 ranges are not supported yet/);
+    expectError(
+      runPlugin('podnet', conf({ subnet: 'fd00:10:244::/64' }), addInv()),
+      101,
+      /IPv6 ranges are not supported yet/,
+    );
     expectNothingLeft();
   });
 

@@ -6,7 +6,10 @@ import { CniError, ErrorCode } from './errors.js';
 export type Json = Record<string, unknown>;
 
 function fail(field: string, expected: string, value: unknown): never {
-  throw new CniError(ErrorCode.InvalidNetworkConfig, `config field "${field}" must be ${expected}, got ${JSON.stringify(value)}`);
+  throw new CniError(
+    ErrorCode.InvalidNetworkConfig,
+    `config field "${field}" must be ${expected}, got ${JSON.stringify(value)}`,
+  );
 }
 
 export function isObject(v: unknown): v is Json {
@@ -36,7 +39,8 @@ export function optBool(o: Json, field: string, fallback: boolean): boolean {
 export function optInt(o: Json, field: string, min: number, max: number): number | undefined {
   const v = o[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(field, `an integer from ${min} to ${max}`, v);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    fail(field, `an integer from ${min} to ${max}`, v);
   return v;
 }
 

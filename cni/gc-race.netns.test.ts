@@ -6,15 +6,34 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { attachmentFiles, cniEnv, leases, nodeFixture, pluginDir, podnetConf, runPlugin, startPlugin, type Invocation, type Outcome } from '../test/cni.js';
+import {
+  attachmentFiles,
+  cniEnv,
+  leases,
+  nodeFixture,
+  pluginDir,
+  podnetConf,
+  runPlugin,
+  startPlugin,
+  type Invocation,
+  type Outcome,
+} from '../test/cni.js';
 import { execIn, ipIn, linkNames, nsPath } from '../test/netns.js';
 import { hostVethName } from './podnet/names.js';
 
 /** A plugin run as a runtime runs it, with its config written once `config()` can say it:
  *  `onResult` fires as soon as a result arrives on stdout, which is when a runtime learns
  *  the attachment exists. */
-function start(config: () => unknown, inv: Invocation, onResult: () => void = () => {}, writeAfterMs = 0): { pid: number; done: Promise<Outcome> } {
-  const child = spawn('nsenter', [`--net=/run/netns/${inv.nodeNs}`, '--', join(pluginDir(), 'podnet')], { env: cniEnv(inv), stdio: ['pipe', 'pipe', 'pipe'] });
+function start(
+  config: () => unknown,
+  inv: Invocation,
+  onResult: () => void = () => {},
+  writeAfterMs = 0,
+): { pid: number; done: Promise<Outcome> } {
+  const child = spawn('nsenter', [`--net=/run/netns/${inv.nodeNs}`, '--', join(pluginDir(), 'podnet')], {
+    env: cniEnv(inv),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
@@ -46,13 +65,22 @@ const nextTurn = () => new Promise((r) => setImmediate(r));
 
 describe('GC against ADDs under way', () => {
   const f = nodeFixture();
-  const conf = (extra: Record<string, unknown> = {}) => podnetConf({ cniVersion: '1.1.0', state: f.dirs.state, dataDir: f.dirs.ipam, ...extra });
-  const inv = (id: string, pod: string, command: Invocation['command'] = 'ADD'): Invocation => ({ command, containerID: id, netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node });
-  const gcConf = (valid: Iterable<string>) => conf({ 'cni.dev/valid-attachments': [...valid].map((containerID) => ({ containerID, ifname: 'eth0' })) });
+  const conf = (extra: Record<string, unknown> = {}) =>
+    podnetConf({ cniVersion: '1.1.0', state: f.dirs.state, dataDir: f.dirs.ipam, ...extra });
+  const inv = (id: string, pod: string, command: Invocation['command'] = 'ADD'): Invocation => ({
+    command,
+    containerID: id,
+    netns: nsPath(pod),
+    ifname: 'eth0',
+    nodeNs: f.node,
+  });
+  const gcConf = (valid: Iterable<string>) =>
+    conf({ 'cni.dev/valid-attachments': [...valid].map((containerID) => ({ containerID, ifname: 'eth0' })) });
   const gc = (valid: string[]) => startPlugin('podnet', gcConf(valid), { command: 'GC', nodeNs: f.node }).done;
   // A runtime that makes its list after it started GC (a little after: what it had read by
   // then is in it): every result out before GC began is on the list or stale by intent.
-  const gcAsRuntime = (known: Set<string>) => start(() => gcConf(known), { command: 'GC', nodeNs: f.node }, undefined, 30).done;
+  const gcAsRuntime = (known: Set<string>) =>
+    start(() => gcConf(known), { command: 'GC', nodeNs: f.node }, undefined, 30).done;
 
   it('GC hammering during 50 concurrent ADDs: every ADD that succeeded keeps its veth, lease and record', async () => {
     // A stale attachment from before: GC must still collect it while the ADDs run.
@@ -64,7 +92,11 @@ describe('GC against ADDs under way', () => {
     let running = pods.length;
     const adds = pods.map((pod, i) => {
       const id = `c${i}`;
-      const run = start(() => conf(), inv(id, pod), () => known.add(id));
+      const run = start(
+        () => conf(),
+        inv(id, pod),
+        () => known.add(id),
+      );
       return run.done.finally(() => running--);
     });
 
@@ -88,7 +120,12 @@ describe('GC against ADDs under way', () => {
     // leave nothing: checked below); none may fail otherwise.
     for (const { status, json, stdout } of results) if (status !== 0) expect(json?.code, stdout).toBe(11);
     expect(ok.length).toBeGreaterThanOrEqual(10);
-    const ports = ipIn<{ ifname: string; master?: string; flags: string[] }>(f.node, ['link', 'show', 'master', 'v-net-0']);
+    const ports = ipIn<{ ifname: string; master?: string; flags: string[] }>(f.node, [
+      'link',
+      'show',
+      'master',
+      'v-net-0',
+    ]);
     const held = leases(f.dirs.ipam, 'tnet');
     for (const { r, id } of ok) {
       const veth = ports.find((p) => p.ifname === hostVethName(id, 'eth0'));
@@ -123,10 +160,15 @@ describe('GC against ADDs under way', () => {
   it('an ADD killed midway: its pending file does not protect it, GC alone removes veth, lease and file', async () => {
     const pod = f.ns.add('victim');
     let result = false;
-    const run = start(() => conf(), inv('victim', pod), () => (result = true));
+    const run = start(
+      () => conf(),
+      inv('victim', pod),
+      () => (result = true),
+    );
     // Kill once it has announced itself (its pending file), before it could finish.
     const deadline = Date.now() + 20_000;
-    while (!attachmentFiles(f.dirs.state, 'tnet').some((n) => n.endsWith('.pending')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    while (!attachmentFiles(f.dirs.state, 'tnet').some((n) => n.endsWith('.pending')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 2));
     try {
       process.kill(run.pid, 'SIGKILL');
     } catch {

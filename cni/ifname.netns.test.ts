@@ -27,15 +27,24 @@ describe('interface names and namespace paths outside ip -batch text', () => {
   afterEach(() => rmSync(links, { recursive: true, force: true }));
 
   const conf = () => podnetConf({ cniVersion: '1.1.0', state: f.dirs.state, dataDir: f.dirs.ipam });
-  const run = (command: 'ADD' | 'DEL' | 'CHECK', id: string, netns: string, ifname: string, extra: Record<string, unknown> = {}) =>
-    runPlugin('podnet', { ...conf(), ...extra }, { command, containerID: id, netns, ifname, nodeNs: f.node });
+  const run = (
+    command: 'ADD' | 'DEL' | 'CHECK',
+    id: string,
+    netns: string,
+    ifname: string,
+    extra: Record<string, unknown> = {},
+  ) => runPlugin('podnet', { ...conf(), ...extra }, { command, containerID: id, netns, ifname, nodeNs: f.node });
 
   function expectAttached(pod: string, id: string, ifname: string, address: string) {
     const inPod = ipIn<Link>(pod, ['addr', 'show']).filter((l) => l.ifname !== 'lo');
     expect(inPod.map((l) => l.ifname)).toEqual([ifname]);
     expect(inPod[0]!.flags).toContain('UP');
-    expect(inPod[0]!.addr_info?.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual([address]);
-    expect(ipIn<{ dst: string; gateway?: string; dev: string }>(pod, ['route', 'show', 'default'])).toEqual([expect.objectContaining({ dst: 'default', gateway: '10.244.1.1', dev: ifname })]);
+    expect(inPod[0]!.addr_info?.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual([
+      address,
+    ]);
+    expect(ipIn<{ dst: string; gateway?: string; dev: string }>(pod, ['route', 'show', 'default'])).toEqual([
+      expect.objectContaining({ dst: 'default', gateway: '10.244.1.1', dev: ifname }),
+    ]);
     const host = ipIn<Link>(f.node, ['link', 'show', 'dev', hostVethName(id, ifname)])[0]!;
     expect(host.master).toBe('v-net-0');
     expect(host.flags).toContain('UP');
@@ -87,7 +96,7 @@ describe('interface names and namespace paths outside ip -batch text', () => {
   });
 
   it.each([
-    ["p #1 'x\"", 'in /run/netns (entered with ip -n)'],
+    ['p #1 \'x"', 'in /run/netns (entered with ip -n)'],
     ['p\\y z#', 'behind a symlink elsewhere (entered with nsenter)'],
   ])('a namespace named %j %s: ADD and DEL work', (suffix, how) => {
     const pod = f.ns.add(suffix);

@@ -23,7 +23,19 @@ describe('podnet cni install', () => {
   it('writes the shim as podnet, the Node plugin as podnet-node, podnet-ipam and a 1.0.0 conflist, and reports them as JSON', () => {
     const bin = join(dirs.root, 'bin');
     const conf = join(dirs.root, 'net.d');
-    const r = podnet(['cni', 'install', '--bin-dir', bin, '--conf-dir', conf, '--subnet', '10.244.2.0/24', '--cluster-network', '10.244.0.0/16', '--json']);
+    const r = podnet([
+      'cni',
+      'install',
+      '--bin-dir',
+      bin,
+      '--conf-dir',
+      conf,
+      '--subnet',
+      '10.244.2.0/24',
+      '--cluster-network',
+      '10.244.0.0/16',
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.executables).toEqual([join(bin, 'podnet'), join(bin, 'podnet-node'), join(bin, 'podnet-ipam')]);
@@ -31,10 +43,17 @@ describe('podnet cni install', () => {
     expect(report.node).toBe(process.execPath);
     for (const f of report.executables) expect(statSync(f).mode & 0o111).toBe(0o111);
     expect(isElf(join(bin, 'podnet'))).toBe(true);
-    for (const f of ['podnet-node', 'podnet-ipam']) expect(readFileSync(join(bin, f), 'utf8').slice(0, 300)).toContain(MARKER);
+    for (const f of ['podnet-node', 'podnet-ipam'])
+      expect(readFileSync(join(bin, f), 'utf8').slice(0, 300)).toContain(MARKER);
     const conflist = JSON.parse(readFileSync(join(conf, '10-podnet.conflist'), 'utf8'));
     expect(conflist.cniVersion).toBe('1.0.0');
-    expect(conflist.plugins[0]).toMatchObject({ type: 'podnet', bridge: 'v-net-0', clusterNetwork: '10.244.0.0/16', ipMasq: true, ipam: { type: 'podnet-ipam', ranges: [[{ subnet: '10.244.2.0/24' }]] } });
+    expect(conflist.plugins[0]).toMatchObject({
+      type: 'podnet',
+      bridge: 'v-net-0',
+      clusterNetwork: '10.244.0.0/16',
+      ipMasq: true,
+      ipam: { type: 'podnet-ipam', ranges: [[{ subnet: '10.244.2.0/24' }]] },
+    });
   });
 
   it('the executables ignore the runtime environment: NODE_OPTIONS cannot reach them', () => {
@@ -46,10 +65,20 @@ describe('podnet cni install', () => {
       env: { CNI_COMMAND: 'VERSION', NODE_OPTIONS: '--require /nonexistent/hook.js', PATH: '/nonexistent' },
     });
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ cniVersion: '1.0.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      cniVersion: '1.0.0',
+      supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'],
+    });
     // CNI_ARGS with spaces and semicolons arrives intact through the sh launcher.
-    const args = spawnSync(join(bin, 'podnet'), [], { encoding: 'utf8', input: '{}', env: { CNI_COMMAND: 'ADD', CNI_ARGS: 'A=1;B=x y' } });
-    expect(JSON.parse(args.stdout)).toMatchObject({ code: 4, msg: expect.stringMatching(/CNI_CONTAINERID is not set/) });
+    const args = spawnSync(join(bin, 'podnet'), [], {
+      encoding: 'utf8',
+      input: '{}',
+      env: { CNI_COMMAND: 'ADD', CNI_ARGS: 'A=1;B=x y' },
+    });
+    expect(JSON.parse(args.stdout)).toMatchObject({
+      code: 4,
+      msg: expect.stringMatching(/CNI_CONTAINERID is not set/),
+    });
   });
 
   it('refuses --conf-dir without --subnet, and a bad subnet, changing nothing', () => {
@@ -57,7 +86,16 @@ describe('podnet cni install', () => {
     const r = podnet(['cni', 'install', '--bin-dir', join(dirs.root, 'bin'), '--conf-dir', conf]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--conf-dir needs --subnet/);
-    const bad = podnet(['cni', 'install', '--bin-dir', join(dirs.root, 'bin2'), '--conf-dir', conf, '--subnet', '10.244.2.0/99']);
+    const bad = podnet([
+      'cni',
+      'install',
+      '--bin-dir',
+      join(dirs.root, 'bin2'),
+      '--conf-dir',
+      conf,
+      '--subnet',
+      '10.244.2.0/99',
+    ]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--subnet "10\.244\.2\.0\/99" is not a CIDR/);
     expect(existsSync(join(conf, '10-podnet.conflist'))).toBe(false);
@@ -66,9 +104,18 @@ describe('podnet cni install', () => {
   it('uninstall removes what install wrote and leaves a foreign plugin of the same name', () => {
     const bin = join(dirs.root, 'bin');
     const conf = join(dirs.root, 'net.d');
-    expect(podnet(['cni', 'install', '--bin-dir', bin, '--conf-dir', conf, '--subnet', '10.244.1.0/24']).status).toBe(0);
+    expect(podnet(['cni', 'install', '--bin-dir', bin, '--conf-dir', conf, '--subnet', '10.244.1.0/24']).status).toBe(
+      0,
+    );
     const r = podnet(['cni', 'uninstall', '--bin-dir', bin, '--conf-dir', conf, '--json']);
-    expect(JSON.parse(r.stdout).removed.sort()).toEqual([join(bin, 'podnet'), join(bin, 'podnet-ipam'), join(bin, 'podnet-node'), join(conf, '10-podnet.conflist')].sort());
+    expect(JSON.parse(r.stdout).removed.sort()).toEqual(
+      [
+        join(bin, 'podnet'),
+        join(bin, 'podnet-ipam'),
+        join(bin, 'podnet-node'),
+        join(conf, '10-podnet.conflist'),
+      ].sort(),
+    );
     expect(existsSync(join(bin, 'podnet'))).toBe(false);
     expect(existsSync(join(bin, 'podnet-node'))).toBe(false);
     mkdirSync(bin, { recursive: true });
@@ -79,7 +126,9 @@ describe('podnet cni install', () => {
     const again = podnet(['cni', 'uninstall', '--bin-dir', bin, '--json']);
     expect(JSON.parse(again.stdout)).toEqual({
       removed: [],
-      skipped: ['podnet', 'podnet-node', 'podnet-ipam'].map((n) => `${join(bin, n)} (not written by podnet cni install)`),
+      skipped: ['podnet', 'podnet-node', 'podnet-ipam'].map(
+        (n) => `${join(bin, n)} (not written by podnet cni install)`,
+      ),
     });
     expect(execFileSync(join(bin, 'podnet'), { encoding: 'utf8' })).toBe('someone else\n');
   });
@@ -89,10 +138,19 @@ describe('podnet cni install', () => {
     await install(bin, null);
     expect(existsSync(join(bin, 'podnet-node'))).toBe(true);
     const report = await install(bin, null, { shim: 'never' });
-    expect(report).toMatchObject({ shim: false, noShim: expect.any(String), executables: [join(bin, 'podnet'), join(bin, 'podnet-ipam')], removed: [join(bin, 'podnet-node')] });
+    expect(report).toMatchObject({
+      shim: false,
+      noShim: expect.any(String),
+      executables: [join(bin, 'podnet'), join(bin, 'podnet-ipam')],
+      removed: [join(bin, 'podnet-node')],
+    });
     expect(existsSync(join(bin, 'podnet-node'))).toBe(false);
     expect(readFileSync(join(bin, 'podnet'), 'utf8').slice(0, 300)).toContain(MARKER);
-    const r = spawnSync(join(bin, 'podnet'), [], { encoding: 'utf8', input: '{"cniVersion":"1.0.0","agentSocket":"/nonexistent.sock"}', env: { CNI_COMMAND: 'VERSION' } });
+    const r = spawnSync(join(bin, 'podnet'), [], {
+      encoding: 'utf8',
+      input: '{"cniVersion":"1.0.0","agentSocket":"/nonexistent.sock"}',
+      env: { CNI_COMMAND: 'VERSION' },
+    });
     expect(JSON.parse(r.stdout).cniVersion).toBe('1.0.0');
     expect(uninstall(bin, undefined).removed.sort()).toEqual([join(bin, 'podnet'), join(bin, 'podnet-ipam')]);
   });
@@ -101,23 +159,46 @@ describe('podnet cni install', () => {
     const bin = join(dirs.root, 'bin');
     await install(bin, null);
     // A config far larger than a pipe holds, with an agentSocket nobody serves.
-    const big = JSON.stringify({ cniVersion: '0.4.0', agentSocket: join(dirs.root, 'none.sock'), pad: 'x'.repeat(300_000) });
-    const r = spawnSync(join(bin, 'podnet'), [], { encoding: 'utf8', input: big, env: { CNI_COMMAND: 'VERSION', NODE_OPTIONS: '--require /nonexistent/hook.js' } });
+    const big = JSON.stringify({
+      cniVersion: '0.4.0',
+      agentSocket: join(dirs.root, 'none.sock'),
+      pad: 'x'.repeat(300_000),
+    });
+    const r = spawnSync(join(bin, 'podnet'), [], {
+      encoding: 'utf8',
+      input: big,
+      env: { CNI_COMMAND: 'VERSION', NODE_OPTIONS: '--require /nonexistent/hook.js' },
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).cniVersion).toBe('0.4.0');
     // Not JSON, or agentSocket not a string: the plugin runs and reports what is wrong.
-    const bad = spawnSync(join(bin, 'podnet'), [], { encoding: 'utf8', input: '{"agentSocket": 5', env: { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c', CNI_NETNS: '/x', CNI_IFNAME: 'eth0', CNI_PATH: bin } });
+    const bad = spawnSync(join(bin, 'podnet'), [], {
+      encoding: 'utf8',
+      input: '{"agentSocket": 5',
+      env: { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c', CNI_NETNS: '/x', CNI_IFNAME: 'eth0', CNI_PATH: bin },
+    });
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject({ code: 6 });
   });
 
   it('conflist names agentSocket when asked', () => {
-    const c = conflist({ name: 'podnet', subnet: '10.244.1.0/24', clusterNetwork: undefined, bridge: 'v-net-0', stateDir: '/run/podnet', dataDir: '/var/lib/cni/networks', agentSocket: '/run/podnet/cni.sock' });
+    const c = conflist({
+      name: 'podnet',
+      subnet: '10.244.1.0/24',
+      clusterNetwork: undefined,
+      bridge: 'v-net-0',
+      stateDir: '/run/podnet',
+      dataDir: '/var/lib/cni/networks',
+      agentSocket: '/run/podnet/cni.sock',
+    });
     expect((c.plugins as Record<string, unknown>[])[0]!.agentSocket).toBe('/run/podnet/cni.sock');
   });
 
   it('every command has --help, and unknown options are refused with a pointer to it', () => {
-    for (const cmd of [['cni', 'install'], ['cni', 'uninstall']]) {
+    for (const cmd of [
+      ['cni', 'install'],
+      ['cni', 'uninstall'],
+    ]) {
       const help = podnet([...cmd, '--help']);
       expect(help.status).toBe(0);
       expect(help.stdout).toMatch(/^usage: podnet /);

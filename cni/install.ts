@@ -16,7 +16,17 @@
 // agent when the config names `agentSocket` and the agent answers, and otherwise execs
 // `podnet-node` (cni/shim/podnet-shim.c). Without a shim, `podnet` is the Node plugin.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { formatCidr, parseCidr } from '../lib/model/ipv4.js';
 import { bundleCode, bundleEntry, repoRoot, type BundleName } from './bundles.js';
@@ -74,7 +84,8 @@ export function conflist(o: ConflistOptions): Record<string, unknown> {
   const subnet = parseCidr(o.subnet);
   if (!subnet) throw new Error(`--subnet "${o.subnet}" is not a CIDR such as 10.244.1.0/24`);
   const cluster = o.clusterNetwork === undefined ? null : parseCidr(o.clusterNetwork);
-  if (o.clusterNetwork !== undefined && !cluster) throw new Error(`--cluster-network "${o.clusterNetwork}" is not a CIDR such as 10.244.0.0/16`);
+  if (o.clusterNetwork !== undefined && !cluster)
+    throw new Error(`--cluster-network "${o.clusterNetwork}" is not a CIDR such as 10.244.0.0/16`);
   return {
     cniVersion: '1.0.0',
     name: o.name,
@@ -134,9 +145,13 @@ export function shimBinary(): { path: string } | { missing: string } {
   if (fresh()) return { path: binary };
   if (existsSync(binary) && !hasCompiler()) return { path: binary }; // stale, but what there is
   if (!existsSync(source)) return { missing: `no ${SHIM_BUILD} and no ${SHIM_SOURCE} to build it from` };
-  if (!hasCompiler()) return { missing: `no ${SHIM_BUILD} and no C compiler (cc) to build it: install gcc and run scripts/build-shim.sh` };
+  if (!hasCompiler())
+    return {
+      missing: `no ${SHIM_BUILD} and no C compiler (cc) to build it: install gcc and run scripts/build-shim.sh`,
+    };
   const r = spawnSync('bash', [join(repoRoot, 'scripts', 'build-shim.sh')], { encoding: 'utf8' });
-  if (r.status !== 0 || !existsSync(binary)) return { missing: `scripts/build-shim.sh failed: ${(r.stderr || r.stdout || '').trim()}` };
+  if (r.status !== 0 || !existsSync(binary))
+    return { missing: `scripts/build-shim.sh failed: ${(r.stderr || r.stdout || '').trim()}` };
   return { path: binary };
 }
 
@@ -155,7 +170,11 @@ function writtenByPodnet(file: string): boolean {
   return bytes.subarray(0, 4).toString('latin1') === '\x7fELF' && bytes.length < 4 << 20 && bytes.includes(SHIM_MARKER);
 }
 
-export async function install(binDir: string, conf: { confDir: string; options: ConflistOptions } | null, opts: InstallOptions = {}): Promise<InstallReport> {
+export async function install(
+  binDir: string,
+  conf: { confDir: string; options: ConflistOptions } | null,
+  opts: InstallOptions = {},
+): Promise<InstallReport> {
   const node = process.execPath;
   mkdirSync(binDir, { recursive: true });
   const shim = opts.shim === 'never' ? { missing: 'not asked for (shim: never)' } : shimBinary();
@@ -187,7 +206,15 @@ export async function install(binDir: string, conf: { confDir: string; options: 
     conflistPath = join(conf.confDir, CONFLIST_NAME);
     writeAtomic(conflistPath, JSON.stringify(body, null, 2) + '\n', 0o644);
   }
-  return { binDir, executables, node, conflist: conflistPath, shim: 'path' in shim, ...('missing' in shim ? { noShim: shim.missing } : {}), removed };
+  return {
+    binDir,
+    executables,
+    node,
+    conflist: conflistPath,
+    shim: 'path' in shim,
+    ...('missing' in shim ? { noShim: shim.missing } : {}),
+    removed,
+  };
 }
 
 export interface UninstallReport {

@@ -2,7 +2,16 @@
 // once: only the two files exist, neither grows much past the cap, every line is whole,
 // each writer's lines keep their order, and the newest lines are kept.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,7 +30,19 @@ const tempDir = () => {
 };
 
 function writer(dir: string, id: number, lines: number, maxBytes: number): Promise<number | null> {
-  const child = spawn(process.execPath, ['--import', join(repo, 'node_modules/tsx/dist/loader.mjs'), join(repo, 'test/log-writer.ts'), dir, String(id), String(lines), String(maxBytes)], { stdio: 'inherit' });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      join(repo, 'node_modules/tsx/dist/loader.mjs'),
+      join(repo, 'test/log-writer.ts'),
+      dir,
+      String(id),
+      String(lines),
+      String(maxBytes),
+    ],
+    { stdio: 'inherit' },
+  );
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
@@ -40,7 +61,11 @@ describe('cni.log rotation', () => {
     logTo(dir, { maxBytes: 10_000 });
     for (let i = 0; i < 500; i++) log('info', 'ADD done', { i });
     expect(readdirSync(dir).sort()).toEqual(['cni.log', 'cni.log.1']);
-    const line = Math.max(...readFileSync(join(dir, 'cni.log.1'), 'utf8').split('\n').map((l) => l.length + 1));
+    const line = Math.max(
+      ...readFileSync(join(dir, 'cni.log.1'), 'utf8')
+        .split('\n')
+        .map((l) => l.length + 1),
+    );
     expect(statSync(join(dir, 'cni.log')).size).toBeLessThanOrEqual(10_000 + line);
     expect(statSync(join(dir, 'cni.log.1')).size).toBeGreaterThan(10_000);
     expect(statSync(join(dir, 'cni.log.1')).size).toBeLessThanOrEqual(10_000 + line);
@@ -62,11 +87,20 @@ describe('cni.log rotation', () => {
     // Every line parses (none torn or interleaved); each file is at most the cap plus the
     // lines the other writers appended while one rotated.
     const all = files.map(entries);
-    const lineMax = Math.max(...files.flatMap((f) => readFileSync(f, 'utf8').split('\n').map((l) => l.length + 1)));
+    const lineMax = Math.max(
+      ...files.flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .map((l) => l.length + 1),
+      ),
+    );
     for (const f of files) expect(statSync(f).size).toBeLessThanOrEqual(cap + writers * lineMax);
     expect(statSync(files[0]!).size).toBeGreaterThan(cap);
     for (let w = 0; w < writers; w++) {
-      const mine = all.flat().filter((e) => e.writer === w).map((e) => e.i);
+      const mine = all
+        .flat()
+        .filter((e) => e.writer === w)
+        .map((e) => e.i);
       expect(mine).toEqual([...mine].sort((a, b) => a - b));
     }
     // 8 × 2000 lines of ~300 bytes is ~70× the cap: the writers' last lines are kept.

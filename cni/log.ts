@@ -46,7 +46,8 @@ export function logTo(stateDir: string, opts: { maxBytes?: number } = {}): void 
 }
 
 export function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
-  const line = JSON.stringify({ time: new Date().toISOString(), level, pid: process.pid, msg, ...extraFields, ...fields }) + '\n';
+  const line =
+    JSON.stringify({ time: new Date().toISOString(), level, pid: process.pid, msg, ...extraFields, ...fields }) + '\n';
   // info goes to the file only: runtimes surface a plugin's stderr as an error message.
   if (level !== 'info') stderr(line);
   if (logFile) {

@@ -34,9 +34,17 @@ describe('ipMasq', () => {
   });
 
   const add = (extra: Record<string, unknown>) =>
-    runPlugin('podnet', podnetConf({ cniVersion: '1.0.0', state: dirs.state, dataDir: dirs.ipam, ipMasq: true, ...extra }), {
-      command: 'ADD', containerID: 'masq', netns: nsPath(pod), ifname: 'eth0', nodeNs: node,
-    });
+    runPlugin(
+      'podnet',
+      podnetConf({ cniVersion: '1.0.0', state: dirs.state, dataDir: dirs.ipam, ipMasq: true, ...extra }),
+      {
+        command: 'ADD',
+        containerID: 'masq',
+        netns: nsPath(pod),
+        ifname: 'eth0',
+        nodeNs: node,
+      },
+    );
   const ping = (dst: string) => execIn(pod, ['ping', '-c1', '-W2', dst]).status;
 
   it('with clusterNetwork: traffic leaving the cluster is masqueraded, traffic inside it is not', () => {
@@ -58,13 +66,34 @@ describe('ipMasq', () => {
   it('repeated ADDs keep one rule, and GC with no attachments left removes the table', () => {
     expect(add({ clusterNetwork: '10.244.0.0/16' }).status).toBe(0);
     const pod2 = ns.add('pod2');
-    const second = runPlugin('podnet', podnetConf({ cniVersion: '1.1.0', state: dirs.state, dataDir: dirs.ipam, ipMasq: true, clusterNetwork: '10.244.0.0/16' }), {
-      command: 'ADD', containerID: 'masq2', netns: nsPath(pod2), ifname: 'eth0', nodeNs: node,
-    });
+    const second = runPlugin(
+      'podnet',
+      podnetConf({
+        cniVersion: '1.1.0',
+        state: dirs.state,
+        dataDir: dirs.ipam,
+        ipMasq: true,
+        clusterNetwork: '10.244.0.0/16',
+      }),
+      {
+        command: 'ADD',
+        containerID: 'masq2',
+        netns: nsPath(pod2),
+        ifname: 'eth0',
+        nodeNs: node,
+      },
+    );
     expect(second.status).toBe(0);
     const rules = execIn(node, ['nft', 'list', 'table', 'ip', masqTableName('tnet')]).out;
     expect(rules.match(/masquerade/g)).toHaveLength(1);
-    const gc = runPlugin('podnet', { ...podnetConf({ cniVersion: '1.1.0', state: dirs.state, dataDir: dirs.ipam, ipMasq: true }), 'cni.dev/valid-attachments': [] }, { command: 'GC', nodeNs: node });
+    const gc = runPlugin(
+      'podnet',
+      {
+        ...podnetConf({ cniVersion: '1.1.0', state: dirs.state, dataDir: dirs.ipam, ipMasq: true }),
+        'cni.dev/valid-attachments': [],
+      },
+      { command: 'GC', nodeNs: node },
+    );
     expect(gc.status, gc.stdout).toBe(0);
     expect(execIn(node, ['nft', 'list', 'tables']).out).not.toContain(masqTableName('tnet'));
   });

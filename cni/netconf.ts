@@ -1,10 +1,26 @@
 // One parser for every verb's stdin: the reference `bridge` plugin's field names plus
 // podnet's own (clusterNetwork, agentSocket, stateDir), with defaults applied here.
-import { DEFAULT_BRIDGE, DEFAULT_STATE_DIR, type CniResult, type IpamConf, type ValidAttachment } from '../lib/model/cni.js';
+import {
+  DEFAULT_BRIDGE,
+  DEFAULT_STATE_DIR,
+  type CniResult,
+  type IpamConf,
+  type ValidAttachment,
+} from '../lib/model/cni.js';
 import { isIpv6Literal, parseCidr, type Ipv4Prefix } from '../lib/model/ipv4.js';
 import { CniError, ErrorCode, invalidConfig } from './errors.js';
 import type { Verb } from './env.js';
-import { isObject, NAME_PATTERN, optArray, optBool, optInt, optObject, optString, reqString, type Json } from './fields.js';
+import {
+  isObject,
+  NAME_PATTERN,
+  optArray,
+  optBool,
+  optInt,
+  optObject,
+  optString,
+  reqString,
+  type Json,
+} from './fields.js';
 import { checkVersion, normalizeResult } from './version.js';
 
 export interface BaseConf {
@@ -30,16 +46,30 @@ export interface PodnetConf extends BaseConf {
 }
 
 /** Fields of the reference bridge plugin podnet does not implement: refuse, never ignore. */
-const UNSUPPORTED_BRIDGE_FIELDS = ['vlan', 'vlanTrunk', 'preserveDefaultVlan', 'macspoofchk', 'enabledad', 'disableContainerInterface', 'forceAddress', 'promiscMode'];
+const UNSUPPORTED_BRIDGE_FIELDS = [
+  'vlan',
+  'vlanTrunk',
+  'preserveDefaultVlan',
+  'macspoofchk',
+  'enabledad',
+  'disableContainerInterface',
+  'forceAddress',
+  'promiscMode',
+];
 
 export function parseJson(stdin: string): Json {
   let value: unknown;
   try {
     value = JSON.parse(stdin);
   } catch (e) {
-    throw new CniError(ErrorCode.DecodeFailure, 'network configuration on stdin is not valid JSON', (e as Error).message);
+    throw new CniError(
+      ErrorCode.DecodeFailure,
+      'network configuration on stdin is not valid JSON',
+      (e as Error).message,
+    );
   }
-  if (!isObject(value)) throw new CniError(ErrorCode.DecodeFailure, 'network configuration on stdin is not a JSON object');
+  if (!isObject(value))
+    throw new CniError(ErrorCode.DecodeFailure, 'network configuration on stdin is not a JSON object');
   return value;
 }
 
@@ -82,7 +112,10 @@ export function parseBase(raw: Json, verb: Verb): BaseConf {
 
 export function parseIpamConf(raw: Json): IpamConf {
   const ipam = optObject(raw, 'ipam');
-  if (!ipam) throw invalidConfig('config has no "ipam" section: podnet needs one (e.g. {"type": "podnet-ipam", "ranges": [[{"subnet": "10.244.1.0/24"}]]})');
+  if (!ipam)
+    throw invalidConfig(
+      'config has no "ipam" section: podnet needs one (e.g. {"type": "podnet-ipam", "ranges": [[{"subnet": "10.244.1.0/24"}]]})',
+    );
   reqString(ipam, 'type', 'ipam.');
   return ipam as IpamConf;
 }
@@ -91,16 +124,24 @@ export function parsePodnetConf(raw: Json, verb: Verb): PodnetConf {
   const base = parseBase(raw, verb);
   for (const field of UNSUPPORTED_BRIDGE_FIELDS) {
     if (raw[field] !== undefined && raw[field] !== false) {
-      throw new CniError(ErrorCode.UnsupportedField, `config field "${field}" is not supported by podnet (it is a reference bridge option podnet does not implement)`);
+      throw new CniError(
+        ErrorCode.UnsupportedField,
+        `config field "${field}" is not supported by podnet (it is a reference bridge option podnet does not implement)`,
+      );
     }
   }
   const bridge = optString(raw, 'bridge') ?? DEFAULT_BRIDGE;
-  if (bridge.length > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridge)) throw invalidConfig(`bridge name "${bridge}" is not a valid interface name (at most 15 of a-z A-Z 0-9 _ . -)`);
+  if (bridge.length > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridge))
+    throw invalidConfig(`bridge name "${bridge}" is not a valid interface name (at most 15 of a-z A-Z 0-9 _ . -)`);
   const isDefaultGateway = optBool(raw, 'isDefaultGateway', false);
   const clusterText = optString(raw, 'clusterNetwork');
   let clusterNetwork: Ipv4Prefix | null = null;
   if (clusterText !== undefined) {
-    if (isIpv6Literal(clusterText)) throw new CniError(ErrorCode.Ipv6NotSupported, `clusterNetwork "${clusterText}" is IPv6: IPv6 is not supported yet`);
+    if (isIpv6Literal(clusterText))
+      throw new CniError(
+        ErrorCode.Ipv6NotSupported,
+        `clusterNetwork "${clusterText}" is IPv6: IPv6 is not supported yet`,
+      );
     clusterNetwork = parseCidr(clusterText);
     if (!clusterNetwork) throw invalidConfig(`clusterNetwork "${clusterText}" is not a CIDR such as 10.244.0.0/16`);
   }

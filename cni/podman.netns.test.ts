@@ -83,7 +83,10 @@ async function twoContainersTalk(pm: Podman, ipamDir: string, network: string): 
   expect(ipA).not.toBe(ipB);
 
   // podman understood the plugin's result: it reports the address the container has
-  for (const [name, ip] of [['pa', ipA], ['pb', ipB]] as const) {
+  for (const [name, ip] of [
+    ['pa', ipA],
+    ['pb', ipB],
+  ] as const) {
     const r = await pm.podman(['inspect', name, '--format', '{{json .NetworkSettings.Networks}}']);
     expect(r.code, r.stderr).toBe(0);
     const nets = JSON.parse(r.stdout) as Record<string, { IPAddress: string; IPPrefixLen: number; Gateway: string }>;

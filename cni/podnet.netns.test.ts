@@ -21,7 +21,8 @@ interface Link {
 describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
   const f = nodeFixture();
 
-  const conf = (extra: Record<string, unknown> = {}) => podnetConf({ cniVersion, state: f.dirs.state, dataDir: f.dirs.ipam, ...extra });
+  const conf = (extra: Record<string, unknown> = {}) =>
+    podnetConf({ cniVersion, state: f.dirs.state, dataDir: f.dirs.ipam, ...extra });
   const add = (pod: string, id: string, extra: Record<string, unknown> = {}) =>
     runPlugin('podnet', conf(extra), {
       command: 'ADD',
@@ -52,7 +53,9 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
     // The node's side, as the kernel has it.
     const bridge = ipIn<Link>(f.node, ['-d', 'addr', 'show', 'dev', 'v-net-0'])[0]!;
     expect(bridge.flags).toContain('UP');
-    expect(bridge.addr_info?.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual(['10.244.1.1/24']);
+    expect(bridge.addr_info?.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual([
+      '10.244.1.1/24',
+    ]);
     expect(bridge.address).toBe(r.json.interfaces[0].mac);
     const host = ipIn<Link & { mtu: number }>(f.node, ['-d', 'link', 'show', 'dev', veth])[0]!;
     expect(host.master).toBe('v-net-0');
@@ -65,14 +68,24 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
     const eth0 = ipIn<Link & { mtu: number }>(pod, ['addr', 'show', 'dev', 'eth0'])[0]!;
     expect(eth0.address).toBe(r.json.interfaces[2].mac);
     expect(eth0.mtu).toBe(1400);
-    expect(eth0.addr_info?.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual(['10.244.1.2/24']);
+    expect(eth0.addr_info?.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual([
+      '10.244.1.2/24',
+    ]);
     const routes = ipIn<{ dst: string; gateway?: string }>(pod, ['route', 'show']);
     expect(routes).toContainEqual(expect.objectContaining({ dst: 'default', gateway: '10.244.1.1' }));
 
     // The lease and the attachment record the agent will read.
     expect(leases(f.dirs.ipam, 'tnet')).toEqual(['10.244.1.2']);
     const record = JSON.parse(readFileSync(join(f.dirs.state, 'attachments', 'tnet', 'web-1@eth0.json'), 'utf8'));
-    expect(record).toMatchObject({ containerID: 'web-1', ifname: 'eth0', netns: nsPath(pod), podNamespace: 'default', podName: 'web-1', hostVeth: veth, ips: ['10.244.1.2/24'] });
+    expect(record).toMatchObject({
+      containerID: 'web-1',
+      ifname: 'eth0',
+      netns: nsPath(pod),
+      podNamespace: 'default',
+      podName: 'web-1',
+      hostVeth: veth,
+      ips: ['10.244.1.2/24'],
+    });
   });
 
   it('pods on one node reach each other and their gateway through the bridge', () => {
@@ -101,7 +114,14 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
   it('DEL removes veth, lease and record, and is idempotent (again, and with the netns gone)', () => {
     const pod = f.ns.add('pod');
     expect(add(pod, 'web-2').status).toBe(0);
-    const del = () => runPlugin('podnet', conf(), { command: 'DEL', containerID: 'web-2', netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node });
+    const del = () =>
+      runPlugin('podnet', conf(), {
+        command: 'DEL',
+        containerID: 'web-2',
+        netns: nsPath(pod),
+        ifname: 'eth0',
+        nodeNs: f.node,
+      });
     const first = del();
     expect(first.status, first.stdout).toBe(0);
     expect(first.stdout).toBe('');
@@ -111,9 +131,20 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
     expect(attachmentFiles(f.dirs.state, 'tnet')).toEqual([]);
     expect(del().status).toBe(0);
     // A runtime may send DEL after the namespace is gone, or with no CNI_NETNS at all.
-    const gone = runPlugin('podnet', conf(), { command: 'DEL', containerID: 'web-2', netns: '/run/netns/does-not-exist', ifname: 'eth0', nodeNs: f.node });
+    const gone = runPlugin('podnet', conf(), {
+      command: 'DEL',
+      containerID: 'web-2',
+      netns: '/run/netns/does-not-exist',
+      ifname: 'eth0',
+      nodeNs: f.node,
+    });
     expect(gone.status, gone.stdout).toBe(0);
-    const noNetns = runPlugin('podnet', conf(), { command: 'DEL', containerID: 'web-2', ifname: 'eth0', nodeNs: f.node });
+    const noNetns = runPlugin('podnet', conf(), {
+      command: 'DEL',
+      containerID: 'web-2',
+      ifname: 'eth0',
+      nodeNs: f.node,
+    });
     expect(noNetns.status, noNetns.stdout).toBe(0);
   });
 
@@ -129,7 +160,11 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
     const added = add(pod, 'web-3');
     expect(added.status).toBe(0);
     const check = () =>
-      runPlugin('podnet', { ...conf(), prevResult: added.json }, { command: 'CHECK', containerID: 'web-3', netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node });
+      runPlugin(
+        'podnet',
+        { ...conf(), prevResult: added.json },
+        { command: 'CHECK', containerID: 'web-3', netns: nsPath(pod), ifname: 'eth0', nodeNs: f.node },
+      );
     expect(check().status, check().stdout).toBe(0);
     const veth = hostVethName('web-3', 'eth0');
 
@@ -174,7 +209,11 @@ describe.each(VERSIONS)('podnet at cniVersion %s', (cniVersion) => {
     const drop = f.ns.add('drop');
     expect(add(keep, 'keep-me').status).toBe(0);
     expect(add(drop, 'drop-me').status).toBe(0);
-    const r = runPlugin('podnet', { ...conf(), 'cni.dev/valid-attachments': [{ containerID: 'keep-me', ifname: 'eth0' }] }, { command: 'GC', nodeNs: f.node });
+    const r = runPlugin(
+      'podnet',
+      { ...conf(), 'cni.dev/valid-attachments': [{ containerID: 'keep-me', ifname: 'eth0' }] },
+      { command: 'GC', nodeNs: f.node },
+    );
     expect(r.status, r.stdout).toBe(0);
     expect(leases(f.dirs.ipam, 'tnet')).toEqual(['10.244.1.2']);
     expect(attachmentFiles(f.dirs.state, 'tnet')).toEqual(['keep-me@eth0.json']);
@@ -192,10 +231,24 @@ describe('podnet across versions', () => {
     try {
       const node = ns.add('node');
       const pod = ns.add('pod');
-      const prevResult = { cniVersion: '1.0.0', interfaces: [{ name: 'lo', sandbox: nsPath(pod) }], ips: [{ interface: 0, address: '127.0.0.1/8' }], dns: { nameservers: ['10.96.0.10'] } };
-      const r = runPlugin('podnet', { ...podnetConf({ cniVersion: '1.0.0', state: dirs.state, dataDir: dirs.ipam }), prevResult }, { command: 'ADD', containerID: 'chained', netns: nsPath(pod), ifname: 'eth0', nodeNs: node });
+      const prevResult = {
+        cniVersion: '1.0.0',
+        interfaces: [{ name: 'lo', sandbox: nsPath(pod) }],
+        ips: [{ interface: 0, address: '127.0.0.1/8' }],
+        dns: { nameservers: ['10.96.0.10'] },
+      };
+      const r = runPlugin(
+        'podnet',
+        { ...podnetConf({ cniVersion: '1.0.0', state: dirs.state, dataDir: dirs.ipam }), prevResult },
+        { command: 'ADD', containerID: 'chained', netns: nsPath(pod), ifname: 'eth0', nodeNs: node },
+      );
       expect(r.status, r.stdout).toBe(0);
-      expect(r.json.interfaces.map((i: { name: string }) => i.name)).toEqual(['lo', 'v-net-0', hostVethName('chained', 'eth0'), 'eth0']);
+      expect(r.json.interfaces.map((i: { name: string }) => i.name)).toEqual([
+        'lo',
+        'v-net-0',
+        hostVethName('chained', 'eth0'),
+        'eth0',
+      ]);
       expect(r.json.ips).toEqual([
         { interface: 0, address: '127.0.0.1/8' },
         { interface: 3, address: '10.244.1.2/24', gateway: '10.244.1.1' },

@@ -26,11 +26,13 @@ export type Handlers = Record<Exclude<Verb, 'VERSION'>, VerbHandler>;
 export function toCniError(e: unknown): CniError {
   if (e instanceof CniError) return e;
   if (e instanceof NetError) {
-    if (e.netnsNotFound) return new CniError(ErrorCode.InvalidEnvironment, 'the network namespace could not be entered', e.stderr.trim());
+    if (e.netnsNotFound)
+      return new CniError(ErrorCode.InvalidEnvironment, 'the network namespace could not be entered', e.stderr.trim());
     return new CniError(ErrorCode.KernelOperation, 'a kernel operation failed', e.message);
   }
   const errno = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof errno === 'string' && /^E[A-Z]+$/.test(errno)) return new CniError(ErrorCode.IoFailure, (e as Error).message);
+  if (typeof errno === 'string' && /^E[A-Z]+$/.test(errno))
+    return new CniError(ErrorCode.IoFailure, (e as Error).message);
   return new CniError(ErrorCode.Internal, `internal error: ${(e as Error)?.message ?? String(e)}`, (e as Error)?.stack);
 }
 
@@ -89,8 +91,18 @@ export function invokeVerb(plugin: string, handlers: Handlers, o: InvokeOptions)
       return { status: 0, stdout: JSON.stringify({ cniVersion: answer, supportedVersions: SUPPORTED_CNI_VERSIONS }) };
     }
     const after: (() => void)[] = [];
-    const out = handlers[env.command]({ env, stdin, startedAt: o.startedAt ?? Date.now(), afterResult: (fn) => void after.push(fn) });
-    log('info', `${env.command} done`, { plugin, containerID: env.containerID, ifname: env.ifname, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+    const out = handlers[env.command]({
+      env,
+      stdin,
+      startedAt: o.startedAt ?? Date.now(),
+      afterResult: (fn) => void after.push(fn),
+    });
+    log('info', `${env.command} done`, {
+      plugin,
+      containerID: env.containerID,
+      ifname: env.ifname,
+      ms: Number(process.hrtime.bigint() - started) / 1e6,
+    });
     const stdout = out ? JSON.stringify(out) : '';
     if (o.holdAfterResult) return { status: 0, stdout, afterResult: () => runAfterResult(after) };
     runAfterResult(after);
@@ -99,7 +111,13 @@ export function invokeVerb(plugin: string, handlers: Handlers, o: InvokeOptions)
     const err = toCniError(e);
     const body: Record<string, unknown> = { cniVersion: version, code: err.code, msg: err.message };
     if (err.details) body.details = err.details;
-    log('error', err.message, { plugin, command: o.vars.CNI_COMMAND, containerID: o.vars.CNI_CONTAINERID, code: err.code, details: err.details });
+    log('error', err.message, {
+      plugin,
+      command: o.vars.CNI_COMMAND,
+      containerID: o.vars.CNI_CONTAINERID,
+      code: err.code,
+      details: err.details,
+    });
     return { status: 1, stdout: JSON.stringify(body) };
   }
 }
@@ -117,10 +135,15 @@ function processStartedAt(): number {
 
 /** The entry of a plugin executable: one verb from this process's environment and stdin. */
 export function runPlugin(plugin: string, handlers: Handlers): void {
-  const r = invokeVerb(plugin, handlers, { vars: process.env, stdin: () => readFileSync(0, 'utf8'), startedAt: processStartedAt(), holdAfterResult: true });
+  const r = invokeVerb(plugin, handlers, {
+    vars: process.env,
+    stdin: () => readFileSync(0, 'utf8'),
+    startedAt: processStartedAt(),
+    holdAfterResult: true,
+  });
   // Synchronously, all of it: the result is out before afterResult runs.
   const out = Buffer.from(r.stdout);
-  for (let sent = 0; sent < out.length; ) sent += writeSync(1, out, sent);
+  for (let sent = 0; sent < out.length;) sent += writeSync(1, out, sent);
   r.afterResult?.();
   if (r.status !== 0) process.exitCode = r.status;
 }

@@ -11,7 +11,17 @@ import { constants, closeSync, existsSync, openSync, readdirSync, readFileSync, 
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attachmentFiles, leases, nodeFixture, podnetConf, servedBy, startAgent, startPlugin, type AgentProcess, type Outcome } from '../test/cni.js';
+import {
+  attachmentFiles,
+  leases,
+  nodeFixture,
+  podnetConf,
+  servedBy,
+  startAgent,
+  startPlugin,
+  type AgentProcess,
+  type Outcome,
+} from '../test/cni.js';
 import { linkNames, nsPath } from '../test/netns.js';
 
 /** The deadline of a verb's process (agent/spawn-client.ts CHILD_DEADLINE_MS), as the errors say it. */
@@ -83,14 +93,23 @@ describe('the fast path when the agent is stuck', () => {
   const conf = () => podnetConf({ cniVersion: '1.1.0', state: f.dirs.state, dataDir: f.dirs.ipam, agentSocket: sock });
   const start = (verb: 'ADD' | 'DEL', id: string, netns: string) => {
     const t0 = Date.now();
-    const run = startPlugin('podnet', conf(), { command: verb, containerID: id, netns, ifname: 'eth0', args: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${id}`, nodeNs: f.node });
+    const run = startPlugin('podnet', conf(), {
+      command: verb,
+      containerID: id,
+      netns,
+      ifname: 'eth0',
+      args: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${id}`,
+      nodeNs: f.node,
+    });
     pids.push(run.pid);
     return run.done.then((r) => ({ ...r, ms: Date.now() - t0 }));
   };
   /** The leased IPs and the IPs the attachment records hold: equal when nothing leaked. */
   const leasedVsAttached = () => {
-    const attached = attachmentFiles(f.dirs.state, 'tnet').flatMap(
-      (file) => (JSON.parse(readFileSync(join(f.dirs.state, 'attachments', 'tnet', file), 'utf8')) as { ips: string[] }).ips.map((c) => c.split('/')[0]!),
+    const attached = attachmentFiles(f.dirs.state, 'tnet').flatMap((file) =>
+      (JSON.parse(readFileSync(join(f.dirs.state, 'attachments', 'tnet', file), 'utf8')) as { ips: string[] }).ips.map(
+        (c) => c.split('/')[0]!,
+      ),
     );
     return { leased: leases(f.dirs.ipam, 'tnet').sort(), attached: attached.sort() };
   };
@@ -118,11 +137,21 @@ describe('the fast path when the agent is stuck', () => {
         }
       });
       c.on('error', reject);
-      c.write(JSON.stringify({ v: 1, netns: readlinkSync(`/proc/${agent!.pid}/ns/net`), heartbeat: true, env: { CNI_COMMAND: 'VERSION' }, stdin: '{}' }) + '\n');
+      c.write(
+        JSON.stringify({
+          v: 1,
+          netns: readlinkSync(`/proc/${agent!.pid}/ns/net`),
+          heartbeat: true,
+          env: { CNI_COMMAND: 'VERSION' },
+          stdin: '{}',
+        }) + '\n',
+      );
     });
-  const twentyAdds = (): Promise<(Outcome & { ms: number })[]> => Promise.all(Array.from({ length: 20 }, (_, i) => start('ADD', `p${i}`, nsPath(f.ns.add(`p${i}`)))));
+  const twentyAdds = (): Promise<(Outcome & { ms: number })[]> =>
+    Promise.all(Array.from({ length: 20 }, (_, i) => start('ADD', `p${i}`, nsPath(f.ns.add(`p${i}`)))));
   const delAll = async (ids: string[]) => {
-    for (const r of await Promise.all(ids.map((id) => start('DEL', id, '')))) expect(r.status, r.stdout + r.stderr).toBe(0);
+    for (const r of await Promise.all(ids.map((id) => start('DEL', id, ''))))
+      expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(leasedVsAttached()).toEqual({ leased: [], attached: [] });
     expect(linkNames(f.node).filter((l) => l.startsWith('veth'))).toEqual([]);
   };
@@ -134,16 +163,23 @@ describe('the fast path when the agent is stuck', () => {
     const ipPids = await hung(2);
     expect(ipPids.map(comm)).toEqual(['ip', 'ip']);
     // Once the stuck verbs have overrun what the agent has timed, it predicts a long wait.
-    await expect.poll(ask, { interval: 200, timeout: 20_000 }).toMatch(/^\{"v":1,"ack":false,"error":"busy: a verb would wait/);
+    await expect
+      .poll(ask, { interval: 200, timeout: 20_000 })
+      .toMatch(/^\{"v":1,"ack":false,"error":"busy: a verb would wait/);
 
     const adds = await twentyAdds();
     for (const r of adds) {
       expect(r.status, r.stdout + r.stderr).toBe(0);
       expect(r.ms, 'an ADD waited for the stuck agent').toBeLessThan(30_000);
       // Refused as busy; on a loaded machine the agent's main thread may also be late to answer at all.
-      expect(r.stderr).toMatch(/"why":"(the agent refused the request: .*busy: a verb would wait|no acknowledgement within 1 s)/);
+      expect(r.stderr).toMatch(
+        /"why":"(the agent refused the request: .*busy: a verb would wait|no acknowledgement within 1 s)/,
+      );
     }
-    expect(adds.filter((r) => /busy: a verb would wait/.test(r.stderr)).length, 'ADDs the agent refused as busy').toBeGreaterThan(0);
+    expect(
+      adds.filter((r) => /busy: a verb would wait/.test(r.stderr)).length,
+      'ADDs the agent refused as busy',
+    ).toBeGreaterThan(0);
     const by = servedBy(f.dirs.state);
     expect(Array.from({ length: 20 }, (_, i) => by.get(`ADD p${i}`))).toEqual(Array(20).fill('plugin'));
     expect(new Set(adds.map((r) => r.json.ips[0].address)).size).toBe(20);
@@ -153,7 +189,9 @@ describe('the fast path when the agent is stuck', () => {
     for (const r of await Promise.all(stuck)) {
       expect(r.status).toBe(1);
       expect(r.json).toMatchObject({ code: 100, msg: 'a kernel operation failed' });
-      expect(r.json.details).toMatch(new RegExp(`ip did not finish within ${DEADLINE_S} s: killed \\(pid (${ipPids.join('|')})\\) at its deadline`));
+      expect(r.json.details).toMatch(
+        new RegExp(`ip did not finish within ${DEADLINE_S} s: killed \\(pid (${ipPids.join('|')})\\) at its deadline`),
+      );
       expect(r.ms).toBeLessThan(60_000);
     }
     for (const pid of ipPids) expect(comm(pid), `pid ${pid} still runs`).not.toBe('ip');

@@ -8,7 +8,16 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, statSync, sy
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attachmentFiles, leases, nodeFixture, podnetConf, runPlugin, servedBy, startAgent, type AgentProcess } from '../test/cni.js';
+import {
+  attachmentFiles,
+  leases,
+  nodeFixture,
+  podnetConf,
+  runPlugin,
+  servedBy,
+  startAgent,
+  type AgentProcess,
+} from '../test/cni.js';
 import { linkNames, nsPath } from '../test/netns.js';
 
 const NOBODY = 65534;
@@ -57,10 +66,24 @@ describe('the shim talks only to root at a path only root can change', () => {
   /** The listener, as nobody, on `sock` (its directory must let nobody bind there). */
   const stranger = async (sock: string): Promise<Stranger> => {
     const record = join(dirname(sock), 'received');
-    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, '-e', LISTENER, sock, record], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    });
+    const child = spawn(
+      'setpriv',
+      [
+        `--reuid=${NOBODY}`,
+        `--regid=${NOBODY}`,
+        '--clear-groups',
+        '--',
+        process.execPath,
+        '-e',
+        LISTENER,
+        sock,
+        record,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      },
+    );
     children.push(child);
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
@@ -85,10 +108,18 @@ describe('the shim talks only to root at a path only root can change', () => {
     return new Promise((r) => server.listen(sock, () => r(got)));
   };
 
-  const conf = (agentSocket: string) => podnetConf({ cniVersion: '1.1.0', state: f.dirs.state, dataDir: f.dirs.ipam, agentSocket });
+  const conf = (agentSocket: string) =>
+    podnetConf({ cniVersion: '1.1.0', state: f.dirs.state, dataDir: f.dirs.ipam, agentSocket });
   const add = (agentSocket: string, id: string) => {
     const pod = f.ns.add(id);
-    const r = runPlugin('podnet', conf(agentSocket), { command: 'ADD', containerID: id, netns: nsPath(pod), ifname: 'eth0', args: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${id}`, nodeNs: f.node });
+    const r = runPlugin('podnet', conf(agentSocket), {
+      command: 'ADD',
+      containerID: id,
+      netns: nsPath(pod),
+      ifname: 'eth0',
+      args: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${id}`,
+      nodeNs: f.node,
+    });
     return { ...r, pod };
   };
   /** The shim's own warning line on stderr (the plugin's lines follow it). */
@@ -115,7 +146,11 @@ describe('the shim talks only to root at a path only root can change', () => {
     const r = add(sock, 'c1');
     expectPluginDidIt(r, 'c1');
     expect(s.received()).toBe(''); // not even a connection: the directory is refused first
-    expect(shimWarning(r.stderr)).toMatchObject({ level: 'warn', agentSocket: sock, why: `directory ${evil} is owned by uid ${NOBODY}, not root` });
+    expect(shimWarning(r.stderr)).toMatchObject({
+      level: 'warn',
+      agentSocket: sock,
+      why: `directory ${evil} is owned by uid ${NOBODY}, not root`,
+    });
   });
 
   it('nobody listening behind a root-owned path (moved there by root): refused by SO_PEERCRED before a byte is sent', async () => {
@@ -135,14 +170,24 @@ describe('the shim talks only to root at a path only root can change', () => {
     expectPluginDidIt(r, 'c1');
     // It connected (that is how the peer is known), and sent nothing.
     expect(s.received()).toBe('connection\n');
-    expect(shimWarning(r.stderr)?.why).toMatch(new RegExp(`^the process listening at ${sock} \\(pid ${s.pid}\\) runs as uid ${NOBODY}, not root$`));
+    expect(shimWarning(r.stderr)?.why).toMatch(
+      new RegExp(`^the process listening at ${sock} \\(pid ${s.pid}\\) runs as uid ${NOBODY}, not root$`),
+    );
   });
 
   it('a root listener in a world-writable directory, sticky or not, or below a group-writable one, or behind a symlink: refused, nothing sent', async () => {
     const cases: { dir: string; mode: number; why: RegExp }[] = [
       { dir: join(f.dirs.root, 'open'), mode: 0o777, why: /^directory .*\/open is writable by others \(mode 0777\)$/ },
-      { dir: join(f.dirs.root, 'sticky'), mode: 0o1777, why: /^directory .*\/sticky is writable by others \(mode 1777\)$/ },
-      { dir: join(f.dirs.root, 'group', 'agent'), mode: 0o755, why: /^directory .*\/group is writable by its group \(mode 0775\)$/ },
+      {
+        dir: join(f.dirs.root, 'sticky'),
+        mode: 0o1777,
+        why: /^directory .*\/sticky is writable by others \(mode 1777\)$/,
+      },
+      {
+        dir: join(f.dirs.root, 'group', 'agent'),
+        mode: 0o755,
+        why: /^directory .*\/group is writable by its group \(mode 0775\)$/,
+      },
     ];
     mkdirSync(join(f.dirs.root, 'group'));
     chmodSync(join(f.dirs.root, 'group'), 0o775);
@@ -156,7 +201,9 @@ describe('the shim talks only to root at a path only root can change', () => {
       expect(got).toEqual([]);
       expect(shimWarning(r.stderr)?.why).toMatch(c.why);
       // and the agent will not serve there
-      await expect(startAgent(f.node, join(c.dir, 'agent.sock'))).rejects.toThrow(/refusing to serve the CNI socket .*(writable by|owned by)/);
+      await expect(startAgent(f.node, join(c.dir, 'agent.sock'))).rejects.toThrow(
+        /refusing to serve the CNI socket .*(writable by|owned by)/,
+      );
     }
 
     // A symlink in the socket's place (to a socket root serves in a good directory): lstat sees a link.
@@ -177,7 +224,9 @@ describe('the shim talks only to root at a path only root can change', () => {
     mkdirSync(foreign, { mode: 0o700 });
     chownSync(foreign, NOBODY, NOBODY);
     await expect(startAgent(f.node, join(foreign, 'cni.sock'))).rejects.toThrow(
-      new RegExp(`refusing to serve the CNI socket at ${foreign}/cni.sock: directory ${foreign} is owned by uid ${NOBODY}, not root`),
+      new RegExp(
+        `refusing to serve the CNI socket at ${foreign}/cni.sock: directory ${foreign} is owned by uid ${NOBODY}, not root`,
+      ),
     );
 
     const sock = join(f.dirs.root, 'run', 'podnet', 'cni.sock');

@@ -8,7 +8,19 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attachmentFiles, leases, pluginDir, podnetConf, runPlugin, servedBy, startAgent, startPlugin, tempDirs, type AgentProcess, type Outcome } from '../test/cni.js';
+import {
+  attachmentFiles,
+  leases,
+  pluginDir,
+  podnetConf,
+  runPlugin,
+  servedBy,
+  startAgent,
+  startPlugin,
+  tempDirs,
+  type AgentProcess,
+  type Outcome,
+} from '../test/cni.js';
 import { ipIn, linkNames, Namespaces, nsPath } from '../test/netns.js';
 import { hostVethName } from './podnet/names.js';
 
@@ -24,22 +36,34 @@ interface Link {
 
 /** A result with what differs between two attachments by design (MACs, the pod's path) blanked. */
 function normalized(result: unknown): unknown {
-  return JSON.parse(JSON.stringify(result), (k, v) => (k === 'mac' ? 'MAC' : k === 'sandbox' || k === 'netns' ? 'SANDBOX' : k === 'createdAt' ? 'TIME' : v));
+  return JSON.parse(JSON.stringify(result), (k, v) =>
+    k === 'mac' ? 'MAC' : k === 'sandbox' || k === 'netns' ? 'SANDBOX' : k === 'createdAt' ? 'TIME' : v,
+  );
 }
 
 /** The kernel's view of one attachment, from the node's and the pod's side. */
 function kernelState(node: string, pod: string, containerID: string) {
   const veth = hostVethName(containerID, 'eth0');
-  const inet = (l: Link | undefined) => (l?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+  const inet = (l: Link | undefined) =>
+    (l?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
   const bridge = ipIn<Link>(node, ['-d', 'addr', 'show', 'dev', 'v-net-0'])[0];
   const host = ipIn<Link>(node, ['-d', 'link', 'show', 'dev', veth])[0];
   const eth0 = ipIn<Link>(pod, ['-d', 'addr', 'show', 'dev', 'eth0'])[0];
   return {
     bridge: { up: bridge?.flags.includes('UP'), inet: inet(bridge) },
-    host: { master: host?.master, up: host?.flags.includes('UP'), mtu: host?.mtu, hairpin: host?.linkinfo?.info_slave_data?.hairpin },
+    host: {
+      master: host?.master,
+      up: host?.flags.includes('UP'),
+      mtu: host?.mtu,
+      hairpin: host?.linkinfo?.info_slave_data?.hairpin,
+    },
     pod: { up: eth0?.flags.includes('UP'), mtu: eth0?.mtu, inet: inet(eth0) },
-    routes: ipIn<{ dst: string; gateway?: string; dev?: string }>(pod, ['route', 'show']).map((r) => `${r.dst} via ${r.gateway ?? '-'} dev ${r.dev}`),
-    forwarding: spawnSync('nsenter', [`--net=${nsPath(node)}`, '--', 'cat', '/proc/sys/net/ipv4/ip_forward'], { encoding: 'utf8' }).stdout.trim(),
+    routes: ipIn<{ dst: string; gateway?: string; dev?: string }>(pod, ['route', 'show']).map(
+      (r) => `${r.dst} via ${r.gateway ?? '-'} dev ${r.dev}`,
+    ),
+    forwarding: spawnSync('nsenter', [`--net=${nsPath(node)}`, '--', 'cat', '/proc/sys/net/ipv4/ip_forward'], {
+      encoding: 'utf8',
+    }).stdout.trim(),
   };
 }
 
@@ -69,7 +93,10 @@ describe('podnet through the shim and the agent CNI socket', () => {
     node = ns.add('node');
     sock = join(dirs.root, 'agent', 'cni.sock');
     // The fast path needs the shim: install (test/global-setup.ts) builds it when cc exists.
-    expect(readFileSync(join(pluginDir(), 'podnet')).subarray(0, 4).toString('latin1'), 'podnet must be the compiled shim (scripts/build-shim.sh)').toBe('\x7fELF');
+    expect(
+      readFileSync(join(pluginDir(), 'podnet')).subarray(0, 4).toString('latin1'),
+      'podnet must be the compiled shim (scripts/build-shim.sh)',
+    ).toBe('\x7fELF');
   });
   afterEach(async () => {
     for (const pid of pids.splice(0)) {
@@ -98,23 +125,50 @@ describe('podnet through the shim and the agent CNI socket', () => {
     return a;
   };
   const conf = (extra: Record<string, unknown> = {}, dirSet = dirs) =>
-    podnetConf({ cniVersion: '1.1.0', state: dirSet.state, dataDir: dirSet.ipam, agentSocket: sock, hairpinMode: true, mtu: 1400, ...extra });
+    podnetConf({
+      cniVersion: '1.1.0',
+      state: dirSet.state,
+      dataDir: dirSet.ipam,
+      agentSocket: sock,
+      hairpinMode: true,
+      mtu: 1400,
+      ...extra,
+    });
   const plainConf = (dirSet = dirs) => {
     const { agentSocket: _a, ...c } = conf({}, dirSet) as Record<string, unknown>;
     return c;
   };
   const args = (id: string) => `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${id}`;
   const add = (c: unknown, id: string, pod: string, nodeNs = node) =>
-    runPlugin('podnet', c, { command: 'ADD', containerID: id, netns: nsPath(pod), ifname: 'eth0', args: args(id), nodeNs });
-  const del = (c: unknown, id: string, pod: string, nodeNs = node) => runPlugin('podnet', c, { command: 'DEL', containerID: id, netns: nsPath(pod), ifname: 'eth0', nodeNs });
+    runPlugin('podnet', c, {
+      command: 'ADD',
+      containerID: id,
+      netns: nsPath(pod),
+      ifname: 'eth0',
+      args: args(id),
+      nodeNs,
+    });
+  const del = (c: unknown, id: string, pod: string, nodeNs = node) =>
+    runPlugin('podnet', c, { command: 'DEL', containerID: id, netns: nsPath(pod), ifname: 'eth0', nodeNs });
   /** ADD/DEL without blocking this process: for fake agents served from this process. */
   const run = (verb: 'ADD' | 'DEL', c: unknown, id: string, pod: string) => {
-    const r = startPlugin('podnet', c, { command: verb, containerID: id, netns: nsPath(pod), ifname: 'eth0', args: args(id), nodeNs: node });
+    const r = startPlugin('podnet', c, {
+      command: verb,
+      containerID: id,
+      netns: nsPath(pod),
+      ifname: 'eth0',
+      args: args(id),
+      nodeNs: node,
+    });
     pids.push(r.pid);
     return r.done;
   };
   const check = (c: Record<string, unknown>, prev: unknown, id: string, pod: string, nodeNs = node) =>
-    runPlugin('podnet', { ...c, prevResult: prev }, { command: 'CHECK', containerID: id, netns: nsPath(pod), ifname: 'eth0', nodeNs });
+    runPlugin(
+      'podnet',
+      { ...c, prevResult: prev },
+      { command: 'CHECK', containerID: id, netns: nsPath(pod), ifname: 'eth0', nodeNs },
+    );
 
   it('ADD, CHECK, DEL (and errors, VERSION) answer and change the kernel exactly as the plugin does', async () => {
     await agent();
@@ -136,7 +190,8 @@ describe('podnet through the shim and the agent CNI socket', () => {
       expect(kernelState(node, podA, 'web-1')).toEqual(kernelState(nodeB, podB, 'web-1'));
       expect(kernelState(node, podA, 'web-1').host).toEqual({ master: 'v-net-0', up: true, mtu: 1400, hairpin: true });
       expect(leases(dirs.ipam, 'tnet')).toEqual(leases(plain.ipam, 'tnet'));
-      const record = (d: typeof dirs) => normalized(JSON.parse(readFileSync(join(d.state, 'attachments', 'tnet', 'web-1@eth0.json'), 'utf8')));
+      const record = (d: typeof dirs) =>
+        normalized(JSON.parse(readFileSync(join(d.state, 'attachments', 'tnet', 'web-1@eth0.json'), 'utf8')));
       expect(record(dirs)).toEqual(record(plain));
 
       // CHECK: healthy, then broken the same way on both nodes.
@@ -162,10 +217,19 @@ describe('podnet through the shim and the agent CNI socket', () => {
       expect([vlanA.status, vlanA.json]).toEqual([vlanB.status, vlanB.json]);
       expect(vlanA.json.code).toBe(2);
       const noIdA = runPlugin('podnet', conf(), { command: 'ADD', netns: nsPath(podA), ifname: 'eth0', nodeNs: node });
-      const noIdB = runPlugin('podnet', plainConf(plain), { command: 'ADD', netns: nsPath(podB), ifname: 'eth0', nodeNs: nodeB });
+      const noIdB = runPlugin('podnet', plainConf(plain), {
+        command: 'ADD',
+        netns: nsPath(podB),
+        ifname: 'eth0',
+        nodeNs: nodeB,
+      });
       expect([noIdA.status, noIdA.json]).toEqual([noIdB.status, noIdB.json]);
       expect(noIdA.json.code).toBe(4);
-      const versionA = runPlugin('podnet', { cniVersion: '0.4.0', agentSocket: sock }, { command: 'VERSION', nodeNs: node });
+      const versionA = runPlugin(
+        'podnet',
+        { cniVersion: '0.4.0', agentSocket: sock },
+        { command: 'VERSION', nodeNs: node },
+      );
       const versionB = runPlugin('podnet', { cniVersion: '0.4.0' }, { command: 'VERSION', nodeNs: nodeB });
       expect([versionA.status, versionA.stdout]).toEqual([versionB.status, versionB.stdout]);
 
@@ -186,7 +250,7 @@ describe('podnet through the shim and the agent CNI socket', () => {
     }
   });
 
-  it('the socket is the agent\'s alone (0600, its directory made), and SIGTERM finishes a committed verb and removes it', async () => {
+  it("the socket is the agent's alone (0600, its directory made), and SIGTERM finishes a committed verb and removes it", async () => {
     const a = await agent();
     expect(statSync(sock).mode & 0o777).toBe(0o600);
     expect(statSync(sock).isSocket()).toBe(true);
@@ -202,9 +266,14 @@ describe('podnet through the shim and the agent CNI socket', () => {
     expect(a.log()).toMatch(/CNI socket closed/);
   });
 
-  it('a delegated IPAM plugin (the reference host-local) gets the verb\'s CNI variables from the agent, for ADD, DEL and GC', async () => {
+  it("a delegated IPAM plugin (the reference host-local) gets the verb's CNI variables from the agent, for ADD, DEL and GC", async () => {
     await agent();
-    const hl = (extra: Record<string, unknown> = {}) => ({ ...conf(), cniVersion: '1.0.0', ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }]], dataDir: dirs.ipam }, ...extra });
+    const hl = (extra: Record<string, unknown> = {}) => ({
+      ...conf(),
+      cniVersion: '1.0.0',
+      ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }]], dataDir: dirs.ipam },
+      ...extra,
+    });
     const [a, b] = [ns.add('a'), ns.add('b')];
     const ra = add(hl(), 'ctr-a', a);
     expect(ra.status, ra.stdout + ra.stderr).toBe(0);
@@ -214,7 +283,10 @@ describe('podnet through the shim and the agent CNI socket', () => {
     expect(del(hl(), 'ctr-a', a).status).toBe(0);
     expect(leases(dirs.ipam, 'tnet')).toEqual(['10.244.1.3']);
     // GC at 1.1.0 with host-local of before 1.1: podnet DELs the stale lease itself, overriding CNI_CONTAINERID.
-    const gc = runPlugin('podnet', hl({ cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] }), { command: 'GC', nodeNs: node });
+    const gc = runPlugin('podnet', hl({ cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] }), {
+      command: 'GC',
+      nodeNs: node,
+    });
     expect(gc.status, gc.stdout + gc.stderr).toBe(0);
     expect(leases(dirs.ipam, 'tnet')).toEqual([]);
     expect([...servedBy(dirs.state).values()].every((v) => v === 'agent')).toBe(true);
@@ -225,9 +297,16 @@ describe('podnet through the shim and the agent CNI socket', () => {
     const r = add(conf(), 'web-1', pod);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.json.ips[0].address).toBe('10.244.1.2/24');
-    expect(ipIn<Link>(pod, ['addr', 'show', 'dev', 'eth0'])[0]?.addr_info?.some((a) => a.local === '10.244.1.2')).toBe(true);
+    expect(ipIn<Link>(pod, ['addr', 'show', 'dev', 'eth0'])[0]?.addr_info?.some((a) => a.local === '10.244.1.2')).toBe(
+      true,
+    );
     expect(del(conf(), 'web-1', pod).status).toBe(0);
-    expect(servedBy(dirs.state)).toEqual(new Map([['ADD web-1', 'plugin'], ['DEL web-1', 'plugin']]));
+    expect(servedBy(dirs.state)).toEqual(
+      new Map([
+        ['ADD web-1', 'plugin'],
+        ['DEL web-1', 'plugin'],
+      ]),
+    );
     expect(leases(dirs.ipam, 'tnet')).toEqual([]);
     expect(linkNames(node).filter((l) => l.startsWith('veth'))).toEqual([]);
   });
@@ -259,7 +338,10 @@ describe('podnet through the shim and the agent CNI socket', () => {
   it('a stale socket file with nobody listening, or a file that is no socket: the shim falls back', async () => {
     // A socket file whose server died without removing it.
     mkdirSync(join(dirs.root, 'agent'), { recursive: true });
-    const killed = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    const killed = spawnSync(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(sock)}, () => process.kill(process.pid, 'SIGKILL'))`,
+    ]);
     expect(killed.signal).toBe('SIGKILL');
     expect(existsSync(sock)).toBe(true);
     const p1 = ns.add('p1');
@@ -310,7 +392,12 @@ describe('podnet through the shim and the agent CNI socket', () => {
     const req = JSON.parse(lines[0]!) as { v: number; netns: string; env: Record<string, string>; stdin: string };
     expect(req.v).toBe(1);
     expect(req.netns).toMatch(/^net:\[\d+\]$/);
-    expect(req.env).toMatchObject({ CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c1', CNI_IFNAME: 'eth0', CNI_NETNS: nsPath(pod) });
+    expect(req.env).toMatchObject({
+      CNI_COMMAND: 'ADD',
+      CNI_CONTAINERID: 'c1',
+      CNI_IFNAME: 'eth0',
+      CNI_NETNS: nsPath(pod),
+    });
     expect(Object.keys(req.env).every((k) => k.startsWith('CNI_'))).toBe(true);
     expect(JSON.parse(req.stdin)).toEqual(conf());
     expect(lines).toHaveLength(1); // no "go" after a foreign acknowledgement
@@ -326,7 +413,11 @@ describe('podnet through the shim and the agent CNI socket', () => {
       c.on('error', rej);
       c.write(JSON.stringify({ v: 2, netns: req.netns, env: req.env, stdin: req.stdin }) + '\n');
     });
-    expect(JSON.parse(answer)).toEqual({ v: 1, ack: false, error: expect.stringMatching(/^version mismatch: this agent speaks CNI socket protocol 1, the request says 2/) });
+    expect(JSON.parse(answer)).toEqual({
+      v: 1,
+      ack: false,
+      error: expect.stringMatching(/^version mismatch: this agent speaks CNI socket protocol 1, the request says 2/),
+    });
   });
 
   it('an agent that acknowledges and then dies: DEL falls back to the plugin, ADD reports "try again" (11) and has done nothing', async () => {
@@ -365,14 +456,18 @@ describe('podnet through the shim and the agent CNI socket', () => {
     expect(servedBy(dirs.state).get('DEL c1')).toBe('agent'); // and serves the next one
   });
 
-  it('spawn helpers killed: the agent\'s verbs go on, starting their processes with Node', async () => {
+  it("spawn helpers killed: the agent's verbs go on, starting their processes with Node", async () => {
     const a = await agent();
-    expect(a.listening.spawnHelpers, 'the agent starts one spawn helper per verb thread (.build/podnet-spawn)').toBe(a.listening.workers);
+    expect(a.listening.spawnHelpers, 'the agent starts one spawn helper per verb thread (.build/podnet-spawn)').toBe(
+      a.listening.workers,
+    );
     const p1 = ns.add('p1');
     expect(add(conf(), 'c1', p1).status).toBe(0);
     // The helpers are the agent's children (started by the test's agent): killed by PID.
     const helpers = readdirSync(`/proc/${a.pid}/task`)
-      .flatMap((t) => readFileSync(`/proc/${a.pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number))
+      .flatMap((t) =>
+        readFileSync(`/proc/${a.pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+      )
       .filter((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'podnet-spawn');
     expect(helpers).toHaveLength(Number(a.listening.workers));
     for (const pid of helpers) process.kill(pid, 'SIGKILL');
@@ -387,7 +482,7 @@ describe('podnet through the shim and the agent CNI socket', () => {
     expect(linkNames(node).filter((l) => l.startsWith('veth'))).toEqual([]);
   });
 
-  it('an agent in another network namespace refuses: the work is done where the runtime called, never in the agent\'s', async () => {
+  it("an agent in another network namespace refuses: the work is done where the runtime called, never in the agent's", async () => {
     const other = ns.add('other');
     await agent(other);
     const pod = ns.add('pod');
@@ -403,7 +498,14 @@ describe('podnet through the shim and the agent CNI socket', () => {
     const pods = Array.from({ length: 40 }, (_, i) => ns.add(`p${i}`));
     const confFor = (i: number) => (i % 2 === 0 ? conf() : plainConf());
     const start = (verb: 'ADD' | 'DEL', i: number, c: unknown) => {
-      const run = startPlugin('podnet', c, { command: verb, containerID: `c${i}`, netns: nsPath(pods[i]!), ifname: 'eth0', args: args(`c${i}`), nodeNs: node });
+      const run = startPlugin('podnet', c, {
+        command: verb,
+        containerID: `c${i}`,
+        netns: nsPath(pods[i]!),
+        ifname: 'eth0',
+        args: args(`c${i}`),
+        nodeNs: node,
+      });
       pids.push(run.pid);
       return run.done;
     };
@@ -414,7 +516,9 @@ describe('podnet through the shim and the agent CNI socket', () => {
     expect(leases(dirs.ipam, 'tnet')).toHaveLength(40);
     expect(attachmentFiles(dirs.state, 'tnet')).toHaveLength(40);
     const by = servedBy(dirs.state);
-    const wrong = pods.map((_, i) => `c${i}`).filter((id, i) => by.get(`ADD ${id}`) !== (i % 2 === 0 ? 'agent' : 'plugin'));
+    const wrong = pods
+      .map((_, i) => `c${i}`)
+      .filter((id, i) => by.get(`ADD ${id}`) !== (i % 2 === 0 ? 'agent' : 'plugin'));
     expect(wrong, 'ADDs not served by the path they were sent to').toEqual([]);
     for (const i of [0, 1, 38, 39]) {
       const eth0 = ipIn<Link>(pods[i]!, ['addr', 'show', 'dev', 'eth0'])[0];
@@ -425,7 +529,9 @@ describe('podnet through the shim and the agent CNI socket', () => {
     const dels = await Promise.all(pods.map((_, i) => start('DEL', i, confFor(i + 1))));
     for (const r of dels) expect(r.status, r.stdout + r.stderr).toBe(0);
     const byDel = servedBy(dirs.state);
-    const wrongDel = pods.map((_, i) => `c${i}`).filter((id, i) => byDel.get(`DEL ${id}`) !== (i % 2 === 0 ? 'plugin' : 'agent'));
+    const wrongDel = pods
+      .map((_, i) => `c${i}`)
+      .filter((id, i) => byDel.get(`DEL ${id}`) !== (i % 2 === 0 ? 'plugin' : 'agent'));
     expect(wrongDel, 'DELs not served by the path they were sent to').toEqual([]);
     expect(leases(dirs.ipam, 'tnet')).toEqual([]);
     expect(attachmentFiles(dirs.state, 'tnet')).toEqual([]);
@@ -449,13 +555,16 @@ describe('the agent and plugin processes share one lock discipline', () => {
     dirs.remove();
   });
 
-  it('a lock left by an agent killed with SIGKILL is broken by the plugin, as a dead plugin\'s is', async () => {
+  it("a lock left by an agent killed with SIGKILL is broken by the plugin, as a dead plugin's is", async () => {
     const node = ns.add('node');
     const sock = join(dirs.root, 'agent', 'cni.sock');
     a = await startAgent(node, sock);
     const conf = podnetConf({ cniVersion: '1.1.0', state: dirs.state, dataDir: dirs.ipam, agentSocket: sock });
     const pod = ns.add('pod');
-    expect(runPlugin('podnet', conf, { command: 'ADD', containerID: 'c0', netns: nsPath(pod), ifname: 'eth0', nodeNs: node }).status).toBe(0);
+    expect(
+      runPlugin('podnet', conf, { command: 'ADD', containerID: 'c0', netns: nsPath(pod), ifname: 'eth0', nodeNs: node })
+        .status,
+    ).toBe(0);
     // Forge what a kill mid-allocation leaves: the agent's lock file, then kill the agent.
     const { processStartTime } = await import('../lib/proc/identity.js');
     writeFileSync(join(dirs.ipam, 'tnet', 'podnet.lock'), `${a.pid} ${processStartTime(a.pid)} forged\n`);
@@ -463,7 +572,13 @@ describe('the agent and plugin processes share one lock discipline', () => {
     a = null;
     const pod2 = ns.add('pod2');
     const t0 = Date.now();
-    const r = runPlugin('podnet', conf, { command: 'ADD', containerID: 'c1', netns: nsPath(pod2), ifname: 'eth0', nodeNs: node });
+    const r = runPlugin('podnet', conf, {
+      command: 'ADD',
+      containerID: 'c1',
+      netns: nsPath(pod2),
+      ifname: 'eth0',
+      nodeNs: node,
+    });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(leases(dirs.ipam, 'tnet').sort()).toEqual(['10.244.1.2', '10.244.1.3']);

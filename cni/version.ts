@@ -27,7 +27,10 @@ export function checkVersion(version: string, verb: Verb): CniVersion {
   const since: Partial<Record<Verb, string>> = { CHECK: '0.4.0', GC: '1.1.0', STATUS: '1.1.0' };
   const needed = since[verb];
   if (needed && compareVersions(version, needed) < 0) {
-    throw new CniError(ErrorCode.IncompatibleVersion, `${verb} needs cniVersion ${needed} or later; the config says ${version}`);
+    throw new CniError(
+      ErrorCode.IncompatibleVersion,
+      `${verb} needs cniVersion ${needed} or later; the config says ${version}`,
+    );
   }
   return version as CniVersion;
 }
@@ -35,7 +38,9 @@ export function checkVersion(version: string, verb: Verb): CniVersion {
 /** Results before 1.0.0 carry `version` on each IP; 1.0.0 dropped it. */
 export function resultForVersion(result: CniResult, version: string): CniResult {
   const legacy = compareVersions(version, '1.0.0') < 0;
-  const ips = result.ips?.map(({ version: _v, ...ip }) => (legacy ? { version: ip.address.includes(':') ? ('6' as const) : ('4' as const), ...ip } : ip));
+  const ips = result.ips?.map(({ version: _v, ...ip }) =>
+    legacy ? { version: ip.address.includes(':') ? ('6' as const) : ('4' as const), ...ip } : ip,
+  );
   const out: CniResult = { cniVersion: version };
   if (result.interfaces) out.interfaces = result.interfaces;
   if (ips) out.ips = ips;
@@ -48,7 +53,8 @@ export function resultForVersion(result: CniResult, version: string): CniResult 
 export function normalizeResult(value: unknown, field: string): CniResult {
   if (!isObject(value)) throw new CniError(ErrorCode.DecodeFailure, `${field} is not a CNI result object`);
   const r = value as unknown as CniResult;
-  if (r.ips !== undefined && !Array.isArray(r.ips)) throw new CniError(ErrorCode.DecodeFailure, `${field}.ips is not a list`);
+  if (r.ips !== undefined && !Array.isArray(r.ips))
+    throw new CniError(ErrorCode.DecodeFailure, `${field}.ips is not a list`);
   return {
     cniVersion: typeof r.cniVersion === 'string' ? r.cniVersion : '1.0.0',
     interfaces: Array.isArray(r.interfaces) ? r.interfaces : [],

@@ -21,7 +21,12 @@ const env = readEnv();
 test.use({ extraHTTPHeaders: {} });
 
 /** a raw request with headers a browser would not let a page set (Host, Origin) */
-function raw(url: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<{ status: number; body: string }> {
+function raw(
+  url: string,
+  headers: Record<string, string>,
+  method = 'GET',
+  body?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method, headers }, (res) => {
       let data = '';
@@ -37,7 +42,10 @@ test.describe('the sign-in form', () => {
   // The form comes with a 401, and a wrong key gets it again: Chromium logs each.
   test.use({ allowedConsoleError: /Failed to load resource: the server responded with a status of 401/ });
 
-  test('a browser without the key gets the sign-in form, which keeps the deep link it came for', async ({ page, context }) => {
+  test('a browser without the key gets the sign-in form, which keeps the deep link it came for', async ({
+    page,
+    context,
+  }) => {
     await page.goto(`${env.url}?select=pod:default/web-1`);
     const form = page.getByTestId('signin');
     await expect(form).toBeVisible();
@@ -69,10 +77,11 @@ test('the URL podnet prints (?token=…) signs in once and the key leaves the ad
   expect(bare.body).toContain('Authorization: Bearer');
 });
 
-test('another site cannot drive the API, and a name that is not the dashboard\'s is refused (DNS rebinding)', async () => {
+test("another site cannot drive the API, and a name that is not the dashboard's is refused (DNS rebinding)", async () => {
   const bearer = { authorization: `Bearer ${env.key}` };
   const probe = JSON.stringify({ kind: 'ping', from: 'default/web-1', to: '10.244.2.2' });
-  const post = (h: Record<string, string>) => raw(`${env.url}api/trpc/probe.run`, { ...bearer, 'content-type': 'application/json', ...h }, 'POST', probe);
+  const post = (h: Record<string, string>) =>
+    raw(`${env.url}api/trpc/probe.run`, { ...bearer, 'content-type': 'application/json', ...h }, 'POST', probe);
   expect((await post({ origin: 'http://evil.example' })).status).toBe(403);
   expect((await post({ 'sec-fetch-site': 'cross-site' })).status).toBe(403);
   const host = new URL(env.url).host;
@@ -98,36 +107,70 @@ test.describe('over HTTPS, framed by a portal on another site', () => {
     // A CA of this test, and one certificate for both sites (localhost and 127.0.0.1).
     makePki(dir, 'ca', 'site', ['DNS:localhost', 'IP:127.0.0.1']);
     const spki = spkiHash(dir, 'site');
-    const tls = { key: readFileSync(join(dir, 'site.key')), cert: Buffer.concat([readFileSync(join(dir, 'site.pem')), readFileSync(join(dir, 'ca.pem'))]) };
+    const tls = {
+      key: readFileSync(join(dir, 'site.key')),
+      cert: Buffer.concat([readFileSync(join(dir, 'site.pem')), readFileSync(join(dir, 'ca.pem'))]),
+    };
 
     keyFile = join(dir, 'dashboard.key');
     writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
     const [portalPort, tlsPort] = [await freePort(), await freePort()];
     portalUrl = `https://localhost:${portalPort}/`;
     dashboardHttps = `https://127.0.0.1:${tlsPort}/`;
-    dash = await dashboard(['--lab-id', env.labId, '--port', String(await freePort()), '--frame-ancestors', `https://localhost:${portalPort}`], keyFile);
+    dash = await dashboard(
+      [
+        '--lab-id',
+        env.labId,
+        '--port',
+        String(await freePort()),
+        '--frame-ancestors',
+        `https://localhost:${portalPort}`,
+      ],
+      keyFile,
+    );
     const upstream = new URL(dash.url);
 
     // TLS in front of the dashboard, as an ingress would be: it keeps the Host and says
     // the request came over HTTPS.
     const front = createHttpsServer(tls, (req, res) => {
-      const up = httpRequest({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, 'x-forwarded-proto': 'https' } }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
+      const up = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: { ...req.headers, 'x-forwarded-proto': 'https' },
+        },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
       up.on('error', () => res.destroy());
       req.pipe(up);
     });
     const portal = createHttpsServer(tls, (_req, res) => {
       res.setHeader('content-type', 'text/html');
-      res.end(`<!doctype html><title>portal</title><h1>portal</h1><iframe id="podnet" src="${dashboardHttps}embed?node=node2&token=${key}" width="900" height="600"></iframe>`);
+      res.end(
+        `<!doctype html><title>portal</title><h1>portal</h1><iframe id="podnet" src="${dashboardHttps}embed?node=node2&token=${key}" width="900" height="600"></iframe>`,
+      );
     });
-    await Promise.all([new Promise<void>((r) => front.listen(tlsPort, '127.0.0.1', r)), new Promise<void>((r) => portal.listen(portalPort, '127.0.0.1', r))]);
+    await Promise.all([
+      new Promise<void>((r) => front.listen(tlsPort, '127.0.0.1', r)),
+      new Promise<void>((r) => portal.listen(portalPort, '127.0.0.1', r)),
+    ]);
     servers.push(front, portal);
     const base = test.info().project.use.launchOptions!;
     // The certificate is trusted by its key (the CA above signed it); evil.example resolves
     // to loopback, as a rebinding attacker's name would.
-    browser = await chromium.launch({ ...base, args: [...(base.args ?? []), `--ignore-certificate-errors-spki-list=${spki}`, '--host-resolver-rules=MAP evil.example 127.0.0.1'] });
+    browser = await chromium.launch({
+      ...base,
+      args: [
+        ...(base.args ?? []),
+        `--ignore-certificate-errors-spki-list=${spki}`,
+        '--host-resolver-rules=MAP evil.example 127.0.0.1',
+      ],
+    });
   });
 
   test.afterAll(async () => {
@@ -149,10 +192,15 @@ test.describe('over HTTPS, framed by a portal on another site', () => {
       await expect(frame.getByTestId('graph')).toHaveAttribute('data-ready', 'true');
       await expect(frame.getByTestId('graph')).toHaveAttribute('data-nodes', '1');
       await page.screenshot({ path: 'e2e/artifacts/embed-cross-site-https.png' });
-      const frameUrl = page.frames().find((f) => f !== page.mainFrame())!.url();
+      const frameUrl = page
+        .frames()
+        .find((f) => f !== page.mainFrame())!
+        .url();
       expect(frameUrl).not.toContain('token=');
       const cookies = await context.cookies(dashboardHttps);
-      expect(cookies).toEqual([expect.objectContaining({ name: 'podnet_session', secure: true, sameSite: 'None', httpOnly: true })]);
+      expect(cookies).toEqual([
+        expect.objectContaining({ name: 'podnet_session', secure: true, sameSite: 'None', httpOnly: true }),
+      ]);
       expect(cookies[0]!.value).not.toContain(key);
       expect(csp).toEqual([]);
     } finally {

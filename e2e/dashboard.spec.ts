@@ -14,7 +14,13 @@ async function openDashboard(page: Page, query = ''): Promise<void> {
 }
 
 /** the pod ids Cytoscape holds right now */
-const drawnPods = (page: Page) => page.evaluate(() => (window as any).__podnetGraph.cy.nodes('[kind = "pod"]').map((n: any) => n.id()).sort());
+const drawnPods = (page: Page) =>
+  page.evaluate(() =>
+    (window as any).__podnetGraph.cy
+      .nodes('[kind = "pod"]')
+      .map((n: any) => n.id())
+      .sort(),
+  );
 
 test('the page shows three nodes, three bridges and every pod of the lab', async ({ page }, info) => {
   await openDashboard(page);
@@ -50,7 +56,8 @@ test("a pod's veth set down shows as a finding on its node, and clears when heal
     await expect(finding).toBeVisible();
     await expect(finding).toHaveAttribute('data-node', node);
     await expect(finding).toContainText(`ip link set ${veth} up`);
-    const nodeHealth = () => page.evaluate((id) => (window as any).__podnetGraph.cy.getElementById(id).data('health'), `node:${node}`);
+    const nodeHealth = () =>
+      page.evaluate((id) => (window as any).__podnetGraph.cy.getElementById(id).data('health'), `node:${node}`);
     await expect.poll(nodeHealth).toBe('finding');
   } finally {
     setLink(netns, veth, 'up');
@@ -109,17 +116,23 @@ test.describe('embedding', () => {
   // The foreign portal's frame is refused by CSP on purpose: that one violation is expected.
   test.use({ allowedCspViolation: /frame-ancestors/ });
 
-  test('the embed page renders under a sub-path inside an allowed portal, and refuses other origins', async ({ page }) => {
+  test('the embed page renders under a sub-path inside an allowed portal, and refuses other origins', async ({
+    page,
+  }) => {
     const direct = await page.request.get(`${env.subpathUrl}embed`);
     expect(direct.status()).toBe(200);
     expect(direct.headers()['content-security-policy']).toContain(`frame-ancestors ${env.portal.replace(/\/$/, '')}`);
     const main = await page.request.get(env.url);
     expect(main.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
     // the whole page is under the policy: scripts by nonce only, connections to itself
-    expect(main.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
+    expect(main.headers()['content-security-policy']).toMatch(
+      /script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/,
+    );
     expect(main.headers()['content-security-policy']).toContain("connect-src 'self'");
     // that dashboard is read-only: probes are refused, with the reason
-    const probe = await page.request.post(`${env.subpathUrl}api/trpc/probe.run`, { data: { kind: 'ping', from: 'default/web-1', to: '10.244.2.2' } });
+    const probe = await page.request.post(`${env.subpathUrl}api/trpc/probe.run`, {
+      data: { kind: 'ping', from: 'default/web-1', to: '10.244.2.2' },
+    });
     expect(probe.status()).toBe(403);
     expect(JSON.stringify(await probe.json())).toContain('read-only');
 
@@ -133,7 +146,11 @@ test.describe('embedding', () => {
 
     await page.goto(env.foreignPortal);
     // Chromium replaces a frame that CSP refuses with its error page.
-    const frameUrl = () => page.frames().find((f) => f !== page.mainFrame())?.url() ?? '';
+    const frameUrl = () =>
+      page
+        .frames()
+        .find((f) => f !== page.mainFrame())
+        ?.url() ?? '';
     await expect.poll(frameUrl).toMatch(/^chrome-error:/);
     expect(await page.frameLocator('#podnet').getByTestId('embed').count()).toBe(0);
   });

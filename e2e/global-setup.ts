@@ -22,9 +22,15 @@ export async function freePort(): Promise<number> {
 
 /** `podnet dashboard …` in the background, with the tests' key unless told otherwise;
  *  resolves once it answers with its URL as printed (`?token=…` in it) and without the query. */
-export function dashboard(args: string[], keyFile = readEnv().keyFile): Promise<{ url: string; printedUrl: string; pid: number }> {
+export function dashboard(
+  args: string[],
+  keyFile = readEnv().keyFile,
+): Promise<{ url: string; printedUrl: string; pid: number }> {
   const auth = args.includes('--no-auth') || args.includes('--token-file') ? [] : ['--token-file', keyFile];
-  const child = spawn('bin/podnet', ['dashboard', '--json', ...auth, ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: false });
+  const child = spawn('bin/podnet', ['dashboard', '--json', ...auth, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: false,
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -50,12 +56,25 @@ function portal(port: number, src: string): number {
 export default async function globalSetup(): Promise<void> {
   mkdirSync('e2e/artifacts', { recursive: true });
   const labId = `e${randomBytes(3).toString('hex')}`;
-  const up = spawnSync('bin/podnet', ['lab', 'up', '--lab-id', labId, '--pods-per-node', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const up = spawnSync('bin/podnet', ['lab', 'up', '--lab-id', labId, '--pods-per-node', '2'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   // The dashboards run with a key, as users run them; the tests send it (e2e/test.ts).
   const keyDir = mkdtempSync(join(tmpdir(), 'podnet-e2e-key-'));
   const key = randomBytes(24).toString('base64url');
   writeFileSync(join(keyDir, 'dashboard.key'), `${key}\n`, { mode: 0o600 });
-  const env: E2eEnv = { labId, url: '', subpathUrl: '', portal: '', foreignPortal: '', pids: [], key, keyFile: join(keyDir, 'dashboard.key'), keyDir };
+  const env: E2eEnv = {
+    labId,
+    url: '',
+    subpathUrl: '',
+    portal: '',
+    foreignPortal: '',
+    pids: [],
+    key,
+    keyFile: join(keyDir, 'dashboard.key'),
+    keyDir,
+  };
   writeEnv(env); // the teardown removes the lab even if what follows fails
   if (up.status !== 0) throw new Error(`podnet lab up --lab-id ${labId} failed:\n${up.stdout}`);
   const [portalPort, foreignPort] = [await freePort(), await freePort()];
@@ -63,7 +82,20 @@ export default async function globalSetup(): Promise<void> {
   env.pids.push(main.pid);
   env.url = main.url;
   writeEnv(env);
-  const sub = await dashboard(['--lab-id', labId, '--port', String(await freePort()), '--base-path', SUBPATH, '--read-only', '--frame-ancestors', `http://127.0.0.1:${portalPort}`], env.keyFile);
+  const sub = await dashboard(
+    [
+      '--lab-id',
+      labId,
+      '--port',
+      String(await freePort()),
+      '--base-path',
+      SUBPATH,
+      '--read-only',
+      '--frame-ancestors',
+      `http://127.0.0.1:${portalPort}`,
+    ],
+    env.keyFile,
+  );
   env.pids.push(sub.pid);
   env.subpathUrl = sub.url;
   const embed = `${sub.url}embed?node=node2`;

@@ -52,7 +52,16 @@ export function graphView(page: Page): Promise<GraphView> {
       }
     }
     const box = (b: any) => ({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 });
-    const only = { includeNodes: false, includeEdges: false, includeLabels: true, includeMainLabels: false, includeSourceLabels: false, includeTargetLabels: false, includeOverlays: false, includeUnderlays: false };
+    const only = {
+      includeNodes: false,
+      includeEdges: false,
+      includeLabels: true,
+      includeMainLabels: false,
+      includeSourceLabels: false,
+      includeTargetLabels: false,
+      includeOverlays: false,
+      includeUnderlays: false,
+    };
     const labels: any[] = [];
     const zoom = cy.zoom();
     cy.elements().forEach((e: any) => {
@@ -66,7 +75,8 @@ export function graphView(page: Page): Promise<GraphView> {
         if (!text) continue;
         const isNode = e.isNode();
         const outside = isNode && e.pstyle('text-valign').value === 'top';
-        const textBg = Number(e.pstyle('text-background-opacity').value) > 0 ? e.pstyle('text-background-color').strValue : null;
+        const textBg =
+          Number(e.pstyle('text-background-opacity').value) > 0 ? e.pstyle('text-background-color').strValue : null;
         labels.push({
           id: e.id(),
           kind: e.data('kind'),
@@ -74,7 +84,9 @@ export function graphView(page: Page): Promise<GraphView> {
           text,
           px: parseFloat(e.pstyle('font-size').strValue) * zoom,
           box: box(e.renderedBoundingBox({ ...only, [opt]: true })),
-          body: isNode ? box(e.renderedBoundingBox({ includeLabels: false, includeOverlays: false, includeUnderlays: false })) : null,
+          body: isNode
+            ? box(e.renderedBoundingBox({ includeLabels: false, includeOverlays: false, includeUnderlays: false }))
+            : null,
           colour: e.pstyle('color').strValue,
           backdrop: textBg ?? (isNode && !outside ? e.pstyle('background-color').strValue : page),
         });
@@ -105,10 +117,17 @@ export async function settled(page: Page): Promise<void> {
 
 /** how far two boxes overlap in both directions (0 when they do not) */
 export function overlap(a: Box, b: Box): number {
-  return Math.max(0, Math.min(Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1), Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1)));
+  return Math.max(
+    0,
+    Math.min(Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1), Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1)),
+  );
 }
 
-export const inside = (inner: Box, outer: Box, slack = 0.5) => inner.x1 >= outer.x1 - slack && inner.y1 >= outer.y1 - slack && inner.x2 <= outer.x2 + slack && inner.y2 <= outer.y2 + slack;
+export const inside = (inner: Box, outer: Box, slack = 0.5) =>
+  inner.x1 >= outer.x1 - slack &&
+  inner.y1 >= outer.y1 - slack &&
+  inner.x2 <= outer.x2 + slack &&
+  inner.y2 <= outer.y2 + slack;
 
 /** WCAG 2 contrast ratio of two "rgb(…)" colours */
 export function contrast(a: string, b: string): number {

@@ -34,10 +34,15 @@ const labelOf = (v: GraphView, id: string, which = 'main') => v.labels.find((l) 
 function titlesOverTheirBoxes(v: GraphView): string[] {
   return v.labels
     .filter((l) => l.kind === 'node' && l.body && (l.box.x1 < l.body.x1 - 0.5 || l.box.x2 > l.body.x2 + 0.5))
-    .map((l) => `title of ${l.id} (${l.box.x1.toFixed(0)}–${l.box.x2.toFixed(0)}) is wider than its box (${l.body!.x1.toFixed(0)}–${l.body!.x2.toFixed(0)})`);
+    .map(
+      (l) =>
+        `title of ${l.id} (${l.box.x1.toFixed(0)}–${l.box.x2.toFixed(0)}) is wider than its box (${l.body!.x1.toFixed(0)}–${l.body!.x2.toFixed(0)})`,
+    );
 }
 
-test('at the default fit every label of the lab reads: 11 px or more, none overlapping, pods’ inside their pods', async ({ page }, info) => {
+test('at the default fit every label of the lab reads: 11 px or more, none overlapping, pods’ inside their pods', async ({
+  page,
+}, info) => {
   await open(page, env.url);
   const view = await graphView(page);
   await page.screenshot({ path: 'e2e/artifacts/graph-readable-light.png' });
@@ -54,7 +59,10 @@ test('at the default fit every label of the lab reads: 11 px or more, none overl
     expect(labelOf(view, `pod:${key}`)?.text.split('\n')).toContain(p.ip);
     const { veth } = hostVethOf(lab, p.name);
     expect(labelOf(view, `veth:${key}`, 'source')?.text).toBe(veth);
-    const wire = await page.evaluate((id) => (window as any).__podnetGraph.cy.getElementById(id).renderedBoundingBox({ includeLabels: false }).h, `veth:${key}`);
+    const wire = await page.evaluate(
+      (id) => (window as any).__podnetGraph.cy.getElementById(id).renderedBoundingBox({ includeLabels: false }).h,
+      `veth:${key}`,
+    );
     expect(wire, `${key}'s veth drawn as a link`).toBeGreaterThan(20);
   }
   // host-gw: every route along the LAN, labelled with the subnet and the gateway it goes via
@@ -84,7 +92,8 @@ test('a veth set down shows red on its pod and wire, and still reads', async ({ 
   const { netns, veth } = hostVethOf(lab, 'web-4');
   setLink(netns, veth, 'down');
   try {
-    const health = () => page.evaluate(() => (window as any).__podnetGraph.cy.getElementById('veth:default/web-4').data('health'));
+    const health = () =>
+      page.evaluate(() => (window as any).__podnetGraph.cy.getElementById('veth:default/web-4').data('health'));
     await expect.poll(health).toBe('finding');
     await settled(page);
     const view = await graphView(page);
@@ -120,9 +129,21 @@ test.describe('a kind cluster’s real names', () => {
   const kind = (file: string) => JSON.parse(readFileSync(`e2e/fixtures/kind-3node/${file}`, 'utf8')) as KubeList;
 
   test.beforeAll(async () => {
-    api = await KubeApiServer.start({ nodes: kind('nodelist.kind-3node.as-captured.json'), pods: kind('podlist.kind-3node.as-captured.json') });
+    api = await KubeApiServer.start({
+      nodes: kind('nodelist.kind-3node.as-captured.json'),
+      pods: kind('podlist.kind-3node.as-captured.json'),
+    });
     kubeconfig = writeKubeconfig(api);
-    ({ url, pid } = await dashboard(['--source', 'kubernetes', '--kubeconfig', kubeconfig.path, '--agent-port', 'off', '--port', String(await freePort())]));
+    ({ url, pid } = await dashboard([
+      '--source',
+      'kubernetes',
+      '--kubeconfig',
+      kubeconfig.path,
+      '--agent-port',
+      'off',
+      '--port',
+      String(await freePort()),
+    ]));
   });
 
   test.afterAll(async () => {
@@ -131,13 +152,17 @@ test.describe('a kind cluster’s real names', () => {
     await api?.close();
   });
 
-  test('long node and pod names are cut to their boxes, never overlapping; the whole name on hover and in the side panel', async ({ page }) => {
+  test('long node and pod names are cut to their boxes, never overlapping; the whole name on hover and in the side panel', async ({
+    page,
+  }) => {
     await open(page, url);
     const view = await graphView(page);
     await page.screenshot({ path: 'e2e/artifacts/graph-readable-kind.png' });
     expect(readabilityProblems(view, MIN_PX)).toEqual([]);
     expect(titlesOverTheirBoxes(view)).toEqual([]);
-    expect(labelOf(view, 'node:kubehound.test.local-control-plane')!.text.split('\n')[0]).toBe('kubehound.test.local-control-plane');
+    expect(labelOf(view, 'node:kubehound.test.local-control-plane')!.text.split('\n')[0]).toBe(
+      'kubehound.test.local-control-plane',
+    );
     const id = 'pod:kube-system/coredns-5d78c9869d-6tjpv';
     const lines = labelOf(view, id)!.text.split('\n');
     expect(lines[0]).toMatch(/^coredns.*….*6tjpv$/);
@@ -159,7 +184,14 @@ test.describe('a big cluster (level of detail)', () => {
   let pid = 0;
 
   test.beforeAll(async () => {
-    ({ url, pid } = await dashboard(['--source', 'synthetic', '--synthetic', '16x1000', '--port', String(await freePort())]));
+    ({ url, pid } = await dashboard([
+      '--source',
+      'synthetic',
+      '--synthetic',
+      '16x1000',
+      '--port',
+      String(await freePort()),
+    ]));
   });
 
   test.afterAll(() => {
@@ -168,7 +200,9 @@ test.describe('a big cluster (level of detail)', () => {
 
   /** the first pod the server has on each of these nodes */
   async function podsOn(page: Page, ...nodes: string[]): Promise<string[]> {
-    const t = (await (await page.request.get(`${url}api/trpc/topology.snapshot`)).json()).result.data.topology as { pods: { key: string; node: string }[] };
+    const t = (await (await page.request.get(`${url}api/trpc/topology.snapshot`)).json()).result.data.topology as {
+      pods: { key: string; node: string }[];
+    };
     return nodes.map((n) => t.pods.find((p) => p.node === n)!.key);
   }
 
@@ -183,11 +217,26 @@ test.describe('a big cluster (level of detail)', () => {
     expect(readabilityProblems({ ...view, labels: [label!] }, SELECTED_PX)).toEqual([]);
   });
 
-  test('a traced path is drawn on the same instance: its boxes open, its route drawn, the rest dimmed', async ({ page }) => {
+  test('a traced path is drawn on the same instance: its boxes open, its route drawn, the rest dimmed', async ({
+    page,
+  }) => {
     await open(page, url);
     const [a, b] = await podsOn(page, 'node3', 'node12');
     const route = 'route:node3 10.244.12.0/24';
-    const path = [`pod:${a}`, `veth:${a}`, 'bridge:node3', 'node:node3', route, 'uplink:node3', 'lan', 'uplink:node12', 'node:node12', 'bridge:node12', `veth:${b}`, `pod:${b}`];
+    const path = [
+      `pod:${a}`,
+      `veth:${a}`,
+      'bridge:node3',
+      'node:node3',
+      route,
+      'uplink:node3',
+      'lan',
+      'uplink:node12',
+      'node:node12',
+      'bridge:node12',
+      `veth:${b}`,
+      `pod:${b}`,
+    ];
     const state = () =>
       page.evaluate(
         ({ path, route }) => {
@@ -213,7 +262,11 @@ test.describe('a big cluster (level of detail)', () => {
     });
     expect((await state()).drawn).not.toContain(route); // 16 nodes: only a focused node's routes are drawn
 
-    await page.evaluate(({ path, route, b }) => (window as any).__podnetGraph.highlight({ path, failed: [route], unverified: [`veth:${b}`, `pod:${b}`] }), { path, route, b });
+    await page.evaluate(
+      ({ path, route, b }) =>
+        (window as any).__podnetGraph.highlight({ path, failed: [route], unverified: [`veth:${b}`, `pod:${b}`] }),
+      { path, route, b },
+    );
     await expect.poll(async () => (await state()).drawn).toEqual(path);
     const on = await state();
     expect(on.same).toBe(true);

@@ -13,7 +13,8 @@ export interface LabView {
   pods: { name: string; namespace: string; node: string; ip: string | null; netns: string }[];
 }
 
-export const labStatus = (labId: string): LabView => JSON.parse(podnet(['lab', 'status', '--lab-id', labId, '--json'])) as LabView;
+export const labStatus = (labId: string): LabView =>
+  JSON.parse(podnet(['lab', 'status', '--lab-id', labId, '--json'])) as LabView;
 
 function ipJson(netns: string, args: string[]): any[] {
   const r = spawnSync('ip', ['-n', netns, '-j', ...args], { encoding: 'utf8' });

@@ -6,7 +6,11 @@
 import { test as base, expect, type ConsoleMessage } from '@playwright/test';
 import { readEnv } from './env';
 
-export const test = base.extend<{ allowedCspViolation: RegExp | null; allowedConsoleError: RegExp | null; consoleClean: void }>({
+export const test = base.extend<{
+  allowedCspViolation: RegExp | null;
+  allowedConsoleError: RegExp | null;
+  consoleClean: void;
+}>({
   // Playwright reads a fixture's dependencies from its first parameter's pattern: {} is none.
   // eslint-disable-next-line no-empty-pattern
   extraHTTPHeaders: async ({}, use) => use({ authorization: `Bearer ${readEnv().key}` }),
@@ -35,7 +39,9 @@ export const test = base.extend<{ allowedCspViolation: RegExp | null; allowedCon
       });
       await use();
       expect(violations, 'Content-Security-Policy violations in the console').toEqual([]);
-      expect(errors, 'errors in the console (a test that provokes one on purpose sets allowedConsoleError)').toEqual([]);
+      expect(errors, 'errors in the console (a test that provokes one on purpose sets allowedConsoleError)').toEqual(
+        [],
+      );
     },
     { auto: true },
   ],

@@ -43,18 +43,26 @@ const healLab = () => podnet(['lab', 'fault', 'clear', '--lab-id', env.labId]);
 
 /** what a person sees of a pod in the graph: clicked where Cytoscape drew it */
 async function clickPod(page: Page, key: string): Promise<void> {
-  const pos = await page.evaluate((id) => (window as any).__podnetGraph.cy.getElementById(id).renderedPosition(), `pod:${key}`);
+  const pos = await page.evaluate(
+    (id) => (window as any).__podnetGraph.cy.getElementById(id).renderedPosition(),
+    `pod:${key}`,
+  );
   const box = (await page.getByTestId('graph').boundingBox())!;
   expect(pos.x > 0 && pos.x < box.width && pos.y > 0 && pos.y < box.height, `${key} is in view`).toBe(true);
   await page.mouse.click(box.x + pos.x, box.y + pos.y);
 }
 
-test('a healthy trace from the panel: every hop both ways, the kernel agreeing, the probe, "reaches", the path on the graph', async ({ page }) => {
+test('a healthy trace from the panel: every hop both ways, the kernel agreeing, the probe, "reaches", the path on the graph', async ({
+  page,
+}) => {
   await open(page);
   await page.getByTestId('tab-trace').click();
   // the source by completion (typed, then chosen with the keyboard); the destination typed whole
   await page.getByTestId('trace-from').fill('web-1');
-  await expect(page.getByTestId('trace-from-options').getByTestId('endpoint-option').first()).toHaveAttribute('data-value', 'default/web-1');
+  await expect(page.getByTestId('trace-from-options').getByTestId('endpoint-option').first()).toHaveAttribute(
+    'data-value',
+    'default/web-1',
+  );
   await page.getByTestId('trace-from').press('Enter');
   await expect(page.getByTestId('trace-from')).toHaveValue('default/web-1');
   await page.getByTestId('trace-to').fill('default/web-3');
@@ -67,7 +75,9 @@ test('a healthy trace from the panel: every hop both ways, the kernel agreeing, 
   await expect(page.getByTestId('trace-summary')).toContainText('default/web-1 reaches default/web-3');
   // five hops there and five back, each with its verdict in words
   await expect(hops(page)).toHaveCount(10);
-  const there = await hops(page).evaluateAll((els) => els.map((e) => [e.getAttribute('data-hop-id'), e.getAttribute('data-verdict'), e.getAttribute('data-kernel')]));
+  const there = await hops(page).evaluateAll((els) =>
+    els.map((e) => [e.getAttribute('data-hop-id'), e.getAttribute('data-verdict'), e.getAttribute('data-kernel')]),
+  );
   expect(there.slice(0, 5)).toEqual([
     ['f1', 'forwarded', 'agrees'],
     ['f2', 'forwarded', 'agrees'],
@@ -139,7 +149,9 @@ const FAULTS = [
 ] as const;
 
 for (const f of FAULTS) {
-  test(`lab fault ${f.kind}: the link's trace shows the red hop, the cause and the fix with its node`, async ({ page }) => {
+  test(`lab fault ${f.kind}: the link's trace shows the red hop, the cause and the fix with its node`, async ({
+    page,
+  }) => {
     fault(f.kind, ...f.args);
     try {
       await open(page, '?trace=default/web-1,default/web-3');
@@ -168,7 +180,9 @@ for (const f of FAULTS) {
   });
 }
 
-test('a broken trace saved as Markdown carries the fix and a link that re-runs it; as JSON, the whole result', async ({ page }) => {
+test('a broken trace saved as Markdown carries the fix and a link that re-runs it; as JSON, the whole result', async ({
+  page,
+}) => {
   fault('missing-route');
   try {
     await open(page, '?trace=default/web-1,default/web-3');
@@ -183,13 +197,19 @@ test('a broken trace saved as Markdown carries the fix and a link that re-runs i
     expect(text).toContain('| 2 | node1 |');
     const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('trace-save-json').click()]);
     const saved = JSON.parse(readFileSync((await json.path())!, 'utf8'));
-    expect(saved).toMatchObject({ status: 'broken', phase: 'done', diagnoses: [{ kind: 'route-missing', hop: 'f2', fix: { node: 'node1' } }] });
+    expect(saved).toMatchObject({
+      status: 'broken',
+      phase: 'done',
+      diagnoses: [{ kind: 'route-missing', hop: 'f2', fix: { node: 'node1' } }],
+    });
   } finally {
     healLab();
   }
 });
 
-test('"Trace from here" in a pod\'s panel, then a click on the destination pod in the graph; the session keeps its traces', async ({ page }) => {
+test('"Trace from here" in a pod\'s panel, then a click on the destination pod in the graph; the session keeps its traces', async ({
+  page,
+}) => {
   await open(page, '?select=pod:default/web-1');
   // the link's selection is centred with an animation: let it end, as a person would
   await expect(page.getByTestId('side-panel')).toContainText('default/web-1');
@@ -233,13 +253,15 @@ test('"Trace from here" in a pod\'s panel, then a click on the destination pod i
   await expect(page.getByTestId('trace-history-item').filter({ hasText: '10.244.2.250' })).toHaveCount(1);
 });
 
-test('bad input is refused with the server\'s reason, and nothing runs', async ({ page }) => {
+test("bad input is refused with the server's reason, and nothing runs", async ({ page }) => {
   await open(page, '?trace=default/web-1,web-3%3B%20reboot');
   await expect(page.getByTestId('trace-error')).toContainText('neither an IPv4 address nor a pod');
   await expect(result(page)).toHaveCount(0);
 });
 
-test('the connectivity matrix fills node by node, all cells ok on the healthy lab; a pair opens its trace', async ({ page }) => {
+test('the connectivity matrix fills node by node, all cells ok on the healthy lab; a pair opens its trace', async ({
+  page,
+}) => {
   await open(page);
   await page.getByTestId('tab-matrix').click();
   await page.getByTestId('matrix-run').click();
@@ -250,7 +272,9 @@ test('the connectivity matrix fills node by node, all cells ok on the healthy la
   expect(await cells.evaluateAll((els) => els.map((e) => e.getAttribute('data-state')))).toEqual(Array(9).fill('ok'));
   await expect(matrix.locator('[data-testid="matrix-cell"][data-from="node1"][data-to="node2"]')).toContainText('4/4');
   await expect(matrix.locator('[data-testid="matrix-cell"][data-from="node1"][data-to="node1"]')).toContainText('2/2');
-  await expect(matrix.locator('[data-testid="matrix-cell"][data-from="node1"][data-to="node2"]')).toContainText(/\d+\.\d+ ms/);
+  await expect(matrix.locator('[data-testid="matrix-cell"][data-from="node1"][data-to="node2"]')).toContainText(
+    /\d+\.\d+ ms/,
+  );
   await expect(page.getByTestId('matrix-summary')).toHaveText('30 of 30 pod pairs answered');
 
   // the keyboard opens a cell; its pairs are listed; a pair opens its trace
@@ -267,7 +291,9 @@ test('the connectivity matrix fills node by node, all cells ok on the healthy la
   await expect(result(page)).toHaveAttribute('data-status', 'ok');
 });
 
-test('read-only (under a sub-path): the trace sends no packets and says so; the matrix is refused with the reason; /embed?trace= shows the path', async ({ page }) => {
+test('read-only (under a sub-path): the trace sends no packets and says so; the matrix is refused with the reason; /embed?trace= shows the path', async ({
+  page,
+}) => {
   await page.goto(`${env.subpathUrl}?trace=default/web-1,default/web-3`);
   await expect(page.getByTestId('graph')).toHaveAttribute('data-ready', 'true');
   await traceDone(page);

@@ -39,16 +39,29 @@ export function startNodeAgent(p: LabPaths, inv: LabInventory, node: LabNode): P
   const log = openSync(join(dir, 'agent.log'), 'a');
   const socket = agentSocket(p, node.name);
   const args = [
-    `--net=/run/netns/${node.netns}`, '--', ...podnetCommand(), 'agent',
-    '--node', node.name,
-    '--listen', `unix:${socket}`,
-    '--token-file', verifierFile(p),
-    '--conflist', join(dir, 'net.d', '10-podnet.conflist'),
-    '--lab-inventory', labFiles(p).inventory,
-    '--cni-socket', cniSocket(p, node.name),
+    `--net=/run/netns/${node.netns}`,
+    '--',
+    ...podnetCommand(),
+    'agent',
+    '--node',
+    node.name,
+    '--listen',
+    `unix:${socket}`,
+    '--token-file',
+    verifierFile(p),
+    '--conflist',
+    join(dir, 'net.d', '10-podnet.conflist'),
+    '--lab-inventory',
+    labFiles(p).inventory,
+    '--cni-socket',
+    cniSocket(p, node.name),
   ];
   // nsenter execs node, so the PID is the agent's own. Detached: it outlives this command.
-  const child = spawn('nsenter', args, { detached: true, stdio: ['ignore', log, log], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  const child = spawn('nsenter', args, {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
   child.unref();
   closeSync(log);
   node.agent = `unix:${socket}`;
@@ -96,13 +109,21 @@ export async function waitForRoutes(inv: LabInventory, gone: string[] = [], time
       return inv.nodes.some((o) => o !== n && !have.has(o.podCIDR)) || gone.some((c) => have.has(c));
     });
     if (!wrong.length) return;
-    if (Date.now() > deadline) throw new AgentStartError(`the agents of ${wrong.map((n) => n.name).join(', ')} did not set the host-gw routes within ${timeoutMs / 1000} s: see their agent.log`);
+    if (Date.now() > deadline)
+      throw new AgentStartError(
+        `the agents of ${wrong.map((n) => n.name).join(', ')} did not set the host-gw routes within ${timeoutMs / 1000} s: see their agent.log`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 /** Waits until every agent answers /healthz with its first snapshot taken. */
-export async function waitForAgents(p: LabPaths, nodes: LabNode[], agents: Record<string, ProcessRecord>, timeoutMs = 30_000): Promise<void> {
+export async function waitForAgents(
+  p: LabPaths,
+  nodes: LabNode[],
+  agents: Record<string, ProcessRecord>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const pending = new Set(nodes.map((n) => n.name));
   while (pending.size) {
@@ -115,7 +136,10 @@ export async function waitForAgents(p: LabPaths, nodes: LabNode[], agents: Recor
       if (await healthz(agentSocket(p, name))) pending.delete(name);
     }
     if (!pending.size) return;
-    if (Date.now() > deadline) throw new AgentStartError(`the agents of ${[...pending].join(', ')} did not become ready within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline)
+      throw new AgentStartError(
+        `the agents of ${[...pending].join(', ')} did not become ready within ${timeoutMs / 1000} s`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -43,26 +43,38 @@ function podEth0Ip(netns: string): string | null {
 
 /** A TCP server in a namespace that answers every connection with the peer's address. */
 function startEchoPeer(netns: string, port: number): ChildProcess {
-  return spawn('nsenter', [`--net=/run/netns/${netns}`, '--', 'socat', `TCP-LISTEN:${port},reuseaddr,fork`, 'SYSTEM:echo $SOCAT_PEERADDR'], { stdio: 'ignore' });
+  return spawn(
+    'nsenter',
+    [`--net=/run/netns/${netns}`, '--', 'socat', `TCP-LISTEN:${port},reuseaddr,fork`, 'SYSTEM:echo $SOCAT_PEERADDR'],
+    { stdio: 'ignore' },
+  );
 }
 
 function waitListening(netns: string, port: number): void {
   for (let i = 0; i < 50; i++) {
-    const r = spawnSync('nsenter', [`--net=/run/netns/${netns}`, '--', 'ss', '-Htln', `sport = :${port}`], { encoding: 'utf8' });
+    const r = spawnSync('nsenter', [`--net=/run/netns/${netns}`, '--', 'ss', '-Htln', `sport = :${port}`], {
+      encoding: 'utf8',
+    });
     if (r.stdout.trim()) return;
     sleepSync(50);
   }
 }
 
 /** From one namespace, ping and connect to each target in one shell: one process per source. */
-function probeFrom(netns: string, targets: string[], port: number): Promise<Map<string, { ping: boolean; seen: string | null }>> {
+function probeFrom(
+  netns: string,
+  targets: string[],
+  port: number,
+): Promise<Map<string, { ping: boolean; seen: string | null }>> {
   const script = `for d in ${targets.join(' ')}; do
   if ping -c1 -W1 -q "$d" >/dev/null 2>&1; then p=1; else p=0; fi
   s=$(socat -T2 - "TCP:$d:${port},connect-timeout=2" </dev/null 2>/dev/null | head -n1)
   echo "$d $p \${s:--}"
 done`;
   return new Promise((resolve) => {
-    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', 'sh', '-c', script], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('close', () => {
@@ -77,11 +89,24 @@ done`;
 }
 
 function judge(r: Omit<PairResult, 'ok' | 'why'>): PairResult {
-  const why = !r.ping && !r.tcp ? 'unreachable: no reply to ping, TCP connection failed' : !r.tcp ? 'TCP connection failed (ping answered)' : !r.ping ? 'no reply to ping (TCP worked)' : r.seenAs !== r.expected ? `seen as ${r.seenAs}, expected ${r.expected}${r.expected.startsWith('10.244.') ? ' (NAT between pods)' : ''}` : null;
+  const why =
+    !r.ping && !r.tcp
+      ? 'unreachable: no reply to ping, TCP connection failed'
+      : !r.tcp
+        ? 'TCP connection failed (ping answered)'
+        : !r.ping
+          ? 'no reply to ping (TCP worked)'
+          : r.seenAs !== r.expected
+            ? `seen as ${r.seenAs}, expected ${r.expected}${r.expected.startsWith('10.244.') ? ' (NAT between pods)' : ''}`
+            : null;
   return { ...r, ok: why === null, why };
 }
 
-export async function runCheck(lab: LabStatus, progress: (msg: string) => void, opts: { full?: boolean } = {}): Promise<CheckReport> {
+export async function runCheck(
+  lab: LabStatus,
+  progress: (msg: string) => void,
+  opts: { full?: boolean } = {},
+): Promise<CheckReport> {
   const failures: string[] = [];
   const pods = lab.pods.map((p) => ({ pod: podRef(p), node: p.node, ip: p.ip, kernelIp: podEth0Ip(p.netns) }));
   for (const p of pods) {
@@ -116,13 +141,34 @@ export async function runCheck(lab: LabStatus, progress: (msg: string) => void, 
       const res = await probeFrom(src.netns, [...targets.map((t) => t.ip!), lab.outside.ip], port);
       for (const t of targets) {
         const r = res.get(t.ip!) ?? { ping: false, seen: null };
-        pairs.push(judge({ from: podRef(src), to: podRef(t), toIp: t.ip!, ping: r.ping, tcp: r.seen !== null, seenAs: r.seen, expected: src.ip ?? '?' }));
+        pairs.push(
+          judge({
+            from: podRef(src),
+            to: podRef(t),
+            toIp: t.ip!,
+            ping: r.ping,
+            tcp: r.seen !== null,
+            seenAs: r.seen,
+            expected: src.ip ?? '?',
+          }),
+        );
       }
       const o = res.get(lab.outside.ip) ?? { ping: false, seen: null };
-      outside.push(judge({ from: podRef(src), to: 'outside', toIp: lab.outside.ip, ping: o.ping, tcp: o.seen !== null, seenAs: o.seen, expected: nodeIpOf.get(src.node) ?? '?' }));
+      outside.push(
+        judge({
+          from: podRef(src),
+          to: 'outside',
+          toIp: lab.outside.ip,
+          ping: o.ping,
+          tcp: o.seen !== null,
+          seenAs: o.seen,
+          expected: nodeIpOf.get(src.node) ?? '?',
+        }),
+      );
     });
     const order = new Map(lab.pods.map((p, i) => [podRef(p), i]));
-    const byOrder = (a: PairResult, b: PairResult) => order.get(a.from)! - order.get(b.from)! || (order.get(a.to) ?? 0) - (order.get(b.to) ?? 0);
+    const byOrder = (a: PairResult, b: PairResult) =>
+      order.get(a.from)! - order.get(b.from)! || (order.get(a.to) ?? 0) - (order.get(b.to) ?? 0);
     pairs.sort(byOrder);
     outside.sort(byOrder);
     for (const r of [...pairs, ...outside]) if (!r.ok) failures.push(`${r.from} → ${r.to} (${r.toIp}): ${r.why}`);
@@ -146,8 +192,14 @@ export function renderMatrix(report: CheckReport): string {
   names.forEach((from, i) => {
     const o = report.outside.find((x) => x.from === from);
     const out = !o ? '' : `${o.ok ? '✓' : o.tcp ? 'N' : '✗'} ${o.seenAs ? `seen as ${o.seenAs}` : ''}`;
-    lines.push(`${String(i + 1).padStart(2)} ${from.padEnd(width - 3)}  ${names.map((to) => col(cell(from, to))).join('')}  ${out}`);
+    lines.push(
+      `${String(i + 1).padStart(2)} ${from.padEnd(width - 3)}  ${names.map((to) => col(cell(from, to))).join('')}  ${out}`,
+    );
   });
-  lines.push('', 'pods: ✓ reached and seen with its own IP   outside: ✓ seen as its node (masqueraded)', '✗ unreachable   N seen as an unexpected address   ! ping or TCP failed   · self');
+  lines.push(
+    '',
+    'pods: ✓ reached and seen with its own IP   outside: ✓ seen as its node (masqueraded)',
+    '✗ unreachable   N seen as an unexpected address   ! ping or TCP failed   · self',
+  );
   return lines.join('\n');
 }

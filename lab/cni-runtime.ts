@@ -32,14 +32,25 @@ export class CniInvocationError extends Error {
     readonly body: { code?: number; msg?: string; details?: string } | null,
     stderr: string,
   ) {
-    super(`${plugin} ${verb} failed: ${body?.msg ?? (stderr.trim() || 'no error message')}${body?.code ? ` (CNI error ${body.code})` : ''}`);
+    super(
+      `${plugin} ${verb} failed: ${body?.msg ?? (stderr.trim() || 'no error message')}${body?.code ? ` (CNI error ${body.code})` : ''}`,
+    );
   }
 }
 
-function invoke(verb: 'ADD' | 'DEL' | 'CHECK', plugin: Record<string, unknown>, list: Conflist, a: Attach, prevResult?: CniResult): Promise<CniResult | null> {
+function invoke(
+  verb: 'ADD' | 'DEL' | 'CHECK',
+  plugin: Record<string, unknown>,
+  list: Conflist,
+  a: Attach,
+  prevResult?: CniResult,
+): Promise<CniResult | null> {
   const type = String(plugin.type);
   const file = a.cniPath.map((d) => join(d, type)).find((f) => existsSync(f));
-  if (!file) return Promise.reject(new CniInvocationError(type, verb, { msg: `plugin ${type} not found in ${a.cniPath.join(':')}` }, ''));
+  if (!file)
+    return Promise.reject(
+      new CniInvocationError(type, verb, { msg: `plugin ${type} not found in ${a.cniPath.join(':')}` }, ''),
+    );
   const config = { ...plugin, cniVersion: list.cniVersion, name: list.name, ...(prevResult ? { prevResult } : {}) };
   const env = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',

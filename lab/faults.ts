@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { agentRequest } from '../lib/agent/request.js';
 import { firewallFacts } from '../lib/firewall/apply.js';
 import { iptables } from '../lib/net/ip.js';
-import { BRIDGE, FAULT_KINDS, parsePodRef, podRef, type FaultKind, type LabFault, type LabNode, type LabPod } from '../lib/model/lab.js';
+import {
+  BRIDGE,
+  FAULT_KINDS,
+  parsePodRef,
+  podRef,
+  type FaultKind,
+  type LabFault,
+  type LabNode,
+  type LabPod,
+} from '../lib/model/lab.js';
 import { formatIpv4, parseCidr } from '../lib/model/ipv4.js';
 import { PODNET_ROUTE_PROTO } from '../lib/model/snapshot.js';
 import { heldFindingId } from '../agent/findings.js';
@@ -42,11 +51,13 @@ function nodeOf(inv: LabInventory, name: string | undefined): LabNode {
 function podOf(inv: LabInventory, opts: FaultOptions): LabPod {
   if (opts.pod) {
     const pod = findPod(inv, opts.pod);
-    if (opts.node && pod.node !== opts.node) throw new LabError(`pod ${opts.pod} runs on ${pod.node}, not ${opts.node}`);
+    if (opts.node && pod.node !== opts.node)
+      throw new LabError(`pod ${opts.pod} runs on ${pod.node}, not ${opts.node}`);
     return pod;
   }
   const pod = inv.pods.find((p) => !opts.node || p.node === opts.node);
-  if (!pod) throw new LabError(`no pod${opts.node ? ` on ${opts.node}` : ''} to break: add one with "podnet lab pod add"`);
+  if (!pod)
+    throw new LabError(`no pod${opts.node ? ` on ${opts.node}` : ''} to break: add one with "podnet lab pod add"`);
   return pod;
 }
 
@@ -55,7 +66,10 @@ function peerOf(inv: LabInventory, node: LabNode, opts: FaultOptions): LabNode {
   if (inv.nodes.length < 2) throw new LabError('a route fault needs a lab of at least two nodes');
   if (opts.pod) {
     const pod = findPod(inv, opts.pod);
-    if (pod.node === node.name) throw new LabError(`pod ${opts.pod} runs on ${node.name} itself: its traffic needs no route between nodes; give a pod on another node`);
+    if (pod.node === node.name)
+      throw new LabError(
+        `pod ${opts.pod} runs on ${node.name} itself: its traffic needs no route between nodes; give a pod on another node`,
+      );
     return nodeOf(inv, pod.node);
   }
   const i = inv.nodes.indexOf(node);
@@ -87,35 +101,80 @@ function plan(p: LabPaths, inv: LabInventory, kind: FaultKind, opts: FaultOption
     case 'wrong-gateway': {
       if (inv.routing === 'router') {
         // The router holds the pod subnets: it forgets the one of --pod's node (or --node, default node2).
-        if (kind === 'wrong-gateway') throw new LabError('wrong-gateway breaks a node\'s host-gw route; on a router lab use missing-route (the router forgets a pod subnet)');
-        const owner = opts.pod ? nodeOf(inv, findPod(inv, opts.pod).node) : nodeOf(inv, opts.node ?? inv.nodes[1]?.name);
-        return { ...base, node: 'router', target: owner.podCIDR, detail: `the router's route to ${owner.name}'s pods ${owner.podCIDR} deleted` };
+        if (kind === 'wrong-gateway')
+          throw new LabError(
+            "wrong-gateway breaks a node's host-gw route; on a router lab use missing-route (the router forgets a pod subnet)",
+          );
+        const owner = opts.pod
+          ? nodeOf(inv, findPod(inv, opts.pod).node)
+          : nodeOf(inv, opts.node ?? inv.nodes[1]?.name);
+        return {
+          ...base,
+          node: 'router',
+          target: owner.podCIDR,
+          detail: `the router's route to ${owner.name}'s pods ${owner.podCIDR} deleted`,
+        };
       }
       const node = nodeOf(inv, opts.node);
       const peer = peerOf(inv, node, opts);
-      const detail = kind === 'missing-route' ? `${node.name}'s route to ${peer.name}'s pods ${peer.podCIDR} deleted` : `${node.name} routes ${peer.name}'s pods ${peer.podCIDR} via ${NOWHERE_GATEWAY}, an address nobody holds`;
+      const detail =
+        kind === 'missing-route'
+          ? `${node.name}'s route to ${peer.name}'s pods ${peer.podCIDR} deleted`
+          : `${node.name} routes ${peer.name}'s pods ${peer.podCIDR} via ${NOWHERE_GATEWAY}, an address nobody holds`;
       return { ...base, node: node.name, target: peer.podCIDR, detail };
     }
     case 'veth-down':
     case 'veth-detached': {
       const pod = podOf(inv, opts);
       const veth = vethOf(pod);
-      return { ...base, node: pod.node, pod: `${pod.namespace}/${pod.name}`, target: veth, detail: kind === 'veth-down' ? `${podRef(pod)}'s veth ${veth} set down` : `${podRef(pod)}'s veth ${veth} taken off ${BRIDGE}` };
+      return {
+        ...base,
+        node: pod.node,
+        pod: `${pod.namespace}/${pod.name}`,
+        target: veth,
+        detail:
+          kind === 'veth-down'
+            ? `${podRef(pod)}'s veth ${veth} set down`
+            : `${podRef(pod)}'s veth ${veth} taken off ${BRIDGE}`,
+      };
     }
     case 'bridge-down':
-      return { ...base, node: nodeOf(inv, opts.node).name, target: BRIDGE, detail: `${nodeOf(inv, opts.node).name}'s bridge ${BRIDGE} set down` };
+      return {
+        ...base,
+        node: nodeOf(inv, opts.node).name,
+        target: BRIDGE,
+        detail: `${nodeOf(inv, opts.node).name}'s bridge ${BRIDGE} set down`,
+      };
     case 'no-forwarding':
-      return { ...base, node: nodeOf(inv, opts.node).name, detail: `${nodeOf(inv, opts.node).name}: net.ipv4.ip_forward=0` };
+      return {
+        ...base,
+        node: nodeOf(inv, opts.node).name,
+        detail: `${nodeOf(inv, opts.node).name}: net.ipv4.ip_forward=0`,
+      };
     case 'forward-drop':
-      return { ...base, node: nodeOf(inv, opts.node).name, detail: `${nodeOf(inv, opts.node).name}: iptables FORWARD policy DROP, podnet's accepts removed` };
+      return {
+        ...base,
+        node: nodeOf(inv, opts.node).name,
+        detail: `${nodeOf(inv, opts.node).name}: iptables FORWARD policy DROP, podnet's accepts removed`,
+      };
     case 'mtu-mismatch': {
       const node = nodeOf(inv, opts.node ?? inv.nodes[1]?.name);
-      return { ...base, node: node.name, target: 'eth0', detail: `${node.name}'s eth0 MTU set to ${SMALL_MTU} (the LAN and the other nodes use 1500)` };
+      return {
+        ...base,
+        node: node.name,
+        target: 'eth0',
+        detail: `${node.name}'s eth0 MTU set to ${SMALL_MTU} (the LAN and the other nodes use 1500)`,
+      };
     }
     case 'stale-lease': {
       const node = nodeOf(inv, opts.node ?? inv.nodes[1]?.name);
       const ip = staleAddress(node, leaseDir(p, node.name));
-      return { ...base, node: node.name, target: ip, detail: `${ip} leased on ${node.name} to a container that does not exist (no pod, no veth)` };
+      return {
+        ...base,
+        node: node.name,
+        target: ip,
+        detail: `${ip} leased on ${node.name} to a container that does not exist (no pod, no veth)`,
+      };
     }
   }
 }
@@ -172,7 +231,8 @@ function apply(p: LabPaths, inv: LabInventory, f: LabFault): void {
 function undo(p: LabPaths, inv: LabInventory, f: LabFault): void {
   if (f.node === 'router') {
     const owner = inv.nodes.find((n) => n.podCIDR === f.target);
-    if (owner && inv.router) ipIn(inv.router.netns, ['route', 'replace', owner.podCIDR, 'via', owner.ip, 'dev', 'eth0']);
+    if (owner && inv.router)
+      ipIn(inv.router.netns, ['route', 'replace', owner.podCIDR, 'via', owner.ip, 'dev', 'eth0']);
     return;
   }
   const node = inv.nodes.find((n) => n.name === f.node);
@@ -189,13 +249,28 @@ function undo(p: LabPaths, inv: LabInventory, f: LabFault): void {
     case 'missing-route':
     case 'wrong-gateway': {
       const peer = inv.nodes.find((n) => n.podCIDR === f.target);
-      if (peer) quiet(() => ipIn(ns, ['route', 'replace', peer.podCIDR, 'via', peer.ip, 'dev', 'eth0', 'proto', String(PODNET_ROUTE_PROTO)]));
+      if (peer)
+        quiet(() =>
+          ipIn(ns, [
+            'route',
+            'replace',
+            peer.podCIDR,
+            'via',
+            peer.ip,
+            'dev',
+            'eth0',
+            'proto',
+            String(PODNET_ROUTE_PROTO),
+          ]),
+        );
       return;
     }
     case 'veth-down':
       return quiet(() => ipIn(ns, ['link', 'set', f.target!, 'up']));
     case 'veth-detached':
-      return quiet(() => (ipIn(ns, ['link', 'set', f.target!, 'master', BRIDGE]), ipIn(ns, ['link', 'set', f.target!, 'up'])));
+      return quiet(
+        () => (ipIn(ns, ['link', 'set', f.target!, 'master', BRIDGE]), ipIn(ns, ['link', 'set', f.target!, 'up'])),
+      );
     case 'bridge-down':
       return quiet(() => ipIn(ns, ['link', 'set', BRIDGE, 'up']));
     case 'no-forwarding':
@@ -225,13 +300,17 @@ async function waitForAgent(inv: LabInventory, f: LabFault, held: boolean): Prom
     } catch {
       /* the agent may be restarting: try again until the deadline */
     }
-    if (Date.now() > deadline) throw new LabError(`${f.node}'s agent did not report the fault ${held ? 'held' : 'released'} within ${HOLD_TIMEOUT_MS / 1000} s: see its agent.log`);
+    if (Date.now() > deadline)
+      throw new LabError(
+        `${f.node}'s agent did not report the fault ${held ? 'held' : 'released'} within ${HOLD_TIMEOUT_MS / 1000} s: see its agent.log`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 export function parseFaultKind(text: string): FaultKind {
-  if (!(FAULT_KINDS as readonly string[]).includes(text)) throw new LabError(`unknown fault "${text}": one of ${FAULT_KINDS.join(', ')}`);
+  if (!(FAULT_KINDS as readonly string[]).includes(text))
+    throw new LabError(`unknown fault "${text}": one of ${FAULT_KINDS.join(', ')}`);
   return text as FaultKind;
 }
 
@@ -241,7 +320,10 @@ export async function faultAdd(p: LabPaths, kind: FaultKind, opts: FaultOptions)
     if (opts.pod) parsePodRef(opts.pod);
     const f = plan(p, inv, kind, opts);
     const faults = inv.faults ?? [];
-    if (faults.some((x) => x.kind === f.kind && x.node === f.node && x.target === f.target)) throw new LabError(`the lab already holds ${f.kind} on ${f.node}${f.target ? ` (${f.target})` : ''}: "podnet lab fault clear" heals it`);
+    if (faults.some((x) => x.kind === f.kind && x.node === f.node && x.target === f.target))
+      throw new LabError(
+        `the lab already holds ${f.kind} on ${f.node}${f.target ? ` (${f.target})` : ''}: "podnet lab fault clear" heals it`,
+      );
     inv.faults = [...faults, f];
     writeInventory(p, inv); // first: the agent must hold it before the kernel changes
     try {

@@ -52,7 +52,10 @@ export async function withLabLock<T>(p: LabPaths, fn: () => Promise<T>): Promise
   try {
     lock.acquire(1_000);
   } catch (e) {
-    if (e instanceof LockTimeout) throw new Error(`another podnet command is changing this lab (${e.message}); wait for it, or run "podnet lab down"`);
+    if (e instanceof LockTimeout)
+      throw new Error(
+        `another podnet command is changing this lab (${e.message}); wait for it, or run "podnet lab down"`,
+      );
     throw e;
   }
   try {
@@ -63,7 +66,14 @@ export async function withLabLock<T>(p: LabPaths, fn: () => Promise<T>): Promise
 }
 
 export function allNamespaces(inv: LabStatus & { pending?: PendingAdd[] }): string[] {
-  return [...(inv.pending ?? []).map((x) => x.netns), inv.lan.netns, ...(inv.router ? [inv.router.netns] : []), inv.outside.netns, ...inv.nodes.map((n) => n.netns), ...inv.pods.map((p) => p.netns)];
+  return [
+    ...(inv.pending ?? []).map((x) => x.netns),
+    inv.lan.netns,
+    ...(inv.router ? [inv.router.netns] : []),
+    inv.outside.netns,
+    ...inv.nodes.map((n) => n.netns),
+    ...inv.pods.map((p) => p.netns),
+  ];
 }
 
 export const netnsExists = (name: string) => existsSync(`/run/netns/${name}`);
@@ -79,8 +89,15 @@ export interface LabHealth {
 export function labHealth(inv: LabInventory): LabHealth {
   const missing = allNamespaces(inv).filter((n) => !netnsExists(n));
   const deadBuilder = inv.phase === 'building' && !stillRunning(inv.builder);
-  const deadAgents = inv.nodes.map((n) => n.name).filter((name) => {
-    return !stillRunning(inv.agents?.[name]);
-  });
-  return { healthy: missing.length === 0 && inv.phase === 'ready' && deadAgents.length === 0, missing, deadBuilder, deadAgents };
+  const deadAgents = inv.nodes
+    .map((n) => n.name)
+    .filter((name) => {
+      return !stillRunning(inv.agents?.[name]);
+    });
+  return {
+    healthy: missing.length === 0 && inv.phase === 'ready' && deadAgents.length === 0,
+    missing,
+    deadBuilder,
+    deadAgents,
+  };
 }

@@ -22,14 +22,20 @@ export function sysctlIn(netns: string, settings: string[]): void {
 }
 
 export function addNamespaces(names: string[]): void {
-  ipBatchIn(null, names.map((n) => `netns add ${n}`));
+  ipBatchIn(
+    null,
+    names.map((n) => `netns add ${n}`),
+  );
 }
 
 /** Deletes the namespaces that exist; the kernel objects inside go with them. */
 export function deleteNamespaces(names: string[]): void {
   if (names.length === 0) return;
   // -force: go on past a namespace that is already gone.
-  spawnSync('ip', ['-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}`).join('\n') + '\n', encoding: 'utf8' });
+  spawnSync('ip', ['-force', '-batch', '-'], {
+    input: names.map((n) => `netns del ${n}`).join('\n') + '\n',
+    encoding: 'utf8',
+  });
 }
 
 export function execIn(netns: string, cmd: string[]): { status: number; stdout: string; stderr: string } {

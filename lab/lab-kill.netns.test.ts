@@ -13,7 +13,11 @@ import { labDown, labUp } from './lab.js';
 import { labFiles, labPaths, nodeDir } from './paths.js';
 
 const podnet = join(__dirname, '..', 'bin', 'podnet');
-const netnsList = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+const netnsList = () =>
+  spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
 const labNamespaces = (prefix: string) => netnsList().filter((n) => n.startsWith(prefix));
 
 async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
@@ -56,7 +60,9 @@ describe('lab commands killed half-way', () => {
     const holder = await holders.start(join(ipamDir, 'podnet.lock'));
     await holder.ask('hold');
     const victim = `${p.prefix}pod-default_victim`;
-    const add = spawn(podnet, ['lab', 'pod', 'add', 'victim', '--node', 'node1', '--lab-id', p.labId!], { stdio: 'ignore' });
+    const add = spawn(podnet, ['lab', 'pod', 'add', 'victim', '--node', 'node1', '--lab-id', p.labId!], {
+      stdio: 'ignore',
+    });
     started.push(add.pid!);
     const exited = new Promise((r) => add.once('exit', r));
     await until(`namespace ${victim}`, () => existsSync(`/run/netns/${victim}`), 30_000);
@@ -83,7 +89,9 @@ describe('lab commands killed half-way', () => {
 
   it('a pod add killed half-way is undone by the next pod add: its namespace gone, its lease freed', async () => {
     const { victim, ipamDir } = await killPodAddMidway();
-    const next = spawnSync(podnet, ['lab', 'pod', 'add', 'web-1', '--node', 'node1', '--lab-id', p.labId!, '--json'], { encoding: 'utf8' });
+    const next = spawnSync(podnet, ['lab', 'pod', 'add', 'web-1', '--node', 'node1', '--lab-id', p.labId!, '--json'], {
+      encoding: 'utf8',
+    });
     expect(next.stderr).toBe('');
     expect(next.status).toBe(0);
     expect(existsSync(`/run/netns/${victim}`)).toBe(false);
@@ -95,7 +103,7 @@ describe('lab commands killed half-way', () => {
     await labDown(p);
   });
 
-  it("lab down without an inventory removes the names its plan makes, and nothing else of podnet-ID-…", () => {
+  it('lab down without an inventory removes the names its plan makes, and nothing else of podnet-ID-…', () => {
     mkdirSync(p.stateDir, { recursive: true }); // the lab ran (its state directory is there), its lab.json is lost
     const planned = ['lan', 'node2', 'pod-default_web-3'].map((s) => p.prefix + s);
     const notPlanned = [`${p.prefix}extra`, `${p.prefix}x-lan`]; // a hand-made one; lab "…-x"'s LAN
@@ -116,7 +124,9 @@ describe('lab commands killed half-way', () => {
 describe('lab ids that collide with the main lab', () => {
   it.each(['bin', 'pod', 'node1'])('--lab-id %s is refused with exit 2, and nothing is made', (id) => {
     const before = netnsList().filter((n) => n.startsWith(`podnet-${id}-`));
-    const r = spawnSync(podnet, ['lab', 'up', '--nodes', '1', '--pods-per-node', '0', '--lab-id', id], { encoding: 'utf8' });
+    const r = spawnSync(podnet, ['lab', 'up', '--nodes', '1', '--pods-per-node', '0', '--lab-id', id], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`lab id "${id}" is refused`);
     expect(netnsList().filter((n) => n.startsWith(`podnet-${id}-`))).toEqual(before);

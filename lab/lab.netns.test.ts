@@ -14,9 +14,13 @@ import { labPaths } from './paths.js';
 import { podAdd, podDel } from './pods.js';
 
 const quiet = () => {};
-const ipj = (ns: string, args: string[]) => JSON.parse(spawnSync('ip', ['-n', ns, '-j', ...args], { encoding: 'utf8' }).stdout || '[]');
+const ipj = (ns: string, args: string[]) =>
+  JSON.parse(spawnSync('ip', ['-n', ns, '-j', ...args], { encoding: 'utf8' }).stdout || '[]');
 const labNamespaces = (prefix: string) =>
-  spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(prefix));
+  spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith(prefix));
 
 describe.each(['host-gw', 'router'] as const)('the lab in %s mode', (routing) => {
   const p = labPaths(`t${randomBytes(3).toString('hex')}`);
@@ -33,9 +37,12 @@ describe.each(['host-gw', 'router'] as const)('the lab in %s mode', (routing) =>
       ['node3', '192.168.1.13', '10.244.3.0/24'],
     ]);
     expect(lab.pods.map((x) => [x.name, x.node, x.ip])).toEqual([
-      ['web-1', 'node1', '10.244.1.2'], ['web-2', 'node1', '10.244.1.3'],
-      ['web-3', 'node2', '10.244.2.2'], ['web-4', 'node2', '10.244.2.3'],
-      ['web-5', 'node3', '10.244.3.2'], ['web-6', 'node3', '10.244.3.3'],
+      ['web-1', 'node1', '10.244.1.2'],
+      ['web-2', 'node1', '10.244.1.3'],
+      ['web-3', 'node2', '10.244.2.2'],
+      ['web-4', 'node2', '10.244.2.3'],
+      ['web-5', 'node3', '10.244.3.2'],
+      ['web-6', 'node3', '10.244.3.3'],
     ]);
     for (const pod of lab.pods) {
       const node = lab.nodes.find((n) => n.name === pod.node)!;
@@ -47,15 +54,20 @@ describe.each(['host-gw', 'router'] as const)('the lab in %s mode', (routing) =>
       const bridge = ipj(node.netns, ['-4', 'addr', 'show', 'dev', 'v-net-0'])[0];
       expect(bridge.addr_info[0]).toMatchObject({ local: node.gateway, prefixlen: 24 });
       expect(ipj(node.netns, ['link', 'show', 'master', 'v-net-0'])).toHaveLength(2);
-      const routes = ipj(node.netns, ['route', 'show']).map((r: { dst: string; gateway?: string }) => `${r.dst} ${r.gateway ?? ''}`.trim());
+      const routes = ipj(node.netns, ['route', 'show']).map((r: { dst: string; gateway?: string }) =>
+        `${r.dst} ${r.gateway ?? ''}`.trim(),
+      );
       if (routing === 'host-gw') {
-        for (const other of lab.nodes.filter((n) => n !== node)) expect(routes).toContain(`${other.podCIDR} ${other.ip}`);
+        for (const other of lab.nodes.filter((n) => n !== node))
+          expect(routes).toContain(`${other.podCIDR} ${other.ip}`);
       } else {
         expect(routes).toContain('default 192.168.1.1');
       }
     }
     if (routing === 'router') {
-      const table = ipj(lab.router!.netns, ['route', 'show']).map((r: { dst: string; gateway?: string }) => `${r.dst} ${r.gateway ?? ''}`.trim());
+      const table = ipj(lab.router!.netns, ['route', 'show']).map((r: { dst: string; gateway?: string }) =>
+        `${r.dst} ${r.gateway ?? ''}`.trim(),
+      );
       for (const n of lab.nodes) expect(table).toContain(`${n.podCIDR} ${n.ip}`);
     }
   });
@@ -65,46 +77,66 @@ describe.each(['host-gw', 'router'] as const)('the lab in %s mode', (routing) =>
     expect(report.failures).toEqual([]);
     expect(report.pairs).toHaveLength(30);
     expect(report.pairs.every((r) => r.seenAs === r.expected && r.expected.startsWith('10.244.'))).toBe(true);
-    expect(report.outside.map((r) => r.seenAs)).toEqual(['192.168.1.11', '192.168.1.11', '192.168.1.12', '192.168.1.12', '192.168.1.13', '192.168.1.13']);
+    expect(report.outside.map((r) => r.seenAs)).toEqual([
+      '192.168.1.11',
+      '192.168.1.11',
+      '192.168.1.12',
+      '192.168.1.12',
+      '192.168.1.13',
+      '192.168.1.13',
+    ]);
   });
 
-  it.runIf(routing === 'host-gw')("firewall: FORWARD policy drop on every node, pods still talk through podnet's rules; input is restricted", async () => {
-    const lab = readInventory(p)!;
-    const policy = (v: string) => lab.nodes.forEach((n) => spawnSync('nsenter', [`--net=/run/netns/${n.netns}`, '--', 'iptables', '-P', 'FORWARD', v]));
-    const listeners = new Listeners();
-    policy('DROP');
-    try {
-      expect((await runCheck(lab, quiet)).failures).toEqual([]);
-      const [node1, node2] = [lab.nodes[0]!, lab.nodes[1]!];
-      await listeners.listen(node1.netns, [6443, 22, 8080]);
-      expect(connect(node2.netns, node1.ip, 6443).ok).toBe(true); // API server port, from a peer node
-      expect(connect(node2.netns, node1.ip, 22).ok).toBe(true);
-      expect(connect(node2.netns, node1.ip, 8080).ok).toBe(false); // not a control-plane port
-      expect(connect(lab.outside.netns, node1.ip, 6443).ok).toBe(false); // not a peer
-    } finally {
-      policy('ACCEPT');
-      await listeners.closeAll();
-    }
-  });
+  it.runIf(routing === 'host-gw')(
+    "firewall: FORWARD policy drop on every node, pods still talk through podnet's rules; input is restricted",
+    async () => {
+      const lab = readInventory(p)!;
+      const policy = (v: string) =>
+        lab.nodes.forEach((n) =>
+          spawnSync('nsenter', [`--net=/run/netns/${n.netns}`, '--', 'iptables', '-P', 'FORWARD', v]),
+        );
+      const listeners = new Listeners();
+      policy('DROP');
+      try {
+        expect((await runCheck(lab, quiet)).failures).toEqual([]);
+        const [node1, node2] = [lab.nodes[0]!, lab.nodes[1]!];
+        await listeners.listen(node1.netns, [6443, 22, 8080]);
+        expect(connect(node2.netns, node1.ip, 6443).ok).toBe(true); // API server port, from a peer node
+        expect(connect(node2.netns, node1.ip, 22).ok).toBe(true);
+        expect(connect(node2.netns, node1.ip, 8080).ok).toBe(false); // not a control-plane port
+        expect(connect(lab.outside.netns, node1.ip, 6443).ok).toBe(false); // not a peer
+      } finally {
+        policy('ACCEPT');
+        await listeners.closeAll();
+      }
+    },
+  );
 
   it('lab up again with the same flags changes nothing; with other flags it refuses', async () => {
     const before = readInventory(p)!;
     const again = await labUp(p, { nodes: 3, podsPerNode: 2, routing }, quiet);
     expect(again.changed).toBe(false);
     expect(readInventory(p)).toEqual(before);
-    await expect(labUp(p, { nodes: 4, podsPerNode: 2, routing }, quiet)).rejects.toThrow(/the lab is up with --nodes 3 .*run "podnet lab down" first/);
+    await expect(labUp(p, { nodes: 4, podsPerNode: 2, routing }, quiet)).rejects.toThrow(
+      /the lab is up with --nodes 3 .*run "podnet lab down" first/,
+    );
   });
 
   it('check fails, naming the pairs, when a node stops forwarding; and passes again when healed', async () => {
     const lab = readInventory(p)!;
     const node2 = lab.nodes[1]!;
-    const sysctl = (v: string) => spawnSync('nsenter', [`--net=/run/netns/${node2.netns}`, '--', 'sysctl', '-qw', `net.ipv4.ip_forward=${v}`]);
+    const sysctl = (v: string) =>
+      spawnSync('nsenter', [`--net=/run/netns/${node2.netns}`, '--', 'sysctl', '-qw', `net.ipv4.ip_forward=${v}`]);
     sysctl('0');
     try {
       const report = await runCheck(lab, quiet);
       expect(report.ok).toBe(false);
-      expect(report.failures).toContain('web-1 → web-3 (10.244.2.2): unreachable: no reply to ping, TCP connection failed');
-      expect(report.failures).toContain('web-3 → web-5 (10.244.3.2): unreachable: no reply to ping, TCP connection failed');
+      expect(report.failures).toContain(
+        'web-1 → web-3 (10.244.2.2): unreachable: no reply to ping, TCP connection failed',
+      );
+      expect(report.failures).toContain(
+        'web-3 → web-5 (10.244.3.2): unreachable: no reply to ping, TCP connection failed',
+      );
       // Same-node traffic does not need forwarding between interfaces: it still flows.
       expect(report.pairs.find((r) => r.from === 'web-3' && r.to === 'web-4')?.ok).toBe(true);
     } finally {
@@ -155,7 +187,9 @@ describe('lab up next to a namespace that is not its own', () => {
     const foreign = `${p.prefix}node2`;
     spawnSync('ip', ['netns', 'add', foreign]);
     try {
-      await expect(labUp(p, { nodes: 3, podsPerNode: 1, routing: 'host-gw' }, quiet)).rejects.toThrow(`namespace ${foreign} already exists but is not part of this lab`);
+      await expect(labUp(p, { nodes: 3, podsPerNode: 1, routing: 'host-gw' }, quiet)).rejects.toThrow(
+        `namespace ${foreign} already exists but is not part of this lab`,
+      );
       expect(labNamespaces(p.prefix)).toEqual([foreign]);
       expect(readInventory(p)).toBeNull();
     } finally {

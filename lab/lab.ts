@@ -8,13 +8,40 @@ import { join } from 'node:path';
 import { conflist, install } from '../cni/install.js';
 import { recordProcess } from '../lib/proc/identity.js';
 import {
-  BRIDGE, CLUSTER_NETWORK, LAN_CIDR, MAX_NODE_INDEX, OUTSIDE_IP, ROUTER_IP, nodeGateway, nodeIp, nodePodCIDR,
-  type LabFlags, type LabNode, type LabPod,
+  BRIDGE,
+  CLUSTER_NETWORK,
+  LAN_CIDR,
+  MAX_NODE_INDEX,
+  OUTSIDE_IP,
+  ROUTER_IP,
+  nodeGateway,
+  nodeIp,
+  nodePodCIDR,
+  type LabFlags,
+  type LabNode,
+  type LabPod,
 } from '../lib/model/lab.js';
-import { cniSocket, ensureToken, startNodeAgent, stopAgents, tokenFile, verifierFile, waitForAgents, waitForRoutes } from './agents.js';
+import {
+  cniSocket,
+  ensureToken,
+  startNodeAgent,
+  stopAgents,
+  tokenFile,
+  verifierFile,
+  waitForAgents,
+  waitForRoutes,
+} from './agents.js';
 import { pool } from '../lib/proc/pool.js';
 import { addNetwork, delNetwork, type Attach, type Conflist } from './cni-runtime.js';
-import { allNamespaces, labHealth, netnsExists, readInventory, withLabLock, writeInventory, type LabInventory } from './inventory.js';
+import {
+  allNamespaces,
+  labHealth,
+  netnsExists,
+  readInventory,
+  withLabLock,
+  writeInventory,
+  type LabInventory,
+} from './inventory.js';
 import { applyNodeFirewall } from './firewall.js';
 import { addNamespaces, deleteNamespaces, ipBatchIn, sysctlIn } from './kernel.js';
 import { labFiles, nodeDir, type LabPaths } from './paths.js';
@@ -34,18 +61,36 @@ export function describeFlags(f: LabFlags): string {
 }
 
 export function validateFlags(f: LabFlags): void {
-  if (!Number.isInteger(f.nodes) || f.nodes < 1 || f.nodes > MAX_NODE_INDEX) throw new LabError(`--nodes must be 1 to ${MAX_NODE_INDEX}, got ${f.nodes}`);
-  if (!Number.isInteger(f.podsPerNode) || f.podsPerNode < 0 || f.podsPerNode > MAX_PODS_PER_NODE) throw new LabError(`--pods-per-node must be 0 to ${MAX_PODS_PER_NODE}, got ${f.podsPerNode}`);
-  if (f.routing !== 'host-gw' && f.routing !== 'router') throw new LabError(`--routing must be host-gw or router, got "${f.routing}"`);
+  if (!Number.isInteger(f.nodes) || f.nodes < 1 || f.nodes > MAX_NODE_INDEX)
+    throw new LabError(`--nodes must be 1 to ${MAX_NODE_INDEX}, got ${f.nodes}`);
+  if (!Number.isInteger(f.podsPerNode) || f.podsPerNode < 0 || f.podsPerNode > MAX_PODS_PER_NODE)
+    throw new LabError(`--pods-per-node must be 0 to ${MAX_PODS_PER_NODE}, got ${f.podsPerNode}`);
+  if (f.routing !== 'host-gw' && f.routing !== 'router')
+    throw new LabError(`--routing must be host-gw or router, got "${f.routing}"`);
 }
 
 export function makeNode(p: LabPaths, name: string, index: number): LabNode {
-  return { name, index, ip: nodeIp(index), podCIDR: nodePodCIDR(index), gateway: nodeGateway(index), netns: `${p.prefix}${name}`, agent: null };
+  return {
+    name,
+    index,
+    ip: nodeIp(index),
+    podCIDR: nodePodCIDR(index),
+    gateway: nodeGateway(index),
+    netns: `${p.prefix}${name}`,
+    agent: null,
+  };
 }
 
 export function makePod(p: LabPaths, namespace: string, name: string, node: string): LabPod {
   // "_" cannot occur in Kubernetes names, so namespace and name cannot run into each other.
-  return { name, namespace, node, ip: null, netns: `${p.prefix}pod-${namespace}_${name}`, containerID: `podnet-lab-${namespace}_${name}` };
+  return {
+    name,
+    namespace,
+    node,
+    ip: null,
+    netns: `${p.prefix}pod-${namespace}_${name}`,
+    containerID: `podnet-lab-${namespace}_${name}`,
+  };
 }
 
 /** Is `name` a namespace planLab makes for this lab, with any flags? `lab down` removes
@@ -73,7 +118,9 @@ function existingNamespaces(): string[] {
 export function planLab(p: LabPaths, flags: LabFlags): LabInventory {
   const nodes = Array.from({ length: flags.nodes }, (_, i) => makeNode(p, `node${i + 1}`, i + 1));
   let n = 0;
-  const pods = nodes.flatMap((node) => Array.from({ length: flags.podsPerNode }, () => makePod(p, 'default', `web-${++n}`, node.name)));
+  const pods = nodes.flatMap((node) =>
+    Array.from({ length: flags.podsPerNode }, () => makePod(p, 'default', `web-${++n}`, node.name)),
+  );
   return {
     labId: p.labId,
     routing: flags.routing,
@@ -97,7 +144,16 @@ export function nodeConflist(p: LabPaths, node: LabNode): Conflist {
   const dir = nodeDir(p, node.name);
   // ipMasq off: in the lab the node's firewall table owns masquerading (one owner per rule).
   // agentSocket: the plugin's shim hands verbs to the node's agent when it runs.
-  return conflist({ name: 'podnet', subnet: node.podCIDR, clusterNetwork: CLUSTER_NETWORK, bridge: BRIDGE, stateDir: dir, dataDir: join(dir, 'ipam'), ipMasq: false, agentSocket: cniSocket(p, node.name) }) as unknown as Conflist;
+  return conflist({
+    name: 'podnet',
+    subnet: node.podCIDR,
+    clusterNetwork: CLUSTER_NETWORK,
+    bridge: BRIDGE,
+    stateDir: dir,
+    dataDir: join(dir, 'ipam'),
+    ipMasq: false,
+    agentSocket: cniSocket(p, node.name),
+  }) as unknown as Conflist;
 }
 
 export function attachOf(p: LabPaths, inv: LabInventory, pod: LabPod): Attach {
@@ -135,7 +191,8 @@ export async function attachPods(p: LabPaths, inv: LabInventory, pods: LabPod[],
       const result = await addNetwork(nodeConflist(p, node), attachOf(p, inv, pod));
       pod.ip = result.ips?.[0]?.address.split('/')[0] ?? null;
       done++;
-      if (pods.length > 4 && (done % 10 === 0 || done === pods.length)) progress(`attached ${done}/${pods.length} pods`);
+      if (pods.length > 4 && (done % 10 === 0 || done === pods.length))
+        progress(`attached ${done}/${pods.length} pods`);
     }
   });
 }
@@ -144,7 +201,11 @@ async function build(p: LabPaths, inv: LabInventory, progress: Progress): Promis
   writeInventory(p, inv); // first: whatever happens next, `lab down` knows what to remove
   progress(`creating ${allNamespaces(inv).length} namespaces`);
   addNamespaces(allNamespaces(inv));
-  const hosts = [...inv.nodes, ...(inv.router ? [{ name: 'router', netns: inv.router.netns }] : []), { name: 'outside', netns: inv.outside.netns }];
+  const hosts = [
+    ...inv.nodes,
+    ...(inv.router ? [{ name: 'router', netns: inv.router.netns }] : []),
+    { name: 'outside', netns: inv.outside.netns },
+  ];
   ipBatchIn(inv.lan.netns, lanLines(hosts, true));
   ipBatchIn(inv.outside.netns, hostLines(inv.outside.ip));
   if (inv.router) {
@@ -184,7 +245,16 @@ export function teardown(p: LabPaths, inv: LabInventory | null): string[] {
   const removed = [...new Set([...(inv ? allNamespaces(inv) : []), ...planned])].filter(netnsExists);
   deleteNamespaces(removed);
   const files = labFiles(p);
-  for (const path of [files.bin, files.nodes, files.inventory, tokenFile(p), verifierFile(p), files.dashboardLog, dashboardKeyFile(p)]) rmSync(path, { recursive: true, force: true });
+  for (const path of [
+    files.bin,
+    files.nodes,
+    files.inventory,
+    tokenFile(p),
+    verifierFile(p),
+    files.dashboardLog,
+    dashboardKeyFile(p),
+  ])
+    rmSync(path, { recursive: true, force: true });
   return removed;
 }
 
@@ -204,18 +274,32 @@ export async function labUp(p: LabPaths, flags: LabFlags, progress: Progress): P
       const health = labHealth(current);
       const sameFlags = describeFlags(current.flags) === describeFlags(flags);
       if ((health.healthy || (health.missing.length === 0 && current.phase === 'ready')) && !sameFlags) {
-        throw new LabError(`the lab is up with ${describeFlags(current.flags)}; run "podnet lab down" first to bring it up with ${describeFlags(flags)}`);
+        throw new LabError(
+          `the lab is up with ${describeFlags(current.flags)}; run "podnet lab down" first to bring it up with ${describeFlags(flags)}`,
+        );
       }
       if (health.healthy) return { changed: false, rebuilt: null, inventory: current };
       if (health.missing.length === 0 && current.phase === 'ready') {
         // Only processes died (a reboot of the shell, a kill): restart them, keep the rest.
         progress(`the agents of ${health.deadAgents.join(', ')} are not running: restarting them`);
-        await startAgents(p, current, current.nodes.filter((n) => health.deadAgents.includes(n.name)), progress);
+        await startAgents(
+          p,
+          current,
+          current.nodes.filter((n) => health.deadAgents.includes(n.name)),
+          progress,
+        );
         writeInventory(p, current);
-        return { changed: true, rebuilt: `restarted the agents of ${health.deadAgents.join(', ')}`, inventory: current };
+        return {
+          changed: true,
+          rebuilt: `restarted the agents of ${health.deadAgents.join(', ')}`,
+          inventory: current,
+        };
       }
       // We hold the lab lock, so a lab still "building" has a builder that died.
-      rebuilt = current.phase === 'building' ? 'its build did not finish' : `namespaces are missing: ${health.missing.slice(0, 5).join(', ')}${health.missing.length > 5 ? ', …' : ''}`;
+      rebuilt =
+        current.phase === 'building'
+          ? 'its build did not finish'
+          : `namespaces are missing: ${health.missing.slice(0, 5).join(', ')}${health.missing.length > 5 ? ', …' : ''}`;
       progress(`the lab is broken (${rebuilt}): rebuilding it`);
       teardown(p, current);
     }
@@ -223,7 +307,9 @@ export async function labUp(p: LabPaths, flags: LabFlags, progress: Progress): P
     // A namespace of ours by name but not in our inventory is someone else's: never take it over, never delete it.
     const taken = allNamespaces(inv).filter(netnsExists);
     if (taken.length) {
-      throw new LabError(`namespace ${taken.slice(0, 3).join(', ')}${taken.length > 3 ? ', …' : ''} already exists but is not part of this lab (not in its inventory): if this lab made it and lost its inventory, "podnet lab down" removes it; else use another --lab-id`);
+      throw new LabError(
+        `namespace ${taken.slice(0, 3).join(', ')}${taken.length > 3 ? ', …' : ''} already exists but is not part of this lab (not in its inventory): if this lab made it and lost its inventory, "podnet lab down" removes it; else use another --lab-id`,
+      );
     }
     try {
       await build(p, inv, progress);

@@ -44,13 +44,21 @@ export async function nodeAdd(p: LabPaths, name: string | undefined): Promise<La
     if (index > MAX_NODE_INDEX) throw new LabError(`the lab holds at most ${MAX_NODE_INDEX} nodes`);
     const nodeName = name ?? `node${index}`;
     if (!NODE_NAME.test(nodeName) || RESERVED.has(nodeName) || nodeName.startsWith('pod-')) {
-      throw new LabError(`node name "${nodeName}" must be a DNS label (a-z, 0-9, "-"), and not lan, router, outside or pod-…`);
+      throw new LabError(
+        `node name "${nodeName}" must be a DNS label (a-z, 0-9, "-"), and not lan, router, outside or pod-…`,
+      );
     }
     if (inv.nodes.some((n) => n.name === nodeName)) throw new LabError(`node ${nodeName} already exists in the lab`);
     const node = makeNode(p, nodeName, index);
-    if (netnsExists(node.netns)) throw new LabError(`namespace ${node.netns} already exists but is not in this lab's inventory: remove it, or use another node name`);
+    if (netnsExists(node.netns))
+      throw new LabError(
+        `namespace ${node.netns} already exists but is not in this lab's inventory: remove it, or use another node name`,
+      );
     const other = otherLabOwning(p, node.netns);
-    if (other) throw new LabError(`node name "${nodeName}" would make namespace ${node.netns}, a name of lab ${other}: choose another name`);
+    if (other)
+      throw new LabError(
+        `node name "${nodeName}" would make namespace ${node.netns}, a name of lab ${other}: choose another name`,
+      );
     // Recorded first: killed anywhere from here, `lab down` (or the next change) removes it.
     inv.nodes.push(node);
     inv.pending = [...(inv.pending ?? []), { netns: node.netns, node: node.name }];

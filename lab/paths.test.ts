@@ -28,10 +28,15 @@ describe('lab ids', () => {
 
 describe('planned namespaces', () => {
   const h2a = labPaths('h2a');
-  it.each(['podnet-h2a-lan', 'podnet-h2a-router', 'podnet-h2a-outside', 'podnet-h2a-node1', 'podnet-h2a-node180', 'podnet-h2a-pod-default_web-1', 'podnet-h2a-pod-default_web-45000'])(
-    '%s is lab h2a\'s by its exact name',
-    (name) => expect(isPlannedNamespace(h2a, name)).toBe(true),
-  );
+  it.each([
+    'podnet-h2a-lan',
+    'podnet-h2a-router',
+    'podnet-h2a-outside',
+    'podnet-h2a-node1',
+    'podnet-h2a-node180',
+    'podnet-h2a-pod-default_web-1',
+    'podnet-h2a-pod-default_web-45000',
+  ])("%s is lab h2a's by its exact name", (name) => expect(isPlannedNamespace(h2a, name)).toBe(true));
   it.each([
     'podnet-h2a-node181', // more nodes than a lab holds
     'podnet-h2a-node01',

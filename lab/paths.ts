@@ -22,7 +22,11 @@ export function labPaths(labId: string | null): LabPaths {
   }
   const clash = labId === null ? null : clashWithMainLab(labId);
   if (clash) throw new LabIdError(`lab id "${labId}" is refused: ${clash}; choose another id`);
-  return { labId, stateDir: labId ? join(MAIN_STATE_DIR, labId) : MAIN_STATE_DIR, prefix: labId ? `podnet-${labId}-` : 'podnet-' };
+  return {
+    labId,
+    stateDir: labId ? join(MAIN_STATE_DIR, labId) : MAIN_STATE_DIR,
+    prefix: labId ? `podnet-${labId}-` : 'podnet-',
+  };
 }
 
 /** The main lab's namespaces are podnet-NAME (NAME: lan, router, outside, a node's name —
@@ -35,9 +39,11 @@ function clashWithMainLab(labId: string): string | null {
   const entries = [...mainFiles, join(MAIN_STATE_DIR, 'attachments')];
   const entry = entries.find((f) => basename(f) === labId);
   if (entry) return `${entry} belongs to the main lab`;
-  if (['lan', 'router', 'outside'].includes(labId)) return `podnet-${labId} is the main lab's ${labId} namespace, and "podnet lab down" of the main lab and of lab ${labId} must never be mistaken for each other`;
+  if (['lan', 'router', 'outside'].includes(labId))
+    return `podnet-${labId} is the main lab's ${labId} namespace, and "podnet lab down" of the main lab and of lab ${labId} must never be mistaken for each other`;
   if (/^node\d+$/.test(labId)) return `podnet-${labId} is the main lab's node ${labId}`;
-  if (labId === 'pod' || labId.startsWith('pod-')) return `the main lab's pods are namespaces podnet-pod-NAMESPACE_NAME, which lab ${labId}'s names (podnet-${labId}-…) can equal`;
+  if (labId === 'pod' || labId.startsWith('pod-'))
+    return `the main lab's pods are namespaces podnet-pod-NAMESPACE_NAME, which lab ${labId}'s names (podnet-${labId}-…) can equal`;
   return null;
 }
 

@@ -18,13 +18,19 @@ export async function podAdd(p: LabPaths, ref: string, nodeName: string): Promis
   return withLabLock(p, async () => {
     const inv = await requireLabToChange(p);
     const { namespace, name } = parsePodRef(ref);
-    if (!K8S_NAMESPACE.test(namespace)) throw new LabError(`namespace "${namespace}" is not a Kubernetes namespace name (lower case a-z, 0-9, "-")`);
-    if (!K8S_POD_NAME.test(name)) throw new LabError(`pod name "${name}" is not a Kubernetes name (lower case a-z, 0-9, "-", ".")`);
-    if (inv.pods.some((x) => x.namespace === namespace && x.name === name)) throw new LabError(`pod ${ref} already exists in the lab`);
+    if (!K8S_NAMESPACE.test(namespace))
+      throw new LabError(`namespace "${namespace}" is not a Kubernetes namespace name (lower case a-z, 0-9, "-")`);
+    if (!K8S_POD_NAME.test(name))
+      throw new LabError(`pod name "${name}" is not a Kubernetes name (lower case a-z, 0-9, "-", ".")`);
+    if (inv.pods.some((x) => x.namespace === namespace && x.name === name))
+      throw new LabError(`pod ${ref} already exists in the lab`);
     const node = inv.nodes.find((n) => n.name === nodeName);
     if (!node) throw new LabError(`no node ${nodeName} in the lab (nodes: ${inv.nodes.map((n) => n.name).join(', ')})`);
     const pod = makePod(p, namespace, name, node.name);
-    if (netnsExists(pod.netns)) throw new LabError(`namespace ${pod.netns} already exists but is not in this lab's inventory: remove it, or use another pod name`);
+    if (netnsExists(pod.netns))
+      throw new LabError(
+        `namespace ${pod.netns} already exists but is not in this lab's inventory: remove it, or use another pod name`,
+      );
     // Recorded first: killed anywhere from here, `lab down` (or the next add) removes it.
     inv.pending = [...(inv.pending ?? []), { netns: pod.netns, pod }];
     writeInventory(p, inv);

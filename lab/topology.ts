@@ -10,10 +10,16 @@ export const lanPort = (host: string) => `to-${host}`.slice(0, 15);
 
 /** In the LAN namespace: the bridge, and one veth per host whose far end is that host's eth0. */
 export function lanLines(hosts: { name: string; netns: string }[], createBridge: boolean): string[] {
-  const lines = createBridge ? ['link set lo up', `link add ${LAN_BRIDGE} type bridge`, `link set ${LAN_BRIDGE} up`] : [];
+  const lines = createBridge
+    ? ['link set lo up', `link add ${LAN_BRIDGE} type bridge`, `link set ${LAN_BRIDGE} up`]
+    : [];
   for (const h of hosts) {
     const port = lanPort(h.name);
-    lines.push(`link add ${port} type veth peer name eth0 netns ${h.netns}`, `link set ${port} master ${LAN_BRIDGE}`, `link set ${port} up`);
+    lines.push(
+      `link add ${port} type veth peer name eth0 netns ${h.netns}`,
+      `link set ${port} master ${LAN_BRIDGE}`,
+      `link set ${port} up`,
+    );
   }
   return lines;
 }
@@ -31,7 +37,12 @@ export function podSubnetRoute(to: LabNode): string {
 /** A node: its LAN address, its bridge with the gateway address, and in router mode its
  *  default route. host-gw routes are the node agent's to program, not the lab's. */
 export function nodeLines(lab: LabStatus, node: LabNode): string[] {
-  const lines = [...hostLines(node.ip), `link add ${BRIDGE} type bridge`, `addr add ${node.gateway}/24 dev ${BRIDGE}`, `link set ${BRIDGE} up`];
+  const lines = [
+    ...hostLines(node.ip),
+    `link add ${BRIDGE} type bridge`,
+    `addr add ${node.gateway}/24 dev ${BRIDGE}`,
+    `link set ${BRIDGE} up`,
+  ];
   if (lab.routing === 'router' && lab.router) lines.push(`route add default via ${lab.router.ip} dev eth0`);
   return lines;
 }
@@ -44,4 +55,9 @@ export function routerLines(lab: LabStatus): string[] {
 
 /** Forwarding on; ICMP redirects off, so that in router mode a node keeps sending
  *  cross-node pod traffic to the router instead of learning a shortcut. */
-export const FORWARDING_SYSCTLS = ['net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.all.accept_redirects=0', 'net.ipv4.conf.default.accept_redirects=0'];
+export const FORWARDING_SYSCTLS = [
+  'net.ipv4.ip_forward=1',
+  'net.ipv4.conf.all.send_redirects=0',
+  'net.ipv4.conf.all.accept_redirects=0',
+  'net.ipv4.conf.default.accept_redirects=0',
+];

@@ -14,7 +14,15 @@ afterEach(async () => {
 });
 
 function inventoryWith(addresses: string[]): LabInventory {
-  const node = (i: number) => ({ name: `node${i}`, index: i, ip: nodeIp(i), podCIDR: nodePodCIDR(i), gateway: nodeGateway(i), netns: `podnet-t-node${i}`, agent: addresses[i - 1]! });
+  const node = (i: number) => ({
+    name: `node${i}`,
+    index: i,
+    ip: nodeIp(i),
+    podCIDR: nodePodCIDR(i),
+    gateway: nodeGateway(i),
+    netns: `podnet-t-node${i}`,
+    agent: addresses[i - 1]!,
+  });
   return {
     labId: 't',
     routing: 'host-gw',
@@ -37,10 +45,15 @@ function inventoryWith(addresses: string[]): LabInventory {
 describe('labTrace', () => {
   it('takes a valid snapshot, and makes a node whose agent sends an invalid one unreachable, naming the field', async () => {
     const good = await fakeJsonAgent(() => ({ snapshot: healthyNode1 }));
-    const bad = await fakeJsonAgent(() => ({ snapshot: { ...healthyNode1, addresses: [{ ...healthyNode1.addresses[0], prefixLen: 'twenty-four' }] } }));
+    const bad = await fakeJsonAgent(() => ({
+      snapshot: { ...healthyNode1, addresses: [{ ...healthyNode1.addresses[0], prefixLen: 'twenty-four' }] },
+    }));
     agents.push(good, bad);
     const { inputs } = await labTrace(inventoryWith([good.address, bad.address]));
-    expect(inputs.agents.get('node1')).toMatchObject({ status: { state: 'live', error: null }, snapshot: { node: { name: healthyNode1.node.name } } });
+    expect(inputs.agents.get('node1')).toMatchObject({
+      status: { state: 'live', error: null },
+      snapshot: { node: { name: healthyNode1.node.name } },
+    });
     const node2 = inputs.agents.get('node2')!;
     expect(node2.snapshot).toBeNull();
     expect(node2.status.state).toBe('unreachable');

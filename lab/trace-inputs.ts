@@ -28,7 +28,11 @@ export async function labTrace(inv: LabInventory): Promise<LabTrace> {
   await Promise.all(
     inv.nodes.map(async (n) => {
       const since = new Date().toISOString();
-      if (!n.agent) return void agents.set(n.name, { status: { address: null, state: 'none', since, error: null }, snapshot: null });
+      if (!n.agent)
+        return void agents.set(n.name, {
+          status: { address: null, state: 'none', since, error: null },
+          snapshot: null,
+        });
       try {
         const r = await agentRequest(n.agent, token, 'GET', '/v1/snapshot', undefined, SNAPSHOT_TIMEOUT_MS);
         if (r.status !== 200) throw agentReplyError(n.name, r.status, r.body);
@@ -37,12 +41,23 @@ export async function labTrace(inv: LabInventory): Promise<LabTrace> {
         if (!parsed.ok) throw new Error(`the agent on ${n.name} sent an invalid snapshot: ${parsed.error}`);
         agents.set(n.name, { status: { address: n.agent, state: 'live', since, error: null }, snapshot: parsed.value });
       } catch (e) {
-        agents.set(n.name, { status: { address: n.agent, state: 'unreachable', since, error: (e as Error).message }, snapshot: null });
+        agents.set(n.name, {
+          status: { address: n.agent, state: 'unreachable', since, error: (e as Error).message },
+          snapshot: null,
+        });
       }
     }),
   );
   return {
-    inputs: { info: { routing: inv.routing, podNetwork: inv.clusterNetwork }, plane: controlPlaneOfLab(inv), agents, faults: inv.faults ?? [] },
-    deps: agentTraceDeps((node) => address.get(node), () => token),
+    inputs: {
+      info: { routing: inv.routing, podNetwork: inv.clusterNetwork },
+      plane: controlPlaneOfLab(inv),
+      agents,
+      faults: inv.faults ?? [],
+    },
+    deps: agentTraceDeps(
+      (node) => address.get(node),
+      () => token,
+    ),
   };
 }

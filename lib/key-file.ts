@@ -24,16 +24,21 @@ export function readKeyFile(file: string, rules: KeyFileRules = {}): KeyRead {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { error: `the dashboard key file ${file} is missing` };
-    return { error: `cannot read the dashboard key file ${file}: ${code === 'ELOOP' ? 'it is a symbolic link' : (e as Error).message}` };
+    return {
+      error: `cannot read the dashboard key file ${file}: ${code === 'ELOOP' ? 'it is a symbolic link' : (e as Error).message}`,
+    };
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { error: `the dashboard key file ${file} is not a regular file` };
     if (rules.private && (st.uid !== process.getuid!() || (st.mode & 0o077) !== 0)) {
-      return { error: `the dashboard key file ${file} is readable by others or not ours (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}): remove it and a new one is made` };
+      return {
+        error: `the dashboard key file ${file} is readable by others or not ours (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}): remove it and a new one is made`,
+      };
     }
     const key = readFileSync(fd, 'utf8').trim();
-    if (key.length < MIN_KEY_LENGTH) return { error: `the dashboard key in ${file} is shorter than ${MIN_KEY_LENGTH} characters` };
+    if (key.length < MIN_KEY_LENGTH)
+      return { error: `the dashboard key in ${file} is shorter than ${MIN_KEY_LENGTH} characters` };
     return { key };
   } catch (e) {
     return { error: `cannot read the dashboard key file ${file}: ${(e as Error).message}` };

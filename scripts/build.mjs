@@ -37,7 +37,11 @@ const noBuildTools = {
   setup(b) {
     const filter = new RegExp(`^(${BUILD_TOOLS.join('|')})(/|$)`);
     b.onResolve({ filter }, (a) => ({
-      errors: [{ text: `${a.importer} imports ${a.path}, a build tool the built podnet must not need: put it in an else branch of a __PODNET_BUILD__ test (cni/bundles.ts)` }],
+      errors: [
+        {
+          text: `${a.importer} imports ${a.path}, a build tool the built podnet must not need: put it in an else branch of a __PODNET_BUILD__ test (cni/bundles.ts)`,
+        },
+      ],
     }));
   },
 };
@@ -56,16 +60,40 @@ async function swapIn(out, buildInto) {
   }
 }
 
-const common = { bundle: true, platform: 'node', target: 'node20', define: DEFINE, plugins: [noBuildTools], logLevel: 'warning' };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  define: DEFINE,
+  plugins: [noBuildTools],
+  logLevel: 'warning',
+};
 
 await swapIn(join(root, '.build', 'bundles'), (dir) =>
   Promise.all(
     Object.entries(BUNDLES).map(([file, source]) =>
-      build({ ...common, entryPoints: [join(root, source)], outfile: join(dir, file), format: 'cjs', minify: true, legalComments: 'none' }),
+      build({
+        ...common,
+        entryPoints: [join(root, source)],
+        outfile: join(dir, file),
+        format: 'cjs',
+        minify: true,
+        legalComments: 'none',
+      }),
     ),
   ),
 );
 await swapIn(join(root, '.build', 'cli'), (dir) =>
-  build({ ...common, entryPoints: [join(root, 'cli', 'main.ts')], outdir: dir, splitting: true, format: 'esm', packages: 'external', sourcemap: 'linked' }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'cli', 'main.ts')],
+    outdir: dir,
+    splitting: true,
+    format: 'esm',
+    packages: 'external',
+    sourcemap: 'linked',
+  }),
 );
-console.log(`build: ${join(root, '.build', 'bundles')}/{${Object.keys(BUNDLES).join(',')}}, ${join(root, '.build', 'cli')}/main.js`);
+console.log(
+  `build: ${join(root, '.build', 'bundles')}/{${Object.keys(BUNDLES).join(',')}}, ${join(root, '.build', 'cli')}/main.js`,
+);

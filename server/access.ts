@@ -34,9 +34,18 @@ export interface AccessPolicy {
 
 export function policyOf(config: DashboardConfig): AccessPolicy {
   const origins = config.PODNET_FRAME_ANCESTORS.split(/\s+/).filter(Boolean);
-  const hosts = new Set(['localhost', ...config.PODNET_ALLOWED_HOSTS.split(/[\s,]+/).filter(Boolean).map((h) => h.toLowerCase())]);
+  const hosts = new Set([
+    'localhost',
+    ...config.PODNET_ALLOWED_HOSTS.split(/[\s,]+/)
+      .filter(Boolean)
+      .map((h) => h.toLowerCase()),
+  ]);
   if (config.PODNET_HOST && !isIP(config.PODNET_HOST)) hosts.add(config.PODNET_HOST.toLowerCase());
-  return { keyFile: config.PODNET_DASHBOARD_TOKEN_FILE ?? null, frameAncestors: origins.length ? origins.join(' ') : "'none'", allowedHosts: hosts };
+  return {
+    keyFile: config.PODNET_DASHBOARD_TOKEN_FILE ?? null,
+    frameAncestors: origins.length ? origins.join(' ') : "'none'",
+    allowedHosts: hosts,
+  };
 }
 
 /* The key, read again whenever its file changes (rotation without a restart). */
@@ -75,7 +84,11 @@ export function newSession(key: string, nowS = Math.floor(Date.now() / 1000)): {
 }
 
 /** the session's id when the cookie is genuine for this key and not expired */
-export function sessionId(value: string | null | undefined, key: string, nowS = Math.floor(Date.now() / 1000)): string | null {
+export function sessionId(
+  value: string | null | undefined,
+  key: string,
+  nowS = Math.floor(Date.now() / 1000),
+): string | null {
   const m = /^v1\.(\d{1,12})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$/.exec(value ?? '');
   if (!m) return null;
   const expected = Buffer.from(macOf(key, `v1.${m[1]}.${m[2]}`));
@@ -121,33 +134,55 @@ export function hostAllowed(policy: AccessPolicy, host: string | null): boolean 
 
 const isApi = (path: string) => path === '/api' || path.startsWith('/api/');
 
-export function decideAccess(policy: AccessPolicy, req: AccessRequest, readKeyState: (file: string) => KeyState = readKey): AccessDecision {
+export function decideAccess(
+  policy: AccessPolicy,
+  req: AccessRequest,
+  readKeyState: (file: string) => KeyState = readKey,
+): AccessDecision {
   if (req.path === HEALTH_PATH) return { allow: true, who: 'health' };
   if (!hostAllowed(policy, req.host)) {
-    const name = req.host ? hostnameOf(req.host) ?? req.host : '(none)';
-    return { allow: false, status: 403, reason: `this dashboard does not serve the host name "${name}": start it with --allowed-host ${name} if that name is yours` };
+    const name = req.host ? (hostnameOf(req.host) ?? req.host) : '(none)';
+    return {
+      allow: false,
+      status: 403,
+      reason: `this dashboard does not serve the host name "${name}": start it with --allowed-host ${name} if that name is yours`,
+    };
   }
   // A page elsewhere must not drive the API with this browser's session (CSRF) or read it.
   // Same-origin EventSource and GET send no Origin: absence is fine, a foreign one is not.
   if (isApi(req.path) || (req.method !== 'GET' && req.method !== 'HEAD')) {
-    if (req.secFetchSite === 'cross-site') return { allow: false, status: 403, reason: 'requests from another site are refused (Sec-Fetch-Site: cross-site)' };
+    if (req.secFetchSite === 'cross-site')
+      return {
+        allow: false,
+        status: 403,
+        reason: 'requests from another site are refused (Sec-Fetch-Site: cross-site)',
+      };
     if (req.origin !== null) {
       const from = /^https?:\/\/([^/]+)$/.exec(req.origin)?.[1];
-      if (!from || !req.host || from.toLowerCase() !== req.host.toLowerCase()) return { allow: false, status: 403, reason: `requests from origin ${req.origin} are refused: only this dashboard's own pages may call it` };
+      if (!from || !req.host || from.toLowerCase() !== req.host.toLowerCase())
+        return {
+          allow: false,
+          status: 403,
+          reason: `requests from origin ${req.origin} are refused: only this dashboard's own pages may call it`,
+        };
     }
   }
   // The sign-in form's post carries the key in its body: proxy.ts checks it.
   if (req.path === SIGNIN_PATH && req.method === 'POST') return { allow: true, who: 'sign-in' };
   if (policy.keyFile === null) return { allow: true, who: 'anonymous' };
   const state = readKeyState(policy.keyFile);
-  if ('error' in state) return { allow: false, status: 503, reason: `${state.error}: nobody can sign in until it is fixed` };
+  if ('error' in state)
+    return { allow: false, status: 503, reason: `${state.error}: nobody can sign in until it is fixed` };
   const bearer = req.authorization?.startsWith('Bearer ') ? req.authorization.slice(7).trim() : null;
   if (bearer !== null) {
-    return keyMatches(bearer, state.key) ? { allow: true, who: 'bearer' } : { allow: false, status: 401, reason: "the bearer key given is not this dashboard's key" };
+    return keyMatches(bearer, state.key)
+      ? { allow: true, who: 'bearer' }
+      : { allow: false, status: 401, reason: "the bearer key given is not this dashboard's key" };
   }
   const session = sessionId(req.cookie, state.key);
   if (session) return { allow: true, who: `session:${session}` };
-  if (req.queryToken !== null && keyMatches(req.queryToken, state.key)) return { allow: true, who: 'token-link', startSession: true };
+  if (req.queryToken !== null && keyMatches(req.queryToken, state.key))
+    return { allow: true, who: 'token-link', startSession: true };
   const page = !isApi(req.path) && req.method === 'GET' && (req.accept ?? '').includes('text/html');
   const reason =
     req.queryToken !== null
@@ -162,7 +197,9 @@ export function decideAccess(policy: AccessPolicy, req: AccessRequest, readKeySt
  *  (never "//host" or a scheme), so the form cannot be used to redirect elsewhere. */
 export function safeNext(next: string | null | undefined, basePath: string): string {
   const home = `${basePath}/`;
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\') || /[\x00-\x1f]/.test(next)) return home;
-  if (basePath && next !== basePath && !next.startsWith(`${basePath}/`) && !next.startsWith(`${basePath}?`)) return home;
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\') || /[\x00-\x1f]/.test(next))
+    return home;
+  if (basePath && next !== basePath && !next.startsWith(`${basePath}/`) && !next.startsWith(`${basePath}?`))
+    return home;
   return next;
 }

@@ -21,7 +21,10 @@ interface Bucket {
 /** A token bucket per caller: `perMinute` at once, refilled evenly over a minute. */
 export class RateLimiter {
   private buckets = new Map<string, Bucket>();
-  constructor(private perMinute: number, private now: () => number = Date.now) {}
+  constructor(
+    private perMinute: number,
+    private now: () => number = Date.now,
+  ) {}
 
   /** 0 when admitted, else the seconds until the next run would be */
   take(who: string): number {
@@ -40,7 +43,8 @@ export class RateLimiter {
   /** callers whose bucket has refilled need no memory: bounds the map under many sessions */
   private forgetFull(): void {
     const now = this.now();
-    for (const [who, b] of this.buckets) if (b.tokens + ((now - b.at) / 60_000) * this.perMinute >= this.perMinute) this.buckets.delete(who);
+    for (const [who, b] of this.buckets)
+      if (b.tokens + ((now - b.at) / 60_000) * this.perMinute >= this.perMinute) this.buckets.delete(who);
   }
 }
 
@@ -49,12 +53,30 @@ export function whoOf(headers: Headers): string {
 }
 
 /** Admits a run (or throws 429) and writes its audit line. */
-export function admitProbe(limiter: RateLimiter, headers: Headers, run: ProbeRun, log: (line: string) => void = (l) => console.log(l)): void {
+export function admitProbe(
+  limiter: RateLimiter,
+  headers: Headers,
+  run: ProbeRun,
+  log: (line: string) => void = (l) => console.log(l),
+): void {
   const who = whoOf(headers);
   const wait = limiter.take(who);
-  const line = { time: new Date().toISOString(), event: 'probe', who, kind: run.kind, from: run.from, to: run.to, ...(run.port ? { port: run.port } : {}), admitted: wait === 0 };
+  const line = {
+    time: new Date().toISOString(),
+    event: 'probe',
+    who,
+    kind: run.kind,
+    from: run.from,
+    to: run.to,
+    ...(run.port ? { port: run.port } : {}),
+    admitted: wait === 0,
+  };
   log(JSON.stringify(line));
-  if (wait > 0) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `too many probes and traces from this caller: try again in ${wait} s (the dashboard allows PODNET_PROBE_RATE per minute)` });
+  if (wait > 0)
+    throw new TRPCError({
+      code: 'TOO_MANY_REQUESTS',
+      message: `too many probes and traces from this caller: try again in ${wait} s (the dashboard allows PODNET_PROBE_RATE per minute)`,
+    });
 }
 
 const KEY = Symbol.for('podnet.probe-limiter');

@@ -26,7 +26,13 @@ async function sourceFor(config: DashboardConfig): Promise<ClusterSource> {
       // The pool's streams report to the view once the source is started with it.
       let notify = () => {};
       const pool = new AgentPool(token, () => notify());
-      const source = new KubernetesSource({ kubeconfig: config.PODNET_KUBECONFIG, agentPort, agentTls, agentToken: token, agentPool: pool });
+      const source = new KubernetesSource({
+        kubeconfig: config.PODNET_KUBECONFIG,
+        agentPort,
+        agentTls,
+        agentToken: token,
+        agentPool: pool,
+      });
       return {
         start: (changed) => ((notify = changed), source.start(changed)),
         read: () => source.read(),

@@ -12,7 +12,10 @@ const bool = z
 const schema = z.object({
   PODNET_SOURCE: z.enum(['lab', 'kubernetes', 'synthetic']).default('lab'),
   /** the lab to show (as --lab-id); empty: the default lab */
-  PODNET_LAB: z.string().regex(/^[a-z0-9][a-z0-9-]{0,11}$/).optional(),
+  PODNET_LAB: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,11}$/)
+    .optional(),
   /** kubernetes: a kubeconfig file; default: $KUBECONFIG, ~/.kube/config, or in-cluster */
   PODNET_KUBECONFIG: z.string().min(1).optional(),
   /** kubernetes: the port agents listen on at each node's InternalIP; "off" for none */
@@ -22,9 +25,15 @@ const schema = z.object({
   /** kubernetes: agents serve TLS with certificates this CA signed (PEM); unset: plain HTTP */
   PODNET_AGENT_CA_FILE: z.string().min(1).optional(),
   /** kubernetes: the name the agents' certificates carry */
-  PODNET_AGENT_SERVER_NAME: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/).default('podnet-agent'),
+  PODNET_AGENT_SERVER_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/)
+    .default('podnet-agent'),
   /** synthetic: NODESxPODS, e.g. 100x10000 (for the benchmark and demos) */
-  PODNET_SYNTHETIC: z.string().regex(/^\d{1,4}x\d{1,6}$/).default('3x6'),
+  PODNET_SYNTHETIC: z
+    .string()
+    .regex(/^\d{1,4}x\d{1,6}$/)
+    .default('3x6'),
   /** a file holding the token the page asks for; unset: no token */
   PODNET_DASHBOARD_TOKEN_FILE: z.string().min(1).optional(),
   /** the address the server listens on (--host): a name here is also an allowed Host */
@@ -33,9 +42,16 @@ const schema = z.object({
   PODNET_ALLOWED_HOSTS: z
     .string()
     .default('')
-    .refine((v) => v.split(/[\s,]+/).filter(Boolean).every(isHostName), {
-      message: 'must be host names such as podnet.example.com (no scheme, no port), separated by spaces or commas',
-    }),
+    .refine(
+      (v) =>
+        v
+          .split(/[\s,]+/)
+          .filter(Boolean)
+          .every(isHostName),
+      {
+        message: 'must be host names such as podnet.example.com (no scheme, no port), separated by spaces or commas',
+      },
+    ),
   /** probes and traces one caller may start per minute (0: no limit) */
   PODNET_PROBE_RATE: z.coerce.number().int().min(0).max(100_000).default(120),
   /** probes off; the page says so */
@@ -44,9 +60,16 @@ const schema = z.object({
   PODNET_FRAME_ANCESTORS: z
     .string()
     .default('')
-    .refine((v) => v.split(/\s+/).filter(Boolean).every((o) => /^(https?:\/\/[A-Za-z0-9.*-]+(:\d+)?|'self')$/.test(o)), {
-      message: "must be space-separated origins such as https://portal.example.com or 'self'",
-    }),
+    .refine(
+      (v) =>
+        v
+          .split(/\s+/)
+          .filter(Boolean)
+          .every((o) => /^(https?:\/\/[A-Za-z0-9.*-]+(:\d+)?|'self')$/.test(o)),
+      {
+        message: "must be space-separated origins such as https://portal.example.com or 'self'",
+      },
+    ),
 });
 
 export type DashboardConfig = z.infer<typeof schema>;
@@ -54,11 +77,14 @@ export type DashboardConfig = z.infer<typeof schema>;
 export class ConfigError extends Error {}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): DashboardConfig {
-  const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('PODNET_') && v !== undefined)));
+  const result = schema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('PODNET_') && v !== undefined)),
+  );
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `${String(i.path[0])}=${JSON.stringify(env[String(i.path[0])] ?? '')}: ${i.message}`);
+    const lines = result.error.issues.map(
+      (i) => `${String(i.path[0])}=${JSON.stringify(env[String(i.path[0])] ?? '')}: ${i.message}`,
+    );
     throw new ConfigError(`podnet dashboard: bad configuration:\n  ${lines.join('\n  ')}`);
   }
   return result.data;
 }
-

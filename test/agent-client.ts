@@ -10,22 +10,39 @@ export interface Reply {
   text: string;
 }
 
-export function call(socket: string, token: string | null, method: string, path: string, body?: unknown): Promise<Reply> {
+export function call(
+  socket: string,
+  token: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const req = request({ socketPath: socket, method, path, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let parsed: unknown = null;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = null;
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed, text });
-      });
-    });
+    const req = request(
+      {
+        socketPath: socket,
+        method,
+        path,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let parsed: unknown = null;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = null;
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed, text });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -68,27 +85,39 @@ export function subscribe(socket: string, token: string, lastEventId?: string): 
     close: () => req.destroy(),
     closed: new Promise((r) => (resolveClosed = r)),
   };
-  const req = request({ socketPath: socket, path: '/v1/events', headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } }, (res) => {
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      buf += chunk;
-      let end: number;
-      while ((end = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, end);
-        buf = buf.slice(end + 2);
-        const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-        if (!fields.event) continue;
-        sub.kinds.push(fields.event);
-        if (fields.id) sub.lastEventId = fields.id;
-        const data = JSON.parse(fields.data ?? 'null');
-        if (fields.event === 'snapshot') sub.view = data.snapshot;
-        else if (fields.event === 'diff' && sub.view) sub.view = applyChanges(sub.view, data.changes as Change[]);
-        for (const w of [...waiters]) w();
-      }
-    });
-    res.on('close', () => resolveClosed());
-  });
+  const req = request(
+    {
+      socketPath: socket,
+      path: '/v1/events',
+      headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+    },
+    (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let end: number;
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          const fields = Object.fromEntries(
+            block
+              .split('\n')
+              .filter((l) => !l.startsWith(':'))
+              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+          );
+          if (!fields.event) continue;
+          sub.kinds.push(fields.event);
+          if (fields.id) sub.lastEventId = fields.id;
+          const data = JSON.parse(fields.data ?? 'null');
+          if (fields.event === 'snapshot') sub.view = data.snapshot;
+          else if (fields.event === 'diff' && sub.view) sub.view = applyChanges(sub.view, data.changes as Change[]);
+          for (const w of [...waiters]) w();
+        }
+      });
+      res.on('close', () => resolveClosed());
+    },
+  );
   req.on('error', () => resolveClosed());
   req.end();
   return sub;

@@ -5,7 +5,13 @@ import { agentRequest } from '../lib/agent/request.js';
 import { configureAgentTls } from '../lib/agent/tls.js';
 import { AgentStream } from '../server/agents/agent-stream.js';
 
-const o = JSON.parse(process.argv[2]!) as { address: string; token: string; caFile: string | null; serverName?: string; stream?: boolean };
+const o = JSON.parse(process.argv[2]!) as {
+  address: string;
+  token: string;
+  caFile: string | null;
+  serverName?: string;
+  stream?: boolean;
+};
 configureAgentTls(o.caFile, o.serverName);
 const outcome = async () => {
   try {
@@ -23,12 +29,16 @@ if (o.stream) {
     let s: AgentStream | null = null;
     const done = (v: unknown) => (s?.close(), resolve(v));
     const timer = setTimeout(() => done({ state: s?.status().state, error: s?.status().error }), 10_000);
-    s = new AgentStream(o.address, () => o.token, () => {
-      if (s?.snapshot) {
-        clearTimeout(timer);
-        done({ state: s.status().state, node: s.snapshot.node.name });
-      }
-    });
+    s = new AgentStream(
+      o.address,
+      () => o.token,
+      () => {
+        if (s?.snapshot) {
+          clearTimeout(timer);
+          done({ state: s.status().state, node: s.snapshot.node.name });
+        }
+      },
+    );
   });
 }
 console.log(JSON.stringify(result));

@@ -34,7 +34,10 @@ export interface Outcome {
 const searchPath = (inv: Invocation) => inv.path ?? `${pluginDir()}:${REFERENCE_DIR}`;
 
 function locate(type: string, inv: Invocation): string {
-  const file = searchPath(inv).split(':').map((d) => join(d, type)).find((f) => existsSync(f));
+  const file = searchPath(inv)
+    .split(':')
+    .map((d) => join(d, type))
+    .find((f) => existsSync(f));
   if (!file) throw new Error(`plugin ${type} not in ${searchPath(inv)}`);
   return file;
 }
@@ -68,7 +71,11 @@ export function runPlugin(type: string, config: unknown, inv: Invocation): Outco
   const env = cniEnv(inv);
   const file = locate(type, inv);
   const stdin = typeof config === 'string' ? config : JSON.stringify(config);
-  const r = spawnSync('nsenter', [`--net=/run/netns/${inv.nodeNs}`, '--', file], { input: stdin, encoding: 'utf8', env });
+  const r = spawnSync('nsenter', [`--net=/run/netns/${inv.nodeNs}`, '--', file], {
+    input: stdin,
+    encoding: 'utf8',
+    env,
+  });
   return outcome(r.status, r.stdout, r.stderr);
 }
 
@@ -76,7 +83,10 @@ export function runPlugin(type: string, config: unknown, inv: Invocation): Outco
 export function startPlugin(type: string, config: unknown, inv: Invocation): { pid: number; done: Promise<Outcome> } {
   const env = cniEnv(inv);
   const file = locate(type, inv);
-  const child = spawn('nsenter', [`--net=/run/netns/${inv.nodeNs}`, '--', file], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('nsenter', [`--net=/run/netns/${inv.nodeNs}`, '--', file], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -124,7 +134,14 @@ export interface PodnetConfOptions {
 }
 
 /** A podnet config as the lab and the README write it. */
-export function podnetConf({ cniVersion, name = 'tnet', state, dataDir, subnet = '10.244.1.0/24', ...extra }: PodnetConfOptions) {
+export function podnetConf({
+  cniVersion,
+  name = 'tnet',
+  state,
+  dataDir,
+  subnet = '10.244.1.0/24',
+  ...extra
+}: PodnetConfOptions) {
   return {
     cniVersion,
     name,
@@ -160,10 +177,23 @@ export interface AgentProcess {
 
 /** Starts agent/cni-socket-standalone.ts in `nodeNs` on `socket`; resolves once it listens. */
 export function startAgent(nodeNs: string, socket: string, opts: { workers?: number } = {}): Promise<AgentProcess> {
-  const args = [`--net=/run/netns/${nodeNs}`, '--', process.execPath, '--import', TSX_LOADER, CNI_SOCKET_MAIN, '--socket', socket];
+  const args = [
+    `--net=/run/netns/${nodeNs}`,
+    '--',
+    process.execPath,
+    '--import',
+    TSX_LOADER,
+    CNI_SOCKET_MAIN,
+    '--socket',
+    socket,
+  ];
   if (opts.workers !== undefined) args.push('--workers', String(opts.workers));
   // nsenter execs node: the PID is the agent's own.
-  const child: ChildProcess = spawn('nsenter', args, { cwd: repo, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('nsenter', args, {
+    cwd: repo,
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -220,7 +250,8 @@ export function cniLog(stateDir: string): Record<string, unknown>[] {
 export function servedBy(stateDir: string): Map<string, 'agent' | 'plugin'> {
   const out = new Map<string, 'agent' | 'plugin'>();
   for (const e of cniLog(stateDir)) {
-    if (typeof e.msg === 'string' && / done$/.test(e.msg)) out.set(`${e.msg.slice(0, -5)} ${String(e.containerID)}`, e.via === 'agent' ? 'agent' : 'plugin');
+    if (typeof e.msg === 'string' && / done$/.test(e.msg))
+      out.set(`${e.msg.slice(0, -5)} ${String(e.containerID)}`, e.via === 'agent' ? 'agent' : 'plugin');
   }
   return out;
 }

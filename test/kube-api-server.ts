@@ -162,10 +162,26 @@ export class KubeApiServer {
     }
     if (req.headers.authorization !== `Bearer ${this.token}`) {
       // the apiserver's 401 body, verbatim (no fixture holds one)
-      return json(res, 401, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+      return json(res, 401, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'Unauthorized',
+        reason: 'Unauthorized',
+        code: 401,
+      });
     }
     if (req.method !== 'GET' || !resource) {
-      return json(res, 404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the test API server does not serve ${req.method} ${url.pathname}`, reason: 'NotFound', code: 404 });
+      return json(res, 404, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `the test API server does not serve ${req.method} ${url.pathname}`,
+        reason: 'NotFound',
+        code: 404,
+      });
     }
     if (!watch) {
       if (this.listFailure) return json(res, this.listFailure.code, this.listFailure.body);
@@ -206,7 +222,10 @@ export interface TestKubeconfig {
 
 /** Writes a kubeconfig for `server` into a temp dir. Plain http needs
  *  `insecure-skip-tls-verify: true`: @kubernetes/client-node refuses http without it. */
-export function writeKubeconfig(server: KubeApiServer, opts: { context?: string; token?: string; /** another URL that reaches it (from a namespace) */ url?: string } = {}): TestKubeconfig {
+export function writeKubeconfig(
+  server: KubeApiServer,
+  opts: { context?: string; token?: string; /** another URL that reaches it (from a namespace) */ url?: string } = {},
+): TestKubeconfig {
   const context = opts.context ?? 'podnet-test';
   const dir = mkdtempSync(join(tmpdir(), 'podnet-kubeconfig-'));
   const path = join(dir, 'config');

@@ -87,7 +87,11 @@ export interface Holder {
 export class Holders {
   private readonly started: { child: ChildProcess; kill: () => Promise<void> }[] = [];
 
-  private constructor(readonly dir: string, private readonly lockCjs: string, private readonly script: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly lockCjs: string,
+    private readonly script: string,
+  ) {}
 
   static async create(): Promise<Holders> {
     const dir = mkdtempSync(join(tmpdir(), 'podnet-lock-holders-'));
@@ -103,7 +107,17 @@ export class Holders {
   async start(path: string, opts: { pidns?: boolean } = {}): Promise<Holder> {
     const node = [process.execPath, this.script, this.lockCjs, path];
     const argv = opts.pidns
-      ? ['unshare', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'exec 3<&0; "$@" <&3 & exec sleep 600', 'sh', ...node]
+      ? [
+          'unshare',
+          '--pid',
+          '--fork',
+          '--mount-proc',
+          'sh',
+          '-c',
+          'exec 3<&0; "$@" <&3 & exec sleep 600',
+          'sh',
+          ...node,
+        ]
       : node;
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -112,7 +126,7 @@ export class Holders {
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
-      for (let i; (i = out.indexOf('\n')) >= 0; ) {
+      for (let i; (i = out.indexOf('\n')) >= 0;) {
         replies.push(JSON.parse(out.slice(0, i)) as Reply);
         out = out.slice(i + 1);
         waiters.splice(0).forEach((w) => w());
@@ -120,10 +134,13 @@ export class Holders {
     });
     const next = (timeoutMs: number) =>
       new Promise<Reply>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`lock holder ${child.pid} did not answer within ${timeoutMs} ms`)), timeoutMs);
+        const t = setTimeout(
+          () => reject(new Error(`lock holder ${child.pid} did not answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         const check = () => {
           const r = replies.shift();
-          if (r) return clearTimeout(t), resolve(r);
+          if (r) return (clearTimeout(t), resolve(r));
           waiters.push(check);
         };
         check();
@@ -131,7 +148,7 @@ export class Holders {
     const kill = async () => {
       if (child.exitCode === null && child.signalCode === null) {
         // unshare waits for its child, the namespace's init: SIGKILL to it ends the namespace.
-        const target = opts.pidns ? initOf(child.pid!) ?? child.pid! : child.pid!;
+        const target = opts.pidns ? (initOf(child.pid!) ?? child.pid!) : child.pid!;
         try {
           process.kill(target, 'SIGKILL');
         } catch {

@@ -42,7 +42,10 @@ export function ipIn<T = Record<string, unknown>>(ns: string, args: string[]): T
 /** Runs a command inside a namespace; returns its exit status and output. */
 export function execIn(ns: string, cmd: string[]): { status: number; out: string } {
   try {
-    const out = execFileSync('nsenter', [`--net=/run/netns/${ns}`, '--', ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('nsenter', [`--net=/run/netns/${ns}`, '--', ...cmd], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return { status: 0, out };
   } catch (e) {
     const err = e as { status?: number; stdout?: string; stderr?: string };

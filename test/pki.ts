@@ -10,10 +10,40 @@ import { join } from 'node:path';
 export function makePki(dir: string, ca: string, cert: string, names: string[]): void {
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const cn = (names.find((n) => n.startsWith('DNS:')) ?? names[0]!).replace(/^\w+:/, '');
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '1', '-subj', `/CN=${ca}`);
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${ca}.key`,
+    '-out',
+    `${ca}.pem`,
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${ca}`,
+  );
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${cert}.key`, '-out', `${cert}.csr`, '-subj', `/CN=${cn}`);
   writeFileSync(join(dir, `${cert}.ext`), `subjectAltName=${names.join(',')}\n`);
-  ssl('x509', '-req', '-in', `${cert}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${cert}.pem`, '-days', '1', '-extfile', `${cert}.ext`);
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    `${cert}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-out',
+    `${cert}.pem`,
+    '-days',
+    '1',
+    '-extfile',
+    `${cert}.ext`,
+  );
 }
 
 /** The base64 SHA-256 of a certificate's public key, as Chromium's

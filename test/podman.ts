@@ -339,7 +339,20 @@ function startHelper(nsPath: string, dir: string): Promise<Helper> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'nsenter',
-      [`--net=${nsPath}`, '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', HELPER_SCRIPT, 'sh', dir],
+      [
+        `--net=${nsPath}`,
+        '--',
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        HELPER_SCRIPT,
+        'sh',
+        dir,
+      ],
       { stdio: ['pipe', 'pipe', 'pipe'], cwd: '/' },
     );
     let out = '';
@@ -413,7 +426,6 @@ function killAll(pids: number[]): void {
   }
 }
 
-
 /** The cgroup directories of a harness (one per v1 hierarchy, or the v2 one), leaves first. */
 function cgroupDirs(tag: string): string[] {
   const out: string[] = [];
@@ -467,13 +479,13 @@ async function removeTag(tag: string, netns: boolean, graceMs = 0): Promise<stri
   let dirs = cgroupDirs(tag);
   let stray = cgroupProcs(dirs);
   // A conmon that is still exiting has left its namespaces but not yet its cgroup.
-  for (const until = Date.now() + graceMs; stray.length && Date.now() < until; ) {
+  for (const until = Date.now() + graceMs; stray.length && Date.now() < until;) {
     await sleep(100);
     dirs = cgroupDirs(tag);
     stray = cgroupProcs(dirs);
   }
   if (stray.length) {
-    problems.push(`processes left in cgroup /${tag}: ${stray.map((p) => `${p} ${procInfo(p)}`).join(", ")}`);
+    problems.push(`processes left in cgroup /${tag}: ${stray.map((p) => `${p} ${procInfo(p)}`).join(', ')}`);
     killAll(stray);
   }
   for (let i = 0; dirs.length; i++) {
@@ -587,9 +599,22 @@ export async function withPodman<T>(opts: PodmanOptions, fn: (pm: Podman) => Pro
     podman,
     async run(name, extraArgs = []) {
       const r = await mustPodman([
-        'run', '-d', '--name', name, '--hostname', name, '--network', network,
-        '--pull', 'never', '--cgroup-parent', cgroupParent, ...extraArgs,
-        IMAGE, 'sleep', '3600',
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--hostname',
+        name,
+        '--network',
+        network,
+        '--pull',
+        'never',
+        '--cgroup-parent',
+        cgroupParent,
+        ...extraArgs,
+        IMAGE,
+        'sleep',
+        '3600',
       ]);
       return r.stdout.trim();
     },

@@ -31,7 +31,9 @@ export class Listeners {
   /** Listens on `ports` (TCP, 0.0.0.0) inside namespace `ns`; resolves once all are bound. */
   async listen(ns: string, ports: number[]): Promise<void> {
     // nsenter execs node, so the PID we hold is the listener's own.
-    const p = spawn('nsenter', [`--net=/run/netns/${ns}`, '--', process.execPath, '-e', SERVER, ...ports.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('nsenter', [`--net=/run/netns/${ns}`, '--', process.execPath, '-e', SERVER, ...ports.map(String)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.procs.push(p);
     let err = '';
     p.stderr!.on('data', (d) => (err += d));
@@ -60,7 +62,11 @@ export interface Connect {
 
 /** Connects from namespace `ns` to host:port; a dropped SYN shows as a timeout. */
 export function connect(ns: string, host: string, port: number, timeoutMs = 1500): Connect {
-  const r = spawnSync('nsenter', [`--net=/run/netns/${ns}`, '--', process.execPath, '-e', CLIENT, host, String(port), String(timeoutMs)], { encoding: 'utf8', timeout: timeoutMs + 5000 });
+  const r = spawnSync(
+    'nsenter',
+    [`--net=/run/netns/${ns}`, '--', process.execPath, '-e', CLIENT, host, String(port), String(timeoutMs)],
+    { encoding: 'utf8', timeout: timeoutMs + 5000 },
+  );
   return { ok: r.status === 0, reply: (r.stdout ?? '').trim() };
 }
 

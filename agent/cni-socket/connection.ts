@@ -10,7 +10,17 @@
 //      ▼
 //   committed: the verb is queued; "working" every HEARTBEAT_MS when asked; the answer, then close
 import type { Socket } from 'node:net';
-import { ACK_LINE, answer, GO_LINE, HEARTBEAT_ACK_LINE, isRefusal, parseRequest, refusalLine, WORKING_LINE, type RefusalKind } from './protocol.js';
+import {
+  ACK_LINE,
+  answer,
+  GO_LINE,
+  HEARTBEAT_ACK_LINE,
+  isRefusal,
+  parseRequest,
+  refusalLine,
+  WORKING_LINE,
+  type RefusalKind,
+} from './protocol.js';
 import type { CniSocketLog } from './server.js';
 import type { Job, VerbPool } from './verb-pool.js';
 
@@ -67,14 +77,15 @@ export class Connections {
   /** The request line: refused, or acknowledged (and then the verb waits for the caller's go). */
   private acknowledge(socket: Socket, line: string): Job | null {
     const req = parseRequest(line, this.ownNetns);
-    if (isRefusal(req)) return this.refuse(socket, req.kind, req.error), null;
+    if (isRefusal(req)) return (this.refuse(socket, req.kind, req.error), null);
     const { pool } = this;
-    if (this.closing) return this.refuse(socket, 'closing', 'closing: the agent is shutting down'), null;
-    if (pool.queued >= this.limits.maxQueue) return this.refuse(socket, 'busy', `busy: ${pool.queued} verbs are waiting already`), null;
+    if (this.closing) return (this.refuse(socket, 'closing', 'closing: the agent is shutting down'), null);
+    if (pool.queued >= this.limits.maxQueue)
+      return (this.refuse(socket, 'busy', `busy: ${pool.queued} verbs are waiting already`), null);
     const wait = pool.predictedWaitMs(this.awaitingGo.size);
     if (wait > pool.busyAfterMs()) {
       const why = `a verb would wait ~${Math.round(wait)} ms for a thread, past ${Math.round(pool.busyAfterMs())} ms (${pool.busy} running, ${pool.queued + this.awaitingGo.size} waiting)`;
-      return this.refuse(socket, 'busy', `busy: ${why}`), null;
+      return (this.refuse(socket, 'busy', `busy: ${why}`), null);
     }
     const verb = typeof req.env.CNI_COMMAND === 'string' ? req.env.CNI_COMMAND : '';
     socket.write(req.heartbeat ? HEARTBEAT_ACK_LINE : ACK_LINE);
@@ -123,7 +134,11 @@ export class Connections {
         settle();
         if (line !== GO_LINE.trimEnd()) return void socket.destroy(); // the caller runs the plugin itself
         state = 'committed';
-        if (job!.heartbeat) this.beats.set(socket, setInterval(() => socket.write(WORKING_LINE), HEARTBEAT_MS));
+        if (job!.heartbeat)
+          this.beats.set(
+            socket,
+            setInterval(() => socket.write(WORKING_LINE), HEARTBEAT_MS),
+          );
         this.pool.run(job!);
       }
     };

@@ -96,9 +96,13 @@ export function parseRequest(line: string, ownNetns: string): VerbRequest | Refu
     };
   }
   if (req.netns !== ownNetns) {
-    return { kind: 'netns', error: `netns mismatch: the agent does kernel work in ${ownNetns}, the plugin runs in ${String(req.netns)}` };
+    return {
+      kind: 'netns',
+      error: `netns mismatch: the agent does kernel work in ${ownNetns}, the plugin runs in ${String(req.netns)}`,
+    };
   }
-  if (!isObject(req.env) || typeof req.stdin !== 'string') return { kind: 'malformed', error: 'malformed request: needs "env" (an object) and "stdin" (a string)' };
+  if (!isObject(req.env) || typeof req.stdin !== 'string')
+    return { kind: 'malformed', error: 'malformed request: needs "env" (an object) and "stdin" (a string)' };
   return { env: req.env, stdin: req.stdin, heartbeat: req.heartbeat === true };
 }
 

@@ -61,7 +61,8 @@ function listening(path: string): Promise<boolean> {
  */
 export async function prepareSocketPath(path: string): Promise<void> {
   if (!isAbsolute(path)) throw new Error(`CNI socket path "${path}" must be absolute`);
-  if (Buffer.byteLength(path) + 1 > MAX_SOCKET_PATH) throw new Error(`CNI socket path "${path}" is too long for a unix socket (at most ${MAX_SOCKET_PATH - 1} bytes)`);
+  if (Buffer.byteLength(path) + 1 > MAX_SOCKET_PATH)
+    throw new Error(`CNI socket path "${path}" is too long for a unix socket (at most ${MAX_SOCKET_PATH - 1} bytes)`);
   const dir = dirname(path);
   mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
   try {

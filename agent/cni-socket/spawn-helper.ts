@@ -29,9 +29,17 @@ export interface Helper {
 }
 
 /** The helper binary the verb threads use (null: none, they use spawnSync), from the socket's option. */
-export function helperFileFor(option: CniSocketOptions['spawnHelper'], workers: number, log: CniSocketLog): string | null {
+export function helperFileFor(
+  option: CniSocketOptions['spawnHelper'],
+  workers: number,
+  log: CniSocketLog,
+): string | null {
   const file = option === false ? null : (option ?? (existsSync(DEFAULT_SPAWN_HELPER) ? DEFAULT_SPAWN_HELPER : null));
-  if (workers > 0 && !file && option !== false) log('warn', `no ${DEFAULT_SPAWN_HELPER} (scripts/build-shim.sh): verbs start their processes with Node's spawnSync`);
+  if (workers > 0 && !file && option !== false)
+    log(
+      'warn',
+      `no ${DEFAULT_SPAWN_HELPER} (scripts/build-shim.sh): verbs start their processes with Node's spawnSync`,
+    );
   return file;
 }
 

@@ -73,7 +73,15 @@ export function bundledWorker(): Promise<string> {
 /** Internal error in the spec's form, in the config's cniVersion as the plugin answers, for a verb whose thread died under it. */
 function threadDied(stdin: string, why: string): ServedVerb {
   const cniVersion = sniffVersion(stdin) ?? LATEST_CNI_VERSION;
-  return { status: 1, stdout: JSON.stringify({ cniVersion, code: ErrorCode.Internal, msg: `internal error: the agent's verb thread died: ${why}` }), stderr: '' };
+  return {
+    status: 1,
+    stdout: JSON.stringify({
+      cniVersion,
+      code: ErrorCode.Internal,
+      msg: `internal error: the agent's verb thread died: ${why}`,
+    }),
+    stderr: '',
+  };
 }
 
 interface Slot {
@@ -168,7 +176,9 @@ export class VerbPool {
         }
         if (this.stopping) return this.pump();
         this.restarts++;
-        this.spawn().catch((e) => this.log('error', 'could not restart a CNI verb thread', { why: (e as Error).message }));
+        this.spawn().catch((e) =>
+          this.log('error', 'could not restart a CNI verb thread', { why: (e as Error).message }),
+        );
       };
       worker.on('error', (e) => lost(e.message));
       worker.on('exit', (code) => lost(`exit ${code}`));

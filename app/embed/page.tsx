@@ -91,7 +91,9 @@ function Embed() {
       </div>
       {!topology && (
         <p className="absolute inset-0 flex items-center justify-center text-sm text-slate-600 dark:text-slate-400">
-          {connection.state === 'connecting' ? 'Connecting…' : `No topology yet${connection.error ? `: ${connection.error}` : ''}.`}
+          {connection.state === 'connecting'
+            ? 'Connecting…'
+            : `No topology yet${connection.error ? `: ${connection.error}` : ''}.`}
         </p>
       )}
     </div>

@@ -9,7 +9,11 @@ import { CredentialError } from '../../agent/credentials.js';
 /** Runs this same command again inside the namespace (Node cannot setns itself). */
 function reexecIn(netns: string, argv: string[]): Promise<number> {
   const rest = argv.filter((a, i) => a !== '--netns' && argv[i - 1] !== '--netns' && !a.startsWith('--netns='));
-  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, ...process.execArgv, process.argv[1]!, 'agent', ...rest], { stdio: 'inherit' });
+  const child = spawn(
+    'nsenter',
+    [`--net=/run/netns/${netns}`, '--', process.execPath, ...process.execArgv, process.argv[1]!, 'agent', ...rest],
+    { stdio: 'inherit' },
+  );
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1))));
 }
@@ -20,27 +24,46 @@ export const runAgent: Run = async (args, io) => {
   const netns = str(args, 'netns');
   if (netns) return reexecIn(netns, process.argv.slice(3));
   const listenOn = str(args, 'listen')!;
-  if (flag(args, 'kubernetes') && str(args, 'lab-inventory')) throw new CommandError('--kubernetes and --lab-inventory both say where the other nodes come from: give one', 2);
+  if (flag(args, 'kubernetes') && str(args, 'lab-inventory'))
+    throw new CommandError('--kubernetes and --lab-inventory both say where the other nodes come from: give one', 2);
   const tokenFile = str(args, 'token-file') ?? null;
   const onTcp = !listenOn.startsWith('unix:');
-  if (onTcp && !tokenFile) throw new CommandError('refusing to serve on TCP without --token-file: anyone could read this node\'s network', 2);
+  if (onTcp && !tokenFile)
+    throw new CommandError("refusing to serve on TCP without --token-file: anyone could read this node's network", 2);
   const [cert, key] = [str(args, 'tls-cert'), str(args, 'tls-key')];
   if ((cert === undefined) !== (key === undefined)) throw new CommandError('--tls-cert and --tls-key go together', 2);
-  if (!onTcp && cert) throw new CommandError('--tls-cert is for TCP: a unix socket is reached only by root on this machine and needs no TLS', 2);
+  if (!onTcp && cert)
+    throw new CommandError(
+      '--tls-cert is for TCP: a unix socket is reached only by root on this machine and needs no TLS',
+      2,
+    );
   if (onTcp && !cert && !flag(args, 'plain-http')) {
-    throw new CommandError('refusing to serve on TCP without TLS: give --tls-cert and --tls-key (or --plain-http, and the token crosses the network in clear text)', 2);
+    throw new CommandError(
+      'refusing to serve on TCP without TLS: give --tls-cert and --tls-key (or --plain-http, and the token crosses the network in clear text)',
+      2,
+    );
   }
-  if (cert && flag(args, 'plain-http')) throw new CommandError('--plain-http and --tls-cert contradict each other: choose one', 2);
+  if (cert && flag(args, 'plain-http'))
+    throw new CommandError('--plain-http and --tls-cert contradict each other: choose one', 2);
   // Loaded here, once the options hold: the Kubernetes client alone takes over a second
   // to import, and a mistyped option should not wait for it.
-  const [{ startAgent }, { KubeConfigError }] = await Promise.all([import('../../agent/agent.js'), import('../../lib/kube/config.js')]);
+  const [{ startAgent }, { KubeConfigError }] = await Promise.all([
+    import('../../agent/agent.js'),
+    import('../../lib/kube/config.js'),
+  ]);
   let running;
   try {
     running = await startAgent({
       node,
       conflist: str(args, 'conflist') ?? null,
       labInventory: str(args, 'lab-inventory') ?? null,
-      kubernetes: flag(args, 'kubernetes') ? { kubeconfig: str(args, 'kubeconfig'), clusterNetwork: str(args, 'cluster-network') ?? null, uplink: str(args, 'uplink')! } : null,
+      kubernetes: flag(args, 'kubernetes')
+        ? {
+            kubeconfig: str(args, 'kubeconfig'),
+            clusterNetwork: str(args, 'cluster-network') ?? null,
+            uplink: str(args, 'uplink')!,
+          }
+        : null,
       listen: listenOn,
       tokenFile,
       tls: cert && key ? { cert, key } : null,

@@ -12,7 +12,11 @@ export const runCheckCommand: Run = async (args, io) => {
   else {
     io.out(renderMatrix(report));
     if (report.sampled) io.out('(sampled: one pod per node for each sender; --full checks every pair)');
-    io.out(report.ok ? `\nall ${report.pairs.length} pod pairs and ${report.outside.length} outside paths hold the network model` : `\n${report.failures.length} failure(s):\n${report.failures.map((f) => `  ${f}`).join('\n')}`);
+    io.out(
+      report.ok
+        ? `\nall ${report.pairs.length} pod pairs and ${report.outside.length} outside paths hold the network model`
+        : `\n${report.failures.length} failure(s):\n${report.failures.map((f) => `  ${f}`).join('\n')}`,
+    );
   }
   if (!report.ok) throw new CommandError(`${report.failures.length} check(s) failed`);
 };

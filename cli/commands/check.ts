@@ -8,10 +8,13 @@ export const check: Command = {
   usage: 'podnet check [--lab-id ID] [--full] [--json]',
   description:
     'Checks that every pod has a unique IP; that every pod reaches every other pod, on its node and across nodes (ping and a ' +
-    'TCP connection); that the receiving pod sees the sender\'s own pod IP (no NAT); and that a pod reaching the outside host ' +
-    'is seen there as its node\'s IP (masquerade). Prints a matrix and the failing pairs; exits 1 when anything fails. Above 40 ' +
+    "TCP connection); that the receiving pod sees the sender's own pod IP (no NAT); and that a pod reaching the outside host " +
+    "is seen there as its node's IP (masquerade). Prints a matrix and the failing pairs; exits 1 when anything fails. Above 40 " +
     'pods each pod checks one pod per node unless --full.',
   options: [labIdOption, { name: 'full', help: 'check every pair even on a big lab' }],
   reports: true,
-  run: lazyRun(() => import('./check-run.js'), (m) => m.runCheckCommand),
+  run: lazyRun(
+    () => import('./check-run.js'),
+    (m) => m.runCheckCommand,
+  ),
 };

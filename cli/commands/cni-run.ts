@@ -7,7 +7,11 @@ export const runCniInstall: Run = async (args, io) => {
   const binDir = str(args, 'bin-dir')!;
   const confDir = str(args, 'conf-dir');
   const subnet = str(args, 'subnet');
-  if (confDir && !subnet) throw new CommandError('--conf-dir needs --subnet: the conflist names the node\'s pod subnet (e.g. --subnet 10.244.1.0/24)', 2);
+  if (confDir && !subnet)
+    throw new CommandError(
+      "--conf-dir needs --subnet: the conflist names the node's pod subnet (e.g. --subnet 10.244.1.0/24)",
+      2,
+    );
   let report;
   try {
     report = await install(

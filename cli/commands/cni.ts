@@ -10,21 +10,34 @@ export const cniInstall: Command = {
   summary: 'install the podnet and podnet-ipam plugins (and optionally a conflist)',
   usage: 'podnet cni install --bin-dir DIR [--conf-dir DIR --subnet CIDR [--cluster-network CIDR]] [--json]',
   description:
-    'Writes the plugins into DIR, the way flannel\'s install-cni does: podnet (a small compiled shim that hands the verb to ' +
-    'the node agent over the conflist\'s agentSocket, and otherwise runs podnet-node itself), podnet-node (the plugin: one ' +
-    'bundled file run by this machine\'s node, its absolute path) and podnet-ipam. They read nothing from the environment ' +
+    "Writes the plugins into DIR, the way flannel's install-cni does: podnet (a small compiled shim that hands the verb to " +
+    "the node agent over the conflist's agentSocket, and otherwise runs podnet-node itself), podnet-node (the plugin: one " +
+    "bundled file run by this machine's node, its absolute path) and podnet-ipam. They read nothing from the environment " +
     'but the CNI variables. Without a C compiler the plugin is installed as podnet directly. With --conf-dir, also writes ' +
-    '10-podnet.conflist (cniVersion 1.0.0) for the node\'s pod subnet. Replacing an installed plugin is atomic.',
+    "10-podnet.conflist (cniVersion 1.0.0) for the node's pod subnet. Replacing an installed plugin is atomic.",
   options: [
     { name: 'bin-dir', value: 'DIR', help: 'where the runtime looks for plugins (CNI_PATH)', default: '/opt/cni/bin' },
     { name: 'conf-dir', value: 'DIR', help: 'where the runtime reads network configs; omit to write none' },
     { name: 'subnet', value: 'CIDR', help: "this node's pod subnet, e.g. 10.244.1.0/24 (needed with --conf-dir)" },
-    { name: 'cluster-network', value: 'CIDR', help: 'the cluster pod network, e.g. 10.244.0.0/16: traffic leaving it is masqueraded' },
+    {
+      name: 'cluster-network',
+      value: 'CIDR',
+      help: 'the cluster pod network, e.g. 10.244.0.0/16: traffic leaving it is masqueraded',
+    },
     { name: 'network-name', value: 'NAME', help: 'the network name in the conflist', default: DEFAULT_NETWORK_NAME },
     { name: 'bridge', value: 'NAME', help: 'the node bridge', default: DEFAULT_BRIDGE },
-    { name: 'state-dir', value: 'DIR', help: 'where the plugin records attachments and logs', default: DEFAULT_STATE_DIR },
+    {
+      name: 'state-dir',
+      value: 'DIR',
+      help: 'where the plugin records attachments and logs',
+      default: DEFAULT_STATE_DIR,
+    },
     { name: 'data-dir', value: 'DIR', help: 'where podnet-ipam keeps leases', default: DEFAULT_DATA_DIR },
-    { name: 'agent-socket', value: 'PATH', help: "the node agent's CNI socket (podnet agent --cni-socket): the fast path" },
+    {
+      name: 'agent-socket',
+      value: 'PATH',
+      help: "the node agent's CNI socket (podnet agent --cni-socket): the fast path",
+    },
   ],
   reports: true,
   run: lazyRun(cniRun, (m) => m.runCniInstall),
@@ -34,7 +47,8 @@ export const cniUninstall: Command = {
   path: ['cni', 'uninstall'],
   summary: 'remove what podnet cni install wrote',
   usage: 'podnet cni uninstall [--bin-dir DIR] [--conf-dir DIR] [--json]',
-  description: 'Removes the podnet and podnet-ipam executables from DIR (only files podnet wrote) and, with --conf-dir, podnet\'s conflist. Running it twice is fine.',
+  description:
+    "Removes the podnet and podnet-ipam executables from DIR (only files podnet wrote) and, with --conf-dir, podnet's conflist. Running it twice is fine.",
   options: [
     { name: 'bin-dir', value: 'DIR', help: 'the plugin directory', default: '/opt/cni/bin' },
     { name: 'conf-dir', value: 'DIR', help: 'the network config directory' },

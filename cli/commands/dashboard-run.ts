@@ -10,7 +10,8 @@ import { pathsOf } from './lab-call.js';
 
 export function portOf(args: Parsed): number {
   const v = str(args, 'port')!;
-  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new CommandError(`--port must be 1-65535, got "${v}"`, 2);
+  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535)
+    throw new CommandError(`--port must be 1-65535, got "${v}"`, 2);
   return Number(v);
 }
 
@@ -32,7 +33,8 @@ export function untilSignal(onStop: (signal: string) => Promise<void>): Promise<
 
 export const runDashboard: Run = async (args, io) => {
   const source = str(args, 'source')!;
-  if (!['lab', 'kubernetes', 'synthetic'].includes(source)) throw new CommandError(`--source must be lab, kubernetes or synthetic, got "${source}"`, 2);
+  if (!['lab', 'kubernetes', 'synthetic'].includes(source))
+    throw new CommandError(`--source must be lab, kubernetes or synthetic, got "${source}"`, 2);
   const env: Record<string, string> = { PODNET_SOURCE: source };
   if (source === 'lab') env.PODNET_LAB = pathsOf(args).labId ?? '';
   const set = (opt: string, name: string) => {
@@ -50,7 +52,11 @@ export const runDashboard: Run = async (args, io) => {
   // Next.js bakes the base path into the build: a sub-path build lives in .next-base, and is
   // rebuilt when the base path changes.
   const basePath = str(args, 'base-path');
-  if (basePath !== undefined && !/^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(basePath)) throw new CommandError(`--base-path must start with "/" and not end with "/", e.g. /tools/podnet; got "${basePath}"`, 2);
+  if (basePath !== undefined && !/^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(basePath))
+    throw new CommandError(
+      `--base-path must start with "/" and not end with "/", e.g. /tools/podnet; got "${basePath}"`,
+      2,
+    );
   if (basePath) env.PODNET_BASE_PATH = basePath;
   const distDir = basePath ? '.next-base' : '.next';
   const host = str(args, 'host')!;
@@ -68,7 +74,10 @@ export const runDashboard: Run = async (args, io) => {
   }
   const url = urlWithKey(running.url, auth.key);
   if (io.json) io.out(JSON.stringify({ url, pid: running.child.pid, source, tokenFile: auth.keyFile }));
-  else io.out(`dashboard: ${url}${auth.keyFile ? `\nkey:       in ${auth.keyFile} (scripts send "Authorization: Bearer <key>")` : ''}`);
+  else
+    io.out(
+      `dashboard: ${url}${auth.keyFile ? `\nkey:       in ${auth.keyFile} (scripts send "Authorization: Bearer <key>")` : ''}`,
+    );
   const exited = new Promise<void>((r) => running.child.once('exit', () => r()));
   await Promise.race([untilSignal(() => running.stop()), exited]);
   // A key made for a cluster that is not a lab lives as long as this dashboard (a lab's

@@ -12,7 +12,14 @@ export const firewallRender: Command = {
     'masquerade of pod traffic leaving it, and with --restrict-input an input chain that accepts from the other nodes only the ' +
     'control-plane ports, plus SSH and established traffic), and the iptables FORWARD accepts it places outside its table. ' +
     'The node is read from the lab; the lab applies this ruleset with input restricted. Nothing is applied.',
-  options: [{ name: 'node', value: 'NAME', help: 'the node' }, { name: 'restrict-input', help: 'include the input restriction (the lab applies it)' }, labIdOption],
+  options: [
+    { name: 'node', value: 'NAME', help: 'the node' },
+    { name: 'restrict-input', help: 'include the input restriction (the lab applies it)' },
+    labIdOption,
+  ],
   reports: true,
-  run: lazyRun(() => import('./firewall-run.js'), (m) => m.runFirewallRender),
+  run: lazyRun(
+    () => import('./firewall-run.js'),
+    (m) => m.runFirewallRender,
+  ),
 };

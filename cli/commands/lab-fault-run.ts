@@ -11,8 +11,14 @@ function printFault(io: CommandIo, f: LabFault): void {
 
 export const runFaultAdd: Run = async (args, io) => {
   const [kindText, ...extra] = args.positionals;
-  if (!kindText || extra.length) throw new CommandError(`usage: podnet lab fault KIND [--node NODE] [--pod POD], KIND one of ${FAULT_KINDS.join(', ')}; or "lab fault list", "lab fault clear"`, 2);
-  const f = await labCall(async () => faultAdd(pathsOf(args), parseFaultKind(kindText), { node: str(args, 'node'), pod: str(args, 'pod') }));
+  if (!kindText || extra.length)
+    throw new CommandError(
+      `usage: podnet lab fault KIND [--node NODE] [--pod POD], KIND one of ${FAULT_KINDS.join(', ')}; or "lab fault list", "lab fault clear"`,
+      2,
+    );
+  const f = await labCall(async () =>
+    faultAdd(pathsOf(args), parseFaultKind(kindText), { node: str(args, 'node'), pod: str(args, 'pod') }),
+  );
   if (io.json) return io.out(JSON.stringify(f));
   io.out(`broken: ${f.detail}`);
   io.out('"podnet lab fault list" shows what is broken; "podnet lab fault clear" heals it');

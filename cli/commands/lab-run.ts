@@ -18,7 +18,11 @@ function int(args: Parsed, name: string): number {
 
 export const runLabUp: Run = async (args, io) => {
   const p = pathsOf(args);
-  const flags = { nodes: int(args, 'nodes'), podsPerNode: int(args, 'pods-per-node'), routing: str(args, 'routing') as Routing };
+  const flags = {
+    nodes: int(args, 'nodes'),
+    podsPerNode: int(args, 'pods-per-node'),
+    routing: str(args, 'routing') as Routing,
+  };
   const started = Date.now();
   const r = await labCall(() => labUp(p, flags, (m) => io.err(`lab up: ${m}`)));
   if (io.json) return io.out(JSON.stringify({ changed: r.changed, rebuilt: r.rebuilt, ...statusOf(r.inventory) }));
@@ -79,13 +83,16 @@ export const runExec: Run = (args, io) => {
     outside: inv.outside.netns,
     lan: inv.lan.netns,
   };
-  const netns = inv.nodes.find((n) => n.name === target)?.netns ?? hosts[target] ?? (() => {
-    try {
-      return findPod(inv, target).netns;
-    } catch (e) {
-      throw new CommandError(`${(e as Error).message}; nodes: ${inv.nodes.map((n) => n.name).join(', ')}`);
-    }
-  })();
+  const netns =
+    inv.nodes.find((n) => n.name === target)?.netns ??
+    hosts[target] ??
+    (() => {
+      try {
+        return findPod(inv, target).netns;
+      } catch (e) {
+        throw new CommandError(`${(e as Error).message}; nodes: ${inv.nodes.map((n) => n.name).join(', ')}`);
+      }
+    })();
   const r = spawnSync('nsenter', [`--net=/run/netns/${netns}`, '--', ...args.rest], { stdio: 'inherit' });
   if (r.error) io.err(`podnet lab exec: ${r.error.message}`);
   return r.status ?? 1;

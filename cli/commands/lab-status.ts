@@ -15,19 +15,34 @@ export function statusOf(inv: LabStatus): LabStatus {
   const keyFile = dashboardKeyFile(labPaths(labId));
   const dashboardTokenFile = existsSync(keyFile) ? keyFile : null;
   return {
-    labId, routing, tokenFile, dashboard, dashboardTokenFile, router, outside, lan, clusterNetwork, nodes, pods,
+    labId,
+    routing,
+    tokenFile,
+    dashboard,
+    dashboardTokenFile,
+    router,
+    outside,
+    lan,
+    clusterNetwork,
+    nodes,
+    pods,
     faults: faults ?? [],
   };
 }
 
 export function printLab(io: CommandIo, s: LabStatus): void {
-  io.out(`lab ${s.labId ?? '(main)'}: ${s.nodes.length} nodes, ${s.pods.length} pods, routing ${s.routing}, LAN ${s.lan.cidr}`);
+  io.out(
+    `lab ${s.labId ?? '(main)'}: ${s.nodes.length} nodes, ${s.pods.length} pods, routing ${s.routing}, LAN ${s.lan.cidr}`,
+  );
   if (s.router) io.out(`router   ${s.router.ip.padEnd(15)} namespace ${s.router.netns}`);
   io.out(`outside  ${s.outside.ip.padEnd(15)} namespace ${s.outside.netns}`);
   if (s.tokenFile) io.out(`agents   one per node, bearer token in ${s.tokenFile}`);
   for (const n of s.nodes) {
-    io.out(`${n.name.padEnd(8)} ${n.ip.padEnd(15)} pods ${n.podCIDR.padEnd(16)} namespace ${n.netns}${n.agent ? `  agent ${n.agent}` : ''}`);
-    for (const p of s.pods.filter((x) => x.node === n.name)) io.out(`  ${podRef(p).padEnd(24)} ${(p.ip ?? 'no address').padEnd(13)} namespace ${p.netns}`);
+    io.out(
+      `${n.name.padEnd(8)} ${n.ip.padEnd(15)} pods ${n.podCIDR.padEnd(16)} namespace ${n.netns}${n.agent ? `  agent ${n.agent}` : ''}`,
+    );
+    for (const p of s.pods.filter((x) => x.node === n.name))
+      io.out(`  ${podRef(p).padEnd(24)} ${(p.ip ?? 'no address').padEnd(13)} namespace ${p.netns}`);
   }
 }
 
@@ -45,7 +60,12 @@ export const runLabStatus: Run = (args, io) => {
   }
   printLab(io, inv);
   if (!health.healthy) {
-    const why = inv.phase === 'building' ? 'its build did not finish' : health.missing.length ? `missing namespaces ${health.missing.join(', ')}` : `the agents of ${health.deadAgents.join(', ')} are not running`;
+    const why =
+      inv.phase === 'building'
+        ? 'its build did not finish'
+        : health.missing.length
+          ? `missing namespaces ${health.missing.join(', ')}`
+          : `the agents of ${health.deadAgents.join(', ')} are not running`;
     io.out(`\nbroken: ${why}; "podnet lab up" repairs it`);
   }
 };

@@ -12,20 +12,31 @@ import { labCall, pathsOf } from './lab-call.js';
 /** The fix as a lab user runs it: `podnet lab exec NODE -- …`, one line per command. */
 export function labFixLines(labId: string | null): (fix: TraceFix) => string[] {
   const id = labId ? ` --lab-id ${labId}` : '';
-  return (fix) => (fix.node ? [`in the lab: ${fix.commands.map((c) => `bin/podnet lab exec ${fix.node}${id} -- ${c.join(' ')}`).join(' && ')}`] : []);
+  return (fix) =>
+    fix.node
+      ? [
+          `in the lab: ${fix.commands.map((c) => `bin/podnet lab exec ${fix.node}${id} -- ${c.join(' ')}`).join(' && ')}`,
+        ]
+      : [];
 }
 
 function progressLine(r: TraceResult): string {
   const checks = r.checks.filter((c) => !c.late);
   const answered = checks.filter((c) => c.result || c.error).length;
   const p = r.probe;
-  const probe = !p ? '' : `, probe ${[p.ping && 'ping', p.largePing && 'large ping', p.traceroute && 'traceroute', p.tcp && 'tcp'].filter(Boolean).join(' ') || 'running'}`;
+  const probe = !p
+    ? ''
+    : `, probe ${[p.ping && 'ping', p.largePing && 'large ping', p.traceroute && 'traceroute', p.tcp && 'tcp'].filter(Boolean).join(' ') || 'running'}`;
   return `trace: ${r.forward.length} hops there, ${r.back.length} back; kernel ${answered}/${checks.length} lookups${r.phase !== 'path' ? probe : ''}`;
 }
 
 export const runTraceCommand: Run = async (args, io) => {
   const [from, to, ...extra] = args.positionals;
-  if (!from || !to || extra.length) throw new CommandError('usage: podnet trace FROM TO [--port N]: FROM a pod, TO a pod or an IPv4 address', TRACE_EXIT.badInput);
+  if (!from || !to || extra.length)
+    throw new CommandError(
+      'usage: podnet trace FROM TO [--port N]: FROM a pod, TO a pod or an IPv4 address',
+      TRACE_EXIT.badInput,
+    );
   let req;
   try {
     req = { ...validateTraceRequest({ from, to, port: str(args, 'port') }), noProbe: flag(args, 'no-probe') };

@@ -9,7 +9,13 @@ import { renderMatrix, runCheck } from '../../lab/check.js';
 import { readInventory, withLabLock, writeInventory } from '../../lab/inventory.js';
 import { labDown, labUp } from '../../lab/lab.js';
 import { labFiles, type LabPaths } from '../../lab/paths.js';
-import { formatPidFile, readPidFile, recordProcess, stillRunning, type ProcessRecord } from '../../lib/proc/identity.js';
+import {
+  formatPidFile,
+  readPidFile,
+  recordProcess,
+  stillRunning,
+  type ProcessRecord,
+} from '../../lib/proc/identity.js';
 import { sleepSync } from '../../lib/proc/sleep.js';
 import { portOf, untilSignal } from './dashboard-run.js';
 import { labCall, pathsOf } from './lab-call.js';
@@ -68,8 +74,11 @@ export const runUp: Run = async (args, io) => {
   const port = portOf(args);
   const host = str(args, 'host')!;
   const other = runningUp(p);
-  if (other) throw new CommandError(`podnet is already up (pid ${other}, state in ${p.stateDir}): run "podnet down" first`);
-  const { inventory } = await labCall(() => labUp(p, { nodes: 3, podsPerNode: 2, routing: 'host-gw' }, (m) => io.err(`lab up: ${m}`)));
+  if (other)
+    throw new CommandError(`podnet is already up (pid ${other}, state in ${p.stateDir}): run "podnet down" first`);
+  const { inventory } = await labCall(() =>
+    labUp(p, { nodes: 3, podsPerNode: 2, routing: 'host-gw' }, (m) => io.err(`lab up: ${m}`)),
+  );
   writeFileSync(labFiles(p).upPid, formatPidFile(recordProcess(process.pid)));
   let dash: RunningDashboard | null = null;
   let stopping: Promise<void> | null = null;
@@ -92,17 +101,31 @@ export const runUp: Run = async (args, io) => {
     printLab(io, inventory);
     io.out('\npodnet check:');
     io.out(renderMatrix(report));
-    io.out(report.ok ? '\nthe network model holds' : `\n${report.failures.length} failure(s):\n${report.failures.map((f) => `  ${f}`).join('\n')}`);
+    io.out(
+      report.ok
+        ? '\nthe network model holds'
+        : `\n${report.failures.length} failure(s):\n${report.failures.map((f) => `  ${f}`).join('\n')}`,
+    );
     const id = p.labId ? ` --lab-id ${p.labId}` : '';
     io.out(`\ntry: bin/podnet lab exec web-1${id} -- ping -c1 10.244.2.2`);
-    io.out(`     bin/podnet trace web-1 web-3${id}          # the path hop by hop; break it with: bin/podnet lab fault missing-route${id}`);
+    io.out(
+      `     bin/podnet trace web-1 web-3${id}          # the path hop by hop; break it with: bin/podnet lab fault missing-route${id}`,
+    );
   }
   let key: string | null = null;
   try {
     const auth = dashboardAuth(args, dashboardKeyFile(p), host);
     key = auth.key;
     if (!auth.keyFile) io.err(NO_AUTH_WARNING);
-    dash = await startDashboard({ host, port, env: { PODNET_SOURCE: 'lab', PODNET_LAB: p.labId ?? '', ...auth.env }, log: labFiles(p).dashboardLog }, (m) => io.err(`dashboard: ${m}`));
+    dash = await startDashboard(
+      {
+        host,
+        port,
+        env: { PODNET_SOURCE: 'lab', PODNET_LAB: p.labId ?? '', ...auth.env },
+        log: labFiles(p).dashboardLog,
+      },
+      (m) => io.err(`dashboard: ${m}`),
+    );
   } catch (e) {
     await stop('the dashboard failed');
     throw new CommandError((e as Error).message);

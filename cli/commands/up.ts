@@ -9,11 +9,12 @@ const upRun = () => import('./up-run.js');
 export const up: Command = {
   path: ['up'],
   summary: 'bring up everything that exists, and stay in the foreground',
-  usage: 'podnet up [--lab-id ID] [--host 127.0.0.1] [--port 3000] [--token-file F | --no-auth] [--allowed-host NAMES] [--json]',
+  usage:
+    'podnet up [--lab-id ID] [--host 127.0.0.1] [--port 3000] [--token-file F | --no-auth] [--allowed-host NAMES] [--json]',
   description:
     'Brings up the lab (three nodes, two pods each, host-gw, one agent per node; as "podnet lab up"), prints it and ' +
     '"podnet check"\'s matrix, starts the dashboard on it (building it first when needed) and prints its URL with its key (made ' +
-    'once, a 0600 file in the lab\'s state directory; --token-file to use another, --no-auth for none), and stays in ' +
+    "once, a 0600 file in the lab's state directory; --token-file to use another, --no-auth for none), and stays in " +
     'the foreground. Ctrl-C, SIGTERM or "podnet down" from another shell takes all of it down.',
   options: [labIdOption, HOST_OPTION, PORT_OPTION, ...AUTH_OPTIONS],
   reports: true,
@@ -24,7 +25,8 @@ export const down: Command = {
   path: ['down'],
   summary: 'take down what podnet up started (from any shell)',
   usage: 'podnet down [--lab-id ID] [--json]',
-  description: 'Stops a running "podnet up" (SIGTERM to the PID it recorded) and waits for its teardown; if that process is gone, removes the lab it left. Running it twice is fine.',
+  description:
+    'Stops a running "podnet up" (SIGTERM to the PID it recorded) and waits for its teardown; if that process is gone, removes the lab it left. Running it twice is fine.',
   options: [labIdOption],
   reports: true,
   run: lazyRun(upRun, (m) => m.runDown),

@@ -20,8 +20,14 @@ function ipv6(msg: string): CniError {
 
 function parseRanges(ipam: IpamConf): IpamRange[][] {
   if (ipam.ranges !== undefined) {
-    if (!Array.isArray(ipam.ranges) || ipam.ranges.length === 0 || !ipam.ranges.every((s) => Array.isArray(s) && s.length > 0)) {
-      throw invalidConfig('ipam.ranges must be a non-empty list of non-empty lists of ranges, e.g. [[{"subnet": "10.244.1.0/24"}]]');
+    if (
+      !Array.isArray(ipam.ranges) ||
+      ipam.ranges.length === 0 ||
+      !ipam.ranges.every((s) => Array.isArray(s) && s.length > 0)
+    ) {
+      throw invalidConfig(
+        'ipam.ranges must be a non-empty list of non-empty lists of ranges, e.g. [[{"subnet": "10.244.1.0/24"}]]',
+      );
     }
     return ipam.ranges;
   }
@@ -44,10 +50,13 @@ export function parseIpamSettings(ipam: IpamConf): IpamSettings {
     }),
   );
   const routes = (ipam.routes ?? []).map((r, i) => {
-    if (!isObject(r) || typeof r.dst !== 'string') throw invalidConfig(`ipam.routes[${i}] must be {"dst": "CIDR", "gw"?: "IP"}`);
-    if (isIpv6Literal(r.dst) || (typeof r.gw === 'string' && isIpv6Literal(r.gw))) throw ipv6(`ipam.routes[${i}] ${r.dst} is IPv6: IPv6 is not supported yet`);
+    if (!isObject(r) || typeof r.dst !== 'string')
+      throw invalidConfig(`ipam.routes[${i}] must be {"dst": "CIDR", "gw"?: "IP"}`);
+    if (isIpv6Literal(r.dst) || (typeof r.gw === 'string' && isIpv6Literal(r.gw)))
+      throw ipv6(`ipam.routes[${i}] ${r.dst} is IPv6: IPv6 is not supported yet`);
     if (!parseCidr(r.dst)) throw invalidConfig(`ipam.routes[${i}].dst "${r.dst}" is not a CIDR`);
-    if (r.gw !== undefined && (typeof r.gw !== 'string' || parseIpv4(r.gw) === null)) throw invalidConfig(`ipam.routes[${i}].gw ${JSON.stringify(r.gw)} is not an IPv4 address`);
+    if (r.gw !== undefined && (typeof r.gw !== 'string' || parseIpv4(r.gw) === null))
+      throw invalidConfig(`ipam.routes[${i}].gw ${JSON.stringify(r.gw)} is not an IPv4 address`);
     return r.gw === undefined ? { dst: r.dst } : { dst: r.dst, gw: r.gw as string };
   });
   if (ipam.dataDir !== undefined && (typeof ipam.dataDir !== 'string' || !ipam.dataDir.startsWith('/'))) {

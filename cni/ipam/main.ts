@@ -29,7 +29,8 @@ runPlugin('podnet-ipam', {
   },
   CHECK(ctx) {
     const { base, settings } = load(ctx);
-    if (!base.prevResult) throw new CniError(ErrorCode.InvalidNetworkConfig, 'CHECK needs prevResult in the configuration');
+    if (!base.prevResult)
+      throw new CniError(ErrorCode.InvalidNetworkConfig, 'CHECK needs prevResult in the configuration');
     ipamCheck(settings, base.name, ctx.env.containerID, ctx.env.ifname, base.prevResult);
   },
   GC(ctx) {

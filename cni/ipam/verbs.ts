@@ -26,7 +26,13 @@ function locked<T>(store: DiskLeaseStore, fn: () => T): T {
   }
 }
 
-export function ipamAdd(s: IpamSettings, network: string, containerID: string, ifname: string, cniVersion: string): IpamAddOutcome {
+export function ipamAdd(
+  s: IpamSettings,
+  network: string,
+  containerID: string,
+  ifname: string,
+  cniVersion: string,
+): IpamAddOutcome {
   const store = new DiskLeaseStore(s.dataDir, network);
   return locked(store, () => {
     const held = store.list().filter((l) => l.containerID === containerID && l.ifname === ifname);
@@ -46,7 +52,8 @@ export function ipamAdd(s: IpamSettings, network: string, containerID: string, i
       });
     } catch (e) {
       for (const ip of reserved) store.releaseIp(ip);
-      if (e instanceof RangeExhaustedError) throw new CniError(ErrorCode.RangeExhausted, e.message, `network "${network}", lease store ${store.dir}`);
+      if (e instanceof RangeExhaustedError)
+        throw new CniError(ErrorCode.RangeExhausted, e.message, `network "${network}", lease store ${store.dir}`);
       throw e;
     }
     const result: CniResult = { cniVersion, ips, routes: s.routes };
@@ -63,7 +70,12 @@ export function ipamDel(s: IpamSettings, network: string, containerID: string, i
 /** Spec 1.1 GC: release every lease whose attachment is not in the valid list, nor in what
  *  `inFlight` names. inFlight is asked under the lease lock: an ADD announces itself before
  *  it takes that lock, so every lease present then belongs to an ADD it can see. */
-export function ipamGc(s: IpamSettings, network: string, valid: ValidAttachment[], inFlight: () => ValidAttachment[] = () => []): string[] {
+export function ipamGc(
+  s: IpamSettings,
+  network: string,
+  valid: ValidAttachment[],
+  inFlight: () => ValidAttachment[] = () => [],
+): string[] {
   const store = new DiskLeaseStore(s.dataDir, network);
   return locked(store, () => {
     const keep = new Set([...valid, ...inFlight()].map((a) => `${a.containerID}\n${a.ifname}`));
@@ -87,18 +99,36 @@ export function ipamStatus(s: IpamSettings, network: string): void {
       for (let ip = r.start; ip <= r.end; ip++) if (ip !== r.gateway && !taken.has(ip)) return true;
       return false;
     });
-    if (!free) throw new CniError(ErrorCode.PluginNotAvailable, `no free address in range ${rangeSetLabel(set)}: ADD would fail`);
+    if (!free)
+      throw new CniError(
+        ErrorCode.PluginNotAvailable,
+        `no free address in range ${rangeSetLabel(set)}: ADD would fail`,
+      );
   }
 }
 
 /** CHECK: the container's addresses in prevResult are still leased to it. */
-export function ipamCheck(s: IpamSettings, network: string, containerID: string, ifname: string, prev: CniResult): void {
+export function ipamCheck(
+  s: IpamSettings,
+  network: string,
+  containerID: string,
+  ifname: string,
+  prev: CniResult,
+): void {
   const store = new DiskLeaseStore(s.dataDir, network);
-  const mine = new Set(store.list().filter((l) => l.containerID === containerID && l.ifname === ifname).map((l) => l.ip));
+  const mine = new Set(
+    store
+      .list()
+      .filter((l) => l.containerID === containerID && l.ifname === ifname)
+      .map((l) => l.ip),
+  );
   for (const ip of prev.ips ?? []) {
     const p = parseCidr(ip.address);
     if (p && !mine.has(p.address)) {
-      throw new CniError(ErrorCode.CheckMismatch, `address ${ip.address} is not leased to container ${containerID}/${ifname} in ${store.dir}`);
+      throw new CniError(
+        ErrorCode.CheckMismatch,
+        `address ${ip.address} is not leased to container ${containerID}/${ifname} in ${store.dir}`,
+      );
     }
   }
 }

@@ -3,7 +3,15 @@
 // reverse, so a failed ADD leaves no veth, no lease and no bridge it made.
 import { existsSync } from 'node:fs';
 import type { CniInterface, CniIpConfig, CniResult, CniRoute } from '../../lib/model/cni.js';
-import { formatAddressCidr, formatCidr, formatIpv4, isIpv6Literal, parseCidr, parseIpv4, type Ipv4Prefix } from '../../lib/model/ipv4.js';
+import {
+  formatAddressCidr,
+  formatCidr,
+  formatIpv4,
+  isIpv6Literal,
+  parseCidr,
+  parseIpv4,
+  type Ipv4Prefix,
+} from '../../lib/model/ipv4.js';
 import type { IpLink, NetError } from '../../lib/net/ip.js';
 import { currentThread } from '../../lib/proc/identity.js';
 import { AttachmentStore } from '../../lib/state/attachments.js';
@@ -14,7 +22,22 @@ import type { VerbContext } from '../run.js';
 import { resultForVersion } from '../version.js';
 import { ipamClient } from './ipam-client.js';
 import { IpStepFailed, runIpSteps, type IpStep } from './ip-steps.js';
-import { bridgePorts, bridgeState, deleteLink, ensureForwarding, hostSteps, HostStep, openNetns, podSteps, readBridge, readLink, routesVia, vethSteps, type BridgeState, type HostPlan } from './kernel.js';
+import {
+  bridgePorts,
+  bridgeState,
+  deleteLink,
+  ensureForwarding,
+  hostSteps,
+  HostStep,
+  openNetns,
+  podSteps,
+  readBridge,
+  readLink,
+  routesVia,
+  vethSteps,
+  type BridgeState,
+  type HostPlan,
+} from './kernel.js';
 import { ensureMasquerade } from './masq.js';
 import { hostVethName, randomMac } from './names.js';
 
@@ -26,7 +49,10 @@ interface PodAddress {
 }
 
 function ipamValue(what: string, text: string): CniError {
-  return new CniError(ErrorCode.DecodeFailure, `IPAM returned ${what} "${text}", which is not an IPv4 ${what === 'route' ? 'CIDR' : 'address'}`);
+  return new CniError(
+    ErrorCode.DecodeFailure,
+    `IPAM returned ${what} "${text}", which is not an IPv4 ${what === 'route' ? 'CIDR' : 'address'}`,
+  );
 }
 
 function parseGateway(text: string | undefined): string | undefined {
@@ -41,9 +67,14 @@ function parseGateway(text: string | undefined): string | undefined {
 function podAddresses(ips: CniIpConfig[], isGateway: boolean): PodAddress[] {
   if (ips.length === 0) throw new CniError(ErrorCode.IpamDelegateFailed, 'the IPAM plugin returned no address');
   return ips.map((ip) => {
-    if (isIpv6Literal(ip.address)) throw new CniError(ErrorCode.Ipv6NotSupported, `IPAM returned IPv6 address ${ip.address}: IPv6 is not supported yet`);
+    if (isIpv6Literal(ip.address))
+      throw new CniError(
+        ErrorCode.Ipv6NotSupported,
+        `IPAM returned IPv6 address ${ip.address}: IPv6 is not supported yet`,
+      );
     const prefix = parseCidr(ip.address);
-    if (!prefix) throw new CniError(ErrorCode.DecodeFailure, `IPAM returned address "${ip.address}", which is not a CIDR`);
+    if (!prefix)
+      throw new CniError(ErrorCode.DecodeFailure, `IPAM returned address "${ip.address}", which is not a CIDR`);
     const gateway = parseGateway(ip.gateway) ?? (isGateway ? formatIpv4(prefix.network + 1) : undefined);
     return { cidr: formatAddressCidr(prefix.address, prefix.length), prefix, gateway };
   });
@@ -55,7 +86,11 @@ function gatewayAddresses(conf: PodnetConf, addrs: PodAddress[], existing: strin
   const wanted = addrs.filter((a) => a.gateway).map((a) => `${a.gateway}/${a.prefix.length}`);
   for (const have of existing) {
     if (!wanted.includes(have)) {
-      throw new CniError(ErrorCode.BridgeConflict, `bridge "${conf.bridge}" has address ${have}, expected ${wanted.join(', ') || 'none'}`, 'another network or a previous configuration owns this bridge: use another "bridge" name or remove the address');
+      throw new CniError(
+        ErrorCode.BridgeConflict,
+        `bridge "${conf.bridge}" has address ${have}, expected ${wanted.join(', ') || 'none'}`,
+        'another network or a previous configuration owns this bridge: use another "bridge" name or remove the address',
+      );
     }
   }
   return wanted.filter((w) => !existing.includes(w));
@@ -70,7 +105,8 @@ function podRoutes(conf: PodnetConf, ipamRoutes: CniRoute[], addrs: PodAddress[]
     routes.push({ dst: '0.0.0.0/0', gw });
   }
   for (const r of ipamRoutes) {
-    if (isIpv6Literal(r.dst)) throw new CniError(ErrorCode.Ipv6NotSupported, `route ${r.dst} is IPv6: IPv6 is not supported yet`);
+    if (isIpv6Literal(r.dst))
+      throw new CniError(ErrorCode.Ipv6NotSupported, `route ${r.dst} is IPv6: IPv6 is not supported yet`);
     const dst = parseCidr(r.dst);
     if (!dst) throw ipamValue('route', r.dst);
     const route: CniRoute = { dst: formatCidr(dst) };
@@ -85,8 +121,17 @@ function podRoutes(conf: PodnetConf, ipamRoutes: CniRoute[], addrs: PodAddress[]
 /** "File exists" from the veth step: the host end (this container is attached already) or
  *  the pod end (CNI_IFNAME is taken in the pod) — read which, to say so. */
 function vethExists(plan: HostPlan, netns: string, e: NetError): CniError {
-  if (readLink(plan.veth)) return new CniError(ErrorCode.KernelOperation, `host veth ${plan.veth} already exists: is this container already attached? DEL it first`, e.stderr.trim());
-  return new CniError(ErrorCode.KernelOperation, `interface ${JSON.stringify(plan.ifname)} already exists in ${netns}: choose another CNI_IFNAME or remove it`, e.stderr.trim());
+  if (readLink(plan.veth))
+    return new CniError(
+      ErrorCode.KernelOperation,
+      `host veth ${plan.veth} already exists: is this container already attached? DEL it first`,
+      e.stderr.trim(),
+    );
+  return new CniError(
+    ErrorCode.KernelOperation,
+    `interface ${JSON.stringify(plan.ifname)} already exists in ${netns}: choose another CNI_IFNAME or remove it`,
+    e.stderr.trim(),
+  );
 }
 
 /** Undo of each host step that creates something, by step name. */
@@ -109,10 +154,19 @@ function rollBack(plan: HostPlan, failure: IpStepFailed): void {
  *  it was, then add the veth; the bridge is judged from that print and the veth undone if
  *  the bridge is not what this network needs. Returns null, having changed nothing, when
  *  there is no bridge yet. */
-function attachToExistingBridge(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], netns: string, undo: (() => void)[]): BridgeState | null {
+function attachToExistingBridge(
+  plan: HostPlan,
+  conf: PodnetConf,
+  addrs: PodAddress[],
+  netns: string,
+  undo: (() => void)[],
+): BridgeState | null {
   let printed: Map<string, string>;
   try {
-    printed = runIpSteps([{ name: HostStep.readBridge, argv: ['addr', 'show', 'dev', plan.bridge], prints: true }, ...vethSteps(plan)], { flags: ['-j', '-d'] });
+    printed = runIpSteps(
+      [{ name: HostStep.readBridge, argv: ['addr', 'show', 'dev', plan.bridge], prints: true }, ...vethSteps(plan)],
+      { flags: ['-j', '-d'] },
+    );
   } catch (e) {
     if (!(e instanceof IpStepFailed)) throw e;
     if (e.step === HostStep.readBridge && e.cause.linkNotFound) return null;
@@ -125,7 +179,10 @@ function attachToExistingBridge(plan: HostPlan, conf: PodnetConf, addrs: PodAddr
   }
   undo.push(() => deleteLink(plan.veth));
   const bridge = bridgeState((JSON.parse(printed.get(HostStep.readBridge)!) as IpLink[])[0]!, plan.bridge);
-  const fix: IpStep[] = gatewayAddresses(conf, addrs, bridge.addresses).map((a) => ({ name: HostStep.bridgeAddress, argv: ['addr', 'replace', a, 'dev', plan.bridge] }));
+  const fix: IpStep[] = gatewayAddresses(conf, addrs, bridge.addresses).map((a) => ({
+    name: HostStep.bridgeAddress,
+    argv: ['addr', 'replace', a, 'dev', plan.bridge],
+  }));
   if (!bridge.up) fix.push({ name: HostStep.bridgeUp, argv: ['link', 'set', 'dev', plan.bridge, 'up'] });
   try {
     runIpSteps(fix);
@@ -137,7 +194,13 @@ function attachToExistingBridge(plan: HostPlan, conf: PodnetConf, addrs: PodAddr
 
 /** The first ADD on a node: create the bridge too. A bridge created by a concurrent ADD
  *  meanwhile is read and the steps retried once. */
-function applyHostPlan(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], netns: string, undo: (() => void)[]): HostPlan {
+function applyHostPlan(
+  plan: HostPlan,
+  conf: PodnetConf,
+  addrs: PodAddress[],
+  netns: string,
+  undo: (() => void)[],
+): HostPlan {
   for (let attempt = 0; ; attempt++) {
     try {
       runIpSteps(hostSteps(plan));
@@ -149,7 +212,13 @@ function applyHostPlan(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], ne
       rollBack(plan, e);
       if (e.cause.alreadyExists && attempt === 0 && e.step === HostStep.createBridge) {
         const bridge = readBridge(plan.bridge);
-        plan = { ...plan, createBridge: !bridge, bridgeMac: bridge?.mac ?? plan.bridgeMac, bridgeUp: bridge?.up ?? false, gatewayAddresses: gatewayAddresses(conf, addrs, bridge?.addresses ?? []) };
+        plan = {
+          ...plan,
+          createBridge: !bridge,
+          bridgeMac: bridge?.mac ?? plan.bridgeMac,
+          bridgeUp: bridge?.up ?? false,
+          gatewayAddresses: gatewayAddresses(conf, addrs, bridge?.addresses ?? []),
+        };
         continue;
       }
       if (e.cause.alreadyExists && e.step === HostStep.addVeth) throw vethExists(plan, netns, e.cause);
@@ -163,7 +232,13 @@ function applyHostPlan(plan: HostPlan, conf: PodnetConf, addrs: PodAddress[], ne
   return plan;
 }
 
-function mergeWithPrev(prev: CniResult | null, interfaces: CniInterface[], ips: CniIpConfig[], routes: CniRoute[], dns: CniResult['dns']): CniResult {
+function mergeWithPrev(
+  prev: CniResult | null,
+  interfaces: CniInterface[],
+  ips: CniIpConfig[],
+  routes: CniRoute[],
+  dns: CniResult['dns'],
+): CniResult {
   const base = prev?.interfaces?.length ?? 0;
   return {
     cniVersion: '1.1.0',
@@ -177,7 +252,11 @@ function mergeWithPrev(prev: CniResult | null, interfaces: CniInterface[], ips: 
 export function cmdAdd({ env, stdin, afterResult }: VerbContext): CniResult {
   const conf = parsePodnetConf(parseJson(stdin), 'ADD');
   logTo(conf.stateDir);
-  if (!existsSync(env.netns)) throw new CniError(ErrorCode.InvalidEnvironment, `CNI_NETNS ${env.netns} does not exist: the pod's network namespace must be created before ADD`);
+  if (!existsSync(env.netns))
+    throw new CniError(
+      ErrorCode.InvalidEnvironment,
+      `CNI_NETNS ${env.netns} does not exist: the pod's network namespace must be created before ADD`,
+    );
   const attachments = new AttachmentStore(conf.stateDir, conf.name);
   const veth = hostVethName(env.containerID, env.ifname);
 
@@ -185,14 +264,25 @@ export function cmdAdd({ env, stdin, afterResult }: VerbContext): CniResult {
   try {
     podNetns = openNetns(env.netns);
   } catch (e) {
-    throw new CniError(ErrorCode.InvalidEnvironment, `CNI_NETNS ${env.netns} cannot be opened: ${(e as Error).message}`);
+    throw new CniError(
+      ErrorCode.InvalidEnvironment,
+      `CNI_NETNS ${env.netns} cannot be opened: ${(e as Error).message}`,
+    );
   }
 
   const undo: (() => void)[] = [];
   try {
     // Before the lease and the veth: GC leaves alone an attachment a live ADD is building.
     const nonce = Math.random().toString(16).slice(2, 14);
-    attachments.writePending({ containerID: env.containerID, ifname: env.ifname, netns: env.netns, hostVeth: veth, holder: currentThread(), since: new Date().toISOString(), nonce });
+    attachments.writePending({
+      containerID: env.containerID,
+      ifname: env.ifname,
+      netns: env.netns,
+      hostVeth: veth,
+      holder: currentThread(),
+      since: new Date().toISOString(),
+      nonce,
+    });
     undo.push(() => attachments.removePending(env.containerID, env.ifname, nonce));
     const ipam = ipamClient(conf, env, stdin);
     const leased = ipam.add();
@@ -217,11 +307,30 @@ export function cmdAdd({ env, stdin, afterResult }: VerbContext): CniResult {
     const existing = attachToExistingBridge(basePlan, conf, addrs, env.netns, undo);
     const plan = existing
       ? { ...basePlan, bridgeMac: existing.mac }
-      : applyHostPlan({ ...basePlan, createBridge: true, bridgeMac: randomMac(), bridgeUp: false, gatewayAddresses: gatewayAddresses(conf, addrs, []) }, conf, addrs, env.netns, undo);
+      : applyHostPlan(
+          {
+            ...basePlan,
+            createBridge: true,
+            bridgeMac: randomMac(),
+            bridgeUp: false,
+            gatewayAddresses: gatewayAddresses(conf, addrs, []),
+          },
+          conf,
+          addrs,
+          env.netns,
+          undo,
+        );
     try {
       // Entered by argv (ip -n NAME, or nsenter --net=PATH): the path is no batch text either.
       const gateway = addrs.find((a) => a.gateway)?.gateway;
-      runIpSteps(podSteps(env.ifname, addrs.map((a) => a.cidr), routesVia(routes, gateway)), { netns: env.netns });
+      runIpSteps(
+        podSteps(
+          env.ifname,
+          addrs.map((a) => a.cidr),
+          routesVia(routes, gateway),
+        ),
+        { netns: env.netns },
+      );
     } catch (e) {
       throw e instanceof IpStepFailed ? e.cause : e;
     }
@@ -233,7 +342,11 @@ export function cmdAdd({ env, stdin, afterResult }: VerbContext): CniResult {
       { name: env.ifname, mac: plan.podMac, sandbox: env.netns },
     ];
     if (conf.mtu) for (const i of interfaces.slice(1)) i.mtu = conf.mtu;
-    const ips: CniIpConfig[] = addrs.map((a) => ({ interface: 2, address: a.cidr, ...(a.gateway ? { gateway: a.gateway } : {}) }));
+    const ips: CniIpConfig[] = addrs.map((a) => ({
+      interface: 2,
+      address: a.cidr,
+      ...(a.gateway ? { gateway: a.gateway } : {}),
+    }));
     const result = mergeWithPrev(conf.prevResult, interfaces, ips, routes, leased.result.dns);
 
     attachments.write({
@@ -267,7 +380,10 @@ export function cmdAdd({ env, stdin, afterResult }: VerbContext): CniResult {
       try {
         step();
       } catch (cleanup) {
-        log('error', `rollback step failed after a failed ADD: ${(cleanup as Error).message}`, { containerID: env.containerID, ifname: env.ifname });
+        log('error', `rollback step failed after a failed ADD: ${(cleanup as Error).message}`, {
+          containerID: env.containerID,
+          ifname: env.ifname,
+        });
       }
     }
     throw e;

@@ -32,7 +32,10 @@ export function cmdCheck({ env, stdin }: VerbContext): void {
   const veth = hostVethName(env.containerID, env.ifname);
   const host = readLink(veth);
   if (!host) throw mismatch(`host veth ${veth} of ${env.containerID}/${env.ifname} is missing`);
-  if (host.master !== conf.bridge) throw mismatch(`host veth ${veth} is ${host.master ? `attached to ${host.master}` : 'not attached to any bridge'}, expected bridge ${conf.bridge}`);
+  if (host.master !== conf.bridge)
+    throw mismatch(
+      `host veth ${veth} is ${host.master ? `attached to ${host.master}` : 'not attached to any bridge'}, expected bridge ${conf.bridge}`,
+    );
   if (!host.flags.includes('UP')) throw mismatch(`host veth ${veth} is down`);
   const bridge = readLink(conf.bridge);
   if (!bridge) throw mismatch(`bridge ${conf.bridge} is missing`);
@@ -46,11 +49,19 @@ export function cmdCheck({ env, stdin }: VerbContext): void {
   const have = new Set((pod.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`));
   for (const ipc of prev.ips ?? []) {
     if (ipc.interface !== undefined && ipc.interface !== podIndex) continue;
-    if (!have.has(ipc.address)) throw mismatch(`address ${ipc.address} is missing from ${env.ifname} in ${env.netns} (it has ${[...have].join(', ') || 'none'})`);
+    if (!have.has(ipc.address))
+      throw mismatch(
+        `address ${ipc.address} is missing from ${env.ifname} in ${env.netns} (it has ${[...have].join(', ') || 'none'})`,
+      );
   }
-  const routes = new Set(ipJson<IpRoute>(['route', 'show', 'dev', env.ifname], { netns: env.netns }).map((r) => routeKey(r.dst, r.gateway)));
-  const gateway = (prev.ips ?? []).find((ipc) => (ipc.interface === undefined || ipc.interface === podIndex) && ipc.gateway)?.gateway;
+  const routes = new Set(
+    ipJson<IpRoute>(['route', 'show', 'dev', env.ifname], { netns: env.netns }).map((r) => routeKey(r.dst, r.gateway)),
+  );
+  const gateway = (prev.ips ?? []).find(
+    (ipc) => (ipc.interface === undefined || ipc.interface === podIndex) && ipc.gateway,
+  )?.gateway;
   for (const r of routesVia(prev.routes ?? [], gateway)) {
-    if (!routes.has(routeKey(r.dst, r.gw))) throw mismatch(`route ${routeKey(r.dst, r.gw)} is missing from ${env.netns}`);
+    if (!routes.has(routeKey(r.dst, r.gw)))
+      throw mismatch(`route ${routeKey(r.dst, r.gw)} is missing from ${env.netns}`);
   }
 }

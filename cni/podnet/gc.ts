@@ -67,14 +67,22 @@ export function cmdGc({ env, stdin, startedAt }: VerbContext): void {
   const abandoned = busy.abandoned.filter((p) => !spared(p));
   for (const a of [...stale, ...abandoned]) deleteLink(a.hostVeth);
   for (const port of ports) {
-    if (HOST_VETH_PATTERN.test(port.ifname) && !keepVeths.has(port.ifname) && !busy.veths.has(port.ifname)) deleteLink(port.ifname);
+    if (HOST_VETH_PATTERN.test(port.ifname) && !keepVeths.has(port.ifname) && !busy.veths.has(port.ifname))
+      deleteLink(port.ifname);
   }
   const staleKeys = new Set([...stale, ...abandoned].map(key));
-  const asValid = (keys: Set<string>) => [...keys].map((k) => ({ containerID: k.slice(0, k.indexOf('\n')), ifname: k.slice(k.indexOf('\n') + 1) }));
-  const unchecked = ipamClient(conf, env, stdin).gc(valid, asValid(staleKeys), () => asValid(inFlight(attachments, startedAt).keys));
+  const asValid = (keys: Set<string>) =>
+    [...keys].map((k) => ({ containerID: k.slice(0, k.indexOf('\n')), ifname: k.slice(k.indexOf('\n') + 1) }));
+  const unchecked = ipamClient(conf, env, stdin).gc(valid, asValid(staleKeys), () =>
+    asValid(inFlight(attachments, startedAt).keys),
+  );
   if (unchecked) log('warn', unchecked, { network: conf.name });
   for (const a of stale) attachments.remove(a.containerID, a.ifname);
   for (const p of busy.abandoned) attachments.removePending(p.containerID, p.ifname, p.nonce);
   if (conf.ipMasq && valid.length === 0 && busy.keys.size === 0) removeMasquerade(conf.name);
-  log('info', `GC removed ${staleKeys.size} stale attachment(s)`, { network: conf.name, stale: [...staleKeys], inFlight: [...busy.keys] });
+  log('info', `GC removed ${staleKeys.size} stale attachment(s)`, {
+    network: conf.name,
+    stale: [...staleKeys],
+    inFlight: [...busy.keys],
+  });
 }

@@ -68,7 +68,9 @@ export function runIpSteps(steps: IpStep[], opts: RunOptions & { flags?: string[
   for (const chunk of chunks(steps)) {
     const batch = chunk.length > 1 || batchSafe(chunk[0]!);
     try {
-      const out = batch ? ip([...flags, '-batch', '-'], { ...run, input: chunk.map((s) => s.argv.join(' ')).join('\n') + '\n' }) : ip([...flags, ...chunk[0]!.argv], run);
+      const out = batch
+        ? ip([...flags, '-batch', '-'], { ...run, input: chunk.map((s) => s.argv.join(' ')).join('\n') + '\n' })
+        : ip([...flags, ...chunk[0]!.argv], run);
       assignPrinted(chunk, out, printed);
       done.push(...chunk.map((s) => s.name));
     } catch (e) {

@@ -39,7 +39,9 @@ export function ipamClient(conf: PodnetConf, env: CniEnv, stdin: string): IpamCl
   }
   const file = () => findPlugin(type, env.path);
   const versions = () => {
-    const v = execPlugin(file(), 'VERSION', JSON.stringify({ cniVersion: conf.cniVersion }), env.vars) as { supportedVersions?: unknown };
+    const v = execPlugin(file(), 'VERSION', JSON.stringify({ cniVersion: conf.cniVersion }), env.vars) as {
+      supportedVersions?: unknown;
+    };
     return Array.isArray(v?.supportedVersions) ? (v.supportedVersions as string[]) : [];
   };
   return {
@@ -51,7 +53,10 @@ export function ipamClient(conf: PodnetConf, env: CniEnv, stdin: string): IpamCl
       const spoken = versions();
       if (spoken.includes('1.1.0')) {
         // Its lease lock is its own: ADDs under way are named as valid, as of now.
-        const withInFlight = { ...(JSON.parse(stdin) as Record<string, unknown>), 'cni.dev/valid-attachments': [...valid, ...inFlight()] };
+        const withInFlight = {
+          ...(JSON.parse(stdin) as Record<string, unknown>),
+          'cni.dev/valid-attachments': [...valid, ...inFlight()],
+        };
         execPlugin(file(), 'GC', JSON.stringify(withInFlight), env.vars);
         return null;
       }

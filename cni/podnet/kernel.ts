@@ -29,7 +29,10 @@ export function readBridge(name: string): BridgeState | null {
 export function bridgeState(link: IpLink, name: string): BridgeState {
   const kind = link.linkinfo?.info_kind ?? 'a device of another kind';
   if (kind !== 'bridge') {
-    throw new CniError(ErrorCode.BridgeConflict, `"${name}" exists but is ${kind === 'veth' ? 'a veth' : kind}, not a bridge: rename the bridge in the config or remove the device`);
+    throw new CniError(
+      ErrorCode.BridgeConflict,
+      `"${name}" exists but is ${kind === 'veth' ? 'a veth' : kind}, not a bridge: rename the bridge in the config or remove the device`,
+    );
   }
   return {
     name,
@@ -73,19 +76,49 @@ export const HostStep = {
 export function vethSteps(p: HostPlan): IpStep[] {
   const mtu = p.mtu ? ['mtu', String(p.mtu)] : [];
   const steps: IpStep[] = [
-    { name: HostStep.addVeth, argv: ['link', 'add', 'name', p.veth, ...mtu, 'address', p.vethMac, 'type', 'veth', 'peer', 'name', p.ifname, ...mtu, 'address', p.podMac, 'netns', p.podNetns] },
+    {
+      name: HostStep.addVeth,
+      argv: [
+        'link',
+        'add',
+        'name',
+        p.veth,
+        ...mtu,
+        'address',
+        p.vethMac,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        p.ifname,
+        ...mtu,
+        'address',
+        p.podMac,
+        'netns',
+        p.podNetns,
+      ],
+    },
     { name: HostStep.attachVeth, argv: ['link', 'set', 'dev', p.veth, 'master', p.bridge] },
   ];
-  if (p.hairpin) steps.push({ name: HostStep.hairpin, argv: ['link', 'set', 'dev', p.veth, 'type', 'bridge_slave', 'hairpin', 'on'] });
+  if (p.hairpin)
+    steps.push({
+      name: HostStep.hairpin,
+      argv: ['link', 'set', 'dev', p.veth, 'type', 'bridge_slave', 'hairpin', 'on'],
+    });
   steps.push({ name: HostStep.vethUp, argv: ['link', 'set', 'dev', p.veth, 'up'] });
   return steps;
 }
 
 export function hostSteps(p: HostPlan): IpStep[] {
   const steps: IpStep[] = [];
-  if (p.createBridge) steps.push({ name: HostStep.createBridge, argv: ['link', 'add', 'name', p.bridge, 'address', p.bridgeMac, 'type', 'bridge'] });
+  if (p.createBridge)
+    steps.push({
+      name: HostStep.createBridge,
+      argv: ['link', 'add', 'name', p.bridge, 'address', p.bridgeMac, 'type', 'bridge'],
+    });
   // replace, not add: two ADDs racing to give the bridge its gateway address both succeed.
-  for (const a of p.gatewayAddresses) steps.push({ name: HostStep.bridgeAddress, argv: ['addr', 'replace', a, 'dev', p.bridge] });
+  for (const a of p.gatewayAddresses)
+    steps.push({ name: HostStep.bridgeAddress, argv: ['addr', 'replace', a, 'dev', p.bridge] });
   if (!p.bridgeUp) steps.push({ name: HostStep.bridgeUp, argv: ['link', 'set', 'dev', p.bridge, 'up'] });
   return [...steps, ...vethSteps(p)];
 }
@@ -101,7 +134,10 @@ export function routesVia(routes: CniRoute[], gateway: string | undefined): CniR
 /** Inside the pod's namespace: addresses, link up, routes. No undo: deleting the host end
  *  of the veth takes all of it away. */
 export function podSteps(ifname: string, addresses: string[], routes: CniRoute[]): IpStep[] {
-  const steps: IpStep[] = addresses.map((a, i) => ({ name: `pod-address-${i}`, argv: ['addr', 'add', a, 'dev', ifname] }));
+  const steps: IpStep[] = addresses.map((a, i) => ({
+    name: `pod-address-${i}`,
+    argv: ['addr', 'add', a, 'dev', ifname],
+  }));
   steps.push({ name: 'pod-up', argv: ['link', 'set', 'dev', ifname, 'up'] });
   routes.forEach((r, i) => {
     const dst = r.dst === '0.0.0.0/0' ? 'default' : r.dst;
@@ -152,5 +188,6 @@ export function readLink(name: string, netns?: string): IpLink | null {
 
 export function ensureForwarding(): void {
   // /proc/sys/net is the namespace of the process that opens it: the node's, here.
-  if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1') writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1')
+    writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
 }

@@ -12,7 +12,9 @@ export function masqTableName(network: string): string {
 export function masqScript(network: string, sources: Subnet[], cluster: Subnet[]): string {
   const table = masqTableName(network);
   const keep = cluster.map((c) => ` ip daddr != ${formatCidr(c)}`).join('');
-  const rules = sources.map((s) => `    ip saddr ${formatCidr(s)}${keep} ip daddr != 224.0.0.0/4 masquerade`).join('\n');
+  const rules = sources
+    .map((s) => `    ip saddr ${formatCidr(s)}${keep} ip daddr != 224.0.0.0/4 masquerade`)
+    .join('\n');
   return [
     `table ip ${table} {}`,
     `delete table ip ${table}`,

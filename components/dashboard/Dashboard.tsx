@@ -36,7 +36,8 @@ const CENTRE_RETRY_MS = 150;
 
 /** "?select=pod:default/web-1", "?trace=default/web-1,default/web-3": ':', '/' and ',' are
  *  legal in a query and keep the link readable */
-const queryValue = (v: string) => encodeURIComponent(v).replace(/%3A/gi, ':').replace(/%2F/gi, '/').replace(/%2C/gi, ',');
+const queryValue = (v: string) =>
+  encodeURIComponent(v).replace(/%3A/gi, ':').replace(/%2F/gi, '/').replace(/%2C/gi, ',');
 
 /** Replaces the given query parameters in the address bar (no navigation, no reload).
  *  window.location.pathname already carries the base path. */
@@ -48,7 +49,8 @@ export function replaceQuery(values: Record<string, string | null>): void {
   }
   const query = [...params].map(([k, v]) => `${encodeURIComponent(k)}=${queryValue(v)}`).join('&');
   const next = `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`;
-  if (next !== `${window.location.pathname}${window.location.search}${window.location.hash}`) window.history.replaceState(null, '', next);
+  if (next !== `${window.location.pathname}${window.location.search}${window.location.hash}`)
+    window.history.replaceState(null, '', next);
 }
 
 /**
@@ -126,7 +128,11 @@ export function Dashboard() {
 
   const traceParam = trace.linkAsk ? formatTraceParam(trace.linkAsk) : null;
   useEffect(() => {
-    replaceQuery({ select: selection ? formatSelection(selection) : null, view: view === 'table' ? 'table' : null, [TRACE_PARAM]: traceParam });
+    replaceQuery({
+      select: selection ? formatSelection(selection) : null,
+      view: view === 'table' ? 'table' : null,
+      [TRACE_PARAM]: traceParam,
+    });
   }, [selection, view, traceParam]);
 
   const findings = topology?.findings.length ?? 0;
@@ -183,7 +189,12 @@ export function Dashboard() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const el = document.activeElement;
-      if (e.key !== 'Escape' || picking.current || (el instanceof HTMLElement && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.isContentEditable))) return;
+      if (
+        e.key !== 'Escape' ||
+        picking.current ||
+        (el instanceof HTMLElement && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.isContentEditable))
+      )
+        return;
       setSelection(null);
     };
     document.addEventListener('keydown', onKey);
@@ -236,7 +247,11 @@ export function Dashboard() {
             <span data-testid="agents" className="text-sm text-slate-600 dark:text-slate-400">
               agents: {agents.live} live
               {agents.connecting ? `, ${agents.connecting} connecting` : ''}
-              {agents.unreachable ? <span className="font-semibold text-red-700 dark:text-red-300">, {agents.unreachable} unreachable</span> : ''}
+              {agents.unreachable ? (
+                <span className="font-semibold text-red-700 dark:text-red-300">, {agents.unreachable} unreachable</span>
+              ) : (
+                ''
+              )}
               {agents.none ? `, ${agents.none} none` : ''}
             </span>
           )}
@@ -245,25 +260,50 @@ export function Dashboard() {
           <SearchBox topology={topology} onPick={pick} />
         </div>
         <div className="flex flex-wrap items-center gap-2">
-          <div role="group" aria-label="View" className="inline-flex overflow-hidden rounded-md border border-slate-300 dark:border-slate-600">
-            <button type="button" data-testid="view-graph" aria-pressed={view === 'graph'} onClick={() => switchView('graph')} className={toggleButton(view === 'graph')}>
+          <div
+            role="group"
+            aria-label="View"
+            className="inline-flex overflow-hidden rounded-md border border-slate-300 dark:border-slate-600"
+          >
+            <button
+              type="button"
+              data-testid="view-graph"
+              aria-pressed={view === 'graph'}
+              onClick={() => switchView('graph')}
+              className={toggleButton(view === 'graph')}
+            >
               Graph
             </button>
-            <button type="button" data-testid="view-table" aria-pressed={view === 'table'} onClick={() => switchView('table')} className={toggleButton(view === 'table')}>
+            <button
+              type="button"
+              data-testid="view-table"
+              aria-pressed={view === 'table'}
+              onClick={() => switchView('table')}
+              className={toggleButton(view === 'table')}
+            >
               Table
             </button>
           </div>
-          <ExportButtons topology={topology} graph={graph} pngUnavailable={view === 'graph' ? null : 'Switch to the graph view to export it as a PNG'} />
+          <ExportButtons
+            topology={topology}
+            graph={graph}
+            pngUnavailable={view === 'graph' ? null : 'Switch to the graph view to export it as a PNG'}
+          />
           <ThemeToggle theme={theme} onChange={setTheme} />
           <ConnectionBadge connection={connection} />
         </div>
       </header>
 
       {(problems.length > 0 || readOnly || info.error) && (
-        <div data-testid="banner" data-read-only={readOnly} className="space-y-1 border-b border-amber-300 bg-amber-50 px-4 py-2 text-sm text-amber-950 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+        <div
+          data-testid="banner"
+          data-read-only={readOnly}
+          className="space-y-1 border-b border-amber-300 bg-amber-50 px-4 py-2 text-sm text-amber-950 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100"
+        >
           {readOnly && (
             <p data-testid="read-only">
-              <strong>Read-only:</strong> this dashboard runs with probes turned off (PODNET_READ_ONLY); it shows the network but sends no traffic through it.
+              <strong>Read-only:</strong> this dashboard runs with probes turned off (PODNET_READ_ONLY); it shows the
+              network but sends no traffic through it.
             </p>
           )}
           {problems.length > 0 && (
@@ -278,7 +318,8 @@ export function Dashboard() {
           )}
           {info.error && (
             <p data-testid="info-error">
-              The cluster summary (cluster.info) failed: {info.error.message}. It is asked again every {INFO_POLL_MS / 1000} s.
+              The cluster summary (cluster.info) failed: {info.error.message}. It is asked again every{' '}
+              {INFO_POLL_MS / 1000} s.
             </p>
           )}
         </div>
@@ -287,15 +328,32 @@ export function Dashboard() {
       <div className="flex min-h-0 flex-1 flex-col md:flex-row">
         {/* the findings sit under the graph; the side panel keeps the full height, for a trace */}
         <div className="flex min-h-0 min-w-0 flex-1 flex-col">
-          <main className="relative min-h-64 min-w-0 flex-1" aria-label={view === 'graph' ? 'Topology graph' : 'Topology table'}>
+          <main
+            className="relative min-h-64 min-w-0 flex-1"
+            aria-label={view === 'graph' ? 'Topology graph' : 'Topology table'}
+          >
             {view === 'graph' ? (
               <>
                 <div className="absolute inset-0">
-                  <TopologyGraph topology={topology} version={version} selection={selection} onSelect={graphSelect} theme={theme} handleRef={graph} className="h-full w-full" highlight={trace.highlight} />
+                  <TopologyGraph
+                    topology={topology}
+                    version={version}
+                    selection={selection}
+                    onSelect={graphSelect}
+                    theme={theme}
+                    handleRef={graph}
+                    className="h-full w-full"
+                    highlight={trace.highlight}
+                  />
                 </div>
                 {trace.picking && (
-                  <p data-testid="graph-picking" role="status" className="absolute top-2 left-1/2 z-10 w-max max-w-[calc(100%-1rem)] -translate-x-1/2 rounded-md border border-sky-300 bg-sky-50 px-3 py-1 text-sm text-sky-950 shadow dark:border-sky-700 dark:bg-sky-950 dark:text-sky-100">
-                    Tracing from <span className="font-mono">{trace.draft.from}</span>: click the destination pod · Esc cancels
+                  <p
+                    data-testid="graph-picking"
+                    role="status"
+                    className="absolute top-2 left-1/2 z-10 w-max max-w-[calc(100%-1rem)] -translate-x-1/2 rounded-md border border-sky-300 bg-sky-50 px-3 py-1 text-sm text-sky-950 shadow dark:border-sky-700 dark:bg-sky-950 dark:text-sky-100"
+                  >
+                    Tracing from <span className="font-mono">{trace.draft.from}</span>: click the destination pod · Esc
+                    cancels
                   </p>
                 )}
                 <div className="absolute bottom-2 left-2 z-10 max-w-[calc(100%-1rem)] rounded-md border border-slate-200 bg-white/90 px-2 py-1 backdrop-blur dark:border-slate-700 dark:bg-slate-950/90">
@@ -303,7 +361,9 @@ export function Dashboard() {
                 </div>
                 {!topology && (
                   <p className="absolute inset-0 flex items-center justify-center text-slate-600 dark:text-slate-400">
-                    {connection.state === 'connecting' ? 'Connecting to the dashboard server…' : connectionHelp(connection.error)}
+                    {connection.state === 'connecting'
+                      ? 'Connecting to the dashboard server…'
+                      : connectionHelp(connection.error)}
                   </p>
                 )}
               </>
@@ -334,15 +394,38 @@ export function Dashboard() {
             </div>
           </section>
         </div>
-        <aside aria-label="Details, trace and connectivity" className="flex max-h-[50vh] min-h-0 flex-col border-t border-slate-200 md:max-h-none md:w-[28rem] md:shrink-0 md:border-t-0 md:border-l dark:border-slate-800">
+        <aside
+          aria-label="Details, trace and connectivity"
+          className="flex max-h-[50vh] min-h-0 flex-col border-t border-slate-200 md:max-h-none md:w-[28rem] md:shrink-0 md:border-t-0 md:border-l dark:border-slate-800"
+        >
           <PanelTabs<Panel>
             label="Side panel"
             active={panel}
             onChange={setPanel}
             tabs={[
-              { key: 'details', label: 'Details', panel: <SidePanel topology={topology} selection={selection} onSelect={pick} onClose={() => setSelection(null)} onTraceFrom={traceFrom} /> },
-              { key: 'trace', label: <TraceTabLabel status={trace.run.running ? 'running' : (trace.run.result?.status ?? null)} />, panel: <TracePanel session={trace} topology={topology} pickOnGraph={traceFrom} /> },
-              { key: 'matrix', label: 'Matrix', panel: <ConnectivityMatrix readOnly={readOnly} onTrace={startTrace} /> },
+              {
+                key: 'details',
+                label: 'Details',
+                panel: (
+                  <SidePanel
+                    topology={topology}
+                    selection={selection}
+                    onSelect={pick}
+                    onClose={() => setSelection(null)}
+                    onTraceFrom={traceFrom}
+                  />
+                ),
+              },
+              {
+                key: 'trace',
+                label: <TraceTabLabel status={trace.run.running ? 'running' : (trace.run.result?.status ?? null)} />,
+                panel: <TracePanel session={trace} topology={topology} pickOnGraph={traceFrom} />,
+              },
+              {
+                key: 'matrix',
+                label: 'Matrix',
+                panel: <ConnectivityMatrix readOnly={readOnly} onTrace={startTrace} />,
+              },
             ]}
           />
         </aside>
@@ -353,8 +436,14 @@ export function Dashboard() {
 
 /** "Trace", with how the current trace stands: readable without colour */
 function TraceTabLabel({ status }: { status: 'running' | 'ok' | 'broken' | 'unknown' | null }) {
-  const mark = status === 'running' ? '…' : status === 'ok' ? '✓' : status === 'broken' ? '✗' : status === 'unknown' ? '?' : '';
-  const tone = status === 'broken' ? 'text-red-700 dark:text-red-300' : status === 'ok' ? 'text-emerald-700 dark:text-emerald-300' : '';
+  const mark =
+    status === 'running' ? '…' : status === 'ok' ? '✓' : status === 'broken' ? '✗' : status === 'unknown' ? '?' : '';
+  const tone =
+    status === 'broken'
+      ? 'text-red-700 dark:text-red-300'
+      : status === 'ok'
+        ? 'text-emerald-700 dark:text-emerald-300'
+        : '';
   return (
     <span data-status={status ?? undefined}>
       Trace

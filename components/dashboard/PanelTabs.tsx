@@ -12,7 +12,17 @@ export interface PanelTab<K extends string> {
   panel: ReactNode;
 }
 
-export function PanelTabs<K extends string>({ tabs, active, onChange, label }: { tabs: PanelTab<K>[]; active: K; onChange: (k: K) => void; label: string }) {
+export function PanelTabs<K extends string>({
+  tabs,
+  active,
+  onChange,
+  label,
+}: {
+  tabs: PanelTab<K>[];
+  active: K;
+  onChange: (k: K) => void;
+  label: string;
+}) {
   const buttons = useRef(new Map<K, HTMLButtonElement>());
   const move = (from: number, by: number) => {
     const next = tabs[(from + by + tabs.length) % tabs.length]!;
@@ -21,7 +31,11 @@ export function PanelTabs<K extends string>({ tabs, active, onChange, label }: {
   };
   return (
     <div className="flex h-full min-h-0 flex-col">
-      <div role="tablist" aria-label={label} className="flex shrink-0 border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-950">
+      <div
+        role="tablist"
+        aria-label={label}
+        className="flex shrink-0 border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-950"
+      >
         {tabs.map((t, i) => (
           <button
             key={t.key}
@@ -44,7 +58,9 @@ export function PanelTabs<K extends string>({ tabs, active, onChange, label }: {
               e.preventDefault();
             }}
             className={`-mb-px border-b-2 px-3 py-1.5 text-sm focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-sky-600 ${
-              active === t.key ? 'border-sky-600 font-semibold text-slate-900 dark:border-sky-400 dark:text-slate-100' : 'border-transparent text-slate-600 hover:text-slate-900 dark:text-slate-400 dark:hover:text-slate-100'
+              active === t.key
+                ? 'border-sky-600 font-semibold text-slate-900 dark:border-sky-400 dark:text-slate-100'
+                : 'border-transparent text-slate-600 hover:text-slate-900 dark:text-slate-400 dark:hover:text-slate-100'
             }`}
           >
             {t.label}
@@ -52,7 +68,14 @@ export function PanelTabs<K extends string>({ tabs, active, onChange, label }: {
         ))}
       </div>
       {tabs.map((t) => (
-        <div key={t.key} role="tabpanel" id={`tabpanel-${t.key}`} aria-labelledby={`tab-${t.key}`} hidden={active !== t.key} className="min-h-0 flex-1 overflow-auto">
+        <div
+          key={t.key}
+          role="tabpanel"
+          id={`tabpanel-${t.key}`}
+          aria-labelledby={`tab-${t.key}`}
+          hidden={active !== t.key}
+          className="min-h-0 flex-1 overflow-auto"
+        >
           {t.panel}
         </div>
       ))}

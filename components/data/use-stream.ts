@@ -25,13 +25,21 @@ export interface Stream<A, T> {
  * `open` subscribes with the client's handlers; `onEnd` sees the last value of a stream that
  * ran to its end. `keep`: the previous value stays shown until the new stream's first one.
  */
-export function useStream<A, T>(open: (arg: A, h: StreamHandlers<T>) => { unsubscribe(): void }, onEnd?: (last: T) => void, keep = false): Stream<A, T> {
+export function useStream<A, T>(
+  open: (arg: A, h: StreamHandlers<T>) => { unsubscribe(): void },
+  onEnd?: (last: T) => void,
+  keep = false,
+): Stream<A, T> {
   const sub = useRef<{ unsubscribe(): void } | null>(null);
   const ended = useRef(onEnd);
   useEffect(() => {
     ended.current = onEnd;
   });
-  const [state, setState] = useState<{ data: T | null; error: string | null; running: boolean }>({ data: null, error: null, running: false });
+  const [state, setState] = useState<{ data: T | null; error: string | null; running: boolean }>({
+    data: null,
+    error: null,
+    running: false,
+  });
 
   const stop = useCallback(() => {
     sub.current?.unsubscribe();

@@ -29,7 +29,11 @@ export interface LiveTopology {
 }
 
 export function useTopology(): LiveTopology {
-  const [live, setLive] = useState<LiveTopology>({ topology: null, version: -1, connection: { state: 'connecting', since: new Date().toISOString(), error: null } });
+  const [live, setLive] = useState<LiveTopology>({
+    topology: null,
+    version: -1,
+    connection: { state: 'connecting', since: new Date().toISOString(), error: null },
+  });
   const staleTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   useEffect(() => {
@@ -37,7 +41,8 @@ export function useTopology(): LiveTopology {
     let cancelled = false;
     let sub: { unsubscribe(): void } | null = null;
     let lost: string | null = null;
-    const setConnection = (c: Connection) => setLive((l) => (l.connection.state === c.state && l.connection.error === c.error ? l : { ...l, connection: c }));
+    const setConnection = (c: Connection) =>
+      setLive((l) => (l.connection.state === c.state && l.connection.error === c.error ? l : { ...l, connection: c }));
     const markLost = (error: string | null) => {
       if (lost) return;
       lost = new Date().toISOString();
@@ -48,14 +53,22 @@ export function useTopology(): LiveTopology {
       if (staleTimer.current) clearTimeout(staleTimer.current);
       staleTimer.current = null;
       lost = null;
-      setLive((l) => (l.connection.state === 'live' ? l : { ...l, connection: { state: 'live', since: new Date().toISOString(), error: null } }));
+      setLive((l) =>
+        l.connection.state === 'live'
+          ? l
+          : { ...l, connection: { state: 'live', since: new Date().toISOString(), error: null } },
+      );
     };
     const apply = (event: TopologyEvent) =>
       setLive((l) => {
         if (event.type === 'snapshot') return { ...l, topology: event.topology, version: event.version };
         // Already seen (a reconnect replays from the last id), or nothing to apply it to.
         if (!l.topology || event.version <= l.version) return l;
-        return { ...l, topology: applyTopologyChanges(l.topology, event.changes as TopologyChange[]), version: event.version };
+        return {
+          ...l,
+          topology: applyTopologyChanges(l.topology, event.changes as TopologyChange[]),
+          version: event.version,
+        };
       });
 
     // The snapshot comes as one JSON response (cheap even at 10,000 pods); the watch then

@@ -36,8 +36,15 @@ export function downloadText(text: string, type: string, filename: string): void
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-
-export function ExportButtons({ topology, graph, pngUnavailable }: { topology: Topology | null; graph: RefObject<PngSource | null>; pngUnavailable?: string | null }) {
+export function ExportButtons({
+  topology,
+  graph,
+  pngUnavailable,
+}: {
+  topology: Topology | null;
+  graph: RefObject<PngSource | null>;
+  pngUnavailable?: string | null;
+}) {
   const [error, setError] = useState<string | null>(null);
   const cluster = topology?.cluster.name ?? 'cluster';
 

@@ -18,7 +18,11 @@ export function CopyCode({ text }: { text: string }) {
   };
   return (
     <span className="flex items-start gap-1">
-      <code ref={code} data-testid="fix" className="block min-w-0 flex-1 select-all break-all rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs dark:bg-slate-800">
+      <code
+        ref={code}
+        data-testid="fix"
+        className="block min-w-0 flex-1 select-all break-all rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs dark:bg-slate-800"
+      >
         {text}
       </code>
       <button
@@ -27,13 +31,10 @@ export function CopyCode({ text }: { text: string }) {
         onClick={(e) => {
           e.stopPropagation();
           if (!navigator.clipboard) return selectIt();
-          navigator.clipboard.writeText(text).then(
-            () => {
-              setCopied(true);
-              setTimeout(() => setCopied(false), 1500);
-            },
-            selectIt,
-          );
+          navigator.clipboard.writeText(text).then(() => {
+            setCopied(true);
+            setTimeout(() => setCopied(false), 1500);
+          }, selectIt);
         }}
         className="shrink-0 rounded border border-slate-300 px-1.5 text-xs hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-600 dark:hover:bg-slate-800"
       >
@@ -47,7 +48,9 @@ export function SeverityTag({ severity }: { severity: TopoFinding['severity'] })
   return (
     <span
       className={`inline-block rounded px-1.5 text-xs font-semibold uppercase ${
-        severity === 'error' ? 'bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-200' : 'bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-200'
+        severity === 'error'
+          ? 'bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-200'
+          : 'bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-200'
       }`}
     >
       {severity}
@@ -94,6 +97,9 @@ export function FindingBody({ finding, where }: { finding: TopoFinding; where?: 
 const collator = new Intl.Collator(undefined, { numeric: true });
 
 export const bySeverity = (a: TopoFinding, b: TopoFinding) =>
-  (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) || collator.compare(a.node ?? '', b.node ?? '') || collator.compare(a.object, b.object);
+  (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) ||
+  collator.compare(a.node ?? '', b.node ?? '') ||
+  collator.compare(a.object, b.object);
 
-export const findingTarget = (f: TopoFinding): Selection | null => (f.pod ? { kind: 'pod', key: f.pod } : f.node ? { kind: 'node', key: f.node } : null);
+export const findingTarget = (f: TopoFinding): Selection | null =>
+  f.pod ? { kind: 'pod', key: f.pod } : f.node ? { kind: 'node', key: f.node } : null;

@@ -7,13 +7,23 @@ import { bySeverity, FindingBody, findingTarget } from './Finding';
 
 const PAGE = 200;
 
-export function FindingsList({ findings, selection, onSelect }: { findings: TopoFinding[]; selection: Selection | null; onSelect: (sel: Selection) => void }) {
+export function FindingsList({
+  findings,
+  selection,
+  onSelect,
+}: {
+  findings: TopoFinding[];
+  selection: Selection | null;
+  onSelect: (sel: Selection) => void;
+}) {
   const [shown, setShown] = useState(PAGE);
   const sorted = useMemo(() => [...findings].sort(bySeverity), [findings]);
   if (sorted.length === 0) {
     return (
       <div data-testid="findings" data-count={0}>
-        <p className="px-3 py-2 text-sm text-emerald-800 dark:text-emerald-300">No findings: the network is as it should be.</p>
+        <p className="px-3 py-2 text-sm text-emerald-800 dark:text-emerald-300">
+          No findings: the network is as it should be.
+        </p>
       </div>
     );
   }
@@ -22,7 +32,8 @@ export function FindingsList({ findings, selection, onSelect }: { findings: Topo
       <ul className="divide-y divide-slate-200 dark:divide-slate-800">
         {sorted.slice(0, shown).map((f) => {
           const target = findingTarget(f);
-          const selected = target !== null && selection !== null && target.kind === selection.kind && target.key === selection.key;
+          const selected =
+            target !== null && selection !== null && target.kind === selection.kind && target.key === selection.key;
           return (
             <li
               key={f.id}

@@ -61,9 +61,16 @@ export function searchTopology(topology: Topology | null, query: string): { resu
   const fullIp = ip ? parseIpv4(q) : null;
   const out: SearchResult[] = [];
   for (const n of topology.nodes) {
-    const score = ip ? best(rankIp(n.ip, q), rankIp(n.podCIDR, q), subnetHolds(n.podCIDR, fullIp) ? 4 : null) : rank(n.name, q);
+    const score = ip
+      ? best(rankIp(n.ip, q), rankIp(n.podCIDR, q), subnetHolds(n.podCIDR, fullIp) ? 4 : null)
+      : rank(n.name, q);
     if (score === null) continue;
-    out.push({ sel: { kind: 'node', key: n.name }, score, label: n.name, detail: [n.ip, n.podCIDR].filter(Boolean).join(' · ') || 'node' });
+    out.push({
+      sel: { kind: 'node', key: n.name },
+      score,
+      label: n.name,
+      detail: [n.ip, n.podCIDR].filter(Boolean).join(' · ') || 'node',
+    });
   }
   for (const p of topology.pods) {
     let score: number | null;
@@ -72,17 +79,33 @@ export function searchTopology(topology: Topology | null, query: string): { resu
       // the namespace ranks after the pod's own name: "default" should not bury "default-backend"
       const ns = rank(p.namespace, q, false);
       // a node's exact name also lists its pods, after the node itself
-      score = best(rank(p.name, q), q.includes('/') ? rank(p.key, q) : null, ns === null ? null : ns + 2, p.node?.toLowerCase() === q ? 6 : null);
+      score = best(
+        rank(p.name, q),
+        q.includes('/') ? rank(p.key, q) : null,
+        ns === null ? null : ns + 2,
+        p.node?.toLowerCase() === q ? 6 : null,
+      );
     }
     if (score === null) continue;
-    out.push({ sel: { kind: 'pod', key: p.key }, score, label: p.key, detail: [p.ip ?? 'no IP', p.node ?? 'unscheduled'].join(' · ') });
+    out.push({
+      sel: { kind: 'pod', key: p.key },
+      score,
+      label: p.key,
+      detail: [p.ip ?? 'no IP', p.node ?? 'unscheduled'].join(' · '),
+    });
   }
-  out.sort((a, b) => a.score - b.score || (a.sel.kind === b.sel.kind ? 0 : a.sel.kind === 'node' ? -1 : 1) || collator.compare(a.label, b.label));
+  out.sort(
+    (a, b) =>
+      a.score - b.score ||
+      (a.sel.kind === b.sel.kind ? 0 : a.sel.kind === 'node' ? -1 : 1) ||
+      collator.compare(a.label, b.label),
+  );
   return { results: out.slice(0, MAX_RESULTS), total: out.length };
 }
 
 const isTyping = (el: Element | null) =>
-  el instanceof HTMLElement && (el.isContentEditable || el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT');
+  el instanceof HTMLElement &&
+  (el.isContentEditable || el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT');
 
 export function SearchBox({ topology, onPick }: { topology: Topology | null; onPick: (sel: Selection) => void }) {
   const [query, setQuery] = useState('');
@@ -168,7 +191,9 @@ export function SearchBox({ topology, onPick }: { topology: Topology | null; onP
           data-testid="search-results"
           className="absolute right-0 left-0 z-30 mt-1 max-h-96 overflow-auto rounded-md border border-slate-300 bg-white py-1 text-sm shadow-lg dark:border-slate-600 dark:bg-slate-900"
         >
-          {results.length === 0 && <li className="px-3 py-2 text-slate-600 dark:text-slate-300">No pod or node matches “{query.trim()}”.</li>}
+          {results.length === 0 && (
+            <li className="px-3 py-2 text-slate-600 dark:text-slate-300">No pod or node matches “{query.trim()}”.</li>
+          )}
           {results.map((r, i) => (
             <li
               key={formatSelection(r.sel)}

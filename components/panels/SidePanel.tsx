@@ -47,7 +47,8 @@ export function podGateway(node: TopoNode | undefined): string | null {
   return formatIpv4((subnet.network + 1) >>> 0);
 }
 
-const yesNo = (v: boolean | null | undefined, yes = 'yes', no = 'no') => (v === null || v === undefined ? 'unknown' : v ? yes : no);
+const yesNo = (v: boolean | null | undefined, yes = 'yes', no = 'no') =>
+  v === null || v === undefined ? 'unknown' : v ? yes : no;
 
 function dateTime(iso: string): string {
   const d = new Date(iso);
@@ -59,7 +60,9 @@ function dateTime(iso: string): string {
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
     <section className="border-t border-slate-200 px-4 py-3 dark:border-slate-800">
-      <h3 className="mb-1.5 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{title}</h3>
+      <h3 className="mb-1.5 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
+        {title}
+      </h3>
       {children}
     </section>
   );
@@ -78,9 +81,18 @@ function Facts({ rows }: { rows: [string, ReactNode][] }) {
   );
 }
 
-const mono = (v: string | null | undefined) => (v ? <span className="font-mono">{v}</span> : <span className="text-slate-500">—</span>);
+const mono = (v: string | null | undefined) =>
+  v ? <span className="font-mono">{v}</span> : <span className="text-slate-500">—</span>;
 
-function LinkButton({ sel, onSelect, children }: { sel: Selection; onSelect: (s: Selection) => void; children: ReactNode }) {
+function LinkButton({
+  sel,
+  onSelect,
+  children,
+}: {
+  sel: Selection;
+  onSelect: (s: Selection) => void;
+  children: ReactNode;
+}) {
   return (
     <button
       type="button"
@@ -93,7 +105,8 @@ function LinkButton({ sel, onSelect, children }: { sel: Selection; onSelect: (s:
 }
 
 function FindingItems({ findings }: { findings: TopoFinding[] }) {
-  if (findings.length === 0) return <p className="text-sm text-emerald-800 dark:text-emerald-300">None: as it should be.</p>;
+  if (findings.length === 0)
+    return <p className="text-sm text-emerald-800 dark:text-emerald-300">None: as it should be.</p>;
   return (
     <ul className="space-y-3">
       {[...findings].sort(bySeverity).map((f) => (
@@ -106,27 +119,50 @@ function FindingItems({ findings }: { findings: TopoFinding[] }) {
 }
 
 function RouteTable({ routes, caption }: { routes: Route[]; caption: string }) {
-  if (routes.length === 0) return <p className="text-sm text-slate-600 dark:text-slate-400">No routes known (the agent has not sent a snapshot).</p>;
+  if (routes.length === 0)
+    return (
+      <p className="text-sm text-slate-600 dark:text-slate-400">No routes known (the agent has not sent a snapshot).</p>
+    );
   return (
     <table data-testid="node-routes" className="w-full text-left font-mono text-xs">
       <caption className="sr-only">{caption}</caption>
       <thead className="text-slate-600 dark:text-slate-400">
         <tr>
-          <th scope="col" className="pr-2 font-normal">destination</th>
-          <th scope="col" className="pr-2 font-normal">via</th>
-          <th scope="col" className="pr-2 font-normal">dev</th>
-          <th scope="col" className="pr-2 font-normal">proto</th>
-          <th scope="col" className="font-normal">owner</th>
+          <th scope="col" className="pr-2 font-normal">
+            destination
+          </th>
+          <th scope="col" className="pr-2 font-normal">
+            via
+          </th>
+          <th scope="col" className="pr-2 font-normal">
+            dev
+          </th>
+          <th scope="col" className="pr-2 font-normal">
+            proto
+          </th>
+          <th scope="col" className="font-normal">
+            owner
+          </th>
         </tr>
       </thead>
       <tbody>
         {routes.map((r, i) => (
-          <tr key={`${r.dst} ${r.gateway} ${r.dev} ${i}`} data-owned-by-podnet={r.ownedByPodnet} className={r.ownedByPodnet ? 'bg-sky-50 dark:bg-sky-950' : ''}>
+          <tr
+            key={`${r.dst} ${r.gateway} ${r.dev} ${i}`}
+            data-owned-by-podnet={r.ownedByPodnet}
+            className={r.ownedByPodnet ? 'bg-sky-50 dark:bg-sky-950' : ''}
+          >
             <td className="pr-2">{r.dst}</td>
             <td className="pr-2">{r.gateway ?? '—'}</td>
             <td className="pr-2">{r.dev ?? '—'}</td>
             <td className="pr-2">{r.protocol}</td>
-            <td>{r.ownedByPodnet ? <span className="font-sans font-semibold text-sky-800 dark:text-sky-200">podnet</span> : <span className="font-sans text-slate-500">—</span>}</td>
+            <td>
+              {r.ownedByPodnet ? (
+                <span className="font-sans font-semibold text-sky-800 dark:text-sky-200">podnet</span>
+              ) : (
+                <span className="font-sans text-slate-500">—</span>
+              )}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -134,17 +170,34 @@ function RouteTable({ routes, caption }: { routes: Route[]; caption: string }) {
   );
 }
 
-function PodDetails({ pod, topology, onSelect }: { pod: TopoPod; topology: Topology; onSelect: (s: Selection) => void }) {
+function PodDetails({
+  pod,
+  topology,
+  onSelect,
+}: {
+  pod: TopoPod;
+  topology: Topology;
+  onSelect: (s: Selection) => void;
+}) {
   const node = topology.nodes.find((n) => n.name === pod.node);
   const findings = topology.findings.filter((f) => f.pod === pod.key);
   const gateway = podGateway(node);
   const subnet = node?.podCIDR ? parseCidr(node.podCIDR) : null;
   const ifname = pod.veth?.ifname ?? 'eth0';
-  const ipInSubnet = pod.ip && subnet ? (() => {
-    const a = parseIpv4(pod.ip);
-    return a !== null && prefixContains(subnet, a);
-  })() : false;
-  const vethState = !pod.veth ? 'no veth known' : pod.veth.up === null ? 'state unknown (link not in the snapshot)' : pod.veth.up ? 'up' : 'down';
+  const ipInSubnet =
+    pod.ip && subnet
+      ? (() => {
+          const a = parseIpv4(pod.ip);
+          return a !== null && prefixContains(subnet, a);
+        })()
+      : false;
+  const vethState = !pod.veth
+    ? 'no veth known'
+    : pod.veth.up === null
+      ? 'state unknown (link not in the snapshot)'
+      : pod.veth.up
+        ? 'up'
+        : 'down';
 
   return (
     <>
@@ -153,15 +206,49 @@ function PodDetails({ pod, topology, onSelect }: { pod: TopoPod; topology: Topol
           rows={[
             ['namespace', pod.namespace],
             ['name', pod.name],
-            ['node', pod.node ? <LinkButton sel={{ kind: 'node', key: pod.node }} onSelect={onSelect}>{pod.node}</LinkButton> : 'unscheduled'],
+            [
+              'node',
+              pod.node ? (
+                <LinkButton sel={{ kind: 'node', key: pod.node }} onSelect={onSelect}>
+                  {pod.node}
+                </LinkButton>
+              ) : (
+                'unscheduled'
+              ),
+            ],
             ['IP', mono(pod.ip)],
-            ...(pod.agentIp && pod.agentIp !== pod.ip ? ([['agent’s IP', <span key="a" className="font-mono text-red-700 dark:text-red-300">{pod.agentIp} (differs from the API’s)</span>]] as [string, ReactNode][]) : []),
+            ...(pod.agentIp && pod.agentIp !== pod.ip
+              ? ([
+                  [
+                    'agent’s IP',
+                    <span key="a" className="font-mono text-red-700 dark:text-red-300">
+                      {pod.agentIp} (differs from the API’s)
+                    </span>,
+                  ],
+                ] as [string, ReactNode][])
+              : []),
             ['phase', pod.phase],
             ['health', <HealthTag key="h" health={pod.health} />],
             ['owner', pod.owner ?? '—'],
-            ['seen by', [pod.seenBy.api ? 'control plane' : null, pod.seenBy.agent ? 'node agent' : null].filter(Boolean).join(' and ') || 'nobody'],
-            ...(pod.hostNetwork ? ([['network', 'hostNetwork: shares the node’s network namespace']] as [string, ReactNode][]) : []),
-            ...(pod.containerID ? ([['container', <span key="c" className="font-mono text-xs break-all">{pod.containerID}</span>]] as [string, ReactNode][]) : []),
+            [
+              'seen by',
+              [pod.seenBy.api ? 'control plane' : null, pod.seenBy.agent ? 'node agent' : null]
+                .filter(Boolean)
+                .join(' and ') || 'nobody',
+            ],
+            ...(pod.hostNetwork
+              ? ([['network', 'hostNetwork: shares the node’s network namespace']] as [string, ReactNode][])
+              : []),
+            ...(pod.containerID
+              ? ([
+                  [
+                    'container',
+                    <span key="c" className="font-mono text-xs break-all">
+                      {pod.containerID}
+                    </span>,
+                  ],
+                ] as [string, ReactNode][])
+              : []),
             ...(pod.netns ? ([['netns', mono(pod.netns)]] as [string, ReactNode][]) : []),
           ]}
         />
@@ -183,12 +270,44 @@ function PodDetails({ pod, topology, onSelect }: { pod: TopoPod; topology: Topol
         <Section title="Interface">
           <Facts
             rows={[
-              ['in the pod', <span key="i" className="font-mono">{ifname}</span>],
-              ['host veth', pod.veth ? <span key="v"><span className="font-mono">{pod.veth.host}</span> on {pod.node ?? '?'}</span> : 'none known'],
+              [
+                'in the pod',
+                <span key="i" className="font-mono">
+                  {ifname}
+                </span>,
+              ],
+              [
+                'host veth',
+                pod.veth ? (
+                  <span key="v">
+                    <span className="font-mono">{pod.veth.host}</span> on {pod.node ?? '?'}
+                  </span>
+                ) : (
+                  'none known'
+                ),
+              ],
               // the agent reads the node's side of the pair; the pod's eth0 has its own MAC
               ...(pod.veth?.mac ? ([['host veth MAC', mono(pod.veth.mac)]] as [string, ReactNode][]) : []),
-              ['veth state', <span key="s" data-testid="veth-state" className={pod.veth?.up === false ? 'font-semibold text-red-700 dark:text-red-300' : ''}>{vethState}</span>],
-              ['bridge', node?.bridge ? <span key="b" className="font-mono">{node.bridge.name}</span> : '—'],
+              [
+                'veth state',
+                <span
+                  key="s"
+                  data-testid="veth-state"
+                  className={pod.veth?.up === false ? 'font-semibold text-red-700 dark:text-red-300' : ''}
+                >
+                  {vethState}
+                </span>,
+              ],
+              [
+                'bridge',
+                node?.bridge ? (
+                  <span key="b" className="font-mono">
+                    {node.bridge.name}
+                  </span>
+                ) : (
+                  '—'
+                ),
+              ],
             ]}
           />
         </Section>
@@ -198,16 +317,24 @@ function PodDetails({ pod, topology, onSelect }: { pod: TopoPod; topology: Topol
           <p className="text-sm">The pod uses its node’s routing table: see the node.</p>
         ) : gateway && subnet ? (
           <>
-            <pre data-testid="pod-routes" className="whitespace-pre-wrap break-all rounded bg-slate-100 px-2 py-1 font-mono text-xs dark:bg-slate-800">
+            <pre
+              data-testid="pod-routes"
+              className="whitespace-pre-wrap break-all rounded bg-slate-100 px-2 py-1 font-mono text-xs dark:bg-slate-800"
+            >
               {`default via ${gateway} dev ${ifname}\n${node!.podCIDR} dev ${ifname} proto kernel scope link${pod.ip ? ` src ${pod.ip}` : ''}`}
             </pre>
             <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
-              These are the pod’s routes as the podnet CNI plugin sets them (a default route via the node’s bridge address, and the pod subnet on {ifname}), not read from inside the pod.
-              {pod.ip && !ipInSubnet ? ` Its IP ${pod.ip} is outside ${node!.podCIDR}: the gateway is not on its link.` : ''}
+              These are the pod’s routes as the podnet CNI plugin sets them (a default route via the node’s bridge
+              address, and the pod subnet on {ifname}), not read from inside the pod.
+              {pod.ip && !ipInSubnet
+                ? ` Its IP ${pod.ip} is outside ${node!.podCIDR}: the gateway is not on its link.`
+                : ''}
             </p>
           </>
         ) : (
-          <p className="text-sm text-slate-600 dark:text-slate-400">Unknown: {pod.node ? `${pod.node} has no pod subnet` : 'the pod has no node'}.</p>
+          <p className="text-sm text-slate-600 dark:text-slate-400">
+            Unknown: {pod.node ? `${pod.node} has no pod subnet` : 'the pod has no node'}.
+          </p>
         )}
       </Section>
       <Section title="Probe from this pod">
@@ -220,7 +347,15 @@ function PodDetails({ pod, topology, onSelect }: { pod: TopoPod; topology: Topol
   );
 }
 
-function NodeDetails({ node, topology, onSelect }: { node: TopoNode; topology: Topology; onSelect: (s: Selection) => void }) {
+function NodeDetails({
+  node,
+  topology,
+  onSelect,
+}: {
+  node: TopoNode;
+  topology: Topology;
+  onSelect: (s: Selection) => void;
+}) {
   const findings = topology.findings.filter((f) => f.node === node.name && !f.pod);
   const podFindings = topology.findings.filter((f) => f.node === node.name && f.pod).length;
   const pods = topology.pods.filter((p) => p.node === node.name);
@@ -233,8 +368,30 @@ function NodeDetails({ node, topology, onSelect }: { node: TopoNode; topology: T
             ['IP', mono(node.ip)],
             ['pod subnet', mono(node.podCIDR)],
             ['health', <HealthTag key="h" health={node.health} />],
-            ['Ready', node.ready === null ? 'unknown (no kubelet)' : node.ready ? 'Ready' : <span key="r" className="font-semibold text-red-700 dark:text-red-300">Not Ready</span>],
-            ...(node.conditions.length ? ([['conditions', <ul key="c">{node.conditions.map((c) => <li key={c}>{c}</li>)}</ul>]] as [string, ReactNode][]) : []),
+            [
+              'Ready',
+              node.ready === null ? (
+                'unknown (no kubelet)'
+              ) : node.ready ? (
+                'Ready'
+              ) : (
+                <span key="r" className="font-semibold text-red-700 dark:text-red-300">
+                  Not Ready
+                </span>
+              ),
+            ],
+            ...(node.conditions.length
+              ? ([
+                  [
+                    'conditions',
+                    <ul key="c">
+                      {node.conditions.map((c) => (
+                        <li key={c}>{c}</li>
+                      ))}
+                    </ul>,
+                  ],
+                ] as [string, ReactNode][])
+              : []),
           ]}
         />
       </Section>
@@ -242,18 +399,63 @@ function NodeDetails({ node, topology, onSelect }: { node: TopoNode; topology: T
         <Facts
           rows={[
             ['address', mono(node.agent.address)],
-            ['state', <span key="s" data-testid="agent-state" data-state={node.agent.state} className={node.agent.state === 'unreachable' ? 'font-semibold text-red-700 dark:text-red-300' : ''}>{node.agent.state}</span>],
+            [
+              'state',
+              <span
+                key="s"
+                data-testid="agent-state"
+                data-state={node.agent.state}
+                className={node.agent.state === 'unreachable' ? 'font-semibold text-red-700 dark:text-red-300' : ''}
+              >
+                {node.agent.state}
+              </span>,
+            ],
             ['since', dateTime(node.agent.since)],
-            ...(node.agent.error ? ([['error', <span key="e" className="font-mono text-xs">{node.agent.error}</span>]] as [string, ReactNode][]) : []),
+            ...(node.agent.error
+              ? ([
+                  [
+                    'error',
+                    <span key="e" className="font-mono text-xs">
+                      {node.agent.error}
+                    </span>,
+                  ],
+                ] as [string, ReactNode][])
+              : []),
           ]}
         />
       </Section>
       <Section title="Bridge and forwarding">
         <Facts
           rows={[
-            ['bridge', node.bridge ? <span key="b"><span className="font-mono">{node.bridge.name}</span> · <span className={node.bridge.up ? '' : 'font-semibold text-red-700 dark:text-red-300'}>{node.bridge.up ? 'up' : 'down'}</span></span> : 'not found (or no snapshot)'],
-            ['addresses', node.bridge?.addresses.length ? <span key="a" className="font-mono">{node.bridge.addresses.join(', ')}</span> : '—'],
-            ['ip_forward', <span key="f" className={node.ipForward === false ? 'font-semibold text-red-700 dark:text-red-300' : ''}>{yesNo(node.ipForward, 'on (1)', 'off (0)')}</span>],
+            [
+              'bridge',
+              node.bridge ? (
+                <span key="b">
+                  <span className="font-mono">{node.bridge.name}</span> ·{' '}
+                  <span className={node.bridge.up ? '' : 'font-semibold text-red-700 dark:text-red-300'}>
+                    {node.bridge.up ? 'up' : 'down'}
+                  </span>
+                </span>
+              ) : (
+                'not found (or no snapshot)'
+              ),
+            ],
+            [
+              'addresses',
+              node.bridge?.addresses.length ? (
+                <span key="a" className="font-mono">
+                  {node.bridge.addresses.join(', ')}
+                </span>
+              ) : (
+                '—'
+              ),
+            ],
+            [
+              'ip_forward',
+              <span key="f" className={node.ipForward === false ? 'font-semibold text-red-700 dark:text-red-300' : ''}>
+                {yesNo(node.ipForward, 'on (1)', 'off (0)')}
+              </span>,
+            ],
           ]}
         />
       </Section>
@@ -264,12 +466,17 @@ function NodeDetails({ node, topology, onSelect }: { node: TopoNode; topology: T
               ['FORWARD policy', fw.forwardPolicy],
               ['podnet table', yesNo(fw.table, 'present', 'missing')],
               ['masquerade', yesNo(fw.masquerade, 'on (pods reach outside the cluster network)', 'off')],
-              ['FORWARD accepts', yesNo(fw.forwardAccepts, 'podnet accepts pod traffic in FORWARD', 'none from podnet')],
+              [
+                'FORWARD accepts',
+                yesNo(fw.forwardAccepts, 'podnet accepts pod traffic in FORWARD', 'none from podnet'),
+              ],
               ['input restricted', yesNo(fw.inputRestricted)],
             ]}
           />
         ) : (
-          <p className="text-sm text-slate-600 dark:text-slate-400">Unknown: the agent has not reported its firewall facts.</p>
+          <p className="text-sm text-slate-600 dark:text-slate-400">
+            Unknown: the agent has not reported its firewall facts.
+          </p>
         )}
       </Section>
       <Section title="Routing table (main)">
@@ -285,12 +492,18 @@ function NodeDetails({ node, topology, onSelect }: { node: TopoNode; topology: T
           <ul className="space-y-0.5 text-sm">
             {pods.slice(0, MAX_NODE_PODS).map((p) => (
               <li key={p.key} className="flex items-baseline gap-2">
-                <LinkButton sel={{ kind: 'pod', key: p.key }} onSelect={onSelect}>{p.key}</LinkButton>
+                <LinkButton sel={{ kind: 'pod', key: p.key }} onSelect={onSelect}>
+                  {p.key}
+                </LinkButton>
                 <span className="font-mono text-xs text-slate-600 dark:text-slate-400">{p.ip ?? 'no IP'}</span>
                 {p.health !== 'healthy' && <HealthTag health={p.health} />}
               </li>
             ))}
-            {pods.length > MAX_NODE_PODS && <li className="text-xs text-slate-600 dark:text-slate-400">and {pods.length - MAX_NODE_PODS} more: see the table view.</li>}
+            {pods.length > MAX_NODE_PODS && (
+              <li className="text-xs text-slate-600 dark:text-slate-400">
+                and {pods.length - MAX_NODE_PODS} more: see the table view.
+              </li>
+            )}
           </ul>
         )}
       </Section>
@@ -326,9 +539,14 @@ export function SidePanel({
       {!selection ? (
         <div className="px-4 py-6 text-sm text-slate-700 dark:text-slate-300">
           <h2 className="mb-2 text-base font-semibold">Nothing selected</h2>
-          <p>Click a node or a pod in the graph, a row in the table, or a finding to see its addresses, veth, routes and firewall facts here.</p>
+          <p>
+            Click a node or a pod in the graph, a row in the table, or a finding to see its addresses, veth, routes and
+            firewall facts here.
+          </p>
           <p className="mt-2">
-            Or press <kbd className="rounded border border-slate-300 px-1 font-mono text-xs dark:border-slate-600">/</kbd> and search by pod name, namespace, IP or node.
+            Or press{' '}
+            <kbd className="rounded border border-slate-300 px-1 font-mono text-xs dark:border-slate-600">/</kbd> and
+            search by pod name, namespace, IP or node.
           </p>
         </div>
       ) : (
@@ -339,7 +557,12 @@ export function SidePanel({
               <h2 className="break-all text-lg font-semibold">{selection.key}</h2>
               {pod && onTraceFrom && pod.node && !pod.hostNetwork && (
                 <div className="mt-1.5 flex flex-wrap items-center gap-x-2 gap-y-1">
-                  <button type="button" data-testid="trace-from-here" onClick={() => onTraceFrom(pod.key)} className={primaryButton}>
+                  <button
+                    type="button"
+                    data-testid="trace-from-here"
+                    onClick={() => onTraceFrom(pod.key)}
+                    className={primaryButton}
+                  >
                     Trace from here
                   </button>
                   <span className="text-xs text-slate-600 dark:text-slate-400">then click the destination pod</span>
@@ -365,7 +588,9 @@ export function SidePanel({
             <NodeDetails node={node} topology={topology} onSelect={onSelect} />
           ) : (
             <p className="px-4 text-sm text-slate-700 dark:text-slate-300">
-              There is no {selection.kind} “{selection.key}” in this cluster now{selection.kind === 'pod' ? ' (a pod key is NAMESPACE/NAME)' : ''}. It may have been deleted; search for it with <kbd className="font-mono">/</kbd>.
+              There is no {selection.kind} “{selection.key}” in this cluster now
+              {selection.kind === 'pod' ? ' (a pod key is NAMESPACE/NAME)' : ''}. It may have been deleted; search for
+              it with <kbd className="font-mono">/</kbd>.
             </p>
           )}
         </>

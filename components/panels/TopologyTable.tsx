@@ -44,7 +44,7 @@ const COLUMNS: { id: Column; label: string }[] = [
 
 const HEALTH_ORDER: Record<Health, number> = { unreachable: 0, finding: 1, healthy: 2 };
 
-const ipNumber = (ip: string): number => (ip ? parseIpv4(ip) ?? Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER);
+const ipNumber = (ip: string): number => (ip ? (parseIpv4(ip) ?? Number.MAX_SAFE_INTEGER) : Number.MAX_SAFE_INTEGER);
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
@@ -71,26 +71,71 @@ export function tableRows(topology: Topology): Row[] {
   for (const n of topology.nodes) {
     const ip = n.ip ?? '';
     const veth = n.bridge ? n.bridge.name : '';
-    const state = joined([`agent ${n.agent.state}`, n.ready === null ? null : n.ready ? 'Ready' : 'Not Ready', n.bridge !== null && !n.bridge.up && 'bridge down']);
+    const state = joined([
+      `agent ${n.agent.state}`,
+      n.ready === null ? null : n.ready ? 'Ready' : 'Not Ready',
+      n.bridge !== null && !n.bridge.up && 'bridge down',
+    ]);
     rows[i++] = {
-      id: `node:${n.name}`, sel: { kind: 'node', key: n.name }, kind: 'node', name: n.name, namespace: '', node: n.name, ip, veth, state, health: n.health, findings: n.findingCount, ipNum: ipNumber(ip),
+      id: `node:${n.name}`,
+      sel: { kind: 'node', key: n.name },
+      kind: 'node',
+      name: n.name,
+      namespace: '',
+      node: n.name,
+      ip,
+      veth,
+      state,
+      health: n.health,
+      findings: n.findingCount,
+      ipNum: ipNumber(ip),
       haystack: `node ${n.name} ${n.podCIDR ?? ''} ${ip} ${veth} ${state} ${HEALTH_TEXT[n.health]}`.toLowerCase(),
     };
   }
   for (const p of topology.pods) {
     const ip = p.ip ?? '';
     const node = p.node ?? '';
-    const veth = p.hostNetwork ? 'host network' : p.veth ? `${p.veth.host} (${p.veth.up === null ? 'unknown' : p.veth.up ? 'up' : 'down'})` : '';
-    const state = p.veth?.up === false || (p.agentIp && p.ip && p.agentIp !== p.ip) ? joined([p.phase, p.veth?.up === false && 'veth down', p.agentIp !== null && p.agentIp !== p.ip && `agent sees ${p.agentIp}`]) : p.phase;
+    const veth = p.hostNetwork
+      ? 'host network'
+      : p.veth
+        ? `${p.veth.host} (${p.veth.up === null ? 'unknown' : p.veth.up ? 'up' : 'down'})`
+        : '';
+    const state =
+      p.veth?.up === false || (p.agentIp && p.ip && p.agentIp !== p.ip)
+        ? joined([
+            p.phase,
+            p.veth?.up === false && 'veth down',
+            p.agentIp !== null && p.agentIp !== p.ip && `agent sees ${p.agentIp}`,
+          ])
+        : p.phase;
     rows[i++] = {
-      id: `pod:${p.key}`, sel: { kind: 'pod', key: p.key }, kind: 'pod', name: p.name, namespace: p.namespace, node, ip, veth, state, health: p.health, findings: podFindings.get(p.key) ?? 0, ipNum: ipNumber(ip),
+      id: `pod:${p.key}`,
+      sel: { kind: 'pod', key: p.key },
+      kind: 'pod',
+      name: p.name,
+      namespace: p.namespace,
+      node,
+      ip,
+      veth,
+      state,
+      health: p.health,
+      findings: podFindings.get(p.key) ?? 0,
+      ipNum: ipNumber(ip),
       haystack: `pod ${p.key} ${node} ${ip} ${p.agentIp ?? ''} ${veth} ${state} ${HEALTH_TEXT[p.health]}`.toLowerCase(),
     };
   }
   return rows;
 }
 
-export function TopologyTable({ topology, selection, onSelect }: { topology: Topology | null; selection: Selection | null; onSelect: (sel: Selection) => void }) {
+export function TopologyTable({
+  topology,
+  selection,
+  onSelect,
+}: {
+  topology: Topology | null;
+  selection: Selection | null;
+  onSelect: (sel: Selection) => void;
+}) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<{ col: Column; dir: 1 | -1 } | null>(null);
   const [shown, setShown] = useState(PAGE);
@@ -141,26 +186,46 @@ export function TopologyTable({ topology, selection, onSelect }: { topology: Top
           placeholder="name, namespace, node, IP, state…"
           className="w-72 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-sky-600 dark:border-slate-600 dark:bg-slate-900"
         />
-        <span className="text-sm text-slate-600 dark:text-slate-400" aria-live="polite" data-testid="table-count" data-rows={rows.length} data-total={all.length}>
+        <span
+          className="text-sm text-slate-600 dark:text-slate-400"
+          aria-live="polite"
+          data-testid="table-count"
+          data-rows={rows.length}
+          data-total={all.length}
+        >
           {rows.length === all.length ? `${all.length} rows` : `${rows.length} of ${all.length} rows match`}
         </span>
       </div>
       <div className="min-h-0 flex-1 overflow-auto">
-        <table data-testid="topology-table" data-rows={rows.length} className="w-full border-collapse text-left text-sm">
+        <table
+          data-testid="topology-table"
+          data-rows={rows.length}
+          className="w-full border-collapse text-left text-sm"
+        >
           <caption className="px-3 py-2 text-left text-sm text-slate-700 dark:text-slate-300">
             {topology ? `${topology.cluster.name}: ${nodes} nodes and ${pods} pods` : 'Waiting for the topology…'}
             {rows.length > visible.length ? ` — showing ${visible.length} of ${rows.length} rows` : ''}
-            {sort ? `, sorted by ${COLUMNS.find((c) => c.id === sort.col)?.label.toLowerCase()} (${sort.dir === 1 ? 'ascending' : 'descending'})` : ''}
+            {sort
+              ? `, sorted by ${COLUMNS.find((c) => c.id === sort.col)?.label.toLowerCase()} (${sort.dir === 1 ? 'ascending' : 'descending'})`
+              : ''}
           </caption>
           <thead className="sticky top-0 z-10 bg-slate-100 dark:bg-slate-900">
             <tr>
               {COLUMNS.map((c) => {
                 const dir = sort?.col === c.id ? sort.dir : 0;
                 return (
-                  <th key={c.id} scope="col" aria-sort={dir === 1 ? 'ascending' : dir === -1 ? 'descending' : 'none'} data-column={c.id} className="px-2 py-1.5 font-semibold whitespace-nowrap">
+                  <th
+                    key={c.id}
+                    scope="col"
+                    aria-sort={dir === 1 ? 'ascending' : dir === -1 ? 'descending' : 'none'}
+                    data-column={c.id}
+                    className="px-2 py-1.5 font-semibold whitespace-nowrap"
+                  >
                     <button
                       type="button"
-                      onClick={() => setSort(dir === 1 ? { col: c.id, dir: -1 } : dir === -1 ? null : { col: c.id, dir: 1 })}
+                      onClick={() =>
+                        setSort(dir === 1 ? { col: c.id, dir: -1 } : dir === -1 ? null : { col: c.id, dir: 1 })
+                      }
                       className="inline-flex items-center gap-1 rounded hover:underline focus-visible:outline-2 focus-visible:outline-sky-600"
                     >
                       {c.label}
@@ -190,7 +255,14 @@ export function TopologyTable({ topology, selection, onSelect }: { topology: Top
                 >
                   <td className="px-2 py-1 text-xs uppercase text-slate-600 dark:text-slate-400">{r.kind}</td>
                   <th scope="row" className="px-2 py-1 text-left font-medium">
-                    <button type="button" onClick={(e) => { e.stopPropagation(); onSelect(r.sel); }} className="text-left hover:underline focus-visible:outline-2 focus-visible:outline-sky-600">
+                    <button
+                      type="button"
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        onSelect(r.sel);
+                      }}
+                      className="text-left hover:underline focus-visible:outline-2 focus-visible:outline-sky-600"
+                    >
                       {r.name}
                     </button>
                   </th>
@@ -199,7 +271,9 @@ export function TopologyTable({ topology, selection, onSelect }: { topology: Top
                   <td className="px-2 py-1 font-mono text-xs">{r.ip || '—'}</td>
                   <td className="px-2 py-1 font-mono text-xs">{r.veth || '—'}</td>
                   <td className="px-2 py-1">{r.state || '—'}</td>
-                  <td className="px-2 py-1"><HealthTag health={r.health} /></td>
+                  <td className="px-2 py-1">
+                    <HealthTag health={r.health} />
+                  </td>
                   <td className="px-2 py-1 text-right tabular-nums">{r.findings}</td>
                 </tr>
               );

@@ -5,7 +5,13 @@ import type { Dispatch, KeyboardEvent, SetStateAction } from 'react';
 
 export function comboboxKeys(
   e: KeyboardEvent<HTMLInputElement>,
-  o: { count: number; setActive: Dispatch<SetStateAction<number>>; open: () => void; enter: () => void; escape: () => void },
+  o: {
+    count: number;
+    setActive: Dispatch<SetStateAction<number>>;
+    open: () => void;
+    enter: () => void;
+    escape: () => void;
+  },
 ): void {
   if (e.key === 'ArrowDown') {
     e.preventDefault();

@@ -3,7 +3,15 @@ import type { JSX } from 'react';
 import { LEGEND, type Theme } from './styles';
 
 /** `trace`: a traced path is on the graph, so its marks are explained too. */
-export function Legend({ theme = 'light', className, trace = false }: { theme?: Theme; className?: string; trace?: boolean }): JSX.Element {
+export function Legend({
+  theme = 'light',
+  className,
+  trace = false,
+}: {
+  theme?: Theme;
+  className?: string;
+  trace?: boolean;
+}): JSX.Element {
   return (
     <ul data-testid="legend" className={className ?? 'flex flex-wrap gap-x-4 gap-y-1 text-xs'}>
       {LEGEND.filter((e) => trace || !e.trace).map((e) => {

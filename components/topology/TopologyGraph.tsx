@@ -46,7 +46,13 @@ export interface TopologyGraphProps {
 declare global {
   interface Window {
     /** what the graph has on screen, for the end-to-end tests and the benchmark */
-    __podnetGraph?: { cy: Core; version: number; drawMs?: number; elements?: number; highlight?: (h: GraphHighlight | null) => void };
+    __podnetGraph?: {
+      cy: Core;
+      version: number;
+      drawMs?: number;
+      elements?: number;
+      highlight?: (h: GraphHighlight | null) => void;
+    };
   }
 }
 
@@ -104,7 +110,12 @@ export function TopologyGraph(props: TopologyGraphProps): JSX.Element {
   const selKey = selection?.key ?? null;
   useEffect(() => {
     const sel: Selection | null = selKind && selKey ? ({ kind: selKind, key: selKey } as Selection) : null;
-    engine.current?.update({ topology, version, filter: { node: filterNode, namespace: filterNamespace }, selection: sel });
+    engine.current?.update({
+      topology,
+      version,
+      filter: { node: filterNode, namespace: filterNamespace },
+      selection: sel,
+    });
   }, [topology, version, filterNode, filterNamespace, selKind, selKey]);
 
   useEffect(() => {
@@ -129,8 +140,21 @@ export function TopologyGraph(props: TopologyGraphProps): JSX.Element {
 
 // The container: memoised on its class alone, and without React children, so React
 // never reconciles what Cytoscape put inside it.
-const GraphHost = memo(function GraphHost({ hostRef, className }: { hostRef: RefObject<HTMLDivElement | null>; className: string | undefined }) {
-  return <div ref={hostRef} data-testid="graph" className={className ?? 'h-full w-full'} style={{ position: 'relative', overflow: 'hidden' }} />;
+const GraphHost = memo(function GraphHost({
+  hostRef,
+  className,
+}: {
+  hostRef: RefObject<HTMLDivElement | null>;
+  className: string | undefined;
+}) {
+  return (
+    <div
+      ref={hostRef}
+      data-testid="graph"
+      className={className ?? 'h-full w-full'}
+      style={{ position: 'relative', overflow: 'hidden' }}
+    />
+  );
 });
 
 interface Inputs {
@@ -140,7 +164,8 @@ interface Inputs {
   selection: Selection | null;
 }
 
-const sameSelection = (a: Selection | null, b: Selection | null) => a === b || (a !== null && b !== null && a.kind === b.kind && a.key === b.key);
+const sameSelection = (a: Selection | null, b: Selection | null) =>
+  a === b || (a !== null && b !== null && a.kind === b.kind && a.key === b.key);
 
 /** The imperative side: one Cytoscape instance and what it has drawn. */
 class GraphEngine {
@@ -283,13 +308,20 @@ class GraphEngine {
     }
     const pos = this.cy.getElementById(selectionId(sel)).position();
     // a node too big to frame: its top (title, bridge, first row) rather than its middle
-    const at = sel.kind === 'node' && box ? { x: box.x, y: box.y - box.h / 2 + this.cy.height() / (2 * floor) - TITLE_H } : pos;
+    const at =
+      sel.kind === 'node' && box ? { x: box.x, y: box.y - box.h / 2 + this.cy.height() / (2 * floor) - TITLE_H } : pos;
     return { zoom: floor, pan: { x: this.cy.width() / 2 - floor * at.x, y: this.cy.height() / 2 - floor * at.y } };
   }
 
   exportPng(): string | null {
     if (this.destroyed || this.cy.elements().empty()) return null;
-    return this.cy.png({ full: true, bg: backgroundOf(this.theme), output: 'base64uri', maxWidth: PNG_MAX_PX, maxHeight: PNG_MAX_PX });
+    return this.cy.png({
+      full: true,
+      bg: backgroundOf(this.theme),
+      output: 'base64uri',
+      maxWidth: PNG_MAX_PX,
+      maxHeight: PNG_MAX_PX,
+    });
   }
 
   /** The whole drawing (or the filtered node) in view. From the layout's numbers, not
@@ -357,7 +389,10 @@ class GraphEngine {
     const bb = on.boundingBox({ includeLabels: true });
     this.cy.stop(true, true);
     this.fitted = false;
-    this.cy.animate(this.viewFor({ x: (bb.x1 + bb.x2) / 2, y: (bb.y1 + bb.y2) / 2, w: bb.w, h: bb.h }, MAX_FOCUS_ZOOM), { duration: ANIMATION_MS });
+    this.cy.animate(
+      this.viewFor({ x: (bb.x1 + bb.x2) / 2, y: (bb.y1 + bb.y2) / 2, w: bb.w, h: bb.h }, MAX_FOCUS_ZOOM),
+      { duration: ANIMATION_MS },
+    );
     return true;
   }
 
@@ -388,9 +423,17 @@ class GraphEngine {
     this.lod = needsLod(topology, filter);
     this.podsPerNode.clear();
     for (const p of topology.pods) {
-      if (p.node && (!filter.namespace || p.namespace === filter.namespace)) this.podsPerNode.set(p.node, (this.podsPerNode.get(p.node) ?? 0) + 1);
+      if (p.node && (!filter.namespace || p.namespace === filter.namespace))
+        this.podsPerNode.set(p.node, (this.podsPerNode.get(p.node) ?? 0) + 1);
     }
-    const next = toElements(topology, { expanded: this.lod ? this.expanded() : new Set(), filter, lod: this.lod, focus: nodeOfSelection(topology, selection), layout: this.layout, alwaysRoutes: highlightIds(this.highlight) });
+    const next = toElements(topology, {
+      expanded: this.lod ? this.expanded() : new Set(),
+      filter,
+      lod: this.lod,
+      focus: nodeOfSelection(topology, selection),
+      layout: this.layout,
+      alwaysRoutes: highlightIds(this.highlight),
+    });
     const plan = planUpdate(this.drawn, next);
     const byId = new Map(next.map((e) => [e.data.id as string, e]));
     const cy = this.cy;
@@ -408,7 +451,8 @@ class GraphEngine {
       }
       // Cytoscape keeps (and later mutates) the data and position objects it is given:
       // give it copies, so what this.drawn remembers stays what was asked for.
-      if (add.length) cy.add(add.map((e) => ({ ...e, data: { ...e.data }, ...(e.position ? { position: { ...e.position } } : {}) })));
+      if (add.length)
+        cy.add(add.map((e) => ({ ...e, data: { ...e.data }, ...(e.position ? { position: { ...e.position } } : {}) })));
       for (const m of plan.move) {
         const ele = cy.getElementById(m.id);
         if (ele.nonempty() && ele.isNode()) ele.position({ ...m.position });
@@ -437,7 +481,13 @@ class GraphEngine {
     d.pods = String(pods);
     d.bridges = String(bridges);
     d.lod = String(this.lod);
-    window.__podnetGraph = { cy, version, drawMs: Math.round(performance.now() - t0), elements: next.length, highlight: (h) => this.setHighlight(h) };
+    window.__podnetGraph = {
+      cy,
+      version,
+      drawMs: Math.round(performance.now() - t0),
+      elements: next.length,
+      highlight: (h) => this.setHighlight(h),
+    };
   }
 
   private markSelection(): void {
@@ -470,7 +520,8 @@ class GraphEngine {
     const cy = (ext.y1 + ext.y2) / 2;
     const inView: { name: string; d: number }[] = [];
     for (const [name, r] of this.layout.nodes) {
-      if (r.x + r.w / 2 < ext.x1 || r.x - r.w / 2 > ext.x2 || r.y + r.h / 2 < ext.y1 || r.y - r.h / 2 > ext.y2) continue;
+      if (r.x + r.w / 2 < ext.x1 || r.x - r.w / 2 > ext.x2 || r.y + r.h / 2 < ext.y1 || r.y - r.h / 2 > ext.y2)
+        continue;
       inView.push({ name, d: Math.hypot(r.x - cx, r.y - cy) });
     }
     inView.sort((a, b) => a.d - b.d);

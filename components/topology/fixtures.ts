@@ -35,7 +35,17 @@ export function pod(name: string, nodeName: string | null, ip: string | null, ov
     hostNetwork: false,
     labels: { app: 'web' },
     owner: null,
-    veth: ip ? { host: `veth${name.replace(/[^a-z0-9]/g, '').padEnd(11, '0').slice(0, 11)}`, up: true, ifname: 'eth0', mac: null } : null,
+    veth: ip
+      ? {
+          host: `veth${name
+            .replace(/[^a-z0-9]/g, '')
+            .padEnd(11, '0')
+            .slice(0, 11)}`,
+          up: true,
+          ifname: 'eth0',
+          mac: null,
+        }
+      : null,
     agentIp: ip,
     netns: ip ? `/run/netns/podnet-${name}` : null,
     containerID: ip ? `c-${name}` : null,
@@ -50,7 +60,15 @@ export function hostGwRoutes(nodes: TopoNode[]): TopoRoute[] {
   return nodes.flatMap((from) =>
     nodes
       .filter((to) => to !== from)
-      .map((to) => ({ key: `${from.name} ${to.podCIDR}`, from: from.name, to: to.name, dst: to.podCIDR!, via: to.ip, dev: 'eth0', ownedByPodnet: true })),
+      .map((to) => ({
+        key: `${from.name} ${to.podCIDR}`,
+        from: from.name,
+        to: to.name,
+        dst: to.podCIDR!,
+        via: to.ip,
+        dev: 'eth0',
+        ownedByPodnet: true,
+      })),
   );
 }
 
@@ -74,14 +92,34 @@ export const referenceLab: Topology = {
 };
 
 export function finding(over: Partial<TopoFinding> & Pick<TopoFinding, 'id' | 'object'>): TopoFinding {
-  return { severity: 'error', message: 'm', expected: 'e', actual: 'a', fix: null, node: null, pod: null, source: 'agent', ...over };
+  return {
+    severity: 'error',
+    message: 'm',
+    expected: 'e',
+    actual: 'a',
+    fix: null,
+    node: null,
+    pod: null,
+    source: 'agent',
+    ...over,
+  };
 }
 
 /** A synthetic cluster like the benchmark's: n nodes with k pods each, host-gw. */
 export function bigCluster(n: number, k: number): Topology {
-  const nodes = Array.from({ length: n }, (_, i) => node(i + 1, { ip: `192.168.${Math.floor((i + 1) / 250)}.${((i + 1) % 250) + 1}` }));
-  const pods = nodes.flatMap((nd, i) => Array.from({ length: k }, (_, j) => pod(`p-${i + 1}-${j + 1}`, nd.name, `10.244.${i + 1}.${j + 2}`)));
-  return { ...referenceLab, cluster: { ...referenceLab.cluster, source: 'synthetic', name: `${n}x${k}` }, nodes, pods, routes: hostGwRoutes(nodes) };
+  const nodes = Array.from({ length: n }, (_, i) =>
+    node(i + 1, { ip: `192.168.${Math.floor((i + 1) / 250)}.${((i + 1) % 250) + 1}` }),
+  );
+  const pods = nodes.flatMap((nd, i) =>
+    Array.from({ length: k }, (_, j) => pod(`p-${i + 1}-${j + 1}`, nd.name, `10.244.${i + 1}.${j + 2}`)),
+  );
+  return {
+    ...referenceLab,
+    cluster: { ...referenceLab.cluster, source: 'synthetic', name: `${n}x${k}` },
+    nodes,
+    pods,
+    routes: hostGwRoutes(nodes),
+  };
 }
 
 /**
@@ -91,9 +129,24 @@ export function bigCluster(n: number, k: number): Topology {
  * on the node's own address.
  */
 const kindNodes = [
-  node(1, { name: 'kubehound.test.local-control-plane', ip: '172.18.0.4', podCIDR: '10.244.0.0/24', bridge: { name: 'v-net-0', up: true, addresses: ['10.244.0.1/24'] } }),
-  node(2, { name: 'kubehound.test.local-worker', ip: '172.18.0.3', podCIDR: '10.244.1.0/24', bridge: { name: 'v-net-0', up: true, addresses: ['10.244.1.1/24'] } }),
-  node(3, { name: 'kubehound.test.local-worker2', ip: '172.18.0.2', podCIDR: '10.244.2.0/24', bridge: { name: 'v-net-0', up: true, addresses: ['10.244.2.1/24'] } }),
+  node(1, {
+    name: 'kubehound.test.local-control-plane',
+    ip: '172.18.0.4',
+    podCIDR: '10.244.0.0/24',
+    bridge: { name: 'v-net-0', up: true, addresses: ['10.244.0.1/24'] },
+  }),
+  node(2, {
+    name: 'kubehound.test.local-worker',
+    ip: '172.18.0.3',
+    podCIDR: '10.244.1.0/24',
+    bridge: { name: 'v-net-0', up: true, addresses: ['10.244.1.1/24'] },
+  }),
+  node(3, {
+    name: 'kubehound.test.local-worker2',
+    ip: '172.18.0.2',
+    podCIDR: '10.244.2.0/24',
+    bridge: { name: 'v-net-0', up: true, addresses: ['10.244.2.1/24'] },
+  }),
 ];
 const [cp, w1, w2] = kindNodes.map((n) => n.name) as [string, string, string];
 export const kindClusterNames: Topology = {

@@ -23,7 +23,13 @@ const crossNodeBrokenAtTheRoute: GraphHighlight = {
     elementId.pod('default/web-3'),
   ],
   failed: [elementId.route('node1', '10.244.2.0/24')],
-  unverified: [elementId.uplink('node2'), elementId.node('node2'), elementId.bridge('node2'), elementId.veth('default/web-3'), elementId.pod('default/web-3')],
+  unverified: [
+    elementId.uplink('node2'),
+    elementId.node('node2'),
+    elementId.bridge('node2'),
+    elementId.veth('default/web-3'),
+    elementId.pod('default/web-3'),
+  ],
 };
 
 describe('highlightClasses', () => {
@@ -45,7 +51,11 @@ describe('highlightClasses', () => {
   });
 
   it('counts a failed or unverified element as on the path even when the path leaves it out', () => {
-    const c = highlightClasses(drawn, { path: ['pod:default/web-1'], failed: ['veth:default/web-1'], unverified: ['bridge:node1'] });
+    const c = highlightClasses(drawn, {
+      path: ['pod:default/web-1'],
+      failed: ['veth:default/web-1'],
+      unverified: ['bridge:node1'],
+    });
     expect(c.get('veth:default/web-1')).toEqual(['hl-path', 'hl-failed']);
     expect(c.get('bridge:node1')).toEqual(['hl-path', 'hl-unverified']);
   });
@@ -63,7 +73,9 @@ describe('nodesOnHighlight', () => {
   it('names the nodes whose boxes the path passes, from pods, veths, bridges, uplinks and both ends of routes', () => {
     expect(nodesOnHighlight(referenceLab, crossNodeBrokenAtTheRoute)).toEqual(new Set(['node1', 'node2']));
     expect(nodesOnHighlight(referenceLab, { path: ['veth:default/web-5'], failed: [] })).toEqual(new Set(['node3']));
-    expect(nodesOnHighlight(referenceLab, { path: ['route:node1 10.244.3.0/24'], failed: [] })).toEqual(new Set(['node1', 'node3']));
+    expect(nodesOnHighlight(referenceLab, { path: ['route:node1 10.244.3.0/24'], failed: [] })).toEqual(
+      new Set(['node1', 'node3']),
+    );
     expect(nodesOnHighlight(referenceLab, null)).toEqual(new Set());
   });
 

@@ -24,7 +24,10 @@ export const HIGHLIGHT_CLASSES: readonly HighlightClass[] = ['hl-path', 'hl-fail
  * the path (and failed, and unverified, as it says); every other one is dimmed. No
  * highlight: no classes at all.
  */
-export function highlightClasses(drawn: Iterable<string>, h: GraphHighlight | null | undefined): Map<string, HighlightClass[]> {
+export function highlightClasses(
+  drawn: Iterable<string>,
+  h: GraphHighlight | null | undefined,
+): Map<string, HighlightClass[]> {
   const out = new Map<string, HighlightClass[]>();
   if (!h) return out;
   const failed = new Set(h.failed);
@@ -44,7 +47,8 @@ export function highlightClasses(drawn: Iterable<string>, h: GraphHighlight | nu
 }
 
 /** Every id a highlight names. */
-export const highlightIds = (h: GraphHighlight | null | undefined): Set<string> => new Set(h ? [...h.path, ...h.failed, ...(h.unverified ?? [])] : []);
+export const highlightIds = (h: GraphHighlight | null | undefined): Set<string> =>
+  new Set(h ? [...h.path, ...h.failed, ...(h.unverified ?? [])] : []);
 
 /**
  * The node boxes a highlight passes through, which must be drawn open whatever the level
@@ -56,7 +60,8 @@ export function nodesOnHighlight(topology: Topology | null, h: GraphHighlight | 
   if (!topology || !h) return out;
   const ids = highlightIds(h);
   for (const n of topology.nodes) {
-    if (ids.has(elementId.node(n.name)) || ids.has(elementId.bridge(n.name)) || ids.has(elementId.uplink(n.name))) out.add(n.name);
+    if (ids.has(elementId.node(n.name)) || ids.has(elementId.bridge(n.name)) || ids.has(elementId.uplink(n.name)))
+      out.add(n.name);
   }
   for (const p of topology.pods) {
     if (p.node && (ids.has(elementId.pod(p.key)) || ids.has(elementId.veth(p.key)))) out.add(p.node);

@@ -16,7 +16,8 @@ describe('ellipsize', () => {
   });
 
   it('never answers more than it is allowed', () => {
-    for (let max = 1; max < 30; max++) expect(ellipsize('local-path-provisioner-6bc4bddd6b-qv97f', max).length).toBeLessThanOrEqual(max);
+    for (let max = 1; max < 30; max++)
+      expect(ellipsize('local-path-provisioner-6bc4bddd6b-qv97f', max).length).toBeLessThanOrEqual(max);
     expect(ellipsize('abc', 1)).toBe('…');
   });
 });
@@ -24,7 +25,11 @@ describe('ellipsize', () => {
 describe('character budgets', () => {
   it('fit the characters they count, with room for a font a little wider than 0.6 em', () => {
     expect(MONO_ADVANCE).toBeGreaterThan(0.6);
-    for (const [w, f] of [[112, 12], [296, 13], [128, 12]] as const) {
+    for (const [w, f] of [
+      [112, 12],
+      [296, 13],
+      [128, 12],
+    ] as const) {
       const n = charsIn(w, f);
       expect(widthOf(n, f)).toBeLessThanOrEqual(w);
       expect(widthOf(n + 1, f)).toBeGreaterThan(w);

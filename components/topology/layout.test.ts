@@ -2,18 +2,44 @@ import { describe, expect, it } from 'vitest';
 import type { Topology } from '../../lib/model/topology';
 import { bigCluster, node, pod, referenceLab } from './fixtures';
 import { parseIpv4 } from '../../lib/model/ipv4';
-import { BOX_PAD, layoutTopology, MAX_SLOTS, naturalCompare, POD_H, quickIpv4, shapeFor, SLOT_H, slotCell, slotOf, type TopologyLayout } from './layout';
+import {
+  BOX_PAD,
+  layoutTopology,
+  MAX_SLOTS,
+  naturalCompare,
+  POD_H,
+  quickIpv4,
+  shapeFor,
+  SLOT_H,
+  slotCell,
+  slotOf,
+  type TopologyLayout,
+} from './layout';
 
 /** node2's third pod: beyond the lab's 2×1 grid of slots */
-const podAddedOnNode2: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('web-7', 'node2', '10.244.2.4')] };
+const podAddedOnNode2: Topology = {
+  ...referenceLab,
+  pods: [...referenceLab.pods, pod('web-7', 'node2', '10.244.2.4')],
+};
 const podRemovedFromNode1: Topology = { ...referenceLab, pods: referenceLab.pods.filter((p) => p.name !== 'web-1') };
 const podRemovedFromNode2: Topology = { ...referenceLab, pods: referenceLab.pods.filter((p) => p.name !== 'web-4') };
 const pendingPodOnNode1: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('web-7', 'node1', null)] };
-const podOutsideItsSubnet: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('stray', 'node1', '10.244.9.5')] };
-const podWithAHighAddress: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('web-9', 'node3', '10.244.3.40')] };
+const podOutsideItsSubnet: Topology = {
+  ...referenceLab,
+  pods: [...referenceLab.pods, pod('stray', 'node1', '10.244.9.5')],
+};
+const podWithAHighAddress: Topology = {
+  ...referenceLab,
+  pods: [...referenceLab.pods, pod('web-9', 'node3', '10.244.3.40')],
+};
 const nodeAddedAsNode10: Topology = { ...referenceLab, nodes: [...referenceLab.nodes, node(10), node(4), node(9)] };
 const unscheduledPod: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('web-0', null, null)] };
-const routerMode: Topology = { ...referenceLab, cluster: { ...referenceLab.cluster, routing: 'router' }, router: { ip: '192.168.1.1' }, routes: [] };
+const routerMode: Topology = {
+  ...referenceLab,
+  cluster: { ...referenceLab.cluster, routing: 'router' },
+  router: { ip: '192.168.1.1' },
+  routes: [],
+};
 
 /** every position in `a` that `b` also has, compared */
 function unchanged(a: TopologyLayout, b: TopologyLayout, except: string[] = []) {
@@ -27,10 +53,15 @@ function unchanged(a: TopologyLayout, b: TopologyLayout, except: string[] = []) 
 function unmovedInBoxes(a: TopologyLayout, b: TopologyLayout, except: string[] = []) {
   for (const [name, r] of a.nodes) {
     const q = b.nodes.get(name)!;
-    expect({ left: q.x - q.w / 2, top: q.y - q.h / 2, w: q.w }, `box ${name}`).toEqual({ left: r.x - r.w / 2, top: r.y - r.h / 2, w: r.w });
+    expect({ left: q.x - q.w / 2, top: q.y - q.h / 2, w: q.w }, `box ${name}`).toEqual({
+      left: r.x - r.w / 2,
+      top: r.y - r.h / 2,
+      w: r.w,
+    });
   }
   for (const [name, r] of a.bridges) expect(b.bridges.get(name), `bridge ${name}`).toEqual(r);
-  for (const [key, p] of a.pods) if (!except.includes(key) && b.pods.has(key)) expect(b.pods.get(key), `pod ${key}`).toEqual(p);
+  for (const [key, p] of a.pods)
+    if (!except.includes(key) && b.pods.has(key)) expect(b.pods.get(key), `pod ${key}`).toEqual(p);
 }
 
 describe('slots', () => {
@@ -54,15 +85,36 @@ describe('slots', () => {
   });
 
   it('reads addresses as lib/model/ipv4 does, only faster', () => {
-    for (const t of ['10.244.1.2', '0.0.0.0', '255.255.255.255', '10.244.1.256', '10.244.01.2', '10.244.1', '10.244.1.2.3', '', '1..2.3', 'a.b.c.d', '10.244.1.2 ', '1.2.3.4/24', '100.200.10.0', '1.2.3.']) {
+    for (const t of [
+      '10.244.1.2',
+      '0.0.0.0',
+      '255.255.255.255',
+      '10.244.1.256',
+      '10.244.01.2',
+      '10.244.1',
+      '10.244.1.2.3',
+      '',
+      '1..2.3',
+      'a.b.c.d',
+      '10.244.1.2 ',
+      '1.2.3.4/24',
+      '100.200.10.0',
+      '1.2.3.',
+    ]) {
       expect(quickIpv4(t), t).toBe(parseIpv4(t));
     }
   });
 
   it('numbers slots in Z-order, so a bigger grid holds the smaller one unchanged in its corner', () => {
     expect([0, 1, 2, 3, 4, 5, 6, 7].map(slotCell)).toEqual([
-      { col: 0, row: 0 }, { col: 1, row: 0 }, { col: 0, row: 1 }, { col: 1, row: 1 },
-      { col: 2, row: 0 }, { col: 3, row: 0 }, { col: 2, row: 1 }, { col: 3, row: 1 },
+      { col: 0, row: 0 },
+      { col: 1, row: 0 },
+      { col: 0, row: 1 },
+      { col: 1, row: 1 },
+      { col: 2, row: 0 },
+      { col: 3, row: 0 },
+      { col: 2, row: 1 },
+      { col: 3, row: 1 },
     ]);
     for (const cap of [8, 16, 32, 64, 128, 256]) {
       const s = shapeFor(cap, 1);
@@ -179,7 +231,15 @@ describe('layoutTopology', () => {
   });
 
   it('orders the overflow row by key, and gives a doubly claimed address to the first key only', () => {
-    const t: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('zz', 'node1', null), pod('aa', 'node1', null), pod('dup', 'node1', '10.244.1.2')] };
+    const t: Topology = {
+      ...referenceLab,
+      pods: [
+        ...referenceLab.pods,
+        pod('zz', 'node1', null),
+        pod('aa', 'node1', null),
+        pod('dup', 'node1', '10.244.1.2'),
+      ],
+    };
     const l = layoutTopology(t);
     expect(l.slots.get('default/dup')).toBe(0); // "default/dup" < "default/web-1"
     expect(l.slots.get('default/web-1')).toBeNull();
@@ -201,7 +261,10 @@ describe('layoutTopology', () => {
     expect(stepped.shape.capacity).toBe(64); // slot 38
     expect(stepped.box.h).toBeGreaterThan(base.box.h);
     // inside its box, a pod keeps its place across the step
-    const rel = (l: TopologyLayout, key: string, n: string) => ({ x: l.pods.get(key)!.x - (l.nodes.get(n)!.x - l.box.w / 2), y: l.pods.get(key)!.y - (l.nodes.get(n)!.y - l.box.h / 2) });
+    const rel = (l: TopologyLayout, key: string, n: string) => ({
+      x: l.pods.get(key)!.x - (l.nodes.get(n)!.x - l.box.w / 2),
+      y: l.pods.get(key)!.y - (l.nodes.get(n)!.y - l.box.h / 2),
+    });
     expect(rel(stepped, 'default/web-3', 'node2')).toEqual(rel(base, 'default/web-3', 'node2'));
   });
 

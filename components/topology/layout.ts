@@ -214,7 +214,12 @@ export function shapeFor(capacity: number, overflowRows: number): SlotShape {
   let cap = MIN_SLOTS;
   while (cap < capacity && cap < MAX_SLOTS) cap *= 2;
   const bits = Math.log2(cap);
-  return { capacity: cap, cols: 2 ** Math.ceil(bits / 2), rows: 2 ** Math.floor(bits / 2), overflowRows: Math.max(0, overflowRows) };
+  return {
+    capacity: cap,
+    cols: 2 ** Math.ceil(bits / 2),
+    rows: 2 ** Math.floor(bits / 2),
+    overflowRows: Math.max(0, overflowRows),
+  };
 }
 
 export interface LayoutOptions {
@@ -278,7 +283,9 @@ export function layoutTopology(topology: Topology, opts: LayoutOptions = {}): To
   // form a grid about 1.6 times as wide as it is high (a landscape screen).
   const n = nodes.length;
   const inRow = n <= ROW_MAX;
-  const cols = inRow ? Math.max(1, n) : Math.min(n, Math.max(1, Math.ceil(Math.sqrt((n * (box.h + BOX_GAP_Y) * 1.6) / (box.w + BOX_GAP_X)))));
+  const cols = inRow
+    ? Math.max(1, n)
+    : Math.min(n, Math.max(1, Math.ceil(Math.sqrt((n * (box.h + BOX_GAP_Y) * 1.6) / (box.w + BOX_GAP_X)))));
   const rows = Math.ceil(n / cols);
   const gridW = Math.max(box.w, cols * box.w + (cols - 1) * BOX_GAP_X);
   const gridH = rows > 0 ? rows * box.h + (rows - 1) * BOX_GAP_Y : box.h;
@@ -307,7 +314,9 @@ export function layoutTopology(topology: Topology, opts: LayoutOptions = {}): To
       const c = slotCell(s);
       pods.set(p.key, at(c.col, c.row));
     }
-    (overflowByNode.get(node.name) ?? []).forEach((p, k) => pods.set(p.key, at(k % shape.cols, shape.rows + Math.floor(k / shape.cols))));
+    (overflowByNode.get(node.name) ?? []).forEach((p, k) =>
+      pods.set(p.key, at(k % shape.cols, shape.rows + Math.floor(k / shape.cols))),
+    );
   });
 
   const hasRouter = topology.router !== null || topology.routes.some((r) => r.from === 'router');
@@ -317,7 +326,9 @@ export function layoutTopology(topology: Topology, opts: LayoutOptions = {}): To
   const nodeRoutes = topology.cluster.routing === 'host-gw' || topology.routes.some((r) => r.from !== 'router');
   const pairLanes = inRow && !hasRouter && nodeRoutes && n >= 2 ? rowLanes(n).count : 0;
   const lanes: Lanes | null = pairLanes ? { top: gridH + LANE_TOP, step: LANE_H, count: pairLanes } : null;
-  const lanTop = lanes ? lanes.top + (lanes.count - 1) * LANE_H + UPLINK_LABEL_ROOM : gridH + (inRow ? UPLINK_LABEL_ROOM + LANE_TOP : LAN_GAP);
+  const lanTop = lanes
+    ? lanes.top + (lanes.count - 1) * LANE_H + UPLINK_LABEL_ROOM
+    : gridH + (inRow ? UPLINK_LABEL_ROOM + LANE_TOP : LAN_GAP);
   const lanW = gridW + 2 * LAN_OVERHANG;
   const lan: Rect = { x: gridW / 2, y: lanTop + LAN_H / 2, w: lanW, h: LAN_H };
   let router: Rect | null = null;

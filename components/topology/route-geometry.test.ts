@@ -12,7 +12,10 @@ function bends(s: Point, t: Point, sw: number[], sd: number[]): Point[] {
   const dx = t.x - s.x;
   const dy = t.y - s.y;
   const len = Math.hypot(dx, dy);
-  return sw.map((w, i) => ({ x: s.x * (1 - w) + t.x * w + (-dy / len) * sd[i]!, y: s.y * (1 - w) + t.y * w + (dx / len) * sd[i]! }));
+  return sw.map((w, i) => ({
+    x: s.x * (1 - w) + t.x * w + (-dy / len) * sd[i]!,
+    y: s.y * (1 - w) + t.y * w + (dx / len) * sd[i]!,
+  }));
 }
 
 /** "12px -64px" relative to a rect's centre */
@@ -25,7 +28,15 @@ const routerMode: Topology = {
   ...referenceLab,
   cluster: { ...referenceLab.cluster, routing: 'router' },
   router: { ip: '192.168.1.1' },
-  routes: referenceLab.nodes.map((n) => ({ key: `router ${n.podCIDR}`, from: 'router', to: n.name, dst: n.podCIDR!, via: n.ip, dev: null, ownedByPodnet: false })),
+  routes: referenceLab.nodes.map((n) => ({
+    key: `router ${n.podCIDR}`,
+    from: 'router',
+    to: n.name,
+    dst: n.podCIDR!,
+    via: n.ip,
+    dev: null,
+    ownedByPodnet: false,
+  })),
 };
 
 /** each lane route of a topology as drawn: its wire (points) and its label's box */
@@ -49,16 +60,36 @@ function wires(t: Topology) {
         const w = widthOf(Math.max(...lines.map((l) => l.length)), FONT_SIZE.route);
         const h = lines.length * FONT_SIZE.route + 4;
         const cx = (pts[1]!.x + pts[2]!.x) / 2 + d.lx;
-        return { id: d.id as string, pts, label: { x1: cx - w / 2, x2: cx + w / 2, y1: pts[1]!.y - h / 2, y2: pts[1]!.y + h / 2 } };
+        return {
+          id: d.id as string,
+          pts,
+          label: { x1: cx - w / 2, x2: cx + w / 2, y1: pts[1]!.y - h / 2, y2: pts[1]!.y + h / 2 },
+        };
       }),
   };
 }
 
 describe('segmentsThrough', () => {
   it('is the inverse of where Cytoscape puts the bends, for any direction', () => {
-    const cases: [Point, Point][] = [[{ x: 0, y: 0 }, { x: 300, y: 0 }], [{ x: 300, y: 10 }, { x: -20, y: 10 }], [{ x: 500, y: 400 }, { x: 100, y: 50 }]];
+    const cases: [Point, Point][] = [
+      [
+        { x: 0, y: 0 },
+        { x: 300, y: 0 },
+      ],
+      [
+        { x: 300, y: 10 },
+        { x: -20, y: 10 },
+      ],
+      [
+        { x: 500, y: 400 },
+        { x: 100, y: 50 },
+      ],
+    ];
     for (const [s, t] of cases) {
-      const want = [{ x: s.x, y: 250 }, { x: t.x, y: 250 }];
+      const want = [
+        { x: s.x, y: 250 },
+        { x: t.x, y: 250 },
+      ];
       const { sw, sd } = segmentsThrough(s, t, want);
       const got = bends(s, t, sw, sd);
       for (let i = 0; i < want.length; i++) {
@@ -83,7 +114,10 @@ describe('routes along the LAN (host-gw, the reference lab)', () => {
       expect(a.x).toBeCloseTo(s.x, 0);
       expect(b.x).toBeCloseTo(t.x, 0);
       expect(a.y).toBeCloseTo(b.y, 0);
-      expect(laneYs.some((y) => Math.abs(y - a.y) < 0.5), `${r.id} on a lane`).toBe(true);
+      expect(
+        laneYs.some((y) => Math.abs(y - a.y) < 0.5),
+        `${r.id} on a lane`,
+      ).toBe(true);
       expect(a.y).toBeLessThan(layout.lan.y - layout.lan.h / 2);
     }
   });
@@ -96,7 +130,10 @@ describe('routes along the LAN (host-gw, the reference lab)', () => {
         if (o === r) continue;
         const [os, oa, ob, ot] = o.pts as [Point, Point, Point, Point];
         // o's two wires from the boxes reach down to its lane: do they pass r's lane inside r's span?
-        for (const [top, bottom] of [[os, oa], [ot, ob]] as const) {
+        for (const [top, bottom] of [
+          [os, oa],
+          [ot, ob],
+        ] as const) {
           const passes = bottom.y > a.y && top.x > lo && top.x < hi;
           expect(passes, `${o.id} crosses ${r.id}`).toBe(false);
         }
@@ -130,7 +167,9 @@ describe('routes along the LAN of a row of six boxes', () => {
     const seen = new Set<string>();
     for (const r of routes) {
       for (const p of [r.pts[0]!, r.pts[3]!]) {
-        const box = [...layout.nodes.values()].find((b) => Math.abs(p.y - (b.y + b.h / 2)) < 0.5 && Math.abs(p.x - b.x) < b.w / 2)!;
+        const box = [...layout.nodes.values()].find(
+          (b) => Math.abs(p.y - (b.y + b.h / 2)) < 0.5 && Math.abs(p.x - b.x) < b.w / 2,
+        )!;
         expect(box, `${r.id} ends on a box`).toBeDefined();
         expect(Math.abs(p.x - box.x)).toBeLessThanOrEqual(box.w / 2 - 10);
         const key = `${p.x.toFixed(1)},${p.y.toFixed(1)}`;
@@ -153,7 +192,9 @@ describe('routes from the router', () => {
       expect(a.y).toBeCloseTo(b.y, 0);
       expect(a.y).toBeGreaterThanOrEqual(lanes.top - 0.5);
       expect(a.y).toBeLessThan(layout.router!.y - layout.router!.h / 2);
-      const to = layout.nodes.get(r.id.endsWith('10.244.1.0/24') ? 'node1' : r.id.endsWith('10.244.2.0/24') ? 'node2' : 'node3')!;
+      const to = layout.nodes.get(
+        r.id.endsWith('10.244.1.0/24') ? 'node1' : r.id.endsWith('10.244.2.0/24') ? 'node2' : 'node3',
+      )!;
       expect(t.y).toBeCloseTo(to.y + to.h / 2, 0);
       expect(Math.abs(t.x - to.x)).toBeLessThan(to.w / 2);
     }

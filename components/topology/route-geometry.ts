@@ -83,7 +83,8 @@ export class RouteGeometer {
     this.lanes = layout.row && layout.lanes ? rowLanes(layout.row.length) : null;
     this.index = new Map((layout.row ?? []).map((name, i) => [name, i]));
     const room = layout.box.w / 2 - ATTACH_MIN - EDGE_ROOM;
-    this.step = this.lanes && this.lanes.perSide > 1 ? Math.min(ATTACH_STEP, room / (this.lanes.perSide - 1)) : ATTACH_STEP;
+    this.step =
+      this.lanes && this.lanes.perSide > 1 ? Math.min(ATTACH_STEP, room / (this.lanes.perSide - 1)) : ATTACH_STEP;
   }
 
   /** A node's route to another node. `labelChars`: the longest line of its label. */
@@ -112,7 +113,7 @@ export class RouteGeometer {
       const right = box.x >= l.router.x;
       const rank = l.row!.filter((name) => {
         const x = l.nodes.get(name)!.x;
-        return (x >= l.router!.x) === right && Math.abs(x - l.router!.x) < Math.abs(box.x - l.router!.x);
+        return x >= l.router!.x === right && Math.abs(x - l.router!.x) < Math.abs(box.x - l.router!.x);
       }).length;
       const dxr = (right ? 1 : -1) * (rank + 1) * ROUTER_ATTACH_STEP;
       const y = l.routerLanes.top + lane * l.routerLanes.step;
@@ -124,10 +125,27 @@ export class RouteGeometer {
 
 /** From (source + dxs, its edge at dys) down or up to lane y, along it, and up into the
  *  target's bottom at dxt. */
-function laneRoute(src: Rect, dxs: number, dys: number, dst: Rect, dxt: number, y: number, labelChars: number): RouteGeometry {
+function laneRoute(
+  src: Rect,
+  dxs: number,
+  dys: number,
+  dst: Rect,
+  dxt: number,
+  y: number,
+  labelChars: number,
+): RouteGeometry {
   const s = { x: src.x + dxs, y: src.y + dys };
   const t = { x: dst.x + dxt, y: dst.y + dst.h / 2 };
-  return { curve: 'lane', sep: px(dxs, dys), tep: px(dxt, dst.h / 2), ...segmentsThrough(s, t, [{ x: s.x, y }, { x: t.x, y }]), lx: labelShift(s.x, t.x, labelChars) };
+  return {
+    curve: 'lane',
+    sep: px(dxs, dys),
+    tep: px(dxt, dst.h / 2),
+    ...segmentsThrough(s, t, [
+      { x: s.x, y },
+      { x: t.x, y },
+    ]),
+    lx: labelShift(s.x, t.x, labelChars),
+  };
 }
 
 /** one node's routes to many: straight lines box to box, a fan with the subnet written

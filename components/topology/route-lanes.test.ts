@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { routerLanes, rowLanes } from './route-lanes';
 
 /** every directed pair of boxes in a row of n */
-const pairs = (n: number) => Array.from({ length: n }, (_, a) => Array.from({ length: n }, (_, b) => [a, b] as const)).flat().filter(([a, b]) => a !== b);
+const pairs = (n: number) =>
+  Array.from({ length: n }, (_, a) => Array.from({ length: n }, (_, b) => [a, b] as const))
+    .flat()
+    .filter(([a, b]) => a !== b);
 /** the open span a route's lane covers, in box units: it leaves a box's side facing the other */
 const span = (a: number, b: number) => [Math.min(a, b) + 0.5, Math.max(a, b) - 0.5] as const;
 const overlap = (x: readonly [number, number], y: readonly [number, number]) => x[0] <= y[1] && y[0] <= x[1];
@@ -32,10 +35,12 @@ describe('rowLanes', () => {
       const l = rowLanes(n);
       for (let at = 0; at < n; at++) {
         for (const right of [true, false]) {
-          const here = pairs(n).filter(([a, b]) => (a === at || b === at) && ((a === at ? b : a) > at) === right);
+          const here = pairs(n).filter(([a, b]) => (a === at || b === at) && (a === at ? b : a) > at === right);
           const ranks = here.map(([a, b]) => l.attachment(a, b, at));
           expect(new Set(ranks).size).toBe(here.length);
-          const byRank = here.map(([a, b], i) => ({ lane: l.lane(a, b), rank: ranks[i]! })).sort((x, y) => x.rank - y.rank);
+          const byRank = here
+            .map(([a, b], i) => ({ lane: l.lane(a, b), rank: ranks[i]! }))
+            .sort((x, y) => x.rank - y.rank);
           for (let i = 1; i < byRank.length; i++) expect(byRank[i]!.lane).toBeLessThan(byRank[i - 1]!.lane);
         }
       }
@@ -46,12 +51,14 @@ describe('rowLanes', () => {
     const n = 3;
     const l = rowLanes(n);
     // where a route meets a box: box centre ± (1 + rank) / 10 (less than half a box)
-    const x = (a: number, b: number, at: number) => at + Math.sign((at === a ? b : a) - at) * (1 + l.attachment(a, b, at)) / 10;
+    const x = (a: number, b: number, at: number) =>
+      at + (Math.sign((at === a ? b : a) - at) * (1 + l.attachment(a, b, at))) / 10;
     for (const [a, b] of pairs(n)) {
       const [lo, hi] = [Math.min(x(a, b, a), x(a, b, b)), Math.max(x(a, b, a), x(a, b, b))];
       for (const [c, d] of pairs(n)) {
         if (l.lane(c, d) <= l.lane(a, b)) continue; // only deeper routes' wires pass this lane
-        for (const at of [c, d]) expect(x(c, d, at) > lo && x(c, d, at) < hi, `${c}>${d} crosses ${a}>${b}`).toBe(false);
+        for (const at of [c, d])
+          expect(x(c, d, at) > lo && x(c, d, at) < hi, `${c}>${d} crosses ${a}>${b}`).toBe(false);
       }
     }
   });

@@ -98,15 +98,91 @@ export interface LegendEntry {
 }
 
 export const LEGEND: LegendEntry[] = [
-  { key: 'healthy', label: 'Healthy', colour: PALETTES.light.healthy, darkColour: PALETTES.dark.healthy, dashed: false, mark: 'box', description: 'what the kernel has matches what the node should have' },
-  { key: 'warning', label: 'Warning', colour: PALETTES.light.warning, darkColour: PALETTES.dark.warning, dashed: false, mark: 'box', description: 'works, but something is off: a leaked lease, a node not Ready, an attachment no pod accounts for' },
-  { key: 'finding', label: 'Finding', colour: PALETTES.light.error, darkColour: PALETTES.dark.error, dashed: false, mark: 'box', description: 'the kernel differs from the intent: a route missing, a veth down, another IP than the API says' },
-  { key: 'unreachable', label: 'Agent unreachable', colour: PALETTES.light.unreachable, darkColour: PALETTES.dark.unreachable, dashed: true, mark: 'box', description: "the node's agent does not answer: what is drawn is its last snapshot" },
-  { key: 'missing', label: 'Missing', colour: PALETTES.light.error, darkColour: PALETTES.dark.error, dashed: true, mark: 'line', description: 'a route or veth that should exist and does not' },
-  { key: 'route', label: 'Route', colour: PALETTES.light.route, darkColour: PALETTES.dark.route, dashed: false, mark: 'line', description: 'a route that carries pod traffic to another node, from the node whose table holds it along the LAN to the node it leads to; labelled with the pod subnet and the gateway' },
-  { key: 'selected', label: 'Selected', colour: PALETTES.light.selected, darkColour: PALETTES.dark.selected, dashed: false, mark: 'box', description: 'the pod or node the panels show' },
-  { key: 'path', label: 'Traced path', colour: PALETTES.light.path, darkColour: PALETTES.dark.path, dashed: false, mark: 'line', trace: true, description: 'what the traced packet crosses: pods, veths, bridges, nodes, the route it took; dashed where no agent could check it; the rest is dimmed' },
-  { key: 'path-failed', label: 'Where it breaks', colour: PALETTES.light.error, darkColour: PALETTES.dark.error, dashed: false, mark: 'line', trace: true, description: 'the hop where the traced path breaks' },
+  {
+    key: 'healthy',
+    label: 'Healthy',
+    colour: PALETTES.light.healthy,
+    darkColour: PALETTES.dark.healthy,
+    dashed: false,
+    mark: 'box',
+    description: 'what the kernel has matches what the node should have',
+  },
+  {
+    key: 'warning',
+    label: 'Warning',
+    colour: PALETTES.light.warning,
+    darkColour: PALETTES.dark.warning,
+    dashed: false,
+    mark: 'box',
+    description: 'works, but something is off: a leaked lease, a node not Ready, an attachment no pod accounts for',
+  },
+  {
+    key: 'finding',
+    label: 'Finding',
+    colour: PALETTES.light.error,
+    darkColour: PALETTES.dark.error,
+    dashed: false,
+    mark: 'box',
+    description: 'the kernel differs from the intent: a route missing, a veth down, another IP than the API says',
+  },
+  {
+    key: 'unreachable',
+    label: 'Agent unreachable',
+    colour: PALETTES.light.unreachable,
+    darkColour: PALETTES.dark.unreachable,
+    dashed: true,
+    mark: 'box',
+    description: "the node's agent does not answer: what is drawn is its last snapshot",
+  },
+  {
+    key: 'missing',
+    label: 'Missing',
+    colour: PALETTES.light.error,
+    darkColour: PALETTES.dark.error,
+    dashed: true,
+    mark: 'line',
+    description: 'a route or veth that should exist and does not',
+  },
+  {
+    key: 'route',
+    label: 'Route',
+    colour: PALETTES.light.route,
+    darkColour: PALETTES.dark.route,
+    dashed: false,
+    mark: 'line',
+    description:
+      'a route that carries pod traffic to another node, from the node whose table holds it along the LAN to the node it leads to; labelled with the pod subnet and the gateway',
+  },
+  {
+    key: 'selected',
+    label: 'Selected',
+    colour: PALETTES.light.selected,
+    darkColour: PALETTES.dark.selected,
+    dashed: false,
+    mark: 'box',
+    description: 'the pod or node the panels show',
+  },
+  {
+    key: 'path',
+    label: 'Traced path',
+    colour: PALETTES.light.path,
+    darkColour: PALETTES.dark.path,
+    dashed: false,
+    mark: 'line',
+    trace: true,
+    description:
+      'what the traced packet crosses: pods, veths, bridges, nodes, the route it took; dashed where no agent could check it; the rest is dimmed',
+  },
+  {
+    key: 'path-failed',
+    label: 'Where it breaks',
+    colour: PALETTES.light.error,
+    darkColour: PALETTES.dark.error,
+    dashed: false,
+    mark: 'line',
+    trace: true,
+    description: 'the hop where the traced path breaks',
+  },
 ];
 
 const FONT = 'ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
@@ -139,10 +215,23 @@ export function graphStyle(theme: Theme): StylesheetJson {
     },
     {
       selector: 'edge',
-      style: { 'font-family': MONO, color: c.muted, width: 1.5, 'line-color': c.wire, 'curve-style': 'straight', 'overlay-opacity': 0, 'text-background-color': c.boxFill, 'text-background-opacity': 1, 'text-background-padding': 2 },
+      style: {
+        'font-family': MONO,
+        color: c.muted,
+        width: 1.5,
+        'line-color': c.wire,
+        'curve-style': 'straight',
+        'overlay-opacity': 0,
+        'text-background-color': c.boxFill,
+        'text-background-opacity': 1,
+        'text-background-padding': 2,
+      },
     },
     // Names and addresses are monospace: label-text.ts cuts them to their box by arithmetic.
-    { selector: 'node[kind = "node"], node[kind = "bridge"], node[kind = "pod"], node[kind = "router"]', style: { 'font-family': MONO } },
+    {
+      selector: 'node[kind = "node"], node[kind = "bridge"], node[kind = "pod"], node[kind = "router"]',
+      style: { 'font-family': MONO },
+    },
 
     // Node boxes: open (its bridge and pods drawn over it, its title above it), or one collapsed box of the same size.
     {
@@ -209,25 +298,73 @@ export function graphStyle(theme: Theme): StylesheetJson {
       },
     },
     { selector: 'node[kind = "pod"][?hostNetwork]', style: { 'border-style': 'double', 'border-width': 4 } },
-    { selector: 'node[kind = "unplaced"]', style: { shape: 'round-rectangle', width: 'data(w)', height: POD_H, label: 'data(label)', 'font-size': 12, 'text-valign': 'center', 'border-style': 'dashed' } },
+    {
+      selector: 'node[kind = "unplaced"]',
+      style: {
+        shape: 'round-rectangle',
+        width: 'data(w)',
+        height: POD_H,
+        label: 'data(label)',
+        'font-size': 12,
+        'text-valign': 'center',
+        'border-style': 'dashed',
+      },
+    },
     {
       selector: 'node[kind = "lan"]',
-      style: { shape: 'rectangle', width: 'data(w)', height: 'data(h)', 'background-color': c.lan, 'border-width': 0, label: 'data(label)', 'font-size': FONT_SIZE.lan, 'font-weight': 700, color: c.background, 'text-valign': 'center', 'text-halign': 'center' },
+      style: {
+        shape: 'rectangle',
+        width: 'data(w)',
+        height: 'data(h)',
+        'background-color': c.lan,
+        'border-width': 0,
+        label: 'data(label)',
+        'font-size': FONT_SIZE.lan,
+        'font-weight': 700,
+        color: c.background,
+        'text-valign': 'center',
+        'text-halign': 'center',
+      },
     },
     {
       selector: 'node[kind = "router"]',
-      style: { shape: 'round-rectangle', width: ROUTER_W, height: ROUTER_H, 'border-width': 2, 'border-color': c.route, label: 'data(label)', 'font-size': FONT_SIZE.router, 'text-valign': 'center', 'text-halign': 'center', 'text-wrap': 'wrap' },
+      style: {
+        shape: 'round-rectangle',
+        width: ROUTER_W,
+        height: ROUTER_H,
+        'border-width': 2,
+        'border-color': c.route,
+        label: 'data(label)',
+        'font-size': FONT_SIZE.router,
+        'text-valign': 'center',
+        'text-halign': 'center',
+        'text-wrap': 'wrap',
+      },
     },
 
     // Health: the same three meanings on every kind of element.
     { selector: 'node[kind = "node"][health = "healthy"]', style: { 'border-color': c.boxBorder } },
     { selector: 'node[kind = "node"][health = "healthy"][?collapsed]', style: { 'border-color': c.healthy } },
     { selector: 'node[health = "finding"]', style: { 'border-color': c.error, 'background-color': c.errorFill } },
-    { selector: 'node[health = "finding"][severity = "warning"]', style: { 'border-color': c.warning, 'background-color': c.warningFill } },
+    {
+      selector: 'node[health = "finding"][severity = "warning"]',
+      style: { 'border-color': c.warning, 'background-color': c.warningFill },
+    },
     { selector: 'node[kind = "node"][health = "finding"]', style: { 'background-color': c.boxFill } },
     { selector: 'node[kind = "node"][health = "finding"][?collapsed]', style: { 'background-color': c.errorFill } },
-    { selector: 'node[kind = "node"][health = "finding"][severity = "warning"][?collapsed]', style: { 'background-color': c.warningFill } },
-    { selector: 'node[health = "unreachable"]', style: { 'border-color': c.unreachable, 'border-style': 'dashed', 'background-color': c.unreachableFill, color: c.muted } },
+    {
+      selector: 'node[kind = "node"][health = "finding"][severity = "warning"][?collapsed]',
+      style: { 'background-color': c.warningFill },
+    },
+    {
+      selector: 'node[health = "unreachable"]',
+      style: {
+        'border-color': c.unreachable,
+        'border-style': 'dashed',
+        'background-color': c.unreachableFill,
+        color: c.muted,
+      },
+    },
 
     // Wires.
     {
@@ -258,7 +395,10 @@ export function graphStyle(theme: Theme): StylesheetJson {
         'text-background-color': c.background,
       },
     },
-    { selector: 'edge[kind = "uplink"][?labelAtLan]', style: { 'source-label': '', 'target-label': 'data(label)', 'target-text-offset': 16 } },
+    {
+      selector: 'edge[kind = "uplink"][?labelAtLan]',
+      style: { 'source-label': '', 'target-label': 'data(label)', 'target-text-offset': 16 },
+    },
     {
       selector: 'edge[kind = "route"]',
       style: {
@@ -291,31 +431,70 @@ export function graphStyle(theme: Theme): StylesheetJson {
     },
     {
       selector: 'edge[kind = "route"][curve = "fan"]',
-      style: { 'curve-style': 'straight', width: 1.5, opacity: 0.55, label: '', 'target-label': 'data(label)', 'target-text-offset': 70 },
+      style: {
+        'curve-style': 'straight',
+        width: 1.5,
+        opacity: 0.55,
+        label: '',
+        'target-label': 'data(label)',
+        'target-text-offset': 70,
+      },
     },
     { selector: 'edge[kind = "route"][curve = "fan"][health != "healthy"]', style: { opacity: 1, width: 2.5 } },
-    { selector: 'edge[health = "finding"]', style: { 'line-color': c.error, 'target-arrow-color': c.error, color: c.error } },
+    {
+      selector: 'edge[health = "finding"]',
+      style: { 'line-color': c.error, 'target-arrow-color': c.error, color: c.error },
+    },
     // a veth's wire is short: thicker, so its colour shows
     { selector: 'edge[kind = "veth"][health != "healthy"]', style: { width: 3 } },
-    { selector: 'edge[health = "finding"][severity = "warning"]', style: { 'line-color': c.warning, 'target-arrow-color': c.warning, color: c.warning } },
-    { selector: 'edge[health = "unreachable"]', style: { 'line-color': c.unreachable, 'target-arrow-color': c.unreachable, 'line-style': 'dashed', color: c.muted } },
-    { selector: 'edge[?missing]', style: { 'line-color': c.error, 'target-arrow-color': c.error, 'line-style': 'dashed', 'line-dash-pattern': [6, 4], color: c.error } },
+    {
+      selector: 'edge[health = "finding"][severity = "warning"]',
+      style: { 'line-color': c.warning, 'target-arrow-color': c.warning, color: c.warning },
+    },
+    {
+      selector: 'edge[health = "unreachable"]',
+      style: {
+        'line-color': c.unreachable,
+        'target-arrow-color': c.unreachable,
+        'line-style': 'dashed',
+        color: c.muted,
+      },
+    },
+    {
+      selector: 'edge[?missing]',
+      style: {
+        'line-color': c.error,
+        'target-arrow-color': c.error,
+        'line-style': 'dashed',
+        'line-dash-pattern': [6, 4],
+        color: c.error,
+      },
+    },
 
     // A traced path (highlight.ts): emphasised, red where it breaks, dashed where nothing
     // checked it, everything else dimmed. After health, so a trace reads over the colours.
     { selector: '.hl-dim', style: { opacity: 0.25 } },
     // (dashes stay: a missing route or an unreachable agent is still that on the path)
     { selector: 'node.hl-path', style: { 'border-color': c.path, 'border-width': 4 } },
-    { selector: 'edge.hl-path', style: { 'line-color': c.path, 'target-arrow-color': c.path, color: c.path, width: 4, opacity: 1, 'z-index': 5 } },
+    {
+      selector: 'edge.hl-path',
+      style: { 'line-color': c.path, 'target-arrow-color': c.path, color: c.path, width: 4, opacity: 1, 'z-index': 5 },
+    },
     { selector: 'node.hl-failed', style: { 'border-color': c.error } },
-    { selector: 'node[kind = "pod"].hl-failed, node[kind = "bridge"].hl-failed', style: { 'background-color': c.errorFill } },
+    {
+      selector: 'node[kind = "pod"].hl-failed, node[kind = "bridge"].hl-failed',
+      style: { 'background-color': c.errorFill },
+    },
     { selector: 'edge.hl-failed', style: { 'line-color': c.error, 'target-arrow-color': c.error, color: c.error } },
     { selector: 'node.hl-unverified', style: { 'border-style': 'dashed' } },
     { selector: 'edge.hl-unverified', style: { 'line-style': 'dashed', 'line-dash-pattern': [8, 5] } },
 
     // Selection last, so it wins over health.
     { selector: 'node.selected', style: { 'border-color': c.selected, 'border-width': 4, 'border-style': 'solid' } },
-    { selector: 'edge.related', style: { 'line-color': c.selected, 'target-arrow-color': c.selected, width: 3, color: c.selected, 'z-index': 10 } },
+    {
+      selector: 'edge.related',
+      style: { 'line-color': c.selected, 'target-arrow-color': c.selected, width: 3, color: c.selected, 'z-index': 10 },
+    },
   ];
   return sheet as unknown as StylesheetJson;
 }

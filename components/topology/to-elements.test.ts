@@ -4,12 +4,21 @@ import type { Topology } from '../../lib/model/topology';
 import { bigCluster, finding, kindClusterNames, node, pod, referenceLab } from './fixtures';
 import { FONT_SIZE, widthOf } from './label-text';
 import { POD_W } from './layout';
-import { LOD_POD_THRESHOLD, needsLod, planUpdate, POD_CHARS, ROUTE_NODE_THRESHOLD, toElements, type ElementOptions } from './to-elements';
+import {
+  LOD_POD_THRESHOLD,
+  needsLod,
+  planUpdate,
+  POD_CHARS,
+  ROUTE_NODE_THRESHOLD,
+  toElements,
+  type ElementOptions,
+} from './to-elements';
 
 const ALL: ElementOptions = { expanded: new Set(), lod: false };
 
 const byId = (els: ElementDefinition[]) => new Map(els.map((e) => [e.data.id as string, e]));
-const ids = (els: ElementDefinition[], kind?: string) => els.filter((e) => !kind || e.data.kind === kind).map((e) => e.data.id as string);
+const ids = (els: ElementDefinition[], kind?: string) =>
+  els.filter((e) => !kind || e.data.kind === kind).map((e) => e.data.id as string);
 const get = (els: ElementDefinition[], id: string) => {
   const e = byId(els).get(id);
   if (!e) throw new Error(`no element ${id} in ${ids(els).join(', ')}`);
@@ -21,17 +30,37 @@ const podRemovedFromNode2: Topology = { ...referenceLab, pods: referenceLab.pods
 const vethDownOnWeb3: Topology = {
   ...referenceLab,
   nodes: referenceLab.nodes.map((n) => (n.name === 'node2' ? { ...n, health: 'finding', findingCount: 1 } : n)),
-  pods: referenceLab.pods.map((p) => (p.name === 'web-3' ? { ...p, health: 'finding', veth: { ...p.veth!, up: false } } : p)),
-  findings: [finding({ id: 'node2/veth-down:vethweb30000000', object: 'veth vethweb30000000 (default/web-3)', node: 'node2', pod: 'default/web-3' })],
+  pods: referenceLab.pods.map((p) =>
+    p.name === 'web-3' ? { ...p, health: 'finding', veth: { ...p.veth!, up: false } } : p,
+  ),
+  findings: [
+    finding({
+      id: 'node2/veth-down:vethweb30000000',
+      object: 'veth vethweb30000000 (default/web-3)',
+      node: 'node2',
+      pod: 'default/web-3',
+    }),
+  ],
 };
 const leakedLeaseOnNode1: Topology = {
   ...referenceLab,
   nodes: referenceLab.nodes.map((n) => (n.name === 'node1' ? { ...n, health: 'finding', findingCount: 1 } : n)),
-  findings: [finding({ id: 'node1/lease-orphan:10.244.1.9', severity: 'warning', object: 'lease 10.244.1.9', node: 'node1' })],
+  findings: [
+    finding({ id: 'node1/lease-orphan:10.244.1.9', severity: 'warning', object: 'lease 10.244.1.9', node: 'node1' }),
+  ],
 };
 const node3AgentUnreachable: Topology = {
   ...referenceLab,
-  nodes: referenceLab.nodes.map((n) => (n.name === 'node3' ? { ...n, health: 'unreachable', findingCount: 1, agent: { ...n.agent, state: 'unreachable', error: 'ECONNREFUSED' } } : n)),
+  nodes: referenceLab.nodes.map((n) =>
+    n.name === 'node3'
+      ? {
+          ...n,
+          health: 'unreachable',
+          findingCount: 1,
+          agent: { ...n.agent, state: 'unreachable', error: 'ECONNREFUSED' },
+        }
+      : n,
+  ),
   pods: referenceLab.pods.map((p) => (p.node === 'node3' ? { ...p, health: 'unreachable' } : p)),
   findings: [finding({ id: 'node3/agent-unreachable', object: 'agent unix:/x', node: 'node3', source: 'merge' })],
 };
@@ -41,16 +70,31 @@ const crossNodeRouteMissing: Topology = {
   routes: referenceLab.routes.filter((r) => r.key !== 'node1 10.244.2.0/24'),
   findings: [finding({ id: 'node1/route-missing:10.244.2.0/24', object: 'route 10.244.2.0/24', node: 'node1' })],
 };
-const podWithoutVeth: Topology = { ...referenceLab, pods: referenceLab.pods.map((p) => (p.name === 'web-2' ? { ...p, veth: null, health: 'finding' } : p)) };
+const podWithoutVeth: Topology = {
+  ...referenceLab,
+  pods: referenceLab.pods.map((p) => (p.name === 'web-2' ? { ...p, veth: null, health: 'finding' } : p)),
+};
 const kubeSystemPods: Topology = {
   ...referenceLab,
-  pods: [...referenceLab.pods, pod('coredns-1', 'node1', '10.244.1.10', { namespace: 'kube-system' }), pod('kube-proxy-x', 'node2', '192.168.1.12', { namespace: 'kube-system', hostNetwork: true })],
+  pods: [
+    ...referenceLab.pods,
+    pod('coredns-1', 'node1', '10.244.1.10', { namespace: 'kube-system' }),
+    pod('kube-proxy-x', 'node2', '192.168.1.12', { namespace: 'kube-system', hostNetwork: true }),
+  ],
 };
 const routerMode: Topology = {
   ...referenceLab,
   cluster: { ...referenceLab.cluster, routing: 'router' },
   router: { ip: '192.168.1.1' },
-  routes: referenceLab.nodes.map((n) => ({ key: `router ${n.podCIDR}`, from: 'router', to: n.name, dst: n.podCIDR!, via: n.ip, dev: null, ownedByPodnet: false })),
+  routes: referenceLab.nodes.map((n) => ({
+    key: `router ${n.podCIDR}`,
+    from: 'router',
+    to: n.name,
+    dst: n.podCIDR!,
+    via: n.ip,
+    dev: null,
+    ownedByPodnet: false,
+  })),
 };
 /** three nodes with 250 pods each: past the level-of-detail threshold */
 const busyLab: Topology = bigCluster(3, 250);
@@ -86,14 +130,31 @@ describe('toElements: the reference lab', () => {
 
   it('labels the veth edge with the host veth name and the uplink with the node IP', () => {
     const veth = get(els, 'veth:default/web-1');
-    expect(veth.data).toMatchObject({ source: 'pod:default/web-1', target: 'bridge:node1', label: referenceLab.pods[0]!.veth!.host, health: 'healthy', missing: false });
+    expect(veth.data).toMatchObject({
+      source: 'pod:default/web-1',
+      target: 'bridge:node1',
+      label: referenceLab.pods[0]!.veth!.host,
+      health: 'healthy',
+      missing: false,
+    });
     expect(get(els, 'uplink:node2').data).toMatchObject({ source: 'node:node2', target: 'lan', label: '192.168.1.12' });
   });
 
   it('draws host-gw routes node to node along the LAN, labelled with the subnet they carry and the gateway', () => {
     expect(ids(els, 'route')).toHaveLength(6);
-    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({ source: 'node:node1', target: 'node:node2', label: '10.244.2.0/24\nvia 192.168.1.12', health: 'healthy', curve: 'lane' });
-    expect(get(els, 'route:node3 10.244.1.0/24').data).toMatchObject({ source: 'node:node3', target: 'node:node1', label: '10.244.1.0/24\nvia 192.168.1.11', curve: 'lane' });
+    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({
+      source: 'node:node1',
+      target: 'node:node2',
+      label: '10.244.2.0/24\nvia 192.168.1.12',
+      health: 'healthy',
+      curve: 'lane',
+    });
+    expect(get(els, 'route:node3 10.244.1.0/24').data).toMatchObject({
+      source: 'node:node3',
+      target: 'node:node1',
+      label: '10.244.1.0/24\nvia 192.168.1.11',
+      curve: 'lane',
+    });
     expect(get(els, 'route:node1 10.244.2.0/24').data.tip).toBe('node1: 10.244.2.0/24 via 192.168.1.12 dev eth0');
   });
 
@@ -168,7 +229,14 @@ describe('toElements: health', () => {
 
   it('greys out a node whose agent is unreachable: box, bridge, pods, veths, uplink, routes from it', () => {
     const els = toElements(node3AgentUnreachable, ALL);
-    for (const id of ['node:node3', 'bridge:node3', 'pod:default/web-5', 'veth:default/web-5', 'uplink:node3', 'route:node3 10.244.1.0/24']) {
+    for (const id of [
+      'node:node3',
+      'bridge:node3',
+      'pod:default/web-5',
+      'veth:default/web-5',
+      'uplink:node3',
+      'route:node3 10.244.1.0/24',
+    ]) {
       expect(get(els, id).data.health, id).toBe('unreachable');
     }
     expect(get(els, 'node:node3').data.label).toContain('agent unreachable');
@@ -177,10 +245,22 @@ describe('toElements: health', () => {
 
   it('draws a missing cross-node route as a dashed edge where the route should be', () => {
     const els = toElements(crossNodeRouteMissing, ALL);
-    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({ source: 'node:node1', target: 'node:node2', missing: true, health: 'finding', label: '10.244.2.0/24 missing\nvia 192.168.1.12', curve: 'lane' });
+    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({
+      source: 'node:node1',
+      target: 'node:node2',
+      missing: true,
+      health: 'finding',
+      label: '10.244.2.0/24 missing\nvia 192.168.1.12',
+      curve: 'lane',
+    });
     // in the same lane as when it was there
     const healthy = get(toElements(referenceLab, ALL), 'route:node1 10.244.2.0/24').data;
-    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({ sw: healthy.sw, sd: healthy.sd, sep: healthy.sep, tep: healthy.tep });
+    expect(get(els, 'route:node1 10.244.2.0/24').data).toMatchObject({
+      sw: healthy.sw,
+      sd: healthy.sd,
+      sep: healthy.sep,
+      tep: healthy.tep,
+    });
     expect(ids(els, 'route')).toHaveLength(6);
   });
 
@@ -190,8 +270,14 @@ describe('toElements: health', () => {
   });
 
   it('draws a bridge the live agent did not find as a finding', () => {
-    const noBridgeOnNode1: Topology = { ...referenceLab, nodes: referenceLab.nodes.map((n) => (n.name === 'node1' ? { ...n, bridge: null } : n)) };
-    expect(get(toElements(noBridgeOnNode1, ALL), 'bridge:node1').data).toMatchObject({ label: 'no bridge', health: 'finding' });
+    const noBridgeOnNode1: Topology = {
+      ...referenceLab,
+      nodes: referenceLab.nodes.map((n) => (n.name === 'node1' ? { ...n, bridge: null } : n)),
+    };
+    expect(get(toElements(noBridgeOnNode1, ALL), 'bridge:node1').data).toMatchObject({
+      label: 'no bridge',
+      health: 'finding',
+    });
   });
 });
 
@@ -222,8 +308,17 @@ describe('toElements: router mode', () => {
   it('has a router on the LAN and routes from the router to each node, none node to node', () => {
     const els = toElements(routerMode, ALL);
     expect(get(els, 'router').data).toMatchObject({ kind: 'router', label: 'router\n192.168.1.1' });
-    expect(ids(els, 'route').sort()).toEqual(['route:router 10.244.1.0/24', 'route:router 10.244.2.0/24', 'route:router 10.244.3.0/24']);
-    expect(get(els, 'route:router 10.244.2.0/24').data).toMatchObject({ source: 'router', target: 'node:node2', label: '10.244.2.0/24\nvia 192.168.1.12', curve: 'lane' });
+    expect(ids(els, 'route').sort()).toEqual([
+      'route:router 10.244.1.0/24',
+      'route:router 10.244.2.0/24',
+      'route:router 10.244.3.0/24',
+    ]);
+    expect(get(els, 'route:router 10.244.2.0/24').data).toMatchObject({
+      source: 'router',
+      target: 'node:node2',
+      label: '10.244.2.0/24\nvia 192.168.1.12',
+      curve: 'lane',
+    });
     // the router's own link to the LAN, in the graph's id scheme
     expect(get(els, 'uplink:router').data).toMatchObject({ source: 'router', target: 'lan' });
   });
@@ -238,7 +333,10 @@ describe('toElements: level of detail', () => {
   });
 
   it('collapses every node not expanded into one box with a count, and no pods, bridge or veths', () => {
-    const withFinding: Topology = { ...busyLab, nodes: busyLab.nodes.map((n) => (n.name === 'node3' ? { ...n, health: 'finding', findingCount: 2 } : n)) };
+    const withFinding: Topology = {
+      ...busyLab,
+      nodes: busyLab.nodes.map((n) => (n.name === 'node3' ? { ...n, health: 'finding', findingCount: 2 } : n)),
+    };
     const els = toElements(withFinding, { expanded: new Set(), lod: true });
     expect(ids(els, 'node')).toEqual(['node:node1', 'node:node2', 'node:node3']);
     expect(ids(els, 'pod')).toEqual([]);
@@ -298,13 +396,24 @@ describe('toElements: level of detail', () => {
     const sevenRouted: Topology = {
       ...seven,
       router: { ip: '192.168.1.1' },
-      routes: seven.nodes.map((n) => ({ key: `router ${n.podCIDR}`, from: 'router', to: n.name, dst: n.podCIDR!, via: n.ip, dev: null, ownedByPodnet: false })),
+      routes: seven.nodes.map((n) => ({
+        key: `router ${n.podCIDR}`,
+        from: 'router',
+        to: n.name,
+        dst: n.podCIDR!,
+        via: n.ip,
+        dev: null,
+        ownedByPodnet: false,
+      })),
     };
     expect(ids(toElements(sevenRouted, { ...ALL, focus: 'node7' }), 'route')).toEqual(['route:router 10.244.7.0/24']);
   });
 
   it('sums up many pods on no node into one element', () => {
-    const manyUnscheduled: Topology = { ...busyLab, pods: [...busyLab.pods, ...Array.from({ length: 80 }, (_, i) => pod(`pending-${i}`, null, null))] };
+    const manyUnscheduled: Topology = {
+      ...busyLab,
+      pods: [...busyLab.pods, ...Array.from({ length: 80 }, (_, i) => pod(`pending-${i}`, null, null))],
+    };
     const els = toElements(manyUnscheduled, { expanded: new Set(), lod: true });
     expect(get(els, 'unplaced').data).toMatchObject({ kind: 'unplaced', pods: 80, label: '80 pods on no node' });
     const few: Topology = { ...referenceLab, pods: [...referenceLab.pods, pod('pending-1', null, null)] };
@@ -325,8 +434,14 @@ describe('toElements: real names (a kind cluster)', () => {
     expect(POD_CHARS).toBe(15);
     const coredns = get(els, 'pod:kube-system/coredns-5d78c9869d-6tjpv').data;
     expect(lines(coredns.id as string)).toEqual(['coredns…d-6tjpv', 'kube-system', '10.244.0.3']);
-    expect(coredns.tip).toBe('kube-system/coredns-5d78c9869d-6tjpv · 10.244.0.3 · on kubehound.test.local-control-plane');
-    expect(lines('pod:local-path-storage/local-path-provisioner-6bc4bddd6b-qv97f')).toEqual(['local-p…b-qv97f', 'local-p…storage', '10.244.0.2']);
+    expect(coredns.tip).toBe(
+      'kube-system/coredns-5d78c9869d-6tjpv · 10.244.0.3 · on kubehound.test.local-control-plane',
+    );
+    expect(lines('pod:local-path-storage/local-path-provisioner-6bc4bddd6b-qv97f')).toEqual([
+      'local-p…b-qv97f',
+      'local-p…storage',
+      '10.244.0.2',
+    ]);
   });
 
   it('keeps every line of every pod label inside the pod', () => {
@@ -340,7 +455,11 @@ describe('toElements: real names (a kind cluster)', () => {
 
   it('gives node titles no more width than their box, so neighbours never overlap', () => {
     const boxes = els.filter((e) => e.data.kind === 'node');
-    expect(boxes.map((b) => (b.data.label as string).split('\n')[0])).toEqual(['kubehound.test.local-control-plane', 'kubehound.test.local-worker', 'kubehound.test.local-worker2']);
+    expect(boxes.map((b) => (b.data.label as string).split('\n')[0])).toEqual([
+      'kubehound.test.local-control-plane',
+      'kubehound.test.local-worker',
+      'kubehound.test.local-worker2',
+    ]);
     const spans = boxes.map((b) => {
       const w = Math.max(...(b.data.label as string).split('\n').map((l) => widthOf(l.length, FONT_SIZE.title)));
       expect(w, b.data.id as string).toBeLessThanOrEqual(b.data.w as number);
@@ -351,7 +470,12 @@ describe('toElements: real names (a kind cluster)', () => {
 
   it('cuts a node name longer than its box, the whole name on its tip', () => {
     const name = 'ip-10-0-143-27.eu-west-1.compute.internal.example';
-    const t: Topology = { ...referenceLab, nodes: referenceLab.nodes.map((n) => (n.name === 'node1' ? { ...n, name } : n)), pods: referenceLab.pods.filter((p) => p.node !== 'node1'), routes: [] };
+    const t: Topology = {
+      ...referenceLab,
+      nodes: referenceLab.nodes.map((n) => (n.name === 'node1' ? { ...n, name } : n)),
+      pods: referenceLab.pods.filter((p) => p.node !== 'node1'),
+      routes: [],
+    };
     const box = get(toElements(t, ALL), `node:${name}`).data;
     const title = (box.label as string).split('\n')[0]!;
     expect(title).toContain('…');

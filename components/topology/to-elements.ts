@@ -22,7 +22,18 @@ import { elementId } from '../../lib/model/graph-ids';
 import type { Severity } from '../../lib/model/snapshot';
 import type { Health, Selection, Topology, TopoNode, TopoPod } from '../../lib/model/topology';
 import { charsIn, ellipsize, FONT_SIZE, widthOf } from './label-text';
-import { BOX_PAD, BRIDGE_H, LAN_H, layoutTopology, naturalCompare, POD_W, ROW_MAX, SLOT_W, type Rect, type TopologyLayout } from './layout';
+import {
+  BOX_PAD,
+  BRIDGE_H,
+  LAN_H,
+  layoutTopology,
+  naturalCompare,
+  POD_W,
+  ROW_MAX,
+  SLOT_W,
+  type Rect,
+  type TopologyLayout,
+} from './layout';
 import { RouteGeometer } from './route-geometry';
 
 /** More pods than this (after the filter) and nodes are drawn collapsed unless expanded.
@@ -76,7 +87,8 @@ export function nodeOfSelection(topology: Topology | null, sel: Selection | null
   return topology.pods.find((p) => p.key === sel.key)?.node ?? null;
 }
 
-const passes = (p: TopoPod, f: GraphFilter) => (!f.namespace || p.namespace === f.namespace) && (!f.node || p.node === f.node);
+const passes = (p: TopoPod, f: GraphFilter) =>
+  (!f.namespace || p.namespace === f.namespace) && (!f.node || p.node === f.node);
 
 export function drawnPodCount(topology: Topology, filter: GraphFilter = {}): number {
   let n = 0;
@@ -95,7 +107,9 @@ const byKey = (a: TopoPod, b: TopoPod) => (a.key < b.key ? -1 : a.key > b.key ? 
 export function toElements(topology: Topology, opts: ElementOptions): ElementDefinition[] {
   const layout = opts.layout ?? layoutTopology(topology);
   const f = opts.filter ?? {};
-  const nodes = topology.nodes.filter((n) => (!f.node || n.name === f.node) && layout.nodes.has(n.name)).sort((a, b) => naturalCompare(a.name, b.name));
+  const nodes = topology.nodes
+    .filter((n) => (!f.node || n.name === f.node) && layout.nodes.has(n.name))
+    .sort((a, b) => naturalCompare(a.name, b.name));
   const drawn = new Set(nodes.map((n) => n.name));
 
   const podsByNode = new Map<string, TopoPod[]>();
@@ -118,7 +132,8 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
   for (const fd of topology.findings) {
     if (fd.node) {
       nodeSeverity.set(fd.node, worse(nodeSeverity.get(fd.node) ?? null, fd.severity));
-      if (fd.object.startsWith('bridge ')) bridgeFinding.set(fd.node, worse(bridgeFinding.get(fd.node) ?? null, fd.severity));
+      if (fd.object.startsWith('bridge '))
+        bridgeFinding.set(fd.node, worse(bridgeFinding.get(fd.node) ?? null, fd.severity));
       if (fd.object.startsWith('route ')) {
         const dst = fd.object.slice('route '.length);
         routeFinding.set(elementId.route(fd.node, dst), fd.severity);
@@ -135,14 +150,49 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
   const many = drawn.size > ROUTE_NODE_THRESHOLD;
   // where routes are drawn for the focused node only, say so where they would be
   const hint = many && opts.focus == null && topology.routes.length > 0 ? ' · select a node to draw its routes' : '';
-  els.push({ group: 'nodes', data: { id: elementId.lan, kind: 'lan', label: `LAN${hint}`, health: 'healthy', severity: null, w: lan.w, h: lan.h }, position: { x: lan.x, y: lan.y } });
+  els.push({
+    group: 'nodes',
+    data: {
+      id: elementId.lan,
+      kind: 'lan',
+      label: `LAN${hint}`,
+      health: 'healthy',
+      severity: null,
+      w: lan.w,
+      h: lan.h,
+    },
+    position: { x: lan.x, y: lan.y },
+  });
   if (layout.router) {
     const ip = topology.router?.ip;
-    els.push({ group: 'nodes', data: { id: elementId.router, kind: 'router', label: ip ? `router\n${ip}` : 'router', health: 'healthy', severity: null }, position: { x: layout.router.x, y: layout.router.y } });
+    els.push({
+      group: 'nodes',
+      data: {
+        id: elementId.router,
+        kind: 'router',
+        label: ip ? `router\n${ip}` : 'router',
+        health: 'healthy',
+        severity: null,
+      },
+      position: { x: layout.router.x, y: layout.router.y },
+    });
     // the router's own link, up from its middle to the LAN over it
     edges.push({
       group: 'edges',
-      data: { id: elementId.uplink('router'), kind: 'uplink', source: elementId.router, target: elementId.lan, label: '', tip: `the router's link to the LAN${ip ? `: ${ip}` : ''}`, health: 'healthy', severity: null, missing: false, labelAtLan: false, sep: '0% -50%', tep: `${round(layout.router.x - lan.x)}px ${LAN_H / 2}px` },
+      data: {
+        id: elementId.uplink('router'),
+        kind: 'uplink',
+        source: elementId.router,
+        target: elementId.lan,
+        label: '',
+        tip: `the router's link to the LAN${ip ? `: ${ip}` : ''}`,
+        health: 'healthy',
+        severity: null,
+        missing: false,
+        labelAtLan: false,
+        sep: '0% -50%',
+        tep: `${round(layout.router.x - lan.x)}px ${LAN_H / 2}px`,
+      },
     });
   }
 
@@ -155,21 +205,46 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
     const addresses = `${node.ip ?? 'no IP'} · ${node.podCIDR ?? 'no pod subnet'}`;
     const unreachable = node.health === 'unreachable' ? ['agent unreachable'] : [];
     const tip = [node.name, addresses, ...unreachable].join(' · ');
-    const base = { id, kind: 'node', name: node.name, health: node.health, severity: nodeSeverity.get(node.name) ?? null, pods: pods.length, findings: node.findingCount, w: box.w, h: box.h, tip };
+    const base = {
+      id,
+      kind: 'node',
+      name: node.name,
+      health: node.health,
+      severity: nodeSeverity.get(node.name) ?? null,
+      pods: pods.length,
+      findings: node.findingCount,
+      w: box.w,
+      h: box.h,
+      tip,
+    };
     if (collapsed) {
-      const title = [node.name, plural(pods.length, 'pod'), ...(node.findingCount ? [plural(node.findingCount, 'finding')] : [])].join(' · ');
+      const title = [
+        node.name,
+        plural(pods.length, 'pod'),
+        ...(node.findingCount ? [plural(node.findingCount, 'finding')] : []),
+      ].join(' · ');
       const lines = [title, addresses, ...unreachable];
       // big enough to read when the whole cluster is in view; a line too long for the box is cut
       const inner = box.w - 2 * BOX_PAD;
-      const fontSize = Math.floor(Math.max(16, Math.min(box.h / 5, inner / widthOf(Math.max(...lines.map((l) => l.length)), 1))));
+      const fontSize = Math.floor(
+        Math.max(16, Math.min(box.h / 5, inner / widthOf(Math.max(...lines.map((l) => l.length)), 1))),
+      );
       const fit = charsIn(inner, fontSize);
-      els.push({ group: 'nodes', data: { ...base, collapsed: true, label: lines.map((l) => ellipsize(l, fit)).join('\n'), fontSize }, position: { x: box.x, y: box.y } });
+      els.push({
+        group: 'nodes',
+        data: { ...base, collapsed: true, label: lines.map((l) => ellipsize(l, fit)).join('\n'), fontSize },
+        position: { x: box.x, y: box.y },
+      });
     } else {
       // the title over the box: the name on a line of its own, cut to the box's width
       const fit = charsIn(box.w, FONT_SIZE.title);
       const label = [node.name, addresses, ...unreachable].map((l) => ellipsize(l, fit)).join('\n');
       const bridge = layout.bridges.get(node.name)!;
-      els.push({ group: 'nodes', data: { ...base, collapsed: false, label, fontSize: FONT_SIZE.title }, position: { x: box.x, y: box.y } });
+      els.push({
+        group: 'nodes',
+        data: { ...base, collapsed: false, label, fontSize: FONT_SIZE.title },
+        position: { x: box.x, y: box.y },
+      });
       els.push(bridgeElement(node, bridge, id, bridgeFinding.get(node.name) ?? null));
       for (const p of pods) {
         const at = layout.pods.get(p.key);
@@ -177,7 +252,8 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
         els.push(podElement(p, at, id, podSeverity.get(p.key) ?? null));
         if (p.hostNetwork) continue; // it shares the node's namespace: no veth
         const missing = p.veth === null && p.phase === 'Running' && node.agent.state === 'live';
-        const health: Health = node.health === 'unreachable' ? 'unreachable' : missing || p.veth?.up === false ? 'finding' : p.health;
+        const health: Health =
+          node.health === 'unreachable' ? 'unreachable' : missing || p.veth?.up === false ? 'finding' : p.health;
         edges.push({
           group: 'edges',
           data: {
@@ -186,9 +262,13 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
             source: elementId.pod(p.key),
             target: elementId.bridge(node.name),
             label: ellipsize(p.veth?.host ?? (missing ? 'no veth' : ''), VETH_CHARS),
-            tip: p.veth ? `${p.veth.host}: the host end of ${p.key}'s ${p.veth.ifname}${p.veth.up === false ? ' (down)' : ''}` : missing ? `${p.key} has no veth` : p.key,
+            tip: p.veth
+              ? `${p.veth.host}: the host end of ${p.key}'s ${p.veth.ifname}${p.veth.up === false ? ' (down)' : ''}`
+              : missing
+                ? `${p.key} has no veth`
+                : p.key,
             health,
-            severity: health === 'finding' ? podSeverity.get(p.key) ?? 'error' : null,
+            severity: health === 'finding' ? (podSeverity.get(p.key) ?? 'error') : null,
             missing,
             // pods in the first row sit on the bridge's top, the others hang under it
             tep: `${round(at.x - bridge.x)}px ${at.y < bridge.y ? -BRIDGE_H / 2 : BRIDGE_H / 2}px`,
@@ -220,9 +300,22 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
   if (unplaced.length) {
     if (opts.lod && unplaced.length > UNPLACED_MAX) {
       const first = layout.pods.get(unplaced.sort(byKey)[0]!.key)!;
-      els.push({ group: 'nodes', data: { id: elementId.unplaced, kind: 'unplaced', label: `${plural(unplaced.length, 'pod')} on no node`, health: 'healthy', severity: null, w: 4 * SLOT_W, pods: unplaced.length }, position: { x: first.x - POD_W / 2 + 2 * SLOT_W, y: first.y } });
+      els.push({
+        group: 'nodes',
+        data: {
+          id: elementId.unplaced,
+          kind: 'unplaced',
+          label: `${plural(unplaced.length, 'pod')} on no node`,
+          health: 'healthy',
+          severity: null,
+          w: 4 * SLOT_W,
+          pods: unplaced.length,
+        },
+        position: { x: first.x - POD_W / 2 + 2 * SLOT_W, y: first.y },
+      });
     } else {
-      for (const p of unplaced.sort(byKey)) els.push(podElement(p, layout.pods.get(p.key)!, null, podSeverity.get(p.key) ?? null));
+      for (const p of unplaced.sort(byKey))
+        els.push(podElement(p, layout.pods.get(p.key)!, null, podSeverity.get(p.key) ?? null));
     }
   }
 
@@ -237,23 +330,53 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
   const seen = new Set<string>();
   const geometer = new RouteGeometer(layout);
   const nodeIp = new Map(topology.nodes.map((n) => [n.name, n.ip]));
-  const routeEdge = (from: string, to: string, dst: string, via: string | null, dev: string | null, missing: boolean) => {
+  const routeEdge = (
+    from: string,
+    to: string,
+    dst: string,
+    via: string | null,
+    dev: string | null,
+    missing: boolean,
+  ) => {
     const id = elementId.route(from, dst);
     if (seen.has(id)) return;
     seen.add(id);
     const finding = routeFinding.get(id);
-    const health: Health = from !== 'router' && nodeHealth.get(from) === 'unreachable' ? 'unreachable' : missing || finding ? 'finding' : 'healthy';
+    const health: Health =
+      from !== 'router' && nodeHealth.get(from) === 'unreachable'
+        ? 'unreachable'
+        : missing || finding
+          ? 'finding'
+          : 'healthy';
     // along the LAN there is room for the gateway under the subnet; a fan says less
     const lines = [missing ? `${dst} missing` : dst, ...(via ? [`via ${via}`] : [])];
-    const geometry = from === 'router' ? geometer.routerRoute(to, many, Math.max(...lines.map((l) => l.length))) : geometer.nodeRoute(from, to, many, Math.max(...lines.map((l) => l.length)));
+    const geometry =
+      from === 'router'
+        ? geometer.routerRoute(to, many, Math.max(...lines.map((l) => l.length)))
+        : geometer.nodeRoute(from, to, many, Math.max(...lines.map((l) => l.length)));
     const label = geometry.curve === 'lane' ? lines.join('\n') : lines[0]!;
     const tip = `${from}: ${dst}${via ? ` via ${via}` : ''}${dev ? ` dev ${dev}` : ''}${missing ? ' (missing)' : ''}`;
     edges.push({
       group: 'edges',
-      data: { id, kind: 'route', from, to, source: from === 'router' ? elementId.router : elementId.node(from), target: elementId.node(to), label, tip, health, severity: health === 'finding' ? finding ?? 'error' : null, missing, ...geometry },
+      data: {
+        id,
+        kind: 'route',
+        from,
+        to,
+        source: from === 'router' ? elementId.router : elementId.node(from),
+        target: elementId.node(to),
+        label,
+        tip,
+        health,
+        severity: health === 'finding' ? (finding ?? 'error') : null,
+        missing,
+        ...geometry,
+      },
     });
   };
-  const routes = topology.routes.filter((r) => r.to && wanted(r.from, r.to, r.dst)).sort((a, b) => naturalCompare(a.key, b.key));
+  const routes = topology.routes
+    .filter((r) => r.to && wanted(r.from, r.to, r.dst))
+    .sort((a, b) => naturalCompare(a.key, b.key));
   for (const r of routes) routeEdge(r.from, r.to!, r.dst, r.via, r.dev, false);
   const ownerOfCidr = new Map(topology.nodes.flatMap((n) => (n.podCIDR ? [[n.podCIDR, n.name] as const] : [])));
   for (const m of missingRoutes) {
@@ -274,7 +397,10 @@ function bridgeElement(node: TopoNode, at: Rect, box: string, finding: Severity 
   let label: string;
   if (node.health === 'unreachable') health = 'unreachable';
   if (b) {
-    label = ellipsize([b.name, ...b.addresses, ...(b.up ? [] : ['down'])].join(' · '), charsIn(at.w - 8, FONT_SIZE.bridge));
+    label = ellipsize(
+      [b.name, ...b.addresses, ...(b.up ? [] : ['down'])].join(' · '),
+      charsIn(at.w - 8, FONT_SIZE.bridge),
+    );
     if (health !== 'unreachable' && (!b.up || finding)) {
       health = 'finding';
       severity = finding ?? 'error';
@@ -288,11 +414,33 @@ function bridgeElement(node: TopoNode, at: Rect, box: string, finding: Severity 
   } else {
     label = node.agent.state === 'none' ? 'bridge (no agent)' : 'bridge (no snapshot)';
   }
-  const tip = b ? `${node.name}'s bridge ${[b.name, ...b.addresses].join(' · ')}${b.up ? '' : ' (down)'}` : `${node.name}: ${label}`;
-  return { group: 'nodes', data: { id: elementId.bridge(node.name), kind: 'bridge', box, node: node.name, label, tip, health, severity, w: at.w, h: at.h }, position: { x: at.x, y: at.y } };
+  const tip = b
+    ? `${node.name}'s bridge ${[b.name, ...b.addresses].join(' · ')}${b.up ? '' : ' (down)'}`
+    : `${node.name}: ${label}`;
+  return {
+    group: 'nodes',
+    data: {
+      id: elementId.bridge(node.name),
+      kind: 'bridge',
+      box,
+      node: node.name,
+      label,
+      tip,
+      health,
+      severity,
+      w: at.w,
+      h: at.h,
+    },
+    position: { x: at.x, y: at.y },
+  };
 }
 
-function podElement(p: TopoPod, at: { x: number; y: number }, box: string | null, severity: Severity | null): ElementDefinition {
+function podElement(
+  p: TopoPod,
+  at: { x: number; y: number },
+  box: string | null,
+  severity: Severity | null,
+): ElementDefinition {
   return {
     group: 'nodes',
     data: {
@@ -305,10 +453,12 @@ function podElement(p: TopoPod, at: { x: number; y: number }, box: string | null
       node: p.node,
       ip: p.ip,
       // the name; the namespace under it unless it is "default"; the IP (or the phase)
-      label: [p.name, ...(p.namespace === 'default' ? [] : [p.namespace]), p.ip ?? p.phase].map((l) => ellipsize(l, POD_CHARS)).join('\n'),
+      label: [p.name, ...(p.namespace === 'default' ? [] : [p.namespace]), p.ip ?? p.phase]
+        .map((l) => ellipsize(l, POD_CHARS))
+        .join('\n'),
       tip: `${p.key} · ${p.ip ?? p.phase}${p.node ? ` · on ${p.node}` : ' · on no node'}`,
       health: p.health,
-      severity: p.health === 'finding' ? severity ?? 'error' : null,
+      severity: p.health === 'finding' ? (severity ?? 'error') : null,
       hostNetwork: p.hostNetwork,
     },
     position: { x: at.x, y: at.y },
@@ -339,7 +489,12 @@ export function planUpdate(drawnNow: Map<string, ElementDefinition>, next: Eleme
     const od = old.data as Record<string, unknown>;
     const nd = el.data as Record<string, unknown>;
     // What Cytoscape cannot change in place: group, ends, parent. Those are re-added.
-    if (old.group !== el.group || od.source !== nd.source || od.target !== nd.target || (od.parent ?? null) !== (nd.parent ?? null)) {
+    if (
+      old.group !== el.group ||
+      od.source !== nd.source ||
+      od.target !== nd.target ||
+      (od.parent ?? null) !== (nd.parent ?? null)
+    ) {
       plan.remove.push(id);
       plan.add.push(el);
       continue;
@@ -369,4 +524,5 @@ function sameData(a: Record<string, unknown>, b: Record<string, unknown>): boole
 }
 
 /** a lane route's bends are arrays, made afresh on every call */
-const sameArray = (x: unknown, y: unknown) => Array.isArray(x) && Array.isArray(y) && x.length === y.length && x.every((v, i) => v === y[i]);
+const sameArray = (x: unknown, y: unknown) =>
+  Array.isArray(x) && Array.isArray(y) && x.length === y.length && x.every((v, i) => v === y[i]);

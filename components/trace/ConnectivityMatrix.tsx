@@ -6,7 +6,16 @@
 import { useState } from 'react';
 import { primaryButton } from '../panels/button-styles';
 import type { MatrixPair } from '../../lib/trace/matrix';
-import { CELL_WORDS, cellCount, cellOf, cellState, matrixSummary, pairsOf, tracePairOf, type CellState } from './matrix-view';
+import {
+  CELL_WORDS,
+  cellCount,
+  cellOf,
+  cellState,
+  matrixSummary,
+  pairsOf,
+  tracePairOf,
+  type CellState,
+} from './matrix-view';
 import type { TraceAsk } from './trace-link';
 import { rttWords } from './trace-view';
 import { useMatrix } from './use-matrix';
@@ -28,14 +37,32 @@ const actionButton =
 function PairRow({ p, onTrace }: { p: MatrixPair; onTrace: (a: TraceAsk) => void }) {
   const bad = p.state === 'failed' || p.state === 'error';
   return (
-    <li data-testid="matrix-pair" data-from={p.from} data-to={p.to} data-state={p.state} className="flex flex-wrap items-baseline gap-x-2 py-0.5">
+    <li
+      data-testid="matrix-pair"
+      data-from={p.from}
+      data-to={p.to}
+      data-state={p.state}
+      className="flex flex-wrap items-baseline gap-x-2 py-0.5"
+    >
       <span className="min-w-0 truncate font-mono text-xs">
         {short(p.from)} → {short(p.to)}
       </span>
-      <span className={`text-xs ${bad ? 'font-semibold text-red-700 dark:text-red-300' : p.state === 'ok' ? 'text-emerald-800 dark:text-emerald-300' : 'text-slate-600 dark:text-slate-400'}`}>
-        {p.state === 'ok' ? `✓ reply, ${rttWords(p.rttMs)}` : p.state === 'pending' ? '… pinging' : `✗ ${p.state === 'error' ? 'not pinged' : 'no reply'}`}
+      <span
+        className={`text-xs ${bad ? 'font-semibold text-red-700 dark:text-red-300' : p.state === 'ok' ? 'text-emerald-800 dark:text-emerald-300' : 'text-slate-600 dark:text-slate-400'}`}
+      >
+        {p.state === 'ok'
+          ? `✓ reply, ${rttWords(p.rttMs)}`
+          : p.state === 'pending'
+            ? '… pinging'
+            : `✗ ${p.state === 'error' ? 'not pinged' : 'no reply'}`}
       </span>
-      <button type="button" data-testid="matrix-pair-trace" onClick={() => onTrace({ from: p.from, to: p.to, port: null })} className={`ml-auto ${actionButton}`} aria-label={`Trace ${p.from} to ${p.to}`}>
+      <button
+        type="button"
+        data-testid="matrix-pair-trace"
+        onClick={() => onTrace({ from: p.from, to: p.to, port: null })}
+        className={`ml-auto ${actionButton}`}
+        aria-label={`Trace ${p.from} to ${p.to}`}
+      >
         Trace
       </button>
       {bad && p.error && <span className="basis-full text-xs text-red-800 dark:text-red-200">{p.error}</span>}
@@ -52,8 +79,12 @@ export function ConnectivityMatrix({ readOnly, onTrace }: { readOnly: boolean; o
     return (
       <div className="px-4 py-3">
         <h2 className="mb-2 text-base font-semibold">Connectivity matrix</h2>
-        <p data-testid="matrix-refused" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
-          Off: the matrix sends pings between every pair of pods, and this dashboard runs read-only (it sends no traffic). A trace still shows the expected path and each kernel’s answer.
+        <p
+          data-testid="matrix-refused"
+          className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100"
+        >
+          Off: the matrix sends pings between every pair of pods, and this dashboard runs read-only (it sends no
+          traffic). A trace still shows the expected path and each kernel’s answer.
         </p>
       </div>
     );
@@ -64,7 +95,10 @@ export function ConnectivityMatrix({ readOnly, onTrace }: { readOnly: boolean; o
   return (
     <div data-testid="matrix-panel" className="px-4 py-3">
       <h2 className="mb-1 text-base font-semibold">Connectivity matrix</h2>
-      <p className="text-sm text-slate-700 dark:text-slate-300">Every pod pings every other pod (one ping, 1 s to answer) through its node’s agent; a cell sums the pairs from one node to another.</p>
+      <p className="text-sm text-slate-700 dark:text-slate-300">
+        Every pod pings every other pod (one ping, 1 s to answer) through its node’s agent; a cell sums the pairs from
+        one node to another.
+      </p>
       <div className="mt-2 flex flex-wrap items-center gap-2">
         <button
           type="button"
@@ -76,7 +110,12 @@ export function ConnectivityMatrix({ readOnly, onTrace }: { readOnly: boolean; o
           {m.running ? 'Running…' : r ? 'Run again' : 'Run'}
         </button>
         {r && (
-          <span data-testid="matrix-summary" role="status" aria-live="polite" className="text-sm text-slate-700 dark:text-slate-300">
+          <span
+            data-testid="matrix-summary"
+            role="status"
+            aria-live="polite"
+            className="text-sm text-slate-700 dark:text-slate-300"
+          >
             {matrixSummary(r)}
           </span>
         )}
@@ -90,7 +129,9 @@ export function ConnectivityMatrix({ readOnly, onTrace }: { readOnly: boolean; o
         <div className="mt-3 overflow-x-auto">
           <table data-testid="matrix" data-done={r.done} className="border-separate border-spacing-1 text-sm">
             <caption className="sr-only">
-              {"Pod pairs that answered a ping, from the row's node to the column's node; mean round-trip time below the count"}
+              {
+                "Pod pairs that answered a ping, from the row's node to the column's node; mean round-trip time below the count"
+              }
             </caption>
             <thead>
               <tr>
@@ -135,7 +176,11 @@ export function ConnectivityMatrix({ readOnly, onTrace }: { readOnly: boolean; o
                             <span className="text-xs">{c.rttMs !== null ? rttWords(c.rttMs) : CELL_WORDS[state]}</span>
                           </button>
                         ) : (
-                          <span className={`flex h-14 w-24 items-center justify-center rounded-md border text-xs ${CELL_TONE.none}`}>no pods</span>
+                          <span
+                            className={`flex h-14 w-24 items-center justify-center rounded-md border text-xs ${CELL_TONE.none}`}
+                          >
+                            no pods
+                          </span>
                         )}
                       </td>
                     );
@@ -147,13 +192,22 @@ export function ConnectivityMatrix({ readOnly, onTrace }: { readOnly: boolean; o
         </div>
       )}
       {r && open && (
-        <section aria-label={`Pairs from ${open.from} to ${open.to}`} data-testid="matrix-cell-pairs" className="mt-2 rounded-md border border-slate-200 px-2 py-1.5 dark:border-slate-800">
+        <section
+          aria-label={`Pairs from ${open.from} to ${open.to}`}
+          data-testid="matrix-cell-pairs"
+          className="mt-2 rounded-md border border-slate-200 px-2 py-1.5 dark:border-slate-800"
+        >
           <div className="flex flex-wrap items-baseline gap-2">
             <h3 className="text-sm font-semibold">
               {open.from} → {open.to}: {openPairs.length} pair{openPairs.length === 1 ? '' : 's'}
             </h3>
             {first && (
-              <button type="button" data-testid="matrix-cell-trace" onClick={() => onTrace({ from: first.from, to: first.to, port: null })} className={`ml-auto ${actionButton}`}>
+              <button
+                type="button"
+                data-testid="matrix-cell-trace"
+                onClick={() => onTrace({ from: first.from, to: first.to, port: null })}
+                className={`ml-auto ${actionButton}`}
+              >
                 Trace {short(first.from)} → {short(first.to)}
               </button>
             )}
@@ -165,7 +219,9 @@ export function ConnectivityMatrix({ readOnly, onTrace }: { readOnly: boolean; o
           </ul>
         </section>
       )}
-      {!r && !m.running && !m.error && <p className="mt-3 text-sm text-slate-600 dark:text-slate-400">Press Run to ping every pair now.</p>}
+      {!r && !m.running && !m.error && (
+        <p className="mt-3 text-sm text-slate-600 dark:text-slate-400">Press Run to ping every pair now.</p>
+      )}
     </div>
   );
 }

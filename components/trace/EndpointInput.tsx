@@ -25,7 +25,10 @@ export function EndpointInput(props: {
   const id = useId();
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
-  const options = useMemo(() => (open ? endpointOptions(topology, value, allowIp) : []), [open, topology, value, allowIp]);
+  const options = useMemo(
+    () => (open ? endpointOptions(topology, value, allowIp) : []),
+    [open, topology, value, allowIp],
+  );
   const showList = open && value.trim() !== '' && options.length > 0;
 
   const take = (o: EndpointOption | undefined) => {
@@ -74,7 +77,13 @@ export function EndpointInput(props: {
         className={inputClass}
       />
       {showList && (
-        <ul id={`${id}-list`} role="listbox" aria-label={`${label}: matches`} data-testid={`${testId}-options`} className="absolute right-0 left-0 z-30 mt-1 max-h-72 overflow-auto rounded-md border border-slate-300 bg-white py-1 text-sm shadow-lg dark:border-slate-600 dark:bg-slate-900">
+        <ul
+          id={`${id}-list`}
+          role="listbox"
+          aria-label={`${label}: matches`}
+          data-testid={`${testId}-options`}
+          className="absolute right-0 left-0 z-30 mt-1 max-h-72 overflow-auto rounded-md border border-slate-300 bg-white py-1 text-sm shadow-lg dark:border-slate-600 dark:bg-slate-900"
+        >
           {options.map((o, i) => (
             <li
               key={o.value}

@@ -22,7 +22,12 @@ const KERNEL_TONE: Record<TraceHop['kernel'], string> = {
   pending: 'text-slate-500 dark:text-slate-400',
 };
 
-const KERNEL_MARK: Record<TraceHop['kernel'], string> = { agrees: '✓', disagrees: '≠', 'not-verified': '–', pending: '…' };
+const KERNEL_MARK: Record<TraceHop['kernel'], string> = {
+  agrees: '✓',
+  disagrees: '≠',
+  'not-verified': '–',
+  pending: '…',
+};
 
 function ifaceWords(f: IfaceFact | null): string | null {
   if (!f) return null;
@@ -32,18 +37,29 @@ function ifaceWords(f: IfaceFact | null): string | null {
 /** The facts behind a hop's verdict, for whoever wants them. */
 function HopFacts({ h }: { h: TraceHop }) {
   const rows: [string, string][] = [];
-  for (const [k, f] of [['in', h.in], ['bridge', h.bridge], ['out', h.out]] as const) {
+  for (const [k, f] of [
+    ['in', h.in],
+    ['bridge', h.bridge],
+    ['out', h.out],
+  ] as const) {
     const w = ifaceWords(f);
     if (w) rows.push([k, w]);
   }
   if (h.neighbour) rows.push(['neighbour', `${h.neighbour.address} dev ${h.neighbour.dev}: ${h.neighbour.state}`]);
-  if (h.firewall) rows.push(['firewall', `${h.firewall.verdict}: ${h.firewall.why}${h.firewall.masquerade ? ' (masqueraded)' : ''}`]);
-  if (h.settings) rows.push(['settings', `ip_forward ${h.settings.ipForward === null ? '?' : h.settings.ipForward ? 1 : 0}, rp_filter ${h.settings.rpFilter ?? '?'}`]);
+  if (h.firewall)
+    rows.push(['firewall', `${h.firewall.verdict}: ${h.firewall.why}${h.firewall.masquerade ? ' (masqueraded)' : ''}`]);
+  if (h.settings)
+    rows.push([
+      'settings',
+      `ip_forward ${h.settings.ipForward === null ? '?' : h.settings.ipForward ? 1 : 0}, rp_filter ${h.settings.rpFilter ?? '?'}`,
+    ]);
   if (!h.agentLive) rows.push(['agent', 'none answers here: expected only']);
   if (rows.length === 0) return null;
   return (
     <details className="mt-0.5">
-      <summary className="cursor-pointer text-xs text-slate-600 hover:text-slate-900 dark:text-slate-400 dark:hover:text-slate-100">facts: interfaces, firewall, settings</summary>
+      <summary className="cursor-pointer text-xs text-slate-600 hover:text-slate-900 dark:text-slate-400 dark:hover:text-slate-100">
+        facts: interfaces, firewall, settings
+      </summary>
       <dl className="mt-1 grid grid-cols-[auto_1fr] gap-x-2 gap-y-0.5 text-xs">
         {rows.map(([k, v]) => (
           <div key={k} className="contents">
@@ -56,7 +72,19 @@ function HopFacts({ h }: { h: TraceHop }) {
   );
 }
 
-export function HopList({ title, hops, diagnoses, firstDiagnosis, breakId }: { title: string; hops: TraceHop[]; diagnoses: Map<string | null, Diagnosis[]>; firstDiagnosis: Diagnosis | null; breakId: string | null }) {
+export function HopList({
+  title,
+  hops,
+  diagnoses,
+  firstDiagnosis,
+  breakId,
+}: {
+  title: string;
+  hops: TraceHop[];
+  diagnoses: Map<string | null, Diagnosis[]>;
+  firstDiagnosis: Diagnosis | null;
+  breakId: string | null;
+}) {
   const beyond = beyondBreak(hops);
   return (
     <section aria-label={title} className="mt-3">
@@ -93,29 +121,45 @@ export function HopList({ title, hops, diagnoses, firstDiagnosis, breakId }: { t
                 <div className="min-w-0 flex-1">
                   <div className="flex flex-wrap items-baseline gap-x-2">
                     <span className="text-sm font-semibold [overflow-wrap:anywhere]">{h.where.name}</span>
-                    <span className="text-xs text-slate-600 dark:text-slate-400">{h.where.kind === 'lan' ? 'the LAN' : h.where.kind}</span>
+                    <span className="text-xs text-slate-600 dark:text-slate-400">
+                      {h.where.kind === 'lan' ? 'the LAN' : h.where.kind}
+                    </span>
                     <span className="ml-auto flex shrink-0 items-center gap-1.5">
                       <span data-testid="hop-kernel" className={`text-xs ${KERNEL_TONE[h.kernel]}`}>
                         <span aria-hidden="true">{KERNEL_MARK[h.kernel]} </span>
                         {KERNEL_LABEL[h.kernel]}
                       </span>
-                      <span data-testid="hop-verdict" className={`rounded px-1.5 text-xs font-semibold ${VERDICT_TONE[h.verdict]}`}>
+                      <span
+                        data-testid="hop-verdict"
+                        className={`rounded px-1.5 text-xs font-semibold ${VERDICT_TONE[h.verdict]}`}
+                      >
                         <span aria-hidden="true">{VERDICT_MARK[h.verdict]} </span>
                         {dropped ? VERDICT_WORDS[h.verdict].toUpperCase() : VERDICT_WORDS[h.verdict]}
                       </span>
                     </span>
                   </div>
-                  {hopPath(h) && <p className="font-mono text-xs text-slate-700 [overflow-wrap:anywhere] dark:text-slate-300">{hopPath(h)}</p>}
+                  {hopPath(h) && (
+                    <p className="font-mono text-xs text-slate-700 [overflow-wrap:anywhere] dark:text-slate-300">
+                      {hopPath(h)}
+                    </p>
+                  )}
                   <p className="font-mono text-xs text-slate-700 [overflow-wrap:anywhere] dark:text-slate-300">
                     <span className="font-sans text-slate-600 dark:text-slate-400">rule </span>
                     {hopRule(h)}
                   </p>
-                  <p data-testid="hop-reason" className={`mt-0.5 text-sm ${dropped ? 'font-medium text-red-800 dark:text-red-200' : 'text-slate-800 dark:text-slate-200'}`}>
-                    {after ? <span className="text-slate-600 dark:text-slate-400">Not reached (beyond the break): </span> : null}
+                  <p
+                    data-testid="hop-reason"
+                    className={`mt-0.5 text-sm ${dropped ? 'font-medium text-red-800 dark:text-red-200' : 'text-slate-800 dark:text-slate-200'}`}
+                  >
+                    {after ? (
+                      <span className="text-slate-600 dark:text-slate-400">Not reached (beyond the break): </span>
+                    ) : null}
                     {h.reason}
                   </p>
                   {h.kernelSays && (
-                    <p className={`text-xs ${h.kernel === 'disagrees' ? 'font-medium text-red-800 dark:text-red-200' : 'text-slate-700 dark:text-slate-300'}`}>
+                    <p
+                      className={`text-xs ${h.kernel === 'disagrees' ? 'font-medium text-red-800 dark:text-red-200' : 'text-slate-700 dark:text-slate-300'}`}
+                    >
                       the kernel says: <span className="font-mono">{h.kernelSays}</span>
                     </p>
                   )}

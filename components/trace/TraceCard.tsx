@@ -8,9 +8,17 @@ import type { TraceRun } from './use-trace-run';
 export function TraceCard({ run }: { run: TraceRun }) {
   const r = run.result;
   return (
-    <div data-testid="trace-card" data-status={r?.status} data-phase={r?.phase} className="max-h-[45vh] overflow-auto rounded-md bg-white/95 text-sm shadow-md backdrop-blur dark:bg-slate-950/95">
+    <div
+      data-testid="trace-card"
+      data-status={r?.status}
+      data-phase={r?.phase}
+      className="max-h-[45vh] overflow-auto rounded-md bg-white/95 text-sm shadow-md backdrop-blur dark:bg-slate-950/95"
+    >
       {run.error ? (
-        <p role="alert" className="rounded-md border border-red-300 px-2 py-1.5 text-red-900 dark:border-red-800 dark:text-red-100">
+        <p
+          role="alert"
+          className="rounded-md border border-red-300 px-2 py-1.5 text-red-900 dark:border-red-800 dark:text-red-100"
+        >
           The trace did not run: {run.error}
         </p>
       ) : r ? (

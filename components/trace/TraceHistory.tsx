@@ -13,15 +13,32 @@ const TAG: Record<TraceResult['status'], string> = {
   running: 'text-slate-600 dark:text-slate-400',
 };
 
-export function TraceHistory({ entries, current, onReopen }: { entries: HistoryEntry[]; current: TraceResult | null; onReopen: (r: TraceResult) => void }) {
+export function TraceHistory({
+  entries,
+  current,
+  onReopen,
+}: {
+  entries: HistoryEntry[];
+  current: TraceResult | null;
+  onReopen: (r: TraceResult) => void;
+}) {
   if (entries.length === 0) return null;
   return (
-    <section aria-label="Earlier traces" data-testid="trace-history" className="mt-4 border-t border-slate-200 pt-2 dark:border-slate-800">
-      <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">This session’s traces ({entries.length})</h3>
+    <section
+      aria-label="Earlier traces"
+      data-testid="trace-history"
+      className="mt-4 border-t border-slate-200 pt-2 dark:border-slate-800"
+    >
+      <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
+        This session’s traces ({entries.length})
+      </h3>
       <ul className="space-y-0.5 text-sm">
         {entries.map((e) => {
           const r = e.result;
-          const shown = current?.startedAt === r.startedAt && current.request.from === r.request.from && current.request.to === r.request.to;
+          const shown =
+            current?.startedAt === r.startedAt &&
+            current.request.from === r.request.from &&
+            current.request.to === r.request.to;
           return (
             <li key={e.id}>
               <button
@@ -33,7 +50,9 @@ export function TraceHistory({ entries, current, onReopen }: { entries: HistoryE
                 onClick={() => onReopen(r)}
                 className={`flex w-full items-baseline gap-2 rounded px-1.5 py-0.5 text-left hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:hover:bg-slate-800 ${shown ? 'bg-sky-50 dark:bg-sky-950' : ''}`}
               >
-                <span className="shrink-0 font-mono text-xs text-slate-600 dark:text-slate-400">{clockTime(r.startedAt)}</span>
+                <span className="shrink-0 font-mono text-xs text-slate-600 dark:text-slate-400">
+                  {clockTime(r.startedAt)}
+                </span>
                 <span className="min-w-0 truncate">
                   {endpointName(r.from)} → {endpointName(r.to)}
                   {r.request.port ? `:${r.request.port}` : ''}

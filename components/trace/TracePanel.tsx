@@ -18,7 +18,15 @@ import type { TraceSession } from './use-trace-session';
 import { primaryButton, secondaryButton } from '../panels/button-styles';
 import { clockTime } from '../panels/ConnectionBadge';
 
-function TraceForm({ s, topology, pickOnGraph }: { s: TraceSession; topology: Topology | null; pickOnGraph: (from: string) => void }) {
+function TraceForm({
+  s,
+  topology,
+  pickOnGraph,
+}: {
+  s: TraceSession;
+  topology: Topology | null;
+  pickOnGraph: (from: string) => void;
+}) {
   const { draft, setDraft, run } = s;
   const port = parsePortInput(draft.port);
   const ready = draft.from.trim() !== '' && draft.to.trim() !== '' && port.ok;
@@ -36,7 +44,16 @@ function TraceForm({ s, topology, pickOnGraph }: { s: TraceSession; topology: To
       className="space-y-2"
     >
       <div className="grid grid-cols-[1fr_auto_1fr] items-end gap-1.5">
-        <EndpointInput label="From (pod)" testId="trace-from" value={draft.from} onChange={(v) => setDraft({ ...draft, from: v })} topology={topology} allowIp={false} placeholder="web-1 or ns/name" onSubmit={submit} />
+        <EndpointInput
+          label="From (pod)"
+          testId="trace-from"
+          value={draft.from}
+          onChange={(v) => setDraft({ ...draft, from: v })}
+          topology={topology}
+          allowIp={false}
+          placeholder="web-1 or ns/name"
+          onSubmit={submit}
+        />
         <button
           type="button"
           aria-label="Swap source and destination"
@@ -46,14 +63,32 @@ function TraceForm({ s, topology, pickOnGraph }: { s: TraceSession; topology: To
         >
           ⇄
         </button>
-        <EndpointInput label="To (pod or IPv4)" testId="trace-to" value={draft.to} onChange={(v) => setDraft({ ...draft, to: v })} topology={topology} allowIp placeholder="web-3 or 10.244.2.200" onSubmit={submit} />
+        <EndpointInput
+          label="To (pod or IPv4)"
+          testId="trace-to"
+          value={draft.to}
+          onChange={(v) => setDraft({ ...draft, to: v })}
+          topology={topology}
+          allowIp
+          placeholder="web-3 or 10.244.2.200"
+          onSubmit={submit}
+        />
       </div>
       <div className="flex flex-wrap items-end gap-2">
         <div className="w-24">
           <label htmlFor="trace-port" className="mb-0.5 block text-xs font-medium text-slate-700 dark:text-slate-300">
             TCP port
           </label>
-          <input id="trace-port" data-testid="trace-port" inputMode="numeric" value={draft.port} onChange={(e) => setDraft({ ...draft, port: e.target.value })} placeholder="optional" aria-invalid={!port.ok} className={inputClass} />
+          <input
+            id="trace-port"
+            data-testid="trace-port"
+            inputMode="numeric"
+            value={draft.port}
+            onChange={(e) => setDraft({ ...draft, port: e.target.value })}
+            placeholder="optional"
+            aria-invalid={!port.ok}
+            className={inputClass}
+          />
         </div>
         <button type="submit" data-testid="trace-run" disabled={!ready} className={primaryButton}>
           {run.running ? 'Trace again' : 'Trace'}
@@ -64,7 +99,13 @@ function TraceForm({ s, topology, pickOnGraph }: { s: TraceSession; topology: To
           </button>
         )}
         {(run.result || run.error) && !run.running && (
-          <button type="button" data-testid="trace-clear" onClick={run.clear} className={secondaryButton} title="Take the trace off the graph">
+          <button
+            type="button"
+            data-testid="trace-clear"
+            onClick={run.clear}
+            className={secondaryButton}
+            title="Take the trace off the graph"
+          >
             Clear
           </button>
         )}
@@ -74,7 +115,11 @@ function TraceForm({ s, topology, pickOnGraph }: { s: TraceSession; topology: To
             data-testid="trace-pick"
             disabled={draft.from.trim() === ''}
             onClick={() => pickOnGraph(draft.from.trim())}
-            title={draft.from.trim() ? `Trace from ${draft.from.trim()} to the pod you click on the graph` : 'Choose the source first'}
+            title={
+              draft.from.trim()
+                ? `Trace from ${draft.from.trim()} to the pod you click on the graph`
+                : 'Choose the source first'
+            }
             className="ml-auto self-center text-xs text-sky-700 underline underline-offset-2 hover:text-sky-900 focus-visible:outline-2 focus-visible:outline-sky-600 disabled:cursor-not-allowed disabled:text-slate-500 disabled:no-underline dark:text-sky-300 dark:hover:text-sky-100"
           >
             or click the destination on the graph
@@ -83,11 +128,20 @@ function TraceForm({ s, topology, pickOnGraph }: { s: TraceSession; topology: To
       </div>
       {!port.ok && <p className="text-sm text-red-700 dark:text-red-300">{port.error}</p>}
       {s.picking && (
-        <p data-testid="trace-picking" role="status" className="flex flex-wrap items-center gap-2 rounded-md border border-sky-300 bg-sky-50 px-2 py-1 text-sm text-sky-950 dark:border-sky-800 dark:bg-sky-950 dark:text-sky-100">
+        <p
+          data-testid="trace-picking"
+          role="status"
+          className="flex flex-wrap items-center gap-2 rounded-md border border-sky-300 bg-sky-50 px-2 py-1 text-sm text-sky-950 dark:border-sky-800 dark:bg-sky-950 dark:text-sky-100"
+        >
           <span>
-            From <span className="font-mono">{draft.from}</span>: click the destination pod in the graph, or type it above.
+            From <span className="font-mono">{draft.from}</span>: click the destination pod in the graph, or type it
+            above.
           </span>
-          <button type="button" onClick={s.cancelPicking} className="ml-auto rounded px-1.5 text-xs underline underline-offset-2 focus-visible:outline-2 focus-visible:outline-sky-600">
+          <button
+            type="button"
+            onClick={s.cancelPicking}
+            className="ml-auto rounded px-1.5 text-xs underline underline-offset-2 focus-visible:outline-2 focus-visible:outline-sky-600"
+          >
             Cancel (Esc)
           </button>
         </p>
@@ -100,11 +154,14 @@ function TraceForm({ s, topology, pickOnGraph }: { s: TraceSession; topology: To
  *  into view: the panel is taller than the window, and the break is what was asked. */
 function useScrollToBreak(box: RefObject<HTMLDivElement | null>, r: TraceResult | null, reopened: boolean) {
   const shown = useRef<string | null>(null);
-  const key = r && r.status === 'broken' && r.diagnoses[0]?.hop ? `${r.startedAt} ${r.request.from} ${r.request.to}` : null;
+  const key =
+    r && r.status === 'broken' && r.diagnoses[0]?.hop ? `${r.startedAt} ${r.request.from} ${r.request.to}` : null;
   useEffect(() => {
     if (!key || reopened || shown.current === key) return;
     shown.current = key;
-    box.current?.querySelector('[data-testid="trace-diagnosis"][data-first="true"]')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    box.current
+      ?.querySelector('[data-testid="trace-diagnosis"][data-first="true"]')
+      ?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }, [box, key, reopened]);
 }
 
@@ -115,11 +172,18 @@ function TraceBody({ s }: { s: TraceSession }) {
   useScrollToBreak(box, r, run.reopened);
   if (run.error)
     return (
-      <p data-testid="trace-error" role="alert" className="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950/60 dark:text-red-100">
+      <p
+        data-testid="trace-error"
+        role="alert"
+        className="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900 dark:border-red-800 dark:bg-red-950/60 dark:text-red-100"
+      >
         The trace did not run: {run.error}
       </p>
     );
-  if (!r) return run.running ? <p className="mt-3 text-sm text-slate-600 dark:text-slate-400">Computing the expected path…</p> : null;
+  if (!r)
+    return run.running ? (
+      <p className="mt-3 text-sm text-slate-600 dark:text-slate-400">Computing the expected path…</p>
+    ) : null;
   const byHop = diagnosesByHop(r);
   const first = r.diagnoses[0] ?? null;
   const hop = breakHop(r);
@@ -131,7 +195,12 @@ function TraceBody({ s }: { s: TraceSession }) {
           <span>
             Reopened from this session: traced at {clockTime(r.startedAt)}. The network may have changed since.
           </span>
-          <button type="button" data-testid="trace-rerun" onClick={() => run.ask && s.trace(run.ask)} className={secondaryButton}>
+          <button
+            type="button"
+            data-testid="trace-rerun"
+            onClick={() => run.ask && s.trace(run.ask)}
+            className={secondaryButton}
+          >
             Run again
           </button>
         </p>
@@ -146,12 +215,28 @@ function TraceBody({ s }: { s: TraceSession }) {
           {d.fix ? <span className="block font-mono text-xs">{d.fix.text}</span> : null}
         </p>
       ))}
-      <HopList title={`There: ${endpointName(r.from)} → ${endpointName(r.to)}`} hops={r.forward} diagnoses={byHop} firstDiagnosis={first} breakId={hop?.id ?? null} />
-      {r.back.length > 0 && <HopList title={`Back: ${endpointName(r.to)} → ${endpointName(r.from)}`} hops={r.back} diagnoses={byHop} firstDiagnosis={first} breakId={hop?.id ?? null} />}
+      <HopList
+        title={`There: ${endpointName(r.from)} → ${endpointName(r.to)}`}
+        hops={r.forward}
+        diagnoses={byHop}
+        firstDiagnosis={first}
+        breakId={hop?.id ?? null}
+      />
+      {r.back.length > 0 && (
+        <HopList
+          title={`Back: ${endpointName(r.to)} → ${endpointName(r.from)}`}
+          hops={r.back}
+          diagnoses={byHop}
+          firstDiagnosis={first}
+          breakId={hop?.id ?? null}
+        />
+      )}
       <ProbeOutcome result={r} progress={traceProgress(r)} />
       {r.notes.length > 0 && (
         <section aria-label="Notes" className="mt-3">
-          <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">Notes</h3>
+          <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
+            Notes
+          </h3>
           <ul data-testid="trace-notes" className="list-disc space-y-0.5 pl-5 text-sm">
             {r.notes.map((n) => (
               <li key={n}>{n}</li>
@@ -165,7 +250,15 @@ function TraceBody({ s }: { s: TraceSession }) {
 }
 
 /** `pickOnGraph`: wait for a click on the destination (the page may also bring the graph into view) */
-export function TracePanel({ session: s, topology, pickOnGraph = s.traceFrom }: { session: TraceSession; topology: Topology | null; pickOnGraph?: (from: string) => void }) {
+export function TracePanel({
+  session: s,
+  topology,
+  pickOnGraph = s.traceFrom,
+}: {
+  session: TraceSession;
+  topology: Topology | null;
+  pickOnGraph?: (from: string) => void;
+}) {
   return (
     <div data-testid="trace-panel" data-running={s.run.running} className="px-4 py-3">
       <h2 className="mb-2 text-base font-semibold">Trace a path</h2>
@@ -173,7 +266,9 @@ export function TracePanel({ session: s, topology, pickOnGraph = s.traceFrom }: 
       <TraceBody s={s} />
       {!s.run.result && !s.run.running && !s.run.error && (
         <p className="mt-3 text-sm text-slate-700 dark:text-slate-300">
-          Follows a packet hop by hop, there and back — the pod’s route, its veth, the node’s bridge and routing table, the LAN — asks each node’s kernel what it would do, and pings from inside the source pod. Or open a pod and press <em>Trace from here</em>.
+          Follows a packet hop by hop, there and back — the pod’s route, its veth, the node’s bridge and routing table,
+          the LAN — asks each node’s kernel what it would do, and pings from inside the source pod. Or open a pod and
+          press <em>Trace from here</em>.
         </p>
       )}
       <TraceHistory entries={s.history} current={s.run.result} onReopen={s.reopen} />

@@ -27,7 +27,14 @@ function TraceProgressLine({ progress: p }: { progress: TraceProgress }) {
         <span className="shrink-0">
           Kernel checks: {p.checksDone} of {p.checksTotal} answered
         </span>
-        <div role="progressbar" aria-label="Kernel checks answered" aria-valuemin={0} aria-valuemax={p.checksTotal} aria-valuenow={p.checksDone} className="h-1.5 min-w-12 flex-1 overflow-hidden rounded bg-slate-200 dark:bg-slate-700">
+        <div
+          role="progressbar"
+          aria-label="Kernel checks answered"
+          aria-valuemin={0}
+          aria-valuemax={p.checksTotal}
+          aria-valuenow={p.checksDone}
+          className="h-1.5 min-w-12 flex-1 overflow-hidden rounded bg-slate-200 dark:bg-slate-700"
+        >
           <div className="h-full bg-sky-600 transition-[width] dark:bg-sky-400" style={{ width: `${pct}%` }} />
         </div>
       </div>
@@ -53,7 +60,14 @@ export function TraceSummary({ result: r, running }: { result: TraceResult; runn
   const status = done ? r.status : r.status === 'broken' ? 'broken' : 'running';
   const at = status === 'broken' ? where(r) : null;
   return (
-    <div data-testid="trace-summary" data-status={r.status} data-phase={r.phase} role="status" aria-live="polite" className={`rounded-md border px-3 py-2 ${STATUS_TONE[status]}`}>
+    <div
+      data-testid="trace-summary"
+      data-status={r.status}
+      data-phase={r.phase}
+      role="status"
+      aria-live="polite"
+      className={`rounded-md border px-3 py-2 ${STATUS_TONE[status]}`}
+    >
       <p className="text-base font-semibold">
         <span aria-hidden="true">{STATUS_MARK[status]} </span>
         {STATUS_WORDS[status]}
@@ -61,7 +75,11 @@ export function TraceSummary({ result: r, running }: { result: TraceResult; runn
         {!done && status !== 'running' ? ' (still checking)' : ''}
       </p>
       <p className="mt-0.5 text-sm break-words">{r.summary}</p>
-      {r.request.noProbe && <p className="mt-0.5 text-xs">No packets sent (read-only): the expected path and each kernel’s own answer, not a ping.</p>}
+      {r.request.noProbe && (
+        <p className="mt-0.5 text-xs">
+          No packets sent (read-only): the expected path and each kernel’s own answer, not a ping.
+        </p>
+      )}
       {(!done || running) && <TraceProgressLine progress={progress} />}
       <p className="mt-1 text-xs opacity-80 [overflow-wrap:anywhere]">
         {endpointText(r.from)} → {endpointText(r.to)} · routing {r.routing}

@@ -12,7 +12,7 @@ describe('endpoint completion', () => {
     expect(values('default', false)).toHaveLength(6);
   });
 
-  it('a destination may be an address no pod holds; a pod\'s address stays the pod', () => {
+  it("a destination may be an address no pod holds; a pod's address stays the pod", () => {
     expect(values('10.244.2.200', true)).toEqual(['10.244.2.200']);
     expect(values('10.244.2.200', false)).toEqual([]);
     expect(values('10.244.2.2', true)).toEqual(['default/web-3']);

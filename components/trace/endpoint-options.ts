@@ -17,7 +17,9 @@ const MAX_OPTIONS = 12;
 export function endpointOptions(topology: Topology | null, query: string, allowIp: boolean): EndpointOption[] {
   const q = query.trim();
   const pods = searchTopology(topology, q).results.filter((r) => r.sel.kind === 'pod');
-  const out: EndpointOption[] = pods.slice(0, MAX_OPTIONS).map((r) => ({ value: r.sel.key, label: r.label, detail: r.detail }));
+  const out: EndpointOption[] = pods
+    .slice(0, MAX_OPTIONS)
+    .map((r) => ({ value: r.sel.key, label: r.label, detail: r.detail }));
   const isAddress = parseIpv4(q) !== null && /^\d+\.\d+\.\d+\.\d+$/.test(q);
   if (allowIp && isAddress && !out.some((o) => topology?.pods.find((p) => p.key === o.value)?.ip === q)) {
     out.unshift({ value: q, label: q, detail: 'an address (no pod holds it)' });

@@ -2,8 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { cellsOf, type MatrixPair, type MatrixResult } from '../../lib/trace/matrix';
 import { cellCount, cellOf, cellState, matrixSummary, pairsOf, tracePairOf } from './matrix-view';
 
-const pair = (from: string, to: string, state: MatrixPair['state'], rttMs: number | null = state === 'ok' ? 0.2 : null): MatrixPair => ({
-  from: `default/${from}`, to: `default/${to}`, fromNode: from.startsWith('a') ? 'node1' : 'node2', toNode: to.startsWith('a') ? 'node1' : 'node2', toIp: '10.244.0.1', state, rttMs, error: state === 'failed' ? 'no reply: 1 sent, 0 received' : null,
+const pair = (
+  from: string,
+  to: string,
+  state: MatrixPair['state'],
+  rttMs: number | null = state === 'ok' ? 0.2 : null,
+): MatrixPair => ({
+  from: `default/${from}`,
+  to: `default/${to}`,
+  fromNode: from.startsWith('a') ? 'node1' : 'node2',
+  toNode: to.startsWith('a') ? 'node1' : 'node2',
+  toIp: '10.244.0.1',
+  state,
+  rttMs,
+  error: state === 'failed' ? 'no reply: 1 sent, 0 received' : null,
 });
 
 function matrix(pairs: MatrixPair[], done = true): MatrixResult {
@@ -12,8 +24,20 @@ function matrix(pairs: MatrixPair[], done = true): MatrixResult {
 }
 
 /** two pods per node: a1 a2 on node1, b1 b2 on node2 */
-const healthy = matrix([pair('a1', 'a2', 'ok'), pair('a2', 'a1', 'ok'), pair('a1', 'b1', 'ok'), pair('a1', 'b2', 'ok'), pair('a2', 'b1', 'ok'), pair('a2', 'b2', 'ok')]);
-const node1CannotReachB2 = matrix([pair('a1', 'b1', 'ok'), pair('a1', 'b2', 'failed'), pair('a2', 'b1', 'ok'), pair('a2', 'b2', 'failed')]);
+const healthy = matrix([
+  pair('a1', 'a2', 'ok'),
+  pair('a2', 'a1', 'ok'),
+  pair('a1', 'b1', 'ok'),
+  pair('a1', 'b2', 'ok'),
+  pair('a2', 'b1', 'ok'),
+  pair('a2', 'b2', 'ok'),
+]);
+const node1CannotReachB2 = matrix([
+  pair('a1', 'b1', 'ok'),
+  pair('a1', 'b2', 'failed'),
+  pair('a2', 'b1', 'ok'),
+  pair('a2', 'b2', 'failed'),
+]);
 const stillPinging = matrix([pair('a1', 'b1', 'ok'), pair('a1', 'b2', 'pending'), pair('b1', 'a1', 'pending')], false);
 
 describe('matrix cells', () => {
@@ -47,6 +71,8 @@ describe('matrix cells', () => {
   it('sums the run up in words', () => {
     expect(matrixSummary(healthy)).toBe('6 of 6 pod pairs answered');
     expect(matrixSummary(stillPinging)).toBe('1 of 3 pod pairs answered, 2 still pinging');
-    expect(matrixSummary({ ...node1CannotReachB2, sampled: true })).toBe('2 of 4 pod pairs answered, 2 failed (sampled: each pod pings one pod per node)');
+    expect(matrixSummary({ ...node1CannotReachB2, sampled: true })).toBe(
+      '2 of 4 pod pairs answered, 2 failed (sampled: each pod pings one pod per node)',
+    );
   });
 });

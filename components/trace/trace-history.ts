@@ -12,7 +12,8 @@ export interface HistoryEntry {
   result: TraceResult;
 }
 
-export const historyId = (r: TraceResult): string => `${r.startedAt} ${r.request.from} ${r.request.to} ${r.request.port ?? ''}`;
+export const historyId = (r: TraceResult): string =>
+  `${r.startedAt} ${r.request.from} ${r.request.to} ${r.request.port ?? ''}`;
 
 /** The list with `result` first; the same trace again replaces its entry; at most `limit`. */
 export function pushHistory(list: HistoryEntry[], result: TraceResult, limit = HISTORY_LIMIT): HistoryEntry[] {
@@ -27,7 +28,12 @@ interface KeyValueStore {
 
 const looksLikeEntry = (e: unknown): e is HistoryEntry => {
   const x = e as HistoryEntry | null;
-  return typeof x?.id === 'string' && typeof x.result?.startedAt === 'string' && Array.isArray(x.result.forward) && Array.isArray(x.result.back);
+  return (
+    typeof x?.id === 'string' &&
+    typeof x.result?.startedAt === 'string' &&
+    Array.isArray(x.result.forward) &&
+    Array.isArray(x.result.back)
+  );
 };
 
 /** What the store holds; an absent, unreadable or foreign value is an empty history. */

@@ -33,7 +33,10 @@ export function formatTraceParam(ask: TraceAsk): string {
 /** A link that opens the dashboard at `pageUrl` (origin and path, base path included) and
  *  runs the trace; ':' ',' and '/' stay readable. */
 export function traceLink(pageUrl: string, ask: TraceAsk): string {
-  const value = encodeURIComponent(formatTraceParam(ask)).replace(/%2F/gi, '/').replace(/%2C/gi, ',').replace(/%3A/gi, ':');
+  const value = encodeURIComponent(formatTraceParam(ask))
+    .replace(/%2F/gi, '/')
+    .replace(/%2C/gi, ',')
+    .replace(/%3A/gi, ':');
   return `${pageUrl}?${TRACE_PARAM}=${value}`;
 }
 
@@ -41,6 +44,10 @@ export function traceLink(pageUrl: string, ask: TraceAsk): string {
 export function parsePortInput(text: string): { ok: true; port: number | null } | { ok: false; error: string } {
   const t = text.trim();
   if (t === '') return { ok: true, port: null };
-  if (!/^\d{1,5}$/.test(t) || !validPort(Number(t))) return { ok: false, error: `TCP port must be a number from 1 to 65535, got "${t.length > 12 ? `${t.slice(0, 12)}…` : t}"` };
+  if (!/^\d{1,5}$/.test(t) || !validPort(Number(t)))
+    return {
+      ok: false,
+      error: `TCP port must be a number from 1 to 65535, got "${t.length > 12 ? `${t.slice(0, 12)}…` : t}"`,
+    };
   return { ok: true, port: Number(t) };
 }

@@ -1,11 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { forwardDropOnNode1, healthyCrossNode, pathOnly, routeMissingOnNode1, vethDownOnWeb3 } from './fixtures';
-import { beyondBreak, breakHop, causeElements, diagnosesByHop, highlightOf, pingWords, probeSettingsText, traceProgress } from './trace-view';
+import {
+  beyondBreak,
+  breakHop,
+  causeElements,
+  diagnosesByHop,
+  highlightOf,
+  pingWords,
+  probeSettingsText,
+  traceProgress,
+} from './trace-view';
 
 describe('highlightOf', () => {
   it('a healthy trace: every element of both directions on the path, nothing failed, the LAN unverified', () => {
     const h = highlightOf(healthyCrossNode);
-    expect(h.path).toEqual(expect.arrayContaining(['pod:default/web-1', 'route:node1 10.244.2.0/24', 'lan', 'route:node2 10.244.1.0/24', 'pod:default/web-3']));
+    expect(h.path).toEqual(
+      expect.arrayContaining([
+        'pod:default/web-1',
+        'route:node1 10.244.2.0/24',
+        'lan',
+        'route:node2 10.244.1.0/24',
+        'pod:default/web-3',
+      ]),
+    );
     expect(new Set(h.path).size).toBe(h.path.length);
     expect(h.failed).toEqual([]);
     expect(h.unverified).toEqual(['lan', 'uplink:node1', 'uplink:node2']);
@@ -25,11 +42,16 @@ describe('highlightOf', () => {
 
   it('no diagnosis names a hop: every dropped hop is red', () => {
     const r = { ...vethDownOnWeb3, diagnoses: [] };
-    expect(highlightOf(r).failed).toEqual(expect.arrayContaining(['node:node2', 'veth:default/web-3', 'route:node2 10.244.1.0/24']));
+    expect(highlightOf(r).failed).toEqual(
+      expect.arrayContaining(['node:node2', 'veth:default/web-3', 'route:node2 10.244.1.0/24']),
+    );
   });
 
   it('an unverified element that is where it breaks is red, not dashed', () => {
-    const r = { ...healthyCrossNode, diagnoses: [{ ...vethDownOnWeb3.diagnoses[0]!, kind: 'no-host' as const, hop: 'f3', elements: [] }] };
+    const r = {
+      ...healthyCrossNode,
+      diagnoses: [{ ...vethDownOnWeb3.diagnoses[0]!, kind: 'no-host' as const, hop: 'f3', elements: [] }],
+    };
     const h = highlightOf(r);
     expect(h.failed).toEqual(['lan', 'uplink:node1', 'uplink:node2']);
     expect(h.unverified).toEqual([]);
@@ -68,7 +90,13 @@ describe('the break and what lies beyond it', () => {
 
 describe('progress and probe words', () => {
   it('the first update: no kernel answer yet, every probe part waiting', () => {
-    const p = traceProgress({ ...pathOnly, checks: [{ result: null, error: null }, { result: null, error: null }] as never });
+    const p = traceProgress({
+      ...pathOnly,
+      checks: [
+        { result: null, error: null },
+        { result: null, error: null },
+      ] as never,
+    });
     expect(p).toMatchObject({ checksDone: 0, checksTotal: 2, done: false });
     expect(p.probe).toEqual([
       { name: 'ping', state: 'waiting' },
@@ -78,7 +106,11 @@ describe('progress and probe words', () => {
   });
 
   it('a part the agent refused is not waited for; at the end a part that never came is "off"', () => {
-    const refused = { ...pathOnly, phase: 'kernel' as const, probe: { ...pathOnly.probe!, errors: ['traceroute: the agent refused: 429'] } };
+    const refused = {
+      ...pathOnly,
+      phase: 'kernel' as const,
+      probe: { ...pathOnly.probe!, errors: ['traceroute: the agent refused: 429'] },
+    };
     expect(traceProgress(refused).probe.find((x) => x.name === 'traceroute')?.state).toBe('off');
     expect(traceProgress(healthyCrossNode).probe.every((x) => x.state === 'off')).toBe(true);
   });
@@ -94,10 +126,25 @@ describe('progress and probe words', () => {
   });
 
   it('ping in words: replies, loss, rtt, and the ICMP error that came instead', () => {
-    const base = { ok: true, error: null, sent: 3, received: 3, lossPct: 0, rttMs: { min: 0.1, avg: 0.2, max: 0.3, mdev: 0 }, icmpErrors: [] };
+    const base = {
+      ok: true,
+      error: null,
+      sent: 3,
+      received: 3,
+      lossPct: 0,
+      rttMs: { min: 0.1, avg: 0.2, max: 0.3, mdev: 0 },
+      icmpErrors: [],
+    };
     expect(pingWords(base as never)).toBe('3/3 replies, 0% loss, rtt min/avg/max 0.1/0.2/0.3 ms');
-    expect(pingWords({ ...base, ok: false, received: 0, lossPct: 100, rttMs: null, icmpErrors: [{ seq: 1, from: '10.244.1.1', message: 'Destination Net Unreachable' }] } as never)).toBe(
-      '0/3 replies, 100% loss — Destination Net Unreachable (from 10.244.1.1)',
-    );
+    expect(
+      pingWords({
+        ...base,
+        ok: false,
+        received: 0,
+        lossPct: 100,
+        rttMs: null,
+        icmpErrors: [{ seq: 1, from: '10.244.1.1', message: 'Destination Net Unreachable' }],
+      } as never),
+    ).toBe('0/3 replies, 100% loss — Destination Net Unreachable (from 10.244.1.1)');
   });
 });

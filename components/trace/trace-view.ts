@@ -32,8 +32,18 @@ export function highlightOf(r: TraceResult): GraphHighlight {
   const path = [...new Set(hops.flatMap((h) => h.elements))];
   const first = r.diagnoses[0] ?? null;
   const named = first?.hop ? hops.find((h) => h.id === first.hop) : undefined;
-  const failed = [...new Set(named ? causeElements(named, first) : first?.elements.length ? first.elements : hops.filter((h) => h.verdict === 'dropped').flatMap((h) => h.elements))];
-  const unverified = [...new Set(hops.filter((h) => h.kernel === 'not-verified').flatMap((h) => h.elements))].filter((id) => !failed.includes(id));
+  const failed = [
+    ...new Set(
+      named
+        ? causeElements(named, first)
+        : first?.elements.length
+          ? first.elements
+          : hops.filter((h) => h.verdict === 'dropped').flatMap((h) => h.elements),
+    ),
+  ];
+  const unverified = [...new Set(hops.filter((h) => h.kernel === 'not-verified').flatMap((h) => h.elements))].filter(
+    (id) => !failed.includes(id),
+  );
   return { path, failed, unverified };
 }
 
@@ -50,7 +60,12 @@ export function diagnosesByHop(r: TraceResult): Map<string | null, Diagnosis[]> 
   return out;
 }
 
-export const VERDICT_WORDS: Record<HopVerdict, string> = { forwarded: 'forwarded', delivered: 'delivered', dropped: 'dropped', unknown: 'unknown' };
+export const VERDICT_WORDS: Record<HopVerdict, string> = {
+  forwarded: 'forwarded',
+  delivered: 'delivered',
+  dropped: 'dropped',
+  unknown: 'unknown',
+};
 export const VERDICT_MARK: Record<HopVerdict, string> = { forwarded: '→', delivered: '✓', dropped: '✗', unknown: '?' };
 
 export const KERNEL_LABEL: Record<KernelAgreement, string> = {
@@ -60,7 +75,12 @@ export const KERNEL_LABEL: Record<KernelAgreement, string> = {
   pending: 'asking the kernel…',
 };
 
-export const STATUS_WORDS: Record<TraceStatus, string> = { running: 'Tracing…', ok: 'Reaches', broken: 'Broken', unknown: 'Unknown' };
+export const STATUS_WORDS: Record<TraceStatus, string> = {
+  running: 'Tracing…',
+  ok: 'Reaches',
+  broken: 'Broken',
+  unknown: 'Unknown',
+};
 
 export type PartState = 'waiting' | 'ok' | 'failed' | 'off';
 
@@ -81,7 +101,9 @@ export function traceProgress(r: TraceResult): TraceProgress {
   const probing = r.phase === 'path' || r.phase === 'kernel';
   const part = <T extends { ok: boolean }>(x: T | null, wanted: boolean, name: string) => {
     if (!wanted) return [];
-    const refused = p!.errors.some((e) => e.startsWith(`${name}:`)) || (p!.skipped !== null && (name === 'traceroute' || name === 'large ping'));
+    const refused =
+      p!.errors.some((e) => e.startsWith(`${name}:`)) ||
+      (p!.skipped !== null && (name === 'traceroute' || name === 'large ping'));
     const state: PartState = x ? (x.ok ? 'ok' : 'failed') : probing && !refused ? 'waiting' : 'off';
     return [{ name, state }];
   };
@@ -111,7 +133,11 @@ const ms = (n: number) => `${n < 10 ? n.toFixed(3) : n.toFixed(1)} ms`;
 export function pingWords(p: NonNullable<NonNullable<TraceResult['probe']>['ping']>): string {
   const loss = p.lossPct !== null ? `, ${p.lossPct}% loss` : '';
   const rtt = p.rttMs ? `, rtt min/avg/max ${p.rttMs.min}/${p.rttMs.avg}/${p.rttMs.max} ms` : '';
-  const why = p.icmpErrors[0] ? ` — ${p.icmpErrors[0].message} (from ${p.icmpErrors[0].from})` : p.error && !p.ok ? ` — ${p.error}` : '';
+  const why = p.icmpErrors[0]
+    ? ` — ${p.icmpErrors[0].message} (from ${p.icmpErrors[0].from})`
+    : p.error && !p.ok
+      ? ` — ${p.error}`
+      : '';
   return `${p.received}/${p.sent} repl${p.sent === 1 ? 'y' : 'ies'}${loss}${rtt}${why}`;
 }
 

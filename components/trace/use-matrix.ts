@@ -9,6 +9,9 @@ import { useStream, type Stream, type StreamHandlers } from '../data/use-stream'
 
 export function useMatrix(): Stream<void, MatrixResult> {
   const client = useMemo(() => makeTrpcClient(), []);
-  const open = useCallback((_: void, h: StreamHandlers<MatrixResult>) => client.trace.matrix.subscribe(undefined, h), [client]);
+  const open = useCallback(
+    (_: void, h: StreamHandlers<MatrixResult>) => client.trace.matrix.subscribe(undefined, h),
+    [client],
+  );
   return useStream(open, undefined, true);
 }

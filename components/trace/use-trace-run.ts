@@ -26,7 +26,11 @@ export interface TraceRun {
 /** `onDone` sees every trace that ran to its end. */
 export function useTraceRun(onDone?: (r: TraceResult) => void): TraceRun {
   const client = useMemo(() => makeTrpcClient(), []);
-  const open = useCallback((ask: TraceAsk, h: StreamHandlers<TraceResult>) => client.trace.run.subscribe({ from: ask.from, to: ask.to, port: ask.port }, h), [client]);
+  const open = useCallback(
+    (ask: TraceAsk, h: StreamHandlers<TraceResult>) =>
+      client.trace.run.subscribe({ from: ask.from, to: ask.to, port: ask.port }, h),
+    [client],
+  );
   const stream = useStream(open, (last) => {
     if (last.phase === 'done') onDone?.(last);
   });
@@ -56,5 +60,15 @@ export function useTraceRun(onDone?: (r: TraceResult) => void): TraceRun {
     show(null);
   }, [show]);
 
-  return { ask, result: stream.data, error: stream.error, running: stream.running, reopened, start, reopen, stop, clear };
+  return {
+    ask,
+    result: stream.data,
+    error: stream.error,
+    running: stream.running,
+    reopened,
+    start,
+    reopen,
+    stop,
+    clear,
+  };
 }

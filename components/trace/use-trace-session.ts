@@ -46,7 +46,11 @@ const session = (): Storage | null => {
   }
 };
 
-const draftOf = (ask: TraceAsk | null): TraceDraft => ({ from: ask?.from ?? '', to: ask?.to ?? '', port: ask?.port ? String(ask.port) : '' });
+const draftOf = (ask: TraceAsk | null): TraceDraft => ({
+  from: ask?.from ?? '',
+  to: ask?.to ?? '',
+  port: ask?.port ? String(ask.port) : '',
+});
 
 /** `initial`: the ?trace= the page was opened with, run once on load. */
 export function useTraceSession(initial: TraceAsk | null): TraceSession {
@@ -124,8 +128,25 @@ export function useTraceSession(initial: TraceAsk | null): TraceSession {
   const linkAsk = useMemo<TraceAsk | null>(() => {
     if (!ask) return null;
     if (!result) return ask;
-    return { from: result.from.pod ?? ask.from, to: result.to.kind === 'pod' && result.to.pod ? result.to.pod : ask.to, port: ask.port };
+    return {
+      from: result.from.pod ?? ask.from,
+      to: result.to.kind === 'pod' && result.to.pod ? result.to.pod : ask.to,
+      port: ask.port,
+    };
   }, [ask, result]);
 
-  return { run, draft, setDraft, history, picking, trace, traceFrom, cancelPicking, reopen, pickDestination, highlight, linkAsk };
+  return {
+    run,
+    draft,
+    setDraft,
+    history,
+    picking,
+    trace,
+    traceFrom,
+    cancelPicking,
+    reopen,
+    pickDestination,
+    highlight,
+    linkAsk,
+  };
 }

@@ -18,10 +18,16 @@ export function parseAgentAddress(address: string): AgentTarget {
 }
 
 /** An HTTP request to the agent, over TLS when its address says so. */
-export function openAgentRequest(target: AgentTarget, options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
+export function openAgentRequest(
+  target: AgentTarget,
+  options: RequestOptions,
+  onResponse: (res: IncomingMessage) => void,
+): ClientRequest {
   if ('socketPath' in target) return httpRequest({ ...options, socketPath: target.socketPath }, onResponse);
   const where = { host: target.host, port: target.port };
-  return target.tls ? httpsRequest({ ...options, ...where, ...agentTlsOptions() }, onResponse) : httpRequest({ ...options, ...where }, onResponse);
+  return target.tls
+    ? httpsRequest({ ...options, ...where, ...agentTlsOptions() }, onResponse)
+    : httpRequest({ ...options, ...where }, onResponse);
 }
 
 export interface AgentReply {
@@ -38,13 +44,22 @@ export const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 export const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
 /** The most a reply to `path` may hold. */
-export const replyLimit = (path: string): number => (path.split('?')[0] === '/v1/snapshot' ? MAX_SNAPSHOT_BYTES : MAX_REPLY_BYTES);
+export const replyLimit = (path: string): number =>
+  path.split('?')[0] === '/v1/snapshot' ? MAX_SNAPSHOT_BYTES : MAX_REPLY_BYTES;
 
 export class ReplyTooLargeError extends Error {}
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(n % 2 ** 20 ? 1 : 0)} MiB`;
 
-export function agentRequest(address: string, token: string | null, method: string, path: string, body: unknown, timeoutMs: number, maxBytes = replyLimit(path)): Promise<AgentReply> {
+export function agentRequest(
+  address: string,
+  token: string | null,
+  method: string,
+  path: string,
+  body: unknown,
+  timeoutMs: number,
+  maxBytes = replyLimit(path),
+): Promise<AgentReply> {
   const target = parseAgentAddress(address);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -53,40 +68,54 @@ export function agentRequest(address: string, token: string | null, method: stri
     const tooLarge = (size: string) => {
       refused = true;
       chunks.length = 0;
-      reject(new ReplyTooLargeError(`the agent at ${address} answered ${method} ${path} with ${size}; a reply may hold ${mib(maxBytes)}: not read further (is that address really a podnet agent?)`));
+      reject(
+        new ReplyTooLargeError(
+          `the agent at ${address} answered ${method} ${path} with ${size}; a reply may hold ${mib(maxBytes)}: not read further (is that address really a podnet agent?)`,
+        ),
+      );
       req.destroy();
     };
     const chunks: Buffer[] = [];
     let req: ClientRequest;
     try {
       req = openAgentRequest(
-      target,
-      { method, path, timeout: timeoutMs, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) } },
-      (res) => {
-        const declared = Number(res.headers['content-length']);
-        if (declared > maxBytes) return tooLarge(`${declared} bytes (its Content-Length)`);
-        let size = 0;
-        res.on('data', (d: Buffer) => {
-          if (refused) return;
-          size += d.length;
-          if (size > maxBytes) return tooLarge(`more than ${mib(maxBytes)}`);
-          chunks.push(d);
-        });
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
-          } catch {
-            resolve({ status: res.statusCode ?? 0, body: { error: text.slice(0, 500) } });
-          }
-        });
-      },
+        target,
+        {
+          method,
+          path,
+          timeout: timeoutMs,
+          headers: {
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(payload ? { 'content-type': 'application/json' } : {}),
+          },
+        },
+        (res) => {
+          const declared = Number(res.headers['content-length']);
+          if (declared > maxBytes) return tooLarge(`${declared} bytes (its Content-Length)`);
+          let size = 0;
+          res.on('data', (d: Buffer) => {
+            if (refused) return;
+            size += d.length;
+            if (size > maxBytes) return tooLarge(`more than ${mib(maxBytes)}`);
+            chunks.push(d);
+          });
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            try {
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+            } catch {
+              resolve({ status: res.statusCode ?? 0, body: { error: text.slice(0, 500) } });
+            }
+          });
+        },
       );
     } catch (e) {
       return reject(new Error(`cannot reach the agent at ${address}: ${(e as Error).message}`));
     }
     req.on('timeout', () => req.destroy(new Error(`the agent at ${address} did not answer within ${timeoutMs} ms`)));
-    req.on('error', (e) => reject(new Error(`cannot reach the agent at ${address}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
+    req.on('error', (e) =>
+      reject(new Error(`cannot reach the agent at ${address}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)),
+    );
     req.end(payload);
   });
 }

@@ -11,7 +11,9 @@ const LOOKUP_TIMEOUT_MS = 5_000;
 const PROBE_TIMEOUT_MS = 15_000;
 
 export function agentReplyError(node: string, status: number, body: unknown): Error {
-  return new Error(`${node}'s agent answered ${status}: ${(body as { error?: string }).error ?? JSON.stringify(body).slice(0, 200)}`);
+  return new Error(
+    `${node}'s agent answered ${status}: ${(body as { error?: string }).error ?? JSON.stringify(body).slice(0, 200)}`,
+  );
 }
 
 // The schemas load zod, which every bin/podnet command would otherwise load at start (this
@@ -21,7 +23,10 @@ let replySchemas: Promise<typeof import('../model/agent-reply-schema')> | null =
 const loadReplySchemas = () => (replySchemas ??= import('../model/agent-reply-schema'));
 
 /** `addressOf` and `token` are asked on each request: the source may change them meanwhile. */
-export function agentTraceDeps(addressOf: (node: string) => string | null | undefined, token: () => string | null): TraceDeps {
+export function agentTraceDeps(
+  addressOf: (node: string) => string | null | undefined,
+  token: () => string | null,
+): TraceDeps {
   void loadReplySchemas().catch(() => {}); // a failure is met again, and reported, at the first reply
   const post = async (node: string, path: string, body: unknown, timeoutMs: number): Promise<unknown> => {
     const address = addressOf(node);

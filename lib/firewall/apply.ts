@@ -58,11 +58,15 @@ function forwardChain(opts: FirewallOptions): ForwardChain {
     backend = 'none';
   }
   if (backend === 'legacy') {
-    const policy = /^-P FORWARD (\w+)/m.exec(step('read the FORWARD policy', () => iptables(['-S', 'FORWARD'], opts)))?.[1];
+    const policy = /^-P FORWARD (\w+)/m.exec(
+      step('read the FORWARD policy', () => iptables(['-S', 'FORWARD'], opts)),
+    )?.[1];
     return { backend, exists: true, policy: policy === 'DROP' ? 'drop' : policy === 'ACCEPT' ? 'accept' : 'unknown' };
   }
   try {
-    const out = nftJson(['list', 'chain', 'ip', 'filter', 'FORWARD'], opts) as { nftables: { chain?: { policy?: string } }[] };
+    const out = nftJson(['list', 'chain', 'ip', 'filter', 'FORWARD'], opts) as {
+      nftables: { chain?: { policy?: string } }[];
+    };
     const policy = out.nftables.find((o) => o.chain)?.chain?.policy;
     return { backend, exists: true, policy: policy === 'drop' ? 'drop' : policy === 'accept' ? 'accept' : 'unknown' };
   } catch (e) {
@@ -77,13 +81,23 @@ function ownForwardRules(opts: FirewallOptions): string[][] {
   return out
     .split('\n')
     .filter((l) => l.startsWith('-A FORWARD '))
-    .map((l) => l.slice('-A FORWARD '.length).split(/\s+/).map((t) => t.replace(/^"(.*)"$/, '$1')))
+    .map((l) =>
+      l
+        .slice('-A FORWARD '.length)
+        .split(/\s+/)
+        .map((t) => t.replace(/^"(.*)"$/, '$1')),
+    )
     .filter((args) => args.some((t, i) => t === '--comment' && args[i + 1] === FORWARD_COMMENT));
 }
 
 function requireIptables(chain: ForwardChain): void {
   if (chain.backend === 'none' && chain.exists) {
-    throw new FirewallError('place the FORWARD accepts', 'iptables', `iptables is not installed, but table ip filter has a FORWARD chain (policy ${chain.policy}); install the Debian package iptables`, null);
+    throw new FirewallError(
+      'place the FORWARD accepts',
+      'iptables',
+      `iptables is not installed, but table ip filter has a FORWARD chain (policy ${chain.policy}); install the Debian package iptables`,
+      null,
+    );
   }
 }
 

@@ -105,7 +105,14 @@ describe('podnet firewall in real namespaces', () => {
     expect(applyFirewall(input(1, 2), opts1)).toEqual({ forwardChain: true, forwardInserted: 2, forwardRemoved: 0 });
     applyFirewall(input(2, 2), { netns: nsPath(n2) });
     expect(ping(pod1, '10.244.2.2')).toBe(true);
-    expect(firewallFacts(opts1)).toMatchObject({ forwardPolicy: 'drop', iptablesBackend: 'nft', table: true, masquerade: true, forwardAccepts: true, inputRestricted: false });
+    expect(firewallFacts(opts1)).toMatchObject({
+      forwardPolicy: 'drop',
+      iptablesBackend: 'nft',
+      table: true,
+      masquerade: true,
+      forwardAccepts: true,
+      inputRestricted: false,
+    });
 
     // Applying again changes nothing: one table, the same two accepts, still at the top.
     expect(applyFirewall(input(1, 2), opts1)).toEqual({ forwardChain: true, forwardInserted: 0, forwardRemoved: 0 });
@@ -116,12 +123,32 @@ describe('podnet firewall in real namespaces', () => {
     ]);
 
     // A rule that is not podnet's survives removal; podnet's own do not.
-    must(n1, ['iptables', '-A', 'FORWARD', '-s', '10.99.0.0/16', '-m', 'comment', '--comment', 'podnet-not', '-j', 'ACCEPT']);
+    must(n1, [
+      'iptables',
+      '-A',
+      'FORWARD',
+      '-s',
+      '10.99.0.0/16',
+      '-m',
+      'comment',
+      '--comment',
+      'podnet-not',
+      '-j',
+      'ACCEPT',
+    ]);
     expect(removeFirewall(opts1)).toEqual({ tableRemoved: true, forwardRemoved: 2 });
     expect(ping(pod1, '10.244.2.2')).toBe(false);
     expect(tables(n1)).not.toContain('podnet');
-    expect(must(n1, ['iptables', '-S', 'FORWARD'])).toBe('-P FORWARD DROP\n-A FORWARD -s 10.99.0.0/16 -m comment --comment podnet-not -j ACCEPT\n');
-    expect(firewallFacts(opts1)).toMatchObject({ forwardPolicy: 'drop', table: false, masquerade: false, forwardAccepts: false, forwardRules: [] });
+    expect(must(n1, ['iptables', '-S', 'FORWARD'])).toBe(
+      '-P FORWARD DROP\n-A FORWARD -s 10.99.0.0/16 -m comment --comment podnet-not -j ACCEPT\n',
+    );
+    expect(firewallFacts(opts1)).toMatchObject({
+      forwardPolicy: 'drop',
+      table: false,
+      masquerade: false,
+      forwardAccepts: false,
+      forwardRules: [],
+    });
     expect(removeFirewall(opts1)).toEqual({ tableRemoved: false, forwardRemoved: 0 }); // idempotent
   });
 
@@ -140,7 +167,10 @@ describe('podnet firewall in real namespaces', () => {
     dropForward(lab.nodes[0]!);
     applyFirewall({ ...input(1, 2), clusterNetwork: '10.0.0.0/8' }, opts);
     expect(applyFirewall(input(1, 2), opts)).toEqual({ forwardChain: true, forwardInserted: 2, forwardRemoved: 2 });
-    expect(firewallFacts(opts).forwardRules.map((r) => r.slice(0, 2))).toEqual([['-s', CLUSTER], ['-d', CLUSTER]]);
+    expect(firewallFacts(opts).forwardRules.map((r) => r.slice(0, 2))).toEqual([
+      ['-s', CLUSTER],
+      ['-d', CLUSTER],
+    ]);
   });
 
   it('with FORWARD at drop and bridge-nf-call-iptables on, pods on one bridge also need the firewall', (ctx) => {
@@ -149,7 +179,8 @@ describe('podnet firewall in real namespaces', () => {
     const [a, b] = lab.pods[0] as [string, string];
     const knob = '/proc/sys/net/bridge/bridge-nf-call-iptables';
     // /proc/sys/net/bridge appears only once br_netfilter is loaded; then it is 1 in every new namespace.
-    if (execIn(node, ['test', '-e', knob]).status !== 0) ctx.skip(`${knob} does not exist (br_netfilter not loaded): bridged traffic never meets FORWARD here`);
+    if (execIn(node, ['test', '-e', knob]).status !== 0)
+      ctx.skip(`${knob} does not exist (br_netfilter not loaded): bridged traffic never meets FORWARD here`);
     must(node, ['sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1']);
     dropForward(node);
     expect(ping(a, '10.244.1.3')).toBe(false);

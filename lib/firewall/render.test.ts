@@ -17,12 +17,16 @@ const node1: FirewallInput = {
 describe('renderFirewall', () => {
   it('replaces its own table atomically, accepts pod forwarding and masquerades only traffic leaving the cluster', () => {
     const { nft } = renderFirewall(node1);
-    expect(nft.indexOf('table inet podnet {}\ndelete table inet podnet\ntable inet podnet {')).toBeGreaterThanOrEqual(0);
+    expect(nft.indexOf('table inet podnet {}\ndelete table inet podnet\ntable inet podnet {')).toBeGreaterThanOrEqual(
+      0,
+    );
     expect(nft).toContain('type filter hook forward priority filter; policy accept;');
     expect(nft).toContain('ip saddr 10.244.0.0/16 counter accept');
     expect(nft).toContain('ip daddr 10.244.0.0/16 counter accept');
     expect(nft).toContain('type nat hook postrouting priority srcnat;');
-    expect(nft).toContain('ip saddr 10.244.1.0/24 ip daddr != 10.244.0.0/16 ip daddr != 224.0.0.0/4 counter masquerade');
+    expect(nft).toContain(
+      'ip saddr 10.244.1.0/24 ip daddr != 10.244.0.0/16 ip daddr != 224.0.0.0/4 counter masquerade',
+    );
     expect(nft).toContain('elements = { 192.168.1.12, 192.168.1.13 }');
     // every rule says why it is there
     for (const line of nft.split('\n').filter((l) => /\b(accept|masquerade)\b/.test(l) && !l.includes('policy'))) {
@@ -30,7 +34,7 @@ describe('renderFirewall', () => {
     }
   });
 
-  it('gives the flannel-style FORWARD accepts with podnet\'s comment', () => {
+  it("gives the flannel-style FORWARD accepts with podnet's comment", () => {
     expect(renderFirewall(node1).forwardAccept).toEqual([
       ['-s', '10.244.0.0/16', '-m', 'comment', '--comment', 'podnet', '-j', 'ACCEPT'],
       ['-d', '10.244.0.0/16', '-m', 'comment', '--comment', 'podnet', '-j', 'ACCEPT'],
@@ -44,7 +48,16 @@ describe('renderFirewall', () => {
     expect(nft).toContain('iif "lo" accept');
     expect(nft).toContain('iifname "v-net-0" accept');
     expect(nft).toMatch(/^ {4}tcp dport 22 counter accept/m);
-    for (const p of ['tcp dport 6443', 'tcp dport 2379-2380', 'tcp dport 10250', 'tcp dport 10257', 'tcp dport 10259', 'tcp dport 30000-32767', 'udp dport 30000-32767', 'tcp dport 9650']) {
+    for (const p of [
+      'tcp dport 6443',
+      'tcp dport 2379-2380',
+      'tcp dport 10250',
+      'tcp dport 10257',
+      'tcp dport 10259',
+      'tcp dport 30000-32767',
+      'udp dport 30000-32767',
+      'tcp dport 9650',
+    ]) {
       expect(nft).toContain(`iifname "eth0" ip saddr @peers ${p} counter accept`);
     }
     expect(OPEN_PORTS.map((p) => p.name)).toContain('kube-apiserver');
@@ -55,12 +68,16 @@ describe('renderFirewall', () => {
   });
 
   it('is deterministic: the same input (peers in any order) renders the same script', () => {
-    expect(renderFirewall({ ...node1, peers: ['192.168.1.12', '192.168.1.13', '192.168.1.12'] })).toEqual(renderFirewall(node1));
+    expect(renderFirewall({ ...node1, peers: ['192.168.1.12', '192.168.1.13', '192.168.1.12'] })).toEqual(
+      renderFirewall(node1),
+    );
   });
 
   it('refuses values that would change the script instead of filling it in', () => {
     expect(() => renderFirewall({ ...node1, bridge: 'br" accept' })).toThrow(FirewallInputError);
-    expect(() => renderFirewall({ ...node1, podCIDR: '10.244.1.0' })).toThrow(/podCIDR "10.244.1.0" is not an IPv4 CIDR/);
+    expect(() => renderFirewall({ ...node1, podCIDR: '10.244.1.0' })).toThrow(
+      /podCIDR "10.244.1.0" is not an IPv4 CIDR/,
+    );
     expect(() => renderFirewall({ ...node1, peers: ['node2'] })).toThrow(/peers "node2"/);
   });
 });
@@ -75,7 +92,10 @@ describe('nft -c accepts the rendered script', () => {
   afterEach(() => ns.removeAll());
 
   const check = (input: FirewallInput) => {
-    const r = spawnSync('nsenter', [`--net=${nsPath(ns.add('check'))}`, '--', 'nft', '-c', '-f', '-'], { input: renderFirewall(input).nft, encoding: 'utf8' });
+    const r = spawnSync('nsenter', [`--net=${nsPath(ns.add('check'))}`, '--', 'nft', '-c', '-f', '-'], {
+      input: renderFirewall(input).nft,
+      encoding: 'utf8',
+    });
     return `${r.status} ${r.stderr}`;
   };
 

@@ -41,7 +41,11 @@ export const TABLE_NAME = 'podnet';
 export const FORWARD_COMMENT = 'podnet';
 
 export class FirewallInputError extends Error {
-  constructor(readonly field: string, readonly value: unknown, expected: string) {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    expected: string,
+  ) {
     super(`firewall: ${field} ${JSON.stringify(value)} is not ${expected}`);
     this.name = 'FirewallInputError';
   }
@@ -59,11 +63,13 @@ function address(field: string, text: string): string {
   return text;
 }
 function ifname(field: string, text: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(text)) throw new FirewallInputError(field, text, 'an interface name (1-15 of A-Z a-z 0-9 _ . -)');
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(text))
+    throw new FirewallInputError(field, text, 'an interface name (1-15 of A-Z a-z 0-9 _ . -)');
   return text;
 }
 function label(field: string, text: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,63}$/.test(text)) throw new FirewallInputError(field, text, 'a node name (1-63 of A-Z a-z 0-9 _ . -)');
+  if (!/^[A-Za-z0-9_.-]{1,63}$/.test(text))
+    throw new FirewallInputError(field, text, 'a node name (1-63 of A-Z a-z 0-9 _ . -)');
   return text;
 }
 
@@ -71,7 +77,10 @@ function label(field: string, text: string): string {
 export function forwardAcceptRules(clusterNetwork: string): string[][] {
   const net = cidr('clusterNetwork', clusterNetwork);
   const tag = ['-m', 'comment', '--comment', FORWARD_COMMENT, '-j', 'ACCEPT'];
-  return [['-s', net, ...tag], ['-d', net, ...tag]];
+  return [
+    ['-s', net, ...tag],
+    ['-d', net, ...tag],
+  ];
 }
 
 export function renderFirewall(input: FirewallInput): FirewallRules {

@@ -18,7 +18,9 @@ class MemoryStore implements LeaseStore {
     return true;
   }
   release(containerID: string, ifname: string): number[] {
-    const out = [...this.leases.values()].filter((l) => l.containerID === containerID && l.ifname === ifname).map((l) => l.ip);
+    const out = [...this.leases.values()]
+      .filter((l) => l.containerID === containerID && l.ifname === ifname)
+      .map((l) => l.ip);
     for (const ip of out) this.leases.delete(ip);
     return out;
   }
@@ -65,7 +67,9 @@ describe('allocate', () => {
     const store = new MemoryStore();
     const set = [parseRange({ subnet: '10.244.1.0/24', rangeStart: '10.244.1.10', rangeEnd: '10.244.1.10' })];
     allocate(store, set, 0, 'a', 'eth0');
-    expect(() => allocate(store, set, 0, 'b', 'eth0')).toThrow(new RangeExhaustedError('10.244.1.0/24 (10.244.1.10-10.244.1.10)'));
+    expect(() => allocate(store, set, 0, 'b', 'eth0')).toThrow(
+      new RangeExhaustedError('10.244.1.0/24 (10.244.1.10-10.244.1.10)'),
+    );
   });
 
   it('skips an address taken behind its back (reserve returns false)', () => {
@@ -79,13 +83,20 @@ describe('allocate', () => {
 describe('parseRange', () => {
   it('applies host-local defaults', () => {
     const r = parseRange({ subnet: '10.244.1.0/24' });
-    expect([r.start, r.end, r.gateway].map((n) => formatIpv4(n!))).toEqual(['10.244.1.1', '10.244.1.254', '10.244.1.1']);
+    expect([r.start, r.end, r.gateway].map((n) => formatIpv4(n!))).toEqual([
+      '10.244.1.1',
+      '10.244.1.254',
+      '10.244.1.1',
+    ]);
   });
   it.each([
     [{ subnet: '10.244.1.0/33' }, /is not a CIDR/],
     [{ subnet: 'fd00::/64' }, /IPv6 ranges are not supported yet/],
     [{ subnet: '10.244.1.0/31' }, /too small/],
-    [{ subnet: '10.244.1.0/24', rangeStart: '10.244.2.1' }, /rangeStart 10\.244\.2\.1 is outside subnet 10\.244\.1\.0\/24/],
+    [
+      { subnet: '10.244.1.0/24', rangeStart: '10.244.2.1' },
+      /rangeStart 10\.244\.2\.1 is outside subnet 10\.244\.1\.0\/24/,
+    ],
     [{ subnet: '10.244.1.0/24', rangeStart: '10.244.1.9', rangeEnd: '10.244.1.3' }, /is after rangeEnd/],
   ])('refuses %j', (r, msg) => {
     expect(() => parseRange(r)).toThrow(msg);

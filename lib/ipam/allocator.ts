@@ -34,7 +34,13 @@ function* candidates(set: RangeSet, after: number | null): Generator<Allocation>
   yield* span(home, home.start, after);
 }
 
-export function allocate(store: LeaseStore, set: RangeSet, setIndex: number, containerID: string, ifname: string): Allocation {
+export function allocate(
+  store: LeaseStore,
+  set: RangeSet,
+  setIndex: number,
+  containerID: string,
+  ifname: string,
+): Allocation {
   const taken = new Set(store.list().map((l) => l.ip));
   for (const c of candidates(set, store.lastReserved(setIndex))) {
     if (taken.has(c.ip)) continue;

@@ -54,20 +54,23 @@ describe('a lease lock left by a dead holder', () => {
 
   beforeEach(() => mkdirSync(join(f.dirs.ipam, 'tnet'), { recursive: true }));
 
-  it.each(Object.keys(plant) as (keyof typeof plant)[])('%s: the next ADD gets its lease, and the next DEL frees it', async (kind) => {
-    await plant[kind]();
-    const pod = f.ns.add('pod');
-    const add = run('ADD', pod, 'web-1');
-    expect(add.stderr).toBe('');
-    expect(add.status).toBe(0);
-    expect(add.ms).toBeLessThan(5_000);
-    expect(add.json.ips[0].address).toBe('10.244.1.2/24');
-    expect(leases(f.dirs.ipam, 'tnet')).toEqual(['10.244.1.2']);
+  it.each(Object.keys(plant) as (keyof typeof plant)[])(
+    '%s: the next ADD gets its lease, and the next DEL frees it',
+    async (kind) => {
+      await plant[kind]();
+      const pod = f.ns.add('pod');
+      const add = run('ADD', pod, 'web-1');
+      expect(add.stderr).toBe('');
+      expect(add.status).toBe(0);
+      expect(add.ms).toBeLessThan(5_000);
+      expect(add.json.ips[0].address).toBe('10.244.1.2/24');
+      expect(leases(f.dirs.ipam, 'tnet')).toEqual(['10.244.1.2']);
 
-    await plant[kind]();
-    const del = run('DEL', pod, 'web-1');
-    expect(del.status).toBe(0);
-    expect(del.ms).toBeLessThan(5_000);
-    expect(leases(f.dirs.ipam, 'tnet')).toEqual([]);
-  });
+      await plant[kind]();
+      const del = run('DEL', pod, 'web-1');
+      expect(del.status).toBe(0);
+      expect(del.ms).toBeLessThan(5_000);
+      expect(leases(f.dirs.ipam, 'tnet')).toEqual([]);
+    },
+  );
 });

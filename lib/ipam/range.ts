@@ -2,7 +2,15 @@
 // a range set is a list of ranges of which one address is allocated. Defaults match
 // host-local: start = network + 1, end = broadcast - 1, gateway = network + 1.
 import type { IpamRange } from '../model/cni.js';
-import { broadcastOf, formatCidr, formatIpv4, isIpv6Literal, parseCidr, parseIpv4, prefixContains } from '../model/ipv4.js';
+import {
+  broadcastOf,
+  formatCidr,
+  formatIpv4,
+  isIpv6Literal,
+  parseCidr,
+  parseIpv4,
+  prefixContains,
+} from '../model/ipv4.js';
 
 export interface Range {
   subnet: { network: number; length: number };
@@ -25,7 +33,12 @@ export class IpRangeError extends Error {
   }
 }
 
-function addressIn(field: string, value: string | undefined, range: Range['subnet'], subnetText: string): number | undefined {
+function addressIn(
+  field: string,
+  value: string | undefined,
+  range: Range['subnet'],
+  subnetText: string,
+): number | undefined {
   if (value === undefined) return undefined;
   if (isIpv6Literal(value)) throw new IpRangeError(`ipam ${field} "${value}" is IPv6: IPv6 is not supported yet`, true);
   const n = parseIpv4(value);
@@ -36,10 +49,12 @@ function addressIn(field: string, value: string | undefined, range: Range['subne
 
 export function parseRange(r: IpamRange): Range {
   if (typeof r.subnet !== 'string') throw new IpRangeError('ipam range has no "subnet"');
-  if (isIpv6Literal(r.subnet)) throw new IpRangeError(`ipam subnet "${r.subnet}" is IPv6: IPv6 ranges are not supported yet`, true);
+  if (isIpv6Literal(r.subnet))
+    throw new IpRangeError(`ipam subnet "${r.subnet}" is IPv6: IPv6 ranges are not supported yet`, true);
   const p = parseCidr(r.subnet);
   if (!p) throw new IpRangeError(`ipam subnet "${r.subnet}" is not a CIDR such as 10.244.1.0/24`);
-  if (p.length > 30) throw new IpRangeError(`ipam subnet ${r.subnet} is too small: it needs at least /30 to hold a gateway and a pod`);
+  if (p.length > 30)
+    throw new IpRangeError(`ipam subnet ${r.subnet} is too small: it needs at least /30 to hold a gateway and a pod`);
   const subnetText = formatCidr(p);
   const start = addressIn('rangeStart', r.rangeStart, p, subnetText) ?? p.network + 1;
   const end = addressIn('rangeEnd', r.rangeEnd, p, subnetText) ?? broadcastOf(p) - 1;

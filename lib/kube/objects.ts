@@ -52,7 +52,12 @@ const metaSchema = z.object({
   ownerReferences: opt(z.array(z.object({ kind: z.string(), name: z.string(), controller: opt(z.boolean()) }))),
 });
 
-const conditionSchema = z.object({ type: z.string(), status: z.string(), reason: opt(z.string()), message: opt(z.string()) });
+const conditionSchema = z.object({
+  type: z.string(),
+  status: z.string(),
+  reason: opt(z.string()),
+  message: opt(z.string()),
+});
 
 /** A Node's InternalIP and podCIDR are only typed here: nodeRouting says what is wrong
  *  with their text on the node itself, so a node with a bad podCIDR is still shown. */
@@ -119,17 +124,24 @@ export function nodeRouting(node: KubeNode): NodeRouting {
   const v4 = addresses.find((a) => typeof a.address === 'string' && parseIpv4(a.address) !== null);
   if (!v4 && addresses.length) {
     const a = addresses[0]!.address;
-    problems.push(typeof a === 'string' && isIpv6Literal(a) && !/\s/.test(a) ? `InternalIP ${showValue(a)} is IPv6, which podnet does not route to yet` : `InternalIP ${showValue(a)} is not an IPv4 address`);
+    problems.push(
+      typeof a === 'string' && isIpv6Literal(a) && !/\s/.test(a)
+        ? `InternalIP ${showValue(a)} is IPv6, which podnet does not route to yet`
+        : `InternalIP ${showValue(a)} is not an IPv4 address`,
+    );
   }
   const text = node.spec?.podCIDR;
   let podCIDR: string | null = null;
   if (text !== undefined && text !== '') {
     const p = typeof text === 'string' ? parseCidr(text) : null;
     if (!p) problems.push(`podCIDR ${showValue(text)} is not an IPv4 network such as 10.244.2.0/24`);
-    else if (formatCidr(p) !== text) problems.push(`podCIDR ${showValue(text)} has host bits set (the network is ${formatCidr(p)})`);
+    else if (formatCidr(p) !== text)
+      problems.push(`podCIDR ${showValue(text)} has host bits set (the network is ${formatCidr(p)})`);
     else podCIDR = text;
   }
-  const v6 = addresses.find((a) => typeof a.address === 'string' && (IPV6_SHORT.test(a.address) || IPV6_FULL.test(a.address)));
+  const v6 = addresses.find(
+    (a) => typeof a.address === 'string' && (IPV6_SHORT.test(a.address) || IPV6_FULL.test(a.address)),
+  );
   const agentHost = v4 ? v4.address : v6 ? `[${v6.address}]` : null;
   return { ip: v4?.address ?? null, agentHost, podCIDR, problems };
 }
@@ -150,7 +162,10 @@ export function toClusterNode(node: KubeNode, agentPort: number | null, agentTls
     podCIDR,
     // Ready=Unknown means the kubelet stopped reporting: nobody knows, so null
     ready: ready?.status === 'True' ? true : ready?.status === 'False' ? false : null,
-    conditions: [...conditions.filter((c) => c.status !== healthyStatus(c.type)).map(describeCondition), ...problems.map((p) => `refused by podnet: ${p}`)],
+    conditions: [
+      ...conditions.filter((c) => c.status !== healthyStatus(c.type)).map(describeCondition),
+      ...problems.map((p) => `refused by podnet: ${p}`),
+    ],
     // Only a parsed address receives the agents' token.
     agent: agentPort !== null && agentHost ? `${agentTls ? 'https://' : ''}${agentHost}:${agentPort}` : null,
   };

@@ -4,7 +4,14 @@
 // the user (problems()); the last good view stays until a list succeeds again. Each object
 // is parsed with its schema as it arrives (lib/kube/objects.ts): one that fails is left
 // out and named in problems(), and the rest of the list or watch goes on.
-import { CoreV1Api, KubeConfig, Observable, Watch, type ConfigurationOptions, type ObservableMiddleware } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubeConfig,
+  Observable,
+  Watch,
+  type ConfigurationOptions,
+  type ObservableMiddleware,
+} from '@kubernetes/client-node';
 import type { Parsed } from '../model/schema-issues';
 import { looseKey, nodeKey, parseKubeNode, parseKubePod, podKeyOf, type KubeNode, type KubePod } from './objects';
 
@@ -34,8 +41,24 @@ export class KubeWatch {
     private readonly resources: readonly KubeResource[] = ['nodes', 'pods'],
   ) {
     this.reflectors = {
-      nodes: new Reflector(kc, 'nodes', '/api/v1/nodes', nodeKey, parseKubeNode, (api, o) => api.listNode({}, o), changed),
-      pods: new Reflector(kc, 'pods', '/api/v1/pods', podKeyOf, parseKubePod, (api, o) => api.listPodForAllNamespaces({}, o), changed),
+      nodes: new Reflector(
+        kc,
+        'nodes',
+        '/api/v1/nodes',
+        nodeKey,
+        parseKubeNode,
+        (api, o) => api.listNode({}, o),
+        changed,
+      ),
+      pods: new Reflector(
+        kc,
+        'pods',
+        '/api/v1/pods',
+        podKeyOf,
+        parseKubePod,
+        (api, o) => api.listPodForAllNamespaces({}, o),
+        changed,
+      ),
     };
   }
 
@@ -166,16 +189,22 @@ class Reflector {
     // CoreV1Api hands its options to the observable layer as they are (not wrapped)
     const middleware: ObservableMiddleware = {
       pre: (ctx) => new Observable(Promise.resolve(ctx)),
-      post: (rsp) => new Observable((async () => {
-        if (rsp.httpStatusCode !== 200) return rsp; // the client turns it into an ApiException
-        const body = JSON.parse(await rsp.body.text()) as { items?: unknown; metadata?: { resourceVersion?: unknown } } | null;
-        if (!Array.isArray(body?.items)) throw new Error(`the ${this.resource} list has no items array`);
-        const rv = body.metadata?.resourceVersion;
-        raw = { items: body.items, resourceVersion: typeof rv === 'string' ? rv : '' };
-        const empty = '{"items":[]}';
-        rsp.body = { text: async () => empty, binary: async () => Buffer.from(empty), stream: () => null };
-        return rsp;
-      })()),
+      post: (rsp) =>
+        new Observable(
+          (async () => {
+            if (rsp.httpStatusCode !== 200) return rsp; // the client turns it into an ApiException
+            const body = JSON.parse(await rsp.body.text()) as {
+              items?: unknown;
+              metadata?: { resourceVersion?: unknown };
+            } | null;
+            if (!Array.isArray(body?.items)) throw new Error(`the ${this.resource} list has no items array`);
+            const rv = body.metadata?.resourceVersion;
+            raw = { items: body.items, resourceVersion: typeof rv === 'string' ? rv : '' };
+            const empty = '{"items":[]}';
+            rsp.body = { text: async () => empty, binary: async () => Buffer.from(empty), stream: () => null };
+            return rsp;
+          })(),
+        ),
     };
     await this.listFn(this.api, { middleware: [middleware], middlewareMergeStrategy: 'append' });
     if (!raw) throw new Error(`the ${this.resource} list was not read`);
@@ -377,11 +406,23 @@ function resourceVersionOf(o: unknown): string {
   return typeof rv === 'string' ? rv : '';
 }
 
-const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 410: 'Expired', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  410: 'Expired',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+};
 
 function parseStatus(body: unknown): { reason?: string; message?: string } | null {
   try {
-    const s = (typeof body === 'string' ? JSON.parse(body) : body) as { kind?: string; reason?: string; message?: string } | null;
+    const s = (typeof body === 'string' ? JSON.parse(body) : body) as {
+      kind?: string;
+      reason?: string;
+      message?: string;
+    } | null;
     return s && typeof s === 'object' ? s : null;
   } catch {
     return null;
@@ -390,7 +431,11 @@ function parseStatus(body: unknown): { reason?: string; message?: string } | nul
 
 /** undici wraps socket errors: TypeError "fetch failed" whose cause holds ECONNREFUSED & co. */
 function systemError(err: unknown): { code: string; message: string } | null {
-  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string') return { code: e.code, message: String(e.message ?? '') };
   }
   return null;

@@ -8,8 +8,12 @@ describe('diffSnapshots / applyChanges', () => {
     expect(diffSnapshots(healthyNode1, { ...healthyNode1, collectedAt: 'later', collectMs: 99 })).toEqual([]);
   });
   it('types each change and keys it', () => {
-    expect(diffSnapshots(healthyNode1, crossNodeRouteMissing)).toEqual([{ collection: 'routes', op: 'removed', key: '10.244.2.0/24 eth0 192.168.1.12' }]);
-    expect(diffSnapshots(crossNodeRouteMissing, healthyNode1)).toEqual([{ collection: 'routes', op: 'added', key: '10.244.2.0/24 eth0 192.168.1.12', value: healthyNode1.routes[1] }]);
+    expect(diffSnapshots(healthyNode1, crossNodeRouteMissing)).toEqual([
+      { collection: 'routes', op: 'removed', key: '10.244.2.0/24 eth0 192.168.1.12' },
+    ]);
+    expect(diffSnapshots(crossNodeRouteMissing, healthyNode1)).toEqual([
+      { collection: 'routes', op: 'added', key: '10.244.2.0/24 eth0 192.168.1.12', value: healthyNode1.routes[1] },
+    ]);
     const down = diffSnapshots(healthyNode1, podVethDown);
     expect(down).toHaveLength(1);
     expect(down[0]).toMatchObject({ collection: 'links', op: 'changed', key: 'veth0000000000a' });
@@ -17,7 +21,10 @@ describe('diffSnapshots / applyChanges', () => {
   it('from nothing, everything is added; applying the changes rebuilds the snapshot', () => {
     const changes = diffSnapshots(null, healthyNode1);
     expect(changes[0]).toEqual({ collection: 'node', op: 'changed', key: 'node', value: healthyNode1.node });
-    const rebuilt = applyChanges({ ...healthyNode1, links: [], addresses: [], routes: [], neighbours: [], pods: [], findings: [] }, changes);
+    const rebuilt = applyChanges(
+      { ...healthyNode1, links: [], addresses: [], routes: [], neighbours: [], pods: [], findings: [] },
+      changes,
+    );
     expect(rebuilt).toEqual(healthyNode1);
     expect(applyChanges(healthyNode1, diffSnapshots(healthyNode1, podVethDown))).toEqual(podVethDown);
   });
@@ -39,7 +46,9 @@ describe('diffSnapshots / applyChanges', () => {
     expect(healthyNode1).toEqual(before);
   });
   it('removing what is not there changes nothing; a removed key added again goes to the end', () => {
-    expect(applyChanges(healthyNode1, [{ collection: 'routes', op: 'removed', key: 'no such route' }])).toEqual(healthyNode1);
+    expect(applyChanges(healthyNode1, [{ collection: 'routes', op: 'removed', key: 'no such route' }])).toEqual(
+      healthyNode1,
+    );
     const lo = healthyNode1.links[0]!;
     const readded = applyChanges(healthyNode1, [
       { collection: 'links', op: 'removed', key: lo.name },
@@ -50,19 +59,42 @@ describe('diffSnapshots / applyChanges', () => {
 });
 
 const pod = (name: string, ip: string): TopoPod => ({
-  key: `default/${name}`, namespace: 'default', name, node: 'node1', ip, phase: 'Running', hostNetwork: false, labels: {}, owner: null,
-  veth: null, agentIp: ip, netns: null, containerID: null, seenBy: { api: true, agent: true }, health: 'healthy',
+  key: `default/${name}`,
+  namespace: 'default',
+  name,
+  node: 'node1',
+  ip,
+  phase: 'Running',
+  hostNetwork: false,
+  labels: {},
+  owner: null,
+  veth: null,
+  agentIp: ip,
+  netns: null,
+  containerID: null,
+  seenBy: { api: true, agent: true },
+  health: 'healthy',
 });
 const base: Topology = {
   cluster: { source: 'lab', name: 't', routing: 'host-gw', podNetwork: '10.244.0.0/16', readOnly: false },
-  nodes: [], pods: [pod('web-1', '10.244.1.2'), pod('web-2', '10.244.1.3')], routes: [], findings: [], router: null, updatedAt: 'a',
+  nodes: [],
+  pods: [pod('web-1', '10.244.1.2'), pod('web-2', '10.244.1.3')],
+  routes: [],
+  findings: [],
+  router: null,
+  updatedAt: 'a',
 };
 
 describe('diffTopology / applyTopologyChanges', () => {
   it('replaying the diff turns the old topology into the new one', () => {
     const next: Topology = { ...base, pods: [pod('web-1', '10.244.1.9'), pod('web-3', '10.244.1.4')], updatedAt: 'b' };
     const changes = diffTopology(base, next);
-    expect(changes.map((c) => `${c.collection} ${c.op} ${c.key}`)).toEqual(['cluster changed cluster', 'pods changed default/web-1', 'pods added default/web-3', 'pods removed default/web-2']);
+    expect(changes.map((c) => `${c.collection} ${c.op} ${c.key}`)).toEqual([
+      'cluster changed cluster',
+      'pods changed default/web-1',
+      'pods added default/web-3',
+      'pods removed default/web-2',
+    ]);
     expect(applyTopologyChanges(base, changes)).toEqual(next);
     expect(base.pods).toHaveLength(2); // the input is left as it was
   });
@@ -73,13 +105,24 @@ describe('diffTopology / applyTopologyChanges', () => {
 
   it('from nothing, the head and every object are added', () => {
     const changes = diffTopology(null, base);
-    expect(changes.map((c) => `${c.collection} ${c.op} ${c.key}`)).toEqual(['cluster changed cluster', 'pods added default/web-1', 'pods added default/web-2']);
-    expect(applyTopologyChanges({ ...base, pods: [], cluster: { ...base.cluster, name: 'old' }, updatedAt: '' }, changes)).toEqual(base);
+    expect(changes.map((c) => `${c.collection} ${c.op} ${c.key}`)).toEqual([
+      'cluster changed cluster',
+      'pods added default/web-1',
+      'pods added default/web-2',
+    ]);
+    expect(
+      applyTopologyChanges({ ...base, pods: [], cluster: { ...base.cluster, name: 'old' }, updatedAt: '' }, changes),
+    ).toEqual(base);
   });
 
   it('a new router alone changes the head', () => {
     expect(diffTopology(base, { ...base, router: { ip: '192.168.1.1' } })).toEqual([
-      { collection: 'cluster', op: 'changed', key: 'cluster', value: { cluster: base.cluster, router: { ip: '192.168.1.1' }, updatedAt: 'a' } },
+      {
+        collection: 'cluster',
+        op: 'changed',
+        key: 'cluster',
+        value: { cluster: base.cluster, router: { ip: '192.168.1.1' }, updatedAt: 'a' },
+      },
     ]);
   });
 

@@ -31,7 +31,8 @@ function diffBy<M extends Lists<C>, C extends string, H extends string, V>(
 ): KeyedChange<C, H, V>[] {
   const out: KeyedChange<C, H, V>[] = [];
   const head = shape.headOf(next);
-  if (!prev || !same(shape.headOf(prev), head)) out.push({ collection: shape.head, op: 'changed', key: shape.head, value: head });
+  if (!prev || !same(shape.headOf(prev), head))
+    out.push({ collection: shape.head, op: 'changed', key: shape.head, value: head });
   for (const c of Object.keys(shape.keys) as C[]) {
     const key = shape.keys[c] as (x: unknown) => string;
     const before = new Map((prev ? prev[c] : []).map((x) => [key(x), x]));

@@ -5,7 +5,8 @@ describe('ipv4', () => {
   it('parses and formats addresses, refusing what is not one', () => {
     expect(formatIpv4(parseIpv4('10.244.1.2')!)).toBe('10.244.1.2');
     expect(formatIpv4(parseIpv4('255.255.255.255')!)).toBe('255.255.255.255');
-    for (const bad of ['10.244.1', '10.244.1.256', '01.2.3.4', '1.2.3.4.5', '', 'a.b.c.d', '1.2.3.-1']) expect(parseIpv4(bad)).toBeNull();
+    for (const bad of ['10.244.1', '10.244.1.256', '01.2.3.4', '1.2.3.4.5', '', 'a.b.c.d', '1.2.3.-1'])
+      expect(parseIpv4(bad)).toBeNull();
   });
   it('parses prefixes, clearing host bits in network but keeping the address', () => {
     const p = parseCidr('10.244.1.1/24')!;

@@ -59,13 +59,16 @@ export function formatAddressCidr(address: number, length: number): string {
 }
 
 export function prefixContains(p: { network: number; length: number }, address: number): boolean {
-  return ((address & maskOf(p.length)) >>> 0) === p.network;
+  return (address & maskOf(p.length)) >>> 0 === p.network;
 }
 
-export function prefixesOverlap(a: { network: number; length: number }, b: { network: number; length: number }): boolean {
+export function prefixesOverlap(
+  a: { network: number; length: number },
+  b: { network: number; length: number },
+): boolean {
   const len = Math.min(a.length, b.length);
   const m = maskOf(len);
-  return ((a.network & m) >>> 0) === ((b.network & m) >>> 0);
+  return (a.network & m) >>> 0 === (b.network & m) >>> 0;
 }
 
 export function broadcastOf(p: { network: number; length: number }): number {

@@ -40,7 +40,17 @@ export interface LabFlags {
 }
 
 /** What `podnet lab fault KIND` can break, each the way an operator's mistake would. */
-export const FAULT_KINDS = ['missing-route', 'wrong-gateway', 'bridge-down', 'veth-down', 'veth-detached', 'no-forwarding', 'forward-drop', 'mtu-mismatch', 'stale-lease'] as const;
+export const FAULT_KINDS = [
+  'missing-route',
+  'wrong-gateway',
+  'bridge-down',
+  'veth-down',
+  'veth-detached',
+  'no-forwarding',
+  'forward-drop',
+  'mtu-mismatch',
+  'stale-lease',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** A fault the lab made and holds: the node's agent leaves it alone (no route repair). */
@@ -98,7 +108,9 @@ export function nodeGateway(index: number): string {
 /** "web-1" is default/web-1; "kube-system/dns" is itself. */
 export function parsePodRef(ref: string): { namespace: string; name: string } {
   const slash = ref.indexOf('/');
-  return slash < 0 ? { namespace: 'default', name: ref } : { namespace: ref.slice(0, slash), name: ref.slice(slash + 1) };
+  return slash < 0
+    ? { namespace: 'default', name: ref }
+    : { namespace: ref.slice(0, slash), name: ref.slice(slash + 1) };
 }
 
 export function podRef(p: { namespace: string; name: string }): string {
@@ -111,8 +123,24 @@ export const K8S_POD_NAME = /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/;
 
 /** The lab as a control plane: its inventory lists the nodes and the pods it attached. */
 export function controlPlaneOfLab(inv: LabStatus): ControlPlane {
-  const nodes: ClusterNode[] = inv.nodes.map((n) => ({ name: n.name, ip: n.ip, podCIDR: n.podCIDR, ready: null, conditions: [], agent: n.agent }));
+  const nodes: ClusterNode[] = inv.nodes.map((n) => ({
+    name: n.name,
+    ip: n.ip,
+    podCIDR: n.podCIDR,
+    ready: null,
+    conditions: [],
+    agent: n.agent,
+  }));
   // The lab attaches pods itself, so every pod it lists is meant to be running.
-  const pods: ClusterPod[] = inv.pods.map((p) => ({ namespace: p.namespace, name: p.name, node: p.node, ip: p.ip, phase: 'Running', hostNetwork: false, labels: {}, owner: null }));
+  const pods: ClusterPod[] = inv.pods.map((p) => ({
+    namespace: p.namespace,
+    name: p.name,
+    node: p.node,
+    ip: p.ip,
+    phase: 'Running',
+    hostNetwork: false,
+    labels: {},
+    owner: null,
+  }));
   return { nodes, pods, router: inv.router ? { ip: inv.router.ip } : null };
 }

@@ -23,14 +23,34 @@ describe('lookup requests', () => {
   });
 
   for (const [what, lookup, message] of [
-    ['a newline in an interface name', { kind: 'link', at: { node: true }, dev: 'eth0\nroute add 1.2.3.0/24 dev lo' }, /interface name/],
+    [
+      'a newline in an interface name',
+      { kind: 'link', at: { node: true }, dev: 'eth0\nroute add 1.2.3.0/24 dev lo' },
+      /interface name/,
+    ],
     ['an interface name of 16 bytes', { kind: 'link', at: { node: true }, dev: 'a'.repeat(16) }, /interface name/],
-    ['a "/" in a sysctl interface (a path escape)', { kind: 'sysctl', at: { node: true }, dev: '../../../etc' }, /interface name/],
+    [
+      'a "/" in a sysctl interface (a path escape)',
+      { kind: 'sysctl', at: { node: true }, dev: '../../../etc' },
+      /interface name/,
+    ],
     ['".." as an interface', { kind: 'sysctl', at: { node: true }, dev: '..' }, /interface name/],
-    ['an address with a command after it', { kind: 'route', at: { node: true }, dst: '10.244.2.2 via 1.2.3.4' }, /IPv4 address/],
-    ['an option smuggled as an address', { kind: 'neigh', at: { node: true }, address: '-batch', dev: 'eth0' }, /IPv4 address/],
+    [
+      'an address with a command after it',
+      { kind: 'route', at: { node: true }, dst: '10.244.2.2 via 1.2.3.4' },
+      /IPv4 address/,
+    ],
+    [
+      'an option smuggled as an address',
+      { kind: 'neigh', at: { node: true }, address: '-batch', dev: 'eth0' },
+      /IPv4 address/,
+    ],
     ['iif without a source', { kind: 'route', at: { node: true }, dst: '10.244.2.2', iif: 'eth0' }, /iif needs from/],
-    ['a pod reference with a shell character', { kind: 'route', at: { pod: 'web-1;reboot' }, dst: '10.244.2.2' }, /not a pod reference/],
+    [
+      'a pod reference with a shell character',
+      { kind: 'route', at: { pod: 'web-1;reboot' }, dst: '10.244.2.2' },
+      /not a pod reference/,
+    ],
     ['a sysctl from a pod', { kind: 'sysctl', at: { pod: 'web-1' } }, /\{"node": true\}/],
     ['an unknown field', { kind: 'link', at: { node: true }, dev: 'eth0', exec: 'x' }, /unknown field "exec"/],
     ['an unknown kind', { kind: 'shell', at: { node: true } }, /kind must be one of/],
@@ -45,7 +65,9 @@ describe('lookup requests', () => {
   it('refuses a body that is not {lookups: [1..32]}', () => {
     expect(parseLookupRequest([]).ok).toBe(false);
     expect(parseLookupRequest({ lookups: [] }).ok).toBe(false);
-    expect(parseLookupRequest({ lookups: Array.from({ length: 33 }, () => ({ kind: 'firewall', at: { node: true } })) }).ok).toBe(false);
+    expect(
+      parseLookupRequest({ lookups: Array.from({ length: 33 }, () => ({ kind: 'firewall', at: { node: true } })) }).ok,
+    ).toBe(false);
     expect(parseLookupRequest({ lookups: [], more: 1 }).ok).toBe(false);
   });
 

@@ -13,7 +13,8 @@ import { LOOKUP_KINDS, MAX_LOOKUPS, type Lookup, type LookupAt } from './trace';
 
 export type ParsedLookups = { ok: true; lookups: Lookup[] } | { ok: false; error: string };
 
-const EXAMPLE = '{"lookups":[{"kind":"route","at":{"node":true},"dst":"10.244.2.2","from":"10.244.1.2","iif":"v-net-0"}]}';
+const EXAMPLE =
+  '{"lookups":[{"kind":"route","at":{"node":true},"dst":"10.244.2.2","from":"10.244.1.2","iif":"v-net-0"}]}';
 const FIELDS: Record<Lookup['kind'], string[]> = {
   route: ['kind', 'at', 'dst', 'from', 'iif'],
   link: ['kind', 'at', 'dev'],
@@ -25,18 +26,21 @@ const FIELDS: Record<Lookup['kind'], string[]> = {
 class Invalid extends Error {}
 
 function address(where: string, v: unknown): string {
-  if (typeof v !== 'string' || parseIpv4(v) === null) throw new Invalid(`${where} must be an IPv4 address such as 10.244.2.2, got ${showValue(v)}`);
+  if (typeof v !== 'string' || parseIpv4(v) === null)
+    throw new Invalid(`${where} must be an IPv4 address such as 10.244.2.2, got ${showValue(v)}`);
   return v;
 }
 
 function ifname(where: string, v: unknown): string {
-  if (typeof v !== 'string' || !validIfname(v)) throw new Invalid(`${where} must be an interface name (${IFNAME_RULE}), got ${showValue(v)}`);
+  if (typeof v !== 'string' || !validIfname(v))
+    throw new Invalid(`${where} must be an interface name (${IFNAME_RULE}), got ${showValue(v)}`);
   return v;
 }
 
 function at(where: string, v: unknown, nodeOnly: boolean): LookupAt {
   const help = nodeOnly ? '{"node": true}' : '{"node": true} or {"pod": "NAMESPACE/NAME"}';
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Invalid(`${where} must be ${help}, got ${showValue(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new Invalid(`${where} must be ${help}, got ${showValue(v)}`);
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o);
   if (keys.length === 1 && keys[0] === 'node' && o.node === true) return { node: true };
@@ -51,13 +55,18 @@ function at(where: string, v: unknown, nodeOnly: boolean): LookupAt {
 
 function one(v: unknown, i: number): Lookup {
   const where = `lookups[${i}]`;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Invalid(`${where} must be an object, got ${showValue(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new Invalid(`${where} must be an object, got ${showValue(v)}`);
   const o = v as Record<string, unknown>;
   const kind = o.kind;
-  if (typeof kind !== 'string' || !(LOOKUP_KINDS as readonly string[]).includes(kind)) throw new Invalid(`${where}.kind must be one of ${LOOKUP_KINDS.join(', ')}, got ${showValue(kind)}`);
+  if (typeof kind !== 'string' || !(LOOKUP_KINDS as readonly string[]).includes(kind))
+    throw new Invalid(`${where}.kind must be one of ${LOOKUP_KINDS.join(', ')}, got ${showValue(kind)}`);
   const k = kind as Lookup['kind'];
   const extra = Object.keys(o).filter((f) => !FIELDS[k].includes(f));
-  if (extra.length) throw new Invalid(`${where}: unknown field ${extra.map((f) => showValue(f)).join(', ')} for a ${k} lookup (allowed: ${FIELDS[k].join(', ')})`);
+  if (extra.length)
+    throw new Invalid(
+      `${where}: unknown field ${extra.map((f) => showValue(f)).join(', ')} for a ${k} lookup (allowed: ${FIELDS[k].join(', ')})`,
+    );
   switch (k) {
     case 'route': {
       const l: Lookup = { kind: 'route', at: at(`${where}.at`, o.at, false), dst: address(`${where}.dst`, o.dst) };
@@ -72,7 +81,12 @@ function one(v: unknown, i: number): Lookup {
     case 'link':
       return { kind: 'link', at: at(`${where}.at`, o.at, false), dev: ifname(`${where}.dev`, o.dev) };
     case 'neigh':
-      return { kind: 'neigh', at: at(`${where}.at`, o.at, false), address: address(`${where}.address`, o.address), dev: ifname(`${where}.dev`, o.dev) };
+      return {
+        kind: 'neigh',
+        at: at(`${where}.at`, o.at, false),
+        address: address(`${where}.address`, o.address),
+        dev: ifname(`${where}.dev`, o.dev),
+      };
     case 'sysctl': {
       const l: Lookup = { kind: 'sysctl', at: at(`${where}.at`, o.at, true) as { node: true } };
       if (o.dev !== undefined) l.dev = ifname(`${where}.dev`, o.dev);
@@ -86,12 +100,16 @@ function one(v: unknown, i: number): Lookup {
 /** Validates a request body (already JSON-parsed); the first problem is named with what is allowed. */
 export function parseLookupRequest(body: unknown): ParsedLookups {
   try {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Invalid(`the request body must be a JSON object such as ${EXAMPLE}, got ${showValue(body)}`);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new Invalid(`the request body must be a JSON object such as ${EXAMPLE}, got ${showValue(body)}`);
     const o = body as Record<string, unknown>;
     const extra = Object.keys(o).filter((k) => k !== 'lookups');
-    if (extra.length) throw new Invalid(`unknown field ${extra.map((k) => showValue(k)).join(', ')}: the body is {"lookups": [...]}`);
-    if (!Array.isArray(o.lookups)) throw new Invalid(`lookups must be an array such as ${EXAMPLE}, got ${showValue(o.lookups)}`);
-    if (o.lookups.length === 0 || o.lookups.length > MAX_LOOKUPS) throw new Invalid(`lookups must hold 1 to ${MAX_LOOKUPS} lookups, got ${o.lookups.length}`);
+    if (extra.length)
+      throw new Invalid(`unknown field ${extra.map((k) => showValue(k)).join(', ')}: the body is {"lookups": [...]}`);
+    if (!Array.isArray(o.lookups))
+      throw new Invalid(`lookups must be an array such as ${EXAMPLE}, got ${showValue(o.lookups)}`);
+    if (o.lookups.length === 0 || o.lookups.length > MAX_LOOKUPS)
+      throw new Invalid(`lookups must hold 1 to ${MAX_LOOKUPS} lookups, got ${o.lookups.length}`);
     return { ok: true, lookups: o.lookups.map(one) };
   } catch (e) {
     if (e instanceof Invalid) return { ok: false, error: e.message };

@@ -52,7 +52,8 @@ function fromProblem(v: unknown): string | null {
   const o = v as Record<string, unknown>;
   if (keys.includes('pod') && keys.includes('node')) return `${help}, not both`;
   const extra = keys.filter((k) => k !== 'pod' && k !== 'node');
-  if (extra.length) return `from has unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => showValue(k)).join(', ')}: ${help}`;
+  if (extra.length)
+    return `from has unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => showValue(k)).join(', ')}: ${help}`;
   if (keys.includes('node')) return o.node === true ? null : `from.node must be true, got ${showValue(o.node)}`;
   if (!keys.includes('pod')) return `${help}, got {}`;
   if (typeof o.pod !== 'string') return `from.pod must be a string, got ${showValue(o.pod)}`;
@@ -61,7 +62,8 @@ function fromProblem(v: unknown): string | null {
 
 function intField(name: keyof typeof PROBE_LIMITS) {
   const lim = PROBE_LIMITS[name];
-  const message = (input: unknown) => `${name} must be an integer from ${lim.min} to ${lim.max} (default ${lim.default}), got ${showValue(input)}`;
+  const message = (input: unknown) =>
+    `${name} must be an integer from ${lim.min} to ${lim.max} (default ${lim.default}), got ${showValue(input)}`;
   const error = (iss: { input?: unknown }) => message(iss.input);
   return z.number({ error }).int({ error }).min(lim.min, { error }).max(lim.max, { error }).optional();
 }
@@ -72,12 +74,26 @@ const KIND_HELP = `one of ${PROBE_KINDS.join(', ')}`;
 export const probeRequestSchema = z
   .strictObject(
     {
-      kind: z.enum(PROBE_KINDS, { error: (iss) => (iss.input === undefined ? `kind is required: ${KIND_HELP}` : `kind must be ${KIND_HELP}, got ${showValue(iss.input)}`) }),
-      from: z.custom<ProbeFrom>((v) => fromProblem(v) === null, { error: (iss) => fromProblem(iss.input) ?? 'from is invalid' }),
-      to: z.string({ error: (iss) => (iss.input === undefined ? `to is required: ${TARGET_HELP}` : `to must be a string: ${TARGET_HELP}, got ${showValue(iss.input)}`) }).check((ctx) => {
-        const c = classifyTarget(ctx.value);
-        if (!c.ok) ctx.issues.push({ code: 'custom', message: c.error, input: ctx.value });
+      kind: z.enum(PROBE_KINDS, {
+        error: (iss) =>
+          iss.input === undefined
+            ? `kind is required: ${KIND_HELP}`
+            : `kind must be ${KIND_HELP}, got ${showValue(iss.input)}`,
       }),
+      from: z.custom<ProbeFrom>((v) => fromProblem(v) === null, {
+        error: (iss) => fromProblem(iss.input) ?? 'from is invalid',
+      }),
+      to: z
+        .string({
+          error: (iss) =>
+            iss.input === undefined
+              ? `to is required: ${TARGET_HELP}`
+              : `to must be a string: ${TARGET_HELP}, got ${showValue(iss.input)}`,
+        })
+        .check((ctx) => {
+          const c = classifyTarget(ctx.value);
+          if (!c.ok) ctx.issues.push({ code: 'custom', message: c.error, input: ctx.value });
+        }),
       count: intField('count'),
       timeoutMs: intField('timeoutMs'),
       maxHops: intField('maxHops'),
@@ -90,17 +106,42 @@ export const probeRequestSchema = z
           const keys = iss.keys.map((k) => showValue(k)).join(', ');
           return `unknown field${iss.keys.length > 1 ? 's' : ''} ${keys}: allowed are kind, from, to, count, timeoutMs, maxHops, size, port`;
         }
-        if (iss.code === 'invalid_type') return `the request body must be a JSON object such as ${EXAMPLE}, got ${showValue(iss.input)}`;
+        if (iss.code === 'invalid_type')
+          return `the request body must be a JSON object such as ${EXAMPLE}, got ${showValue(iss.input)}`;
         return undefined;
       },
     },
   )
   .check((ctx) => {
     const r = ctx.value;
-    if (r.count !== undefined && r.kind !== 'ping') ctx.issues.push({ code: 'custom', message: `count applies to ping only, not ${r.kind}`, input: r.count, path: ['count'] });
-    if (r.maxHops !== undefined && r.kind !== 'traceroute') ctx.issues.push({ code: 'custom', message: `maxHops applies to traceroute only, not ${r.kind}`, input: r.maxHops, path: ['maxHops'] });
-    if (r.size !== undefined && r.kind !== 'ping') ctx.issues.push({ code: 'custom', message: `size applies to ping only, not ${r.kind}`, input: r.size, path: ['size'] });
-    if (r.port !== undefined && r.kind !== 'tcp') ctx.issues.push({ code: 'custom', message: `port applies to tcp only, not ${r.kind}`, input: r.port, path: ['port'] });
+    if (r.count !== undefined && r.kind !== 'ping')
+      ctx.issues.push({
+        code: 'custom',
+        message: `count applies to ping only, not ${r.kind}`,
+        input: r.count,
+        path: ['count'],
+      });
+    if (r.maxHops !== undefined && r.kind !== 'traceroute')
+      ctx.issues.push({
+        code: 'custom',
+        message: `maxHops applies to traceroute only, not ${r.kind}`,
+        input: r.maxHops,
+        path: ['maxHops'],
+      });
+    if (r.size !== undefined && r.kind !== 'ping')
+      ctx.issues.push({
+        code: 'custom',
+        message: `size applies to ping only, not ${r.kind}`,
+        input: r.size,
+        path: ['size'],
+      });
+    if (r.port !== undefined && r.kind !== 'tcp')
+      ctx.issues.push({
+        code: 'custom',
+        message: `port applies to tcp only, not ${r.kind}`,
+        input: r.port,
+        path: ['port'],
+      });
   });
 
 export type ParsedProbeRequest = { ok: true; request: NormalizedProbeRequest } | { ok: false; error: string };
@@ -119,11 +160,24 @@ export function parseProbeRequest(body: unknown): ParsedProbeRequest {
   const timeoutMs = v.timeoutMs ?? PROBE_LIMITS.timeoutMs.default;
   switch (v.kind) {
     case 'ping':
-      return { ok: true, request: { kind: 'ping', from, to, count: v.count ?? PROBE_LIMITS.count.default, timeoutMs, size: v.size ?? PROBE_LIMITS.size.default } };
+      return {
+        ok: true,
+        request: {
+          kind: 'ping',
+          from,
+          to,
+          count: v.count ?? PROBE_LIMITS.count.default,
+          timeoutMs,
+          size: v.size ?? PROBE_LIMITS.size.default,
+        },
+      };
     case 'tcp':
       return { ok: true, request: { kind: 'tcp', from, to, port: v.port ?? PROBE_LIMITS.port.default, timeoutMs } };
     case 'traceroute':
-      return { ok: true, request: { kind: 'traceroute', from, to, maxHops: v.maxHops ?? PROBE_LIMITS.maxHops.default, timeoutMs } };
+      return {
+        ok: true,
+        request: { kind: 'traceroute', from, to, maxHops: v.maxHops ?? PROBE_LIMITS.maxHops.default, timeoutMs },
+      };
     case 'route-get':
       return { ok: true, request: { kind: 'route-get', from, to, timeoutMs } };
   }

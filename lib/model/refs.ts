@@ -12,7 +12,8 @@ export const MAX_REF_LENGTH = 63 + 1 + 253;
 const K8S_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export const TARGET_HELP = 'a pod (web-4, or NAMESPACE/NAME) or an IPv4 address (10.244.2.3)';
-const POD_HELP = 'a pod as NAME (default namespace) or NAMESPACE/NAME: lower-case letters, digits, "-" and "." (names), at most one "/"';
+const POD_HELP =
+  'a pod as NAME (default namespace) or NAMESPACE/NAME: lower-case letters, digits, "-" and "." (names), at most one "/"';
 
 /** A value as it may appear in an error message: strings JSON-quoted (control characters
  *  escaped, so a newline cannot forge a line) and shortened. */
@@ -60,24 +61,34 @@ export type ProbeTarget = { ip: string } | { pod: string };
 /** `to` as an address or a pod reference, or why it is neither. */
 export function classifyTarget(to: string): { ok: true; target: ProbeTarget } | { ok: false; error: string } {
   if (to === '') return { ok: false, error: `to is empty: give ${TARGET_HELP}` };
-  if (to.length > MAX_REF_LENGTH) return { ok: false, error: `to is too long (${to.length} characters, at most ${MAX_REF_LENGTH})` };
+  if (to.length > MAX_REF_LENGTH)
+    return { ok: false, error: `to is too long (${to.length} characters, at most ${MAX_REF_LENGTH})` };
   if (isIpv6Literal(to) && (to.match(/:/g) ?? []).length >= 2 && /^[0-9a-fA-F:.]+(%[A-Za-z0-9_.-]+)?$/.test(to)) {
     return { ok: false, error: `to ${showValue(to)}: IPv6 is not supported yet; give ${TARGET_HELP}` };
   }
   // All digits and dots: meant as an address, never read as a pod name.
   if (/^[0-9.]+$/.test(to)) {
     const n = parseIpv4(to);
-    if (n === null) return { ok: false, error: `to ${showValue(to)} is not an IPv4 address: four numbers 0-255 separated by dots, without leading zeros` };
+    if (n === null)
+      return {
+        ok: false,
+        error: `to ${showValue(to)} is not an IPv4 address: four numbers 0-255 separated by dots, without leading zeros`,
+      };
     const first = n >>> 24;
     if (first === 0) return { ok: false, error: `to ${to} is in 0.0.0.0/8 ("this network"), which cannot be probed` };
-    if (first >= 224 && first < 240) return { ok: false, error: `to ${to} is a multicast address: give a unicast address` };
-    if (first >= 240) return { ok: false, error: `to ${to} is a reserved or broadcast address: give a unicast address` };
+    if (first >= 224 && first < 240)
+      return { ok: false, error: `to ${to} is a multicast address: give a unicast address` };
+    if (first >= 240)
+      return { ok: false, error: `to ${to} is a reserved or broadcast address: give a unicast address` };
     return { ok: true, target: { ip: to } };
   }
   const bad = badChar(to);
-  if (bad) return { ok: false, error: `to ${showValue(to)} is neither an IPv4 address nor a pod: it contains ${bad}; give ${TARGET_HELP}` };
+  if (bad)
+    return {
+      ok: false,
+      error: `to ${showValue(to)} is neither an IPv4 address nor a pod: it contains ${bad}; give ${TARGET_HELP}`,
+    };
   const problem = podRefProblem(to, 'to');
   if (problem) return { ok: false, error: problem };
   return { ok: true, target: { pod: podRef(parsePodRef(to)) } };
 }
-

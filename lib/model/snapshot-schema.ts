@@ -8,17 +8,34 @@ import { keyOf, type Change, type Collection } from './diff';
 import { isIpv6Literal, parseCidr, parseIpv4 } from './ipv4';
 import { showValue } from './refs';
 import { parseWith, type Parsed } from './schema-issues';
-import type { Address, FirewallSummary, Finding, Link, Neighbour, NodeInfo, NodeSnapshot, PodOnNode, Route, VethPeer } from './snapshot';
+import type {
+  Address,
+  FirewallSummary,
+  Finding,
+  Link,
+  Neighbour,
+  NodeInfo,
+  NodeSnapshot,
+  PodOnNode,
+  Route,
+  VethPeer,
+} from './snapshot';
 
 // Schemas: what the dashboard accepts from an agent. Each is typed against its interface
 // above, so the two cannot drift apart. Unknown fields are dropped (a newer agent may send
 // more); a missing or mistyped field is refused, naming it. The values the dashboard
 // reasons with (a pod's IP, the node's subnet and gateway) are parsed, not only typed.
 
-export const ipv4 = z.string().refine((s) => parseIpv4(s) !== null, { error: (iss) => `must be an IPv4 address, got ${showValue(iss.input)}` });
+export const ipv4 = z
+  .string()
+  .refine((s) => parseIpv4(s) !== null, { error: (iss) => `must be an IPv4 address, got ${showValue(iss.input)}` });
 /** a kernel address: IPv4, or IPv6 (which podnet shows but does not route) */
-const ipAddress = z.string().refine((s) => parseIpv4(s) !== null || (isIpv6Literal(s) && /^[0-9a-fA-F:.]+$/.test(s)), { error: (iss) => `must be an IP address, got ${showValue(iss.input)}` });
-export const cidr = z.string().refine((s) => parseCidr(s) !== null, { error: (iss) => `must be an IPv4 network such as 10.244.1.0/24, got ${showValue(iss.input)}` });
+const ipAddress = z.string().refine((s) => parseIpv4(s) !== null || (isIpv6Literal(s) && /^[0-9a-fA-F:.]+$/.test(s)), {
+  error: (iss) => `must be an IP address, got ${showValue(iss.input)}`,
+});
+export const cidr = z.string().refine((s) => parseCidr(s) !== null, {
+  error: (iss) => `must be an IPv4 network such as 10.244.1.0/24, got ${showValue(iss.input)}`,
+});
 const count = z.number().int().nonnegative();
 
 export const vethPeerSchema: z.ZodType<VethPeer> = z.object({
@@ -150,7 +167,8 @@ export function parseChanges(input: unknown): Parsed<Change[]> {
     const { collection, op, key, value } = envelope.value;
     const what = `changes[${i}] (${op} ${collection} ${showValue(key)})`;
     if (collection === 'node') {
-      if (op !== 'changed' || key !== 'node') return { ok: false, error: `${what}: the node's head can only be "changed", with the key "node"` };
+      if (op !== 'changed' || key !== 'node')
+        return { ok: false, error: `${what}: the node's head can only be "changed", with the key "node"` };
       const node = parseWith(nodeInfoSchema, value);
       if (!node.ok) return { ok: false, error: `${what}: ${node.error}` };
       out.push({ collection, op, key, value: node.value });

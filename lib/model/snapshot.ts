@@ -122,4 +122,3 @@ export interface NodeSnapshot {
 /** The route protocol podnet's reconciler marks its routes with (`ip route … proto 151`),
  *  so it never touches a route it does not own. 151 is unassigned in rt_protos. */
 export const PODNET_ROUTE_PROTO = 151;
-

@@ -151,7 +151,12 @@ export type TopologyCollection = keyof typeof topologyKeyOf;
 export type TopologyChange =
   | { collection: TopologyCollection; op: 'added' | 'changed'; key: string; value: unknown }
   | { collection: TopologyCollection; op: 'removed'; key: string }
-  | { collection: 'cluster'; op: 'changed'; key: 'cluster'; value: { cluster: ClusterInfo; router: { ip: string } | null; updatedAt: string } };
+  | {
+      collection: 'cluster';
+      op: 'changed';
+      key: 'cluster';
+      value: { cluster: ClusterInfo; router: { ip: string } | null; updatedAt: string };
+    };
 
 /** What topology.watch yields: the whole topology first (and after every reconnect),
  *  then changes against it. `version` counts every update the server made. */

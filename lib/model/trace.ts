@@ -36,7 +36,15 @@ export interface IfaceFact {
 }
 
 export type TraceRule =
-  | { kind: 'route'; dst: string; gateway: string | null; dev: string | null; protocol: string; ownedByPodnet: boolean; table: 'main' | 'intended' }
+  | {
+      kind: 'route';
+      dst: string;
+      gateway: string | null;
+      dev: string | null;
+      protocol: string;
+      ownedByPodnet: boolean;
+      table: 'main' | 'intended';
+    }
   | { kind: 'local'; address: string }
   | { kind: 'lan'; to: string; host: string | null }
   | { kind: 'none'; why: string };
@@ -93,7 +101,17 @@ export interface KernelCheck {
   /** which fact of the hop it checks */
   role: 'in' | 'out' | 'bridge' | 'route' | 'sysctl' | 'firewall' | 'neigh';
   /** the path's prediction, to compare the answer with: a route's outcome, a link's state */
-  want: { ok: boolean; type?: 'unicast' | 'local'; gateway?: string | null; dev?: string | null; state?: IfaceFact['state']; master?: string | null; ipForward?: boolean | null; firewall?: FirewallFact['verdict']; leaving?: boolean };
+  want: {
+    ok: boolean;
+    type?: 'unicast' | 'local';
+    gateway?: string | null;
+    dev?: string | null;
+    state?: IfaceFact['state'];
+    master?: string | null;
+    ipForward?: boolean | null;
+    firewall?: FirewallFact['verdict'];
+    leaving?: boolean;
+  };
   /** asked after the probe: a neighbour entry says most once traffic has tried it */
   late: boolean;
 }
@@ -151,9 +169,24 @@ export interface TraceFix {
 }
 
 export type DiagnosisKind =
-  | 'route-missing' | 'route-wrong-gateway' | 'bridge-missing' | 'bridge-down' | 'veth-missing' | 'veth-down' | 'veth-detached'
-  | 'forwarding-off' | 'forward-drop' | 'rp-filter' | 'mtu-mismatch' | 'no-pod-for-ip' | 'pod-ip-mismatch' | 'no-host'
-  | 'agent-unreachable' | 'kernel-disagrees' | 'probe-failed' | 'pod-unknown';
+  | 'route-missing'
+  | 'route-wrong-gateway'
+  | 'bridge-missing'
+  | 'bridge-down'
+  | 'veth-missing'
+  | 'veth-down'
+  | 'veth-detached'
+  | 'forwarding-off'
+  | 'forward-drop'
+  | 'rp-filter'
+  | 'mtu-mismatch'
+  | 'no-pod-for-ip'
+  | 'pod-ip-mismatch'
+  | 'no-host'
+  | 'agent-unreachable'
+  | 'kernel-disagrees'
+  | 'probe-failed'
+  | 'pod-unknown';
 
 export interface Diagnosis {
   kind: DiagnosisKind;

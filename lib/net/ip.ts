@@ -22,7 +22,9 @@ export class NetError extends Error {
   }
   /** nsenter (or `ip -n`) could not open or enter the namespace. */
   get netnsNotFound(): boolean {
-    return /nsenter: (cannot open|reassociate to namespace)|Cannot open network namespace|setting the network namespace/i.test(this.stderr);
+    return /nsenter: (cannot open|reassociate to namespace)|Cannot open network namespace|setting the network namespace/i.test(
+      this.stderr,
+    );
   }
   get alreadyExists(): boolean {
     return /File exists|already exists/i.test(this.stderr);
@@ -54,7 +56,11 @@ function run(file: string, args: string[], opts: RunOptions): string {
   // `ip -n` enters the namespace itself: one process where nsenter + ip are two, and on a
   // pod's ADD that is a tenth of the verb. Other paths (/proc/PID/ns/net) go through nsenter.
   const ipName = opts.netns && file === 'ip' ? ipNetnsName(opts.netns) : null;
-  const [bin, argv] = ipName ? [file, ['-n', ipName, ...args]] : opts.netns ? ['nsenter', [`--net=${opts.netns}`, '--', file, ...args]] : [file, args];
+  const [bin, argv] = ipName
+    ? [file, ['-n', ipName, ...args]]
+    : opts.netns
+      ? ['nsenter', [`--net=${opts.netns}`, '--', file, ...args]]
+      : [file, args];
   const r = runSync(bin, argv, { input: opts.input });
   // A command that failed before reading its input (nsenter refusing a namespace) leaves
   // EPIPE on our side: its own exit status and stderr say what went wrong, not the pipe.
@@ -82,7 +88,9 @@ export function ipBatch(lines: string[], opts: RunOptions = {}): void {
 
 /** `ip -j -d -batch`: each `show` line prints one JSON array on a line of its own. */
 export function ipBatchJson(lines: string[], opts: RunOptions = {}): string[] {
-  return run('ip', ['-j', '-d', '-batch', '-'], { ...opts, input: lines.join('\n') + '\n' }).split('\n').filter(Boolean);
+  return run('ip', ['-j', '-d', '-batch', '-'], { ...opts, input: lines.join('\n') + '\n' })
+    .split('\n')
+    .filter(Boolean);
 }
 
 export function nft(script: string, opts: RunOptions = {}): string {

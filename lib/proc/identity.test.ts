@@ -9,7 +9,16 @@ describe('parseProcStat', () => {
     const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
     fields[0] = 'S';
     const s = parseProcStat(`42 (a) (b c) ${fields.join(' ')}\n`);
-    expect(s).toMatchObject({ comm: 'a) (b c', state: 'S', ppid: 4, utime: 14, stime: 15, cutime: 16, cstime: 17, startTime: '22' });
+    expect(s).toMatchObject({
+      comm: 'a) (b c',
+      state: 'S',
+      ppid: 4,
+      utime: 14,
+      stime: 15,
+      cutime: 16,
+      cstime: 17,
+      startTime: '22',
+    });
   });
   it('refuses what is not a stat line', () => {
     expect(parseProcStat('')).toBeNull();

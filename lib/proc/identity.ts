@@ -81,7 +81,13 @@ export function currentThread(): ThreadIdentity {
   const m = /^(\d+)\/task\/(\d+)$/.exec(readOr('/proc/thread-self', readlinkSync, ''));
   const pid = m ? Number(m[1]) : process.pid;
   const tid = m ? Number(m[2]) : process.pid;
-  return { pid, tid, start: taskStartTime(pid, tid) ?? '?', pidns: nsInode('/proc/self/ns/pid') ?? '?', boot: bootId() };
+  return {
+    pid,
+    tid,
+    start: taskStartTime(pid, tid) ?? '?',
+    pidns: nsInode('/proc/self/ns/pid') ?? '?',
+    boot: bootId(),
+  };
 }
 
 /** Whether a thread recorded by currentThread() still runs:

@@ -6,7 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentThread, processStartTime } from './identity.js';
-import { EMPTY_STALE_MS, FileLock, formatHolder, FOREIGN_STALE_MS, holderAlive, LockTimeout, parseHolder } from './lock.js';
+import {
+  EMPTY_STALE_MS,
+  FileLock,
+  formatHolder,
+  FOREIGN_STALE_MS,
+  holderAlive,
+  LockTimeout,
+  parseHolder,
+} from './lock.js';
 import { Holders } from '../../test/lock-holders.js';
 
 describe('FileLock', () => {
@@ -28,7 +36,13 @@ describe('FileLock', () => {
     a.acquire();
     const holder = parseHolder(readFileSync(path, 'utf8'))!;
     const self = currentThread();
-    expect(holder).toMatchObject({ pid: process.pid, tid: self.tid, start: self.start, pidns: self.pidns, boot: self.boot });
+    expect(holder).toMatchObject({
+      pid: process.pid,
+      tid: self.tid,
+      start: self.start,
+      pidns: self.pidns,
+      boot: self.boot,
+    });
     expect(holderAlive(readFileSync(path, 'utf8'))).toBe(true);
     expect(() => new FileLock(path).acquire(50)).toThrow(LockTimeout);
     a.release();
@@ -151,7 +165,6 @@ describe('FileLock', () => {
     expect(r.acquired as number).toBeGreaterThan(FOREIGN_STALE_MS - 1_500);
   });
 });
-
 
 /** Acquires within `timeoutMs` (or throws), then releases. */
 function takeAndRelease(path: string, timeoutMs: number): void {

@@ -16,7 +16,17 @@
 //   (empty or garbage: a plugin of an older podnet killed between create and write) is
 //   stale after EMPTY_STALE_MS.
 import { basename, dirname, join } from 'node:path';
-import { closeSync, futimesSync, fstatSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  futimesSync,
+  fstatSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { currentThread, threadState, type ThreadIdentity } from './identity.js';
 import { sleepSync } from './sleep.js';
@@ -59,7 +69,14 @@ export function parseHolder(text: string): LockHolder | null {
   const legacy = /^(\d+) (\d+) (\S+)$/.exec(text.trim());
   if (!legacy || num(legacy[1]) === null) return null;
   const self = currentThread();
-  return { pid: Number(legacy[1]), tid: Number(legacy[1]), start: legacy[2]!, pidns: self.pidns, boot: self.boot, token: legacy[3]! };
+  return {
+    pid: Number(legacy[1]),
+    tid: Number(legacy[1]),
+    start: legacy[2]!,
+    pidns: self.pidns,
+    boot: self.boot,
+    token: legacy[3]!,
+  };
 }
 
 /** Is the thread a lock file names still running? (false for a file naming nobody) */
@@ -90,7 +107,8 @@ function inspect(path: string): Seen | null {
   return { text, ino: st.ino, mtimeMs: st.mtimeMs };
 }
 
-const sameFile = (a: Seen, b: Seen | null) => b !== null && a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.text === b.text;
+const sameFile = (a: Seen, b: Seen | null) =>
+  b !== null && a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.text === b.text;
 
 /** Publishes `content` at `path` by link(2) from a written temp file. Returns the open
  *  temp file (the same inode as `path`, to touch while held), or null if `path` exists.

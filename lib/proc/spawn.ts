@@ -28,7 +28,13 @@ export type SyncSpawner = (file: string, args: readonly string[], opts: SyncSpaw
 
 export const nodeSpawner: SyncSpawner = (file, args, o) => {
   const r = spawnSync(file, args, { input: o.input, env: o.env, timeout: o.timeout, encoding: 'utf8' });
-  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ...(r.error ? { error: r.error } : {}) };
+  return {
+    status: r.status,
+    signal: r.signal,
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    ...(r.error ? { error: r.error } : {}),
+  };
 };
 
 let spawner: SyncSpawner = nodeSpawner;

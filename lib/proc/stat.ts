@@ -24,16 +24,30 @@ export function parseProcStat(text: string): ProcStat | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return null;
-  const f = text.slice(close + 2).trim().split(' '); // f[0] is field 3
+  const f = text
+    .slice(close + 2)
+    .trim()
+    .split(' '); // f[0] is field 3
   if (f.length < 20) return null;
   const n = (i: number) => Number(f[i]);
-  return { comm: text.slice(open + 1, close), state: f[0]!, ppid: n(1), utime: n(11), stime: n(12), cutime: n(13), cstime: n(14), startTime: f[19]! };
+  return {
+    comm: text.slice(open + 1, close),
+    state: f[0]!,
+    ppid: n(1),
+    utime: n(11),
+    stime: n(12),
+    cutime: n(13),
+    cstime: n(14),
+    startTime: f[19]!,
+  };
 }
 
 /** The stat of a process — or with `tid`, of one thread of it — or null if there is none. */
 export function readProcStat(pid: number, tid?: number): ProcStat | null {
   try {
-    return parseProcStat(readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    return parseProcStat(
+      readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8'),
+    );
   } catch {
     return null;
   }

@@ -5,7 +5,16 @@
 // written before its lease and veth exist and removed once its record is written (or the
 // ADD failed), so GC can tell an attachment being built from a stale one. Readers of
 // records (list) never see these.
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { Attachment } from '../model/cni.js';

@@ -48,7 +48,16 @@ export function traceNodes(inputs: TraceInputs): TraceNode[] {
     const view = inputs.agents.get(n.name);
     const snapshot = view?.snapshot ?? null;
     const uplink = snapshot?.addresses.find((a) => a.family === 'inet' && a.address === n.ip)?.link ?? 'eth0';
-    return { name: n.name, ip: n.ip, podCIDR: n.podCIDR, agent: view?.status ?? NO_AGENT, snapshot, live: view?.status.state === 'live' && snapshot !== null, uplink, bridge: snapshot?.node.bridge ?? DEFAULT_BRIDGE };
+    return {
+      name: n.name,
+      ip: n.ip,
+      podCIDR: n.podCIDR,
+      agent: view?.status ?? NO_AGENT,
+      snapshot,
+      live: view?.status.state === 'live' && snapshot !== null,
+      uplink,
+      bridge: snapshot?.node.bridge ?? DEFAULT_BRIDGE,
+    };
   });
 }
 

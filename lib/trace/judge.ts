@@ -16,7 +16,11 @@ const drop = (reason: string, problem: DiagnosisKind): Judged => ({ verdict: 'dr
 export function vethProblem(f: IfaceFact, bridge: string | null, whose: string): Judged | null {
   if (f.state === 'missing') return drop(`${whose} veth ${f.name} does not exist`, 'veth-missing');
   if (f.state === 'down') return drop(`${whose} veth ${f.name} is down`, 'veth-down');
-  if (bridge && f.state === 'up' && f.master !== bridge) return drop(`${whose} veth ${f.name} is not a port of ${bridge} (${f.master ? `its master is ${f.master}` : 'it has no master'})`, 'veth-detached');
+  if (bridge && f.state === 'up' && f.master !== bridge)
+    return drop(
+      `${whose} veth ${f.name} is not a port of ${bridge} (${f.master ? `its master is ${f.master}` : 'it has no master'})`,
+      'veth-detached',
+    );
   return null;
 }
 
@@ -26,29 +30,69 @@ const FAILED_NEIGHBOUR = /FAILED|INCOMPLETE/;
 export function judgeHop(h: TraceHop): Judged {
   switch (h.role) {
     case 'pod-out': {
-      if (!h.agentLive) return { verdict: 'unknown', reason: h.reason || 'the node\'s agent does not answer', problem: 'agent-unreachable' };
-      if (h.out?.state === 'missing') return drop("the pod's eth0 is gone: its veth does not exist on the node", 'veth-missing');
+      if (!h.agentLive)
+        return {
+          verdict: 'unknown',
+          reason: h.reason || "the node's agent does not answer",
+          problem: 'agent-unreachable',
+        };
+      if (h.out?.state === 'missing')
+        return drop("the pod's eth0 is gone: its veth does not exist on the node", 'veth-missing');
       if (h.rule.kind === 'none') return drop(h.rule.why, 'route-missing');
-      return { verdict: 'forwarded', reason: `sent out of eth0${h.rule.kind === 'route' && h.rule.gateway ? ` to its gateway ${h.rule.gateway}` : ' on the pod subnet (on-link)'}`, problem: null };
+      return {
+        verdict: 'forwarded',
+        reason: `sent out of eth0${h.rule.kind === 'route' && h.rule.gateway ? ` to its gateway ${h.rule.gateway}` : ' on the pod subnet (on-link)'}`,
+        problem: null,
+      };
     }
     case 'pod-in': {
-      if (!h.agentLive) return { verdict: 'unknown', reason: h.reason || "the node's agent does not answer", problem: 'agent-unreachable' };
+      if (!h.agentLive)
+        return {
+          verdict: 'unknown',
+          reason: h.reason || "the node's agent does not answer",
+          problem: 'agent-unreachable',
+        };
       if (h.in?.state === 'missing') return drop("the pod's eth0 is gone: its veth does not exist", 'veth-missing');
       if (h.rule.kind === 'none') return drop(h.rule.why, 'kernel-disagrees');
-      return { verdict: 'delivered', reason: `delivered to ${h.rule.kind === 'local' ? h.rule.address : 'the pod'} on eth0`, problem: null };
+      return {
+        verdict: 'delivered',
+        reason: `delivered to ${h.rule.kind === 'local' ? h.rule.address : 'the pod'} on eth0`,
+        problem: null,
+      };
     }
     case 'lan': {
-      if (h.rule.kind !== 'lan' || h.rule.host === null) return drop(`no node, router or known host holds ${h.rule.kind === 'lan' ? h.rule.to : 'the next hop'}: nobody answers its ARP`, 'no-host');
-      if (h.out?.state === 'down' || h.out?.state === 'missing') return drop(`${h.rule.host}'s ${h.out.name} is ${h.out.state}`, 'no-host');
+      if (h.rule.kind !== 'lan' || h.rule.host === null)
+        return drop(
+          `no node, router or known host holds ${h.rule.kind === 'lan' ? h.rule.to : 'the next hop'}: nobody answers its ARP`,
+          'no-host',
+        );
+      if (h.out?.state === 'down' || h.out?.state === 'missing')
+        return drop(`${h.rule.host}'s ${h.out.name} is ${h.out.state}`, 'no-host');
       const small = h.in?.mtu && h.out?.mtu && h.out.mtu < h.in.mtu;
-      return { verdict: 'forwarded', reason: small ? `carried up to ${h.out!.mtu} bytes: larger packets are dropped (${h.rule.host}'s ${h.out!.name} has MTU ${h.out!.mtu}, the sender's ${h.in!.mtu})` : `switched to ${h.rule.host} (${h.rule.to})`, problem: small ? 'mtu-mismatch' : null };
+      return {
+        verdict: 'forwarded',
+        reason: small
+          ? `carried up to ${h.out!.mtu} bytes: larger packets are dropped (${h.rule.host}'s ${h.out!.name} has MTU ${h.out!.mtu}, the sender's ${h.in!.mtu})`
+          : `switched to ${h.rule.host} (${h.rule.to})`,
+        problem: small ? 'mtu-mismatch' : null,
+      };
     }
     case 'router':
       if (h.rule.kind === 'none') return drop(h.rule.why, 'route-missing');
-      return { verdict: 'forwarded', reason: `by the router's intended table: ${h.rule.kind === 'route' ? `${h.rule.dst} via ${h.rule.gateway ?? 'on-link'}` : ''} (not verified: the router has no agent)`, problem: null };
+      return {
+        verdict: 'forwarded',
+        reason: `by the router's intended table: ${h.rule.kind === 'route' ? `${h.rule.dst} via ${h.rule.gateway ?? 'on-link'}` : ''} (not verified: the router has no agent)`,
+        problem: null,
+      };
     case 'host':
-      if (h.rule.kind === 'local') return { verdict: 'delivered', reason: 'delivered (not verified: the host has no agent)', problem: null };
-      if (h.rule.kind === 'route') return { verdict: 'forwarded', reason: `replies to ${h.rule.dst} (not verified: the host has no agent)`, problem: null };
+      if (h.rule.kind === 'local')
+        return { verdict: 'delivered', reason: 'delivered (not verified: the host has no agent)', problem: null };
+      if (h.rule.kind === 'route')
+        return {
+          verdict: 'forwarded',
+          reason: `replies to ${h.rule.dst} (not verified: the host has no agent)`,
+          problem: null,
+        };
       return { verdict: 'unknown', reason: h.rule.kind === 'none' ? h.rule.why : 'not verified', problem: null };
     case 'node':
       return judgeNode(h);
@@ -59,32 +103,55 @@ function judgeNode(h: TraceHop): Judged {
   if (!h.agentLive) return { verdict: 'unknown', reason: h.reason, problem: 'agent-unreachable' };
   const bridge = h.bridge?.name ?? null;
   if (h.in && bridge && h.inL3 === bridge) {
-    const p = vethProblem(h.in, bridge, 'the source pod\'s');
+    const p = vethProblem(h.in, bridge, "the source pod's");
     if (p) return p;
-  } else if (h.in && (h.in.state === 'down' || h.in.state === 'missing')) return drop(`${h.in.name} is ${h.in.state}`, 'no-host');
+  } else if (h.in && (h.in.state === 'down' || h.in.state === 'missing'))
+    return drop(`${h.in.name} is ${h.in.state}`, 'no-host');
   if (h.bridge?.state === 'missing') return drop(`bridge ${h.bridge.name} does not exist`, 'bridge-missing');
   if (h.bridge?.state === 'down') return drop(`bridge ${h.bridge.name} is down`, 'bridge-down');
-  if (h.routed && h.settings?.ipForward === false) return drop('ip_forward is 0: the node does not forward', 'forwarding-off');
+  if (h.routed && h.settings?.ipForward === false)
+    return drop('ip_forward is 0: the node does not forward', 'forwarding-off');
   if (h.routed && h.settings?.rpFilter === 1 && h.backDev !== null && h.inL3 !== null && h.backDev !== h.inL3) {
-    return drop(`strict rp_filter: the route back to the source leaves by ${h.backDev}, not ${h.inL3} where the packet came in`, 'rp-filter');
+    return drop(
+      `strict rp_filter: the route back to the source leaves by ${h.backDev}, not ${h.inL3} where the packet came in`,
+      'rp-filter',
+    );
   }
   if (h.firewall?.verdict === 'drop') return drop(h.firewall.why, 'forward-drop');
   if (h.rule.kind === 'none') return drop(h.rule.why, 'route-missing');
-  if (h.rule.kind === 'local') return { verdict: 'delivered', reason: `${h.rule.address} is the node's own address`, problem: null };
-  if (h.rule.kind === 'route' && h.rule.dev === bridge && !h.out) return drop(`no pod on this node holds ${h.neighbour?.address ?? 'the address'}`, 'no-pod-for-ip');
+  if (h.rule.kind === 'local')
+    return { verdict: 'delivered', reason: `${h.rule.address} is the node's own address`, problem: null };
+  if (h.rule.kind === 'route' && h.rule.dev === bridge && !h.out)
+    return drop(`no pod on this node holds ${h.neighbour?.address ?? 'the address'}`, 'no-pod-for-ip');
   if (h.out && bridge && h.rule.kind === 'route' && h.rule.dev === bridge) {
     const p = vethProblem(h.out, bridge, "the destination pod's");
     if (p) return p;
-  } else if (h.out && (h.out.state === 'down' || h.out.state === 'missing')) return drop(`${h.out.name} is ${h.out.state}`, 'no-host');
+  } else if (h.out && (h.out.state === 'down' || h.out.state === 'missing'))
+    return drop(`${h.out.name} is ${h.out.state}`, 'no-host');
   const wrongGw = h.rule.kind === 'route' && h.intendedGateway !== null && h.rule.gateway !== h.intendedGateway;
   if (h.neighbour && FAILED_NEIGHBOUR.test(h.neighbour.state)) {
     // Nobody answering for a gateway the intent does not name: the route is the mistake.
-    return drop(`nobody answers ARP for ${h.neighbour.address} on ${h.neighbour.dev} (neighbour ${h.neighbour.state})${wrongGw ? `; the intent is via ${h.intendedGateway}` : ''}`, wrongGw ? 'route-wrong-gateway' : 'no-host');
+    return drop(
+      `nobody answers ARP for ${h.neighbour.address} on ${h.neighbour.dev} (neighbour ${h.neighbour.state})${wrongGw ? `; the intent is via ${h.intendedGateway}` : ''}`,
+      wrongGw ? 'route-wrong-gateway' : 'no-host',
+    );
   }
-  const how = h.rule.kind === 'route' ? `${h.rule.dst}${h.rule.gateway ? ` via ${h.rule.gateway}` : ''} dev ${h.rule.dev}${h.rule.ownedByPodnet ? ' (podnet\'s)' : ''}` : '';
+  const how =
+    h.rule.kind === 'route'
+      ? `${h.rule.dst}${h.rule.gateway ? ` via ${h.rule.gateway}` : ''} dev ${h.rule.dev}${h.rule.ownedByPodnet ? " (podnet's)" : ''}`
+      : '';
   const masq = h.firewall?.masquerade ? '; masqueraded as the node (leaving the cluster network)' : '';
-  if (!h.routed) return { verdict: 'forwarded', reason: `switched by ${bridge} from one pod's port to the other's${h.firewall ? `; ${h.firewall.why}` : ''}`, problem: null };
-  return { verdict: 'forwarded', reason: `routed by ${how}${masq}${wrongGw ? ` — but the intent is via ${h.intendedGateway}` : ''}`, problem: wrongGw ? 'route-wrong-gateway' : null };
+  if (!h.routed)
+    return {
+      verdict: 'forwarded',
+      reason: `switched by ${bridge} from one pod's port to the other's${h.firewall ? `; ${h.firewall.why}` : ''}`,
+      problem: null,
+    };
+  return {
+    verdict: 'forwarded',
+    reason: `routed by ${how}${masq}${wrongGw ? ` — but the intent is via ${h.intendedGateway}` : ''}`,
+    problem: wrongGw ? 'route-wrong-gateway' : null,
+  };
 }
 
 function describeResult(c: KernelCheck, r: LookupResult): string {
@@ -97,13 +164,21 @@ function describeResult(c: KernelCheck, r: LookupResult): string {
       return `${x.type !== 'unicast' ? `${x.type} ` : ''}${x.gateway ? `via ${x.gateway} ` : ''}dev ${x.dev}`;
     }
     case 'link':
-      return r.link ? `${r.link.name} ${r.link.up ? 'up' : 'down'} (${r.link.operState}), mtu ${r.link.mtu}${r.link.master ? `, port of ${r.link.master}` : ''}` : `no link`;
+      return r.link
+        ? `${r.link.name} ${r.link.up ? 'up' : 'down'} (${r.link.operState}), mtu ${r.link.mtu}${r.link.master ? `, port of ${r.link.master}` : ''}`
+        : `no link`;
     case 'neigh':
-      return r.neigh ? `${r.neigh.address} ${r.neigh.state.join(',') || 'NONE'}${r.neigh.mac ? ` at ${r.neigh.mac}` : ''}` : `no entry for ${c.lookup.kind === 'neigh' ? c.lookup.address : ''}`;
+      return r.neigh
+        ? `${r.neigh.address} ${r.neigh.state.join(',') || 'NONE'}${r.neigh.mac ? ` at ${r.neigh.mac}` : ''}`
+        : `no entry for ${c.lookup.kind === 'neigh' ? c.lookup.address : ''}`;
     case 'sysctl':
-      return r.sysctl ? `ip_forward=${r.sysctl.ipForward ? 1 : 0}, rp_filter all=${r.sysctl.rpFilter.all}${r.sysctl.rpFilter.dev !== null ? ` dev=${r.sysctl.rpFilter.dev}` : ''}` : 'unreadable';
+      return r.sysctl
+        ? `ip_forward=${r.sysctl.ipForward ? 1 : 0}, rp_filter all=${r.sysctl.rpFilter.all}${r.sysctl.rpFilter.dev !== null ? ` dev=${r.sysctl.rpFilter.dev}` : ''}`
+        : 'unreadable';
     case 'firewall':
-      return r.firewall ? `FORWARD policy ${r.firewall.forwardPolicy}, podnet accepts ${r.firewall.forwardAccepts ? 'present' : 'missing'}, masquerade ${r.firewall.masquerade ? 'present' : 'missing'}` : 'unreadable';
+      return r.firewall
+        ? `FORWARD policy ${r.firewall.forwardPolicy}, podnet accepts ${r.firewall.forwardAccepts ? 'present' : 'missing'}, masquerade ${r.firewall.masquerade ? 'present' : 'missing'}`
+        : 'unreadable';
   }
 }
 
@@ -115,11 +190,21 @@ function apply(h: TraceHop, c: KernelCheck, r: LookupResult): boolean {
     case 'in':
     case 'out':
     case 'bridge': {
-      const fresh: IfaceFact = r.link ? linkFact({ name: r.link.name, up: r.link.up, operState: r.link.operState, mtu: r.link.mtu, master: r.link.master }) : { name: c.lookup.kind === 'link' ? c.lookup.dev : '?', state: 'missing', mtu: null, master: null };
+      const fresh: IfaceFact = r.link
+        ? linkFact({
+            name: r.link.name,
+            up: r.link.up,
+            operState: r.link.operState,
+            mtu: r.link.mtu,
+            master: r.link.master,
+          })
+        : { name: c.lookup.kind === 'link' ? c.lookup.dev : '?', state: 'missing', mtu: null, master: null };
       const slot = c.role === 'bridge' ? 'bridge' : c.role;
       h[slot] = fresh;
       // A destination pod's veth is also its eth0's state.
-      return fresh.state === want.state && (want.master === undefined || c.role === 'bridge' || fresh.master === want.master);
+      return (
+        fresh.state === want.state && (want.master === undefined || c.role === 'bridge' || fresh.master === want.master)
+      );
     }
     case 'route': {
       const x = r.ok ? (r.route ?? null) : null;
@@ -128,11 +213,20 @@ function apply(h: TraceHop, c: KernelCheck, r: LookupResult): boolean {
         return !want.ok;
       }
       if (!want.ok) {
-        h.rule = { kind: 'route', dst: x.dst, gateway: x.gateway, dev: x.dev, protocol: 'kernel lookup', ownedByPodnet: false, table: 'main' };
+        h.rule = {
+          kind: 'route',
+          dst: x.dst,
+          gateway: x.gateway,
+          dev: x.dev,
+          protocol: 'kernel lookup',
+          ownedByPodnet: false,
+          table: 'main',
+        };
         return false;
       }
       if (want.type === 'local') {
-        if (x.type !== 'local') h.rule = { kind: 'none', why: `the kernel does not deliver it here: ${describeResult(c, r)}` };
+        if (x.type !== 'local')
+          h.rule = { kind: 'none', why: `the kernel does not deliver it here: ${describeResult(c, r)}` };
         return x.type === 'local';
       }
       return x.type === 'unicast' && (want.gateway ?? null) === x.gateway && (want.dev ?? null) === x.dev;

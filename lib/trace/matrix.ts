@@ -55,7 +55,16 @@ export function planMatrix(inputs: TraceInputs, now = new Date()): MatrixResult 
         if (seen.has(dst.node!.name)) continue;
         seen.add(dst.node!.name);
       }
-      pairs.push({ from: src.key, to: dst.key, fromNode: src.node!.name, toNode: dst.node!.name, toIp: (dst.apiIp ?? dst.agentIp)!, state: 'pending', rttMs: null, error: null });
+      pairs.push({
+        from: src.key,
+        to: dst.key,
+        fromNode: src.node!.name,
+        toNode: dst.node!.name,
+        toIp: (dst.apiIp ?? dst.agentIp)!,
+        state: 'pending',
+        rttMs: null,
+        error: null,
+      });
     }
   }
   const names = nodes.map((n) => n.name);
@@ -71,7 +80,8 @@ export function cellsOf(nodes: string[], pairs: MatrixPair[]): MatrixCell[] {
       if (mine.length === 0) continue;
       const rtts = mine.map((p) => p.rttMs).filter((x): x is number => x !== null);
       cells.push({
-        from, to,
+        from,
+        to,
         ok: mine.filter((p) => p.state === 'ok').length,
         failed: mine.filter((p) => p.state === 'failed' || p.state === 'error').length,
         pending: mine.filter((p) => p.state === 'pending').length,

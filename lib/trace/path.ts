@@ -7,7 +7,16 @@
 // kernel the same question now. Pure: snapshots in, hops and lookups out.
 import { elementId } from '../model/graph-ids';
 import { PODNET_ROUTE_PROTO, type Link, type NodeSnapshot, type Route } from '../model/snapshot';
-import type { FirewallFact, IfaceFact, KernelCheck, Lookup, TraceDirection, TraceEndpoint, TraceHop, TraceRule } from '../model/trace';
+import type {
+  FirewallFact,
+  IfaceFact,
+  KernelCheck,
+  Lookup,
+  TraceDirection,
+  TraceEndpoint,
+  TraceHop,
+  TraceRule,
+} from '../model/trace';
 import { cidrHolds, longestPrefixMatch } from './lpm';
 import type { TraceInputs, TraceNode, TracePod } from './inputs';
 
@@ -58,15 +67,55 @@ function intendedRoutes(ctx: TraceContext, self: TraceNode | null): Route[] {
   const routes: Route[] = [];
   for (const n of ctx.nodes) {
     if (!n.podCIDR || !n.ip) continue;
-    if (self && n.name === self.name) routes.push({ dst: n.podCIDR, gateway: null, dev: self.bridge, protocol: 'kernel', scope: 'link', ownedByPodnet: false });
+    if (self && n.name === self.name)
+      routes.push({
+        dst: n.podCIDR,
+        gateway: null,
+        dev: self.bridge,
+        protocol: 'kernel',
+        scope: 'link',
+        ownedByPodnet: false,
+      });
     // A node's routes to its peers are podnet's (host-gw); the router's are the operator's own.
-    else if (self && ctx.routing === 'host-gw') routes.push({ dst: n.podCIDR, gateway: n.ip, dev: self.uplink, protocol: String(PODNET_ROUTE_PROTO), scope: null, ownedByPodnet: true });
-    else if (!self) routes.push({ dst: n.podCIDR, gateway: n.ip, dev: 'eth0', protocol: 'static', scope: null, ownedByPodnet: false });
+    else if (self && ctx.routing === 'host-gw')
+      routes.push({
+        dst: n.podCIDR,
+        gateway: n.ip,
+        dev: self.uplink,
+        protocol: String(PODNET_ROUTE_PROTO),
+        scope: null,
+        ownedByPodnet: true,
+      });
+    else if (!self)
+      routes.push({
+        dst: n.podCIDR,
+        gateway: n.ip,
+        dev: 'eth0',
+        protocol: 'static',
+        scope: null,
+        ownedByPodnet: false,
+      });
   }
   const router = ctx.inputs.plane.router;
-  if (self && ctx.routing === 'router' && router) routes.push({ dst: 'default', gateway: router.ip, dev: self.uplink, protocol: 'boot', scope: null, ownedByPodnet: false });
+  if (self && ctx.routing === 'router' && router)
+    routes.push({
+      dst: 'default',
+      gateway: router.ip,
+      dev: self.uplink,
+      protocol: 'boot',
+      scope: null,
+      ownedByPodnet: false,
+    });
   const lanNode = ctx.nodes.find((n) => n.ip);
-  if (lanNode?.ip) routes.push({ dst: `${lanNode.ip.split('.').slice(0, 3).join('.')}.0/24`, gateway: null, dev: self?.uplink ?? 'eth0', protocol: 'kernel', scope: 'link', ownedByPodnet: false });
+  if (lanNode?.ip)
+    routes.push({
+      dst: `${lanNode.ip.split('.').slice(0, 3).join('.')}.0/24`,
+      gateway: null,
+      dev: self?.uplink ?? 'eth0',
+      protocol: 'kernel',
+      scope: 'link',
+      ownedByPodnet: false,
+    });
   return routes;
 }
 
@@ -82,7 +131,15 @@ function intendedGateway(ctx: TraceContext, node: TraceNode, dstIp: string): str
 
 function ruleOf(r: Route | null, table: 'main' | 'intended', why: string): TraceRule {
   if (!r) return { kind: 'none', why };
-  return { kind: 'route', dst: r.dst, gateway: r.gateway, dev: r.dev, protocol: r.protocol, ownedByPodnet: r.ownedByPodnet, table };
+  return {
+    kind: 'route',
+    dst: r.dst,
+    gateway: r.gateway,
+    dev: r.dev,
+    protocol: r.protocol,
+    ownedByPodnet: r.ownedByPodnet,
+    table,
+  };
 }
 
 function firewallOf(node: TraceNode, dstIp: string, clusterNetwork: string | null): FirewallFact | null {
@@ -92,24 +149,73 @@ function firewallOf(node: TraceNode, dstIp: string, clusterNetwork: string | nul
   return judgeFirewall(fw, leaving);
 }
 
-export function judgeFirewall(fw: { forwardPolicy: string; forwardAccepts: boolean; masquerade: boolean; table: boolean }, leaving: boolean): FirewallFact {
+export function judgeFirewall(
+  fw: { forwardPolicy: string; forwardAccepts: boolean; masquerade: boolean; table: boolean },
+  leaving: boolean,
+): FirewallFact {
   const masquerade = leaving && fw.masquerade;
-  if (fw.forwardPolicy === 'drop' && !fw.forwardAccepts) return { verdict: 'drop', why: "the FORWARD policy is drop and podnet's accepts are missing", masquerade };
-  if (fw.forwardPolicy === 'drop') return { verdict: 'accept', why: "FORWARD policy drop; podnet's accepts for the cluster network let pod traffic through", masquerade };
-  if (fw.forwardPolicy === 'unknown') return { verdict: 'unknown', why: 'the FORWARD chain could not be read', masquerade };
-  return { verdict: 'accept', why: `FORWARD policy accept${fw.forwardAccepts ? " (and podnet's accepts)" : ''}`, masquerade };
+  if (fw.forwardPolicy === 'drop' && !fw.forwardAccepts)
+    return { verdict: 'drop', why: "the FORWARD policy is drop and podnet's accepts are missing", masquerade };
+  if (fw.forwardPolicy === 'drop')
+    return {
+      verdict: 'accept',
+      why: "FORWARD policy drop; podnet's accepts for the cluster network let pod traffic through",
+      masquerade,
+    };
+  if (fw.forwardPolicy === 'unknown')
+    return { verdict: 'unknown', why: 'the FORWARD chain could not be read', masquerade };
+  return {
+    verdict: 'accept',
+    why: `FORWARD policy accept${fw.forwardAccepts ? " (and podnet's accepts)" : ''}`,
+    masquerade,
+  };
 }
 
-function hop(w: Walk, h: Omit<TraceHop, 'id' | 'direction' | 'index' | 'verdict' | 'reason' | 'kernel' | 'kernelSays' | 'problem'>): TraceHop {
+function hop(
+  w: Walk,
+  h: Omit<TraceHop, 'id' | 'direction' | 'index' | 'verdict' | 'reason' | 'kernel' | 'kernelSays' | 'problem'>,
+): TraceHop {
   const index = w.hops.length + 1;
-  const full: TraceHop = { ...h, id: `${w.dir === 'forward' ? 'f' : 'b'}${index}`, direction: w.dir, index, verdict: 'unknown', reason: '', kernel: 'pending', kernelSays: null, problem: null };
+  const full: TraceHop = {
+    ...h,
+    id: `${w.dir === 'forward' ? 'f' : 'b'}${index}`,
+    direction: w.dir,
+    index,
+    verdict: 'unknown',
+    reason: '',
+    kernel: 'pending',
+    kernelSays: null,
+    problem: null,
+  };
   w.hops.push(full);
   return full;
 }
 
-function check(w: Walk, h: TraceHop, node: TraceNode, role: KernelCheck['role'], lookup: Lookup, want: KernelCheck['want'], expect: string, late = false): void {
+function check(
+  w: Walk,
+  h: TraceHop,
+  node: TraceNode,
+  role: KernelCheck['role'],
+  lookup: Lookup,
+  want: KernelCheck['want'],
+  expect: string,
+  late = false,
+): void {
   if (!node.live) return;
-  w.checks.push({ id: `${h.id}:${role}`, hop: h.id, node: node.name, lookup, expect, result: null, agrees: null, says: null, error: null, role, want, late });
+  w.checks.push({
+    id: `${h.id}:${role}`,
+    hop: h.id,
+    node: node.name,
+    lookup,
+    expect,
+    result: null,
+    agrees: null,
+    says: null,
+    error: null,
+    role,
+    want,
+    late,
+  });
 }
 
 function describeRoute(r: TraceRule): string {
@@ -121,21 +227,67 @@ function podOut(w: Walk, pod: TracePod): Loc | null {
   const node = pod.node!;
   const veth = pod.onNode ? ifaceOf(node.snapshot, pod.onNode.hostVeth) : UNKNOWN_IFACE('veth');
   // The pod's eth0 is the far end of its veth: it exists (and is up) as the host end does.
-  const out: IfaceFact = { name: POD_IFNAME, state: veth.state === 'missing' ? 'missing' : veth.state, mtu: veth.mtu, master: null };
+  const out: IfaceFact = {
+    name: POD_IFNAME,
+    state: veth.state === 'missing' ? 'missing' : veth.state,
+    mtu: veth.mtu,
+    master: null,
+  };
   const sameSubnet = cidrHolds(node.podCIDR, w.dstIp);
   const gw = node.snapshot?.node.gateway ?? null;
   const rule: TraceRule = sameSubnet
-    ? { kind: 'route', dst: node.podCIDR!, gateway: null, dev: POD_IFNAME, protocol: 'kernel', ownedByPodnet: false, table: 'main' }
+    ? {
+        kind: 'route',
+        dst: node.podCIDR!,
+        gateway: null,
+        dev: POD_IFNAME,
+        protocol: 'kernel',
+        ownedByPodnet: false,
+        table: 'main',
+      }
     : gw
-      ? { kind: 'route', dst: 'default', gateway: gw, dev: POD_IFNAME, protocol: 'boot', ownedByPodnet: false, table: 'main' }
+      ? {
+          kind: 'route',
+          dst: 'default',
+          gateway: gw,
+          dev: POD_IFNAME,
+          protocol: 'boot',
+          ownedByPodnet: false,
+          table: 'main',
+        }
       : { kind: 'none', why: `${node.name}'s pod gateway is not known` };
   const h = hop(w, {
-    role: 'pod-out', where: { kind: 'pod', name: pod.key, node: node.name }, title: `${pod.key} sends to ${w.dstIp}`,
-    in: null, out, bridge: null, routed: true, backDev: null, inL3: null, intendedGateway: null, agentLive: node.live,
-    rule, neighbour: null, firewall: null, settings: null,
+    role: 'pod-out',
+    where: { kind: 'pod', name: pod.key, node: node.name },
+    title: `${pod.key} sends to ${w.dstIp}`,
+    in: null,
+    out,
+    bridge: null,
+    routed: true,
+    backDev: null,
+    inL3: null,
+    intendedGateway: null,
+    agentLive: node.live,
+    rule,
+    neighbour: null,
+    firewall: null,
+    settings: null,
     elements: [elementId.pod(pod.key), elementId.veth(pod.key)],
   });
-  check(w, h, node, 'route', { kind: 'route', at: { pod: pod.key }, dst: w.dstIp }, { ok: rule.kind === 'route', type: 'unicast', gateway: rule.kind === 'route' ? rule.gateway : null, dev: POD_IFNAME }, describeRoute(rule));
+  check(
+    w,
+    h,
+    node,
+    'route',
+    { kind: 'route', at: { pod: pod.key }, dst: w.dstIp },
+    {
+      ok: rule.kind === 'route',
+      type: 'unicast',
+      gateway: rule.kind === 'route' ? rule.gateway : null,
+      dev: POD_IFNAME,
+    },
+    describeRoute(rule),
+  );
   if (!pod.onNode) return null;
   return { kind: 'node', node, fromPod: pod, inDev: pod.onNode.hostVeth };
 }
@@ -143,12 +295,32 @@ function podOut(w: Walk, pod: TracePod): Loc | null {
 function podIn(w: Walk, pod: TracePod, inFact: IfaceFact): void {
   const node = pod.node!;
   const h = hop(w, {
-    role: 'pod-in', where: { kind: 'pod', name: pod.key, node: node.name }, title: `${pod.key} receives it`,
-    in: { name: POD_IFNAME, state: inFact.state, mtu: inFact.mtu, master: null }, out: null, bridge: null, routed: false, backDev: null, inL3: POD_IFNAME,
-    intendedGateway: null, agentLive: node.live, rule: { kind: 'local', address: w.dstIp }, neighbour: null, firewall: null, settings: null,
+    role: 'pod-in',
+    where: { kind: 'pod', name: pod.key, node: node.name },
+    title: `${pod.key} receives it`,
+    in: { name: POD_IFNAME, state: inFact.state, mtu: inFact.mtu, master: null },
+    out: null,
+    bridge: null,
+    routed: false,
+    backDev: null,
+    inL3: POD_IFNAME,
+    intendedGateway: null,
+    agentLive: node.live,
+    rule: { kind: 'local', address: w.dstIp },
+    neighbour: null,
+    firewall: null,
+    settings: null,
     elements: [elementId.pod(pod.key), elementId.veth(pod.key)],
   });
-  check(w, h, node, 'route', { kind: 'route', at: { pod: pod.key }, dst: w.dstIp, from: w.srcIp, iif: POD_IFNAME }, { ok: true, type: 'local' }, `local delivery to ${w.dstIp}`);
+  check(
+    w,
+    h,
+    node,
+    'route',
+    { kind: 'route', at: { pod: pod.key }, dst: w.dstIp, from: w.srcIp, iif: POD_IFNAME },
+    { ok: true, type: 'local' },
+    `local delivery to ${w.dstIp}`,
+  );
 }
 
 function nodeStep(ctx: TraceContext, w: Walk, at: Extract<Loc, { kind: 'node' }>): Loc | null {
@@ -159,7 +331,8 @@ function nodeStep(ctx: TraceContext, w: Walk, at: Extract<Loc, { kind: 'node' }>
   const inFact = ifaceOf(s, at.inDev);
   const fromVeth = fromPod !== null;
   const bridgeFact = s ? ifaceOf(s, node.bridge) : UNKNOWN_IFACE(node.bridge);
-  const local = w.dstIp === node.ip || (s?.addresses.some((a) => a.family === 'inet' && a.address === w.dstIp) ?? false);
+  const local =
+    w.dstIp === node.ip || (s?.addresses.some((a) => a.family === 'inet' && a.address === w.dstIp) ?? false);
   const route = local ? null : longestPrefixMatch(routes, w.dstIp);
   const inL3 = fromVeth ? node.bridge : at.inDev;
   const elements = [elementId.node(node.name)];
@@ -185,7 +358,9 @@ function nodeStep(ctx: TraceContext, w: Walk, at: Extract<Loc, { kind: 'node' }>
   } else if (route.dev === node.bridge) {
     rule = ruleOf(route, table, '');
     // On the bridge: the pod holding the address, by the node's attachments.
-    toPod = ctx.pods.find((p) => p.node === node && p.agentIp === w.dstIp) ?? (s ? null : (ctx.pods.find((p) => p.node === node && p.apiIp === w.dstIp) ?? null));
+    toPod =
+      ctx.pods.find((p) => p.node === node && p.agentIp === w.dstIp) ??
+      (s ? null : (ctx.pods.find((p) => p.node === node && p.apiIp === w.dstIp) ?? null));
     if (toPod?.onNode) {
       out = ifaceOf(s, toPod.onNode.hostVeth);
       elements.push(elementId.bridge(node.name), elementId.veth(toPod.key));
@@ -194,7 +369,9 @@ function nodeStep(ctx: TraceContext, w: Walk, at: Extract<Loc, { kind: 'node' }>
       elements.push(elementId.bridge(node.name), elementId.veth(toPod.key));
     } else elements.push(elementId.bridge(node.name));
     nextHopIp = w.dstIp;
-    title = toPod ? `${node.name} ${fromVeth ? 'switches' : 'delivers'} it to ${toPod.key}` : `${node.name}: no pod holds ${w.dstIp}`;
+    title = toPod
+      ? `${node.name} ${fromVeth ? 'switches' : 'delivers'} it to ${toPod.key}`
+      : `${node.name}: no pod holds ${w.dstIp}`;
     if (toPod) next = { kind: 'pod', pod: toPod };
   } else {
     rule = ruleOf(route, table, '');
@@ -213,28 +390,121 @@ function nodeStep(ctx: TraceContext, w: Walk, at: Extract<Loc, { kind: 'node' }>
   // of this node's pods even without a route there (a bridge that is down loses its route).
   const bridgeMatters = fromVeth || toPod !== null || cidrHolds(node.podCIDR, w.dstIp);
   const h = hop(w, {
-    role: 'node', where: { kind: 'node', name: node.name, node: node.name }, title,
-    in: inFact, out, bridge: bridgeMatters ? bridgeFact : null, routed, backDev: back?.dev ?? null, inL3,
-    intendedGateway: route && route.dev !== node.bridge ? intendedGateway(ctx, node, w.dstIp) : null, agentLive: node.live,
-    rule, neighbour: nextHopIp && !local ? { address: nextHopIp, dev: neighbourEntry?.link ?? out?.name ?? node.bridge, state: neighbourEntry?.state.join(',') || 'NONE' } : null,
+    role: 'node',
+    where: { kind: 'node', name: node.name, node: node.name },
+    title,
+    in: inFact,
+    out,
+    bridge: bridgeMatters ? bridgeFact : null,
+    routed,
+    backDev: back?.dev ?? null,
+    inL3,
+    intendedGateway: route && route.dev !== node.bridge ? intendedGateway(ctx, node, w.dstIp) : null,
+    agentLive: node.live,
+    rule,
+    neighbour:
+      nextHopIp && !local
+        ? {
+            address: nextHopIp,
+            dev: neighbourEntry?.link ?? out?.name ?? node.bridge,
+            state: neighbourEntry?.state.join(',') || 'NONE',
+          }
+        : null,
     firewall: s ? firewallOf(node, w.dstIp, clusterNetwork) : null,
     settings: routed ? { ipForward: s ? s.node.ipForward : null, rpFilter: null } : null,
     elements,
   });
-  h.reason = node.live ? '' : `expected only: ${node.name}'s agent ${node.agent.state === 'none' ? 'is not known' : `does not answer (${node.agent.state}${node.agent.error ? `: ${node.agent.error}` : ''})`}`;
+  h.reason = node.live
+    ? ''
+    : `expected only: ${node.name}'s agent ${node.agent.state === 'none' ? 'is not known' : `does not answer (${node.agent.state}${node.agent.error ? `: ${node.agent.error}` : ''})`}`;
 
   // What the kernel is asked here.
-  if (fromVeth) check(w, h, node, 'in', { kind: 'link', at: { node: true }, dev: at.inDev }, { ok: true, state: inFact.state, master: inFact.master }, `${at.inDev} up, port of ${node.bridge}`);
-  if (h.bridge) check(w, h, node, 'bridge', { kind: 'link', at: { node: true }, dev: node.bridge }, { ok: true, state: bridgeFact.state, master: null }, `${node.bridge} up`);
-  if (out && out.name !== 'veth') check(w, h, node, 'out', { kind: 'link', at: { node: true }, dev: out.name }, { ok: true, state: out.state, master: out.master }, `${out.name} up`);
+  if (fromVeth)
+    check(
+      w,
+      h,
+      node,
+      'in',
+      { kind: 'link', at: { node: true }, dev: at.inDev },
+      { ok: true, state: inFact.state, master: inFact.master },
+      `${at.inDev} up, port of ${node.bridge}`,
+    );
+  if (h.bridge)
+    check(
+      w,
+      h,
+      node,
+      'bridge',
+      { kind: 'link', at: { node: true }, dev: node.bridge },
+      { ok: true, state: bridgeFact.state, master: null },
+      `${node.bridge} up`,
+    );
+  if (out && out.name !== 'veth')
+    check(
+      w,
+      h,
+      node,
+      'out',
+      { kind: 'link', at: { node: true }, dev: out.name },
+      { ok: true, state: out.state, master: out.master },
+      `${out.name} up`,
+    );
   if (routed && !local) {
     const wantOk = route !== null && (s?.node.ipForward ?? true);
-    check(w, h, node, 'route', { kind: 'route', at: { node: true }, dst: w.dstIp, from: w.srcIp, iif: inL3 }, { ok: wantOk, type: 'unicast', gateway: route?.gateway ?? null, dev: route?.dev ?? null }, wantOk ? describeRoute(rule) : 'no route (the kernel refuses)');
-    check(w, h, node, 'sysctl', { kind: 'sysctl', at: { node: true }, dev: inL3 }, { ok: true, ipForward: s?.node.ipForward ?? null }, 'ip_forward=1, rp_filter allows the source');
+    check(
+      w,
+      h,
+      node,
+      'route',
+      { kind: 'route', at: { node: true }, dst: w.dstIp, from: w.srcIp, iif: inL3 },
+      { ok: wantOk, type: 'unicast', gateway: route?.gateway ?? null, dev: route?.dev ?? null },
+      wantOk ? describeRoute(rule) : 'no route (the kernel refuses)',
+    );
+    check(
+      w,
+      h,
+      node,
+      'sysctl',
+      { kind: 'sysctl', at: { node: true }, dev: inL3 },
+      { ok: true, ipForward: s?.node.ipForward ?? null },
+      'ip_forward=1, rp_filter allows the source',
+    );
   }
-  if (local) check(w, h, node, 'route', { kind: 'route', at: { node: true }, dst: w.dstIp, from: w.srcIp, iif: inL3 }, { ok: true, type: 'local' }, `local delivery to ${w.dstIp}`);
-  if (!local) check(w, h, node, 'firewall', { kind: 'firewall', at: { node: true } }, { ok: true, firewall: h.firewall?.verdict ?? 'unknown', leaving: clusterNetwork !== null && !cidrHolds(clusterNetwork, w.dstIp) }, h.firewall?.why ?? 'the FORWARD chain accepts pod traffic');
-  if (nextHopIp && out && out.name !== 'veth') check(w, h, node, 'neigh', { kind: 'neigh', at: { node: true }, address: nextHopIp, dev: out.name }, { ok: true }, `a neighbour entry for ${nextHopIp}`, true);
+  if (local)
+    check(
+      w,
+      h,
+      node,
+      'route',
+      { kind: 'route', at: { node: true }, dst: w.dstIp, from: w.srcIp, iif: inL3 },
+      { ok: true, type: 'local' },
+      `local delivery to ${w.dstIp}`,
+    );
+  if (!local)
+    check(
+      w,
+      h,
+      node,
+      'firewall',
+      { kind: 'firewall', at: { node: true } },
+      {
+        ok: true,
+        firewall: h.firewall?.verdict ?? 'unknown',
+        leaving: clusterNetwork !== null && !cidrHolds(clusterNetwork, w.dstIp),
+      },
+      h.firewall?.why ?? 'the FORWARD chain accepts pod traffic',
+    );
+  if (nextHopIp && out && out.name !== 'veth')
+    check(
+      w,
+      h,
+      node,
+      'neigh',
+      { kind: 'neigh', at: { node: true }, address: nextHopIp, dev: out.name },
+      { ok: true },
+      `a neighbour entry for ${nextHopIp}`,
+      true,
+    );
 
   if (toPod && next?.kind === 'pod') {
     // The veth's far end is the destination pod's eth0.
@@ -246,7 +516,13 @@ function nodeStep(ctx: TraceContext, w: Walk, at: Extract<Loc, { kind: 'node' }>
 }
 
 /** Across the LAN to the host that holds `ip`: a node, the router, or a host outside. */
-function lanStep(ctx: TraceContext, w: Walk, from: TraceNode | 'router' | { ip: string }, outFact: IfaceFact | null, ip: string): Loc | null {
+function lanStep(
+  ctx: TraceContext,
+  w: Walk,
+  from: TraceNode | 'router' | { ip: string },
+  outFact: IfaceFact | null,
+  ip: string,
+): Loc | null {
   const node = ctx.nodes.find((n) => n.ip === ip) ?? null;
   const router = ctx.inputs.plane.router?.ip === ip;
   const host = node ? node.name : router ? 'router' : ip === w.dstIp ? ip : null;
@@ -258,9 +534,22 @@ function lanStep(ctx: TraceContext, w: Walk, from: TraceNode | 'router' | { ip: 
   if (node) elements.push(elementId.uplink(node.name));
   if (router || from === 'router') elements.push(elementId.router);
   hop(w, {
-    role: 'lan', where: { kind: 'lan', name: 'LAN', node: null }, title: host ? `the LAN carries it from ${fromName} to ${host}` : `the LAN: nobody known holds ${ip}`,
-    in: inFact, out: outIface, bridge: null, routed: false, backDev: null, inL3: null, intendedGateway: null, agentLive: false,
-    rule: { kind: 'lan', to: ip, host }, neighbour: null, firewall: null, settings: null, elements,
+    role: 'lan',
+    where: { kind: 'lan', name: 'LAN', node: null },
+    title: host ? `the LAN carries it from ${fromName} to ${host}` : `the LAN: nobody known holds ${ip}`,
+    in: inFact,
+    out: outIface,
+    bridge: null,
+    routed: false,
+    backDev: null,
+    inL3: null,
+    intendedGateway: null,
+    agentLive: false,
+    rule: { kind: 'lan', to: ip, host },
+    neighbour: null,
+    firewall: null,
+    settings: null,
+    elements,
   });
   if (node) return { kind: 'node', node, fromPod: null, inDev: node.uplink };
   if (router) return { kind: 'router' };
@@ -273,9 +562,21 @@ function routerStep(ctx: TraceContext, w: Walk): Loc | null {
   const ip = ctx.inputs.plane.router?.ip ?? 'router';
   const next = route ? (route.gateway ?? w.dstIp) : null;
   hop(w, {
-    role: 'router', where: { kind: 'router', name: `router ${ip}`, node: null }, title: next ? `the router routes it via ${next}` : `the router has no route to ${w.dstIp}`,
-    in: UNKNOWN_IFACE('eth0'), out: UNKNOWN_IFACE('eth0'), bridge: null, routed: true, backDev: null, inL3: 'eth0', intendedGateway: null, agentLive: false,
-    rule: ruleOf(route, 'intended', `the router's intended table has no route to ${w.dstIp}`), neighbour: null, firewall: null, settings: null,
+    role: 'router',
+    where: { kind: 'router', name: `router ${ip}`, node: null },
+    title: next ? `the router routes it via ${next}` : `the router has no route to ${w.dstIp}`,
+    in: UNKNOWN_IFACE('eth0'),
+    out: UNKNOWN_IFACE('eth0'),
+    bridge: null,
+    routed: true,
+    backDev: null,
+    inL3: 'eth0',
+    intendedGateway: null,
+    agentLive: false,
+    rule: ruleOf(route, 'intended', `the router's intended table has no route to ${w.dstIp}`),
+    neighbour: null,
+    firewall: null,
+    settings: null,
     elements: [elementId.router, ...(route && route.dst !== 'default' ? [elementId.route('router', route.dst)] : [])],
   });
   return next ? lanStep(ctx, w, 'router', null, next) : null;
@@ -285,9 +586,23 @@ function hostStep(ctx: TraceContext, w: Walk, ip: string): Loc | null {
   const isDst = ip === w.dstIp;
   const node = ctx.nodes.find((n) => n.ip === ip);
   hop(w, {
-    role: 'host', where: { kind: 'host', name: node?.name ?? ip, node: node?.name ?? null }, title: isDst ? `${ip} receives it` : `${ip} (a host outside the cluster) gets it`,
-    in: UNKNOWN_IFACE('eth0'), out: null, bridge: null, routed: false, backDev: null, inL3: null, intendedGateway: null, agentLive: false,
-    rule: isDst ? { kind: 'local', address: ip } : { kind: 'none', why: `${ip} is not the destination and podnet cannot see its table` }, neighbour: null, firewall: null, settings: null,
+    role: 'host',
+    where: { kind: 'host', name: node?.name ?? ip, node: node?.name ?? null },
+    title: isDst ? `${ip} receives it` : `${ip} (a host outside the cluster) gets it`,
+    in: UNKNOWN_IFACE('eth0'),
+    out: null,
+    bridge: null,
+    routed: false,
+    backDev: null,
+    inL3: null,
+    intendedGateway: null,
+    agentLive: false,
+    rule: isDst
+      ? { kind: 'local', address: ip }
+      : { kind: 'none', why: `${ip} is not the destination and podnet cannot see its table` },
+    neighbour: null,
+    firewall: null,
+    settings: null,
     elements: [elementId.lan],
   });
   return null;
@@ -313,9 +628,22 @@ function walk(ctx: TraceContext, w: Walk, start: Loc): void {
   }
   if (at) {
     hop(w, {
-      role: 'host', where: { kind: 'host', name: 'loop', node: null }, title: `the path is longer than ${MAX_HOPS} hops: a routing loop`,
-      in: null, out: null, bridge: null, routed: false, backDev: null, inL3: null, intendedGateway: null, agentLive: false,
-      rule: { kind: 'none', why: `more than ${MAX_HOPS} hops: the routes point in a circle` }, neighbour: null, firewall: null, settings: null, elements: [],
+      role: 'host',
+      where: { kind: 'host', name: 'loop', node: null },
+      title: `the path is longer than ${MAX_HOPS} hops: a routing loop`,
+      in: null,
+      out: null,
+      bridge: null,
+      routed: false,
+      backDev: null,
+      inL3: null,
+      intendedGateway: null,
+      agentLive: false,
+      rule: { kind: 'none', why: `more than ${MAX_HOPS} hops: the routes point in a circle` },
+      neighbour: null,
+      firewall: null,
+      settings: null,
+      elements: [],
     });
   }
 }
@@ -343,11 +671,21 @@ export function planPath(ctx: TraceContext, from: TracePod, to: TraceEndpoint, t
     // Masqueraded on the way out: the reply goes to the node's own address, and the node's
     // connection tracking turns it back into the pod's.
     const node = from.node;
-    notes.push(`${dstIp} is outside the cluster network ${ctx.clusterNetwork}: ${node.name} masquerades the packet as ${node.ip}, so the reply comes back to ${node.ip} and connection tracking hands it to ${from.key}${ctx.routing === 'router' ? ' (in router mode a reply to a node address crosses the LAN directly)' : ''}`);
+    notes.push(
+      `${dstIp} is outside the cluster network ${ctx.clusterNetwork}: ${node.name} masquerades the packet as ${node.ip}, so the reply comes back to ${node.ip} and connection tracking hands it to ${from.key}${ctx.routing === 'router' ? ' (in router mode a reply to a node address crosses the LAN directly)' : ''}`,
+    );
     back.dstIp = node.ip ?? srcIp;
     hostStep(ctx, back, dstIp);
     back.hops[back.hops.length - 1]!.title = `${dstIp} replies to ${node.ip} (the masqueraded source)`;
-    back.hops[back.hops.length - 1]!.rule = { kind: 'route', dst: node.ip ?? srcIp, gateway: null, dev: 'eth0', protocol: 'kernel', ownedByPodnet: false, table: 'intended' };
+    back.hops[back.hops.length - 1]!.rule = {
+      kind: 'route',
+      dst: node.ip ?? srcIp,
+      gateway: null,
+      dev: 'eth0',
+      protocol: 'kernel',
+      ownedByPodnet: false,
+      table: 'intended',
+    };
     const lanLoc = lanStep(ctx, back, { ip: dstIp }, null, node.ip ?? srcIp);
     if (lanLoc?.kind === 'node') {
       back.dstIp = srcIp; // after de-NAT the packet is for the pod again

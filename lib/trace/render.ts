@@ -10,7 +10,9 @@ function iface(f: IfaceFact | null): string {
 }
 
 export function hopPath(h: TraceHop): string {
-  const parts = [iface(h.in), h.bridge && h.bridge.name !== h.in?.name ? iface(h.bridge) : '', iface(h.out)].filter(Boolean);
+  const parts = [iface(h.in), h.bridge && h.bridge.name !== h.in?.name ? iface(h.bridge) : '', iface(h.out)].filter(
+    Boolean,
+  );
   return parts.join(' → ');
 }
 
@@ -28,7 +30,12 @@ export function hopRule(h: TraceHop): string {
   }
 }
 
-export const KERNEL_WORDS: Record<KernelAgreement, string> = { agrees: 'agrees', disagrees: 'DISAGREES', 'not-verified': 'not verified', pending: '…' };
+export const KERNEL_WORDS: Record<KernelAgreement, string> = {
+  agrees: 'agrees',
+  disagrees: 'DISAGREES',
+  'not-verified': 'not verified',
+  pending: '…',
+};
 
 /** Where the fix runs, as a person types it: on a node, or in the lab through `podnet lab exec`. */
 export type FixPrefix = (fix: TraceFix) => string[];
@@ -41,7 +48,12 @@ function fixLines(f: TraceFix, prefix?: FixPrefix): string[] {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** Hops after the first drop of their direction: the packet never gets there, so what
@@ -59,7 +71,15 @@ export function beyondBreak(hops: TraceHop[]): Set<string> {
 function hopRows(hops: TraceHop[]): string[] {
   const rows = [['#', 'where', 'in → out', 'rule', 'kernel', 'verdict']];
   const beyond = beyondBreak(hops);
-  for (const h of hops) rows.push([String(h.index), h.where.name, hopPath(h), hopRule(h), KERNEL_WORDS[h.kernel], beyond.has(h.id) ? `(${h.verdict}: not reached)` : h.verdict]);
+  for (const h of hops)
+    rows.push([
+      String(h.index),
+      h.where.name,
+      hopPath(h),
+      hopRule(h),
+      KERNEL_WORDS[h.kernel],
+      beyond.has(h.id) ? `(${h.verdict}: not reached)` : h.verdict,
+    ]);
   const lines = table(rows);
   const out = [`  ${lines[0]}`];
   hops.forEach((h, i) => {
@@ -76,13 +96,26 @@ function probeLines(r: TraceResult): string[] {
   const p = r.probe;
   if (!p) return [];
   const s = p.settings;
-  const out = [`probe from ${r.from.pod}: ${s.count} pings every ${s.intervalMs} ms${s.largeSize ? `, 1 ping of ${s.largeSize + 28} bytes with DF` : ''}, traceroute${s.port ? `, TCP to port ${s.port}` : ''}; each within ${s.timeoutMs} ms`];
-  if (p.ping) out.push(`  ping: ${p.ping.received}/${p.ping.sent} replies${p.ping.lossPct !== null ? ` (${p.ping.lossPct}% loss)` : ''}${p.ping.rttMs ? `, rtt min/avg/max ${p.ping.rttMs.min}/${p.ping.rttMs.avg}/${p.ping.rttMs.max} ms` : ''}${p.ping.error ? ` — ${p.ping.error}` : ''}`);
-  if (p.largePing) out.push(`  large ping (${s.largeSize! + 28} bytes, DF): ${p.largePing.ok ? 'reply' : `no reply — ${p.largePing.error}`}`);
-  if (p.tcp) out.push(`  tcp ${r.to.ip}:${p.tcp.port}: ${p.tcp.connected ? 'connected' : p.tcp.refused ? 'refused (reachable: the pod answered, nothing listens there)' : `failed — ${p.tcp.error}`}`);
+  const out = [
+    `probe from ${r.from.pod}: ${s.count} pings every ${s.intervalMs} ms${s.largeSize ? `, 1 ping of ${s.largeSize + 28} bytes with DF` : ''}, traceroute${s.port ? `, TCP to port ${s.port}` : ''}; each within ${s.timeoutMs} ms`,
+  ];
+  if (p.ping)
+    out.push(
+      `  ping: ${p.ping.received}/${p.ping.sent} replies${p.ping.lossPct !== null ? ` (${p.ping.lossPct}% loss)` : ''}${p.ping.rttMs ? `, rtt min/avg/max ${p.ping.rttMs.min}/${p.ping.rttMs.avg}/${p.ping.rttMs.max} ms` : ''}${p.ping.error ? ` — ${p.ping.error}` : ''}`,
+    );
+  if (p.largePing)
+    out.push(
+      `  large ping (${s.largeSize! + 28} bytes, DF): ${p.largePing.ok ? 'reply' : `no reply — ${p.largePing.error}`}`,
+    );
+  if (p.tcp)
+    out.push(
+      `  tcp ${r.to.ip}:${p.tcp.port}: ${p.tcp.connected ? 'connected' : p.tcp.refused ? 'refused (reachable: the pod answered, nothing listens there)' : `failed — ${p.tcp.error}`}`,
+    );
   if (p.skipped) out.push(`  traceroute and large ping skipped: ${p.skipped}`);
   if (p.traceroute) {
-    const hops = p.matched.map((m) => `${m.ttl} ${m.address ?? '*'}${m.hop ? ` (hop ${m.hop.slice(1)})` : ''}`).join(', ');
+    const hops = p.matched
+      .map((m) => `${m.ttl} ${m.address ?? '*'}${m.hop ? ` (hop ${m.hop.slice(1)})` : ''}`)
+      .join(', ');
     out.push(`  traceroute: ${hops || 'no hops'}${p.traceroute.reached ? '' : ' — destination not reached'}`);
   }
   for (const e of p.errors) out.push(`  not run: ${e}`);
@@ -101,7 +134,9 @@ function diagnosisLines(g: Diagnosis, r: TraceResult, prefix?: FixPrefix): strin
 }
 
 export function endpointText(e: TraceResult['from']): string {
-  return e.pod ? `${e.pod} (${e.ip ?? 'no IP'}${e.node ? `, ${e.node}` : ''})` : `${e.ip}${e.node ? ` (${e.node}'s pod subnet or address)` : ''}`;
+  return e.pod
+    ? `${e.pod} (${e.ip ?? 'no IP'}${e.node ? `, ${e.node}` : ''})`
+    : `${e.ip}${e.node ? ` (${e.node}'s pod subnet or address)` : ''}`;
 }
 
 /** The whole trace for a terminal. */
@@ -116,7 +151,10 @@ export function renderTraceText(r: TraceResult, prefix?: FixPrefix): string {
   for (const g of r.diagnoses) out.push(...diagnosisLines(g, r, prefix));
   if (r.status === 'ok' && r.diagnoses.length) out.push(`OK: ${r.summary}`);
   for (const n of r.notes) out.push(`note: ${n}`);
-  if (r.timings.totalMs !== null) out.push(`(path ${r.timings.pathMs} ms, kernel ${r.timings.kernelMs ?? '–'} ms, probe ${r.timings.probeMs ?? '–'} ms, total ${r.timings.totalMs} ms)`);
+  if (r.timings.totalMs !== null)
+    out.push(
+      `(path ${r.timings.pathMs} ms, kernel ${r.timings.kernelMs ?? '–'} ms, probe ${r.timings.probeMs ?? '–'} ms, total ${r.timings.totalMs} ms)`,
+    );
   return out.join('\n');
 }
 
@@ -124,18 +162,38 @@ const md = (s: string) => s.replace(/\|/g, '\\|');
 
 /** The trace as Markdown, for a ticket. */
 export function renderTraceMarkdown(r: TraceResult, link: string | null): string {
-  const out = [`## podnet trace: ${endpointText(r.from)} → ${endpointText(r.to)}`, '', `**${r.status.toUpperCase()}** — ${r.summary}`, '', `Traced ${r.startedAt} (routing ${r.routing}).${link ? ` Re-run: ${link} (against the network as it is then)` : ''}`, ''];
-  for (const [title, hops] of [['There', r.forward], ['Back', r.back]] as const) {
+  const out = [
+    `## podnet trace: ${endpointText(r.from)} → ${endpointText(r.to)}`,
+    '',
+    `**${r.status.toUpperCase()}** — ${r.summary}`,
+    '',
+    `Traced ${r.startedAt} (routing ${r.routing}).${link ? ` Re-run: ${link} (against the network as it is then)` : ''}`,
+    '',
+  ];
+  for (const [title, hops] of [
+    ['There', r.forward],
+    ['Back', r.back],
+  ] as const) {
     if (!hops.length) continue;
     out.push(`### ${title}`, '', '| # | where | in → out | rule | kernel | verdict |', '|---|---|---|---|---|---|');
-    for (const h of hops) out.push(`| ${h.index} | ${md(h.where.name)} | ${md(hopPath(h))} | ${md(hopRule(h))} | ${KERNEL_WORDS[h.kernel]} | ${h.verdict}: ${md(h.reason)} |`);
+    for (const h of hops)
+      out.push(
+        `| ${h.index} | ${md(h.where.name)} | ${md(hopPath(h))} | ${md(hopRule(h))} | ${KERNEL_WORDS[h.kernel]} | ${h.verdict}: ${md(h.reason)} |`,
+      );
     out.push('');
   }
   const probe = probeLines(r);
   if (probe.length) out.push('### Probe', '', ...probe.map((l) => `- ${l.trim()}`), '');
   if (r.diagnoses.length) {
     out.push('### Diagnosis', '');
-    for (const g of r.diagnoses) out.push(...diagnosisLines(g, r).map((l, i) => (i === 0 ? `- ${l}` : `  ${l.trim().startsWith('fix') ? `${l.trim().replace(/^(fix[^:]*): (.*)$/, '$1: `$2`')}` : l.trim()}`)));
+    for (const g of r.diagnoses)
+      out.push(
+        ...diagnosisLines(g, r).map((l, i) =>
+          i === 0
+            ? `- ${l}`
+            : `  ${l.trim().startsWith('fix') ? `${l.trim().replace(/^(fix[^:]*): (.*)$/, '$1: `$2`')}` : l.trim()}`,
+        ),
+      );
     out.push('');
   }
   for (const n of r.notes) out.push(`> ${n}`);

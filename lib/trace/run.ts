@@ -9,7 +9,15 @@ import { PROBE_LIMITS } from '../model/probe-limits';
 import { classifyTarget, podRefProblem } from '../model/refs';
 import { parsePodRef, podRef } from '../model/lab';
 import { podKey } from '../model/topology';
-import type { KernelCheck, Lookup, LookupResult, TraceEndpoint, TraceProbe, TraceRequest, TraceResult } from '../model/trace';
+import type {
+  KernelCheck,
+  Lookup,
+  LookupResult,
+  TraceEndpoint,
+  TraceProbe,
+  TraceRequest,
+  TraceResult,
+} from '../model/trace';
 import { MAX_LOOKUPS } from '../model/trace';
 import { diagnose } from './diagnose';
 import { traceNodes, tracePods, type TraceInputs, type TracePod } from './inputs';
@@ -31,7 +39,8 @@ export const PROBE_SETTINGS = { count: 3, intervalMs: 200, timeoutMs: 2_000, max
 
 /** Validates the request's shape before anything is looked up. */
 export function validateTraceRequest(req: { from: unknown; to: unknown; port?: unknown }): TraceRequest {
-  if (typeof req.from !== 'string') throw new TraceInputError('FROM must be a pod: NAME (default namespace) or NAMESPACE/NAME');
+  if (typeof req.from !== 'string')
+    throw new TraceInputError('FROM must be a pod: NAME (default namespace) or NAMESPACE/NAME');
   const fromProblem = podRefProblem(req.from, 'FROM');
   if (fromProblem) throw new TraceInputError(fromProblem);
   if (typeof req.to !== 'string') throw new TraceInputError('TO must be a pod or an IPv4 address');
@@ -40,10 +49,16 @@ export function validateTraceRequest(req: { from: unknown; to: unknown; port?: u
   let port: number | null = null;
   if (req.port !== undefined && req.port !== null) {
     const n = typeof req.port === 'string' && /^\d{1,5}$/.test(req.port) ? Number(req.port) : req.port;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) throw new TraceInputError(`--port must be a TCP port 1-65535, got ${JSON.stringify(req.port)}`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535)
+      throw new TraceInputError(`--port must be a TCP port 1-65535, got ${JSON.stringify(req.port)}`);
     port = n;
   }
-  return { from: podRef(parsePodRef(req.from)), to: 'pod' in to.target ? to.target.pod : to.target.ip, port, noProbe: false };
+  return {
+    from: podRef(parsePodRef(req.from)),
+    to: 'pod' in to.target ? to.target.pod : to.target.ip,
+    port,
+    noProbe: false,
+  };
 }
 
 function endpointOf(p: TracePod, ref: string, ip: string | null): TraceEndpoint {
@@ -62,10 +77,26 @@ interface Resolved {
 export function resolveTrace(inputs: TraceInputs, req: TraceRequest): Resolved {
   const nodes = traceNodes(inputs);
   const pods = tracePods(inputs, nodes);
-  const ctx: TraceContext = { inputs, nodes, pods, routing: inputs.info.routing, clusterNetwork: inputs.info.podNetwork };
+  const ctx: TraceContext = {
+    inputs,
+    nodes,
+    pods,
+    routing: inputs.info.routing,
+    clusterNetwork: inputs.info.podNetwork,
+  };
   const key = (ref: string) => podKey(parsePodRef(ref));
   const from = pods.find((p) => p.key === key(req.from));
-  if (!from) throw new TraceInputError(`no pod ${key(req.from)} in this cluster${pods.length ? ` (pods: ${pods.slice(0, 6).map((p) => p.key).join(', ')}${pods.length > 6 ? ', …' : ''})` : ''}`);
+  if (!from)
+    throw new TraceInputError(
+      `no pod ${key(req.from)} in this cluster${
+        pods.length
+          ? ` (pods: ${pods
+              .slice(0, 6)
+              .map((p) => p.key)
+              .join(', ')}${pods.length > 6 ? ', …' : ''})`
+          : ''
+      }`,
+    );
   if (!from.node) throw new TraceInputError(`${from.key} runs on no known node: it cannot send anything`);
   const srcIp = from.agentIp ?? from.apiIp;
   if (!srcIp) throw new TraceInputError(`${from.key} has no IP address yet`);
@@ -83,10 +114,20 @@ export function resolveTrace(inputs: TraceInputs, req: TraceRequest): Resolved {
     dstIp = req.to;
     toPod = pods.find((p) => p.agentIp === dstIp) ?? pods.find((p) => p.apiIp === dstIp) ?? null;
   }
-  if (toPod === from && dstIp === srcIp) throw new TraceInputError(`FROM and TO are the same pod ${from.key}: nothing crosses the network`);
+  if (toPod === from && dstIp === srcIp)
+    throw new TraceInputError(`FROM and TO are the same pod ${from.key}: nothing crosses the network`);
   const fromEnd = endpointOf(from, req.from, srcIp);
   const owner = nodes.find((n) => n.podCIDR && toPod === null && cidrHolds(n.podCIDR, dstIp));
-  const toEnd: TraceEndpoint = toPod ? endpointOf(toPod, req.to, dstIp) : { ref: req.to, kind: 'ip', pod: null, ip: dstIp, node: owner?.name ?? nodes.find((n) => n.ip === dstIp)?.name ?? null, netns: null };
+  const toEnd: TraceEndpoint = toPod
+    ? endpointOf(toPod, req.to, dstIp)
+    : {
+        ref: req.to,
+        kind: 'ip',
+        pod: null,
+        ip: dstIp,
+        node: owner?.name ?? nodes.find((n) => n.ip === dstIp)?.name ?? null,
+        netns: null,
+      };
   return { ctx, from, toPod, fromEnd, toEnd, dstIp };
 }
 
@@ -96,28 +137,63 @@ function matchTraceroute(r: Resolved, probe: TraceProbe, forward: TraceResult['f
   return tr.hops.map((x) => {
     if (!x.address) return { ttl: x.ttl, address: null, hop: null };
     if (x.address === r.dstIp) return { ttl: x.ttl, address: x.address, hop: forward.at(-1)?.id ?? null };
-    const node = r.ctx.nodes.find((n) => n.ip === x.address || n.snapshot?.node.gateway === x.address || n.snapshot?.addresses.some((a) => a.address === x.address));
-    if (node) return { ttl: x.ttl, address: x.address, hop: forward.find((h) => h.role === 'node' && h.where.node === node.name)?.id ?? null };
-    if (r.ctx.inputs.plane.router?.ip === x.address) return { ttl: x.ttl, address: x.address, hop: forward.find((h) => h.role === 'router')?.id ?? null };
+    const node = r.ctx.nodes.find(
+      (n) =>
+        n.ip === x.address ||
+        n.snapshot?.node.gateway === x.address ||
+        n.snapshot?.addresses.some((a) => a.address === x.address),
+    );
+    if (node)
+      return {
+        ttl: x.ttl,
+        address: x.address,
+        hop: forward.find((h) => h.role === 'node' && h.where.node === node.name)?.id ?? null,
+      };
+    if (r.ctx.inputs.plane.router?.ip === x.address)
+      return { ttl: x.ttl, address: x.address, hop: forward.find((h) => h.role === 'router')?.id ?? null };
     return { ttl: x.ttl, address: x.address, hop: null };
   });
 }
 
 /** Runs the trace to its end; `onUpdate` sees every intermediate result. */
-export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: TraceDeps, onUpdate: (r: TraceResult) => void = () => {}): Promise<TraceResult> {
+export async function runTrace(
+  inputs: TraceInputs,
+  req: TraceRequest,
+  deps: TraceDeps,
+  onUpdate: (r: TraceResult) => void = () => {},
+): Promise<TraceResult> {
   const t0 = performance.now();
   const startedAt = new Date().toISOString();
   const r = resolveTrace(inputs, req);
   const plan = planPath(r.ctx, r.from, r.toEnd, r.toPod);
   const checks: KernelCheck[] = plan.checks;
   const srcNode = r.from.node!;
-  const srcMtu = r.from.onNode ? (srcNode.snapshot?.links.find((l) => l.name === r.from.onNode!.hostVeth)?.mtu ?? null) : null;
-  const largeSize = srcMtu && srcMtu - 28 > PROBE_LIMITS.size.default ? Math.min(srcMtu - 28, PROBE_LIMITS.size.max) : null;
+  const srcMtu = r.from.onNode
+    ? (srcNode.snapshot?.links.find((l) => l.name === r.from.onNode!.hostVeth)?.mtu ?? null)
+    : null;
+  const largeSize =
+    srcMtu && srcMtu - 28 > PROBE_LIMITS.size.default ? Math.min(srcMtu - 28, PROBE_LIMITS.size.max) : null;
   const probe: TraceProbe | null = req.noProbe
     ? null
-    : { settings: { count: PROBE_SETTINGS.count, intervalMs: PROBE_SETTINGS.intervalMs, timeoutMs: PROBE_SETTINGS.timeoutMs, largeSize, port: req.port }, ping: null, largePing: null, traceroute: null, tcp: null, errors: [], skipped: null, matched: [], reachable: null };
+    : {
+        settings: {
+          count: PROBE_SETTINGS.count,
+          intervalMs: PROBE_SETTINGS.intervalMs,
+          timeoutMs: PROBE_SETTINGS.timeoutMs,
+          largeSize,
+          port: req.port,
+        },
+        ping: null,
+        largePing: null,
+        traceroute: null,
+        tcp: null,
+        errors: [],
+        skipped: null,
+        matched: [],
+        reachable: null,
+      };
   const notes = [...plan.notes];
-  if (req.noProbe) notes.push('no packets sent (read-only): the expected path and the kernel\'s lookups only');
+  if (req.noProbe) notes.push("no packets sent (read-only): the expected path and the kernel's lookups only");
   const timings: TraceResult['timings'] = { pathMs: 0, kernelMs: null, probeMs: null, totalMs: null };
   let phase: TraceResult['phase'] = 'path';
 
@@ -127,9 +203,21 @@ export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: Tra
     if (probe) probe.matched = matchTraceroute(r, probe, forward);
     const v = diagnose({ ctx: r.ctx, from: r.from, dstIp: r.dstIp, toPod: r.toPod, forward, back, probe }, done);
     return {
-      request: req, startedAt, phase, status: v.status, summary: v.summary,
-      from: r.fromEnd, to: r.toEnd, routing: r.ctx.routing, forward, back, checks: structuredClone(checks), probe: structuredClone(probe),
-      diagnoses: v.diagnoses, notes: [...notes, ...v.notes], timings: { ...timings },
+      request: req,
+      startedAt,
+      phase,
+      status: v.status,
+      summary: v.summary,
+      from: r.fromEnd,
+      to: r.toEnd,
+      routing: r.ctx.routing,
+      forward,
+      back,
+      checks: structuredClone(checks),
+      probe: structuredClone(probe),
+      diagnoses: v.diagnoses,
+      notes: [...notes, ...v.notes],
+      timings: { ...timings },
     };
   };
   timings.pathMs = Math.round(performance.now() - t0);
@@ -157,7 +245,10 @@ export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: Tra
         for (let i = 0; i < groups.length; i += MAX_LOOKUPS) {
           const part = groups.slice(i, i + MAX_LOOKUPS);
           try {
-            const results = await deps.lookup(node, part.map((g) => g[0]!.lookup));
+            const results = await deps.lookup(
+              node,
+              part.map((g) => g[0]!.lookup),
+            );
             part.forEach((g, j) => g.forEach((c) => (c.result = structuredClone(results[j] ?? null))));
           } catch (e) {
             for (const c of part.flat()) c.error = (e as Error).message;
@@ -190,13 +281,28 @@ export async function runTrace(inputs: TraceInputs, req: TraceRequest, deps: Tra
       // test would only wait out their deadlines (the pings' ICMP errors use up the kernel's
       // rate limit, so they get no answer at all).
       const confirmed = last.forward.find((h) => h.verdict === 'dropped' && h.kernel === 'agrees');
-      if (confirmed) probe.skipped = `the kernel at hop ${confirmed.index} (${confirmed.where.name}) refuses already: the traceroute and the large ping would only wait out their deadlines`;
+      if (confirmed)
+        probe.skipped = `the kernel at hop ${confirmed.index} (${confirmed.where.name}) refuses already: the traceroute and the large ping would only wait out their deadlines`;
       emit();
       await Promise.all([
         run<PingResult>('ping', { kind: 'ping', from, to: r.dstIp, count, timeoutMs }, (x) => (probe.ping = x)),
-        largeSize && !confirmed ? run<PingResult>('large ping', { kind: 'ping', from, to: r.dstIp, count: 1, timeoutMs, size: largeSize }, (x) => (probe.largePing = x)) : null,
-        confirmed ? null : run<TracerouteResult>('traceroute', { kind: 'traceroute', from, to: r.dstIp, maxHops, timeoutMs }, (x) => (probe.traceroute = x)),
-        req.port ? run<TcpResult>('tcp', { kind: 'tcp', from, to: r.dstIp, port: req.port, timeoutMs }, (x) => (probe.tcp = x)) : null,
+        largeSize && !confirmed
+          ? run<PingResult>(
+              'large ping',
+              { kind: 'ping', from, to: r.dstIp, count: 1, timeoutMs, size: largeSize },
+              (x) => (probe.largePing = x),
+            )
+          : null,
+        confirmed
+          ? null
+          : run<TracerouteResult>(
+              'traceroute',
+              { kind: 'traceroute', from, to: r.dstIp, maxHops, timeoutMs },
+              (x) => (probe.traceroute = x),
+            ),
+        req.port
+          ? run<TcpResult>('tcp', { kind: 'tcp', from, to: r.dstIp, port: req.port, timeoutMs }, (x) => (probe.tcp = x))
+          : null,
       ]);
       probe.reachable = probe.tcp ? probe.tcp.ok : probe.ping ? probe.ping.ok : null;
     }

@@ -21,7 +21,8 @@ export class AgentPool {
         this.streams.delete(node);
       }
     }
-    for (const node of this.without.keys()) if (!targets.has(node) || targets.get(node) !== null) this.without.delete(node);
+    for (const node of this.without.keys())
+      if (!targets.has(node) || targets.get(node) !== null) this.without.delete(node);
     for (const [node, address] of targets) {
       if (address === null) {
         if (!this.without.has(node)) this.without.set(node, new Date().toISOString());
@@ -32,7 +33,8 @@ export class AgentPool {
   views(): Map<string, AgentView> {
     const out = new Map<string, AgentView>();
     for (const [node, s] of this.streams) out.set(node, { status: s.status(), snapshot: s.snapshot });
-    for (const [node, since] of this.without) out.set(node, { status: { address: null, state: 'none', since, error: null }, snapshot: null });
+    for (const [node, since] of this.without)
+      out.set(node, { status: { address: null, state: 'none', since, error: null }, snapshot: null });
     return out;
   }
 

@@ -74,7 +74,9 @@ describe('agent replies are read with a bound', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       void pour(res, body, body.length);
     });
-    await expect(agentRequest(address, null, 'POST', '/v1/probe', { kind: 'ping' }, 30_000)).rejects.toThrow(/answered POST \/v1\/probe with more than 4 MiB; a reply may hold 4 MiB/);
+    await expect(agentRequest(address, null, 'POST', '/v1/probe', { kind: 'ping' }, 30_000)).rejects.toThrow(
+      /answered POST \/v1\/probe with more than 4 MiB; a reply may hold 4 MiB/,
+    );
     const ok = await agentRequest(address, null, 'GET', '/v1/snapshot', undefined, 30_000);
     expect(ok.status).toBe(200);
     expect((ok.body as { pad: string }).pad).toHaveLength(5 * MiB);
@@ -87,7 +89,9 @@ describe('agent replies are read with a bound', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(100 * 1024 * MiB) });
       poured = pour(res, MiBText);
     });
-    await expect(agentRequest(address, null, 'POST', '/v1/lookup', { lookups: [] }, 30_000)).rejects.toThrow(/answered POST \/v1\/lookup with 107374182400 bytes \(its Content-Length\)/);
+    await expect(agentRequest(address, null, 'POST', '/v1/lookup', { lookups: [] }, 30_000)).rejects.toThrow(
+      /answered POST \/v1\/lookup with 107374182400 bytes \(its Content-Length\)/,
+    );
     expect((await poured).clientLeft).toBe(true);
   });
 
@@ -103,13 +107,19 @@ describe('agent replies are read with a bound', () => {
       } else res.write(`event: snapshot\nid: b:1\ndata: ${JSON.stringify({ seq: 1, snapshot })}\n\n`);
     });
     const errors: string[] = [];
-    const stream: AgentStream = new AgentStream(address, () => null, () => {
-      const s = stream?.status();
-      if (s?.error) errors.push(s.error);
-    });
+    const stream: AgentStream = new AgentStream(
+      address,
+      () => null,
+      () => {
+        const s = stream?.status();
+        if (s?.error) errors.push(s.error);
+      },
+    );
     streams.push(stream);
     await expect.poll(() => errors.length, { timeout: 60_000 }).toBeGreaterThan(0);
-    expect(errors[0]).toBe(`the agent at ${address} sent an event longer than ${MAX_EVENT_LENGTH} characters, the most an event may hold: the stream was closed (is that address really a podnet agent?)`);
+    expect(errors[0]).toBe(
+      `the agent at ${address} sent an event longer than ${MAX_EVENT_LENGTH} characters, the most an event may hold: the stream was closed (is that address really a podnet agent?)`,
+    );
     const { sent, clientLeft } = await poured;
     expect(clientLeft).toBe(true);
     expect(sent).toBeLessThan(MAX_EVENT_LENGTH + 32 * MiB);

@@ -33,7 +33,9 @@ async function fakeAgent(onConnect: (n: number, send: (event: string, id: string
   const server: Server = createServer((req: IncomingMessage, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     connections.push({ lastEventId: req.headers['last-event-id'] as string | undefined, res });
-    onConnect(connections.length, (event, id, body) => res.write(`event: ${event}\nid: ${id}\ndata: ${JSON.stringify(body)}\n\n`));
+    onConnect(connections.length, (event, id, body) =>
+      res.write(`event: ${event}\nid: ${id}\ndata: ${JSON.stringify(body)}\n\n`),
+    );
   });
   const path = join(dir, 'agent.sock');
   await new Promise<void>((r) => server.listen(path, r));
@@ -45,12 +47,23 @@ async function fakeAgent(onConnect: (n: number, send: (event: string, id: string
 }
 
 function follow(address: string): AgentStream {
-  const stream = new AgentStream(address, () => 'a-token-of-sixteen', () => {});
+  const stream = new AgentStream(
+    address,
+    () => 'a-token-of-sixteen',
+    () => {},
+  );
   cleanups.push(() => stream.close());
   return stream;
 }
 
-const node1: ClusterNode = { name: 'node1', ip: '192.168.1.11', podCIDR: '10.244.1.0/24', ready: true, conditions: [], agent: null };
+const node1: ClusterNode = {
+  name: 'node1',
+  ip: '192.168.1.11',
+  podCIDR: '10.244.1.0/24',
+  ready: true,
+  conditions: [],
+  agent: null,
+};
 
 /** The finding the merge makes of this stream's node. */
 function agentFinding(stream: AgentStream) {
@@ -66,7 +79,13 @@ function agentFinding(stream: AgentStream) {
   return { topology: t, finding: t.findings.find((f) => f.id === 'node1/agent-unreachable') };
 }
 
-const web2 = { ...healthyNode1.pods[0]!, name: 'web-2', containerID: 'c2', ip: '10.244.1.3', hostVeth: 'veth0000000000b' };
+const web2 = {
+  ...healthyNode1.pods[0]!,
+  name: 'web-2',
+  containerID: 'c2',
+  ip: '10.244.1.3',
+  hostVeth: 'veth0000000000b',
+};
 const withWeb2: NodeSnapshot = { ...healthyNode1, pods: [...healthyNode1.pods, web2] };
 
 describe('AgentStream checks what the agent sends', () => {
@@ -98,7 +117,9 @@ describe('AgentStream checks what the agent sends', () => {
 
   it('an invalid diff: the node is unreachable with the change named, the last good snapshot stays, and the next connection starts afresh', async () => {
     // an agent whose diff gives the new pod a number for its IP, once; then a proper agent
-    const badChanges = diffSnapshots(healthyNode1, withWeb2).map((c) => (c.collection === 'pods' && c.op === 'added' ? { ...c, value: { ...web2, ip: 167_837_955 } } : c));
+    const badChanges = diffSnapshots(healthyNode1, withWeb2).map((c) =>
+      c.collection === 'pods' && c.op === 'added' ? { ...c, value: { ...web2, ip: 167_837_955 } } : c,
+    );
     const agent = await fakeAgent((n, send) => {
       if (n === 1) {
         send('snapshot', 'boot:1', { seq: 1, snapshot: healthyNode1 });
@@ -106,13 +127,19 @@ describe('AgentStream checks what the agent sends', () => {
       } else send('snapshot', 'boot:3', { seq: 3, snapshot: withWeb2 });
     });
     const errors: string[] = [];
-    const stream = new AgentStream(agent.address, () => null, () => {
-      const e = stream?.status().error;
-      if (e) errors.push(e);
-    });
+    const stream = new AgentStream(
+      agent.address,
+      () => null,
+      () => {
+        const e = stream?.status().error;
+        if (e) errors.push(e);
+      },
+    );
     cleanups.push(() => stream.close());
     await expect.poll(() => errors.length, { timeout: 10_000 }).toBeGreaterThan(0);
-    expect(errors[0]).toBe(`the agent at ${agent.address} sent an invalid diff event: changes[0] (added pods "c2 eth0"): ip: Invalid input: expected string, received number`);
+    expect(errors[0]).toBe(
+      `the agent at ${agent.address} sent an invalid diff event: changes[0] (added pods "c2 eth0"): ip: Invalid input: expected string, received number`,
+    );
     // the finding while it is unreachable: the last good snapshot is shown, and why
     await expect.poll(() => agent.connections.length, { timeout: 10_000 }).toBe(2);
     // resumed past nothing: the bad event's id was not kept, so the agent sends a snapshot
@@ -126,11 +153,16 @@ describe('AgentStream checks what the agent sends', () => {
       if (n > 1) return; // later connections get nothing: the node stays unreachable
       send('snapshot', 'boot:1', { seq: 1, snapshot: healthyNode1 });
       // a change whose key is not its object's: applied, it would replace another pod
-      send('diff', 'boot:2', { seq: 2, changes: [{ collection: 'pods', op: 'changed', key: 'c1 eth0', value: web2 }] satisfies Change[] });
+      send('diff', 'boot:2', {
+        seq: 2,
+        changes: [{ collection: 'pods', op: 'changed', key: 'c1 eth0', value: web2 }] satisfies Change[],
+      });
     });
     const stream = follow(agent.address);
     await expect.poll(() => stream.status().state, { timeout: 10_000 }).toBe('unreachable');
-    expect(stream.status().error).toBe(`the agent at ${agent.address} sent an invalid diff event: changes[0] (changed pods "c1 eth0"): the object's own key is "c2 eth0"`);
+    expect(stream.status().error).toBe(
+      `the agent at ${agent.address} sent an invalid diff event: changes[0] (changed pods "c1 eth0"): the object's own key is "c2 eth0"`,
+    );
     expect(stream.snapshot).toEqual(healthyNode1);
     const { finding } = agentFinding(stream);
     expect(finding!.message).toContain('what is shown for this node is its last snapshot');

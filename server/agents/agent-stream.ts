@@ -80,7 +80,9 @@ export class AgentStream {
       return this.fail((e as Error).message); // the agents' CA file cannot be read
     }
     this.req = req;
-    req.on('error', (e) => this.fail(`cannot reach the agent at ${this.address}: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    req.on('error', (e) =>
+      this.fail(`cannot reach the agent at ${this.address}: ${(e as NodeJS.ErrnoException).code ?? e.message}`),
+    );
     req.end();
   }
 
@@ -124,7 +126,10 @@ export class AgentStream {
         // close the stream; the next connection starts from a fresh snapshot.
         this.lastEventId = null;
         res.destroy();
-        const why = e instanceof SseTooLargeError ? `${e.message}: the stream was closed (is that address really a podnet agent?)` : (e as Error).message;
+        const why =
+          e instanceof SseTooLargeError
+            ? `${e.message}: the stream was closed (is that address really a podnet agent?)`
+            : (e as Error).message;
         failHere(`the agent at ${this.address} sent ${why}`);
       }
     });

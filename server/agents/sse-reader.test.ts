@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { SseReader, SseTooLargeError, type SseEvent } from './sse-reader';
 
-const stream = 'retry: 1000\n\nevent: snapshot\nid: b:1\ndata: {"seq":1}\n\n: heartbeat\n\nevent: diff\nid: b:2\ndata: {"seq":2}\n\nevent: diff\nid: b:3\ndata: {"seq":3}\n\n';
+const stream =
+  'retry: 1000\n\nevent: snapshot\nid: b:1\ndata: {"seq":1}\n\n: heartbeat\n\nevent: diff\nid: b:2\ndata: {"seq":2}\n\nevent: diff\nid: b:3\ndata: {"seq":3}\n\n';
 const expected: SseEvent[] = [
   { event: 'snapshot', id: 'b:1', data: '{"seq":1}' },
   { event: 'diff', id: 'b:2', data: '{"seq":2}' },
@@ -21,7 +22,8 @@ describe('SseReader', () => {
   it('reads the same events wherever the chunks are cut, blank lines across chunks too', () => {
     expect(read([stream])).toEqual(expected);
     expect(read([...stream])).toEqual(expected);
-    for (let i = 1; i < stream.length; i++) expect(read([stream.slice(0, i), stream.slice(i)]), `cut at ${i}`).toEqual(expected);
+    for (let i = 1; i < stream.length; i++)
+      expect(read([stream.slice(0, i), stream.slice(i)]), `cut at ${i}`).toEqual(expected);
   });
 
   it('refuses an event past the bound, then reads on from the next one', () => {

@@ -18,7 +18,10 @@ export async function createTRPCContext(opts: { headers: Headers }) {
 /* 2. Initialisation */
 const t = initTRPC.context<typeof createTRPCContext>().create({
   errorFormatter({ shape, error }) {
-    return { ...shape, data: { ...shape.data, zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null } };
+    return {
+      ...shape,
+      data: { ...shape.data, zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null },
+    };
   },
   sse: {
     // A ping every 5 s lets the page tell a quiet cluster from a dead connection.

@@ -18,7 +18,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(opts: { server?: KubeApiServerOptions; agentPort?: number | null; agentPool?: AgentPoolLike; token?: string } = {}) {
+async function setup(
+  opts: { server?: KubeApiServerOptions; agentPort?: number | null; agentPool?: AgentPoolLike; token?: string } = {},
+) {
   const server = await KubeApiServer.start(opts.server);
   cleanups.push(() => server.close());
   const kubeconfig = writeKubeconfig(server, opts.token ? { token: opts.token } : {});
@@ -46,14 +48,19 @@ async function until<T>(
   for (;;) {
     const v = await probe();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last?.() ?? null)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last?.() ?? null)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 const pod = (r: SourceInputs, name: string) => r.plane.pods.find((p) => p.name === name);
 const watchOpen = (server: KubeApiServer, resource: 'nodes' | 'pods', n = 1) =>
-  until(`${n} open ${resource} watch(es)`, () => server.openWatches(resource) >= n, () => server.openWatches(resource));
+  until(
+    `${n} open ${resource} watch(es)`,
+    () => server.openWatches(resource) >= n,
+    () => server.openWatches(resource),
+  );
 
 describe('KubernetesSource lists', () => {
   it('gives the reference topology from the lists', async () => {
@@ -67,18 +74,31 @@ describe('KubernetesSource lists', () => {
       { name: 'node3', ip: '192.168.1.13', podCIDR: '10.244.3.0/24', ready: true, conditions: [], agent: null },
     ]);
     expect(r.plane.pods).toHaveLength(11);
-    expect(pod(r, 'coredns-5dd5756b68-2zrhr')).toMatchObject({ namespace: 'kube-system', node: null, ip: null, phase: 'Pending' });
-    expect(r.plane.pods.filter((p) => p.hostNetwork).map((p) => `${p.node} ${p.ip}`).sort()).toEqual([
-      'node1 192.168.1.11',
-      'node1 192.168.1.11',
-      'node2 192.168.1.12',
-      'node3 192.168.1.13',
-    ]);
-    expect(pod(r, 'priv-pod')).toMatchObject({ namespace: 'default', node: 'node3', ip: '10.244.3.2', hostNetwork: false });
+    expect(pod(r, 'coredns-5dd5756b68-2zrhr')).toMatchObject({
+      namespace: 'kube-system',
+      node: null,
+      ip: null,
+      phase: 'Pending',
+    });
+    expect(
+      r.plane.pods
+        .filter((p) => p.hostNetwork)
+        .map((p) => `${p.node} ${p.ip}`)
+        .sort(),
+    ).toEqual(['node1 192.168.1.11', 'node1 192.168.1.11', 'node2 192.168.1.12', 'node3 192.168.1.13']);
+    expect(pod(r, 'priv-pod')).toMatchObject({
+      namespace: 'default',
+      node: 'node3',
+      ip: '10.244.3.2',
+      hostNetwork: false,
+    });
     expect(r.problems).toEqual([]);
     // agents off: every node has the "none" view since it was first seen
     expect([...r.agents.keys()]).toEqual(['node1', 'node2', 'node3']);
-    expect(r.agents.get('node1')).toMatchObject({ status: { address: null, state: 'none', error: null }, snapshot: null });
+    expect(r.agents.get('node1')).toMatchObject({
+      status: { address: null, state: 'none', error: null },
+      snapshot: null,
+    });
     expect(Number.isNaN(Date.parse(r.agents.get('node1')!.status.since))).toBe(false);
     expect(server.count('list', 'nodes')).toBe(1);
     expect(server.count('list', 'pods')).toBe(1);
@@ -169,7 +189,11 @@ describe('KubernetesSource watches', () => {
     server.emit('pods', fixtureEvents('watch-bookmark.as-captured.jsonl')[0]!);
     // a clean end of the watch (the apiserver's timeout): the source watches again from the bookmark
     server.endWatches('pods');
-    await until('a watch from the bookmark', () => server.watchQueries.some((q) => q.resource === 'pods' && q.resourceVersion === '3845'), () => server.watchQueries);
+    await until(
+      'a watch from the bookmark',
+      () => server.watchQueries.some((q) => q.resource === 'pods' && q.resourceVersion === '3845'),
+      () => server.watchQueries,
+    );
     expect(source.read().plane).toEqual(before);
     expect(changes()).toBe(changesBefore);
     expect(server.count('list', 'pods')).toBe(1);
@@ -182,11 +206,17 @@ describe('KubernetesSource watches', () => {
     server.dropWatches('pods');
     // while no watch is open: the list changes (the pod from the watch fixture, Running)
     server.emit('pods', fixtureEvents('watch-pods.reference.jsonl')[3]!);
-    await until('the pod that came while the watch was down', () => pod(source.read(), 'nginx-app-o0kvl')?.ip === '10.244.3.5');
+    await until(
+      'the pod that came while the watch was down',
+      () => pod(source.read(), 'nginx-app-o0kvl')?.ip === '10.244.3.5',
+    );
     expect(server.count('list', 'pods')).toBe(2);
     await until('a second pods watch', () => server.count('watch', 'pods') === 2 && server.openWatches('pods') === 1);
     // from the new list's resourceVersion
-    expect(server.watchQueries.filter((q) => q.resource === 'pods').map((q) => q.resourceVersion)).toEqual(['2100', '2104']);
+    expect(server.watchQueries.filter((q) => q.resource === 'pods').map((q) => q.resourceVersion)).toEqual([
+      '2100',
+      '2104',
+    ]);
     // the nodes' watch was not touched
     expect(server.count('list', 'nodes')).toBe(1);
     expect(server.count('watch', 'nodes')).toBe(1);
@@ -204,7 +234,10 @@ describe('KubernetesSource watches', () => {
     // the re-watch fails with 410: the source lists again, and the list no longer has the pod
     await until('a re-list after the 410', () => server.count('list', 'pods') === 2);
     await until('the pod gone with the re-list', () => !pod(source.read(), 'nginx-app-o0kvl'));
-    await until('a watch after the re-list', () => server.count('watch', 'pods') === 3 && server.openWatches('pods') === 1);
+    await until(
+      'a watch after the re-list',
+      () => server.count('watch', 'pods') === 3 && server.openWatches('pods') === 1,
+    );
     expect(source.read().problems).toEqual([]);
 
     // an ERROR on an open stream (both captured wordings), then the server closes it
@@ -232,7 +265,11 @@ describe('KubernetesSource problems', () => {
     expect(source.read().plane.nodes).toHaveLength(3);
 
     server.failLists(null);
-    await until('the problem cleared', () => source.read().problems.length === 0, () => source.read().problems);
+    await until(
+      'the problem cleared',
+      () => source.read().problems.length === 0,
+      () => source.read().problems,
+    );
     expect(source.read().plane.pods).toHaveLength(11);
     await watchOpen(server, 'pods');
   });
@@ -254,7 +291,9 @@ describe('KubernetesSource problems', () => {
     await server.close(); // nothing listens at that port now
     const source = new KubernetesSource({ kubeconfig: kubeconfig.path, agentPort: null, agentToken: () => null });
     await source.start(() => {});
-    expect(source.read().problems[0]).toMatch(/cannot list nodes at http:\/\/127\.0\.0\.1:\d+: the API server is unreachable \(ECONNREFUSED/);
+    expect(source.read().problems[0]).toMatch(
+      /cannot list nodes at http:\/\/127\.0\.0\.1:\d+: the API server is unreachable \(ECONNREFUSED/,
+    );
     await source.close();
   });
 });
@@ -294,19 +333,32 @@ describe('KubernetesSource reads each object with its schema', () => {
     broken.object.status.podIP = 'ten.two.four.four';
     broken.object.metadata.resourceVersion = '2105';
     server.emit('pods', broken);
-    await until('the broken pod named', () => source.read().problems.length === 1, () => source.read().problems);
-    expect(source.read().problems[0]).toBe('1 pod from the API is not shown, not being what podnet reads: default/nginx-app-o0kvl (status.podIP: "ten.two.four.four" is not an IP address)');
+    await until(
+      'the broken pod named',
+      () => source.read().problems.length === 1,
+      () => source.read().problems,
+    );
+    expect(source.read().problems[0]).toBe(
+      '1 pod from the API is not shown, not being what podnet reads: default/nginx-app-o0kvl (status.podIP: "ten.two.four.four" is not an IP address)',
+    );
     expect(pod(source.read(), 'nginx-app-o0kvl')).toBeUndefined();
     // the rest of the list, and the watch, go on
     expect(source.read().plane.pods).toHaveLength(11);
-    server.emit('pods', { ...running!, object: { ...running!.object, metadata: { ...running!.object.metadata, resourceVersion: '2106' } } });
+    server.emit('pods', {
+      ...running!,
+      object: { ...running!.object, metadata: { ...running!.object.metadata, resourceVersion: '2106' } },
+    });
     await until('the pod back', () => pod(source.read(), 'nginx-app-o0kvl')?.ip === '10.244.3.5');
     expect(source.read().problems).toEqual([]);
     // deleted while broken: the warning goes with it
     server.emit('pods', broken);
     await until('the broken pod named again', () => source.read().problems.length === 1);
     server.emit('pods', deleted!);
-    await until('the warning gone with the pod', () => source.read().problems.length === 0, () => source.read().problems);
+    await until(
+      'the warning gone with the pod',
+      () => source.read().problems.length === 0,
+      () => source.read().problems,
+    );
     expect(server.count('watch', 'pods')).toBe(1);
   });
 });
@@ -314,9 +366,21 @@ describe('KubernetesSource reads each object with its schema', () => {
 describe('KubernetesSource agents', () => {
   it('gives the pool each node agent address, again when an address changes, and shows its views', async () => {
     const synced: Array<Map<string, string | null>> = [];
-    const views = new Map<string, AgentView>([['node1', { status: { address: '192.168.1.11:9650', state: 'live', since: '2023-05-24T08:00:00Z', error: null }, snapshot: null }]]);
+    const views = new Map<string, AgentView>([
+      [
+        'node1',
+        {
+          status: { address: '192.168.1.11:9650', state: 'live', since: '2023-05-24T08:00:00Z', error: null },
+          snapshot: null,
+        },
+      ],
+    ]);
     let closed = false;
-    const pool: AgentPoolLike = { sync: (t) => synced.push(new Map(t)), views: () => views, close: () => void (closed = true) };
+    const pool: AgentPoolLike = {
+      sync: (t) => synced.push(new Map(t)),
+      views: () => views,
+      close: () => void (closed = true),
+    };
     const { server, source } = await setup({ agentPort: 9650, agentPool: pool });
     expect(synced).toEqual([
       new Map([
@@ -341,7 +405,11 @@ describe('KubernetesSource agents', () => {
     node3.metadata.resourceVersion = '2110';
     // the envelope of watch-pods.reference.jsonl's MODIFIED events, around the fixture node
     server.emit('nodes', { type: 'MODIFIED', object: node3 });
-    await until('a second sync', () => synced.length === 2, () => synced.length);
+    await until(
+      'a second sync',
+      () => synced.length === 2,
+      () => synced.length,
+    );
     expect(synced[1]!.get('node3')).toBe('192.168.1.23:9650');
     await source.close();
     expect(closed).toBe(true);
@@ -352,7 +420,10 @@ describe('KubernetesSource close', () => {
   it('leaves no sockets or timers behind', async () => {
     const handles = () => {
       const all = process.getActiveResourcesInfo();
-      return { sockets: all.filter((r) => r === 'TCPSocketWrap').length, timers: all.filter((r) => r === 'Timeout').length };
+      return {
+        sockets: all.filter((r) => r === 'TCPSocketWrap').length,
+        timers: all.filter((r) => r === 'Timeout').length,
+      };
     };
     const server = await KubeApiServer.start();
     cleanups.push(() => server.close());
@@ -370,7 +441,11 @@ describe('KubernetesSource close', () => {
     await until('no connection left at the server', async () => (await server.connections()) === 0);
     await closing;
     // (the test runner's own timers come and go: no more than before is what counts)
-    await until('no more sockets and timers than before', () => handles().sockets <= before.sockets && handles().timers <= before.timers, handles);
+    await until(
+      'no more sockets and timers than before',
+      () => handles().sockets <= before.sockets && handles().timers <= before.timers,
+      handles,
+    );
     expect(server.openWatches()).toBe(0);
   });
 });

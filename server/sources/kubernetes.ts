@@ -84,7 +84,9 @@ export class KubernetesSource implements ClusterSource {
     const version = this.watch?.version('nodes') ?? -1;
     if (this.nodeCache?.version !== version) {
       const raw = [...(this.watch?.nodes().values() ?? [])];
-      const nodes = raw.map((n) => toClusterNode(n, this.agentPort, this.agentTls)).sort((a, b) => a.name.localeCompare(b.name));
+      const nodes = raw
+        .map((n) => toClusterNode(n, this.agentPort, this.agentTls))
+        .sort((a, b) => a.name.localeCompare(b.name));
       this.nodeCache = { version, nodes, routing: routingOf(raw) };
     }
     return this.nodeCache;
@@ -112,7 +114,9 @@ export class KubernetesSource implements ClusterSource {
 
 /** flannel's host-gw backend names itself on every node it manages. */
 function routingOf(nodes: KubeNode[]): RoutingMode {
-  const backends = nodes.map((n) => n.metadata?.annotations?.[FLANNEL_BACKEND_ANNOTATION]).filter((b) => b !== undefined);
+  const backends = nodes
+    .map((n) => n.metadata?.annotations?.[FLANNEL_BACKEND_ANNOTATION])
+    .filter((b) => b !== undefined);
   return backends.length > 0 && backends.every((b) => b === 'host-gw') ? 'host-gw' : 'unknown';
 }
 
@@ -127,7 +131,10 @@ class NoAgentPool implements AgentPoolLike {
 
   views(): Map<string, AgentView> {
     return new Map(
-      [...this.since].map(([name, since]) => [name, { status: { address: null, state: 'none', since, error: null }, snapshot: null }]),
+      [...this.since].map(([name, since]) => [
+        name,
+        { status: { address: null, state: 'none', since, error: null }, snapshot: null },
+      ]),
     );
   }
 

@@ -44,7 +44,12 @@ export class LabSource implements ClusterSource {
     const inv = this.inventory;
     const name = this.labId ?? 'lab';
     if (!inv) {
-      return { info: { source: 'lab', name, routing: 'unknown', podNetwork: null }, plane: { nodes: [], pods: [], router: null }, agents: new Map(), problems: [this.problem ?? 'no lab inventory yet'] };
+      return {
+        info: { source: 'lab', name, routing: 'unknown', podNetwork: null },
+        plane: { nodes: [], pods: [], router: null },
+        agents: new Map(),
+        problems: [this.problem ?? 'no lab inventory yet'],
+      };
     }
     return {
       info: { source: 'lab', name, routing: inv.routing, podNetwork: inv.clusterNetwork },

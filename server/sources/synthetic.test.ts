@@ -30,8 +30,20 @@ describe('SyntheticSource', () => {
     ]);
     const snap = inputs.agents.get('node1')!.snapshot!;
     expect(inputs.agents.get('node1')!.status.state).toBe('live');
-    expect(snap.node).toMatchObject({ name: 'node1', podCIDR: '10.244.1.0/24', gateway: '10.244.1.1', bridge: 'v-net-0', ipForward: true });
-    expect(snap.addresses).toContainEqual({ link: 'v-net-0', family: 'inet', address: '10.244.1.1', prefixLen: 24, scope: 'global' });
+    expect(snap.node).toMatchObject({
+      name: 'node1',
+      podCIDR: '10.244.1.0/24',
+      gateway: '10.244.1.1',
+      bridge: 'v-net-0',
+      ipForward: true,
+    });
+    expect(snap.addresses).toContainEqual({
+      link: 'v-net-0',
+      family: 'inet',
+      address: '10.244.1.1',
+      prefixLen: 24,
+      scope: 'global',
+    });
     const veths = snap.links.filter((l) => l.kind === 'veth');
     expect(veths).toHaveLength(2);
     for (const v of veths) expect(v.name).toMatch(/^veth[0-9a-f]{11}$/);
@@ -60,9 +72,15 @@ describe('SyntheticSource', () => {
   it('the merge finds nothing wrong: every pod joined to its veth, a route between every two nodes', () => {
     const t = mergeTopology(make('5x23').read(), false);
     expect(t.findings).toEqual([]);
-    expect(t.nodes.every((n) => n.health === 'healthy' && n.bridge?.addresses.length === 1 && n.firewall?.table)).toBe(true);
+    expect(t.nodes.every((n) => n.health === 'healthy' && n.bridge?.addresses.length === 1 && n.firewall?.table)).toBe(
+      true,
+    );
     expect(t.pods).toHaveLength(23);
-    expect(t.pods.every((p) => p.health === 'healthy' && p.seenBy.api && p.seenBy.agent && p.veth !== null && p.agentIp === p.ip)).toBe(true);
+    expect(
+      t.pods.every(
+        (p) => p.health === 'healthy' && p.seenBy.api && p.seenBy.agent && p.veth !== null && p.agentIp === p.ip,
+      ),
+    ).toBe(true);
     const perNode = t.nodes.map((n) => t.pods.filter((p) => p.node === n.name).length);
     expect(Math.max(...perNode) - Math.min(...perNode)).toBeLessThanOrEqual(1);
     expect(t.routes).toHaveLength(5 * 4);
@@ -129,7 +147,9 @@ describe('SyntheticSource', () => {
     const inputs = src.read();
     expect(inputs.plane.nodes).toHaveLength(100);
     expect(inputs.plane.pods).toHaveLength(10_000);
-    expect([...inputs.agents.values()].every((a) => a.snapshot!.pods.length === 100 && a.snapshot!.links.length === 103)).toBe(true);
+    expect(
+      [...inputs.agents.values()].every((a) => a.snapshot!.pods.length === 100 && a.snapshot!.links.length === 103),
+    ).toBe(true);
     const t = mergeTopology(inputs, false);
     expect(t.findings).toEqual([]);
     expect(t.pods).toHaveLength(10_000);

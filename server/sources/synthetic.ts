@@ -24,7 +24,13 @@ import type { AgentView, ClusterSource, SourceInputs } from './source';
 export const SYNTHETIC_NAMESPACES = ['default', 'web', 'data', 'batch'] as const;
 const APPS = ['api', 'frontend', 'worker', 'cache', 'db', 'queue', 'auth'];
 const AGENT_PORT = 9650;
-const FIREWALL: FirewallSummary = { forwardPolicy: 'accept', table: true, masquerade: true, forwardAccepts: true, inputRestricted: true };
+const FIREWALL: FirewallSummary = {
+  forwardPolicy: 'accept',
+  table: true,
+  masquerade: true,
+  forwardAccepts: true,
+  inputRestricted: true,
+};
 /** what the first three links of every node are: lo, eth0, the bridge */
 const FIRST_VETH_INDEX = 4;
 
@@ -73,9 +79,18 @@ export function addressPlan(shape: SyntheticShape): AddressPlan {
   let size = 256;
   // Room for a few more than the even share, so addPod has space on every node.
   while (size - 3 < perNode + 16) size *= 2;
-  if ((shape.nodes + 1) * size > 2 ** 24) throw new Error(`synthetic cluster ${shape.nodes}x${shape.pods}: ${shape.nodes} subnets of ${size} addresses do not fit in 10.0.0.0/8`);
+  if ((shape.nodes + 1) * size > 2 ** 24)
+    throw new Error(
+      `synthetic cluster ${shape.nodes}x${shape.pods}: ${shape.nodes} subnets of ${size} addresses do not fit in 10.0.0.0/8`,
+    );
   const base = parseIpv4('10.0.0.0')!;
-  return { podNetwork: '10.0.0.0/8', lanPrefix, podPrefix: 32 - Math.log2(size), nodeIp, podNet: (i) => base + i * size };
+  return {
+    podNetwork: '10.0.0.0/8',
+    lanPrefix,
+    podPrefix: 32 - Math.log2(size),
+    nodeIp,
+    podNet: (i) => base + i * size,
+  };
 }
 
 interface SynPod {
@@ -140,7 +155,8 @@ function churnFromEnv(): number | null {
   const text = process.env.PODNET_SYNTHETIC_CHURN_MS;
   if (text === undefined || text.trim() === '') return null;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`PODNET_SYNTHETIC_CHURN_MS="${text}": must be a whole number of milliseconds, at least 1`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`PODNET_SYNTHETIC_CHURN_MS="${text}": must be a whole number of milliseconds, at least 1`);
   return n;
 }
 
@@ -189,9 +205,17 @@ export class SyntheticSource implements ClusterSource {
       this.nodes.push(n);
       this.byName.set(n.name, n);
     }
-    this.planeNodes = this.nodes.map((n) => ({ name: n.name, ip: n.ip, podCIDR: n.podCIDR, ready: true, conditions: [], agent: `${n.ip}:${AGENT_PORT}` }));
+    this.planeNodes = this.nodes.map((n) => ({
+      name: n.name,
+      ip: n.ip,
+      podCIDR: n.podCIDR,
+      ready: true,
+      conditions: [],
+      agent: `${n.ip}:${AGENT_PORT}`,
+    }));
     // Round-robin: pod-1 on node1, pod-2 on node2, …; the namespace changes every round.
-    for (let k = 0; k < this.shape.pods; k++) this.place(this.nodes[k % this.nodes.length]!, null, null, this.startedAt);
+    for (let k = 0; k < this.shape.pods; k++)
+      this.place(this.nodes[k % this.nodes.length]!, null, null, this.startedAt);
   }
 
   async start(changed: () => void): Promise<void> {
@@ -217,7 +241,12 @@ export class SyntheticSource implements ClusterSource {
     const agents = new Map<string, AgentView>();
     for (const n of this.nodes) agents.set(n.name, (n.view ??= this.viewOf(n)));
     this.cache = {
-      info: { source: 'synthetic', name: `${this.shape.nodes}x${this.shape.pods}`, routing: 'host-gw', podNetwork: this.plan.podNetwork },
+      info: {
+        source: 'synthetic',
+        name: `${this.shape.nodes}x${this.shape.pods}`,
+        routing: 'host-gw',
+        podNetwork: this.plan.podNetwork,
+      },
       plane: { nodes: this.planeNodes, pods: this.planePods, router: null },
       agents,
       problems: [],
@@ -286,7 +315,8 @@ export class SyntheticSource implements ClusterSource {
     const seq = this.nextPod;
     const podName = name ?? `pod-${seq}`;
     // The namespace changes each round of the round-robin, so every node has pods in each.
-    const ns = namespace ?? SYNTHETIC_NAMESPACES[Math.floor((seq - 1) / this.nodes.length) % SYNTHETIC_NAMESPACES.length]!;
+    const ns =
+      namespace ?? SYNTHETIC_NAMESPACES[Math.floor((seq - 1) / this.nodes.length) % SYNTHETIC_NAMESPACES.length]!;
     const key = `${ns}/${podName}`;
     if (this.pods.has(key)) throw new Error(`synthetic cluster: pod ${key} exists`);
     const offset = n.freeOffsets.pop() ?? n.nextOffset;
@@ -342,22 +372,50 @@ export class SyntheticSource implements ClusterSource {
   private snapshotOf(n: SynNode): NodeSnapshot {
     const pods = [...n.pods.values()];
     const links: Link[] = [
-      { index: 1, name: 'lo', kind: 'loopback', mac: '00:00:00:00:00:00', mtu: 65536, operState: 'UNKNOWN', up: true, master: null, peer: null },
-      { index: 2, name: 'eth0', kind: 'ether', mac: macOf(`${n.name}/eth0`), mtu: 1500, operState: 'UP', up: true, master: null, peer: null },
-      { index: 3, name: DEFAULT_BRIDGE, kind: 'bridge', mac: macOf(`${n.name}/${DEFAULT_BRIDGE}`), mtu: 1500, operState: 'UP', up: true, master: null, peer: null },
-      ...pods.map(
-        (p): Link => ({
-          index: p.ifindex,
-          name: p.hostVeth,
-          kind: 'veth',
-          mac: macOf(`${n.name}/${p.hostVeth}`),
-          mtu: 1500,
-          operState: 'UP',
-          up: true,
-          master: DEFAULT_BRIDGE,
-          peer: { netns: `cni-${p.containerID.slice(0, 8)}`, ifindex: 2, ifname: 'eth0', pod: p.key },
-        }),
-      ),
+      {
+        index: 1,
+        name: 'lo',
+        kind: 'loopback',
+        mac: '00:00:00:00:00:00',
+        mtu: 65536,
+        operState: 'UNKNOWN',
+        up: true,
+        master: null,
+        peer: null,
+      },
+      {
+        index: 2,
+        name: 'eth0',
+        kind: 'ether',
+        mac: macOf(`${n.name}/eth0`),
+        mtu: 1500,
+        operState: 'UP',
+        up: true,
+        master: null,
+        peer: null,
+      },
+      {
+        index: 3,
+        name: DEFAULT_BRIDGE,
+        kind: 'bridge',
+        mac: macOf(`${n.name}/${DEFAULT_BRIDGE}`),
+        mtu: 1500,
+        operState: 'UP',
+        up: true,
+        master: null,
+        peer: null,
+      },
+      ...pods.map((p): Link => ({
+        index: p.ifindex,
+        name: p.hostVeth,
+        kind: 'veth',
+        mac: macOf(`${n.name}/${p.hostVeth}`),
+        mtu: 1500,
+        operState: 'UP',
+        up: true,
+        master: DEFAULT_BRIDGE,
+        peer: { netns: `cni-${p.containerID.slice(0, 8)}`, ifindex: 2, ifname: 'eth0', pod: p.key },
+      })),
     ];
     const lanNet = this.plan.lanPrefix === 24 ? `${n.ip.split('.').slice(0, 3).join('.')}.0/24` : '192.168.0.0/16';
     const routes: Route[] = [
@@ -365,7 +423,14 @@ export class SyntheticSource implements ClusterSource {
       { dst: lanNet, gateway: null, dev: 'eth0', protocol: 'kernel', scope: 'link', ownedByPodnet: false },
       ...this.nodes
         .filter((o) => o !== n)
-        .map((o): Route => ({ dst: o.podCIDR, gateway: o.ip, dev: 'eth0', protocol: String(PODNET_ROUTE_PROTO), scope: null, ownedByPodnet: true })),
+        .map((o): Route => ({
+          dst: o.podCIDR,
+          gateway: o.ip,
+          dev: 'eth0',
+          protocol: String(PODNET_ROUTE_PROTO),
+          scope: null,
+          ownedByPodnet: true,
+        })),
     ];
     const attachments: PodOnNode[] = pods.map((p) => ({
       namespace: p.namespace,
@@ -379,7 +444,16 @@ export class SyntheticSource implements ClusterSource {
     }));
     const findings: Finding[] = [];
     return {
-      node: { name: n.name, addresses: [n.ip], podCIDR: n.podCIDR, gateway: n.gateway, bridge: DEFAULT_BRIDGE, ipForward: true, firewall: FIREWALL, leaseDir: null },
+      node: {
+        name: n.name,
+        addresses: [n.ip],
+        podCIDR: n.podCIDR,
+        gateway: n.gateway,
+        bridge: DEFAULT_BRIDGE,
+        ipForward: true,
+        firewall: FIREWALL,
+        leaseDir: null,
+      },
       links,
       addresses: [
         { link: 'eth0', family: 'inet', address: n.ip, prefixLen: this.plan.lanPrefix, scope: 'global' },

@@ -26,11 +26,19 @@ describe('ClusterView', () => {
     await settled(view, v0 + 2);
 
     const missed = view.catchUp(v0);
-    expect(missed.map((e) => [e.type, e.version])).toEqual([['changes', v0 + 1], ['changes', v0 + 2]]);
+    expect(missed.map((e) => [e.type, e.version])).toEqual([
+      ['changes', v0 + 1],
+      ['changes', v0 + 2],
+    ]);
     // replayed, they give what the view holds now
     let t = t0;
     for (const e of missed) if (e.type === 'changes') t = applyTopologyChanges(t, e.changes as TopologyChange[]);
-    expect(t.pods.map((p) => p.key).sort()).toEqual(view.current().topology.pods.map((p) => p.key).sort());
+    expect(t.pods.map((p) => p.key).sort()).toEqual(
+      view
+        .current()
+        .topology.pods.map((p) => p.key)
+        .sort(),
+    );
 
     expect(view.catchUp(v0 + 2)).toEqual([]); // up to date: nothing to send
     expect(view.catchUp(null)[0]).toMatchObject({ type: 'snapshot', version: v0 + 2 });

@@ -41,7 +41,10 @@ export class ClusterView {
   async start(): Promise<void> {
     await this.source.start(() => this.schedule());
     const deadline = Date.now() + FIRST_VIEW_WAIT_MS;
-    while (Date.now() < deadline && [...this.source.read().agents.values()].some((a) => a.status.state === 'connecting')) {
+    while (
+      Date.now() < deadline &&
+      [...this.source.read().agents.values()].some((a) => a.status.state === 'connecting')
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     this.update();

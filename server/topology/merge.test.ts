@@ -7,12 +7,44 @@ import { healthyNode1, podVethDown } from '../../test/fixtures/snapshots';
 import type { AgentView, SourceInputs } from '../sources/source';
 import { MergeMemo, mergeTopology } from './merge';
 
-const node1: ClusterNode = { name: 'node1', ip: '192.168.1.11', podCIDR: '10.244.1.0/24', ready: true, conditions: [], agent: '192.168.1.11:9650' };
-const node2: ClusterNode = { ...node1, name: 'node2', ip: '192.168.1.12', podCIDR: '10.244.2.0/24', agent: '192.168.1.12:9650' };
-const web1: ClusterPod = { namespace: 'default', name: 'web-1', node: 'node1', ip: '10.244.1.2', phase: 'Running', hostNetwork: false, labels: { app: 'web' }, owner: 'ReplicaSet/web-5d4f' };
+const node1: ClusterNode = {
+  name: 'node1',
+  ip: '192.168.1.11',
+  podCIDR: '10.244.1.0/24',
+  ready: true,
+  conditions: [],
+  agent: '192.168.1.11:9650',
+};
+const node2: ClusterNode = {
+  ...node1,
+  name: 'node2',
+  ip: '192.168.1.12',
+  podCIDR: '10.244.2.0/24',
+  agent: '192.168.1.12:9650',
+};
+const web1: ClusterPod = {
+  namespace: 'default',
+  name: 'web-1',
+  node: 'node1',
+  ip: '10.244.1.2',
+  phase: 'Running',
+  hostNetwork: false,
+  labels: { app: 'web' },
+  owner: 'ReplicaSet/web-5d4f',
+};
 
-const live = (snapshot: NodeSnapshot, address = '192.168.1.11:9650'): AgentView => ({ status: { address, state: 'live', since: '2026-11-26T00:00:00.000Z', error: null }, snapshot });
-const node2Snapshot: NodeSnapshot = { ...healthyNode1, node: { ...healthyNode1.node, name: 'node2', podCIDR: '10.244.2.0/24', gateway: '10.244.2.1' }, pods: [], routes: [{ dst: '10.244.1.0/24', gateway: '192.168.1.11', dev: 'eth0', protocol: '151', scope: null, ownedByPodnet: true }] };
+const live = (snapshot: NodeSnapshot, address = '192.168.1.11:9650'): AgentView => ({
+  status: { address, state: 'live', since: '2026-11-26T00:00:00.000Z', error: null },
+  snapshot,
+});
+const node2Snapshot: NodeSnapshot = {
+  ...healthyNode1,
+  node: { ...healthyNode1.node, name: 'node2', podCIDR: '10.244.2.0/24', gateway: '10.244.2.1' },
+  pods: [],
+  routes: [
+    { dst: '10.244.1.0/24', gateway: '192.168.1.11', dev: 'eth0', protocol: '151', scope: null, ownedByPodnet: true },
+  ],
+};
 
 const healthyCluster: SourceInputs = {
   info: { source: 'kubernetes', name: 'test', routing: 'host-gw', podNetwork: null },
@@ -23,15 +55,32 @@ const healthyCluster: SourceInputs = {
   ]),
   problems: [],
 };
-const withPods = (pods: ClusterPod[]): SourceInputs => ({ ...healthyCluster, plane: { ...healthyCluster.plane, pods } });
-const withAgent = (node: string, view: AgentView): SourceInputs => ({ ...healthyCluster, agents: new Map([...healthyCluster.agents, [node, view]]) });
+const withPods = (pods: ClusterPod[]): SourceInputs => ({
+  ...healthyCluster,
+  plane: { ...healthyCluster.plane, pods },
+});
+const withAgent = (node: string, view: AgentView): SourceInputs => ({
+  ...healthyCluster,
+  agents: new Map([...healthyCluster.agents, [node, view]]),
+});
 
 const podRunsOnNode1WithoutVeth = withPods([web1, { ...web1, name: 'web-2', ip: '10.244.1.3' }]);
 const podIpDiffersFromVeth = withPods([{ ...web1, ip: '10.244.1.7' }]);
 const pendingPodWithoutVeth = withPods([web1, { ...web1, name: 'web-3', node: 'node1', ip: null, phase: 'Pending' }]);
-const hostNetworkPod = withPods([web1, { ...web1, namespace: 'kube-system', name: 'kube-proxy-x', ip: '192.168.1.11', hostNetwork: true }]);
+const hostNetworkPod = withPods([
+  web1,
+  { ...web1, namespace: 'kube-system', name: 'kube-proxy-x', ip: '192.168.1.11', hostNetwork: true },
+]);
 const attachmentUnknownToApi = withPods([]);
-const node2AgentUnreachable = withAgent('node2', { status: { address: '192.168.1.12:9650', state: 'unreachable', since: '2026-11-26T02:13:05.000Z', error: 'connect ECONNREFUSED' }, snapshot: null });
+const node2AgentUnreachable = withAgent('node2', {
+  status: {
+    address: '192.168.1.12:9650',
+    state: 'unreachable',
+    since: '2026-11-26T02:13:05.000Z',
+    error: 'connect ECONNREFUSED',
+  },
+  snapshot: null,
+});
 const node1VethDown = withAgent('node1', live(podVethDown));
 
 describe('mergeTopology', () => {
@@ -43,7 +92,15 @@ describe('mergeTopology', () => {
       ['node2', 'healthy', 'v-net-0', ['10.244.1.1/24']],
     ]);
     const pod = t.pods[0]!;
-    expect(pod).toMatchObject({ key: 'default/web-1', node: 'node1', ip: '10.244.1.2', veth: { host: 'veth0000000000a', up: true, ifname: 'eth0' }, seenBy: { api: true, agent: true }, health: 'healthy', owner: 'ReplicaSet/web-5d4f' });
+    expect(pod).toMatchObject({
+      key: 'default/web-1',
+      node: 'node1',
+      ip: '10.244.1.2',
+      veth: { host: 'veth0000000000a', up: true, ifname: 'eth0' },
+      seenBy: { api: true, agent: true },
+      health: 'healthy',
+      owner: 'ReplicaSet/web-5d4f',
+    });
     expect(t.routes.map((r) => [r.from, r.to, r.dst, r.via, r.ownedByPodnet])).toEqual([
       ['node1', 'node2', '10.244.2.0/24', '192.168.1.12', true],
       ['node2', 'node1', '10.244.1.0/24', '192.168.1.11', true],
@@ -53,16 +110,26 @@ describe('mergeTopology', () => {
 
   it('a running pod the API puts on node1 without a veth there is a finding on that pod', () => {
     const t = mergeTopology(podRunsOnNode1WithoutVeth, false);
-    expect(t.findings.map((f) => [f.id, f.node, f.pod, f.severity])).toEqual([['node1/pod-no-veth:default/web-2', 'node1', 'default/web-2', 'error']]);
+    expect(t.findings.map((f) => [f.id, f.node, f.pod, f.severity])).toEqual([
+      ['node1/pod-no-veth:default/web-2', 'node1', 'default/web-2', 'error'],
+    ]);
     expect(t.findings[0]!.message).toContain('10.244.1.3');
-    expect(t.pods.find((p) => p.name === 'web-2')).toMatchObject({ health: 'finding', veth: null, seenBy: { api: true, agent: false } });
+    expect(t.pods.find((p) => p.name === 'web-2')).toMatchObject({
+      health: 'finding',
+      veth: null,
+      seenBy: { api: true, agent: false },
+    });
     expect(t.nodes[0]).toMatchObject({ health: 'finding', findingCount: 1 });
   });
 
   it('an API IP that differs from the one on the veth is a finding naming both', () => {
     const t = mergeTopology(podIpDiffersFromVeth, false);
     expect(t.findings).toHaveLength(1);
-    expect(t.findings[0]).toMatchObject({ id: 'node1/pod-ip-mismatch:default/web-1', expected: '10.244.1.7', actual: '10.244.1.2' });
+    expect(t.findings[0]).toMatchObject({
+      id: 'node1/pod-ip-mismatch:default/web-1',
+      expected: '10.244.1.7',
+      actual: '10.244.1.2',
+    });
     expect(t.pods[0]).toMatchObject({ ip: '10.244.1.7', agentIp: '10.244.1.2', health: 'finding' });
   });
 
@@ -79,9 +146,13 @@ describe('mergeTopology', () => {
     expect(t.findings.map((f) => [f.id, f.severity])).toEqual([['node1/pod-unknown:default/web-1', 'warning']]);
   });
 
-  it("an unreachable agent greys its node and pods, and says since when and why", () => {
+  it('an unreachable agent greys its node and pods, and says since when and why', () => {
     const t = mergeTopology(node2AgentUnreachable, false);
-    expect(t.nodes.find((n) => n.name === 'node2')).toMatchObject({ health: 'unreachable', bridge: null, ipForward: null });
+    expect(t.nodes.find((n) => n.name === 'node2')).toMatchObject({
+      health: 'unreachable',
+      bridge: null,
+      ipForward: null,
+    });
     const f = t.findings.find((x) => x.id === 'node2/agent-unreachable')!;
     expect(f.message).toContain('2026-11-26T02:13:05.000Z');
     expect(f.actual).toBe('connect ECONNREFUSED');
@@ -95,14 +166,35 @@ describe('mergeTopology', () => {
     const f = t.findings.find((x) => x.id === 'node1/veth-down:veth0000000000a');
     // podVethDown only changes the link; the agent's findings would come from agent/findings.ts
     expect(f).toBeUndefined();
-    const withFinding = withAgent('node1', live({ ...podVethDown, findings: [{ id: 'veth-down:veth0000000000a', severity: 'error', object: 'veth veth0000000000a (default/web-1)', message: 'the veth of default/web-1 is down', expected: 'up', actual: 'down', fix: 'ip link set veth0000000000a up' }] }));
+    const withFinding = withAgent(
+      'node1',
+      live({
+        ...podVethDown,
+        findings: [
+          {
+            id: 'veth-down:veth0000000000a',
+            severity: 'error',
+            object: 'veth veth0000000000a (default/web-1)',
+            message: 'the veth of default/web-1 is down',
+            expected: 'up',
+            actual: 'down',
+            fix: 'ip link set veth0000000000a up',
+          },
+        ],
+      }),
+    );
     const t2 = mergeTopology(withFinding, false);
-    expect(t2.findings.map((x) => [x.id, x.node, x.pod, x.source])).toEqual([['node1/veth-down:veth0000000000a', 'node1', 'default/web-1', 'agent']]);
+    expect(t2.findings.map((x) => [x.id, x.node, x.pod, x.source])).toEqual([
+      ['node1/veth-down:veth0000000000a', 'node1', 'default/web-1', 'agent'],
+    ]);
     expect(t2.pods[0]).toMatchObject({ health: 'finding', veth: { up: false } });
   });
 
   it('router mode: the router carries each node subnet to the node', () => {
-    const t = mergeTopology({ ...healthyCluster, plane: { ...healthyCluster.plane, router: { ip: '192.168.1.1' } } }, true);
+    const t = mergeTopology(
+      { ...healthyCluster, plane: { ...healthyCluster.plane, router: { ip: '192.168.1.1' } } },
+      true,
+    );
     expect(t.routes.filter((r) => r.from === 'router').map((r) => [r.to, r.dst, r.via])).toEqual([
       ['node1', '10.244.1.0/24', '192.168.1.11'],
       ['node2', '10.244.2.0/24', '192.168.1.12'],
@@ -111,7 +203,19 @@ describe('mergeTopology', () => {
   });
 
   it('a node without podCIDR and a not-ready node are findings', () => {
-    const t = mergeTopology({ ...healthyCluster, plane: { ...healthyCluster.plane, nodes: [{ ...node1, podCIDR: null }, { ...node2, ready: false, conditions: ['Ready=False: container runtime network not ready'] }] } }, false);
+    const t = mergeTopology(
+      {
+        ...healthyCluster,
+        plane: {
+          ...healthyCluster.plane,
+          nodes: [
+            { ...node1, podCIDR: null },
+            { ...node2, ready: false, conditions: ['Ready=False: container runtime network not ready'] },
+          ],
+        },
+      },
+      false,
+    );
     expect(t.findings.map((f) => f.id).sort()).toEqual(['node1/node-no-podcidr', 'node2/node-not-ready']);
   });
 });
@@ -125,7 +229,23 @@ describe('mergeTopology with a memo', () => {
     expect(again.pods[0]).toBe(first.pods[0]);
     expect(again.nodes[1]).toBe(first.nodes[1]);
     // node1's agent reports the veth down: node1 and its pod change, node2 does not
-    const changed = withAgent('node1', live({ ...podVethDown, findings: [{ id: 'veth-down:veth0000000000a', severity: 'error', object: 'veth', message: 'down', expected: 'up', actual: 'down', fix: null }] }));
+    const changed = withAgent(
+      'node1',
+      live({
+        ...podVethDown,
+        findings: [
+          {
+            id: 'veth-down:veth0000000000a',
+            severity: 'error',
+            object: 'veth',
+            message: 'down',
+            expected: 'up',
+            actual: 'down',
+            fix: null,
+          },
+        ],
+      }),
+    );
     const after = mergeTopology(changed, false, memo);
     expect(after).toEqual(mergeTopology(changed, false));
     expect(after.pods[0]).not.toBe(first.pods[0]);

@@ -1,7 +1,10 @@
 // A job that reports progress through a callback, as an async iterator a subscription can
 // yield from: every update in order, then the end (or the job's error). Updates that come
 // faster than the client reads are coalesced to the newest, since each one is whole.
-export async function* updatesOf<T>(job: (update: (value: T) => void) => Promise<unknown>, signal?: AbortSignal): AsyncGenerator<T> {
+export async function* updatesOf<T>(
+  job: (update: (value: T) => void) => Promise<unknown>,
+  signal?: AbortSignal,
+): AsyncGenerator<T> {
   let latest: { value: T } | null = null;
   let finished = false;
   let failure: unknown = null;

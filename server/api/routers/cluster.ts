@@ -6,6 +6,14 @@ export const clusterRouter = createTRPCRouter({
     const { version, topology, problems } = ctx.cluster.current();
     const agents = { live: 0, connecting: 0, unreachable: 0, none: 0 };
     for (const n of topology.nodes) agents[n.agent.state]++;
-    return { cluster: topology.cluster, version, problems, agents, nodes: topology.nodes.length, pods: topology.pods.length, findings: topology.findings.length };
+    return {
+      cluster: topology.cluster,
+      version,
+      problems,
+      agents,
+      nodes: topology.nodes.length,
+      pods: topology.pods.length,
+      findings: topology.findings.length,
+    };
   }),
 });

@@ -23,17 +23,29 @@ export const probeRouter = createTRPCRouter({
       }),
     )
     .mutation(async ({ ctx, input }): Promise<ProbeResult> => {
-      if (ctx.cluster.readOnly) throw new TRPCError({ code: 'FORBIDDEN', message: 'probes are off: this dashboard runs read-only' });
+      if (ctx.cluster.readOnly)
+        throw new TRPCError({ code: 'FORBIDDEN', message: 'probes are off: this dashboard runs read-only' });
       admitProbe(ctx.limiter, ctx.headers, input);
       const { topology } = ctx.cluster.current();
       const pod = topology.pods.find((p) => p.key === input.from);
       if (!pod) throw new TRPCError({ code: 'NOT_FOUND', message: `no pod ${input.from} in this cluster` });
       const node = topology.nodes.find((n) => n.name === pod.node);
       const address = node?.agent.address;
-      if (!node || !address) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `${input.from}'s node ${pod.node ?? '(none)'} has no agent to run the probe` });
+      if (!node || !address)
+        throw new TRPCError({
+          code: 'PRECONDITION_FAILED',
+          message: `${input.from}'s node ${pod.node ?? '(none)'} has no agent to run the probe`,
+        });
       let reply;
       try {
-        reply = await agentRequest(address, ctx.cluster.agentToken(), 'POST', '/v1/probe', { kind: input.kind, from: { pod: input.from }, to: input.to }, AGENT_TIMEOUT_MS);
+        reply = await agentRequest(
+          address,
+          ctx.cluster.agentToken(),
+          'POST',
+          '/v1/probe',
+          { kind: input.kind, from: { pod: input.from }, to: input.to },
+          AGENT_TIMEOUT_MS,
+        );
       } catch (e) {
         throw new TRPCError({ code: 'BAD_GATEWAY', message: (e as Error).message });
       }
@@ -43,7 +55,12 @@ export const probeRouter = createTRPCRouter({
         return parsed.value;
       }
       const message = (reply.body as { error?: string }).error ?? `the agent answered ${reply.status}`;
-      const code = reply.status === 400 || reply.status === 404 ? 'BAD_REQUEST' : reply.status === 429 ? 'TOO_MANY_REQUESTS' : 'BAD_GATEWAY';
+      const code =
+        reply.status === 400 || reply.status === 404
+          ? 'BAD_REQUEST'
+          : reply.status === 429
+            ? 'TOO_MANY_REQUESTS'
+            : 'BAD_GATEWAY';
       throw new TRPCError({ code, message: `${node.name}'s agent: ${message}` });
     }),
 });

@@ -44,13 +44,19 @@ describe('trace procedures on a lab', () => {
     const api = await caller(false);
     const updates = await all<TraceResult>(await api.trace.run({ from: 'web-1', to: 'default/web-3' }));
     expect(updates[0]!.phase).toBe('path');
-    expect(updates[0]!.forward.map((h) => h.where.name)).toEqual(['default/web-1', 'node1', 'LAN', 'node2', 'default/web-3']);
+    expect(updates[0]!.forward.map((h) => h.where.name)).toEqual([
+      'default/web-1',
+      'node1',
+      'LAN',
+      'node2',
+      'default/web-3',
+    ]);
     const last = updates.at(-1)!;
     expect(last).toMatchObject({ phase: 'done', status: 'ok', probe: { reachable: true } });
     expect(last.forward.filter((h) => h.role !== 'lan').every((h) => h.kernel === 'agrees')).toBe(true);
   });
 
-  it('read-only: the path and the kernel\'s lookups, no probe', async () => {
+  it("read-only: the path and the kernel's lookups, no probe", async () => {
     const api = await caller(true);
     const last = (await all<TraceResult>(await api.trace.run({ from: 'web-1', to: '10.244.2.2' }))).at(-1)!;
     expect(last.probe).toBeNull();
@@ -61,8 +67,12 @@ describe('trace procedures on a lab', () => {
 
   it('refuses bad input before anything runs', async () => {
     const api = await caller(false);
-    await expect(async () => all(await api.trace.run({ from: 'web-1', to: 'web-3; reboot' }))).rejects.toThrow(/neither an IPv4 address nor a pod/);
-    await expect(async () => all(await api.trace.run({ from: 'nosuch', to: 'web-3' }))).rejects.toThrow(/no pod default\/nosuch/);
+    await expect(async () => all(await api.trace.run({ from: 'web-1', to: 'web-3; reboot' }))).rejects.toThrow(
+      /neither an IPv4 address nor a pod/,
+    );
+    await expect(async () => all(await api.trace.run({ from: 'nosuch', to: 'web-3' }))).rejects.toThrow(
+      /no pod default\/nosuch/,
+    );
   });
 
   it('trace.matrix pings every pair through the agents and sums them per node pair', async () => {
@@ -73,7 +83,12 @@ describe('trace procedures on a lab', () => {
     expect(last.sampled).toBe(false);
     expect(last.pairs).toHaveLength(12);
     expect(last.pairs.every((x) => x.state === 'ok')).toBe(true);
-    expect(last.cells.map((c) => [c.from, c.to, c.ok, c.failed])).toEqual([['node1', 'node1', 2, 0], ['node1', 'node2', 4, 0], ['node2', 'node1', 4, 0], ['node2', 'node2', 2, 0]]);
+    expect(last.cells.map((c) => [c.from, c.to, c.ok, c.failed])).toEqual([
+      ['node1', 'node1', 2, 0],
+      ['node1', 'node2', 4, 0],
+      ['node2', 'node1', 4, 0],
+      ['node2', 'node2', 2, 0],
+    ]);
     expect(updates[0]!.pairs.every((x) => x.state === 'pending')).toBe(true);
   });
 });

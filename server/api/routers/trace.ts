@@ -35,9 +35,17 @@ export const traceRouter = createTRPCRouter({
         if (e instanceof TraceInputError) throw new TRPCError({ code: 'BAD_REQUEST', message: e.message });
         throw e;
       }
-      admitProbe(ctx.limiter, ctx.headers, { kind: req.noProbe ? 'trace (no probe)' : 'trace', from: input.from, to: input.to, port: input.port });
+      admitProbe(ctx.limiter, ctx.headers, {
+        kind: req.noProbe ? 'trace (no probe)' : 'trace',
+        from: input.from,
+        to: input.to,
+        port: input.port,
+      });
       const inputs = ctx.cluster.traceInputs();
-      const deps = agentTraceDeps((node) => ctx.cluster.traceInputs().agents.get(node)?.status.address, () => ctx.cluster.agentToken());
+      const deps = agentTraceDeps(
+        (node) => ctx.cluster.traceInputs().agents.get(node)?.status.address,
+        () => ctx.cluster.agentToken(),
+      );
       try {
         yield* updatesOf<TraceResult>((update) => runTrace(inputs, req, deps, update), signal);
       } catch (e) {
@@ -49,13 +57,18 @@ export const traceRouter = createTRPCRouter({
   /** The connectivity matrix: a ping between pod pairs (every pair up to 40 pods, sampled
    *  above), run by the source pod's agent, streamed as the cells fill. Off when read-only. */
   matrix: publicProcedure.subscription(async function* ({ ctx, signal }) {
-    if (ctx.cluster.readOnly) throw new TRPCError({ code: 'FORBIDDEN', message: 'the matrix sends pings: this dashboard runs read-only' });
+    if (ctx.cluster.readOnly)
+      throw new TRPCError({ code: 'FORBIDDEN', message: 'the matrix sends pings: this dashboard runs read-only' });
     admitProbe(ctx.limiter, ctx.headers, { kind: 'matrix', from: 'every pod', to: 'every pod' });
     const inputs = ctx.cluster.traceInputs();
-    const deps = agentTraceDeps((node) => ctx.cluster.traceInputs().agents.get(node)?.status.address, () => ctx.cluster.agentToken());
+    const deps = agentTraceDeps(
+      (node) => ctx.cluster.traceInputs().agents.get(node)?.status.address,
+      () => ctx.cluster.agentToken(),
+    );
     const result: MatrixResult = planMatrix(inputs);
     yield* updatesOf<MatrixResult>(async (update) => {
-      const emit = () => update({ ...result, pairs: result.pairs.map((p) => ({ ...p })), cells: cellsOf(result.nodes, result.pairs) });
+      const emit = () =>
+        update({ ...result, pairs: result.pairs.map((p) => ({ ...p })), cells: cellsOf(result.nodes, result.pairs) });
       emit();
       const bySource = new Map<string, typeof result.pairs>();
       for (const p of result.pairs) bySource.set(p.fromNode, [...(bySource.get(p.fromNode) ?? []), p]);
@@ -64,7 +77,13 @@ export const traceRouter = createTRPCRouter({
           pool(list, MATRIX_PER_NODE, async (p) => {
             if (signal?.aborted) return;
             try {
-              const r = (await deps.probe(p.fromNode, { kind: 'ping', from: { pod: p.from }, to: p.toIp, count: 1, timeoutMs: 1_000 })) as PingResult;
+              const r = (await deps.probe(p.fromNode, {
+                kind: 'ping',
+                from: { pod: p.from },
+                to: p.toIp,
+                count: 1,
+                timeoutMs: 1_000,
+              })) as PingResult;
               p.state = r.ok ? 'ok' : 'failed';
               p.rttMs = r.rttMs?.avg ?? null;
               p.error = r.error;
