@@ -2,7 +2,7 @@
 // own notifications (`ip monitor`) and the plugin's files changing, never by polling
 // alone; streams each change as a diff; keeps the host-gw routes right; serves it all.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { diffSnapshots } from '../lib/model/diff.js';
 import { parsePodRef } from '../lib/model/lab.js';

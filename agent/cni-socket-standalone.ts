@@ -1,7 +1,8 @@
 // The agent's CNI socket on its own, without the rest of the agent: for the tests, the
 // benchmark and trying the fast path by hand. Run it in the node's network namespace:
 //
-//   nsenter --net=/run/netns/NODE node --import tsx agent/cni-socket-standalone.ts --socket /run/podnet/cni.sock [--workers N] [--no-spawn-helper]
+//   nsenter --net=/run/netns/NODE node --import tsx agent/cni-socket-standalone.ts \
+//     --socket /run/podnet/cni.sock [--workers N] [--no-spawn-helper]
 //
 // Prints one JSON line on stdout when it is listening ({"listening": PATH, "pid": …}),
 // its log on stderr, and closes cleanly (finishing acknowledged verbs) on SIGTERM/SIGINT.

@@ -6,7 +6,8 @@
 // (and DEL) takes to reach a client of GET /v1/events; (c) the agent's CPU while idle.
 // See bench/README.md.
 //
-//   node --import ./node_modules/tsx/dist/loader.mjs bench/agent.ts [--pods N] [--iterations N] [--idle-seconds N] [--json]
+//   node --import ./node_modules/tsx/dist/loader.mjs bench/agent.ts \
+//     [--pods N] [--iterations N] [--idle-seconds N] [--json]
 //
 // Everything it makes is in the lab b<random> (namespaces podnet-b<random>-…, state dir
 // /run/podnet/b<random>) and one temp dir; the harness (bench/harness.ts), with this bench's
@@ -325,7 +326,10 @@ function descendants(skip: number[] = []): number[] {
   const out: number[] = [];
   const walk = (pid: number) => {
     for (const [child, pp] of parent)
-      if (pp === pid && !skip.includes(child) && !out.includes(child)) (out.push(child), walk(child));
+      if (pp === pid && !skip.includes(child) && !out.includes(child)) {
+        out.push(child);
+        walk(child);
+      }
   };
   walk(process.pid);
   return out;
@@ -446,7 +450,8 @@ interface Arrival {
   /** Date.now() at the same moment: compared with the plugin's log times */
   wall: number;
   event: string;
-  data: any;
+  /** the event's JSON, read by the one field the bench needs */
+  data: { changes?: { collection: string; op: string; key: string }[] } | null;
 }
 
 interface EventStream {
@@ -779,7 +784,8 @@ async function benchSnapshot(lab: Lab, opts: Options): Promise<SnapshotResults> 
         keepAlive.destroy();
         keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
         for (let i = 0; i < servePerRound; i++) {
-          // The same request on a kept-alive connection, and GET /healthz (a few bytes) for the fixed cost of a request.
+          // The same request on a kept-alive connection, and GET /healthz (a few bytes) for
+          // the fixed cost of a request.
           const ka = await getRaw(lab.socket, lab.token, '/v1/snapshot', keepAlive);
           if (ka.status !== 200) throw new BenchFailure(`GET /v1/snapshot (keep-alive) answered ${ka.status}`);
           serveKeepAlive.push(ka.ms);
@@ -894,10 +900,7 @@ interface ChangeResults {
 async function benchChanges(lab: Lab, opts: Options): Promise<ChangeResults> {
   const events = await openEvents(lab.socket, lab.token);
   const isPod = (op: 'added' | 'removed', key: string) => (a: Arrival) =>
-    a.event === 'diff' &&
-    (a.data.changes as { collection: string; op: string; key: string }[]).some(
-      (c) => c.collection === 'pods' && c.op === op && c.key === key,
-    );
+    a.event === 'diff' && (a.data?.changes ?? []).some((c) => c.collection === 'pods' && c.op === op && c.key === key);
   const quiet = async (ms: number) => {
     // Until no event arrived for `ms` (at most 5 s): the last ADD/DEL's echoes are over.
     const deadline = performance.now() + 5000;
@@ -1038,7 +1041,8 @@ function metric(text: string, name: string): number {
 }
 
 interface IdleResults {
-  /** how long the bench waited, before the window, for the agent to stop collecting more often than its safety recheck */
+  /** how long the bench waited, before the window, for the agent to stop collecting more
+   *  often than its safety recheck */
   quietWaitSeconds: number;
   seconds: number;
   /** what `ip monitor` (the agent's own source of change) reported in the node's namespace during the window */
@@ -1073,7 +1077,10 @@ async function waitAgentQuiet(lab: Lab): Promise<number> {
     await sleep(1000);
     const now = performance.now();
     const n = await collections(lab);
-    if (n !== count) ((count = n), (changedAt = now));
+    if (n !== count) {
+      count = n;
+      changedAt = now;
+    }
     if (now - changedAt >= 6000) break;
     if (now - t0 > 120_000) {
       say('(c) warning: the agent kept collecting more often than every 6 s for 120 s; measuring anyway');

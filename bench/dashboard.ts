@@ -513,7 +513,8 @@ async function startStaticServer(data: Map<string, BaselineData>): Promise<strin
 // (a) one page load: first render and interactive
 
 interface Load {
-  /** navigation start → the first topology snapshot arrived (the topology.snapshot query, or on the event stream; NaN: not seen) */
+  /** navigation start → the first topology snapshot arrived (the topology.snapshot query,
+   *  or on the event stream; NaN: not seen) */
   snapshot: number;
   /** when the topology.snapshot query was sent (NaN: no such query) */
   snapshotRequest: number;
@@ -523,7 +524,8 @@ interface Load {
   firstRender: number;
   /** the next animation frame after it */
   firstFrame: number;
-  /** navigation start → the later frame of the first click + wheel that were both answered within 100 ms; NaN: not within the timeout */
+  /** navigation start → the later frame of the first click + wheel that were both answered
+   *  within 100 ms; NaN: not within the timeout */
   interactive: number;
   /** inputs sent until then (clicks and wheels) */
   probes: number;
@@ -537,7 +539,8 @@ interface Load {
   longTaskMs: number;
   elements: { nodes: number; edges: number };
   zoomChanged: boolean;
-  /** every input until interactive: [kind, sent at (ms from navigation start), answered after (ms), what was clicked] */
+  /** every input until interactive: [kind, sent at (ms from navigation start), answered
+   *  after (ms), what was clicked] */
   answers: [string, number, number, string][];
 }
 

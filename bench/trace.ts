@@ -11,8 +11,9 @@
 //
 // The labs are bt<random> (namespaces podnet-bt<random>-…, state in /run/podnet/bt<random>),
 // built with `bin/podnet lab up` and taken down with `bin/podnet lab down` by the harness
-// (bench/harness.ts) at the end, on failure and on SIGINT/SIGTERM. All traffic runs inside the labs' namespaces: the probes
-// from the source pod (through its node's agent, or `ip netns exec` for the by-hand way).
+// (bench/harness.ts) at the end, on failure and on SIGINT/SIGTERM. All traffic runs inside
+// the labs' namespaces: the probes from the source pod (through its node's agent, or
+// `ip netns exec` for the by-hand way).
 import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -204,7 +205,8 @@ interface PodnetSample {
   namedPhase: TraceResult['phase'] | null;
   /** named, and the kernel's answer at that hop is in */
   diagnosedMs: number | null;
-  /** in-process: readInventory + labTrace (the agents' snapshots); CLI: all but runTrace (node, tsx, imports, labTrace, output) */
+  /** in-process: readInventory + labTrace (the agents' snapshots); CLI: all but runTrace
+   *  (node, tsx, imports, labTrace, output) */
   outsideMs: number;
   timings: TraceResult['timings'];
   status: TraceResult['status'];

@@ -357,7 +357,8 @@ export async function undoDeadAdds(p: LabPaths, inv: LabInventory, progress: Pro
   progress(`undoing what a killed "lab pod add" or "lab node add" left: ${pending.map((x) => x.netns).join(', ')}`);
   for (const add of pending) {
     const node = inv.nodes.find((n) => n.name === (add.pod?.node ?? add.node));
-    if (add.pod && node) await delNetwork(nodeConflist(p, node), attachOf(p, inv, add.pod)).catch(() => {}); // frees its lease, if it got one
+    // DEL frees the pod's lease, if it got one; a DEL that fails leaves nothing more to free.
+    if (add.pod && node) await delNetwork(nodeConflist(p, node), attachOf(p, inv, add.pod)).catch(() => {});
     if (add.node && node) {
       stopAgents(inv.agents[node.name] ? [inv.agents[node.name]!] : []);
       delete inv.agents[node.name];

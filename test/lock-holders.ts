@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { bundleEntry } from '../cni/install.js';
 
 // Commands: hold | release | thread (a worker thread takes the lock and is terminated
-// holding it) | threadtry MS (a worker thread tries to acquire, then releases) | try MS (acquire, then release) | count N (N increments of PATH.count,
-// each a read, a pause and a write under the lock) | exit (without releasing).
+// holding it) | threadtry MS (a worker thread tries to acquire, then releases) | try MS
+// (acquire, then release) | count N (N increments of PATH.count, each a read, a pause and
+// a write under the lock) | exit (without releasing).
 const HOLDER = String.raw`
 const [lockCjs, path] = process.argv.slice(2);
 const { FileLock } = require(lockCjs);

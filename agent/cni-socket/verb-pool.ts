@@ -70,7 +70,8 @@ export function bundledWorker(): Promise<string> {
   return workerCode;
 }
 
-/** Internal error in the spec's form, in the config's cniVersion as the plugin answers, for a verb whose thread died under it. */
+/** Internal error in the spec's form, in the config's cniVersion as the plugin answers,
+ *  for a verb whose thread died under it. */
 function threadDied(stdin: string, why: string): ServedVerb {
   const cniVersion = sniffVersion(stdin) ?? LATEST_CNI_VERSION;
   return {

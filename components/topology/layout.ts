@@ -71,8 +71,8 @@ export const ATTACH_STEP = 18;
  * left three quarters of every box empty. 256 holds a whole /24 (253 pod addresses; kubelet's default
  * limit is 110 pods, but IPAM's round-robin walks the whole range over time); a larger
  * per-node subnet spills its higher addresses into the overflow rows instead of making
- * every box enormous (there are none until a pod needs one). The caller may pass the shape it drew last (`atLeast`) so the grid
- * only ever grows while the page is open.
+ * every box enormous (there are none until a pod needs one). The caller may pass the shape
+ * it drew last (`atLeast`) so the grid only ever grows while the page is open.
  */
 export const MIN_SLOTS = 2;
 export const MAX_SLOTS = 256;

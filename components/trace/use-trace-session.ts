@@ -57,7 +57,7 @@ export function useTraceSession(initial: TraceAsk | null): TraceSession {
   // Read after hydration: the server has no session storage, and a first render that
   // differs from the server's HTML is a hydration error (a reload with a history).
   const [history, setHistory] = useState<HistoryEntry[]>([]);
-  // eslint-disable-next-line react-hooks/set-state-in-effect -- the one render after hydration, as the comment above says
+  // eslint-disable-next-line react-hooks/set-state-in-effect -- once, after hydration (above)
   useEffect(() => setHistory(loadHistory(session())), []);
   const remember = useCallback((r: TraceResult) => {
     setHistory((h) => {

@@ -100,7 +100,9 @@ export class AgentStream {
         let reason = text.trim();
         try {
           reason = (JSON.parse(text) as { error?: string }).error ?? reason;
-        } catch {}
+        } catch {
+          /* not JSON: the status line says enough */
+        }
         failHere(`the agent at ${this.address} answered ${res.statusCode}: ${reason}`);
       };
       res.setEncoding('utf8');

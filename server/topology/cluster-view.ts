@@ -67,7 +67,8 @@ export class ClusterView {
   /** Yields what the watcher missed since version `since` (a snapshot without one), then
    *  changes, until the signal aborts or the view closes. A page loads the snapshot with
    *  the topology.snapshot query (one JSON response: far cheaper than the whole topology
-   *  as one SSE event in a large cluster, bench/README.md) and watches from its version; a reconnect resumes the same way. */
+   *  as one SSE event in a large cluster, bench/README.md) and watches from its version; a
+   *  reconnect resumes the same way. */
   async *events(signal: AbortSignal | undefined, since: number | null = null): AsyncGenerator<TopologyEvent> {
     const w: Watcher = { queue: this.catchUp(since), wake: null };
     this.watchers.add(w);

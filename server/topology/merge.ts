@@ -143,7 +143,10 @@ export function mergeTopology(inputs: SourceInputs, readOnly: boolean, memo: Mer
   });
   const present = new Set(plane.nodes.map((n) => n.name));
   for (const name of [...memo.nodes.keys(), ...memo.routes.keys()])
-    if (!present.has(name)) (memo.nodes.delete(name), memo.routes.delete(name));
+    if (!present.has(name)) {
+      memo.nodes.delete(name);
+      memo.routes.delete(name);
+    }
   const unreachable = new Set(nodes.filter((n) => n.health === 'unreachable').map((n) => n.name));
   pods.forEach((p, i) => {
     const health: Health =
