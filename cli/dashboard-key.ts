@@ -21,10 +21,12 @@ export interface DashboardAuth {
   env: Record<string, string>;
 }
 
-/** Reads a key file, refusing a symbolic link or anything but a plain file (and, for a
- *  file made here, one that others may read). */
+/** Reads a key file, refusing anything but a plain file. The file podnet makes at its own
+ *  path must not be a symbolic link (one planted there would choose the key) nor readable
+ *  by others; a file the operator names is theirs to place, and may be a link — a
+ *  Kubernetes Secret's files are links into its ..data directory. */
 export function readKeyFile(file: string, made = false): string {
-  const read = readFile(file, { noFollow: true, private: made });
+  const read = readFile(file, { noFollow: made, private: made });
   if ('error' in read) throw new CommandError(read.error, 2);
   return read.key;
 }
