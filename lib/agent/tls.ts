@@ -23,6 +23,8 @@ export function agentTlsOptions(): { ca?: Buffer; servername: string } {
   if (!caFile) return { servername };
   const stamp = fileStamp(caFile);
   if (stamp === 'missing') throw new Error(`the agents' CA file ${caFile} is missing`);
-  if (caCache?.stamp !== stamp) caCache = { stamp, ca: readFileSync(caFile) };
+  // The hint: a path known only at run time, which Turbopack would otherwise answer by
+  // tracing the whole project into the build's output.
+  if (caCache?.stamp !== stamp) caCache = { stamp, ca: readFileSync(/* turbopackIgnore: true */ caFile) };
   return { ca: caCache.ca, servername };
 }
