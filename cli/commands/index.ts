@@ -8,6 +8,7 @@ import { firewallRender } from './firewall.js';
 import { labCommands } from './lab.js';
 import { faultCommands } from './lab-fault.js';
 import { dashboard } from './dashboard.js';
+import { deploySecrets } from './deploy.js';
 import { trace } from './trace.js';
 import { down, up } from './up.js';
 
@@ -24,4 +25,5 @@ export const commands: Command[] = [
   agent,
   cniInstall,
   cniUninstall,
+  deploySecrets,
 ];
