@@ -3,7 +3,7 @@
 // shim built (scripts/build-shim.sh, or by install itself when cc exists), `podnet` is the
 // shim and the Node plugin is `podnet-node` next to it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDirs } from '../test/cni.js';
@@ -179,6 +179,59 @@ describe('podnet cni install', () => {
     });
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject({ code: 6 });
+  });
+
+  it('--node-runtime: the plugins run the node copied into podnet.d/, found beside themselves; uninstall removes it', async () => {
+    const bin = join(dirs.root, 'bin');
+    const report = await install(bin, null, { nodeRuntime: true });
+    const runtime = join(bin, 'podnet.d', 'node');
+    expect(report).toMatchObject({ nodeRuntime: true, node: runtime });
+    expect(readFileSync(runtime).equals(readFileSync(process.execPath))).toBe(true);
+    expect(statSync(runtime).mode & 0o777).toBe(0o755);
+    for (const f of ['podnet-node', 'podnet-ipam']) {
+      const head = readFileSync(join(bin, f), 'utf8').slice(0, 600);
+      expect(head).toContain('"$d/podnet.d/node" "$0"');
+      // the bin dir is the host's seen through a mount: no path of this machine in the launcher
+      expect(head).not.toContain(process.execPath);
+      expect(head).not.toContain(bin);
+    }
+    // the bin dir moved (the host's view of an init container's mount): still runs, by any path
+    const moved = join(dirs.root, 'host-opt-cni-bin');
+    execFileSync('mv', [bin, moved]);
+    const input = '{"cniVersion":"0.4.0"}';
+    const env = { CNI_COMMAND: 'VERSION' };
+    for (const [file, cwd] of [
+      [join(moved, 'podnet'), dirs.root],
+      [join(moved, 'podnet-ipam'), dirs.root],
+      ['./podnet-ipam', moved],
+    ] as const) {
+      const r = spawnSync(file, [], { encoding: 'utf8', input, env, cwd });
+      expect(r.status, `${file}: ${r.stderr}`).toBe(0);
+      expect(JSON.parse(r.stdout).cniVersion).toBe('0.4.0');
+    }
+    // without the copy the launcher has nothing to run: it does use podnet.d/node
+    execFileSync('mv', [join(moved, 'podnet.d', 'node'), join(dirs.root, 'away')]);
+    expect(spawnSync(join(moved, 'podnet-ipam'), [], { encoding: 'utf8', input, env }).status).not.toBe(0);
+    execFileSync('mv', [join(dirs.root, 'away'), join(moved, 'podnet.d', 'node')]);
+    const u = podnet(['cni', 'uninstall', '--bin-dir', moved, '--json']);
+    expect(u.status, u.stderr).toBe(0);
+    expect(JSON.parse(u.stdout).removed).toEqual(
+      expect.arrayContaining([join(moved, 'podnet.d', 'node'), join(moved, 'podnet.d')]),
+    );
+    expect(readdirSync(moved)).toEqual([]);
+  });
+
+  it('an install without --node-runtime removes the copy an earlier one left; a foreign file in podnet.d/ stays', async () => {
+    const bin = join(dirs.root, 'bin');
+    await install(bin, null, { nodeRuntime: true });
+    writeFileSync(join(bin, 'podnet.d', 'README'), 'mine\n');
+    const report = await install(bin, null);
+    expect(report).toMatchObject({ nodeRuntime: false, node: process.execPath });
+    expect(report.removed).toEqual([join(bin, 'podnet.d', 'node')]);
+    expect(readdirSync(join(bin, 'podnet.d'))).toEqual(['README']);
+    expect(uninstall(bin, undefined).skipped).toEqual([
+      `${join(bin, 'podnet.d')} (holds files podnet did not write: README)`,
+    ]);
   });
 
   it('conflist names agentSocket when asked', () => {

@@ -15,14 +15,23 @@
 // plugin is installed next to it as `podnet-node`. The shim hands the verb to the node
 // agent when the config names `agentSocket` and the agent answers, and otherwise execs
 // `podnet-node` (cni/shim/podnet-shim.c). Without a shim, `podnet` is the Node plugin.
+//
+// A host without Node.js (a Kubernetes node, installed from the DaemonSet's init container):
+// with `nodeRuntime`, the node binary running this install is copied to
+// <bin-dir>/podnet.d/node and the launchers run that copy, found from their own path ("$0"),
+// not from an absolute one: the init container writes into the host's bin dir through a
+// mount (/host/opt/cni/bin), so no path seen here is the host's. The shim is linked static
+// (scripts/build-shim.sh); the copied node needs the host's glibc, as on any Linux node.
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -50,12 +59,28 @@ const SPAWN_BUILD = '.build/podnet-spawn';
 // Where they lived before cni/bundles.ts: the lab, the agent and the tests import them from here.
 export { bundleEntry, repoRoot };
 
-export function launcher(nodePath: string): string {
+/** The directory beside the plugins holding what they need from podnet (the node runtime). */
+export const RUNTIME_DIR = 'podnet.d';
+/** The node binary's name in RUNTIME_DIR. */
+export const RUNTIME_NODE = 'node';
+
+/** The sh lines in front of each plugin's bundle. `nodePath`: the absolute node binary to
+ *  run; or `{ besideSelf: true }`: the copy in podnet.d/ next to the launcher itself. */
+export function launcher(nodePath: string | { besideSelf: true }): string {
+  // every line is also JavaScript: the string ':' and a comment
+  const node =
+    typeof nodePath === 'string'
+      ? [`':' //; exec /usr/bin/env -i PATH=${PATH_FOR_PLUGINS} "$@" '${nodePath}' "$0"`]
+      : [
+          // a runtime execs a plugin by its path, so "$0" holds a slash; "./podnet" keeps working too
+          `':' //; case "$0" in */*) d="\${0%/*}" ;; *) d=. ;; esac`,
+          `':' //; exec /usr/bin/env -i PATH=${PATH_FOR_PLUGINS} "$@" "$d/${RUNTIME_DIR}/${RUNTIME_NODE}" "$0"`,
+        ];
   return [
     '#!/bin/sh',
     `':' //; # ${MARKER}: keep only the CNI variables, then run this same file with node`,
     `':' //; set --; for v in ${CNI_VARS.join(' ')}; do eval "[ -z \\"\\\${$v+x}\\" ] || set -- \\"\\$@\\" \\"$v=\\$$v\\""; done`,
-    `':' //; exec /usr/bin/env -i PATH=${PATH_FOR_PLUGINS} "$@" '${nodePath}' "$0"`,
+    ...node,
     '',
   ].join('\n');
 }
@@ -109,7 +134,10 @@ export function conflist(o: ConflistOptions): Record<string, unknown> {
 export interface InstallReport {
   binDir: string;
   executables: string[];
+  /** the node binary the plugins run, as seen from here (with nodeRuntime: the copy in podnet.d/) */
   node: string;
+  /** true: the plugins run the node copied beside them, not this machine's */
+  nodeRuntime: boolean;
   conflist: string | null;
   /** true: `podnet` is the C shim and the Node plugin is `podnet-node` (the fast path is available) */
   shim: boolean;
@@ -122,6 +150,9 @@ export interface InstallReport {
 export interface InstallOptions {
   /** 'auto' (default): install the shim when it is built or can be built; 'never': the Node plugin is `podnet` */
   shim?: 'auto' | 'never';
+  /** copy the node binary running this into <binDir>/podnet.d/ and have the plugins run it
+   *  (a host without Node.js); default false: the plugins run this machine's node, by its path */
+  nodeRuntime?: boolean;
 }
 
 function hasCompiler(): boolean {
@@ -162,6 +193,18 @@ function copyAtomic(from: string, path: string, mode: number): void {
   renameSync(tmp, path);
 }
 
+/** An ELF64 executable without a PT_INTERP program header: no dynamic loader, no shared libc. */
+export function isStaticElf(path: string): boolean {
+  const bytes = readFileSync(path);
+  if (bytes.length < 64 || bytes.readUInt32BE(0) !== 0x7f454c46 || bytes[4] !== 2 || bytes[5] !== 1) return false;
+  const phoff = Number(bytes.readBigUInt64LE(32));
+  const phentsize = bytes.readUInt16LE(54);
+  const phnum = bytes.readUInt16LE(56);
+  if (phoff + phentsize * phnum > bytes.length) return false;
+  for (let i = 0; i < phnum; i++) if (bytes.readUInt32LE(phoff + i * phentsize) === 3 /* PT_INTERP */) return false;
+  return true;
+}
+
 /** Is this file one that install wrote: a launcher polyglot, or the shim? */
 function writtenByPodnet(file: string): boolean {
   const bytes = readFileSync(file);
@@ -175,18 +218,27 @@ export async function install(
   conf: { confDir: string; options: ConflistOptions } | null,
   opts: InstallOptions = {},
 ): Promise<InstallReport> {
-  const node = process.execPath;
   mkdirSync(binDir, { recursive: true });
-  const shim = opts.shim === 'never' ? { missing: 'not asked for (shim: never)' } : shimBinary();
+  let shim = opts.shim === 'never' ? { missing: 'not asked for (shim: never)' } : shimBinary();
+  // on a host of unknown libc, a dynamic shim could fail to start: the Node plugin is `podnet` then
+  if (opts.nodeRuntime && 'path' in shim && !isStaticElf(shim.path))
+    shim = {
+      missing: `${shim.path} is not linked static, as a host without podnet's libc needs: rebuild it with scripts/build-shim.sh`,
+    };
   const removed: string[] = [];
   const written = new Map<string, string>();
-  // The Node plugins first, the shim last: a runtime calling `podnet` meanwhile finds its fallback.
+  // The runtime before the plugins that run it, the Node plugins before the shim: a runtime
+  // calling a plugin meanwhile finds all it execs.
+  const node = opts.nodeRuntime ? installNodeRuntime(binDir) : process.execPath;
+  const head = launcher(opts.nodeRuntime ? { besideSelf: true } : node);
   for (const plugin of PLUGINS) {
     const name = plugin === 'podnet' && 'path' in shim ? FALLBACK_NAME : plugin;
     const file = join(binDir, name);
-    writeAtomic(file, launcher(node) + (await bundleCode(plugin)), 0o755);
+    writeAtomic(file, head + (await bundleCode(plugin)), 0o755);
     written.set(name, file);
   }
+  // plugins that run this machine's node no longer need an earlier install's copy
+  if (!opts.nodeRuntime) removed.push(...removeNodeRuntime(binDir).removed);
   if ('path' in shim) {
     const file = join(binDir, 'podnet');
     copyAtomic(shim.path, file, 0o755);
@@ -210,6 +262,7 @@ export async function install(
     binDir,
     executables,
     node,
+    nodeRuntime: opts.nodeRuntime === true,
     conflist: conflistPath,
     shim: 'path' in shim,
     ...('missing' in shim ? { noShim: shim.missing } : {}),
@@ -222,8 +275,38 @@ export interface UninstallReport {
   skipped: string[];
 }
 
+/** Copies the node binary running this to <binDir>/podnet.d/node, atomically (temp file
+ *  and rename: a plugin running the old copy keeps its inode). Returns the copy's path. */
+function installNodeRuntime(binDir: string): string {
+  const dir = join(binDir, RUNTIME_DIR);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const file = join(dir, RUNTIME_NODE);
+  copyAtomic(process.execPath, file, 0o755);
+  return file;
+}
+
+/** Removes podnet.d/: the node copy, a temp file of an interrupted copy, then the directory
+ *  if that emptied it (anything else put there is someone else's, and stays). */
+function removeNodeRuntime(binDir: string): UninstallReport {
+  const dir = join(binDir, RUNTIME_DIR);
+  const removed: string[] = [];
+  const skipped: string[] = [];
+  if (!existsSync(dir)) return { removed, skipped };
+  for (const name of readdirSync(dir)) {
+    if (name !== RUNTIME_NODE && !name.startsWith(`${RUNTIME_NODE}.podnet-tmp-`)) continue;
+    unlinkSync(join(dir, name));
+    if (name === RUNTIME_NODE) removed.push(join(dir, name));
+  }
+  const rest = readdirSync(dir);
+  if (rest.length === 0) {
+    rmdirSync(dir);
+    removed.push(dir);
+  } else skipped.push(`${dir} (holds files podnet did not write: ${rest.join(', ')})`);
+  return { removed, skipped };
+}
+
 /** Removes only what install wrote: executables carrying the marker (the launcher's, or
- *  the shim's), podnet's conflist. */
+ *  the shim's), the node runtime in podnet.d/, podnet's conflist. */
 export function uninstall(binDir: string, confDir: string | undefined): UninstallReport {
   const removed: string[] = [];
   const skipped: string[] = [];
@@ -235,6 +318,9 @@ export function uninstall(binDir: string, confDir: string | undefined): Uninstal
       removed.push(file);
     } else skipped.push(`${file} (not written by podnet cni install)`);
   }
+  const runtime = removeNodeRuntime(binDir);
+  removed.push(...runtime.removed);
+  skipped.push(...runtime.skipped);
   if (confDir) {
     const file = join(confDir, CONFLIST_NAME);
     if (existsSync(file)) {

@@ -34,12 +34,16 @@ export class KubeWatch {
   private readonly reflectors: { nodes: Reflector; pods: Reflector };
 
   /** `resources`: what to follow; the node agent needs only the nodes (a cluster-wide
-   *  pod watch on every node would cost the API server for nothing). */
+   *  pod watch on every node would cost the API server for nothing). `nodeFieldSelector`
+   *  narrows the nodes to those it matches, on the server (`metadata.name=NODE`: the
+   *  install step follows its own node only, with the same list and watch verbs). */
   constructor(
     kc: KubeConfig,
     changed: () => void,
     private readonly resources: readonly KubeResource[] = ['nodes', 'pods'],
+    opts: { nodeFieldSelector?: string } = {},
   ) {
+    const nodeSelector = opts.nodeFieldSelector;
     this.reflectors = {
       nodes: new Reflector(
         kc,
@@ -47,8 +51,9 @@ export class KubeWatch {
         '/api/v1/nodes',
         nodeKey,
         parseKubeNode,
-        (api, o) => api.listNode({}, o),
+        (api, o) => api.listNode(nodeSelector ? { fieldSelector: nodeSelector } : {}, o),
         changed,
+        nodeSelector,
       ),
       pods: new Reflector(
         kc,
@@ -129,6 +134,7 @@ class Reflector {
     private readonly parse: (o: unknown) => Parsed<KubeObject>,
     private readonly listFn: (api: CoreV1Api, options: ConfigurationOptions) => Promise<unknown>,
     private readonly changed: () => void,
+    private readonly fieldSelector?: string,
   ) {
     // 2.0.1 builds a new undici Agent for every request (whenever the cluster has any TLS
     // setting, skip-verify included) and never closes it; and a watch cannot be aborted
@@ -303,7 +309,16 @@ class Reflector {
         this.changed();
       };
       this.watcher
-        .watch(this.path, { allowWatchBookmarks: true, resourceVersion: this.resourceVersion }, onEvent, done)
+        .watch(
+          this.path,
+          {
+            allowWatchBookmarks: true,
+            resourceVersion: this.resourceVersion,
+            ...(this.fieldSelector ? { fieldSelector: this.fieldSelector } : {}),
+          },
+          onEvent,
+          done,
+        )
         .then((controller) => {
           if (finished) return;
           this.controller = controller;
