@@ -84,6 +84,9 @@ export interface Podman {
   rm(name: string): Promise<void>;
   /** Runs a command in the node network namespace (e.g. `ip -j link`). */
   node(cmd: string[], opts?: { timeoutMs?: number }): Promise<CmdResult>;
+  /** The command line and environment podman() runs, for a script that runs podman itself
+   *  (scripts/image takes it in $PODMAN): it lands in this harness's private store. */
+  commandLine(): { argv: string[]; env: NodeJS.ProcessEnv };
 }
 
 // ---------------------------------------------------------------- availability
@@ -633,6 +636,13 @@ export async function withPodman<T>(opts: PodmanOptions, fn: (pm: Podman) => Pro
     },
     node(cmd, o) {
       return runCmd('nsenter', [`--net=${nsPath}`, '--', ...cmd], { timeoutMs: o?.timeoutMs ?? timeoutMs });
+    },
+    commandLine() {
+      if (!helper) throw new Error('podman harness is not running');
+      return {
+        argv: ['nsenter', '--target', String(helper.pid), '--mount', '--net', '--', 'podman', ...globalFlags],
+        env,
+      };
     },
   };
 
