@@ -13,7 +13,6 @@
 // build (npm run build). Elsewhere the suite is skipped, except under CI, where it fails
 // and says what is missing. The root network namespace sees no traffic from these tests
 // but debootstrap's download on a cold cache.
-import { spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -30,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeSnapshot } from '../lib/model/snapshot.js';
 import { call } from '../test/agent-client.js';
-import { type CmdResult, type Podman, podmanUnavailableReason, withPodman } from '../test/podman.js';
+import { type CmdResult, explain, type Podman, podmanUnavailableReason, runCmd, withPodman } from '../test/podman.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
@@ -48,29 +47,9 @@ function unavailable(): string | null {
 }
 const reason = unavailable();
 
-function explain(what: string, r: CmdResult): string {
-  const how = r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`;
-  return `${what}: ${how}\n${(r.stderr.trim() || r.stdout.trim()).slice(-3000)}`;
-}
-
-function runScript(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CmdResult> {
-  return new Promise((resolve) => {
-    const child = spawn(join(REPO, 'scripts', 'image'), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGTERM'); // its trap removes its temp dir
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
-  });
-}
+/** scripts/image to its end; at the timeout SIGTERM, so its trap removes its temp dir. */
+const runScript = (args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CmdResult> =>
+  runCmd(join(REPO, 'scripts', 'image'), args, { env, timeoutMs, cwd: REPO, killSignal: 'SIGTERM' });
 
 /** Runs a script with node inside the harness's node namespace: HTTP to its loopback. */
 async function inNode(pm: Podman, script: string): Promise<string> {

@@ -2,7 +2,7 @@
 // it, so an agent that sends something else is that node's problem, named, as on the
 // dashboard. The agents here are fakes on unix sockets answering GET /v1/snapshot.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLUSTER_NETWORK, LAN_CIDR, nodeGateway, nodeIp, nodePodCIDR, OUTSIDE_IP } from '../lib/model/lab.js';
+import { labStatusFixture } from '../test/fixtures/lab-status.js';
 import { fakeJsonAgent, type FakeAgent } from '../test/fake-agent.js';
 import { healthyNode1 } from '../test/fixtures/snapshots.js';
 import type { LabInventory } from './inventory.js';
@@ -14,26 +14,9 @@ afterEach(async () => {
 });
 
 function inventoryWith(addresses: string[]): LabInventory {
-  const node = (i: number) => ({
-    name: `node${i}`,
-    index: i,
-    ip: nodeIp(i),
-    podCIDR: nodePodCIDR(i),
-    gateway: nodeGateway(i),
-    netns: `podnet-t-node${i}`,
-    agent: addresses[i - 1]!,
-  });
   return {
-    labId: 't',
-    routing: 'host-gw',
+    ...labStatusFixture(addresses),
     tokenFile: null,
-    dashboard: null,
-    router: null,
-    outside: { ip: OUTSIDE_IP, netns: 'podnet-t-outside' },
-    lan: { cidr: LAN_CIDR, netns: 'podnet-t-lan', bridge: 'lan0' },
-    clusterNetwork: CLUSTER_NETWORK,
-    nodes: addresses.map((_, i) => node(i + 1)),
-    pods: [],
     flags: { nodes: addresses.length, podsPerNode: 0, routing: 'host-gw' },
     phase: 'ready',
     builder: null,

@@ -25,8 +25,9 @@ export interface AgentPki {
 }
 
 // Fixed texts: openssl reads its settings from our own file, never the system's
-// openssl.cnf, whose defaults (extensions req adds) differ between distributions.
-const REQ_CONFIG = `[req]
+// openssl.cnf, whose defaults (extensions req adds) differ between distributions. The
+// names are podnet's own constants (tests pass theirs), never input from outside.
+const reqConfig = (names: string[]) => `[req]
 distinguished_name = dn
 prompt = no
 [dn]
@@ -38,15 +39,17 @@ subjectKeyIdentifier = hash
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:${AGENT_CERT_NAME}
+subjectAltName = ${names.join(',')}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 `;
 
 export class PkiError extends Error {}
 
-/** A new CA and an agent certificate it signs (ECDSA P-256). Needs the openssl command. */
-export function makeAgentPki(days = PKI_DAYS): AgentPki {
+/** A new CA and an agent certificate it signs (ECDSA P-256). Needs the openssl command.
+ *  `names`: the certificate's subject alternative names; the tests' HTTPS sites give
+ *  theirs ("DNS:localhost", "IP:127.0.0.1"). */
+export function makeAgentPki(days = PKI_DAYS, names: string[] = [`DNS:${AGENT_CERT_NAME}`]): AgentPki {
   // mkdtemp makes the directory 0700: the CA key in it is readable by nobody else
   const dir = mkdtempSync(join(tmpdir(), 'podnet-pki-'));
   try {
@@ -55,7 +58,7 @@ export function makeAgentPki(days = PKI_DAYS): AgentPki {
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       writeFileSync(pem(file), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     };
-    writeFileSync(pem('openssl.cnf'), REQ_CONFIG);
+    writeFileSync(pem('openssl.cnf'), reqConfig(names));
     newKey('ca.key');
     newKey('tls.key');
     const ssl = (...args: string[]) => openssl(dir, args);

@@ -148,10 +148,12 @@ export function podmanAvailable(): boolean {
 
 // ---------------------------------------------------------------- processes
 
-function runCmd(
+/** Runs a command to its end, its output collected; at the timeout it gets `killSignal`
+ *  (SIGKILL unless a script should run its own clean-up trap first). */
+export function runCmd(
   file: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; killSignal?: NodeJS.Signals } = {},
 ): Promise<CmdResult> {
   return new Promise((resolve) => {
     const child = spawn(file, args, {
@@ -168,7 +170,7 @@ function runCmd(
       timedOut = true;
       if (child.pid !== undefined) {
         try {
-          process.kill(child.pid, 'SIGKILL');
+          process.kill(child.pid, opts.killSignal ?? 'SIGKILL');
         } catch {
           /* gone */
         }
@@ -185,7 +187,7 @@ function runCmd(
   });
 }
 
-function explain(cmd: string, r: CmdResult): string {
+export function explain(cmd: string, r: CmdResult): string {
   const how = r.timedOut ? 'timed out' : r.code === null ? `killed by ${r.signal}` : `exit ${r.code}`;
   const out = (r.stderr.trim() || r.stdout.trim()).slice(-2000);
   return `${cmd}: ${how}${out ? `\n${out}` : ''}`;

@@ -1,28 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_NETWORK, LAN_CIDR, nodeGateway, nodeIp, nodePodCIDR, OUTSIDE_IP, type LabStatus } from './lab';
+import { labStatusFixture } from '../../test/fixtures/lab-status';
+import type { LabStatus } from './lab';
 import { parseLabStatus } from './lab-schema';
 
-// The shape lab/lab.ts's planLab writes, with the model's own numbering, two nodes and a pod.
-const node = (i: number) => ({
-  name: `node${i}`,
-  index: i,
-  ip: nodeIp(i),
-  podCIDR: nodePodCIDR(i),
-  gateway: nodeGateway(i),
-  netns: `podnet-t-node${i}`,
-  agent: `unix:/run/podnet/t/nodes/node${i}/agent.sock`,
-});
-const inventory: LabStatus = {
-  labId: 't',
-  routing: 'host-gw',
-  tokenFile: '/run/podnet/t/agent.token',
-  dashboard: null,
-  router: null,
-  outside: { ip: OUTSIDE_IP, netns: 'podnet-t-outside' },
-  lan: { cidr: LAN_CIDR, netns: 'podnet-t-lan', bridge: 'lan0' },
-  clusterNetwork: CLUSTER_NETWORK,
-  nodes: [node(1), node(2)],
-  pods: [
+// Two nodes and a pod.
+const agentOf = (i: number) => `unix:/run/podnet/t/nodes/node${i}/agent.sock`;
+const inventory: LabStatus = labStatusFixture(
+  [agentOf(1), agentOf(2)],
+  [
     {
       name: 'web-1',
       namespace: 'default',
@@ -32,7 +17,8 @@ const inventory: LabStatus = {
       containerID: 'c1',
     },
   ],
-};
+);
+const node = (i: number) => inventory.nodes[i - 1]!;
 
 describe('parseLabStatus', () => {
   it('accepts the lab inventory, without faults (older inventories) and with the fields only the lab reads', () => {
