@@ -30,6 +30,8 @@ async function sourceFor(config: DashboardConfig): Promise<ClusterSource> {
         kubeconfig: config.PODNET_KUBECONFIG,
         agentPort,
         agentTls,
+        // the lab's agents on unix sockets (config.ts refuses it with a CA file)
+        ...(config.PODNET_AGENT_SOCKET_DIR !== undefined ? { agentSocketDir: config.PODNET_AGENT_SOCKET_DIR } : {}),
         agentToken: token,
         agentPool: pool,
       });

@@ -2,6 +2,7 @@
 // a wrong value stops the server with a message naming the variable, the value and what
 // it accepts, instead of a page that half works.
 import { z } from 'zod';
+import { agentSocketDirProblem } from '../lib/kube/objects';
 import { isHostName } from '../lib/model/hostname';
 
 const bool = z
@@ -24,6 +25,16 @@ const schema = z.object({
   PODNET_AGENT_TOKEN_FILE: z.string().min(1).optional(),
   /** kubernetes: agents serve TLS with certificates this CA signed (PEM); unset: plain HTTP */
   PODNET_AGENT_CA_FILE: z.string().min(1).optional(),
+  /** kubernetes: node N's agent is on the unix socket <dir>/N/agent.sock (plain HTTP)
+   *  instead of at InternalIP:PODNET_AGENT_PORT, which then does not apply (a lab's agents,
+   *  in network namespaces); absolute; not with PODNET_AGENT_CA_FILE */
+  PODNET_AGENT_SOCKET_DIR: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      const problem = v === undefined ? null : agentSocketDirProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   /** kubernetes: the name the agents' certificates carry */
   PODNET_AGENT_SERVER_NAME: z
     .string()
@@ -72,12 +83,23 @@ const schema = z.object({
     ),
 });
 
+// Settings that do not go together.
+const checked = schema.superRefine((c, ctx) => {
+  if (c.PODNET_AGENT_SOCKET_DIR !== undefined && c.PODNET_AGENT_CA_FILE !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PODNET_AGENT_SOCKET_DIR'],
+      message:
+        'agents on unix sockets speak plain HTTP: PODNET_AGENT_CA_FILE (--agent-ca-file) does not go with PODNET_AGENT_SOCKET_DIR (--agent-socket-dir); give one of them',
+    });
+});
+
 export type DashboardConfig = z.infer<typeof schema>;
 
 export class ConfigError extends Error {}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): DashboardConfig {
-  const result = schema.safeParse(
+  const result = checked.safeParse(
     Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('PODNET_') && v !== undefined)),
   );
   if (!result.success) {

@@ -5,6 +5,7 @@ import { str, flag, type Parsed } from '../args.js';
 import { CommandError, type Run } from '../command.js';
 import { dashboardAuth, NO_AUTH_WARNING, urlWithKey } from '../dashboard-key.js';
 import { startDashboard } from '../dashboard-process.js';
+import { agentSocketDirProblem } from '../../lib/kube/objects.js';
 import { dashboardKeyFile } from '../../lab/dashboard-key-file.js';
 import { pathsOf } from './lab-call.js';
 
@@ -45,6 +46,19 @@ export const runDashboard: Run = async (args, io) => {
   set('agent-port', 'PODNET_AGENT_PORT');
   set('agent-token-file', 'PODNET_AGENT_TOKEN_FILE');
   set('agent-ca-file', 'PODNET_AGENT_CA_FILE');
+  // checked here too (server/config.ts checks PODNET_AGENT_SOCKET_DIR): the server reads
+  // its configuration on first use, after it is up; this refuses before anything starts
+  const socketDir = str(args, 'agent-socket-dir');
+  if (socketDir !== undefined) {
+    const problem = agentSocketDirProblem(socketDir);
+    if (problem) throw new CommandError(`--agent-socket-dir ${problem}`, 2);
+    if (str(args, 'agent-ca-file') !== undefined)
+      throw new CommandError(
+        '--agent-socket-dir and --agent-ca-file do not go together: agents on unix sockets speak plain HTTP (give one of them)',
+        2,
+      );
+  }
+  set('agent-socket-dir', 'PODNET_AGENT_SOCKET_DIR');
   set('agent-server-name', 'PODNET_AGENT_SERVER_NAME');
   set('synthetic', 'PODNET_SYNTHETIC');
   set('frame-ancestors', 'PODNET_FRAME_ANCESTORS');

@@ -9,11 +9,13 @@ export const dashboard: Command = {
   path: ['dashboard'],
   summary: 'run the web dashboard in the foreground (lab, kubernetes or synthetic source)',
   usage:
-    'podnet dashboard [--source lab|kubernetes|synthetic] [--lab-id ID] [--kubeconfig F] [--agent-port N|off] [--agent-token-file F] [--agent-ca-file F] [--agent-server-name NAME] [--synthetic NxP] [--token-file F | --no-auth] [--allowed-host NAMES] [--read-only] [--frame-ancestors ORIGINS] [--base-path /PATH] [--host ADDR] [--port PORT] [--json]',
+    'podnet dashboard [--source lab|kubernetes|synthetic] [--lab-id ID] [--kubeconfig F] [--agent-port N|off] [--agent-token-file F] [--agent-ca-file F | --agent-socket-dir DIR] [--agent-server-name NAME] [--synthetic NxP] [--token-file F | --no-auth] [--allowed-host NAMES] [--read-only] [--frame-ancestors ORIGINS] [--base-path /PATH] [--host ADDR] [--port PORT] [--json]',
   description:
     'Serves the live topology page. --source lab (default) shows a lab and its agents; --source kubernetes lists and watches ' +
     'Nodes and Pods through the Kubernetes API (kubeconfig from --kubeconfig, $KUBECONFIG, ~/.kube/config or in-cluster) and ' +
-    "reads each node's agent at InternalIP:--agent-port; --source synthetic draws a generated cluster of N nodes and P pods. " +
+    "reads each node's agent at InternalIP:--agent-port (https with --agent-ca-file), or with --agent-socket-dir DIR on " +
+    'the unix socket DIR/<node>/agent.sock (a lab whose agents run in network namespaces); --source synthetic draws a ' +
+    'generated cluster of N nodes and P pods. ' +
     'The page is built first when the sources changed. The page asks for a key: one is made (a 0600 file, kept for the next ' +
     'start) unless --token-file names one or --no-auth turns it off, and the URL printed once carries it (?token=). ' +
     'Requests must address localhost, an IP address, --host or an --allowed-host name. --frame-ancestors ' +
@@ -31,6 +33,11 @@ export const dashboard: Command = {
     },
     { name: 'agent-token-file', value: 'FILE', help: "kubernetes: file with the agents' bearer token" },
     { name: 'agent-ca-file', value: 'FILE', help: 'kubernetes: agents serve TLS; verify them with this CA (PEM)' },
+    {
+      name: 'agent-socket-dir',
+      value: 'DIR',
+      help: "kubernetes: node N's agent is on the unix socket DIR/N/agent.sock, not at InternalIP:--agent-port",
+    },
     {
       name: 'agent-server-name',
       value: 'NAME',

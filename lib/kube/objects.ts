@@ -151,13 +151,63 @@ export function internalIP(node: KubeNode): string | null {
   return nodeRouting(node).ip;
 }
 
-/** `agentPort` null: the cluster runs no podnet agents; `agentTls`: they serve TLS. */
-export function toClusterNode(node: KubeNode, agentPort: number | null, agentTls = false): ClusterNode {
+/** A Kubernetes object name of the DNS-1123 subdomain kind, as a Node's must be: lowercase
+ *  letters, digits, "-" and ".", labels of 1-63 that start and end with a letter or digit,
+ *  253 in all. So no "/", no "..", and never "." or "..": safe as one path component. */
+const DNS1123_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export function isDns1123Subdomain(name: string): boolean {
+  return name.length > 0 && name.length <= 253 && name.split('.').every((l) => DNS1123_LABEL.test(l));
+}
+
+/** The longest unix socket path connect(2) takes (sun_path is 108 bytes with its NUL). */
+export const UNIX_SOCKET_PATH_MAX = 107;
+const byteLength = (s: string) => new TextEncoder().encode(s).length;
+
+/** What is wrong with an --agent-socket-dir (PODNET_AGENT_SOCKET_DIR), or null: it must be
+ *  an absolute path with room under it for <node>/agent.sock in a unix socket address. */
+export function agentSocketDirProblem(dir: string): string | null {
+  if (!dir.startsWith('/')) return `must be an absolute path, such as /run/podnet/nodes; got ${showValue(dir)}`;
+  if (/[\0\n\r]/.test(dir)) return `must be a path without NUL or line breaks; got ${showValue(dir)}`;
+  if (byteLength(agentSocketPath(dir, 'n')) > UNIX_SOCKET_PATH_MAX)
+    return `is too long: <dir>/<node>/agent.sock must fit in a unix socket address (${UNIX_SOCKET_PATH_MAX} bytes)`;
+  return null;
+}
+
+/** <dir>/<node name>/agent.sock; the name must be a DNS-1123 subdomain (isDns1123Subdomain). */
+export function agentSocketPath(dir: string, nodeName: string): string {
+  return `${dir.replace(/\/+$/, '')}/${nodeName}/agent.sock`;
+}
+
+/** How the dashboard reaches each node's agent: null, none (the cluster runs no podnet
+ *  agents); a port, at the node's InternalIP (https:// when `agentTls`); or `socketDir`,
+ *  on the unix socket <socketDir>/<node name>/agent.sock (plain HTTP), whatever the node's
+ *  addresses — a lab's agents in network namespaces the dashboard must not route into. */
+export type AgentsAt = number | null | { socketDir: string };
+
+export function toClusterNode(node: KubeNode, agents: AgentsAt, agentTls = false): ClusterNode {
   const { ip, agentHost, podCIDR, problems } = nodeRouting(node);
   const conditions = node.status?.conditions ?? [];
   const ready = conditions.find((c) => c.type === 'Ready');
+  const name = node.metadata?.name ?? '';
+  let agent: string | null = null;
+  if (typeof agents === 'number') {
+    // Only a parsed address receives the agents' token.
+    agent = agentHost ? `${agentTls ? 'https://' : ''}${agentHost}:${agents}` : null;
+  } else if (agents !== null) {
+    // The name becomes a path component: only a name Kubernetes itself would accept.
+    const path = agentSocketPath(agents.socketDir, name);
+    if (!isDns1123Subdomain(name))
+      problems.push(
+        `node name ${showValue(name)} is not a DNS-1123 subdomain (lowercase letters, digits, "-" and "."), so it names no agent socket`,
+      );
+    else if (byteLength(path) > UNIX_SOCKET_PATH_MAX)
+      problems.push(
+        `its agent socket ${showValue(path)} is longer than a unix socket address can be (${UNIX_SOCKET_PATH_MAX} bytes)`,
+      );
+    else agent = `unix:${path}`;
+  }
   return {
-    name: node.metadata?.name ?? '',
+    name,
     ip,
     podCIDR,
     // Ready=Unknown means the kubelet stopped reporting: nobody knows, so null
@@ -166,8 +216,7 @@ export function toClusterNode(node: KubeNode, agentPort: number | null, agentTls
       ...conditions.filter((c) => c.status !== healthyStatus(c.type)).map(describeCondition),
       ...problems.map((p) => `refused by podnet: ${p}`),
     ],
-    // Only a parsed address receives the agents' token.
-    agent: agentPort !== null && agentHost ? `${agentTls ? 'https://' : ''}${agentHost}:${agentPort}` : null,
+    agent,
   };
 }
 

@@ -1,6 +1,12 @@
 // KubernetesSource against a test API server that serves real Kubernetes bodies
 // (test/fixtures/kubernetes/). Every wait is on a condition with a deadline, never a duration.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { healthyNode1 } from '../../test/fixtures/snapshots';
+import { AgentPool } from '../agents/agent-pool';
 import type { SourceInputs, AgentView } from './source';
 import { KubernetesSource, type AgentPoolLike } from './kubernetes';
 import {
@@ -19,7 +25,14 @@ afterEach(async () => {
 });
 
 async function setup(
-  opts: { server?: KubeApiServerOptions; agentPort?: number | null; agentPool?: AgentPoolLike; token?: string } = {},
+  opts: {
+    server?: KubeApiServerOptions;
+    agentPort?: number | null;
+    agentSocketDir?: string;
+    agentPool?: AgentPoolLike;
+    agentToken?: string;
+    token?: string;
+  } = {},
 ) {
   const server = await KubeApiServer.start(opts.server);
   cleanups.push(() => server.close());
@@ -28,7 +41,8 @@ async function setup(
   const source = new KubernetesSource({
     kubeconfig: kubeconfig.path,
     agentPort: opts.agentPort ?? null,
-    agentToken: () => null,
+    ...(opts.agentSocketDir !== undefined ? { agentSocketDir: opts.agentSocketDir } : {}),
+    agentToken: () => opts.agentToken ?? null,
     ...(opts.agentPool ? { agentPool: opts.agentPool } : {}),
   });
   cleanups.push(() => source.close());
@@ -413,6 +427,134 @@ describe('KubernetesSource agents', () => {
     expect(synced[1]!.get('node3')).toBe('192.168.1.23:9650');
     await source.close();
     expect(closed).toBe(true);
+  });
+});
+
+/** A directory for agent sockets, removed after the test. */
+function socketDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-k8s-sock-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A pool that records what it is given, and shows no views. */
+function recordingPool() {
+  const synced: Array<Map<string, string | null>> = [];
+  const pool: AgentPoolLike = { sync: (t) => synced.push(new Map(t)), views: () => new Map(), close: () => {} };
+  return { pool, synced };
+}
+
+describe('KubernetesSource agents on unix sockets (agentSocketDir)', () => {
+  it('gives the pool unix:DIR/<node>/agent.sock for every node, whatever its InternalIP and the port', async () => {
+    const dir = socketDir();
+    const { pool, synced } = recordingPool();
+    const { source } = await setup({ agentPort: 9650, agentSocketDir: `${dir}/`, agentPool: pool });
+    const expected = new Map(['node1', 'node2', 'node3'].map((n) => [n, `unix:${dir}/${n}/agent.sock`]));
+    expect(synced).toEqual([expected]);
+    expect(source.read().plane.nodes.map((n) => [n.name, n.agent, n.conditions])).toEqual(
+      [...expected].map(([n, a]) => [n, a, []]),
+    );
+  });
+
+  it("reaches the agent on DIR/node1/agent.sock with the agents' token, and shows its snapshot", async () => {
+    const dir = socketDir();
+    mkdirSync(join(dir, 'node1'));
+    const asked: Array<{ path: string | undefined; authorization: string | undefined }> = [];
+    const agent = createServer((req, res) => {
+      asked.push({ path: req.url, authorization: req.headers.authorization });
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: snapshot\nid: boot:1\ndata: ${JSON.stringify({ seq: 1, snapshot: healthyNode1 })}\n\n`);
+    });
+    await new Promise<void>((r) => agent.listen(join(dir, 'node1', 'agent.sock'), r));
+    cleanups.push(async () => {
+      agent.closeAllConnections();
+      await new Promise((r) => agent.close(r));
+    });
+    const token = 'a-token-of-sixteen';
+    // the pool the server builds (server/cluster.ts), reading the agents' token
+    const pool = new AgentPool(
+      () => token,
+      () => {},
+    );
+    const { source } = await setup({ agentSocketDir: dir, agentPool: pool, agentToken: token });
+    const view = (node: string) => source.read().agents.get(node);
+    await until(
+      "node1's agent live",
+      () => view('node1')?.status.state === 'live' && view('node1')!.snapshot,
+      () => view('node1')?.status,
+    );
+    expect(view('node1')).toEqual({
+      status: { address: `unix:${dir}/node1/agent.sock`, state: 'live', since: expect.any(String), error: null },
+      snapshot: healthyNode1,
+    });
+    expect(asked[0]).toEqual({ path: '/v1/events', authorization: `Bearer ${token}` });
+    // node2 has no socket: its agent is looked for there, and nowhere else
+    await until(
+      "node2's agent unreachable",
+      () => view('node2')?.status.state === 'unreachable',
+      () => view('node2')?.status,
+    );
+    expect(view('node2')!.status.address).toBe(`unix:${dir}/node2/agent.sock`);
+    expect(view('node2')!.status.error).toContain(`${dir}/node2/agent.sock`);
+  });
+
+  it('gives no agent to a node whose name is not a DNS-1123 subdomain, and says why', async () => {
+    const dir = socketDir();
+    const nodes = fixtureJson<KubeList>('nodelist.reference.json');
+    const [node1] = nodes.items;
+    const named = (name: string) => ({ ...structuredClone(node1), metadata: { ...node1.metadata, name } });
+    // variants: names no API server would store, but which the JSON can carry
+    const bad = [
+      '../x',
+      '..',
+      '.',
+      'node1/../../etc',
+      'a..b',
+      'Node4',
+      '-node',
+      'node-',
+      `${'a'.repeat(64)}.example`,
+      'x'.repeat(254),
+      'node 5',
+      'node\n5',
+    ];
+    // a valid name whose socket path is longer than a unix socket address can be
+    const long = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+    nodes.items = [...nodes.items, ...bad.map(named), named(long), named('node-4.example.com')];
+    const { pool, synced } = recordingPool();
+    const { source } = await setup({ server: { nodes }, agentSocketDir: dir, agentPool: pool });
+    const given = synced.at(-1)!;
+    for (const name of bad) expect(given.get(name), name).toBeNull();
+    expect(given.get(long)).toBeNull();
+    expect(given.get('node-4.example.com')).toBe(`unix:${dir}/node-4.example.com/agent.sock`);
+    expect(given.get('node1')).toBe(`unix:${dir}/node1/agent.sock`);
+    expect(given.size).toBe(3 + bad.length + 2);
+
+    const node = (name: string) => source.read().plane.nodes.find((n) => n.name === name)!;
+    expect(node('../x')).toMatchObject({
+      agent: null,
+      // the rest of the node is still shown
+      ip: '192.168.1.11',
+      conditions: [
+        'refused by podnet: node name "../x" is not a DNS-1123 subdomain (lowercase letters, digits, "-" and "."), so it names no agent socket',
+      ],
+    });
+    for (const name of bad)
+      expect(node(name).conditions, name).toEqual([
+        expect.stringMatching(/^refused by podnet: node name .* is not a DNS-1123 subdomain/),
+      ]);
+    expect(node(long).conditions).toEqual([
+      expect.stringMatching(
+        /^refused by podnet: its agent socket .* is longer than a unix socket address can be \(107 bytes\)$/,
+      ),
+    ]);
+    expect(node('node-4.example.com').conditions).toEqual([]);
+  });
+
+  it('refuses an agentSocketDir that is not absolute', () => {
+    expect(
+      () => new KubernetesSource({ agentPort: null, agentSocketDir: 'run/podnet', agentToken: () => null }),
+    ).toThrow('agentSocketDir must be an absolute path, such as /run/podnet/nodes; got "run/podnet"');
   });
 });
 

@@ -3,13 +3,21 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterNode, ClusterPod, RoutingMode } from '../../lib/model/topology';
 import type { AgentView, ClusterSource, SourceInputs } from './source';
-import { FLANNEL_BACKEND_ANNOTATION, toClusterNode, toClusterPod, type KubeNode } from '../../lib/kube/objects';
+import {
+  agentSocketDirProblem,
+  FLANNEL_BACKEND_ANNOTATION,
+  toClusterNode,
+  toClusterPod,
+  type AgentsAt,
+  type KubeNode,
+} from '../../lib/kube/objects';
 import { KubeWatch } from '../../lib/kube/watch';
 import { loadKubeConfig } from '../../lib/kube/config';
 
 /** What this source needs of server/agents/agent-pool.ts's AgentPool. */
 export interface AgentPoolLike {
-  /** the agents to talk to, by node name: "host:port", or null for a node without one */
+  /** the agents to talk to, by node name: "host:port", "https://host:port",
+   *  "unix:/path/agent.sock", or null for a node without one */
   sync(targets: Map<string, string | null>): void;
   views(): Map<string, AgentView>;
   close(): void;
@@ -22,16 +30,21 @@ export interface KubernetesSourceOptions {
   agentPort: number | null;
   /** agents serve TLS (their addresses become https://IP:port; lib/agent/tls.ts verifies them) */
   agentTls?: boolean;
+  /** instead of InternalIP:agentPort, node N's agent is on the unix socket
+   *  <agentSocketDir>/N/agent.sock (plain HTTP; agentPort and agentTls do not apply): the
+   *  agents of a lab, in network namespaces the dashboard does not route into. Absolute;
+   *  a node whose name is not a DNS-1123 subdomain gets no agent, and a condition says why. */
+  agentSocketDir?: string;
   /** the agents' bearer token (the pool the caller builds reads it too; probes send it) */
   agentToken: () => string | null;
-  /** default (and always when agentPort is null): every node has no agent */
+  /** default (and always when agentPort is null and there is no agentSocketDir): every node has no agent */
   agentPool?: AgentPoolLike;
 }
 
 export class KubernetesSource implements ClusterSource {
   readonly name: string;
   private readonly kc: KubeConfig;
-  private readonly agentPort: number | null;
+  private readonly agents: AgentsAt;
   private readonly agentTls: boolean;
   private readonly pool: AgentPoolLike;
   private watch: KubeWatch | null = null;
@@ -42,14 +55,16 @@ export class KubernetesSource implements ClusterSource {
   readonly agentToken: () => string | null;
 
   constructor(opts: KubernetesSourceOptions) {
+    const dirProblem = opts.agentSocketDir === undefined ? null : agentSocketDirProblem(opts.agentSocketDir);
+    if (dirProblem) throw new Error(`agentSocketDir ${dirProblem}`);
     this.agentToken = opts.agentToken;
     this.kc = loadKubeConfig(opts.kubeconfig);
     const context = this.kc.getCurrentContext();
     this.name = !opts.kubeconfig && context === 'inClusterContext' ? 'in-cluster' : context;
-    this.agentPort = opts.agentPort;
-    this.agentTls = opts.agentTls ?? false;
+    this.agents = opts.agentSocketDir !== undefined ? { socketDir: opts.agentSocketDir } : opts.agentPort;
+    this.agentTls = opts.agentSocketDir === undefined && (opts.agentTls ?? false);
     this.givenPool = opts.agentPool;
-    this.pool = opts.agentPort !== null && opts.agentPool ? opts.agentPool : new NoAgentPool();
+    this.pool = this.agents !== null && opts.agentPool ? opts.agentPool : new NoAgentPool();
   }
 
   async start(changed: () => void): Promise<void> {
@@ -85,7 +100,7 @@ export class KubernetesSource implements ClusterSource {
     if (this.nodeCache?.version !== version) {
       const raw = [...(this.watch?.nodes().values() ?? [])];
       const nodes = raw
-        .map((n) => toClusterNode(n, this.agentPort, this.agentTls))
+        .map((n) => toClusterNode(n, this.agents, this.agentTls))
         .sort((a, b) => a.name.localeCompare(b.name));
       this.nodeCache = { version, nodes, routing: routingOf(raw) };
     }
