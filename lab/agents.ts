@@ -13,6 +13,7 @@ import type { LabNode } from '../lib/model/lab.js';
 import { verifierOf } from '../agent/credentials.js';
 import { podnetCommand } from '../cni/bundles.js';
 import { LabError } from './errors.js';
+import { labAgentArgs } from './kube-lab.js';
 import type { LabInventory } from './inventory.js';
 import { labFiles, nodeDir, type LabPaths } from './paths.js';
 
@@ -38,24 +39,26 @@ export function startNodeAgent(p: LabPaths, inv: LabInventory, node: LabNode): P
   const dir = nodeDir(p, node.name);
   const log = openSync(join(dir, 'agent.log'), 'a');
   const socket = agentSocket(p, node.name);
-  const args = [
-    `--net=/run/netns/${node.netns}`,
-    '--',
-    ...podnetCommand(),
-    'agent',
-    '--node',
-    node.name,
-    '--listen',
-    `unix:${socket}`,
-    '--token-file',
-    verifierFile(p),
-    '--conflist',
-    join(dir, 'net.d', '10-podnet.conflist'),
-    '--lab-inventory',
-    labFiles(p).inventory,
-    '--cni-socket',
-    cniSocket(p, node.name),
-  ];
+  // The Kubernetes-shaped lab runs the DaemonSet's agent; the plain lab's learns the other
+  // nodes from the lab's inventory.
+  const agentArgs = inv.kube
+    ? labAgentArgs(p, node, socket, verifierFile(p))
+    : [
+        'agent',
+        '--node',
+        node.name,
+        '--listen',
+        `unix:${socket}`,
+        '--token-file',
+        verifierFile(p),
+        '--conflist',
+        join(dir, 'net.d', '10-podnet.conflist'),
+        '--lab-inventory',
+        labFiles(p).inventory,
+        '--cni-socket',
+        cniSocket(p, node.name),
+      ];
+  const args = [`--net=/run/netns/${node.netns}`, '--', ...podnetCommand(), ...agentArgs];
   // nsenter execs node, so the PID is the agent's own. Detached: it outlives this command.
   const child = spawn('nsenter', args, {
     detached: true,

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { FileLock, LockTimeout } from '../lib/proc/lock.js';
 import { stillRunning, type ProcessRecord } from '../lib/proc/identity.js';
 import type { LabFlags, LabPod, LabStatus } from '../lib/model/lab.js';
+import { deadKube, type LabKube } from './kube-state.js';
 import { labFiles, type LabPaths } from './paths.js';
 
 export interface LabInventory extends LabStatus {
@@ -17,6 +18,8 @@ export interface LabInventory extends LabStatus {
   /** each node's agent process, by node name */
   agents: Record<string, ProcessRecord>;
   createdAt: string;
+  /** the control plane's processes when the lab has the Kubernetes one */
+  kube?: LabKube;
   /** namespaces a `lab pod add` or `lab node add` is making: recorded before they exist,
    *  so a command killed half-way leaves nothing `lab down` does not know of */
   pending?: PendingAdd[];
@@ -84,6 +87,8 @@ export interface LabHealth {
   deadBuilder: boolean;
   /** nodes whose agent process is gone */
   deadAgents: string[];
+  /** the Kubernetes control plane's processes that are gone: "api", "bridge of NODE" */
+  deadKube: string[];
 }
 
 export function labHealth(inv: LabInventory): LabHealth {
@@ -94,10 +99,12 @@ export function labHealth(inv: LabInventory): LabHealth {
     .filter((name) => {
       return !stillRunning(inv.agents?.[name]);
     });
+  const kube = deadKube(inv.kube, inv.nodes);
   return {
-    healthy: missing.length === 0 && inv.phase === 'ready' && deadAgents.length === 0,
+    healthy: missing.length === 0 && inv.phase === 'ready' && deadAgents.length === 0 && kube.length === 0,
     missing,
     deadBuilder,
     deadAgents,
+    deadKube: kube,
   };
 }

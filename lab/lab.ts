@@ -2,7 +2,7 @@
 // bridge, a namespace per node (eth0 on the LAN, v-net-0 for its pods, forwarding on),
 // the router in router mode, an outside host, and pods attached through podnet's CNI
 // plugins exactly as a container runtime attaches them.
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dashboardKeyFile } from './dashboard-key-file.js';
 import { join } from 'node:path';
 import { conflist, install } from '../cni/install.js';
@@ -45,6 +45,21 @@ import {
 import { applyNodeFirewall } from './firewall.js';
 import { addNamespaces, deleteNamespaces, ipBatchIn, sysctlIn } from './kernel.js';
 import { labFiles, nodeDir, type LabPaths } from './paths.js';
+import {
+  createPod,
+  deleteNode,
+  deletePod,
+  joinNode,
+  kubeNodeBin,
+  kubeNodeConflist,
+  removeKubeFiles,
+  seedApi,
+  startApiServer,
+  startBridge,
+  stopKube,
+  updateNode,
+} from './kube-lab.js';
+import { deadKube } from './kube-state.js';
 import { FORWARDING_SYSCTLS, hostLines, lanLines, nodeLines, routerLines } from './topology.js';
 
 export { LabError } from './errors.js';
@@ -57,8 +72,12 @@ const ATTACH_CONCURRENCY = 4;
 const MAX_PODS_PER_NODE = 250;
 
 export function describeFlags(f: LabFlags): string {
-  return `--nodes ${f.nodes} --pods-per-node ${f.podsPerNode} --routing ${f.routing}`;
+  const kube = f.controlPlane === 'kubernetes' ? ' --control-plane kubernetes' : '';
+  return `--nodes ${f.nodes} --pods-per-node ${f.podsPerNode} --routing ${f.routing}${kube}`;
 }
+
+/** Does the lab run the Kubernetes control plane (lab/kube-lab.ts)? */
+export const isKubeLab = (inv: LabInventory) => inv.flags.controlPlane === 'kubernetes';
 
 export function validateFlags(f: LabFlags): void {
   if (!Number.isInteger(f.nodes) || f.nodes < 1 || f.nodes > MAX_NODE_INDEX)
@@ -67,6 +86,8 @@ export function validateFlags(f: LabFlags): void {
     throw new LabError(`--pods-per-node must be 0 to ${MAX_PODS_PER_NODE}, got ${f.podsPerNode}`);
   if (f.routing !== 'host-gw' && f.routing !== 'router')
     throw new LabError(`--routing must be host-gw or router, got "${f.routing}"`);
+  if (f.controlPlane !== undefined && f.controlPlane !== 'lab' && f.controlPlane !== 'kubernetes')
+    throw new LabError(`--control-plane must be lab or kubernetes, got "${f.controlPlane}"`);
 }
 
 export function makeNode(p: LabPaths, name: string, index: number): LabNode {
@@ -136,11 +157,14 @@ export function planLab(p: LabPaths, flags: LabFlags): LabInventory {
     phase: 'building',
     builder: recordProcess(process.pid),
     agents: {},
+    ...(flags.controlPlane === 'kubernetes' ? { kube: { api: null, url: null, bridges: {} } } : {}),
     createdAt: new Date().toISOString(),
   };
 }
 
-export function nodeConflist(p: LabPaths, node: LabNode): Conflist {
+export function nodeConflist(p: LabPaths, node: LabNode, inv?: LabInventory): Conflist {
+  // The Kubernetes-shaped lab's install step wrote the node's conflist: read as a runtime does.
+  if (inv && isKubeLab(inv)) return JSON.parse(readFileSync(kubeNodeConflist(p, node.name), 'utf8')) as Conflist;
   const dir = nodeDir(p, node.name);
   // ipMasq off: in the lab the node's firewall table owns masquerading (one owner per rule).
   // agentSocket: the plugin's shim hands verbs to the node's agent when it runs.
@@ -165,7 +189,7 @@ export function attachOf(p: LabPaths, inv: LabInventory, pod: LabPod): Attach {
     ifname: 'eth0',
     podNamespace: pod.namespace,
     podName: pod.name,
-    cniPath: [labFiles(p).bin],
+    cniPath: [isKubeLab(inv) ? kubeNodeBin(p, node.name) : labFiles(p).bin],
     nodeNetns: `/run/netns/${node.netns}`,
   };
 }
@@ -176,6 +200,7 @@ export function configureNode(p: LabPaths, inv: LabInventory, node: LabNode): vo
   sysctlIn(node.netns, FORWARDING_SYSCTLS);
   ipBatchIn(node.netns, nodeLines(inv, node));
   applyNodeFirewall(inv, node);
+  if (isKubeLab(inv)) return; // the install step writes the conflist (lab/kube-lab.ts)
   const conf = join(nodeDir(p, node.name), 'net.d');
   mkdirSync(conf, { recursive: true });
   writeFileSync(join(conf, '10-podnet.conflist'), JSON.stringify(nodeConflist(p, node), null, 2) + '\n');
@@ -188,8 +213,10 @@ export async function attachPods(p: LabPaths, inv: LabInventory, pods: LabPod[],
   await pool(byNode, ATTACH_CONCURRENCY, async (list) => {
     for (const pod of list) {
       const node = inv.nodes.find((n) => n.name === pod.node)!;
-      const result = await addNetwork(nodeConflist(p, node), attachOf(p, inv, pod));
+      const result = await addNetwork(nodeConflist(p, node, inv), attachOf(p, inv, pod));
       pod.ip = result.ips?.[0]?.address.split('/')[0] ?? null;
+      // The Pod as the kubelet reports it, once its network is up.
+      if (inv.kube) await createPod(p, pod, node);
       done++;
       if (pods.length > 4 && (done % 10 === 0 || done === pods.length))
         progress(`attached ${done}/${pods.length} pods`);
@@ -212,12 +239,22 @@ async function build(p: LabPaths, inv: LabInventory, progress: Progress): Promis
     sysctlIn(inv.router.netns, FORWARDING_SYSCTLS);
     ipBatchIn(inv.router.netns, routerLines(inv));
   }
-  progress('installing the podnet CNI plugins');
-  await install(labFiles(p).bin, null);
   ensureToken(p);
   progress(`configuring ${inv.nodes.length} nodes (${inv.routing})`);
   for (const node of inv.nodes) configureNode(p, inv, node);
+  if (inv.kube) {
+    progress("starting the lab's Kubernetes API endpoint (a test double)");
+    await startApiServer(p, inv.kube);
+    writeInventory(p, inv);
+    progress(`each node: its Node registered, the install step waiting for its podCIDR, the podCIDR given`);
+    await pool(inv.nodes, ATTACH_CONCURRENCY, (node) => joinNode(p, node, inv.kube!));
+    writeInventory(p, inv);
+  } else {
+    progress('installing the podnet CNI plugins');
+    await install(labFiles(p).bin, null);
+  }
   await startAgents(p, inv, inv.nodes, progress);
+  if (inv.kube) for (const node of inv.nodes) await updateNode(p, node, 'ready');
   for (const pod of inv.pods) ipBatchIn(pod.netns, ['link set lo up']);
   if (inv.pods.length) progress(`attaching ${inv.pods.length} pods through the CNI plugins`);
   await attachPods(p, inv, inv.pods, progress);
@@ -240,6 +277,7 @@ export async function startAgents(p: LabPaths, inv: LabInventory, nodes: LabNode
  *  lab, and on one whose inventory is lost: the names its plan makes go too. */
 export function teardown(p: LabPaths, inv: LabInventory | null): string[] {
   if (inv) stopAgents(Object.values(inv.agents ?? {}));
+  if (inv) stopKube(inv.kube, stopAgents); // after the agents: their watches end first
   // Without a state directory this lab never ran: a planned name is someone else's then.
   const planned = existsSync(p.stateDir) ? existingNamespaces().filter((n) => isPlannedNamespace(p, n)) : [];
   const removed = [...new Set([...(inv ? allNamespaces(inv) : []), ...planned])].filter(netnsExists);
@@ -255,6 +293,7 @@ export function teardown(p: LabPaths, inv: LabInventory | null): string[] {
     dashboardKeyFile(p),
   ])
     rmSync(path, { recursive: true, force: true });
+  removeKubeFiles(p);
   return removed;
 }
 
@@ -281,19 +320,13 @@ export async function labUp(p: LabPaths, flags: LabFlags, progress: Progress): P
       if (health.healthy) return { changed: false, rebuilt: null, inventory: current };
       if (health.missing.length === 0 && current.phase === 'ready') {
         // Only processes died (a reboot of the shell, a kill): restart them, keep the rest.
-        progress(`the agents of ${health.deadAgents.join(', ')} are not running: restarting them`);
-        await startAgents(
-          p,
-          current,
-          current.nodes.filter((n) => health.deadAgents.includes(n.name)),
-          progress,
-        );
+        const dead = [...health.deadKube, ...health.deadAgents.map((n) => `the agent of ${n}`)];
+        progress(`not running: ${dead.join(', ')}: restarting`);
+        await restartKube(p, current, progress);
+        const deadNodes = current.nodes.filter((n) => health.deadAgents.includes(n.name));
+        if (deadNodes.length) await startAgents(p, current, deadNodes, progress);
         writeInventory(p, current);
-        return {
-          changed: true,
-          rebuilt: `restarted the agents of ${health.deadAgents.join(', ')}`,
-          inventory: current,
-        };
+        return { changed: true, rebuilt: `restarted ${dead.join(', ')}`, inventory: current };
       }
       // We hold the lab lock, so a lab still "building" has a builder that died.
       rebuilt =
@@ -320,6 +353,24 @@ export async function labUp(p: LabPaths, flags: LabFlags, progress: Progress): P
     }
     return { changed: true, rebuilt, inventory: inv };
   });
+}
+
+/** Restarts what of the Kubernetes control plane died. The endpoint keeps its objects in
+ *  memory: a new one is given the lab's Nodes and Pods again (newer versions: the agents'
+ *  and the dashboard's watches expire and they list again). */
+async function restartKube(p: LabPaths, inv: LabInventory, progress: Progress): Promise<void> {
+  const kube = inv.kube;
+  if (!kube) return;
+  const dead = deadKube(kube, inv.nodes);
+  if (dead.includes('api')) {
+    stopKube({ api: null, url: null, bridges: kube.bridges }, stopAgents); // they forward to the dead socket
+    kube.bridges = {};
+    progress("restarting the lab's Kubernetes API endpoint and writing its Nodes and Pods again");
+    await startApiServer(p, kube);
+    await seedApi(p, inv.nodes, inv.pods);
+  }
+  for (const node of inv.nodes) if (deadKube(kube, [node]).length) startBridge(p, node, kube);
+  writeInventory(p, inv);
 }
 
 export async function labDown(p: LabPaths): Promise<{ removed: string[]; wasUp: boolean }> {
@@ -358,10 +409,16 @@ export async function undoDeadAdds(p: LabPaths, inv: LabInventory, progress: Pro
   for (const add of pending) {
     const node = inv.nodes.find((n) => n.name === (add.pod?.node ?? add.node));
     // DEL frees the pod's lease, if it got one; a DEL that fails leaves nothing more to free.
-    if (add.pod && node) await delNetwork(nodeConflist(p, node), attachOf(p, inv, add.pod)).catch(() => {});
+    if (add.pod && inv.kube) await deletePod(p, add.pod).catch(() => {}); // if it got that far
+    if (add.pod && node) await delNetwork(nodeConflist(p, node, inv), attachOf(p, inv, add.pod)).catch(() => {});
     if (add.node && node) {
       stopAgents(inv.agents[node.name] ? [inv.agents[node.name]!] : []);
       delete inv.agents[node.name];
+      if (inv.kube) {
+        await deleteNode(p, node.name).catch(() => {}); // it may not have got that far
+        stopKube({ api: null, url: null, bridges: { [node.name]: inv.kube.bridges[node.name]! } }, stopAgents);
+        delete inv.kube.bridges[node.name];
+      }
       inv.nodes = inv.nodes.filter((n) => n !== node);
       if (inv.router) dropRouterRoute(inv.router.netns, node.podCIDR);
       rmSync(nodeDir(p, node.name), { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { addNamespaces, deleteNamespaces, ipBatchIn } from './kernel.js';
 import { applyNodeFirewall } from './firewall.js';
 import { stopAgents, waitForRoutes } from './agents.js';
 import { configureNode, LabError, makeNode, requireLabToChange, startAgents } from './lab.js';
+import { deleteNode, deletePod, joinNode, updateNode } from './kube-lab.js';
 import { labFiles, labPaths, nodeDir, type LabPaths } from './paths.js';
 import { lanLines, podSubnetRoute } from './topology.js';
 
@@ -68,13 +69,21 @@ export async function nodeAdd(p: LabPaths, name: string | undefined): Promise<La
       addNamespaces([node.netns]);
       ipBatchIn(inv.lan.netns, lanLines([node], false));
       configureNode(p, inv, node);
+      if (inv.kube) await joinNode(p, node, inv.kube);
       if (inv.routing === 'router') ipBatchIn(inv.router!.netns, [`route add ${podSubnetRoute(node)}`]);
       for (const other of inv.nodes) if (other !== node) applyNodeFirewall(inv, other); // a new peer
-      // host-gw: the other agents read the new inventory and add the route to it themselves.
+      // host-gw: the other agents learn of the new node (from the inventory, or its Node in
+      // the API) and add the route to it themselves.
       await startAgents(p, inv, [node], () => {});
+      if (inv.kube) await updateNode(p, node, 'ready');
     } catch (e) {
       stopAgents(inv.agents[node.name] ? [inv.agents[node.name]!] : []);
       delete inv.agents[node.name];
+      if (inv.kube) {
+        await deleteNode(p, node.name).catch(() => {}); // it may not have got that far
+        stopAgents(inv.kube.bridges[node.name] ? [inv.kube.bridges[node.name]!] : []);
+        delete inv.kube.bridges[node.name];
+      }
       inv.nodes = inv.nodes.filter((n) => n !== node);
       deleteNamespaces([node.netns]);
       done();
@@ -94,8 +103,18 @@ export async function nodeDel(p: LabPaths, name: string): Promise<{ node: LabNod
     if (!node) throw new LabError(`no node ${name} in the lab (nodes: ${inv.nodes.map((n) => n.name).join(', ')})`);
     if (inv.nodes.length === 1) throw new LabError(`${name} is the lab's last node: run "podnet lab down" instead`);
     const pods = inv.pods.filter((x) => x.node === name);
+    // As a cluster loses a node: its Pods and its Node go from the API (the other agents
+    // drop the route to it), then the machine.
+    if (inv.kube) {
+      for (const pod of pods) await deletePod(p, pod);
+      await deleteNode(p, name);
+    }
     stopAgents(inv.agents[name] ? [inv.agents[name]!] : []);
     delete inv.agents[name];
+    if (inv.kube) {
+      stopAgents(inv.kube.bridges[name] ? [inv.kube.bridges[name]!] : []);
+      delete inv.kube.bridges[name];
+    }
     // The node goes with its pods: their namespaces, then its own (its LAN veth goes too).
     deleteNamespaces([...pods.map((x) => x.netns), node.netns]);
     inv.pods = inv.pods.filter((x) => x.node !== name);

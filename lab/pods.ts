@@ -2,6 +2,7 @@
 // the way a container runtime attaches a pod sandbox.
 import { K8S_NAMESPACE, K8S_POD_NAME, parsePodRef, podRef, type LabPod } from '../lib/model/lab.js';
 import { delNetwork } from './cni-runtime.js';
+import { deletePod } from './kube-lab.js';
 import { netnsExists, withLabLock, writeInventory, type LabInventory } from './inventory.js';
 import { addNamespaces, deleteNamespaces, ipBatchIn } from './kernel.js';
 import { attachOf, attachPods, LabError, makePod, nodeConflist, requireLabToChange } from './lab.js';
@@ -57,7 +58,9 @@ export async function podDel(p: LabPaths, ref: string): Promise<LabPod> {
     const inv = await requireLabToChange(p);
     const pod = findPod(inv, ref);
     const node = inv.nodes.find((n) => n.name === pod.node);
-    if (node) await delNetwork(nodeConflist(p, node), attachOf(p, inv, pod));
+    // As on a cluster: the Pod goes from the API, then the runtime tears its network down.
+    if (inv.kube) await deletePod(p, pod);
+    if (node) await delNetwork(nodeConflist(p, node, inv), attachOf(p, inv, pod));
     deleteNamespaces([pod.netns]);
     inv.pods = inv.pods.filter((x) => x !== pod);
     writeInventory(p, inv);

@@ -6,7 +6,8 @@ import { CommandError, type Run } from '../command.js';
 import { describeFlags, labDown, labUp, requireLab } from '../../lab/lab.js';
 import { nodeAdd, nodeDel } from '../../lab/nodes.js';
 import { findPod, podAdd, podDel } from '../../lab/pods.js';
-import { podRef, type Routing } from '../../lib/model/lab.js';
+import { podRef, type LabControlPlane, type Routing } from '../../lib/model/lab.js';
+import { serveApi } from '../../lab/kube-lab.js';
 import { labCall, pathsOf } from './lab-call.js';
 import { printLab, statusOf } from './lab-status.js';
 
@@ -22,13 +23,18 @@ export const runLabUp: Run = async (args, io) => {
     nodes: int(args, 'nodes'),
     podsPerNode: int(args, 'pods-per-node'),
     routing: str(args, 'routing') as Routing,
+    ...(str(args, 'control-plane') === 'lab' ? {} : { controlPlane: str(args, 'control-plane') as LabControlPlane }),
   };
   const started = Date.now();
   const r = await labCall(() => labUp(p, flags, (m) => io.err(`lab up: ${m}`)));
   if (io.json) return io.out(JSON.stringify({ changed: r.changed, rebuilt: r.rebuilt, ...statusOf(r.inventory) }));
   if (!r.changed) io.out(`the lab is already up with ${describeFlags(r.inventory.flags)}: nothing changed`);
   else io.out(`lab up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  printLab(io, r.inventory);
+  printLab(io, statusOf(r.inventory));
+};
+
+export const runApiServer: Run = async (args, io) => {
+  await labCall(() => serveApi(pathsOf(args), (line) => io.err(line)));
 };
 
 export const runLabDown: Run = async (args, io) => {

@@ -4,12 +4,13 @@
 import { existsSync } from 'node:fs';
 import { CommandError, type CommandIo, type Run } from '../command.js';
 import { dashboardKeyFile } from '../../lab/dashboard-key-file.js';
-import { labHealth, readInventory } from '../../lab/inventory.js';
+import { labHealth, readInventory, type LabInventory } from '../../lab/inventory.js';
+import { kubeFiles } from '../../lab/kube-state.js';
 import { labPaths } from '../../lab/paths.js';
 import { podRef, type LabStatus } from '../../lib/model/lab.js';
 import { pathsOf } from './lab-call.js';
 
-export function statusOf(inv: LabStatus): LabStatus {
+export function statusOf(inv: LabStatus & Pick<LabInventory, 'kube'>): LabStatus {
   const { labId, routing, tokenFile, dashboard, router, outside, lan, clusterNetwork, nodes, pods, faults } = inv;
   // The key of a dashboard on this lab, once one made it (podnet up, podnet dashboard).
   const keyFile = dashboardKeyFile(labPaths(labId));
@@ -27,6 +28,7 @@ export function statusOf(inv: LabStatus): LabStatus {
     nodes,
     pods,
     faults: faults ?? [],
+    kubernetes: inv.kube?.url ? { url: inv.kube.url, kubeconfig: kubeFiles(labPaths(labId)).kubeconfig } : null,
   };
 }
 
@@ -37,6 +39,10 @@ export function printLab(io: CommandIo, s: LabStatus): void {
   if (s.router) io.out(`router   ${s.router.ip.padEnd(15)} namespace ${s.router.netns}`);
   io.out(`outside  ${s.outside.ip.padEnd(15)} namespace ${s.outside.netns}`);
   if (s.tokenFile) io.out(`agents   one per node, bearer token in ${s.tokenFile}`);
+  if (s.kubernetes)
+    io.out(
+      `api      ${s.kubernetes.url} (the lab's Kubernetes API test double), kubeconfig ${s.kubernetes.kubeconfig}`,
+    );
   for (const n of s.nodes) {
     io.out(
       `${n.name.padEnd(8)} ${n.ip.padEnd(15)} pods ${n.podCIDR.padEnd(16)} namespace ${n.netns}${n.agent ? `  agent ${n.agent}` : ''}`,
@@ -55,17 +61,17 @@ export const runLabStatus: Run = (args, io) => {
   }
   const health = labHealth(inv);
   if (io.json) {
-    const { healthy, missing, deadAgents } = health;
-    return io.out(JSON.stringify({ ...statusOf(inv), healthy, missing, deadAgents }));
+    const { healthy, missing, deadAgents, deadKube } = health;
+    return io.out(JSON.stringify({ ...statusOf(inv), healthy, missing, deadAgents, deadKube }));
   }
-  printLab(io, inv);
+  printLab(io, statusOf(inv));
   if (!health.healthy) {
     const why =
       inv.phase === 'building'
         ? 'its build did not finish'
         : health.missing.length
           ? `missing namespaces ${health.missing.join(', ')}`
-          : `the agents of ${health.deadAgents.join(', ')} are not running`;
+          : `not running: ${[...health.deadAgents.map((n) => `the agent of ${n}`), ...health.deadKube].join(', ')}`;
     io.out(`\nbroken: ${why}; "podnet lab up" repairs it`);
   }
 };

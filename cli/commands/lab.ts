@@ -8,12 +8,16 @@ const labRun = () => import('./lab-run.js');
 const labUpCommand: Command = {
   path: ['lab', 'up'],
   summary: 'build the three-node lab from network namespaces',
-  usage: 'podnet lab up [--nodes N] [--pods-per-node K] [--routing host-gw|router] [--lab-id ID] [--json]',
+  usage:
+    'podnet lab up [--nodes N] [--pods-per-node K] [--routing host-gw|router] [--control-plane lab|kubernetes] [--lab-id ID] [--json]',
   description:
     'Builds the reference topology: a LAN (192.168.1.0/24) with node N at 192.168.1.(10+N), pod subnet 10.244.N.0/24 on its ' +
     "bridge v-net-0, pods attached through podnet's CNI plugins as a runtime attaches them, an outside host at 192.168.1.200, " +
     'and in router mode a router at 192.168.1.1. Running it again with the same flags changes nothing; with other flags it ' +
-    'refuses. A lab left broken (a build that died, namespaces removed by hand) is rebuilt.',
+    'refuses. A lab left broken (a build that died, namespaces removed by hand) is rebuilt. With --control-plane kubernetes ' +
+    "the Nodes and Pods live in a local Kubernetes API endpoint (a test double for offline use, on this machine's loopback " +
+    'and a unix socket bridged into each node), and every node runs podnet as the DaemonSet in deploy/ does: the install ' +
+    "step waiting for its Node's podCIDR, then the agent in --kubernetes mode.",
   options: [
     { name: 'nodes', value: 'N', help: 'how many nodes', default: '3' },
     { name: 'pods-per-node', value: 'K', help: 'pods on each node (default/web-1, web-2, …)', default: '2' },
@@ -23,10 +27,30 @@ const labUpCommand: Command = {
       help: 'host-gw (each node routes to the others) or router (a router holds the table)',
       default: 'host-gw',
     },
+    {
+      name: 'control-plane',
+      value: 'KIND',
+      help: "lab (the nodes read the lab's inventory) or kubernetes (a local API endpoint, nodes set up as the DaemonSet does)",
+      default: 'lab',
+    },
     labIdOption,
   ],
   reports: true,
   run: lazyRun(labRun, (m) => m.runLabUp),
+};
+
+const apiServerCommand: Command = {
+  path: ['lab', 'api-server'],
+  summary: "serve the lab's Kubernetes API endpoint (lab up starts it)",
+  usage: 'podnet lab api-server [--lab-id ID]',
+  description:
+    '"podnet lab up --control-plane kubernetes" starts this in the background and stops it with "lab down"; it is not ' +
+    'meant to be run by hand. A test double of the Kubernetes API for offline use (Nodes, Pods, Secrets; list, watch and ' +
+    "the lab's writes), on 127.0.0.1 and on the lab's unix socket, with the lab's bearer token. podnet targets a real API " +
+    'server.',
+  options: [labIdOption],
+  reports: false,
+  run: lazyRun(labRun, (m) => m.runApiServer),
 };
 
 const labDownCommand: Command = {
@@ -112,6 +136,7 @@ export const labCommands: Command[] = [
   labUpCommand,
   labDownCommand,
   labStatusCommand,
+  apiServerCommand,
   podAddCommand,
   podDelCommand,
   nodeAddCommand,

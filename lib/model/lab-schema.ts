@@ -50,6 +50,7 @@ export const labStatusSchema: z.ZodType<LabStatus> = z.object({
   nodes: z.array(nodeSchema),
   pods: z.array(podSchema),
   faults: z.array(faultSchema).optional(),
+  kubernetes: z.object({ url: z.string(), kubeconfig: z.string() }).nullable().optional(),
 });
 
 export function parseLabStatus(input: unknown): Parsed<LabStatus> {

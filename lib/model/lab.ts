@@ -37,7 +37,12 @@ export interface LabFlags {
   nodes: number;
   podsPerNode: number;
   routing: Routing;
+  /** "kubernetes": Nodes and Pods in the lab's API endpoint, nodes set up as the DaemonSet
+   *  does (lab/kube-lab.ts); absent in inventories from before it existed: "lab" */
+  controlPlane?: LabControlPlane;
 }
+
+export type LabControlPlane = 'lab' | 'kubernetes';
 
 /** What `podnet lab fault KIND` can break, each the way an operator's mistake would. */
 export const FAULT_KINDS = [
@@ -82,6 +87,9 @@ export interface LabStatus {
   pods: LabPod[];
   /** faults made with `podnet lab fault` and not cleared yet (absent in older inventories) */
   faults?: LabFault[];
+  /** the lab's Kubernetes API endpoint (lab up --control-plane kubernetes): its loopback
+   *  URL and a kubeconfig for it; only in `lab status`, not stored */
+  kubernetes?: { url: string; kubeconfig: string } | null;
 }
 
 export const LAN_CIDR = '192.168.1.0/24';
