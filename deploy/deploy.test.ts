@@ -26,6 +26,7 @@ import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../cli/args.js';
 import { commands } from '../cli/commands/index.js';
 import { SECRETS } from '../lib/kube/podnet-secrets.js';
+import { DAEMONSET_AGENT_ARGS, DAEMONSET_INSTALL_ARGS, labArgs } from '../lab/daemonset-args.js';
 
 const deployDir = dirname(fileURLToPath(import.meta.url));
 const root = join(deployDir, '..');
@@ -208,6 +209,33 @@ describe("the pods' podnet command lines", () => {
       expect(parsed.positionals, 'words the command does not take').toEqual([]);
     },
   );
+});
+
+// The Kubernetes-shaped lab runs these two command lines on each of its nodes
+// (lab/daemonset-args.ts): they must be the manifest's, word for word, or the lab proves
+// something the DaemonSet does not do.
+describe("the lab's copy of the DaemonSet's command lines", () => {
+  const ds = get<Workload>('DaemonSet', 'podnet-node');
+  const container = (name: string) => containersOf(ds).find((c) => c.name === name)!;
+  it.each([
+    ['install-cni', DAEMONSET_INSTALL_ARGS],
+    ['agent', DAEMONSET_AGENT_ARGS],
+  ] as const)('%s: equal to the manifest', (name, args) => {
+    expect(args).toEqual(container(name).args);
+  });
+  it('a change the lab makes to a flag the manifest lost is refused', () => {
+    const args = DAEMONSET_AGENT_ARGS.filter((a) => a !== '--tls-cert' && !a.endsWith('tls.crt'));
+    const env = { NODE_NAME: 'n', AGENT_PORT: '1', CLUSTER_NETWORK: '10.244.0.0/16', UPLINK: 'eth0' };
+    expect(() => labArgs(args, { env, set: { 'tls-cert': null }, add: [] })).toThrow(/no --tls-cert/);
+    expect(() => labArgs(['--node', '$(NODE_NAME)'], { env: {}, set: {}, add: [] })).toThrow(/needs NODE_NAME/);
+    expect(
+      labArgs(['agent', '--node', '$(NODE_NAME)', '--x', 'y', '--b'], {
+        env: { NODE_NAME: 'n1' },
+        set: { x: 'z', b: null },
+        add: ['--k', 'v'],
+      }),
+    ).toEqual(['agent', '--node', 'n1', '--x', 'z', '--k', 'v']);
+  });
 });
 
 // Container path → the host path (or Secret) behind it, through the pod's mounts.

@@ -56,6 +56,8 @@ export interface KubeApiServerOptions {
   expireOldWatches?: boolean;
   /** keep every request in `requests` (default; the lab's long-lived server does not) */
   recordRequests?: boolean;
+  /** told of what a reader of the lab's log wants to know: watches answered 410 */
+  log?: (line: string) => void;
 }
 
 /** How many events per resource a watch from an older version can catch up on. */
@@ -90,6 +92,7 @@ export class KubeApiServer {
   private socket: string | null = null;
   private readonly expireOldWatches: boolean;
   private readonly recordRequests: boolean;
+  private readonly log: (line: string) => void;
   /** the last resourceVersion given to an object */
   private version: number;
   /** per resource: watches from a version older than this cannot be served (history lost) */
@@ -107,6 +110,7 @@ export class KubeApiServer {
     this.token = opts.token ?? 'podnet-test-token';
     this.expireOldWatches = opts.expireOldWatches ?? false;
     this.recordRequests = opts.recordRequests ?? true;
+    this.log = opts.log ?? (() => {});
     this.lists = { nodes: opts.nodes ?? emptyList('NodeList'), pods: opts.pods ?? emptyList('PodList') };
     // Versions only grow, also across a restart of the lab's server (its clients still hold
     // the old ones): they start from the clock, in microseconds, above any given object's.
@@ -193,6 +197,17 @@ export class KubeApiServer {
       this.open.delete(w);
       w.res.end();
     }
+  }
+
+  /** Forgets every event so far, as a compaction of the apiserver's storage does, and ends
+   *  the open watches cleanly, as its watch timeout does: a client that watches again from
+   *  the version it holds gets 410 Expired and must list again. */
+  compact(): void {
+    for (const resource of ['nodes', 'pods'] as const) {
+      this.history[resource].length = 0;
+      this.remembersFrom[resource] = this.version + 1;
+    }
+    this.endWatches();
   }
 
   /** The next watch request of `resource` is answered 200 with these events, then closed:
@@ -438,6 +453,9 @@ export class KubeApiServer {
     // a watch from an older resourceVersion first gets what it missed
     const from = Number(url.searchParams.get('resourceVersion') || NaN);
     if (this.expireOldWatches && from < this.remembersFrom[resource]) {
+      this.log(
+        `a watch of ${resource} from version ${from} expired (410): this server remembers from ${this.remembersFrom[resource]}`,
+      );
       res.end(`${JSON.stringify(expired(from, this.remembersFrom[resource]))}\n`);
       return;
     }

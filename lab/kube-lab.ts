@@ -94,15 +94,24 @@ export async function serveApi(p: LabPaths, say: (line: string) => void): Promis
     token: readFileSync(files.token, 'utf8').trim(),
     expireOldWatches: true,
     recordRequests: false,
+    log: say,
   });
   writeFileSync(`${files.url}.tmp`, `${server.url}\n`);
   renameSync(`${files.url}.tmp`, files.url);
   say(`the lab's Kubernetes API endpoint (a test double) listens on ${server.url} and ${files.socket}`);
+  // SIGUSR1: compact (lab/kube-api-server.ts): every client's watch expires (410) and it
+  // lists again, as after an apiserver's storage compaction.
+  const compact = () => {
+    say('compacting: every watch ends, and a watch from a version before now answers 410');
+    server.compact();
+  };
+  process.on('SIGUSR1', compact);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  process.off('SIGUSR1', compact);
   await server.close();
   rmSync(files.socket, { force: true });
   rmSync(files.url, { force: true });

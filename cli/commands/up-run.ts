@@ -6,7 +6,9 @@ import { dashboardAuth, NO_AUTH_WARNING, urlWithKey } from '../dashboard-key.js'
 import { startDashboard, type RunningDashboard } from '../dashboard-process.js';
 import { dashboardKeyFile } from '../../lab/dashboard-key-file.js';
 import { renderMatrix, runCheck } from '../../lab/check.js';
-import { readInventory, withLabLock, writeInventory } from '../../lab/inventory.js';
+import { readInventory, withLabLock, writeInventory, type LabInventory } from '../../lab/inventory.js';
+import { tokenFile } from '../../lab/agents.js';
+import { kubeFiles } from '../../lab/kube-state.js';
 import { labDown, labUp } from '../../lab/lab.js';
 import { labFiles, type LabPaths } from '../../lab/paths.js';
 import {
@@ -22,6 +24,18 @@ import { labCall, pathsOf } from './lab-call.js';
 import { printLab, statusOf } from './lab-status.js';
 
 const dashboardPidFile = (p: LabPaths) => labFiles(p).dashboardPid;
+
+/** The dashboard's source: the lab's inventory, or — the Kubernetes-shaped lab — its API
+ *  endpoint, with the agents reached on their unix sockets (no traffic into the lab). */
+function dashboardSource(p: LabPaths, inv: LabInventory): Record<string, string> {
+  if (!inv.kube) return { PODNET_SOURCE: 'lab', PODNET_LAB: p.labId ?? '' };
+  return {
+    PODNET_SOURCE: 'kubernetes',
+    PODNET_KUBECONFIG: kubeFiles(p).kubeconfig,
+    PODNET_AGENT_SOCKET_DIR: labFiles(p).nodes,
+    PODNET_AGENT_TOKEN_FILE: tokenFile(p),
+  };
+}
 
 /** The lab's inventory names the dashboard's URL (`lab status --json` prints it). */
 async function recordDashboard(p: LabPaths, url: string | null): Promise<void> {
@@ -76,9 +90,12 @@ export const runUp: Run = async (args, io) => {
   const other = runningUp(p);
   if (other)
     throw new CommandError(`podnet is already up (pid ${other}, state in ${p.stateDir}): run "podnet down" first`);
-  const { inventory } = await labCall(() =>
-    labUp(p, { nodes: 3, podsPerNode: 2, routing: 'host-gw' }, (m) => io.err(`lab up: ${m}`)),
-  );
+  const controlPlane = str(args, 'control-plane');
+  if (controlPlane !== 'lab' && controlPlane !== 'kubernetes')
+    throw new CommandError(`--control-plane must be lab or kubernetes, got "${controlPlane}"`, 2);
+  const kube = controlPlane === 'kubernetes';
+  const flags = { nodes: 3, podsPerNode: 2, routing: 'host-gw' as const, ...(kube ? { controlPlane } : {}) };
+  const { inventory } = await labCall(() => labUp(p, flags, (m) => io.err(`lab up: ${m}`)));
   writeFileSync(labFiles(p).upPid, formatPidFile(recordProcess(process.pid)));
   let dash: RunningDashboard | null = null;
   let stopping: Promise<void> | null = null;
@@ -121,7 +138,7 @@ export const runUp: Run = async (args, io) => {
       {
         host,
         port,
-        env: { PODNET_SOURCE: 'lab', PODNET_LAB: p.labId ?? '', ...auth.env },
+        env: { ...dashboardSource(p, inventory), ...auth.env },
         log: labFiles(p).dashboardLog,
       },
       (m) => io.err(`dashboard: ${m}`),
