@@ -5,11 +5,13 @@ import { KubeWatch } from '../lib/kube/watch.js';
 import { loadKubeConfig } from '../lib/kube/config.js';
 import { nodeRouting } from '../lib/kube/objects.js';
 import type { Intent, Peer } from './findings.js';
+import { AUTO_UPLINK, findUplink } from './uplink.js';
 
 export interface KubeIntentOptions {
   kubeconfig?: string;
   node: string;
   clusterNetwork: string | null;
+  /** an interface name, or "auto" (agent/uplink.ts) */
   uplink: string;
 }
 
@@ -17,6 +19,8 @@ export class KubeIntentSource {
   private readonly watch: KubeWatch;
   private current: Intent;
   private text = '';
+  /** "auto" resolved: for which own address and first peer, and to what */
+  private uplinkFound: { key: string; ifname: string | null } | null = null;
 
   constructor(
     private readonly opts: KubeIntentOptions,
@@ -44,15 +48,33 @@ export class KubeIntentSource {
     return this.watch.problems();
   }
 
-  private intentFrom(peers: Peer[]): Intent {
+  private intentFrom(peers: Peer[], uplink = this.opts.uplink === AUTO_UPLINK ? 'eth0' : this.opts.uplink): Intent {
     return {
       routing: 'host-gw',
       peers,
       router: null,
       clusterNetwork: this.opts.clusterNetwork,
       expectFirewall: false,
-      uplink: this.opts.uplink,
+      uplink,
     };
+  }
+
+  /** `--uplink auto`: looked up again only when this node's address or the first peer
+   *  changes. Not found (yet): "eth0", and said once per change. */
+  private uplink(selfIp: string | null, peers: Peer[]): string {
+    if (this.opts.uplink !== AUTO_UPLINK) return this.opts.uplink;
+    const key = `${selfIp}|${peers[0]?.ip ?? ''}`;
+    if (this.uplinkFound?.key !== key) {
+      const ifname = findUplink(selfIp, peers[0]?.ip ?? null);
+      this.uplinkFound = { key, ifname };
+      if (ifname)
+        this.log(`uplink: ${ifname} (${selfIp ? `holds this node's InternalIP ${selfIp}` : 'routes to the peers'})`);
+      else if (selfIp || peers.length)
+        this.log(
+          `uplink: no interface holds this node's InternalIP ${selfIp ?? '(none in its Node)'} nor routes to a peer: routes use eth0 until one does; give --uplink IF`,
+        );
+    }
+    return this.uplinkFound.ifname ?? 'eth0';
   }
 
   /** what was last said about each refused Node, so a warning is logged once per change */
@@ -61,8 +83,10 @@ export class KubeIntentSource {
   private refresh(): void {
     const peers: Peer[] = [];
     const refused = new Map<string, string>();
+    let selfIp: string | null = null;
     for (const n of this.watch.nodes().values()) {
       const name = n.metadata?.name;
+      if (name === this.opts.node) selfIp = nodeRouting(n).ip;
       if (!name || name === this.opts.node) continue;
       // Every kubelet writes its own Node: its address and subnet are parsed, never passed on as text.
       const { ip, podCIDR, problems } = nodeRouting(n);
@@ -76,7 +100,7 @@ export class KubeIntentSource {
         this.log(`Node ${JSON.stringify(name)} refused: ${why}; no route to it until it is corrected`);
     this.refused = refused;
     peers.sort((a, b) => a.name.localeCompare(b.name));
-    const next = this.intentFrom(peers);
+    const next = this.intentFrom(peers, this.uplink(selfIp, peers));
     const text = JSON.stringify(next);
     if (text === this.text) return;
     this.text = text;

@@ -31,8 +31,8 @@ afterEach(async () => {
 function podnetRoutes(ns: string): string[] {
   const routes = JSON.parse(
     execFileSync('ip', ['-n', ns, '-j', 'route', 'show', 'proto', '151'], { encoding: 'utf8' }),
-  ) as { dst: string; gateway?: string }[];
-  return routes.map((r) => `${r.dst} via ${r.gateway}`).sort();
+  ) as { dst: string; gateway?: string; dev?: string }[];
+  return routes.map((r) => `${r.dst} via ${r.gateway} dev ${r.dev}`).sort();
 }
 
 async function until(what: () => string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -45,11 +45,12 @@ async function until(what: () => string, check: () => boolean, timeoutMs = 30_00
 
 describe('podnet agent --kubernetes', () => {
   it("routes every other node's podCIDR via its InternalIP, and forgets a deleted node", async () => {
-    // node1's uplink: a veth into a LAN namespace, 192.168.1.11/24.
+    // node1's uplink: a veth into a LAN namespace, 192.168.1.11/24, named as on many cloud
+    // nodes (not eth0): the agent's default --uplink auto finds it by node1's InternalIP.
     const lan = f.ns.add('lan');
-    execFileSync('ip', ['-n', f.node, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'lan0', 'netns', lan]);
-    execFileSync('ip', ['-n', f.node, 'addr', 'add', '192.168.1.11/24', 'dev', 'eth0']);
-    execFileSync('ip', ['-n', f.node, 'link', 'set', 'eth0', 'up']);
+    execFileSync('ip', ['-n', f.node, 'link', 'add', 'ens5', 'type', 'veth', 'peer', 'name', 'lan0', 'netns', lan]);
+    execFileSync('ip', ['-n', f.node, 'addr', 'add', '192.168.1.11/24', 'dev', 'ens5']);
+    execFileSync('ip', ['-n', f.node, 'link', 'set', 'ens5', 'up']);
     execFileSync('ip', ['-n', lan, 'link', 'set', 'lan0', 'up']);
 
     // The API server listens on the root namespace's loopback; inside the node's namespace,
@@ -108,7 +109,11 @@ describe('podnet agent --kubernetes', () => {
       () => podnetRoutes(f.node).length === 2,
       60_000,
     );
-    expect(podnetRoutes(f.node)).toEqual(['10.244.2.0/24 via 192.168.1.12', '10.244.3.0/24 via 192.168.1.13']);
+    expect(podnetRoutes(f.node)).toEqual([
+      '10.244.2.0/24 via 192.168.1.12 dev ens5',
+      '10.244.3.0/24 via 192.168.1.13 dev ens5',
+    ]);
+    expect(log).toContain("uplink: ens5 (holds this node's InternalIP 192.168.1.11)");
 
     const node3 = fixtureJson('nodelist.reference.json').items.find((n: any) => n.metadata.name === 'node3');
     api.emit('nodes', {
@@ -119,7 +124,7 @@ describe('podnet agent --kubernetes', () => {
       () => `the route to the deleted node3 is gone (agent log: ${log})`,
       () => podnetRoutes(f.node).length === 1,
     );
-    expect(podnetRoutes(f.node)).toEqual(['10.244.2.0/24 via 192.168.1.12']);
+    expect(podnetRoutes(f.node)).toEqual(['10.244.2.0/24 via 192.168.1.12 dev ens5']);
     expect(log).toContain('nodes changed');
 
     // Every kubelet writes its own Node's status: Nodes whose InternalIP or podCIDR carry
@@ -149,7 +154,10 @@ describe('podnet agent --kubernetes', () => {
       () => `the well-formed node6 is routed (agent log: ${log})`,
       () => podnetRoutes(f.node).length === 2,
     );
-    expect(podnetRoutes(f.node)).toEqual(['10.244.2.0/24 via 192.168.1.12', '10.244.6.0/24 via 192.168.1.16']);
+    expect(podnetRoutes(f.node)).toEqual([
+      '10.244.2.0/24 via 192.168.1.12 dev ens5',
+      '10.244.6.0/24 via 192.168.1.16 dev ens5',
+    ]);
     const all = execFileSync('ip', ['-n', f.node, 'route', 'show', 'table', 'all'], { encoding: 'utf8' });
     expect(all).not.toMatch(/10\.9[89]\.0\.0|10\.244\.[45]\.0/);
     expect(log).toMatch(/Node \\?"node4\\?" refused: InternalIP/);

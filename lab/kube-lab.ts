@@ -279,7 +279,7 @@ export async function seedApi(p: LabPaths, nodes: LabNode[], pods: LabPod[]): Pr
 
 /** What the lab changes in the DaemonSet's command lines, and why. */
 function nodeEnv(node: LabNode): Record<string, string> {
-  return { NODE_NAME: node.name, CLUSTER_NETWORK, UPLINK: 'eth0', AGENT_PORT: '9650' };
+  return { NODE_NAME: node.name, CLUSTER_NETWORK, UPLINK: 'auto', AGENT_PORT: '9650' };
 }
 
 export function labInstallArgs(p: LabPaths, node: LabNode): string[] {

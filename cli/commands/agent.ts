@@ -55,8 +55,8 @@ export const agent: Command = {
     {
       name: 'uplink',
       value: 'IF',
-      help: 'with --kubernetes: the interface the other nodes are reached through',
-      default: 'eth0',
+      help: "with --kubernetes: the interface the other nodes are reached through; auto: the one holding this node's InternalIP",
+      default: 'auto',
     },
     { name: 'cni-socket', value: 'PATH', help: "serve the CNI fast path here (the conflist's agentSocket)" },
     { name: 'no-reconcile', help: 'report routes but do not change them' },
