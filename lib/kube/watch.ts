@@ -397,7 +397,7 @@ export function describeFailure(verb: 'list' | 'watch', resource: KubeResource, 
       return `${what}: the API server answered ${said}. The kubeconfig's credentials (token, client certificate) are missing, wrong or expired: renew them, or check that the pod's service account token is mounted. Retrying.`;
     }
     if (code === 403) {
-      return `${what}: the API server answered ${said}. The service account (or user) needs get/list/watch on pods and nodes cluster-wide: bind it to the ClusterRole in deploy/rbac. Retrying; showing the last view until then.`;
+      return `${what}: the API server answered ${said}. The service account (or user) needs list and watch on ${resource} cluster-wide: deploy/rbac.yaml's ClusterRoles grant exactly that (podnet-node: nodes, for the agent and the install step; podnet-dashboard: nodes and pods). Retrying; showing the last view until then.`;
     }
     return `${what}: the API server answered ${said}. Retrying; showing the last view until then.`;
   }

@@ -272,7 +272,7 @@ describe('KubernetesSource problems', () => {
     expect(problem).toContain('cannot list pods');
     expect(problem).toContain('403 Forbidden');
     expect(problem).toContain('User "system:serviceaccount:default:default" cannot list resource "pods"');
-    expect(problem).toContain('deploy/rbac');
+    expect(problem).toContain('needs list and watch on pods cluster-wide: deploy/rbac.yaml');
     expect(source.read().problems).toHaveLength(1);
     // the last good view stays
     expect(source.read().plane.pods).toHaveLength(11);
