@@ -190,6 +190,25 @@ describe('podnet errors', () => {
     expect(attachmentFiles(dirs.state, 'tnet')).toEqual([]);
   });
 
+  it("forwarding off and /proc/sys read-only (the agent's container): code 100 saying what to do, all rolled back", () => {
+    // A fresh namespace forwards nothing; the plugin runs with /proc/sys read-only, as in a
+    // container, so it cannot turn forwarding on.
+    expect(execIn(node, ['sysctl', '-n', 'net.ipv4.ip_forward']).out.trim()).toBe('0');
+    const readOnlySys = [
+      'unshare',
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec "$0"',
+    ];
+    const r = runPlugin('podnet', conf(), addInv({ wrap: readOnlySys }));
+    expectError(r, 100, /IP forwarding is off on this node .*EROFS.*sysctl -w net.ipv4.ip_forward=1/);
+    expectNothingLeft();
+    expect(execIn(node, ['sysctl', '-n', 'net.ipv4.ip_forward']).out.trim()).toBe('0');
+  });
+
   it('errors go to stdout as JSON and to the log file; stderr carries the log line only', () => {
     const r = runPlugin('podnet', conf({ vlan: 7 }), addInv());
     expect(() => JSON.parse(r.stdout)).not.toThrow();

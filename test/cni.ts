@@ -22,6 +22,9 @@ export interface Invocation {
   nodeNs: string;
   /** extra or overriding environment; a value of null removes the variable */
   env?: Record<string, string | null>;
+  /** a command the plugin runs under, inside the node's namespace (it ends by exec'ing its
+   *  last argument, the plugin), e.g. a private mount namespace */
+  wrap?: string[];
 }
 
 export interface Outcome {
@@ -71,7 +74,7 @@ export function runPlugin(type: string, config: unknown, inv: Invocation): Outco
   const env = cniEnv(inv);
   const file = locate(type, inv);
   const stdin = typeof config === 'string' ? config : JSON.stringify(config);
-  const r = spawnSync('nsenter', [`--net=/run/netns/${inv.nodeNs}`, '--', file], {
+  const r = spawnSync('nsenter', [`--net=/run/netns/${inv.nodeNs}`, '--', ...(inv.wrap ?? []), file], {
     input: stdin,
     encoding: 'utf8',
     env,

@@ -188,6 +188,17 @@ export function readLink(name: string, netns?: string): IpLink | null {
 
 export function ensureForwarding(): void {
   // /proc/sys/net is the namespace of the process that opens it: the node's, here.
-  if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1')
+  if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1') return;
+  try {
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  } catch (e) {
+    // The agent's container (the fast path runs verbs there) has /proc/sys read-only: the
+    // node must forward already, as kubeadm's preflight demands.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw e;
+    throw new CniError(
+      ErrorCode.KernelOperation,
+      `IP forwarding is off on this node (net.ipv4.ip_forward=0) and cannot be turned on from here (${code}: /proc/sys is read-only): turn it on on the node (sysctl -w net.ipv4.ip_forward=1, and in /etc/sysctl.d/ to keep it)`,
+    );
+  }
 }
