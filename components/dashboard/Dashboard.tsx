@@ -204,7 +204,15 @@ export function Dashboard() {
   const cluster = topology?.cluster ?? info.data?.cluster ?? null;
   const problems = info.data?.problems ?? [];
   const readOnly = cluster?.readOnly ?? false;
-  const agents = info.data?.agents;
+  // Counted from the live topology (the same feed that draws the graph), so the header and
+  // the graph never disagree; cluster.info's count (polled) only until the first one.
+  const liveAgents = useMemo(() => {
+    if (!topology) return null;
+    const counts = { live: 0, connecting: 0, unreachable: 0, none: 0 };
+    for (const n of topology.nodes) counts[n.agent.state]++;
+    return counts;
+  }, [topology]);
+  const agents = liveAgents ?? info.data?.agents;
 
   return (
     <div data-testid="dashboard" data-version={version} data-view={view} className="flex h-screen flex-col">

@@ -435,6 +435,12 @@ class GraphEngine {
       alwaysRoutes: highlightIds(this.highlight),
     });
     const plan = planUpdate(this.drawn, next);
+    // A node that joins or leaves changes the drawing's extent: a view showing the whole
+    // drawing is fitted again, so a new node is never drawn off-screen (one the user
+    // panned or zoomed stays where they took it).
+    const nodesChanged =
+      plan.add.some((e) => e.data.kind === 'node') ||
+      plan.remove.some((id) => this.drawn.get(id)?.data.kind === 'node');
     const byId = new Map(next.map((e) => [e.data.id as string, e]));
     const cy = this.cy;
     cy.batch(() => {
@@ -470,7 +476,7 @@ class GraphEngine {
       else if (e.data.kind === 'pod') pods++;
       else if (e.data.kind === 'bridge') bridges++;
     }
-    if (this.needsFit && cy.width() > 0 && cy.height() > 0) {
+    if ((this.needsFit || (nodesChanged && this.fitted)) && cy.width() > 0 && cy.height() > 0) {
       this.needsFit = false;
       this.fit();
     }
