@@ -8,7 +8,7 @@ import { diffSnapshots } from '../lib/model/diff.js';
 import { parsePodRef } from '../lib/model/lab.js';
 import type { FirewallSummary, NodeSnapshot } from '../lib/model/snapshot.js';
 import { firewallFacts } from '../lib/firewall/apply.js';
-import { collectWith, type RawDump } from './collect.js';
+import { collectWith, kernelReader, type RawDump } from './collect.js';
 import { configFromConflist, type AgentConfig } from './config.js';
 import { EventLog, type AgentEvent } from './events.js';
 import { NO_INTENT, type Intent } from './findings.js';
@@ -55,7 +55,7 @@ export interface RunningAgent {
 /** Changes arrive in bursts (a pod ADD is a dozen netlink messages): collect once per burst. */
 const DEBOUNCE_MS = 15;
 /** A safety net for a missed notification; changes themselves arrive as events. Each
- *  collection spawns `ip`, so this is what idle costs (the figure: bench/README.md). */
+ *  collection runs the four dumps, so this is what idle costs (the figure: bench/README.md). */
 export const RECHECK_MS = 15_000;
 /** \`ip monitor\` is restarted when it exits or cannot start, after this back-off (doubling
  *  up to the maximum; a monitor that ran MONITOR_HEALTHY_MS starts it over), and the kernel
@@ -114,6 +114,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   let kernelDirty = true;
   let lastRaw: RawDump | null = null;
   let timer: NodeJS.Timeout | null = null;
+  // The node's kernel is read by one resident `ip -batch` (killed by its pid on stop).
+  const reader = kernelReader((msg, fields) => log('warn', msg, fields));
   const refresh = async (): Promise<void> => {
     if (running) {
       again = true;
@@ -125,7 +127,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         again = false;
         const cached = kernelDirty ? null : lastRaw;
         kernelDirty = false;
-        const { snapshot: next, raw } = await collectWith({ config, intent, firewall }, cached);
+        const { snapshot: next, raw } = await collectWith({ config, intent, firewall, reader }, cached);
         lastRaw = raw;
         metrics.observeSnapshot(next.collectMs);
         const changes = diffSnapshots(current, next);
@@ -309,6 +311,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await kube?.stop();
       await prober.close();
       await cni?.close();
+      await reader.close();
       stopTlsReload();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,11 +1,13 @@
 // Reads the node's network from the kernel in one `ip -batch` (addresses with link
 // details, the main routing table, neighbours, the namespace ids of veth far ends), plus
 // the files the CNI plugin keeps (attachments, leases). No per-pod exec: the pod behind
-// a veth comes from the attachment record the plugin wrote.
-import { spawn } from 'node:child_process';
+// a veth comes from the attachment record the plugin wrote. The agent keeps that `ip`
+// resident (lib/net/ip-reader.ts: one process fed the four dumps per collection, its own
+// one-shot `ip -batch` the fallback), so a collection spawns nothing.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IpLink, IpRoute } from '../lib/net/ip.js';
+import { ipBatchOnce, ResidentIp } from '../lib/net/ip-reader.js';
 import { DiskLeaseStore } from '../lib/ipam/disk-store.js';
 import { formatIpv4 } from '../lib/model/ipv4.js';
 import type { Attachment } from '../lib/model/cni.js';
@@ -24,23 +26,27 @@ import { AttachmentStore } from '../lib/state/attachments.js';
 import type { AgentConfig } from './config.js';
 import { computeFindings, type Intent, type LeaseFact } from './findings.js';
 
-const DUMPS = ['addr show', 'route show table main', 'neigh show', 'netns list-id'];
+/** The four dumps of a collection: constant commands, nothing from outside in them. */
+export const DUMPS = ['addr show', 'route show table main', 'neigh show', 'netns list-id'] as const;
 
-/** Runs `ip -j -d -batch` asynchronously: the agent's event loop keeps serving meanwhile. */
-export function ipDump(lines: string[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['-j', '-d', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(out.split('\n').filter(Boolean))
-        : reject(new Error(`ip -batch: ${err.trim() || `exit ${code}`}`)),
-    );
-    child.stdin.end(lines.join('\n') + '\n');
+/** Runs one `ip -j -d -batch` asynchronously (a process per call): the agent's event loop
+ *  keeps serving meanwhile. The resident reader's fallback, and the bench's comparison. */
+export function ipDump(lines: readonly string[], netns: string | null = null): Promise<string[]> {
+  return ipBatchOnce(lines, netns);
+}
+
+/** The agent's resident reader of its node (or of `netns`, a name in /run/netns): a
+ *  replacement after a failure is logged once per run of failures. close() it on stop. */
+export function kernelReader(
+  log: (msg: string, fields: Record<string, unknown>) => void,
+  netns: string | null = null,
+): ResidentIp {
+  return new ResidentIp({
+    netns,
+    onRestart: (why) =>
+      log('the resident ip -batch failed; reading with a one-shot ip -batch and starting a new one', {
+        error: why,
+      }),
   });
 }
 
@@ -75,22 +81,37 @@ export interface RawDump {
   nsids: NsId[];
 }
 
-export async function dumpKernel(): Promise<RawDump> {
-  // One retry: a link vanishing between the kernel's dump messages can fail a dump.
-  let lines: string[];
-  try {
-    lines = await ipDump(DUMPS);
-  } catch {
-    lines = await ipDump(DUMPS);
-  }
-  const parse = <T>(i: number): T[] => (lines[i] ? (JSON.parse(lines[i]!) as T[]) : []);
+/** The four dumps parsed; each must be a JSON array (one line per dump, in order). */
+export function parseDumps(lines: readonly string[]): RawDump {
+  if (lines.length !== DUMPS.length) throw new Error(`ip -batch: ${lines.length} answers to ${DUMPS.length} dumps`);
+  const parse = <T>(i: number): T[] => {
+    const v = JSON.parse(lines[i]!) as unknown;
+    if (!Array.isArray(v)) throw new Error(`ip -batch: the answer to ${DUMPS[i]} is not a JSON array`);
+    return v as T[];
+  };
   return { links: parse(0), routes: parse(1), neighbours: parse(2), nsids: parse(3) };
+}
+
+/** The kernel's part of a collection: through `reader` when given (the agent's resident
+ *  `ip`, which falls back to a one-shot run itself), else one `ip -batch` process. */
+export async function dumpKernel(reader: ResidentIp | null = null, netns: string | null = null): Promise<RawDump> {
+  const once = async () => parseDumps(reader ? (await reader.run(DUMPS)).lines : await ipDump(DUMPS, netns));
+  // One retry: a link vanishing between the kernel's dump messages can fail a dump.
+  try {
+    return await once();
+  } catch {
+    return await once();
+  }
 }
 
 export interface CollectInputs {
   config: AgentConfig;
   intent: Intent;
   firewall: FirewallSummary | null;
+  /** the agent's resident `ip` (kernelReader()); without it each collection spawns one */
+  reader?: ResidentIp | null;
+  /** without a reader: read this namespace (a name in /run/netns), not this process's own */
+  netns?: string | null;
 }
 
 function readIpForward(): boolean {
@@ -214,7 +235,7 @@ export async function collectWith(
   const started = performance.now();
   const { config } = inputs;
   const [raw, attachments, leases] = await Promise.all([
-    kernel ?? dumpKernel(),
+    kernel ?? dumpKernel(inputs.reader ?? null, inputs.netns ?? null),
     Promise.resolve(config.stateDir ? new AttachmentStore(config.stateDir, config.network).list() : []),
     Promise.resolve(config.dataDir ? readLeases(config.dataDir, config.network) : null),
   ]);
