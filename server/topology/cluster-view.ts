@@ -6,6 +6,7 @@ import type { Topology, TopologyEvent } from '../../lib/model/topology';
 import { diffTopology } from '../../lib/model/diff';
 import type { ClusterSource, SourceInputs } from '../sources/source';
 import { MergeMemo, mergeTopology } from './merge';
+import { SummaryFeed } from './summary-feed';
 
 const DEBOUNCE_MS = 15;
 const FIRST_VIEW_WAIT_MS = 2_000;
@@ -28,12 +29,16 @@ export class ClusterView {
   private ring: Extract<TopologyEvent, { type: 'changes' }>[] = [];
   private closed = false;
   private readonly memo = new MergeMemo();
+  /** "summary first" (topology.summary, node, search, table, findings, watchSummary,
+   *  focus): kept node by node from each merged topology */
+  readonly summaries: SummaryFeed;
 
   constructor(
     private readonly source: ClusterSource,
     private readonly isReadOnly: boolean,
   ) {
     this.topology = this.merge();
+    this.summaries = new SummaryFeed(this.topology, this.version, this.memo);
   }
 
   /** Starts the source and gives the agents a moment to answer, so the first page
@@ -107,6 +112,7 @@ export class ClusterView {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    this.summaries.close();
     for (const w of this.watchers) w.wake?.();
     await this.source.close();
   }
@@ -139,5 +145,6 @@ export class ClusterView {
       else w.queue.push(event);
       w.wake?.();
     }
+    this.summaries.update(next, this.version);
   }
 }
