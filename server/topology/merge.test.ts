@@ -156,6 +156,17 @@ describe('mergeTopology', () => {
     const f = t.findings.find((x) => x.id === 'node2/agent-unreachable')!;
     expect(f.message).toContain('2026-11-26T02:13:05.000Z');
     expect(f.actual).toBe('connect ECONNREFUSED');
+    // the fix speaks the source's language: on a cluster, the DaemonSet's pod on that node
+    expect(f.fix).toBe(
+      'kubectl -n podnet-system get pods -o wide --field-selector spec.nodeName=node2: is its podnet-node pod running? Then kubectl logs that pod -c agent',
+    );
+    const inLab = mergeTopology(
+      { ...node2AgentUnreachable, info: { ...node2AgentUnreachable.info, source: 'lab' } },
+      false,
+    );
+    expect(inLab.findings.find((x) => x.id === 'node2/agent-unreachable')!.fix).toBe(
+      "podnet lab up restarts the lab's agents (a node outside the lab has none)",
+    );
     // node1's view still stands: one node's agent being down breaks nothing else
     expect(t.nodes.find((n) => n.name === 'node1')!.health).toBe('healthy');
     expect(t.routes.map((r) => r.from)).toEqual(['node1']);

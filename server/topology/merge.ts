@@ -60,7 +60,7 @@ export function mergeTopology(inputs: SourceInputs, readOnly: boolean, memo: Mer
         });
       }
     }
-    findings.push(...nodeFindings(n, view));
+    findings.push(...nodeFindings(n, view, inputs.info.source));
   }
 
   const pods: TopoPod[] = [];
@@ -236,7 +236,15 @@ function podFrom(p: ClusterPod, a: PodOnNode | null, snap: NodeSnapshot | null, 
   };
 }
 
-function nodeFindings(n: ClusterNode, view: AgentView): TopoFinding[] {
+/** Where to look when a node's agent does not answer, in the words of the source's world. */
+function agentFix(node: string, source: ClusterInfo['source']): string {
+  if (source === 'kubernetes')
+    return `kubectl -n podnet-system get pods -o wide --field-selector spec.nodeName=${node}: is its podnet-node pod running? Then kubectl logs that pod -c agent`;
+  if (source === 'lab') return `podnet lab up restarts the lab's agents (a node outside the lab has none)`;
+  return `check the podnet agent on ${node}`;
+}
+
+function nodeFindings(n: ClusterNode, view: AgentView, source: ClusterInfo['source']): TopoFinding[] {
   const out: TopoFinding[] = [];
   const base = { node: n.name, pod: null, source: 'merge' as const };
   if (view.status.state === 'unreachable') {
@@ -248,7 +256,7 @@ function nodeFindings(n: ClusterNode, view: AgentView): TopoFinding[] {
       message: `${n.name}'s agent does not answer since ${view.status.since}${view.snapshot ? ': what is shown for this node is its last snapshot' : ''}`,
       expected: 'a live event stream',
       actual: view.status.error ?? 'unreachable',
-      fix: `check the podnet agent on ${n.name} (lab: podnet lab up restarts it)`,
+      fix: agentFix(n.name, source),
     });
   }
   if (n.podCIDR === null) {
