@@ -130,6 +130,25 @@ describe('KubernetesSource lists', () => {
     expect(source.read().plane.nodes.map((n) => n.podCIDR)).toEqual(['10.244.1.0/24', '10.244.2.0/24', null]);
   });
 
+  it("routes host-gw when podnet's agents hold their routes, though no Node says so", async () => {
+    const view = (ownedByPodnet: boolean): AgentView => ({
+      status: { address: '192.168.1.11:9650', state: 'live', since: '2023-05-24T08:00:00Z', error: null },
+      snapshot: { ...healthyNode1, routes: healthyNode1.routes.map((r) => ({ ...r, ownedByPodnet })) },
+    });
+    const nodes = fixtureJson<KubeList>('nodelist.reference.json');
+    // variant: no flannel annotations (podnet's DaemonSet writes none)
+    for (const n of nodes.items) delete n.metadata.annotations;
+    for (const [owned, routing] of [
+      [true, 'host-gw'],
+      [false, 'unknown'],
+    ] as const) {
+      const views = new Map([['node1', view(owned)]]);
+      const pool: AgentPoolLike = { sync: () => {}, views: () => views, close: () => {} };
+      const { source } = await setup({ server: { nodes }, agentPort: 9650, agentPool: pool });
+      expect(source.read().info.routing).toBe(routing);
+    }
+  });
+
   it('says why the kubeadm node is not ready, and its pods are Pending', async () => {
     const { source } = await setup({
       server: {

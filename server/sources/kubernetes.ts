@@ -79,10 +79,16 @@ export class KubernetesSource implements ClusterSource {
 
   read(): SourceInputs {
     const { nodes, routing } = this.nodes();
+    const agents = this.pool.views();
     return {
-      info: { source: 'kubernetes', name: this.name, routing, podNetwork: null },
+      info: {
+        source: 'kubernetes',
+        name: this.name,
+        routing: routing === 'unknown' ? routingOfAgents(agents) : routing,
+        podNetwork: null,
+      },
       plane: { nodes, pods: this.pods(), router: null },
-      agents: this.pool.views(),
+      agents,
       problems: this.watch?.problems() ?? [],
     };
   }
@@ -133,6 +139,13 @@ function routingOf(nodes: KubeNode[]): RoutingMode {
     .map((n) => n.metadata?.annotations?.[FLANNEL_BACKEND_ANNOTATION])
     .filter((b) => b !== undefined);
   return backends.length > 0 && backends.every((b) => b === 'host-gw') ? 'host-gw' : 'unknown';
+}
+
+/** podnet's own agents route host-gw: when a live agent holds routes it put there (its
+ *  route protocol), the cluster routes so. */
+function routingOfAgents(agents: Map<string, AgentView>): RoutingMode {
+  for (const view of agents.values()) if (view.snapshot?.routes.some((r) => r.ownedByPodnet)) return 'host-gw';
+  return 'unknown';
 }
 
 /** The pool when there are no agents: every node "none" since it was first seen. */
