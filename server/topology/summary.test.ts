@@ -468,3 +468,30 @@ describe('the summary stays small', () => {
     }
   }, 240_000);
 });
+
+describe('the tRPC procedures', () => {
+  it('answers summary, node, search, table and findings; an unknown node or subscription is NOT_FOUND', async () => {
+    const { createCaller } = await import('../api/root');
+    const { RateLimiter } = await import('../audit');
+    const { view } = await liveView('4x40');
+    const caller = createCaller({ cluster: view, headers: new Headers(), limiter: new RateLimiter(0) });
+    const { version, summary } = await caller.topology.summary();
+    expect(version).toBe(view.current().version);
+    expect(summary.nodes.map((n) => n.name)).toEqual(['node1', 'node2', 'node3', 'node4']);
+    expect((await caller.topology.node({ name: 'node2' })).detail.pods).toHaveLength(10);
+    await expect(caller.topology.node({ name: 'node9' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await caller.topology.search({ text: 'node3', limit: 5 })).results[0]).toMatchObject({
+      sel: { key: 'node3' },
+    });
+    expect(await caller.topology.table({ page: 1, pageSize: 20 })).toMatchObject({ total: 44 });
+    await expect(caller.topology.table({ page: 0, pageSize: 201 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await caller.topology.findings({ page: 0, pageSize: 10 })).toMatchObject({ total: 0 });
+    await expect(caller.topology.focus({ subscriptionId: 'gone', nodes: ['node1'] })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(
+      caller.topology.focus({ subscriptionId: 'x', nodes: Array.from({ length: 65 }, (_, i) => `node${i}`) }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await view.close();
+  });
+});
