@@ -116,8 +116,6 @@ const NSENTER = '/usr/bin/nsenter';
 const BASH = '/usr/bin/bash';
 const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const NODE_NAME = 'node1';
-/** the dumps agent/collect.ts asks `ip -j -d -batch` for (its DUMPS, which it does not export) */
-const AGENT_DUMPS = ['addr show', 'route show table main', 'neigh show', 'netns list-id'];
 /** rounds of (a): the three methods take turns, so machine noise hits them alike */
 const ROUNDS = 3;
 const WORKER_WARMUP = 3;
@@ -146,18 +144,34 @@ interface WorkerResult {
   dumpBytes: number;
   snapshotBytes: number;
   /** CPU per call (ms), this process and its reaped children: what the agent's timers cost */
-  cpu: { collect: CpuPerCall; firewall: CpuPerCall | null };
+  cpu: { collect: CpuPerCall; collectOneShot: CpuPerCall; firewall: CpuPerCall | null };
+  /** the resident `ip -batch` per answer to the four dumps (ms): user and system time from
+   *  its /proc stat (clock ticks, averaged), on-CPU time from its schedstat (ns) */
+  residentIp: { n: number; userMs: number; sysMs: number; onCpuMs: number; restarts: number; fallbacks: number };
 }
 
 interface CpuPerCall {
   n: number;
   ownMs: number;
+  /** reaped children (one-shot ip) and the resident ip's own CPU meanwhile */
   childrenMs: number;
 }
 
-type WorkerPart = 'collect' | 'dumpKernel' | 'ipBatch' | 'parse' | 'ipVersion' | 'attachments' | 'leases' | 'build';
+type WorkerPart =
+  | 'collect'
+  | 'collectOneShot'
+  | 'dumpResident'
+  | 'dumpKernel'
+  | 'ipBatch'
+  | 'parse'
+  | 'ipVersion'
+  | 'attachments'
+  | 'leases'
+  | 'build';
 const WORKER_PARTS: WorkerPart[] = [
   'collect',
+  'collectOneShot',
+  'dumpResident',
   'dumpKernel',
   'ipBatch',
   'parse',
@@ -180,14 +194,24 @@ async function collectWorker(argv: string[]): Promise<void> {
     },
     strict: true,
   });
-  const { collect, dumpKernel, ipDump, buildSnapshot } = await import('../agent/collect.js');
+  const {
+    collect,
+    dumpKernel,
+    ipDump,
+    buildSnapshot,
+    kernelReader,
+    DUMPS: AGENT_DUMPS,
+  } = await import('../agent/collect.js');
   const { configFromConflist } = await import('../agent/config.js');
   const { NO_INTENT } = await import('../agent/findings.js');
   const { AttachmentStore } = await import('../lib/state/attachments.js');
   const { DiskLeaseStore } = await import('../lib/ipam/disk-store.js');
   const { formatIpv4 } = await import('../lib/model/ipv4.js');
   const config = configFromConflist(values.node!, values.conflist!);
-  const inputs = { config, intent: NO_INTENT, firewall: null };
+  // The agent's way: a resident `ip -batch` of this namespace (the worker's, as the agent's).
+  const reader = kernelReader((msg, fields) => process.stderr.write(`${msg} ${JSON.stringify(fields)}\n`));
+  const inputs = { config, intent: NO_INTENT, firewall: null, reader };
+  const oneShot = { config, intent: NO_INTENT, firewall: null };
   const samples = Number(values.samples);
   const warmup = Number(values.warmup ?? WORKER_WARMUP);
 
@@ -215,8 +239,11 @@ async function collectWorker(argv: string[]): Promise<void> {
   let atts = listAttachments();
   let leases = listLeases();
   let last = await collect(inputs);
+  let startedBefore = reader.started;
   const parts: [WorkerPart, () => Promise<void> | void][] = [
     ['collect', async () => void (last = await collect(inputs))],
+    ['collectOneShot', async () => void (last = await collect(oneShot))],
+    ['dumpResident', async () => void (lines = (await reader.run(AGENT_DUMPS)).lines)],
     ['dumpKernel', async () => void (raw = await dumpKernel())],
     ['ipBatch', async () => void (lines = await ipDump(AGENT_DUMPS))],
     ['parse', () => void lines.map((l) => JSON.parse(l))],
@@ -228,6 +255,7 @@ async function collectWorker(argv: string[]): Promise<void> {
   for (let i = 0; i < warmup + samples; i++) {
     // Rotate the order (keeping ipBatch right before parse), so no part always runs first.
     const order = parts.filter(([k]) => k !== 'parse');
+    if (i === warmup) startedBefore = reader.started; // restarts counted from the first timed sample
     const rotated = [...order.slice(i % order.length), ...order.slice(0, i % order.length)];
     for (const [k, fn] of rotated) {
       const t0 = performance.now();
@@ -250,15 +278,43 @@ async function collectWorker(argv: string[]): Promise<void> {
     const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
     return Number(x[13]) + Number(x[14]); // cutime + cstime
   };
+  /** the resident ip's (pid) utime and stime in ticks, and its on-CPU ns from schedstat */
+  const ipTimes = (pid: number | null) => {
+    if (!pid) return { user: 0, sys: 0, ns: 0 };
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    const ns = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+    return { user: Number(x[11]), sys: Number(x[12]), ns };
+  };
   const cpuOf = async (fn: () => unknown, n: number): Promise<CpuPerCall> => {
+    const pid = reader.pid;
+    const r0 = ipTimes(pid);
     const c0 = process.cpuUsage();
     const k0 = childTicks();
     for (let i = 0; i < n; i++) await fn();
     const c = process.cpuUsage(c0);
-    return { n, ownMs: (c.user + c.system) / 1000 / n, childrenMs: ((childTicks() - k0) * 1000) / clk / n };
+    const r1 = reader.pid === pid ? ipTimes(pid) : r0; // replaced meanwhile: its time is lost
+    const resident = r1.user + r1.sys - r0.user - r0.sys;
+    return { n, ownMs: (c.user + c.system) / 1000 / n, childrenMs: ((childTicks() - k0 + resident) * 1000) / clk / n };
   };
   const cpuN = Math.max(10, samples);
   const cpuCollect = await cpuOf(() => collect(inputs), cpuN);
+  const cpuCollectOneShot = await cpuOf(() => collect(oneShot), cpuN);
+  // The resident ip's own time per answer to the four dumps: enough calls for the ticks.
+  const ipN = Math.max(100, samples * 4);
+  await reader.run(AGENT_DUMPS);
+  const ipPid = reader.pid;
+  const t0 = ipTimes(ipPid);
+  for (let i = 0; i < ipN; i++) await reader.run(AGENT_DUMPS);
+  const t1 = reader.pid === ipPid ? ipTimes(ipPid) : t0;
+  const residentIp = {
+    n: ipN,
+    userMs: ((t1.user - t0.user) * 1000) / clk / ipN,
+    sysMs: ((t1.sys - t0.sys) * 1000) / clk / ipN,
+    onCpuMs: (t1.ns - t0.ns) / 1e6 / ipN,
+    restarts: reader.started - startedBefore,
+    fallbacks: reader.fallbacks,
+  };
   let cpuFirewall: CpuPerCall | null = null;
   try {
     const { firewallFacts } = await import('../lib/firewall/apply.js');
@@ -268,7 +324,8 @@ async function collectWorker(argv: string[]): Promise<void> {
     process.stderr.write(`firewall facts unavailable: ${(e as Error).message}\n`);
   }
   const result: WorkerResult = {
-    cpu: { collect: cpuCollect, firewall: cpuFirewall },
+    cpu: { collect: cpuCollect, collectOneShot: cpuCollectOneShot, firewall: cpuFirewall },
+    residentIp,
     ms,
     collectMsField,
     pods: last.pods.length,
@@ -285,6 +342,7 @@ async function collectWorker(argv: string[]): Promise<void> {
     dumpBytes: lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0),
     snapshotBytes: Buffer.byteLength(JSON.stringify(last)),
   };
+  await reader.close();
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
@@ -618,8 +676,22 @@ interface SnapshotResults {
   naiveNode: Stat;
   naiveCommands: number;
   naiveBytes: number;
-  /** naive ÷ agent, p50 and p95: the faster naive way against a fresh collection, and against serving */
-  ratio: { freshP50: number; freshP95: number; serveP50: number; serveP95: number; naive: 'bash' | 'node' };
+  /** naive ÷ agent, p50 and p95: the faster naive way against a fresh collection, and against
+   *  serving; one-shot ÷ resident: today's one `ip -batch` per collection against the resident one */
+  ratio: {
+    freshP50: number;
+    freshP95: number;
+    serveP50: number;
+    serveP95: number;
+    oneShotP50: number;
+    oneShotP95: number;
+    naiveOneShotP50: number;
+    naive: 'bash' | 'node';
+  };
+  /** the resident ip per answer (from the last worker) */
+  residentIp: WorkerResult['residentIp'];
+  /** collect() p50 minus the resident ip's answer p50: the part outside the kernel's dumps */
+  outsideKernelP50: number;
   samples: {
     collect: Record<WorkerPart, number[]>;
     serve: number[];
@@ -822,7 +894,7 @@ async function benchSnapshot(lab: Lab, opts: Options): Promise<SnapshotResults> 
       }
     }
     say(
-      `(a) round ${r + 1}/${ROUNDS}: collect p50 ${f1(percentile(collectSamples.collect, 50))} ms, serve p50 ${f2(percentile(serve, 50))} ms, naive bash p50 ${f0(percentile(bash, 50))} ms, naive node p50 ${f0(percentile(node, 50))} ms`,
+      `(a) round ${r + 1}/${ROUNDS}: collect p50 ${f1(percentile(collectSamples.collect, 50))} ms (one-shot ip ${f1(percentile(collectSamples.collectOneShot, 50))}), serve p50 ${f2(percentile(serve, 50))} ms, naive bash p50 ${f0(percentile(bash, 50))} ms, naive node p50 ${f0(percentile(node, 50))} ms`,
     );
   }
   keepAlive.destroy();
@@ -852,8 +924,13 @@ async function benchSnapshot(lab: Lab, opts: Options): Promise<SnapshotResults> 
       freshP95: percentile(nv, 95) / percentile(collectSamples.collect, 95),
       serveP50: percentile(nv, 50) / percentile(serve, 50),
       serveP95: percentile(nv, 95) / percentile(serve, 95),
+      oneShotP50: percentile(collectSamples.collectOneShot, 50) / percentile(collectSamples.collect, 50),
+      oneShotP95: percentile(collectSamples.collectOneShot, 95) / percentile(collectSamples.collect, 95),
+      naiveOneShotP50: percentile(nv, 50) / percentile(collectSamples.collectOneShot, 50),
       naive,
     },
+    residentIp: worker!.residentIp,
+    outsideKernelP50: percentile(collectSamples.collect, 50) - percentile(collectSamples.dumpResident, 50),
     samples: { collect: collectSamples, serve, serveKeepAlive, healthz, naiveBash: bash, naiveNode: node },
   };
 }
@@ -1058,6 +1135,51 @@ interface IdleResults {
   children: string[];
 }
 
+// ---------------------------------------------------------------------------------------
+// The agent's memory: its resident set (all its threads share it: the main one, the CNI
+// verb threads, libuv's) and its children's (the resident ip -batch, ip monitor, nft
+// monitor, the verb threads' spawn helpers), after (a)
+
+interface MemoryResults {
+  pods: number;
+  rssKiB: number;
+  /** the peak resident set so far (VmHWM) */
+  hwmKiB: number;
+  threads: number;
+  children: { pid: number; comm: string; args: string; rssKiB: number }[];
+}
+
+function statusField(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+function agentMemory(lab: Lab): MemoryResults {
+  const children: MemoryResults['children'] = [];
+  for (const pid of childrenOf(lab.agentPid)) {
+    try {
+      children.push({
+        pid,
+        comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(),
+        args: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1).join(' '),
+        rssKiB: statusField(pid, 'VmRSS'),
+      });
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return {
+    pods: lab.podNamespaces.length,
+    rssKiB: statusField(lab.agentPid, 'VmRSS'),
+    hwmKiB: statusField(lab.agentPid, 'VmHWM'),
+    threads: statusField(lab.agentPid, 'Threads'),
+    children,
+  };
+}
+
+/** The agent's RSS target, in bytes (120 MB). */
+const RSS_TARGET = 120e6;
+
 const collections = async (lab: Lab) =>
   metric(
     (await getRaw(lab.socket, lab.token, '/metrics')).body.toString('utf8'),
@@ -1195,7 +1317,7 @@ interface Target {
   met: boolean;
 }
 
-function targets(a: SnapshotResults, b: ChangeResults | null, c: IdleResults | null): Target[] {
+function targets(a: SnapshotResults, b: ChangeResults | null, c: IdleResults | null, m: MemoryResults): Target[] {
   const t: Target[] = [
     {
       what: 'naive ÷ fresh collection, p50',
@@ -1206,8 +1328,20 @@ function targets(a: SnapshotResults, b: ChangeResults | null, c: IdleResults | n
     {
       what: 'fresh collection, p50',
       value: `${fms(a.collect.collect.p50)} ms`,
-      target: '< 20 ms',
-      met: a.collect.collect.p50 < 20,
+      target: '≤ 20 ms',
+      met: a.collect.collect.p50 <= 20,
+    },
+    {
+      what: "  of which outside the kernel's dumps, p50",
+      value: `${fms(a.outsideKernelP50)} ms`,
+      target: '≤ 10 ms',
+      met: a.outsideKernelP50 <= 10,
+    },
+    {
+      what: `agent RSS with its verb threads (${m.pods} pods)`,
+      value: `${f0((m.rssKiB * 1024) / 1e6)} MB`,
+      target: `< ${f0(RSS_TARGET / 1e6)} MB`,
+      met: m.rssKiB * 1024 < RSS_TARGET,
     },
     { what: 'GET /v1/snapshot, p50', value: `${fms(a.serve.p50)} ms`, target: '< 2 ms', met: a.serve.p50 < 2 },
   ];
@@ -1246,7 +1380,13 @@ function expectedIdle(a: SnapshotResults, c: IdleResults): { collectPct: number;
   };
 }
 
-function printText(meta: Meta, a: SnapshotResults, b: ChangeResults | null, c: IdleResults | null): void {
+function printText(
+  meta: Meta,
+  a: SnapshotResults,
+  b: ChangeResults | null,
+  c: IdleResults | null,
+  m: MemoryResults,
+): void {
   const L: string[] = [];
   const o = meta.options;
   L.push(`podnet agent benchmark — ${meta.date}`);
@@ -1264,7 +1404,21 @@ function printText(meta: Meta, a: SnapshotResults, b: ChangeResults | null, c: I
     table(
       ['', 'n', 'p50', 'p95', 'min', 'max', ''],
       [
-        statRow("fresh collection, the agent's way: collect()", C.collect, 'in the node netns, warm (after 3 untimed)'),
+        statRow(
+          "fresh collection, the agent's way: collect()",
+          C.collect,
+          'in the node netns, warm (after 3 untimed); resident ip -batch',
+        ),
+        statRow(
+          '  its dumps: the resident ip -batch answering the 4',
+          C.dumpResident,
+          `ip's CPU per answer ${fms(a.residentIp.onCpuMs)} ms (user ${fms(a.residentIp.userMs)}, sys ${fms(a.residentIp.sysMs)})`,
+        ),
+        statRow(
+          "fresh collection, today's one-shot: collect() spawning ip",
+          C.collectOneShot,
+          'one ip -j -d -batch process per collection (before)',
+        ),
         statRow(
           '  dumpKernel(): ip -j -d -batch (4 dumps) + parse',
           C.dumpKernel,
@@ -1303,6 +1457,15 @@ function printText(meta: Meta, a: SnapshotResults, b: ChangeResults | null, c: I
   L.push('');
   L.push(
     `naive (${a.ratio.naive}, the faster) ÷ fresh collection: ${f1(a.ratio.freshP50)}x at p50, ${f1(a.ratio.freshP95)}x at p95`,
+  );
+  L.push(
+    `one-shot ip -batch ÷ resident:              ${f1(a.ratio.oneShotP50)}x at p50, ${f1(a.ratio.oneShotP95)}x at p95 (naive ÷ one-shot ${f1(a.ratio.naiveOneShotP50)}x at p50)`,
+  );
+  L.push(
+    `outside the kernel's dumps (collect() p50 − the resident ip's answer p50): ${fms(a.outsideKernelP50)} ms; the resident ip was replaced ${a.residentIp.restarts} time(s), ${a.residentIp.fallbacks} one-shot fallback(s)`,
+  );
+  L.push(
+    `the agent's memory after (a), ${m.pods} pods: RSS ${f0((m.rssKiB * 1024) / 1e6)} MB (peak ${f0((m.hwmKiB * 1024) / 1e6)} MB), ${m.threads} threads; children ${m.children.map((x) => `${x.comm}${x.args.includes('-batch') ? ' -batch' : x.args.includes('monitor') ? ' monitor' : ''} ${f1((x.rssKiB * 1024) / 1e6)} MB`).join(', ') || 'none'}`,
   );
   L.push(
     `naive (${a.ratio.naive}) ÷ GET /v1/snapshot:       ${f0(a.ratio.serveP50)}x at p50, ${f0(a.ratio.serveP95)}x at p95`,
@@ -1393,7 +1556,7 @@ function printText(meta: Meta, a: SnapshotResults, b: ChangeResults | null, c: I
   L.push(
     table(
       ['', 'value', 'target', ''],
-      targets(a, b, c).map((t) => [t.what, t.value, t.target, t.met ? 'met' : 'MISSED']),
+      targets(a, b, c, m).map((t) => [t.what, t.value, t.target, t.met ? 'met' : 'MISSED']),
       1,
     ),
   );
@@ -1420,6 +1583,8 @@ async function measure(opts: Options): Promise<number> {
 
   say('(a) snapshot: fresh collection, GET /v1/snapshot, the naive way');
   const a = await benchSnapshot(lab, opts);
+  const mem = agentMemory(lab);
+  say(`(a) the agent's RSS with ${mem.pods} pods: ${f0((mem.rssKiB * 1024) / 1e6)} MB, ${mem.threads} threads`);
   // (c) before (b): (a) only reads, so the node has had no change since the lab was built.
   let c: IdleResults | null = null;
   if (opts.idleSeconds > 0) {
@@ -1443,10 +1608,11 @@ async function measure(opts: Options): Promise<number> {
       typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v;
     const idle = c ? { ...c, expected: expectedIdle(a, c) } : null;
     process.stdout.write(
-      JSON.stringify({ meta, snapshot: a, changes: b, idle, targets: targets(a, b, c) }, round, 2) + '\n',
+      JSON.stringify({ meta, snapshot: a, memory: mem, changes: b, idle, targets: targets(a, b, c, mem) }, round, 2) +
+        '\n',
     );
   } else {
-    printText(meta, a, b, c);
+    printText(meta, a, b, c, mem);
   }
   return 0;
 }
