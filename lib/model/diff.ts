@@ -3,7 +3,14 @@
 // whole, and lists of objects with a key each. Two models in, typed changes out (added /
 // changed / removed, each keyed), and one apply to replay them on the client's side.
 import type { Address, Finding, Link, Neighbour, NodeInfo, NodeSnapshot, PodOnNode, Route } from './snapshot';
-import { topologyKeyOf, type Topology, type TopologyChange } from './topology';
+import {
+  topologyKeyOf,
+  type TopoFinding,
+  type TopoPod,
+  type TopoRoute,
+  type Topology,
+  type TopologyChange,
+} from './topology';
 
 export type KeyedChange<C extends string, H extends string, V> =
   | { collection: C; op: 'added' | 'changed'; key: string; value: unknown }
@@ -28,22 +35,40 @@ function diffBy<M extends Lists<C>, C extends string, H extends string, V>(
   shape: Shape<M, C, H, V>,
   prev: M | null,
   next: M,
+  parted?: (c: C, out: KeyedChange<C, H, V>[]) => boolean,
 ): KeyedChange<C, H, V>[] {
   const out: KeyedChange<C, H, V>[] = [];
   const head = shape.headOf(next);
   if (!prev || !same(shape.headOf(prev), head))
     out.push({ collection: shape.head, op: 'changed', key: shape.head, value: head });
   for (const c of Object.keys(shape.keys) as C[]) {
-    const key = shape.keys[c] as (x: unknown) => string;
-    const before = new Map((prev ? prev[c] : []).map((x) => [key(x), x]));
-    const after = new Map(next[c].map((x) => [key(x), x]));
-    for (const [k, v] of after) {
-      const old = before.get(k);
-      if (old === undefined) out.push({ collection: c, op: 'added', key: k, value: v });
-      else if (!same(old, v)) out.push({ collection: c, op: 'changed', key: k, value: v });
-    }
-    for (const k of before.keys()) if (!after.has(k)) out.push({ collection: c, op: 'removed', key: k });
+    if (prev && prev[c] === next[c]) continue;
+    if (parted?.(c, out)) continue;
+    for (const ch of diffList(c, prev ? [prev[c]] : [], [next[c]], shape.keys[c] as (x: unknown) => string))
+      out.push(ch);
   }
+  return out;
+}
+
+/** One list's changes (the list in one or more pieces): added and changed ones in
+ *  `after`'s order, then removed ones in `before`'s. */
+function diffList<C extends string>(
+  c: C,
+  before: readonly (readonly unknown[])[],
+  after: readonly (readonly unknown[])[],
+  key: (x: unknown) => string,
+): KeyedChange<C, never, never>[] {
+  const out: KeyedChange<C, never, never>[] = [];
+  const was = new Map<string, unknown>();
+  const now = new Map<string, unknown>();
+  for (const list of before) for (const x of list) was.set(key(x), x);
+  for (const list of after) for (const x of list) now.set(key(x), x);
+  for (const [k, v] of now) {
+    const old = was.get(k);
+    if (old === undefined) out.push({ collection: c, op: 'added', key: k, value: v });
+    else if (!same(old, v)) out.push({ collection: c, op: 'changed', key: k, value: v });
+  }
+  for (const k of was.keys()) if (!now.has(k)) out.push({ collection: c, op: 'removed', key: k });
   return out;
 }
 
@@ -140,8 +165,105 @@ const topologyShape: Shape<Topology, keyof typeof topologyKeyOf, 'cluster', Topo
   keys: topologyKeyOf,
 };
 
+/**
+ * A Topology's lists cut into parts (a node's pods, routes, findings; mergeTopology
+ * registers them): each list is its parts' items, and within a part in the list's order.
+ * A part that is the same array in both topologies holds the same objects, so
+ * diffTopology skips it without looking at its items, as long as no key is in two parts
+ * (`apart`, per list): one change then costs the parts it touched, not the cluster.
+ */
+export interface TopologyParts {
+  pods: ReadonlyMap<string, readonly TopoPod[]>;
+  routes: ReadonlyMap<string, readonly TopoRoute[]>;
+  findings: ReadonlyMap<string, readonly TopoFinding[]>;
+  apart: Record<'pods' | 'routes' | 'findings', boolean>;
+}
+
+type Parted = keyof TopologyParts['apart'];
+const partsOf = new WeakMap<Topology, TopologyParts>();
+
+/** Registers how `topo`'s lists are cut into parts (kept beside it, not in it: it is not sent). */
+export function setTopologyParts(topo: Topology, parts: TopologyParts): void {
+  partsOf.set(topo, parts);
+}
+
+export function topologyParts(topo: Topology): TopologyParts | undefined {
+  return partsOf.get(topo);
+}
+
+export const diffStats = { parted: 0, whole: 0 };
+
 export function diffTopology(prev: Topology | null, next: Topology): TopologyChange[] {
-  return diffBy(topologyShape, prev, next);
+  const a = prev ? partsOf.get(prev) : undefined;
+  const b = partsOf.get(next);
+  if (!prev || !a || !b) return diffBy(topologyShape, prev, next);
+  return diffBy(topologyShape, prev, next, (c, out) => {
+    if (c === 'nodes' || !a.apart[c as Parted] || !b.apart[c as Parted]) return false;
+    return diffParts(
+      c as Parted,
+      prev[c as Parted],
+      next[c as Parted],
+      a[c as Parted],
+      b[c as Parted],
+      out as TopologyChange[],
+    );
+  });
+}
+
+/** The changes of one list from its parts that are not the same arrays; false (nothing
+ *  done) when those hold more than a quarter of the list: the whole diff then. */
+function diffParts(
+  c: Parted,
+  beforeList: readonly unknown[],
+  afterList: readonly unknown[],
+  before: ReadonlyMap<string, readonly unknown[]>,
+  after: ReadonlyMap<string, readonly unknown[]>,
+  out: TopologyChange[],
+): boolean {
+  const was: (readonly unknown[])[] = [];
+  const now: (readonly unknown[])[] = [];
+  let size = 0;
+  for (const [id, list] of after) {
+    const old = before.get(id);
+    if (old === list) continue;
+    now.push(list);
+    size += list.length;
+    if (old) {
+      was.push(old);
+      size += old.length;
+    }
+  }
+  for (const [id, list] of before)
+    if (!after.has(id)) {
+      was.push(list);
+      size += list.length;
+    }
+  if (size > Math.max(256, (beforeList.length + afterList.length) / 4)) {
+    diffStats.whole++;
+    return false;
+  }
+  diffStats.parted++;
+  const key = topologyKeyOf[c] as (x: unknown) => string;
+  const changes: TopologyChange[] = diffList(c, was, now, key);
+  // Parts in turn are not the list's order: put the changes in it (one pass over the keys).
+  const added = changes.filter((ch) => ch.op !== 'removed');
+  const removed = changes.filter((ch) => ch.op === 'removed');
+  if (now.length > 1 && added.length > 1) inListOrder(added, afterList, key);
+  if (was.length > 1 && removed.length > 1) inListOrder(removed, beforeList, key);
+  for (const ch of added) out.push(ch);
+  for (const ch of removed) out.push(ch);
+  return true;
+}
+
+/** Sorts changes by where their key first is in `list`. */
+function inListOrder(changes: TopologyChange[], list: readonly unknown[], key: (x: unknown) => string): void {
+  const want = new Set(changes.map((ch) => ch.key));
+  const at = new Map<string, number>();
+  for (let i = 0; i < list.length && at.size < want.size; i++) {
+    const k = key(list[i]);
+    if (want.has(k) && !at.has(k)) at.set(k, i);
+  }
+  changes.sort((x, y) => at.get(x.key)! - at.get(y.key)!);
 }
 
 /** Replays changes onto a topology (the page's side of topology.watch). */
