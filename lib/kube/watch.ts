@@ -21,6 +21,8 @@ export const BACKOFF_START_MS = 250;
 export const BACKOFF_MAX_MS = 10_000;
 /** a watch that lived this long (or delivered an event) counts as a success: back-off resets */
 const HEALTHY_WATCH_MS = 1_000;
+/** How many changed keys a reflector remembers (changedSince); halved when full. */
+const CHANGE_LOG_MAX = 8192;
 /** How many skipped objects problems() names; the rest are counted. */
 const SKIPPED_NAMED = 5;
 
@@ -86,6 +88,14 @@ export class KubeWatch {
     return resource ? this.reflectors[resource].version : this.reflectors.nodes.version + this.reflectors.pods.version;
   }
 
+  /** The keys of `resource`'s objects changed after `version` (one per change, a key
+   *  may repeat), or null when that is not known: a list replaced them all since, or the
+   *  log no longer goes back that far. A reader that converted the objects at `version`
+   *  converts these again, not all of them. */
+  changedSince(resource: KubeResource, version: number): string[] | null {
+    return this.reflectors[resource].changedSince(version);
+  }
+
   /** The resourceVersion the next watch of `resource` starts from. */
   resourceVersion(resource: KubeResource): string {
     return this.reflectors[resource].resourceVersion;
@@ -113,6 +123,9 @@ class Reflector {
   resourceVersion = '';
   /** bumped on every change to items */
   version = 0;
+  /** the key each watch event changed: log[i] is the change to version logBase + i + 1 */
+  private log: string[] = [];
+  private logBase = 0;
   private readonly api: CoreV1Api;
   private readonly watcher: Watch;
   private readonly server: string;
@@ -158,6 +171,21 @@ class Reflector {
     return new Promise((firstListAnswered) => {
       this.loop = this.run(firstListAnswered);
     });
+  }
+
+  changedSince(version: number): string[] | null {
+    if (version < this.logBase || version > this.version) return null;
+    return this.log.slice(version - this.logBase);
+  }
+
+  private logged(key: string): void {
+    this.version++;
+    this.log.push(key);
+    if (this.log.length > CHANGE_LOG_MAX) {
+      const drop = this.log.length - CHANGE_LOG_MAX / 2;
+      this.log = this.log.slice(drop);
+      this.logBase += drop;
+    }
   }
 
   problems(): string[] {
@@ -277,6 +305,7 @@ class Reflector {
       const onEvent = (type: string, obj: unknown) => {
         if (this.closed || finished) return;
         events++;
+        let changed = '';
         switch (type) {
           case 'ADDED':
           case 'MODIFIED': {
@@ -284,6 +313,7 @@ class Reflector {
             const { key, object } = this.accept(obj);
             if (object) this.items.set(key, object);
             else this.items.delete(key);
+            changed = key;
             break;
           }
           case 'DELETED': {
@@ -291,6 +321,7 @@ class Reflector {
             const key = r.ok ? this.keyOf(r.value) : looseKey(obj);
             this.items.delete(key);
             this.skipped.delete(key);
+            changed = key;
             break;
           }
           case 'BOOKMARK':
@@ -305,7 +336,7 @@ class Reflector {
             return;
         }
         this.resourceVersion = resourceVersionOf(obj) || this.resourceVersion;
-        this.version++;
+        this.logged(changed);
         this.changed();
       };
       this.watcher
@@ -348,9 +379,17 @@ class Reflector {
       });
     this.resourceVersion = resourceVersion;
     if (!differs) return;
+    // an object at the same resourceVersion stays the object it was, for readers that key on it
+    for (const [k, o] of next) {
+      const old = this.items.get(k);
+      const rv = o.metadata?.resourceVersion;
+      if (old && rv && old.metadata?.resourceVersion === rv) next.set(k, old);
+    }
     this.items.clear();
     for (const [k, o] of next) this.items.set(k, o);
     this.version++;
+    this.log = [];
+    this.logBase = this.version;
     this.changed();
   }
 

@@ -5,10 +5,10 @@
 import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { controlPlaneOfLab, type LabStatus } from '../../lib/model/lab';
 import { parseLabStatus } from '../../lib/model/lab-schema';
-import type { ControlPlane } from '../../lib/model/topology';
+import type { ClusterNode, ClusterPod, ControlPlane } from '../../lib/model/topology';
 import { labFiles, labPaths } from '../../lab/paths';
 import { AgentPool } from '../agents/agent-pool';
-import type { ClusterSource, SourceInputs } from './source';
+import { StableViews, type ClusterSource, type SourceInputs } from './source';
 
 /** fs.watch misses events on some filesystems: look at the file's mtime this often too */
 const POLL_MS = 2_000;
@@ -54,7 +54,7 @@ export class LabSource implements ClusterSource {
     return {
       info: { source: 'lab', name, routing: inv.routing, podNetwork: inv.clusterNetwork },
       plane: this.planeOf(inv),
-      agents: this.pool?.views() ?? new Map(),
+      agents: this.views.keep(this.pool?.views() ?? new Map()),
       problems: this.problem ? [this.problem] : [],
       faults: inv.faults ?? [],
     };
@@ -64,11 +64,21 @@ export class LabSource implements ClusterSource {
     return this.token;
   }
 
-  /** the same objects until the inventory changes, so the merge can reuse its results */
+  private readonly views = new StableViews();
+  /** the same objects until the inventory changes, and then the same for every node and
+   *  pod that reads the same, so the merge rebuilds only the nodes that changed */
   private plane: { inv: LabStatus; plane: ControlPlane } | null = null;
   private planeOf(inv: LabStatus): ControlPlane {
-    if (this.plane?.inv !== inv) this.plane = { inv, plane: controlPlaneOfLab(inv) };
-    return this.plane.plane;
+    if (this.plane?.inv === inv) return this.plane.plane;
+    const next = controlPlaneOfLab(inv);
+    const old = this.plane?.plane;
+    if (old) {
+      next.nodes = keepSame(old.nodes, next.nodes);
+      next.pods = keepSame(old.pods, next.pods);
+      if (JSON.stringify(old.router) === JSON.stringify(next.router)) next.router = old.router;
+    }
+    this.plane = { inv, plane: next };
+    return next;
   }
 
   async close(): Promise<void> {
@@ -123,4 +133,12 @@ export class LabSource implements ClusterSource {
     if (this.inventory) this.pool?.sync(new Map(this.inventory.nodes.map((n) => [n.name, n.agent])));
     this.changed();
   }
+}
+
+/** `next` with each element that reads as one of `old`'s replaced by that one (the same
+ *  array as `old` when all are). */
+function keepSame<T extends ClusterNode | ClusterPod>(old: T[], next: T[]): T[] {
+  const byJson = new Map(old.map((x) => [JSON.stringify(x), x]));
+  const kept = next.map((x) => byJson.get(JSON.stringify(x)) ?? x);
+  return kept.length === old.length && kept.every((x, i) => x === old[i]) ? old : kept;
 }

@@ -31,3 +31,29 @@ export interface ClusterSource {
   agentToken(): string | null;
   close(): Promise<void>;
 }
+
+/** Keeps a pool's agent views the same objects while their snapshot is the same object
+ *  and their status says the same: a pool builds new views on every read, and the merge
+ *  rebuilds a node whose view is not the one it had. */
+export class StableViews {
+  private last = new Map<string, { view: AgentView; status: string }>();
+
+  keep(views: Map<string, AgentView>): Map<string, AgentView> {
+    const next = new Map<string, { view: AgentView; status: string }>();
+    const out = new Map<string, AgentView>();
+    let asGiven = true;
+    for (const [name, view] of views) {
+      const old = this.last.get(name);
+      let kept = old;
+      if (!old || old.view !== view) {
+        const status = JSON.stringify(view.status);
+        kept = old && old.view.snapshot === view.snapshot && old.status === status ? old : { view, status };
+      }
+      next.set(name, kept!);
+      out.set(name, kept!.view);
+      if (kept!.view !== view) asGiven = false;
+    }
+    this.last = next;
+    return asGiven ? views : out;
+  }
+}

@@ -105,6 +105,11 @@ interface SynPod {
   hostVeth: string;
   ifindex: number;
   app: string;
+  /** what it is to the control plane and to its node's agent, made once: a change
+   *  elsewhere leaves these the same objects (the merge reuses what it built from them) */
+  cluster: ClusterPod | null;
+  attachment: PodOnNode | null;
+  link: Link | null;
 }
 
 interface SynNode {
@@ -124,6 +129,9 @@ interface SynNode {
   collectedAt: string;
   /** the agent view, rebuilt when a pod of this node changed */
   view: AgentView | null;
+  /** its links before the veths, and its routes: the same objects for every snapshot */
+  baseLinks: Link[] | null;
+  routes: Route[] | null;
 }
 
 /** 64 hex digits, a container ID made from the text. */
@@ -175,7 +183,11 @@ export class SyntheticSource implements ClusterSource {
   private readonly random: () => number;
   private changed: () => void = () => {};
   private cache: SourceInputs | null = null;
-  private planePods: ClusterPod[] | null = null;
+  /** the control plane's pods in the order they were made; a change makes a new array
+   *  (copied, with what was added or removed since the last read) */
+  private planePods: ClusterPod[] = [];
+  private podsAdded: ClusterPod[] = [];
+  private readonly podsRemoved = new Set<ClusterPod>();
   private readonly planeNodes: ClusterNode[];
 
   constructor(shapeText: string, options: SyntheticOptions = {}) {
@@ -201,6 +213,8 @@ export class SyntheticSource implements ClusterSource {
         nextIfindex: FIRST_VETH_INDEX,
         collectedAt: this.startedAt,
         view: null,
+        baseLinks: null,
+        routes: null,
       };
       this.nodes.push(n);
       this.byName.set(n.name, n);
@@ -228,16 +242,15 @@ export class SyntheticSource implements ClusterSource {
 
   read(): SourceInputs {
     if (this.cache) return this.cache;
-    this.planePods ??= [...this.pods.values()].map((p) => ({
-      namespace: p.namespace,
-      name: p.name,
-      node: p.node,
-      ip: p.ip,
-      phase: 'Running',
-      hostNetwork: false,
-      labels: { app: p.app },
-      owner: `ReplicaSet/${p.app}-${hashHex(`${p.namespace}/${p.app}`, 10)}`,
-    }));
+    if (this.podsAdded.length || this.podsRemoved.size) {
+      const kept = this.podsRemoved.size
+        ? this.planePods.filter((p) => !this.podsRemoved.has(p))
+        : this.planePods.slice();
+      for (const p of this.podsAdded) kept.push(p);
+      this.planePods = kept;
+      this.podsAdded = [];
+      this.podsRemoved.clear();
+    }
     const agents = new Map<string, AgentView>();
     for (const n of this.nodes) agents.set(n.name, (n.view ??= this.viewOf(n)));
     this.cache = {
@@ -295,6 +308,9 @@ export class SyntheticSource implements ClusterSource {
     const p = this.pods.get(k);
     if (!p) return false;
     const n = this.byName.get(p.node)!;
+    const added = this.podsAdded.indexOf(p.cluster!);
+    if (added >= 0) this.podsAdded.splice(added, 1);
+    else this.podsRemoved.add(p.cluster!);
     this.pods.delete(k);
     n.pods.delete(k);
     n.freeOffsets.push(p.offset);
@@ -307,7 +323,6 @@ export class SyntheticSource implements ClusterSource {
 
   private touch(): void {
     this.cache = null;
-    this.planePods = null;
     this.changed();
   }
 
@@ -338,7 +353,21 @@ export class SyntheticSource implements ClusterSource {
       hostVeth: 'veth' + hashHex(`${containerID}/eth0`, 11),
       ifindex: n.nextIfindex++,
       app: APPS[(seq - 1) % APPS.length]!,
+      cluster: null,
+      attachment: null,
+      link: null,
     };
+    pod.cluster = {
+      namespace: pod.namespace,
+      name: pod.name,
+      node: pod.node,
+      ip: pod.ip,
+      phase: 'Running',
+      hostNetwork: false,
+      labels: { app: pod.app },
+      owner: `ReplicaSet/${pod.app}-${hashHex(`${pod.namespace}/${pod.app}`, 10)}`,
+    };
+    this.podsAdded.push(pod.cluster);
     this.pods.set(key, pod);
     n.pods.set(key, pod);
     n.view = null;
@@ -371,7 +400,7 @@ export class SyntheticSource implements ClusterSource {
 
   private snapshotOf(n: SynNode): NodeSnapshot {
     const pods = [...n.pods.values()];
-    const links: Link[] = [
+    n.baseLinks ??= [
       {
         index: 1,
         name: 'lo',
@@ -405,20 +434,26 @@ export class SyntheticSource implements ClusterSource {
         master: null,
         peer: null,
       },
-      ...pods.map((p): Link => ({
-        index: p.ifindex,
-        name: p.hostVeth,
-        kind: 'veth',
-        mac: macOf(`${n.name}/${p.hostVeth}`),
-        mtu: 1500,
-        operState: 'UP',
-        up: true,
-        master: DEFAULT_BRIDGE,
-        peer: { netns: `cni-${p.containerID.slice(0, 8)}`, ifindex: 2, ifname: 'eth0', pod: p.key },
-      })),
+    ];
+    const links: Link[] = [
+      ...n.baseLinks,
+      ...pods.map(
+        (p): Link =>
+          (p.link ??= {
+            index: p.ifindex,
+            name: p.hostVeth,
+            kind: 'veth',
+            mac: macOf(`${n.name}/${p.hostVeth}`),
+            mtu: 1500,
+            operState: 'UP',
+            up: true,
+            master: DEFAULT_BRIDGE,
+            peer: { netns: `cni-${p.containerID.slice(0, 8)}`, ifindex: 2, ifname: 'eth0', pod: p.key },
+          }),
+      ),
     ];
     const lanNet = this.plan.lanPrefix === 24 ? `${n.ip.split('.').slice(0, 3).join('.')}.0/24` : '192.168.0.0/16';
-    const routes: Route[] = [
+    const routes: Route[] = (n.routes ??= [
       { dst: n.podCIDR, gateway: null, dev: DEFAULT_BRIDGE, protocol: 'kernel', scope: 'link', ownedByPodnet: false },
       { dst: lanNet, gateway: null, dev: 'eth0', protocol: 'kernel', scope: 'link', ownedByPodnet: false },
       ...this.nodes
@@ -431,17 +466,20 @@ export class SyntheticSource implements ClusterSource {
           scope: null,
           ownedByPodnet: true,
         })),
-    ];
-    const attachments: PodOnNode[] = pods.map((p) => ({
-      namespace: p.namespace,
-      name: p.name,
-      containerID: p.containerID,
-      ifname: 'eth0',
-      ip: p.ip,
-      hostVeth: p.hostVeth,
-      netns: `/var/run/netns/cni-${p.containerID.slice(0, 8)}`,
-      network: 'podnet',
-    }));
+    ]);
+    const attachments: PodOnNode[] = pods.map(
+      (p): PodOnNode =>
+        (p.attachment ??= {
+          namespace: p.namespace,
+          name: p.name,
+          containerID: p.containerID,
+          ifname: 'eth0',
+          ip: p.ip,
+          hostVeth: p.hostVeth,
+          netns: `/var/run/netns/cni-${p.containerID.slice(0, 8)}`,
+          network: 'podnet',
+        }),
+    );
     const findings: Finding[] = [];
     return {
       node: {

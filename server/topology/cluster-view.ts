@@ -1,7 +1,9 @@
 // The server's live Topology: a source's inputs merged after every change (debounced, so
 // a burst of agent diffs costs one merge), diffed against the last one, and fanned out
 // to every watching page as TopologyEvents. A page that falls behind gets a fresh
-// snapshot instead of an ever longer queue.
+// snapshot instead of an ever longer queue. While no page watches, nothing is diffed: the
+// topology the last diff reached is kept, and the first watcher to come back (resuming
+// from that version) gets what changed since as one event, diffed then.
 import type { Topology, TopologyEvent } from '../../lib/model/topology';
 import { diffTopology } from '../../lib/model/diff';
 import type { ClusterSource, SourceInputs } from '../sources/source';
@@ -19,14 +21,23 @@ interface Watcher {
   wake: (() => void) | null;
 }
 
+type ChangesEvent = Extract<TopologyEvent, { type: 'changes' }>;
+
 export class ClusterView {
   private topology: Topology;
   private version = 0;
   private problems: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private watchers = new Set<Watcher>();
-  /** the last RING_SIZE change events, for watchers that resume from a version */
-  private ring: Extract<TopologyEvent, { type: 'changes' }>[] = [];
+  /** the last RING_SIZE change events, for watchers that resume from a version; each
+   *  takes a page from version `from` to its own (from: the event before it, or a
+   *  catch-up event's base) */
+  private ring: { from: number; event: ChangesEvent }[] = [];
+  /** while no page watches: the topology the ring's last event reached, not yet diffed
+   *  against the current one (dropped when it falls RING_SIZE versions behind) */
+  private undiffed: { version: number; topology: Topology } | null = null;
+  /** diffTopology runs (catch-ups included) */
+  readonly stats = { diffs: 0, merges: 0 };
   private closed = false;
   private readonly memo = new MergeMemo();
   /** "summary first" (topology.summary, node, search, table, findings, watchSummary,
@@ -65,8 +76,30 @@ export class ClusterView {
     const snapshot: TopologyEvent[] = [{ type: 'snapshot', version: this.version, topology: this.topology }];
     if (since === null || since > this.version) return snapshot;
     if (since === this.version) return [];
-    const missed = this.ring.filter((e) => e.version > since);
-    return missed.length === this.version - since ? missed : snapshot;
+    this.diffUndiffed();
+    const missed = this.ring.filter((e) => e.event.version > since);
+    // complete when they go from where the watcher is to now without a gap
+    let at = since;
+    for (const e of missed) {
+      if (e.from !== at) return snapshot;
+      at = e.event.version;
+    }
+    return at === this.version ? missed.map((e) => e.event) : snapshot;
+  }
+
+  /** The changes no page was there to take, as one event from the last diffed version. */
+  private diffUndiffed(): void {
+    const base = this.undiffed;
+    if (!base) return;
+    this.undiffed = null;
+    this.stats.diffs++;
+    const changes = diffTopology(base.topology, this.topology);
+    this.remember(base.version, { type: 'changes', version: this.version, changes });
+  }
+
+  private remember(from: number, event: ChangesEvent): void {
+    this.ring.push({ from, event });
+    if (this.ring.length > RING_SIZE) this.ring.shift();
   }
 
   /** Yields what the watcher missed since version `since` (a snapshot without one), then
@@ -77,6 +110,7 @@ export class ClusterView {
   async *events(signal: AbortSignal | undefined, since: number | null = null): AsyncGenerator<TopologyEvent> {
     const w: Watcher = { queue: this.catchUp(since), wake: null };
     this.watchers.add(w);
+    this.diffUndiffed(); // from now on every change is diffed
     const onAbort = () => w.wake?.();
     signal?.addEventListener('abort', onAbort);
     try {
@@ -133,13 +167,31 @@ export class ClusterView {
 
   private update(): void {
     const next = this.merge();
+    this.stats.merges++;
+    // the merge hands back the same topology when nothing changed
+    if (next === this.topology) return;
+    if (this.watchers.size === 0) {
+      // Nobody to send changes to: diff later, if a page comes back in time.
+      this.undiffed ??= { version: this.version, topology: this.topology };
+      this.topology = next;
+      this.version++;
+      if (this.version - this.undiffed.version > RING_SIZE) {
+        // too far behind to be worth a diff: a page coming back gets a snapshot
+        this.undiffed = null;
+        this.ring = [];
+      }
+      this.summaries.update(next, this.version);
+      return;
+    }
+    this.diffUndiffed();
+    this.stats.diffs++;
     const changes = diffTopology(this.topology, next);
     if (changes.length === 0) return;
+    const from = this.version;
     this.topology = next;
     this.version++;
     const event = { type: 'changes' as const, version: this.version, changes };
-    this.ring.push(event);
-    if (this.ring.length > RING_SIZE) this.ring.shift();
+    this.remember(from, event);
     for (const w of this.watchers) {
       if (w.queue.length >= MAX_QUEUE) w.queue = [{ type: 'snapshot', version: this.version, topology: next }];
       else w.queue.push(event);

@@ -69,6 +69,8 @@ interface Part {
   node: TopoNode | null;
   /** pods built by this merge, whose health may still be set in place */
   fresh: Set<TopoPod> | null;
+  /** scratch: the next `plane` entry while the flat list is built */
+  cursor: number;
 }
 
 export interface MergeStats {
@@ -246,25 +248,22 @@ export function mergeTopology(inputs: SourceInputs, readOnly: boolean, memo: Mer
     const podFindings: TopoFinding[] = [];
     let anyPodFindings = false;
     for (const part of parts.values()) if (part.podFindingCount > 0) anyPodFindings = true;
-    // each part's next entry; a run of one node's pods costs one lookup
-    const cursor = new Map<Part, number>();
+    // a run of one node's pods costs one lookup
+    for (const part of parts.values()) part.cursor = 0;
     let runId: string | null = null;
     let run: Part | null = null;
-    let at = 0;
     for (let i = 0; i < plane.pods.length; i++) {
       const id = plane.pods[i]!.node || UNSCHEDULED;
       if (id !== runId) {
-        if (run) cursor.set(run, at);
         runId = id;
         run = parts.get(id)!;
-        at = cursor.get(run) ?? 0;
       }
+      const at = run!.cursor++;
       pods[i] = run!.apiPods[at]!;
       if (anyPodFindings) {
         const pf = run!.podFindings[at];
         if (pf) for (const f of pf) podFindings.push(f);
       }
-      at++;
     }
     for (const part of nodeParts) for (const p of part.extraPods) pods.push(p);
     findings = [];
@@ -467,6 +466,7 @@ function buildPart(
     podKeys,
     node,
     fresh,
+    cursor: 0,
   };
 }
 
