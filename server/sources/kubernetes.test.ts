@@ -9,6 +9,7 @@ import { healthyNode1 } from '../../test/fixtures/snapshots';
 import { AgentPool } from '../agents/agent-pool';
 import type { SourceInputs, AgentView } from './source';
 import { KubernetesSource, type AgentPoolLike } from './kubernetes';
+import { MergeMemo, mergeTopology } from '../topology/merge';
 import {
   KubeApiServer,
   fixtureEvents,
@@ -213,6 +214,37 @@ describe('KubernetesSource watches', () => {
     expect(source.read().problems).toEqual([]);
   });
 
+  it('converts only the pod a watch event changed: every other ClusterPod and the nodes stay the same objects', async () => {
+    const { server, source } = await setup();
+    await watchOpen(server, 'pods');
+    const before = source.read();
+    const converted = source.stats.podsConverted;
+    const memo = new MergeMemo();
+    mergeTopology(before, false, memo);
+    const [added, scheduled] = fixtureEvents('watch-pods.reference.jsonl');
+    const nginx = () => pod(source.read(), 'nginx-app-o0kvl');
+
+    server.emit('pods', added!);
+    await until('the ADDED pod', () => nginx(), nginx);
+    const after = source.read();
+    expect(source.stats.podsConverted - converted).toBe(1);
+    expect(after.plane.pods).toHaveLength(before.plane.pods.length + 1);
+    for (const p of before.plane.pods) expect(after.plane.pods).toContain(p); // the same objects
+    expect(after.plane.nodes).toBe(before.plane.nodes);
+    const keys = after.plane.pods.map((p) => [p.namespace, p.name] as const);
+    expect(keys).toEqual(keys.slice().sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1])));
+    mergeTopology(after, false, memo);
+    expect(memo.stats.lastBuilt).toEqual(['(unscheduled)']); // the pending pod's part, no node's
+
+    server.emit('pods', scheduled!);
+    await until('the pod on node3', () => nginx()?.node === 'node3', nginx);
+    const third = source.read();
+    expect(source.stats.podsConverted - converted).toBe(2);
+    for (const p of after.plane.pods) if (p.name !== 'nginx-app-o0kvl') expect(third.plane.pods).toContain(p);
+    mergeTopology(third, false, memo);
+    expect(memo.stats.lastBuilt.sort()).toEqual(['(unscheduled)', 'node3']);
+  });
+
   it('takes a BOOKMARK as a new resourceVersion only', async () => {
     const { server, source, changes } = await setup();
     await watchOpen(server, 'pods');
@@ -236,6 +268,8 @@ describe('KubernetesSource watches', () => {
     const { server, source } = await setup();
     await watchOpen(server, 'pods');
     await watchOpen(server, 'nodes');
+    const before = source.read().plane.pods;
+    const converted = source.stats.podsConverted;
     server.dropWatches('pods');
     // while no watch is open: the list changes (the pod from the watch fixture, Running)
     server.emit('pods', fixtureEvents('watch-pods.reference.jsonl')[3]!);
@@ -244,6 +278,9 @@ describe('KubernetesSource watches', () => {
       () => pod(source.read(), 'nginx-app-o0kvl')?.ip === '10.244.3.5',
     );
     expect(server.count('list', 'pods')).toBe(2);
+    // the new list converts the new pod only: the others are at the resourceVersion they were
+    expect(source.stats.podsConverted - converted).toBe(1);
+    for (const p of before) expect(source.read().plane.pods).toContain(p);
     await until('a second pods watch', () => server.count('watch', 'pods') === 2 && server.openWatches('pods') === 1);
     // from the new list's resourceVersion
     expect(server.watchQueries.filter((q) => q.resource === 'pods').map((q) => q.resourceVersion)).toEqual([

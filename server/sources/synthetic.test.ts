@@ -156,4 +156,28 @@ describe('SyntheticSource', () => {
     expect(new Set(t.pods.map((p) => p.ip)).size).toBe(10_000);
     expect(t.routes).toHaveLength(100 * 99);
   });
+
+  it('a pod added or removed leaves every other ClusterPod, agent view, attachment, link and route table the same object', () => {
+    const src = make('4x20');
+    const a = src.read();
+    const key = src.addPod('node2', { name: 'late-1' });
+    const b = src.read();
+    expect(b.plane.pods).toHaveLength(21);
+    a.plane.pods.forEach((p, i) => expect(b.plane.pods[i]).toBe(p)); // the new one is last
+    expect(b.plane.nodes).toBe(a.plane.nodes);
+    for (const node of ['node1', 'node3', 'node4']) expect(b.agents.get(node)).toBe(a.agents.get(node));
+    const before = a.agents.get('node2')!.snapshot!;
+    const after = b.agents.get('node2')!.snapshot!;
+    expect(after).not.toBe(before);
+    expect(after.routes).toBe(before.routes);
+    before.pods.forEach((p, i) => expect(after.pods[i]).toBe(p));
+    before.links.forEach((l, i) => expect(after.links[i]).toBe(l));
+    expect(src.read()).toBe(b); // no change, the same inputs
+
+    expect(src.removePod(key)).toBe(true);
+    expect(src.removePod('default/pod-1')).toBe(true);
+    const c = src.read();
+    expect(c.plane.pods).toEqual(a.plane.pods.slice(1));
+    c.plane.pods.forEach((p, i) => expect(p).toBe(a.plane.pods[i + 1]));
+  });
 });

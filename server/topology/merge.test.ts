@@ -2,7 +2,9 @@
 // what they show. Each variant spreads the healthy base and changes one thing.
 import { describe, expect, it } from 'vitest';
 import type { NodeSnapshot } from '../../lib/model/snapshot';
-import type { ClusterNode, ClusterPod } from '../../lib/model/topology';
+import type { ClusterNode, ClusterPod, Topology } from '../../lib/model/topology';
+import { diffStats, diffTopology } from '../../lib/model/diff';
+import { SyntheticSource } from '../sources/synthetic';
 import { healthyNode1, podVethDown } from '../../test/fixtures/snapshots';
 import type { AgentView, SourceInputs } from '../sources/source';
 import { MergeMemo, mergeTopology } from './merge';
@@ -263,5 +265,100 @@ describe('mergeTopology with a memo', () => {
     expect(after.pods[0]!.health).toBe('finding');
     expect(first.pods[0]!.health).toBe('healthy'); // the earlier topology is left as it was
     expect(after.nodes[1]).toBe(first.nodes[1]);
+  });
+});
+
+describe('mergeTopology per node (a memo on a large synthetic cluster)', () => {
+  const START = new Date('2026-12-01T00:00:00Z');
+  /** the topology as JSON, without the parts the merge registers beside it */
+  const plain = (t: Topology): Topology => JSON.parse(JSON.stringify(t)) as Topology;
+
+  it('a pod added on one node rebuilds that node only: every other TopoPod, TopoRoute, finding list and TopoNode is the same object', () => {
+    const source = new SyntheticSource('40x2000', { startedAt: START, churnMs: null });
+    const memo = new MergeMemo();
+    const before = mergeTopology(source.read(), false, memo);
+    expect(memo.stats.partsBuilt).toBe(40);
+    const builtBefore = memo.stats.partsBuilt;
+
+    const key = source.addPod('node7', { name: 'late-1' });
+    const after = mergeTopology(source.read(), false, memo);
+    expect(memo.stats.partsBuilt - builtBefore).toBe(1);
+    expect(memo.stats.lastBuilt).toEqual(['node7']);
+    expect(after).toEqual(mergeTopology(source.read(), false)); // as without a memo
+
+    const old = new Map(before.pods.map((p) => [p.key, p]));
+    for (const p of after.pods) if (p.key !== key) expect(p).toBe(old.get(p.key));
+    expect(after.pods).toHaveLength(before.pods.length + 1);
+    // node7's snapshot is new, its route table the same list: no route is rebuilt
+    after.routes.forEach((r, i) => expect(r).toBe(before.routes[i]));
+    after.nodes.forEach((n, i) =>
+      n.name === 'node7' ? expect(n).toEqual(before.nodes[i]) : expect(n).toBe(before.nodes[i]),
+    );
+
+    // the diff looks at node7's part only, and says what the whole diff says
+    const parted = diffStats.parted;
+    const changes = diffTopology(before, after);
+    expect(diffStats.parted - parted).toBe(1);
+    expect(changes).toEqual(diffTopology(plain(before), plain(after)));
+    expect(changes.filter((c) => c.collection !== 'cluster').map((c) => `${c.collection} ${c.op} ${c.key}`)).toEqual([
+      `pods added ${key}`,
+    ]);
+
+    // nothing changed: the same topology
+    expect(mergeTopology(source.read(), false, memo)).toBe(after);
+    expect(memo.stats.lastBuilt).toEqual([]);
+
+    // a pod removed from node3 and one added on node9 in one merge: two parts, the diff in list order
+    expect(source.removePod('web/pod-43')).toBe(true);
+    const added = source.addPod('node9', { name: 'late-2' });
+    const third = mergeTopology(source.read(), false, memo);
+    expect(memo.stats.lastBuilt).toEqual(['node3', 'node9']);
+    expect(third).toEqual(mergeTopology(source.read(), false));
+    const changes2 = diffTopology(after, third);
+    expect(changes2).toEqual(diffTopology(plain(after), plain(third)));
+    expect(changes2.filter((c) => c.collection === 'pods').map((c) => `${c.op} ${c.key}`)).toEqual([
+      `added ${added}`,
+      'removed web/pod-43',
+    ]);
+  });
+
+  it("a finding on one node that names a pod on another changes that pod's health, and only its part", () => {
+    const memo = new MergeMemo();
+    const first = mergeTopology(healthyCluster, false, memo);
+    expect(first.pods[0]!.health).toBe('healthy');
+    // node2's agent holds an attachment for default/web-1, which the API runs on node1
+    const stray = { ...healthyNode1.pods[0]!, hostVeth: 'vethstray0000a' };
+    const strayOnNode2 = withAgent('node2', live({ ...node2Snapshot, pods: [stray] }, '192.168.1.12:9650'));
+    const t = mergeTopology(strayOnNode2, false, memo);
+    expect(memo.stats.lastBuilt).toEqual(['node2']);
+    expect(memo.stats.healthRefreshed).toBe(1);
+    expect(t).toEqual(mergeTopology(strayOnNode2, false));
+    expect(t.pods.find((p) => p.key === 'default/web-1' && p.node === 'node1')!.health).toBe('finding');
+    // and back
+    const again = mergeTopology(healthyCluster, false, memo);
+    expect(again).toEqual(mergeTopology(healthyCluster, false));
+    expect(again.pods[0]!.health).toBe('healthy');
+    // two parts now hold default/web-1: the diff takes the whole list for the pods, and is the same
+    expect(diffTopology(again, t)).toEqual(diffTopology(plain(again), plain(t)));
+  });
+
+  it('a node that goes unreachable marks its pods, the others stay the same objects', () => {
+    const source = new SyntheticSource('5x50', { startedAt: START, churnMs: null });
+    const memo = new MergeMemo();
+    const inputs = source.read();
+    const before = mergeTopology(inputs, false, memo);
+    const down = new Map(inputs.agents);
+    down.set('node2', {
+      ...inputs.agents.get('node2')!,
+      status: { ...inputs.agents.get('node2')!.status, state: 'unreachable', error: 'gone' },
+    });
+    const changed = { ...inputs, agents: down };
+    const after = mergeTopology(changed, false, memo);
+    expect(memo.stats.lastBuilt).toEqual(['node2']);
+    expect(after).toEqual(mergeTopology(changed, false));
+    after.pods.forEach((p, i) =>
+      p.node === 'node2' ? expect(p.health).toBe('unreachable') : expect(p).toBe(before.pods[i]),
+    );
+    expect(diffTopology(before, after)).toEqual(diffTopology(plain(before), plain(after)));
   });
 });

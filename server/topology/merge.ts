@@ -3,7 +3,7 @@
 // the kernel). Where they disagree, that is a finding: a pod the API runs on node2 with
 // 10.244.2.5 that has no veth there, or another IP, is exactly what an engineer at 2 a.m.
 // needs to see. Pure: the same inputs give the same Topology (fixtures test it).
-import type { NodeSnapshot, PodOnNode, Route } from '../../lib/model/snapshot';
+import type { Link, NodeSnapshot, PodOnNode, Route } from '../../lib/model/snapshot';
 import { setTopologyParts } from '../../lib/model/diff';
 import type {
   ClusterInfo,
@@ -45,8 +45,9 @@ interface Part {
   source: ClusterInfo['source'];
   /** its control-plane pods, in the plane's order */
   plane: readonly ClusterPod[];
-  /** the attachment each `plane` entry was found with */
+  /** the attachment each `plane` entry was found with, and its host-side link */
   found: (PodOnNode | null)[];
+  links: (Link | undefined)[];
   /** one TopoPod per `plane` entry */
   apiPods: TopoPod[];
   /** attachments no control-plane pod accounts for */
@@ -91,8 +92,9 @@ export interface MergeStats {
  *  changed the merge returns the last Topology itself. Results are the same with or
  *  without a memo (the tests merge without). */
 export class MergeMemo {
-  readonly pods = new WeakMap<ClusterPod, { found: PodOnNode | null; snap: NodeSnapshot | null; pod: TopoPod }>();
+  readonly pods = new WeakMap<ClusterPod, { found: PodOnNode | null; link: Link | undefined; pod: TopoPod }>();
   readonly podIndex = new WeakMap<NodeSnapshot, Map<string, PodOnNode>>();
+  readonly linkIndex = new WeakMap<NodeSnapshot, Map<string, Link>>();
   /** each node's cross-node routes, kept while its snapshot's route list and the subnets' owners are the same */
   readonly routes = new Map<string, { in: readonly Route[] | null; owners: string; routes: TopoRoute[] }>();
   readonly stats: MergeStats = { merges: 0, partsBuilt: 0, healthRefreshed: 0, lastBuilt: [] };
@@ -369,6 +371,9 @@ function buildPart(
   if (n) head.push(...nodeFindings(n, view, source));
 
   const index = snap ? podIndexOf(memo, snap) : null;
+  const linkOf = (a: PodOnNode | null): Link | undefined =>
+    a && snap ? linkIndexOf(memo, snap).get(a.hostVeth) : undefined;
+  const links = new Array<Link | undefined>(plane.length);
   const claimed = new Set<PodOnNode>();
   const fresh = new Set<TopoPod>();
   const found = new Array<PodOnNode | null>(plane.length);
@@ -380,9 +385,10 @@ function buildPart(
     const a = index && !p.hostNetwork ? (index.get(`${p.namespace}/${p.name}`) ?? null) : null;
     if (a) claimed.add(a);
     found[i] = a;
+    const link = (links[i] = linkOf(a));
     const hit = memo.pods.get(p);
-    if (hit && hit.found === a && hit.snap === snap) apiPods[i] = hit.pod;
-    else fresh.add((apiPods[i] = podFrom(p, a, snap)));
+    if (hit && hit.found === a && hit.link === link) apiPods[i] = hit.pod;
+    else fresh.add((apiPods[i] = podFrom(p, a, link)));
     const pf = podFindings(p, a, view);
     perPod[i] = pf.length ? pf : null;
     podFindingCount += pf.length;
@@ -406,7 +412,7 @@ function buildPart(
           owner: null,
         },
         a,
-        snap,
+        linkOf(a),
         false,
       );
       extraPods.push(pod);
@@ -454,6 +460,7 @@ function buildPart(
     source,
     plane,
     found,
+    links,
     apiPods,
     extraPods,
     pods: apiPods, // set by settleHealth
@@ -486,11 +493,10 @@ function settleHealth(part: Part, memo: MergeMemo): void {
     const health = healthOf(part, memo, p);
     return fresh.has(p) ? Object.assign(p, { health }) : p.health === health ? p : { ...p, health };
   };
-  const snap = part.view.snapshot;
   for (let i = 0; i < part.apiPods.length; i++) {
     const pod = set(part.apiPods[i]!);
     part.apiPods[i] = pod;
-    memo.pods.set(part.plane[i]!, { found: part.found[i]!, snap, pod });
+    memo.pods.set(part.plane[i]!, { found: part.found[i]!, link: part.links[i], pod });
   }
   for (const p of part.extraPods) set(p);
   part.pods = part.extraPods.length ? [...part.apiPods, ...part.extraPods] : part.apiPods;
@@ -500,13 +506,12 @@ function settleHealth(part: Part, memo: MergeMemo): void {
 /** A kept part with its pods' health as it is now: itself when none changed. */
 function refreshHealth(part: Part, memo: MergeMemo): Part {
   let changed = false;
-  const snap = part.view.snapshot;
   const apiPods = part.apiPods.map((p, i) => {
     const health = healthOf(part, memo, p);
     if (p.health === health) return p;
     changed = true;
     const pod = { ...p, health };
-    memo.pods.set(part.plane[i]!, { found: part.found[i]!, snap, pod });
+    memo.pods.set(part.plane[i]!, { found: part.found[i]!, link: part.links[i], pod });
     return pod;
   });
   const extraPods = part.extraPods.map((p) => {
@@ -547,6 +552,17 @@ function podIndexOf(memo: MergeMemo, snap: NodeSnapshot): Map<string, PodOnNode>
   return index;
 }
 
+/** a snapshot's links by name (the first of a name), built once per snapshot */
+function linkIndexOf(memo: MergeMemo, snap: NodeSnapshot): Map<string, Link> {
+  let index = memo.linkIndex.get(snap);
+  if (!index) {
+    index = new Map();
+    for (const l of snap.links) if (!index.has(l.name)) index.set(l.name, l);
+    memo.linkIndex.set(snap, index);
+  }
+  return index;
+}
+
 const agentPodKey = (a: PodOnNode) => `${a.namespace ?? '(unknown)'}/${a.name ?? a.containerID.slice(0, 12)}`;
 
 function nodeFrom(n: ClusterNode, view: AgentView, findingCount: number): TopoNode {
@@ -578,8 +594,7 @@ function nodeFrom(n: ClusterNode, view: AgentView, findingCount: number): TopoNo
   };
 }
 
-function podFrom(p: ClusterPod, a: PodOnNode | null, snap: NodeSnapshot | null, api = true): TopoPod {
-  const link = a && snap ? snap.links.find((l) => l.name === a.hostVeth) : undefined;
+function podFrom(p: ClusterPod, a: PodOnNode | null, link: Link | undefined, api = true): TopoPod {
   return {
     key: `${p.namespace}/${p.name}`,
     namespace: p.namespace,
