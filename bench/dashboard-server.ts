@@ -1,7 +1,7 @@
 // The dashboard server's side of "summary first" (issue 13), in one process, no browser:
 // for synthetic clusters, the JSON bytes of topology.summary beside topology.snapshot's,
-// the time to build each, one pod added (the merge, topology.watch's diff, the summary
-// update) and the server's heap. Prints, asserts nothing. See bench/README.md.
+// the time to build each, one pod added (the source's read, the merge, topology.watch's
+// diff, the summary update) and the server's heap. Prints, asserts nothing. See bench/README.md.
 //
 //   node --expose-gc --import ./node_modules/tsx/dist/loader.mjs bench/dashboard-server.ts \
 //     [--shapes 100x10000,1000x100000] [--rounds 5]
@@ -49,15 +49,21 @@ for (const shape of values.shapes.split(',')) {
   const detailBytes = Buffer.byteLength(JSON.stringify(feed.detail('node1')));
 
   // one pod added, `rounds` times: merge, topology.watch's diff, the summary's update
+  const read: number[] = [];
   const merge: number[] = [];
   const diff: number[] = [];
   const summary: number[] = [];
+  const total: number[] = [];
+  const partsBuilt0 = memo.stats.partsBuilt;
   const compared0 = feed.builder.stats.podsCompared;
   const built0 = feed.builder.stats.nodesBuilt;
   for (let r = 0; r < rounds; r++) {
     source.addPod(`node${1 + r}`, { name: `bench-${r}` });
     t0 = performance.now();
-    const next = mergeTopology(source.read(), false, memo);
+    const inputs = source.read();
+    read.push(ms(t0));
+    t0 = performance.now();
+    const next = mergeTopology(inputs, false, memo);
     merge.push(ms(t0));
     t0 = performance.now();
     diffTopology(topo, next);
@@ -65,8 +71,10 @@ for (const shape of values.shapes.split(',')) {
     t0 = performance.now();
     feed.update(next, r + 1);
     summary.push(ms(t0));
+    total.push(read.at(-1)! + merge.at(-1)! + diff.at(-1)! + summary.at(-1)!);
     topo = next;
   }
+  const partsPerUpdate = (memo.stats.partsBuilt - partsBuilt0) / rounds;
   const perUpdate = `${(feed.builder.stats.nodesBuilt - built0) / rounds} / ${(feed.builder.stats.podsCompared - compared0) / rounds}`;
   const search: number[] = [];
   const table: number[] = [];
@@ -91,10 +99,12 @@ for (const shape of values.shapes.split(',')) {
     f1(mergeFirst),
     f1(summaryFirst),
     `${f1(snapshotJson)} / ${f1(summaryJson)}`,
+    f1(median(read)),
     f1(median(merge)),
     f1(median(diff)),
     f1(median(summary)),
-    perUpdate,
+    `${f1(median(total))} / ${f1(Math.max(...total))}`,
+    `${partsPerUpdate} / ${perUpdate}`,
     `${f1(search[0]!)} / ${f1(search[1]!)}`,
     `${f1(table[0]!)} / ${f1(table[1]!)}`,
     `${(heapAll - heap0).toFixed(0)} / ${(heapAfter - heap0).toFixed(0)}`,
@@ -109,10 +119,12 @@ const head = [
   'first merge ms',
   'summary build ms',
   'stringify snapshot / summary ms',
-  '+1 pod: merge ms',
+  '+1 pod: source read ms',
+  'merge ms',
   'watch diff ms',
   'summary update ms',
-  'nodes rebuilt / pods compared per update',
+  'all four: median / max ms',
+  'merge parts built / summary nodes rebuilt / pods compared per update',
   'search, slowest of 4: first / again ms',
   'table page 40 by name: first / again ms',
   'heap MB (merged + summary / after)',
