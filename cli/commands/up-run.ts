@@ -94,7 +94,12 @@ export const runUp: Run = async (args, io) => {
   if (controlPlane !== 'lab' && controlPlane !== 'kubernetes')
     throw new CommandError(`--control-plane must be lab or kubernetes, got "${controlPlane}"`, 2);
   const kube = controlPlane === 'kubernetes';
-  const flags = { nodes: 3, podsPerNode: 2, routing: 'host-gw' as const, ...(kube ? { controlPlane: 'kubernetes' as const } : {}) };
+  const flags = {
+    nodes: 3,
+    podsPerNode: 2,
+    routing: 'host-gw' as const,
+    ...(kube ? { controlPlane: 'kubernetes' as const } : {}),
+  };
   const { inventory } = await labCall(() => labUp(p, flags, (m) => io.err(`lab up: ${m}`)));
   writeFileSync(labFiles(p).upPid, formatPidFile(recordProcess(process.pid)));
   let dash: RunningDashboard | null = null;
