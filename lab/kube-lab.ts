@@ -50,8 +50,10 @@ function apiToken(p: LabPaths): string {
 }
 
 /** Starts the endpoint (`podnet lab api-server`), detached like the agents, and waits until
- *  it listens; writes the machine's kubeconfig for it. */
-export async function startApiServer(p: LabPaths, kube: LabKube): Promise<void> {
+ *  it listens; writes the machine's kubeconfig for it. `record` is called as soon as its
+ *  PID is in `kube`: the caller writes the inventory, so a killed `lab up` leaves nothing
+ *  `lab down` does not stop. */
+export async function startApiServer(p: LabPaths, kube: LabKube, record: () => void): Promise<void> {
   const files = kubeFiles(p);
   const token = apiToken(p);
   rmSync(files.url, { force: true });
@@ -64,6 +66,7 @@ export async function startApiServer(p: LabPaths, kube: LabKube): Promise<void> 
   child.unref();
   closeSync(log);
   kube.api = recordProcess(child.pid!);
+  record();
   const deadline = Date.now() + 20_000;
   while (!existsSync(files.url)) {
     if (!stillRunning(kube.api))
@@ -118,8 +121,9 @@ export async function serveApi(p: LabPaths, say: (line: string) => void): Promis
 }
 
 /** Inside the node's namespace, 127.0.0.1:6443 forwarded to the endpoint's unix socket;
- *  waits until it listens. Its kubeconfig names that address. */
-export function startBridge(p: LabPaths, node: LabNode, kube: LabKube): void {
+ *  waits until it listens. Its kubeconfig names that address. `record`: as for
+ *  startApiServer. */
+export function startBridge(p: LabPaths, node: LabNode, kube: LabKube, record: () => void): void {
   const files = nodeFiles(p, node.name);
   mkdirSync(nodeDir(p, node.name), { recursive: true });
   writeFileSync(files.kubeconfig, kubeconfigText(NODE_API_URL, apiToken(p), 'podnet-lab'), { mode: 0o600 });
@@ -136,6 +140,7 @@ export function startBridge(p: LabPaths, node: LabNode, kube: LabKube): void {
   );
   child.unref();
   kube.bridges[node.name] = recordProcess(child.pid!);
+  record();
   for (let i = 0; i < 100; i++) {
     const r = spawnSync('ss', ['-N', node.netns, '-Htln', `sport = :${NODE_API_PORT}`], { encoding: 'utf8' });
     if (r.stdout.trim()) return;
@@ -344,8 +349,8 @@ export function runInstall(p: LabPaths, node: LabNode): Promise<void> {
 /** A node joins as on a cluster: its bridge to the API, the kubelet's Node (NotReady, no
  *  podCIDR), the install step started (it waits for the podCIDR, saying so), the podCIDR
  *  given, and the install step's conflist written. The agent and Ready come after. */
-export async function joinNode(p: LabPaths, node: LabNode, kube: LabKube): Promise<void> {
-  startBridge(p, node, kube);
+export async function joinNode(p: LabPaths, node: LabNode, kube: LabKube, record: () => void): Promise<void> {
+  startBridge(p, node, kube, record);
   await registerNode(p, node);
   const installed = runInstall(p, node);
   // The controller manager allocates a little later: the install step is seen waiting.

@@ -244,11 +244,10 @@ async function build(p: LabPaths, inv: LabInventory, progress: Progress): Promis
   for (const node of inv.nodes) configureNode(p, inv, node);
   if (inv.kube) {
     progress("starting the lab's Kubernetes API endpoint (a test double)");
-    await startApiServer(p, inv.kube);
-    writeInventory(p, inv);
+    const record = () => writeInventory(p, inv); // each PID as soon as it exists
+    await startApiServer(p, inv.kube, record);
     progress(`each node: its Node registered, the install step waiting for its podCIDR, the podCIDR given`);
-    await pool(inv.nodes, ATTACH_CONCURRENCY, (node) => joinNode(p, node, inv.kube!));
-    writeInventory(p, inv);
+    await pool(inv.nodes, ATTACH_CONCURRENCY, (node) => joinNode(p, node, inv.kube!, record));
   } else {
     progress('installing the podnet CNI plugins');
     await install(labFiles(p).bin, null);
@@ -366,10 +365,11 @@ async function restartKube(p: LabPaths, inv: LabInventory, progress: Progress): 
     stopKube({ api: null, url: null, bridges: kube.bridges }, stopAgents); // they forward to the dead socket
     kube.bridges = {};
     progress("restarting the lab's Kubernetes API endpoint and writing its Nodes and Pods again");
-    await startApiServer(p, kube);
+    await startApiServer(p, kube, () => writeInventory(p, inv));
     await seedApi(p, inv.nodes, inv.pods);
   }
-  for (const node of inv.nodes) if (deadKube(kube, [node]).length) startBridge(p, node, kube);
+  for (const node of inv.nodes)
+    if (deadKube(kube, [node]).length) startBridge(p, node, kube, () => writeInventory(p, inv));
   writeInventory(p, inv);
 }
 

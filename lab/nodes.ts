@@ -69,7 +69,7 @@ export async function nodeAdd(p: LabPaths, name: string | undefined): Promise<La
       addNamespaces([node.netns]);
       ipBatchIn(inv.lan.netns, lanLines([node], false));
       configureNode(p, inv, node);
-      if (inv.kube) await joinNode(p, node, inv.kube);
+      if (inv.kube) await joinNode(p, node, inv.kube, () => writeInventory(p, inv));
       if (inv.routing === 'router') ipBatchIn(inv.router!.netns, [`route add ${podSubnetRoute(node)}`]);
       for (const other of inv.nodes) if (other !== node) applyNodeFirewall(inv, other); // a new peer
       // host-gw: the other agents learn of the new node (from the inventory, or its Node in
