@@ -5,55 +5,26 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { Selection, Topology } from '../../lib/model/topology';
 import { formatSelection } from '../../lib/model/topology';
-import { parseCidr, parseIpv4, prefixContains } from '../../lib/model/ipv4';
+import { parseIpv4 } from '../../lib/model/ipv4';
+import {
+  looksLikeIp,
+  nodeResult,
+  nodeScore,
+  podResult,
+  podScore,
+  SEARCH_LIMIT_MAX,
+  type SearchResult,
+} from '../../lib/model/search';
 import { comboboxKeys } from './combobox-keys';
 
-const MAX_RESULTS = 50;
+const MAX_RESULTS = SEARCH_LIMIT_MAX;
 
-export interface SearchResult {
-  sel: Selection;
-  /** lower is better */
-  score: number;
-  label: string;
-  detail: string;
-}
-
-const looksLikeIp = (q: string) => /^[0-9]{1,3}(\.[0-9]{0,3}){0,3}$/.test(q);
+export type { SearchResult };
 
 const collator = new Intl.Collator(undefined, { numeric: true });
 
-/** How well `text` matches `q` (both lower-case): 0 exact, 1 prefix, 3 substring, null none. */
-function rank(text: string | null, q: string, substring = true): number | null {
-  if (!text) return null;
-  const t = text.toLowerCase();
-  if (t === q) return 0;
-  if (t.startsWith(q)) return 1;
-  if (substring && t.includes(q)) return 3;
-  return null;
-}
-
-/** An address prefix: "10.244.5" matches 10.244.5.3 (1) before 10.244.51.0/24 (2). */
-function rankIp(text: string | null, q: string): number | null {
-  if (!text) return null;
-  if (text === q) return 0;
-  if (!text.startsWith(q)) return null;
-  const next = text[q.length];
-  return q.endsWith('.') || next === '.' || next === '/' ? 1 : 2;
-}
-
-/** the node whose pod subnet holds a full IPv4 address */
-function subnetHolds(cidr: string | null, ip: number | null): boolean {
-  if (!cidr || ip === null) return false;
-  const net = parseCidr(cidr);
-  return net !== null && prefixContains(net, ip);
-}
-
-const best = (...ranks: (number | null)[]): number | null => {
-  const found = ranks.filter((r): r is number => r !== null);
-  return found.length ? Math.min(...found) : null;
-};
-
-/** Pods and nodes that match `query`, best first; `total` counts all of them. */
+/** Pods and nodes that match `query`, best first; `total` counts all of them. The rules
+ *  are lib/model/search.ts's, which the server's topology.search serves too. */
 export function searchTopology(topology: Topology | null, query: string): { results: SearchResult[]; total: number } {
   const q = query.trim().toLowerCase();
   if (!topology || q === '') return { results: [], total: 0 };
@@ -61,38 +32,12 @@ export function searchTopology(topology: Topology | null, query: string): { resu
   const fullIp = ip ? parseIpv4(q) : null;
   const out: SearchResult[] = [];
   for (const n of topology.nodes) {
-    const score = ip
-      ? best(rankIp(n.ip, q), rankIp(n.podCIDR, q), subnetHolds(n.podCIDR, fullIp) ? 4 : null)
-      : rank(n.name, q);
-    if (score === null) continue;
-    out.push({
-      sel: { kind: 'node', key: n.name },
-      score,
-      label: n.name,
-      detail: [n.ip, n.podCIDR].filter(Boolean).join(' · ') || 'node',
-    });
+    const score = nodeScore(n, q, ip, fullIp);
+    if (score !== null) out.push(nodeResult(n, score));
   }
   for (const p of topology.pods) {
-    let score: number | null;
-    if (ip) score = best(rankIp(p.ip, q), rankIp(p.agentIp, q));
-    else {
-      // the namespace ranks after the pod's own name: "default" should not bury "default-backend"
-      const ns = rank(p.namespace, q, false);
-      // a node's exact name also lists its pods, after the node itself
-      score = best(
-        rank(p.name, q),
-        q.includes('/') ? rank(p.key, q) : null,
-        ns === null ? null : ns + 2,
-        p.node?.toLowerCase() === q ? 6 : null,
-      );
-    }
-    if (score === null) continue;
-    out.push({
-      sel: { kind: 'pod', key: p.key },
-      score,
-      label: p.key,
-      detail: [p.ip ?? 'no IP', p.node ?? 'unscheduled'].join(' · '),
-    });
+    const score = podScore(p, q, ip);
+    if (score !== null) out.push(podResult(p, score));
   }
   out.sort(
     (a, b) =>
