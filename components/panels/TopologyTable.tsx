@@ -6,22 +6,14 @@ import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import type { Health, Selection, Topology } from '../../lib/model/topology';
 import { formatSelection } from '../../lib/model/topology';
 import { parseIpv4 } from '../../lib/model/ipv4';
-import { HEALTH_TEXT, HealthTag } from './SidePanel';
+import { HealthTag } from './SidePanel';
+import { nodeRow, podRow, rowHaystack, type TableRow } from '../../lib/model/search';
 
 const PAGE = 200;
 
-interface Row {
-  id: string;
-  sel: Selection;
-  kind: 'node' | 'pod';
-  name: string;
-  namespace: string;
-  node: string;
-  ip: string;
-  veth: string;
-  state: string;
-  health: Health;
-  findings: number;
+/** A row as lib/model/search.ts makes it (topology.table serves the same), with what the
+ *  page sorts and filters by. */
+interface Row extends TableRow {
   /** the IP as a number, for sorting (no IP sorts last) */
   ipNum: number;
   /** lower-case text the filter matches */
@@ -61,68 +53,18 @@ function compare(a: Row, b: Row, col: Column): number {
   }
 }
 
-const joined = (parts: (string | null | false)[]) => parts.filter(Boolean).join(', ');
-
 export function tableRows(topology: Topology): Row[] {
   const podFindings = new Map<string, number>();
   for (const f of topology.findings) if (f.pod) podFindings.set(f.pod, (podFindings.get(f.pod) ?? 0) + 1);
   const rows: Row[] = new Array(topology.nodes.length + topology.pods.length);
   let i = 0;
   for (const n of topology.nodes) {
-    const ip = n.ip ?? '';
-    const veth = n.bridge ? n.bridge.name : '';
-    const state = joined([
-      `agent ${n.agent.state}`,
-      n.ready === null ? null : n.ready ? 'Ready' : 'Not Ready',
-      n.bridge !== null && !n.bridge.up && 'bridge down',
-    ]);
-    rows[i++] = {
-      id: `node:${n.name}`,
-      sel: { kind: 'node', key: n.name },
-      kind: 'node',
-      name: n.name,
-      namespace: '',
-      node: n.name,
-      ip,
-      veth,
-      state,
-      health: n.health,
-      findings: n.findingCount,
-      ipNum: ipNumber(ip),
-      haystack: `node ${n.name} ${n.podCIDR ?? ''} ${ip} ${veth} ${state} ${HEALTH_TEXT[n.health]}`.toLowerCase(),
-    };
+    const row = nodeRow(n);
+    rows[i++] = { ...row, ipNum: ipNumber(row.ip), haystack: rowHaystack(row, { podCIDR: n.podCIDR }) };
   }
   for (const p of topology.pods) {
-    const ip = p.ip ?? '';
-    const node = p.node ?? '';
-    const veth = p.hostNetwork
-      ? 'host network'
-      : p.veth
-        ? `${p.veth.host} (${p.veth.up === null ? 'unknown' : p.veth.up ? 'up' : 'down'})`
-        : '';
-    const state =
-      p.veth?.up === false || (p.agentIp && p.ip && p.agentIp !== p.ip)
-        ? joined([
-            p.phase,
-            p.veth?.up === false && 'veth down',
-            p.agentIp !== null && p.agentIp !== p.ip && `agent sees ${p.agentIp}`,
-          ])
-        : p.phase;
-    rows[i++] = {
-      id: `pod:${p.key}`,
-      sel: { kind: 'pod', key: p.key },
-      kind: 'pod',
-      name: p.name,
-      namespace: p.namespace,
-      node,
-      ip,
-      veth,
-      state,
-      health: p.health,
-      findings: podFindings.get(p.key) ?? 0,
-      ipNum: ipNumber(ip),
-      haystack: `pod ${p.key} ${node} ${ip} ${p.agentIp ?? ''} ${veth} ${state} ${HEALTH_TEXT[p.health]}`.toLowerCase(),
-    };
+    const row = podRow(p, podFindings.get(p.key) ?? 0);
+    rows[i++] = { ...row, ipNum: ipNumber(row.ip), haystack: rowHaystack(row, { agentIp: p.agentIp }) };
   }
   return rows;
 }
