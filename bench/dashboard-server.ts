@@ -1,7 +1,8 @@
 // The dashboard server's side of "summary first" (issue 13), in one process, no browser:
 // for synthetic clusters, the JSON bytes of topology.summary beside topology.snapshot's,
-// the time to build each, one pod added (the source's read, the merge, topology.watch's
-// diff, the summary update) and the server's heap. Prints, asserts nothing. See bench/README.md.
+// the time to build each (the first merge: each route's node found by its subnet), one pod
+// added (the source's read, the merge, topology.watch's diff, the summary update: the pods
+// it looked at) and the server's heap. Prints, asserts nothing. See bench/README.md.
 //
 //   node --expose-gc --import ./node_modules/tsx/dist/loader.mjs bench/dashboard-server.ts \
 //     [--shapes 100x10000,1000x100000] [--rounds 5]
@@ -33,7 +34,10 @@ for (const shape of values.shapes.split(',')) {
   const source = new SyntheticSource(shape, { startedAt: new Date('2026-12-01T00:00:00Z'), churnMs: null });
   const memo = new MergeMemo();
   let t0 = performance.now();
-  let topo = mergeTopology(source.read(), false, memo);
+  const first = source.read();
+  const readFirst = ms(t0);
+  t0 = performance.now();
+  let topo = mergeTopology(first, false, memo);
   const mergeFirst = ms(t0);
   t0 = performance.now();
   const feed = new SummaryFeed(topo, 0, memo);
@@ -57,6 +61,7 @@ for (const shape of values.shapes.split(',')) {
   const partsBuilt0 = memo.stats.partsBuilt;
   const compared0 = feed.builder.stats.podsCompared;
   const built0 = feed.builder.stats.nodesBuilt;
+  const grouped0 = feed.builder.stats.podsGrouped;
   for (let r = 0; r < rounds; r++) {
     source.addPod(`node${1 + r}`, { name: `bench-${r}` });
     t0 = performance.now();
@@ -75,7 +80,13 @@ for (const shape of values.shapes.split(',')) {
     topo = next;
   }
   const partsPerUpdate = (memo.stats.partsBuilt - partsBuilt0) / rounds;
-  const perUpdate = `${(feed.builder.stats.nodesBuilt - built0) / rounds} / ${(feed.builder.stats.podsCompared - compared0) / rounds}`;
+  const perUpdate = [
+    feed.builder.stats.nodesBuilt - built0,
+    feed.builder.stats.podsGrouped - grouped0,
+    feed.builder.stats.podsCompared - compared0,
+  ]
+    .map((n) => n / rounds)
+    .join(' / ');
   const search: number[] = [];
   const table: number[] = [];
   for (let pass = 0; pass < 2; pass++) {
@@ -96,7 +107,7 @@ for (const shape of values.shapes.split(',')) {
     kb(snapshotBytes),
     kb(summaryBytes),
     kb(detailBytes),
-    f1(mergeFirst),
+    `${f1(readFirst)} / ${f1(mergeFirst)}`,
     f1(summaryFirst),
     `${f1(snapshotJson)} / ${f1(summaryJson)}`,
     f1(median(read)),
@@ -116,7 +127,7 @@ const head = [
   'snapshot JSON',
   'summary JSON',
   'node1 detail',
-  'first merge ms',
+  'first: source read / merge ms',
   'summary build ms',
   'stringify snapshot / summary ms',
   '+1 pod: source read ms',
@@ -124,7 +135,7 @@ const head = [
   'watch diff ms',
   'summary update ms',
   'all four: median / max ms',
-  'merge parts built / summary nodes rebuilt / pods compared per update',
+  'merge parts built / summary nodes rebuilt / pods grouped / pods compared per update',
   'search, slowest of 4: first / again ms',
   'table page 40 by name: first / again ms',
   'heap MB (merged + summary / after)',

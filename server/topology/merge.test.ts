@@ -215,6 +215,56 @@ describe('mergeTopology', () => {
     expect(t.cluster.readOnly).toBe(true);
   });
 
+  it("a route's node is the first whose subnet contains its destination, exact subnet or not", () => {
+    // wide (first) holds 10.0.0.0/16, which contains narrow's 10.0.1.0/24: the first node in
+    // order whose subnet contains a destination owns it, even one that is exactly narrow's
+    const wide: ClusterNode = { ...node1, name: 'wide', podCIDR: '10.0.0.0/16' };
+    const narrow: ClusterNode = { ...node2, name: 'narrow', podCIDR: '10.0.1.0/24' };
+    const other: ClusterNode = { ...node2, name: 'other', ip: '192.168.1.13', podCIDR: '10.9.0.0/24' };
+    const route = (dst: string) => ({
+      dst,
+      gateway: '192.168.1.11',
+      dev: 'eth0',
+      protocol: '151',
+      scope: null,
+      ownedByPodnet: true,
+    });
+    const snap: NodeSnapshot = {
+      ...node2Snapshot,
+      routes: [
+        route('10.0.1.0/24'), // exactly narrow's subnet, inside wide's
+        route('10.0.1.7/24'), // the same subnet, not canonical
+        route('10.9.0.0/24'), // other's own: not cross-node
+        route('10.9.0.128/25'), // inside other's: not cross-node
+        route('10.0.3.0/25'), // inside wide's only, not any node's subnet
+        route('10.0.1.9'), // a host inside both
+        route('10.0.0.0/8'), // contains every subnet: inside none
+        route('not-a-cidr'),
+      ],
+    };
+    const topo = (nodes: ClusterNode[]) =>
+      mergeTopology(
+        {
+          ...healthyCluster,
+          plane: { nodes, pods: [], router: null },
+          agents: new Map([['other', live(snap, '192.168.1.13:9650')]]),
+        },
+        false,
+      ).routes.map((r) => [r.dst, r.to]);
+    expect(topo([wide, narrow, other])).toEqual([
+      ['10.0.1.0/24', 'wide'],
+      ['10.0.1.7/24', 'wide'],
+      ['10.0.3.0/25', 'wide'],
+      ['10.0.1.9', 'wide'],
+    ]);
+    expect(topo([narrow, wide, other])).toEqual([
+      ['10.0.1.0/24', 'narrow'],
+      ['10.0.1.7/24', 'narrow'],
+      ['10.0.3.0/25', 'wide'],
+      ['10.0.1.9', 'narrow'],
+    ]);
+  });
+
   it('a node without podCIDR and a not-ready node are findings', () => {
     const t = mergeTopology(
       {

@@ -16,7 +16,7 @@ import type {
   TopoPod,
   TopoRoute,
 } from '../../lib/model/topology';
-import { parseCidr, prefixContains } from '../../lib/model/ipv4';
+import { formatCidr, maskOf, parseCidr, prefixContains } from '../../lib/model/ipv4';
 import type { AgentView, SourceInputs } from '../sources/source';
 
 const NO_AGENT: AgentView = {
@@ -25,7 +25,7 @@ const NO_AGENT: AgentView = {
 };
 
 /** the part of the pods the control plane has not scheduled (node null or "") */
-const UNSCHEDULED = '\u0000unscheduled';
+export const UNSCHEDULED = '\u0000unscheduled';
 /** the router's routes (router mode), among the routes' parts */
 const ROUTER = '\u0000router';
 const NO_CLUSTER_PODS: readonly ClusterPod[] = [];
@@ -120,6 +120,9 @@ export class MergeMemo {
 interface Owners {
   nodes: readonly ClusterNode[];
   owners: { name: string; cidr: { network: number; length: number } }[];
+  /** by the canonical text ("network/len") of each node's subnet, the owner the scan in
+   *  order finds for exactly that subnet (the first node whose subnet contains it) */
+  exact: Map<string, string>;
   key: string;
   /** a node name listed twice */
   duplicates: boolean;
@@ -531,10 +534,29 @@ function ownersOf(nodes: readonly ClusterNode[], memo: MergeMemo): Owners {
     const cidr = n.podCIDR ? parseCidr(n.podCIDR) : null;
     return cidr ? [{ name: n.name, cidr }] : [];
   });
+  // Each subnet's owner as the scan finds it: the first of the subnets that equal it or
+  // contain it, i.e. whose canonical text is its network masked to 0..len bits.
+  const first = new Map<string, number>();
+  owners.forEach((o, i) => {
+    const k = `${o.cidr.network}/${o.cidr.length}`;
+    if (!first.has(k)) first.set(k, i);
+  });
+  const exact = new Map<string, string>();
+  for (const o of owners) {
+    const text = formatCidr(o.cidr);
+    if (exact.has(text)) continue;
+    let best = owners.length;
+    for (let len = 0; len <= o.cidr.length; len++) {
+      const i = first.get(`${(o.cidr.network & maskOf(len)) >>> 0}/${len}`);
+      if (i !== undefined && i < best) best = i;
+    }
+    exact.set(text, owners[best]!.name);
+  }
   const names = new Set(nodes.map((n) => n.name));
   memo.owners = {
     nodes,
     owners,
+    exact,
     key: owners.map((o) => `${o.name}=${o.cidr.network}/${o.cidr.length}`).join(','),
     duplicates: names.size !== nodes.length,
     routeKeysApart: !names.has('router') && nodes.every((n) => !n.name.includes(' ')),
@@ -722,10 +744,17 @@ function crossNodeRoutes(
   memo: MergeMemo,
   owners: Owners,
 ): (readonly TopoRoute[])[] {
-  // A route is cross-node when its destination lies inside another node's pod subnet.
+  // A route is cross-node when its destination lies inside another node's pod subnet: the
+  // first node (in order) whose subnet contains it. A destination that is exactly some
+  // node's subnet (a host-gw route: nearly all of them) is one lookup, its text as it is
+  // and then canonical; only another one scans the subnets.
   const ownerOf = (dst: string): string | null => {
+    const hit = owners.exact.get(dst);
+    if (hit !== undefined) return hit;
     const net = parseCidr(dst.includes('/') ? dst : `${dst}/32`);
     if (!net) return null;
+    const exact = owners.exact.get(formatCidr(net));
+    if (exact !== undefined) return exact;
     return owners.owners.find((o) => o.cidr.length <= net.length && prefixContains(o.cidr, net.network))?.name ?? null;
   };
   const out: (readonly TopoRoute[])[] = [];

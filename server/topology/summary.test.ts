@@ -86,6 +86,13 @@ class PageModel {
 const podKeys = (d: NodeDetail | undefined) => (d?.pods.map((p) => p.key) ?? []).sort();
 const json = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
 
+/** The same summary, node details and buckets (in order) from both builders. */
+function expectSameBuilders(a: SummaryBuilder, b: SummaryBuilder, topo: Topology): void {
+  expect(a.summary()).toEqual(b.summary());
+  expect(a.buckets()).toEqual(b.buckets());
+  for (const n of topo.nodes) expect(a.detail(n.name)).toEqual(b.detail(n.name));
+}
+
 describe('SummaryBuilder', () => {
   it('rebuilds only the node a pod was added to; every other node summary is the same object', async () => {
     const { source, view } = await liveView('10x200');
@@ -132,6 +139,89 @@ describe('SummaryBuilder', () => {
     expect(s.nodes.filter((n, i) => n !== first.nodes[i]).map((n) => n.name)).toEqual(['node7']);
     expect(s.nodes[6]).toMatchObject({ health: 'unreachable', podHealth: [0, 0, 20], agent: { state: 'unreachable' } });
     expect(s.totals.podHealth).toEqual([380, 0, 20]);
+  });
+
+  it("one pod added: the update looks at that node's pods only (the merge's part), not the cluster's", () => {
+    const source = new SyntheticSource('20x400', { startedAt: START, churnMs: null });
+    const memo = new MergeMemo();
+    const builder = new SummaryBuilder();
+    builder.update(mergeTopology(source.read(), false, memo), memo);
+    expect(builder.stats.podsGrouped).toBe(400); // the first update: every node's part once
+    const stats = { ...builder.stats };
+    const node1Pods = builder.part('node1')!.pods;
+    source.addPod('node3', { name: 'late-1' });
+    const topo = mergeTopology(source.read(), false, memo);
+    builder.update(topo, memo);
+    // node3's 21 pods, none of the other 19 nodes' 380
+    expect(builder.stats.podsGrouped - stats.podsGrouped).toBe(21);
+    expect(builder.stats.nodesBuilt - stats.nodesBuilt).toBe(1);
+    expect(builder.part('node1')!.pods).toBe(node1Pods);
+    // the same as grouping every pod (a topology without the merge's parts)
+    const whole = new SummaryBuilder();
+    whole.update({ ...topo });
+    expect(whole.stats.podsGrouped).toBe(401);
+    expectSameBuilders(builder, whole, topo);
+  });
+
+  it("the merge's parts give what grouping every pod gives: unscheduled pods, unlisted nodes, findings", () => {
+    const source = new SyntheticSource('6x60', { startedAt: START, churnMs: null });
+    const inputs = source.read();
+    const memo = new MergeMemo();
+    const parted = new SummaryBuilder();
+    const pod = (name: string, node: string | null) => ({
+      ...inputs.plane.pods[0]!,
+      name,
+      node,
+      ip: null,
+      phase: 'Pending' as const,
+    });
+    const node2 = inputs.agents.get('node2')!;
+    const steps: SourceInputs[] = [
+      inputs,
+      // an unscheduled pod, one with node "": the unscheduled part alone
+      { ...inputs, plane: { ...inputs.plane, pods: [pod('u-1', null), ...inputs.plane.pods, pod('u-2', '')] } },
+      // pods on two nodes the control plane does not list, interleaved with the rest
+      {
+        ...inputs,
+        plane: {
+          ...inputs.plane,
+          pods: [pod('g-1', 'ghost-a'), pod('u-1', null), ...inputs.plane.pods, pod('g-2', 'ghost-b')].concat(
+            pod('g-3', 'ghost-a'),
+          ),
+        },
+      },
+      // a node unreachable (its pods and a finding), a pod missing its veth (a finding)
+      {
+        ...inputs,
+        plane: {
+          ...inputs.plane,
+          pods: [...inputs.plane.pods, { ...inputs.plane.pods[5]!, name: 'no-veth' }, pod('u-3', null)],
+        },
+        agents: new Map([
+          ...inputs.agents,
+          ['node2', { ...node2, status: { ...node2.status, state: 'unreachable' as const, error: 'down' } }],
+        ]),
+      },
+      inputs,
+    ];
+    const totals: [number, number, number][] = [];
+    for (const step of steps) {
+      const topo = mergeTopology(step, false, memo);
+      parted.update(topo, memo);
+      const whole = new SummaryBuilder();
+      whole.update({ ...topo });
+      expectSameBuilders(parted, whole, topo);
+      const t = parted.summary().totals;
+      totals.push([t.unscheduled, t.elsewhere, t.findings.error]);
+    }
+    // unscheduled, elsewhere (node "" or unlisted), error findings at each step
+    expect(totals).toEqual([
+      [0, 0, 0],
+      [1, 1, 0],
+      [1, 3, 0],
+      [1, 0, 2],
+      [0, 0, 0],
+    ]);
   });
 
   it('summarises routes as exceptions: a healthy host-gw node lists none, a lost route is named', () => {
