@@ -1,0 +1,271 @@
+// The dashboard at scale (issue 13): the main page and the embed page in real Chromium
+// against a synthetic cluster of 100 nodes and 10,000 pods (`podnet dashboard --source
+// synthetic --synthetic 100x10000`, started here with the tests' key and stopped by PID in
+// afterAll). What must work at that size: the page becomes usable and says how big the
+// cluster is, search finds a pod by its IP and selecting it opens its node's box, a deep
+// link selects the pod it names, the table reaches its 40th page, and the embed page draws
+// one node's pods. What the page shows is checked against topology.snapshot, fetched with
+// the key. Nothing here asserts a duration: the expectations poll, with room for a page that
+// today takes ~10–15 s to become interactive at this size.
+import type { Page } from '@playwright/test';
+import { expect, test } from './test';
+import { readEnv } from './env';
+import { dashboard, freePort } from './global-setup';
+
+const NODES = 100;
+const PODS = 10_000;
+/** how long any one thing may take to show at this size */
+const SLOW = { timeout: 60_000 };
+/** the table's page (components/panels/TopologyTable.tsx: PAGE) */
+const TABLE_PAGE = 200;
+const TABLE_PAGE_WANTED = 40;
+
+interface SnapPod {
+  key: string;
+  namespace: string;
+  name: string;
+  node: string | null;
+  ip: string | null;
+}
+interface Snapshot {
+  nodes: { name: string }[];
+  pods: SnapPod[];
+}
+
+// every test opens a page of 10,000 pods: more than the suite's 60 s each
+test.describe.configure({ timeout: 180_000 });
+
+let url = '';
+let pid = 0;
+let snapshot: Snapshot = { nodes: [], pods: [] };
+
+test.beforeAll(async () => {
+  // the dashboard is built first when the sources changed (~20–90 s)
+  test.setTimeout(300_000);
+  ({ url, pid } = await dashboard([
+    '--source',
+    'synthetic',
+    '--synthetic',
+    `${NODES}x${PODS}`,
+    '--port',
+    String(await freePort()),
+  ]));
+  const res = await fetch(`${url}api/trpc/topology.snapshot`, {
+    headers: { authorization: `Bearer ${readEnv().key}` },
+  });
+  expect(res.status).toBe(200);
+  snapshot = ((await res.json()) as { result: { data: { topology: Snapshot } } }).result.data.topology;
+  expect(snapshot.nodes).toHaveLength(NODES);
+  expect(snapshot.pods).toHaveLength(PODS);
+});
+
+test.afterAll(async () => {
+  if (!pid) return;
+  process.kill(pid, 'SIGTERM');
+  // gone, with its next-server child, before the next spec starts
+  await expect.poll(() => alive(pid), { timeout: 15_000 }).toBe(false);
+});
+
+function alive(p: number): boolean {
+  try {
+    process.kill(p, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** a pod from the middle of the snapshot (not node0's), with its IP and node */
+function podAt(fraction: number): SnapPod & { node: string; ip: string } {
+  const p = snapshot.pods.slice(Math.floor(snapshot.pods.length * fraction)).find((x) => x.ip && x.node);
+  if (!p) throw new Error('no pod with an IP and a node in the snapshot');
+  return p as SnapPod & { node: string; ip: string };
+}
+
+const podsOn = (node: string) =>
+  snapshot.pods
+    .filter((p) => p.node === node)
+    .map((p) => `pod:${p.key}`)
+    .sort();
+
+async function open(page: Page, path = ''): Promise<void> {
+  await page.goto(`${url}${path}`);
+  await expect(page.getByTestId('graph')).toHaveAttribute('data-ready', 'true', SLOW);
+  await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'live', SLOW);
+}
+
+/** what the graph has drawn of a pod and of its node's box */
+const drawnPod = (page: Page, pod: SnapPod) =>
+  page.evaluate(
+    ({ id, box }) => {
+      const g = (window as any).__podnetGraph;
+      if (!g) return null;
+      const p = g.cy.getElementById(id);
+      const n = g.cy.getElementById(box);
+      return {
+        drawn: p.nonempty(),
+        selected: p.nonempty() && p.hasClass('selected'),
+        box: p.nonempty() ? (p.data('box') ?? null) : null,
+        /** the node box is drawn and open (not collapsed into a count) */
+        boxOpen: n.nonempty() && !n.data('collapsed'),
+        /** the pods drawn in that box */
+        podsInBox: g.cy
+          .nodes(`[kind = "pod"][box = "${box}"]`)
+          .map((e: any) => e.id())
+          .sort(),
+      };
+    },
+    { id: `pod:${pod.key}`, box: `node:${pod.node}` },
+  );
+
+/** the pod is selected on the graph, in its node's opened box, and the side panel shows it */
+async function expectSelected(page: Page, pod: SnapPod & { node: string; ip: string }): Promise<void> {
+  const panel = page.getByTestId('side-panel');
+  await expect(panel).toHaveAttribute('data-key', `pod:${pod.key}`, SLOW);
+  await expect(panel).toHaveAttribute('data-found', 'true', SLOW);
+  await expect(panel).toContainText(pod.name, SLOW);
+  await expect(panel).toContainText(pod.ip, SLOW);
+  await expect
+    .poll(() => drawnPod(page, pod), SLOW)
+    .toEqual({
+      drawn: true,
+      selected: true,
+      box: `node:${pod.node}`,
+      boxOpen: true,
+      podsInBox: podsOn(pod.node),
+    });
+}
+
+test('at 100 nodes and 10,000 pods the page becomes usable and says how big the cluster is', async ({ page }) => {
+  await open(page);
+  const counts = page.getByTestId('counts');
+  await expect(counts).toHaveAttribute('data-nodes', String(NODES), SLOW);
+  await expect(counts).toHaveAttribute('data-pods', String(PODS), SLOW);
+  await expect(counts).toContainText(`${NODES} nodes · ${PODS} pods`);
+  await expect(page.getByTitle('where the dashboard reads the cluster from')).toHaveText('synthetic');
+  // every node is drawn (as a box: at this size pods are drawn when a box opens)
+  await expect(page.getByTestId('graph')).toHaveAttribute('data-nodes', String(NODES), SLOW);
+  await expect
+    .poll(() => page.evaluate(() => (window as any).__podnetGraph?.cy.nodes('[kind = "node"]').length ?? 0), SLOW)
+    .toBe(NODES);
+  await page.screenshot({ path: 'e2e/artifacts/scale-10000.png' });
+});
+
+test('search finds a pod by its IP among 10,000; picking it selects it and opens its node’s box', async ({ page }) => {
+  const pod = podAt(0.43);
+  await open(page);
+  await page.locator('body').press('/');
+  await expect(page.getByTestId('search')).toBeFocused();
+  await page.keyboard.type(pod.ip);
+  const result = page.locator(`[data-testid="search-result"][data-key="pod:${pod.key}"]`);
+  await expect(result).toBeVisible(SLOW);
+  // an exact IP is the best match: first in the list
+  await expect(page.getByTestId('search-result').first()).toHaveAttribute('data-key', `pod:${pod.key}`);
+  await page.keyboard.press('Enter');
+  await expectSelected(page, pod);
+  await expect(page).toHaveURL(new RegExp(`select=pod(:|%3A)${pod.namespace}(/|%2F)${pod.name}(&|$)`));
+  await page.screenshot({ path: 'e2e/artifacts/scale-10000-search.png' });
+});
+
+test('a deep link ?select=pod:NS/NAME opens with that pod selected, its node’s box open', async ({ page }) => {
+  const pod = podAt(0.77);
+  await open(page, `?select=pod:${pod.key}`);
+  await expectSelected(page, pod);
+});
+
+test('the table reaches its 40th page of 200 rows, each a pod as the snapshot has it', async ({ page }, info) => {
+  // 39 clicks on "Show 200 more", each re-rendering every row shown so far: at 10,000 pods
+  // the later ones take seconds each
+  test.setTimeout(300_000);
+  await open(page);
+  await page.getByTestId('view-table').click();
+  const table = page.getByTestId('topology-table');
+  await expect(table).toBeVisible(SLOW);
+  const total = NODES + PODS;
+  await expect(page.getByTestId('table-count')).toHaveAttribute('data-total', String(total), SLOW);
+  await expect(table).toHaveAttribute('data-rows', String(total));
+  const rows = table.locator('tbody tr[data-key]');
+  await expect(rows).toHaveCount(TABLE_PAGE, SLOW);
+  const more = page.getByTestId('table-more');
+  // how long the clicks took, noted (not held: see issue 13's targets for that)
+  const started = Date.now();
+  let lastClick = 0;
+  for (let shown = TABLE_PAGE; shown < TABLE_PAGE * TABLE_PAGE_WANTED; shown += TABLE_PAGE) {
+    await expect(more).toHaveText(`Show ${TABLE_PAGE} more`, SLOW);
+    const t0 = Date.now();
+    await more.click(SLOW);
+    await expect(rows).toHaveCount(shown + TABLE_PAGE, SLOW);
+    lastClick = Date.now() - t0;
+  }
+  const took = `${TABLE_PAGE_WANTED - 1} clicks in ${((Date.now() - started) / 1000).toFixed(1)} s, the last ${(lastClick / 1000).toFixed(1)} s`;
+  info.annotations.push({ type: 'table to page 40', description: took });
+  console.log(`table to page 40: ${took}`);
+  const shown = TABLE_PAGE * TABLE_PAGE_WANTED;
+  await expect(table.locator('caption')).toContainText(`showing ${shown} of ${total} rows`);
+  await expect(page.getByText(`${shown} of ${total} shown`)).toBeVisible();
+
+  // page 40: rows 7,801–8,000, every one a distinct pod or node of the cluster, pods with the
+  // node and IP the snapshot gives them
+  const page40 = await rows.evaluateAll(
+    (trs, from) =>
+      trs.slice(from).map((tr) => ({
+        key: tr.getAttribute('data-key') ?? '',
+        cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+      })),
+    shown - TABLE_PAGE,
+  );
+  expect(page40).toHaveLength(TABLE_PAGE);
+  expect(new Set(page40.map((r) => r.key)).size).toBe(TABLE_PAGE);
+  const pods = new Map(snapshot.pods.map((p) => [`pod:${p.key}`, p]));
+  const nodes = new Set(snapshot.nodes.map((n) => `node:${n.name}`));
+  for (const r of page40) {
+    if (nodes.has(r.key)) continue;
+    const p = pods.get(r.key);
+    expect(p, `${r.key} on page 40 is a pod of the cluster`).toBeDefined();
+    // td cells: kind, namespace, node, IP, … (the name is the row's th)
+    expect(r.cells.slice(0, 4), r.key).toEqual(['pod', p!.namespace, p!.node, p!.ip]);
+  }
+  // the last row of page 40 in view and answering a click: it selects that row
+  const last = rows.nth(shown - 1);
+  await last.scrollIntoViewIfNeeded();
+  await last.click();
+  await expect(page.getByTestId('side-panel')).toHaveAttribute('data-key', page40.at(-1)!.key, SLOW);
+  await expect(last).toHaveAttribute('data-selected', 'true', SLOW);
+});
+
+test('the embed page for one node of 100 draws that node’s pods', async ({ page }) => {
+  const node = podAt(0.31).node;
+  const expected = podsOn(node);
+  expect(expected.length).toBeGreaterThan(0);
+  await page.goto(`${url}embed?node=${node}`);
+  await expect(page.getByTestId('embed')).toHaveAttribute('data-node', node);
+  const graph = page.getByTestId('graph');
+  await expect(graph).toHaveAttribute('data-ready', 'true', SLOW);
+  await expect(graph).toHaveAttribute('data-nodes', '1', SLOW);
+  await expect(graph).toHaveAttribute('data-bridges', '1', SLOW);
+  await expect(graph).toHaveAttribute('data-pods', String(expected.length), SLOW);
+  await expect
+    .poll(
+      () =>
+        page.evaluate((box) => {
+          const cy = (window as any).__podnetGraph?.cy;
+          if (!cy) return null;
+          return {
+            nodes: cy.nodes('[kind = "node"]').map((n: any) => n.id()),
+            pods: cy
+              .nodes('[kind = "pod"]')
+              .map((n: any) => n.id())
+              .sort(),
+            inBox: cy.nodes(`[kind = "pod"][box = "${box}"]`).length,
+            /** on screen: drawn inside the graph's viewport */
+            inView: cy.nodes('[kind = "pod"]').filter((n: any) => {
+              const b = n.renderedBoundingBox({ includeLabels: false });
+              return n.visible() && b.x2 > 0 && b.y2 > 0 && b.x1 < cy.width() && b.y1 < cy.height();
+            }).length,
+          };
+        }, `node:${node}`),
+      SLOW,
+    )
+    .toEqual({ nodes: [`node:${node}`], pods: expected, inBox: expected.length, inView: expected.length });
+  await page.screenshot({ path: 'e2e/artifacts/scale-10000-embed.png' });
+});
