@@ -13,7 +13,7 @@ import { configFromConflist, type AgentConfig } from './config.js';
 import { EventLog, type AgentEvent } from './events.js';
 import { NO_INTENT, type Intent } from './findings.js';
 import { LabIntentSource } from './intent-source.js';
-import { KubeIntentSource } from './kube-intent-source.js';
+import type { KubeIntentSource } from './kube-intent-source.js';
 import { log } from './log.js';
 import { Metrics } from './metrics.js';
 import { startCniSocket } from './cni-socket/server.js';
@@ -230,8 +230,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     : null;
   source?.start();
   if (source) intent = source.intent;
-  const kube = opts.kubernetes
-    ? new KubeIntentSource(
+  // Loaded only for a real cluster: the Kubernetes client is ~1,000 modules whose sources
+  // alone hold some 30 MB of the agent's heap (bench/README.md, the agent's memory).
+  const kube: KubeIntentSource | null = opts.kubernetes
+    ? new (await import('./kube-intent-source.js')).KubeIntentSource(
         { ...opts.kubernetes, node: opts.node },
         (next) => {
           intent = next;

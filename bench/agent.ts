@@ -67,6 +67,9 @@ options:
                      gets 10x as many
   --iterations N     pod ADD+DEL round trips for (b) (default 20; 0 skips it)
   --idle-seconds N   length of the idle window for (c) (default 60; 0 skips it)
+  --agent KIND       built (default: the lab's agents run .build/cli/main.js, as the image
+                     runs podnet; npm run build first) or sources (through tsx)
+  --burst N          concurrent CNI VERSION calls through the shim for (d) (default 4; 0 skips (d))
   --json             print the results as JSON on stdout (progress still goes to stderr)
   -h, --help         this text
 
@@ -78,6 +81,8 @@ const OPTIONS = {
   samples: { type: 'string' },
   iterations: { type: 'string' },
   'idle-seconds': { type: 'string' },
+  agent: { type: 'string' },
+  burst: { type: 'string' },
 } as const;
 
 interface Options {
@@ -86,6 +91,8 @@ interface Options {
   samples: number;
   iterations: number;
   idleSeconds: number;
+  agent: 'built' | 'sources';
+  burst: number;
   json: boolean;
 }
 
@@ -101,8 +108,52 @@ function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
     samples: numberOption('samples', values.samples, 30, 1, 10_000),
     iterations,
     idleSeconds: numberOption('idle-seconds', values['idle-seconds'], 60, 0, 3600),
+    agent: agentKind(values.agent),
+    burst: numberOption('burst', values.burst, 4, 0, 64),
     json: values.json,
   };
+}
+
+function agentKind(v: string | undefined): 'built' | 'sources' {
+  if (v === undefined || v === 'built' || v === 'sources') return v ?? 'built';
+  throw new UsageError(`--agent: built or sources, not ${JSON.stringify(v)}`);
+}
+
+/**
+ * --agent built: the lab's code in this process acts as the built CLI's does, so the agents
+ * it starts are `node .build/cli/main.js agent …` (cni/bundles.ts's podnetCommand) and the
+ * plugins and verb-thread bundle come from .build/bundles/, as in the image. cni/bundles.ts
+ * tells the two apart by `typeof __PODNET_BUILD__` alone; it is set before the lab's
+ * modules load. The build must be newer than the sources it holds (bin/podnet's test).
+ */
+function useBuiltAgent(): void {
+  const main = join(REPO, '.build', 'cli', 'main.js');
+  const built = spawnSync(
+    'find',
+    [
+      'cli',
+      'lab',
+      'lib',
+      'agent',
+      'cni',
+      '-newer',
+      main,
+      '-name',
+      '*.ts',
+      '!',
+      '-name',
+      '*.test.ts',
+      '-print',
+      '-quit',
+    ],
+    { cwd: REPO, encoding: 'utf8' },
+  );
+  if (built.status !== 0) throw new BenchFailure(`--agent built: no ${main}: run npm run build (or --agent sources)`);
+  if (built.stdout.trim())
+    throw new BenchFailure(
+      `--agent built: ${built.stdout.trim()} is newer than ${main}: run npm run build (or --agent sources)`,
+    );
+  (globalThis as { __PODNET_BUILD__?: true }).__PODNET_BUILD__ = true;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1177,6 +1228,72 @@ function agentMemory(lab: Lab): MemoryResults {
   };
 }
 
+// ---------------------------------------------------------------------------------------
+// (d) The verb threads: the agent's RSS with every verb thread running (right after a burst
+// of CNI verbs) and once the threads above the pool's minimum have been idle long enough to
+// be ended (agent/cni-socket/verb-pool.ts, VERB_IDLE_MS); and what a burst then pays for
+// starting them again, against the same burst with the threads running. The verb is
+// VERSION through the shim (nsenter, the shim, the agent's CNI socket, a verb thread, no
+// kernel work), so bursts change nothing on the node and need no addresses.
+
+interface ThreadResults {
+  burst: number;
+  /** the verb threads' idle period the bench waited out (ms) */
+  idleMs: number;
+  warm: { memory: MemoryResults; ms: Stat };
+  idle: { memory: MemoryResults };
+  afterIdle: { memory: MemoryResults; ms: Stat };
+}
+
+function versionViaAgent(lab: Lab): Promise<number> {
+  const bin = join(P!.stateDir, 'bin');
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(NSENTER, [`--net=/run/netns/${lab.nodeNs}`, '--', join(bin, 'podnet')], {
+      env: { PATH: CLEAN_PATH, CNI_COMMAND: 'VERSION', CNI_PATH: bin },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    harness.children.add(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.resume();
+    child.on('error', reject);
+    child.on('close', (code) => {
+      harness.children.delete(child);
+      const ms = performance.now() - t0;
+      if (code !== 0 || !out.includes('supportedVersions'))
+        return reject(new BenchFailure(`CNI VERSION through the shim: exit ${code}, ${out.slice(0, 200)}`));
+      resolve(ms);
+    });
+    child.stdin!.end(JSON.stringify({ cniVersion: '1.0.0', agentSocket: join(lab.stateDir, 'cni.sock') }));
+  });
+}
+
+async function burstOf(lab: Lab, n: number, rounds: number): Promise<number[]> {
+  const ms: number[] = [];
+  for (let r = 0; r < rounds; r++)
+    ms.push(...(await Promise.all(Array.from({ length: n }, () => versionViaAgent(lab)))));
+  return ms;
+}
+
+async function benchThreads(lab: Lab, opts: Options): Promise<ThreadResults> {
+  // (A checkout from before threads were ended when idle has no VERB_IDLE_MS: its minute.)
+  const pool: { VERB_IDLE_MS?: number } = await import('../agent/cni-socket/verb-pool.js');
+  const idleMs = pool.VERB_IDLE_MS ?? 60_000;
+  // Every thread running: bursts until the pool has grown (the first may start threads).
+  await burstOf(lab, opts.burst, 3);
+  const warmMs = await burstOf(lab, opts.burst, 5);
+  const warm = { memory: agentMemory(lab), ms: stat(warmMs) };
+  const until = performance.now() + idleMs + 5_000;
+  while (performance.now() < until) {
+    progress(`(d) waiting out the verb threads' idle period: ${f0((until - performance.now()) / 1000)} s left`);
+    await sleep(Math.min(1000, until - performance.now()));
+  }
+  const idle = { memory: agentMemory(lab) };
+  const firstMs = await burstOf(lab, opts.burst, 1);
+  return { burst: opts.burst, idleMs, warm, idle, afterIdle: { memory: agentMemory(lab), ms: stat(firstMs) } };
+}
+
 /** The agent's RSS target, in bytes (120 MB). */
 const RSS_TARGET = 120e6;
 
@@ -1317,7 +1434,15 @@ interface Target {
   met: boolean;
 }
 
-function targets(a: SnapshotResults, b: ChangeResults | null, c: IdleResults | null, m: MemoryResults): Target[] {
+function targets(
+  a: SnapshotResults,
+  b: ChangeResults | null,
+  c: IdleResults | null,
+  m: MemoryResults,
+  d: ThreadResults | null = null,
+): Target[] {
+  // The highest of the agent's RSS readings: after (a), and in (d) with every thread running.
+  const rss = Math.max(m.rssKiB, d?.warm.memory.rssKiB ?? 0, d?.afterIdle.memory.rssKiB ?? 0) * 1024;
   const t: Target[] = [
     {
       what: 'naive ÷ fresh collection, p50',
@@ -1338,10 +1463,10 @@ function targets(a: SnapshotResults, b: ChangeResults | null, c: IdleResults | n
       met: a.outsideKernelP50 <= 10,
     },
     {
-      what: `agent RSS with its verb threads (${m.pods} pods)`,
-      value: `${f0((m.rssKiB * 1024) / 1e6)} MB`,
+      what: `agent RSS with its verb threads (${m.pods} pods; the highest reading)`,
+      value: `${f0(rss / 1e6)} MB`,
       target: `< ${f0(RSS_TARGET / 1e6)} MB`,
-      met: m.rssKiB * 1024 < RSS_TARGET,
+      met: rss < RSS_TARGET,
     },
     { what: 'GET /v1/snapshot, p50', value: `${fms(a.serve.p50)} ms`, target: '< 2 ms', met: a.serve.p50 < 2 },
   ];
@@ -1386,6 +1511,7 @@ function printText(
   b: ChangeResults | null,
   c: IdleResults | null,
   m: MemoryResults,
+  d: ThreadResults | null = null,
 ): void {
   const L: string[] = [];
   const o = meta.options;
@@ -1550,13 +1676,50 @@ function printText(
       `  ${f2(e.collectPct)}% (collections) + ${f2(e.firewallPct)}% (firewall reads) = ${f2(e.collectPct + e.firewallPct)}% of one core`,
     );
   }
+  if (d) {
+    const mb = (x: MemoryResults) => `${f0((x.rssKiB * 1024) / 1e6)} MB`;
+    L.push('');
+    L.push(
+      `(d) the verb threads (agent run ${o.agent}; bursts of ${d.burst} CNI VERSION calls through the shim and the agent's CNI socket, ms)`,
+    );
+    L.push('');
+    L.push(
+      table(
+        ['', 'n', 'p50', 'p95', 'min', 'max', 'agent RSS', 'threads'],
+        [
+          [
+            ...statRow('every verb thread running', d.warm.ms).slice(0, 6),
+            mb(d.warm.memory),
+            String(d.warm.memory.threads),
+          ],
+          [
+            `idle ${f0(d.idleMs / 1000 + 5)} s (threads above the minimum ended)`,
+            '',
+            '',
+            '',
+            '',
+            '',
+            mb(d.idle.memory),
+            String(d.idle.memory.threads),
+          ],
+          [
+            '…then the first burst (threads started again)',
+            ...statRow('', d.afterIdle.ms).slice(1, 6),
+            mb(d.afterIdle.memory),
+            String(d.afterIdle.memory.threads),
+          ],
+        ],
+        1,
+      ),
+    );
+  }
   L.push('');
   L.push('targets');
   L.push('');
   L.push(
     table(
       ['', 'value', 'target', ''],
-      targets(a, b, c, m).map((t) => [t.what, t.value, t.target, t.met ? 'met' : 'MISSED']),
+      targets(a, b, c, m, d).map((t) => [t.what, t.value, t.target, t.met ? 'met' : 'MISSED']),
       1,
     ),
   );
@@ -1567,6 +1730,7 @@ function printText(
 // Main
 
 async function measure(opts: Options): Promise<number> {
+  if (opts.agent === 'built') useBuiltAgent();
   M = {
     lab: await import('../lab/lab.js'),
     pods: await import('../lab/pods.js'),
@@ -1600,6 +1764,14 @@ async function measure(opts: Options): Promise<number> {
     await settle(lab, opts.pods, 500);
     b = await benchChanges(lab, opts);
   }
+  let d: ThreadResults | null = null;
+  if (opts.burst > 0) {
+    say(`(d) verb threads: bursts of ${opts.burst} CNI VERSION calls, warm and after the threads' idle period`);
+    d = await benchThreads(lab, opts);
+    say(
+      `(d) RSS ${f0((d.warm.memory.rssKiB * 1024) / 1e6)} MB with every verb thread (${d.warm.memory.threads} threads), ${f0((d.idle.memory.rssKiB * 1024) / 1e6)} MB once idle (${d.idle.memory.threads} threads)`,
+    );
+  }
   progressDone();
 
   const meta: Meta = { ...machine(), labId: lab.labId, options: opts, labUpSeconds };
@@ -1608,11 +1780,14 @@ async function measure(opts: Options): Promise<number> {
       typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v;
     const idle = c ? { ...c, expected: expectedIdle(a, c) } : null;
     process.stdout.write(
-      JSON.stringify({ meta, snapshot: a, memory: mem, changes: b, idle, targets: targets(a, b, c, mem) }, round, 2) +
-        '\n',
+      JSON.stringify(
+        { meta, snapshot: a, memory: mem, changes: b, idle, threads: d, targets: targets(a, b, c, mem, d) },
+        round,
+        2,
+      ) + '\n',
     );
   } else {
-    printText(meta, a, b, c, mem);
+    printText(meta, a, b, c, mem, d);
   }
   return 0;
 }

@@ -13,6 +13,14 @@
 // reads requests, acknowledges them and writes answers. A pool of size 0 (`workers: 0`) runs
 // the verbs on the main thread instead, one at a time: for measurement only.
 //
+// Every thread is started with the pool, but a thread above `minThreads` (VERB_MIN_THREADS)
+// that has had no verb for `idleMs` (VERB_IDLE_MS) is ended: an idle isolate is ~10 MB of the
+// agent's RSS, 80 MB on an 8-core node (bench/README.md, the agent's memory). When verbs
+// queue with every live thread busy, threads are started again, up to the pool's size; a
+// verb waits meanwhile for the first thread to be free or started (~100 ms), which the
+// busy refusal's predicted wait counts (predictedWaitMs). A thread that dies is restarted,
+// whatever the count.
+//
 // The lease store is shared with plugin processes through its lock file (lib/proc/lock.ts),
 // whose holder identity includes a per-lock nonce, so threads of one process exclude each
 // other as separate processes do. (A thread that died holding it would leave it held until
@@ -47,6 +55,30 @@ export const BUSY_AFTER_MS = 1_000;
 /** About an ADD's or DEL's time in a verb thread on an idle node (bench/cni.ts's
  *  "in-process" column; bench/README.md). */
 const NOMINAL_VERB_MS = 30;
+
+/**
+ * A verb thread's V8 heap: its young generation held at two 1 MB semi-spaces (V8's default
+ * lets each grow to 16 MB, and a burst of verbs grew every thread's to that: 30+ MB of the
+ * agent's RSS per thread, bench/README.md). A verb's garbage is small (its ip/nsenter
+ * output, the lease files) and what survives a scavenge is promoted to the old generation,
+ * which keeps V8's default limit.
+ */
+export const VERB_THREAD_LIMITS = { maxYoungGenerationSizeMb: 3 };
+
+/** Verb threads kept when idle: one, so a lone verb never waits for a thread to start. */
+export const VERB_MIN_THREADS = 1;
+/** How long a thread above VERB_MIN_THREADS may go without a verb before it is ended. */
+export const VERB_IDLE_MS = 60_000;
+/** A thread's start (its spawn helper, the isolate, the bundle) before one has been timed:
+ *  75–110 ms on bench/README.md's 2 loaded cores. */
+const NOMINAL_START_MS = 100;
+
+export interface VerbPoolOptions {
+  /** threads kept when idle (default VERB_MIN_THREADS; at most the pool's size) */
+  minThreads?: number;
+  /** how long a thread above minThreads may go without a verb (default VERB_IDLE_MS) */
+  idleMs?: number;
+}
 
 /** A committed verb: queued, then run, then answered through `done`. */
 export interface Job {
@@ -91,6 +123,10 @@ interface Slot {
   /** performance.now() when its job was handed to the thread */
   startedAt: number;
   helper: Helper | null;
+  /** performance.now() when it last finished a verb (or became ready) */
+  freeSince: number;
+  /** being ended for idleness: no verb is handed to it, and its exit is no death */
+  retiring: boolean;
 }
 
 export class VerbPool {
@@ -101,11 +137,24 @@ export class VerbPool {
   private stopping = false;
   /** recent verbs' duration, a moving average (the newest counts for a fifth) */
   private verbMs = NOMINAL_VERB_MS;
+  /** recent threads' start, likewise */
+  private startMs = NOMINAL_START_MS;
+  /** threads being started (their helper, then the isolate) */
+  private starting = 0;
+  /** threads being ended for idleness, until they have exited */
+  private readonly retiring = new Set<Promise<void>>();
+  private idleTimer: NodeJS.Timeout | null = null;
+  private readonly minThreads: number;
+  private readonly idleMs: number;
   restarts = 0;
   skipped = 0;
+  /** threads started because verbs were waiting (not at start, not after a death) */
+  grown = 0;
+  /** threads ended for idleness */
+  retired = 0;
 
   /**
-   * @param size verb threads; 0 runs the verbs on the main thread (measurement only)
+   * @param size verb threads at most; 0 runs the verbs on the main thread (measurement only)
    * @param code the worker's bundled code (bundledWorker); null with size 0
    * @param helperFile the spawn helper each thread starts, or null for none
    */
@@ -114,11 +163,24 @@ export class VerbPool {
     private readonly code: string | null,
     private readonly helperFile: string | null,
     private readonly log: CniSocketLog,
-  ) {}
+    opts: VerbPoolOptions = {},
+  ) {
+    this.minThreads = Math.min(size, Math.max(0, opts.minThreads ?? VERB_MIN_THREADS));
+    this.idleMs = opts.idleMs ?? VERB_IDLE_MS;
+  }
 
   /** how many verb threads start their processes through a spawn helper */
   get helpers(): number {
-    return this.slots.filter((s) => s.helper).length;
+    return this.slots.filter((s) => s.helper && !s.retiring).length;
+  }
+
+  /** verb threads running now (ready, not being ended) */
+  get threads(): number {
+    return this.live().length;
+  }
+
+  private live(): Slot[] {
+    return this.slots.filter((s) => !s.retiring);
   }
 
   get queued(): number {
@@ -133,30 +195,55 @@ export class VerbPool {
   }
 
   private async spawn(): Promise<void> {
-    const helper = this.helperFile ? await startHelper(this.helperFile, this.log) : null;
-    return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    this.starting++;
+    let counted = true;
+    const started = () => {
+      if (!counted) return;
+      counted = false;
+      this.starting--;
+    };
+    let helper: Helper | null;
+    try {
+      helper = this.helperFile ? await startHelper(this.helperFile, this.log) : null;
+    } catch (e) {
+      started();
+      throw e;
+    }
+    return new Promise<void>((resolve, reject) => {
       // The thread's process.env is the plugin's (the launcher's PATH, nothing of the
       // agent's environment): what the verb's ip/nsenter/nft children inherit.
       const worker = new Worker(this.code!, {
         eval: true,
         env: { PATH: PATH_FOR_PLUGINS },
         workerData: { spawnHelper: helper ? { req: helper.req, resp: helper.resp } : null },
+        resourceLimits: VERB_THREAD_LIMITS,
       });
-      const slot: Slot = { worker, job: null, startedAt: 0, helper };
+      const slot: Slot = { worker, job: null, startedAt: 0, helper, freeSince: 0, retiring: false };
       let ready = false;
       worker.on('message', (m: { ready?: boolean; closed?: boolean } & Partial<ServedVerb>) => {
         if (m.closed) return;
         if (m.ready) {
           ready = true;
-          this.slots.push(slot);
+          started();
+          this.startMs += (performance.now() - t0 - this.startMs) / 5;
+          slot.freeSince = performance.now();
           resolve();
+          if (this.stopping) {
+            // started for verbs another thread took meanwhile, and the pool is closing
+            slot.retiring = true;
+            void this.end(slot);
+            return;
+          }
+          this.slots.push(slot);
           this.pump();
           return;
         }
         const job = slot.job;
         slot.job = null;
         this.running--;
-        this.verbMs += (performance.now() - slot.startedAt - this.verbMs) / 5;
+        slot.freeSince = performance.now();
+        this.verbMs += (slot.freeSince - slot.startedAt - this.verbMs) / 5;
         if (job) job.done({ status: m.status === 0 ? 0 : 1, stdout: m.stdout ?? '', stderr: m.stderr ?? '' });
         this.pump();
       });
@@ -164,9 +251,11 @@ export class VerbPool {
       const lost = (why: string) => {
         if (gone) return; // 'error' is followed by 'exit'
         gone = true;
+        started();
         slot.helper?.stop();
         const i = this.slots.indexOf(slot);
         if (i >= 0) this.slots.splice(i, 1);
+        if (slot.retiring) return this.pump(); // ended for idleness: not a death
         if (!ready) return reject(new Error(`CNI verb thread failed to start: ${why}`));
         const job = slot.job;
         slot.job = null;
@@ -177,9 +266,7 @@ export class VerbPool {
         }
         if (this.stopping) return this.pump();
         this.restarts++;
-        this.spawn().catch((e) =>
-          this.log('error', 'could not restart a CNI verb thread', { why: (e as Error).message }),
-        );
+        this.spawn().catch((e) => this.couldNotStart('restart', e as Error));
       };
       worker.on('error', (e) => lost(e.message));
       worker.on('exit', (code) => lost(`exit ${code}`));
@@ -196,12 +283,23 @@ export class VerbPool {
   predictedWaitMs(more = 0): number {
     if (this.size === 0) return 0; // verbs on the main thread (measurement only): never refused for time
     const now = performance.now();
-    let soonest = this.slots.length ? Infinity : this.verbMs; // none: one is restarting
-    for (const slot of this.slots) {
+    const live = this.live();
+    // Threads that are starting, or would be started for a verb that has to wait: ready in
+    // about a start's time (one that is restarting after a death counts here too).
+    const coming = this.starting + this.startable();
+    let soonest = live.length || coming ? Infinity : this.verbMs;
+    for (const slot of live) {
       const ran = now - slot.startedAt;
       soonest = Math.min(soonest, !slot.job ? 0 : ran < this.verbMs ? this.verbMs - ran : ran);
     }
-    return soonest + ((this.queue.length + more) * this.verbMs) / Math.max(1, this.slots.length);
+    if (coming) soonest = Math.min(soonest, this.startMs);
+    return soonest + ((this.queue.length + more) * this.verbMs) / Math.max(1, live.length + coming);
+  }
+
+  /** threads that could still be started now: up to the pool's size, counting the
+   *  ones being ended, whose place is not free until they have exited */
+  private startable(): number {
+    return this.stopping ? 0 : Math.max(0, this.size - this.slots.length - this.starting);
   }
 
   /** The wait past which a request is refused: BUSY_AFTER_MS, scaled by how slow verbs are now. */
@@ -226,7 +324,7 @@ export class VerbPool {
   private pump(): void {
     if (this.size === 0) return this.pumpOnMainThread();
     for (const slot of this.slots) {
-      if (slot.job) continue;
+      if (slot.job || slot.retiring) continue;
       const job = this.next();
       if (!job) break;
       slot.job = job;
@@ -234,7 +332,68 @@ export class VerbPool {
       this.running++;
       slot.worker.postMessage({ type: 'verb', env: job.env, stdin: job.stdin } satisfies WorkerMessage);
     }
+    // Verbs left waiting: a thread for each, up to the pool's size (those starting count).
+    const wanted = Math.min(this.queue.length - this.starting, this.startable());
+    for (let i = 0; i < wanted; i++) {
+      this.grown++;
+      this.spawn().catch((e) => this.couldNotStart('start', e as Error));
+    }
+    this.armIdleTimer();
     if (this.running === 0 && this.queue.length === 0) this.notifyIdle();
+  }
+
+  /** A thread that would not start: logged; verbs that no thread will ever take are failed. */
+  private couldNotStart(what: 'start' | 'restart', e: Error): void {
+    this.log('error', `could not ${what} a CNI verb thread`, { why: e.message });
+    if (this.live().length || this.starting) return;
+    for (let job = this.next(); job; job = this.next()) job.done(threadDied(job.stdin, e.message));
+    this.notifyIdle();
+  }
+
+  /** Ends the threads above minThreads that have been free for idleMs, longest idle first;
+   *  re-armed for the next one that could be. */
+  private armIdleTimer(): void {
+    if (this.idleTimer || this.stopping) return;
+    const free = this.live().filter((s) => !s.job);
+    if (this.live().length <= this.minThreads || !free.length) return;
+    const due = Math.min(...free.map((s) => s.freeSince)) + this.idleMs;
+    this.idleTimer = setTimeout(
+      () => {
+        this.idleTimer = null;
+        this.retireIdle();
+        this.armIdleTimer();
+      },
+      Math.max(0, due - performance.now()),
+    );
+    this.idleTimer.unref();
+  }
+
+  private retireIdle(): void {
+    const now = performance.now();
+    const idle = this.live()
+      .filter((s) => !s.job && now - s.freeSince >= this.idleMs)
+      .sort((a, b) => a.freeSince - b.freeSince);
+    let excess = this.live().length - this.minThreads;
+    for (const slot of idle) {
+      if (excess-- <= 0) break;
+      slot.retiring = true;
+      this.retired++;
+      const done = this.end(slot).finally(() => this.retiring.delete(done));
+      this.retiring.add(done);
+    }
+  }
+
+  /** Ends a free thread: it closes its ends of the helper's FIFOs (fds outlive a terminated
+   *  thread), then is terminated, then its helper stopped. */
+  private async end(s: Slot): Promise<void> {
+    const closed = new Promise<void>((r) => {
+      const t = setTimeout(r, 2_000);
+      s.worker.on('message', (m: { closed?: boolean }) => m.closed && (clearTimeout(t), r()));
+    });
+    s.worker.postMessage({ type: 'close' } satisfies WorkerMessage);
+    await closed;
+    await s.worker.terminate();
+    s.helper?.stop();
   }
 
   /** The measurement-only mode: one verb at a time, blocking the event loop while it runs. */
@@ -267,19 +426,15 @@ export class VerbPool {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     await this.drain();
-    await Promise.all(
-      this.slots.splice(0).map(async (s) => {
-        // The thread closes its ends of the helper's FIFOs (fds outlive a terminated thread).
-        const closed = new Promise<void>((r) => {
-          const t = setTimeout(r, 2_000);
-          s.worker.on('message', (m: { closed?: boolean }) => m.closed && (clearTimeout(t), r()));
-        });
-        s.worker.postMessage({ type: 'close' } satisfies WorkerMessage);
-        await closed;
-        await s.worker.terminate();
-        s.helper?.stop();
-      }),
-    );
+    await Promise.all([
+      ...this.retiring,
+      ...this.slots
+        .splice(0)
+        .filter((s) => !s.retiring)
+        .map((s) => this.end(s)),
+    ]);
   }
 }

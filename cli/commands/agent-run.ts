@@ -1,6 +1,7 @@
 // The run of podnet agent (its table entry is ./agent.ts): the checks of its options, then
 // the agent itself, which is loaded only once they pass.
 import { spawn } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
 import { flag, str } from '../args.js';
 import { CommandError, type Run } from '../command.js';
 import { ConfigError } from '../../agent/config.js';
@@ -16,6 +17,22 @@ function reexecIn(netns: string, argv: string[]): Promise<number> {
   );
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1))));
+}
+
+/**
+ * The main isolate's young generation stays at its first size (two 1 MB semi-spaces on a
+ * 64-bit Node 20) instead of growing to V8's 16 MB semi-spaces, 32 MB of the agent's RSS
+ * that a scavenge of its short-lived garbage (a collection's parsed dumps, a request)
+ * never needs (bench/README.md, the agent's memory). `--max-semi-space-size` would say it
+ * too but is read only when the isolate is made, i.e. on node's command line, which is
+ * the launcher's (the DaemonSet's `podnet agent …`, the lab's podnetCommand); the growth
+ * factor is read at each growth, so it takes effect from here. A size given on the
+ * command line or in NODE_OPTIONS is left alone.
+ */
+export function keepYoungGenerationSmall(): void {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  if (given.some((a) => /^--(max-|min-)?semi[-_]space/.test(a))) return;
+  setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 export const runAgent: Run = async (args, io) => {
@@ -47,9 +64,12 @@ export const runAgent: Run = async (args, io) => {
     throw new CommandError('--plain-http and --tls-cert contradict each other: choose one', 2);
   // Loaded here, once the options hold: the Kubernetes client alone takes over a second
   // to import, and a mistyped option should not wait for it.
-  const [{ startAgent }, { KubeConfigError }] = await Promise.all([
+  // The client is loaded for --kubernetes only: a lab's agent has no use for its ~30 MB.
+  const kubernetes = flag(args, 'kubernetes');
+  keepYoungGenerationSmall();
+  const [{ startAgent }, KubeConfigError] = await Promise.all([
     import('../../agent/agent.js'),
-    import('../../lib/kube/config.js'),
+    kubernetes ? import('../../lib/kube/config.js').then((m) => m.KubeConfigError) : null,
   ]);
   let running;
   try {
@@ -57,7 +77,7 @@ export const runAgent: Run = async (args, io) => {
       node,
       conflist: str(args, 'conflist') ?? null,
       labInventory: str(args, 'lab-inventory') ?? null,
-      kubernetes: flag(args, 'kubernetes')
+      kubernetes: kubernetes
         ? {
             kubeconfig: str(args, 'kubeconfig'),
             clusterNetwork: str(args, 'cluster-network') ?? null,
@@ -71,7 +91,8 @@ export const runAgent: Run = async (args, io) => {
       cniSocket: str(args, 'cni-socket') ?? null,
     });
   } catch (e) {
-    const theirs = e instanceof ConfigError || e instanceof KubeConfigError || e instanceof CredentialError;
+    const theirs =
+      e instanceof ConfigError || (KubeConfigError && e instanceof KubeConfigError) || e instanceof CredentialError;
     if (theirs || (e as NodeJS.ErrnoException).code) throw new CommandError((e as Error).message);
     throw e;
   }
