@@ -4,7 +4,7 @@
 // a veth comes from the attachment record the plugin wrote. The agent keeps that `ip`
 // resident (lib/net/ip-reader.ts: one process fed the four dumps per collection, its own
 // one-shot `ip -batch` the fallback), so a collection spawns nothing.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IpLink, IpRoute } from '../lib/net/ip.js';
 import { ipBatchOnce, ResidentIp } from '../lib/net/ip-reader.js';
@@ -91,22 +91,36 @@ export interface RawDump {
   nsids: NsId[];
 }
 
-/** The four dumps parsed; each must be a JSON array (one line per dump, in order). */
+/** The dumps a collection asks for now: without /run/netns (a fresh node before its first
+ *  pod, a container without that mount), `ip -j netns list` prints nothing at all, not
+ *  "[]", which would leave the answers one short; then no veth's far end has a name. */
+export function dumpsNow(): readonly string[] {
+  return existsSync(NETNS_DIR) ? DUMPS : DUMPS.slice(0, 3);
+}
+const NETNS_DIR = '/run/netns';
+
+/** The dumps parsed; each must be a JSON array (one line per dump, in DUMPS's order); the
+ *  last (netns list) may be left out (dumpsNow). */
 export function parseDumps(lines: readonly string[]): RawDump {
-  if (lines.length !== DUMPS.length) throw new Error(`ip -batch: ${lines.length} answers to ${DUMPS.length} dumps`);
+  if (lines.length !== DUMPS.length && lines.length !== DUMPS.length - 1)
+    throw new Error(`ip -batch: ${lines.length} answers to ${DUMPS.length} dumps`);
   const parse = <T>(i: number): T[] => {
     const v = JSON.parse(lines[i]!) as unknown;
     if (!Array.isArray(v)) throw new Error(`ip -batch: the answer to ${DUMPS[i]} is not a JSON array`);
     return v as T[];
   };
-  const nsids = parse<NetnsName>(3).flatMap((n) => (typeof n.id === 'number' ? [{ nsid: n.id, name: n.name }] : []));
+  const names = lines.length === DUMPS.length ? parse<NetnsName>(3) : [];
+  const nsids = names.flatMap((n) => (typeof n.id === 'number' ? [{ nsid: n.id, name: n.name }] : []));
   return { links: parse(0), routes: parse(1), neighbours: parse(2), nsids };
 }
 
 /** The kernel's part of a collection: through `reader` when given (the agent's resident
  *  `ip`, which falls back to a one-shot run itself), else one `ip -batch` process. */
 export async function dumpKernel(reader: ResidentIp | null = null, netns: string | null = null): Promise<RawDump> {
-  const once = async () => parseDumps(reader ? (await reader.run(DUMPS)).lines : await ipDump(DUMPS, netns));
+  const once = async () => {
+    const dumps = dumpsNow();
+    return parseDumps(reader ? (await reader.run(dumps)).lines : await ipDump(dumps, netns));
+  };
   // One retry: a link vanishing between the kernel's dump messages can fail a dump.
   try {
     return await once();

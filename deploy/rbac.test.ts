@@ -593,7 +593,7 @@ describe('deploy/rbac.yaml allows every call each component makes', () => {
       );
     expect(clients).toEqual(['kube-intent-source.ts']);
     const agent = readFileSync(join(agentDir, 'agent.ts'), 'utf8');
-    expect(agent).toMatch(/new KubeIntentSource\(\s*\{ \.\.\.opts\.kubernetes, node: opts\.node \}/);
+    expect(agent).toMatch(/KubeIntentSource\(\s*\{ \.\.\.opts\.kubernetes, node: opts\.node \}/);
   });
 
   it.each(components)(
