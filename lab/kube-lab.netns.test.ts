@@ -17,6 +17,7 @@ import { nodeAdd, nodeDel } from './nodes.js';
 import { labPaths, nodeDir } from './paths.js';
 import { podAdd, podDel } from './pods.js';
 import { kubeFiles } from './kube-state.js';
+import { stillRunning } from '../lib/proc/identity.js';
 
 const quiet = () => {};
 const p = labPaths(`k${randomBytes(3).toString('hex')}`);
@@ -168,6 +169,11 @@ describe('podnet lab up --control-plane kubernetes', () => {
   it('an endpoint that dies: lab up restarts it with the Nodes and Pods, and the agents follow the new one', async () => {
     const before = readInventory(p)!;
     process.kill(before.kube!.api!.pid, 'SIGKILL'); // the lab started it: its recorded PID
+    // A signal is delivered and acted on after kill() returns: wait until it has died.
+    await until(
+      () => `the endpoint (pid ${before.kube!.api!.pid}) to die`,
+      () => !stillRunning(before.kube!.api),
+    );
     const r = await labUp(p, flags, quiet);
     expect(r.rebuilt).toMatch(/restarted api/);
     expect((await api('GET', '/api/v1/nodes')).body.items).toHaveLength(2); // written again
