@@ -13,6 +13,7 @@ import type { Selection } from '../../lib/model/topology';
 import { formatSelection, parseSelection } from '../../lib/model/topology';
 import { useCentre } from '../../components/dashboard/Dashboard';
 import { TopologyGraph, type GraphHandle } from '../../components/topology/TopologyGraph';
+import { useOpenNodes } from '../../components/data/use-open-nodes';
 import { useTopology } from '../../components/data/use-topology';
 import { ConnectionBadge } from '../../components/panels/ConnectionBadge';
 import { useTheme, type Theme } from '../../components/panels/ThemeToggle';
@@ -35,8 +36,11 @@ function Embed() {
     };
   });
   const [theme] = useTheme(config.theme);
-  const { topology, version, connection } = useTopology();
+  const feed = useTopology();
+  const { topology, version, connection, summary, loaded } = feed;
   const [selection, setSelection] = useState<Selection | null>(config.selection);
+  const [always] = useState(() => (config.node ? [config.node] : []));
+  const { onGraphOpen } = useOpenNodes(feed, selection, always);
   const graph = useRef<GraphHandle | null>(null);
   const centre = useCentre(graph, topology !== null);
   const trace = useTraceSession(config.trace);
@@ -70,6 +74,9 @@ function Embed() {
           handleRef={graph}
           className="h-full w-full"
           highlight={trace.highlight}
+          summary={summary}
+          loaded={loaded}
+          onOpenChange={onGraphOpen}
         />
       </div>
       {(trace.run.result || trace.run.error) && (

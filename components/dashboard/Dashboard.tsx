@@ -10,6 +10,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } fro
 import type { Selection } from '../../lib/model/topology';
 import { formatSelection, parseSelection } from '../../lib/model/topology';
 import { makeTrpcClient } from '../data/trpc-client';
+import { useOpenNodes } from '../data/use-open-nodes';
 import { useTopology } from '../data/use-topology';
 import { ConnectionBadge } from '../panels/ConnectionBadge';
 import { ExportButtons } from '../panels/ExportButtons';
@@ -94,7 +95,8 @@ const toggleButton = (on: boolean) =>
 
 export function Dashboard() {
   const params = useSearchParams();
-  const { topology, version, connection } = useTopology();
+  const feed = useTopology();
+  const { topology, version, connection, summary, loaded } = feed;
   const info = useClusterInfo();
   const [theme, setTheme] = useTheme();
   // the URL is read once, on load; from then on the page writes it
@@ -104,6 +106,7 @@ export function Dashboard() {
     trace: parseTraceParam(params.get(TRACE_PARAM)),
   }));
   const [selection, setSelection] = useState<Selection | null>(initial.selection);
+  const { onGraphOpen } = useOpenNodes(feed, selection);
   const [view, setView] = useState<View>(initial.view);
   const [panel, setPanel] = useState<Panel>(initial.trace ? 'trace' : 'details');
   const trace = useTraceSession(initial.trace);
@@ -135,7 +138,12 @@ export function Dashboard() {
     });
   }, [selection, view, traceParam]);
 
-  const findings = topology?.findings.length ?? 0;
+  // with summaries, the counts are the whole cluster's (topology holds the open nodes' pods)
+  const findings = summary
+    ? summary.totals.findings.error + summary.totals.findings.warning
+    : (topology?.findings.length ?? 0);
+  const nodeCount = summary ? summary.totals.nodes : (topology?.nodes.length ?? 0);
+  const podCount = summary ? summary.totals.pods : (topology?.pods.length ?? 0);
   useEffect(() => {
     if (topology) document.title = `${findings ? `(${findings}) ` : ''}podnet · ${topology.cluster.name}`;
   }, [topology, findings]);
@@ -235,14 +243,15 @@ export function Dashboard() {
           )}
           <span
             data-testid="counts"
-            data-nodes={topology?.nodes.length ?? 0}
-            data-pods={topology?.pods.length ?? 0}
+            data-nodes={nodeCount}
+            data-pods={podCount}
+            data-partial={summary !== null}
             data-findings={findings}
             className="text-sm text-slate-700 dark:text-slate-300"
           >
             {topology ? (
               <>
-                {topology.nodes.length} nodes · {topology.pods.length} pods ·{' '}
+                {nodeCount} nodes · {podCount} pods ·{' '}
                 <span className={findings ? 'font-semibold text-amber-800 dark:text-amber-300' : ''}>
                   {findings} finding{findings === 1 ? '' : 's'}
                 </span>
@@ -295,6 +304,7 @@ export function Dashboard() {
           <ExportButtons
             topology={topology}
             graph={graph}
+            partial={summary !== null}
             pngUnavailable={view === 'graph' ? null : 'Switch to the graph view to export it as a PNG'}
           />
           <ThemeToggle theme={theme} onChange={setTheme} />
@@ -352,6 +362,9 @@ export function Dashboard() {
                     handleRef={graph}
                     className="h-full w-full"
                     highlight={trace.highlight}
+                    summary={summary}
+                    loaded={loaded}
+                    onOpenChange={onGraphOpen}
                   />
                 </div>
                 {trace.picking && (

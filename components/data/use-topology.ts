@@ -1,16 +1,40 @@
 'use client';
-// The page's live Topology: topology.snapshot, then topology.watch's changes applied in
-// order, and the state of the stream — live, reconnecting (showing what it had), or
-// stale since a given time. tRPC's SSE link reconnects by itself and resumes from the
-// last event id; the server sends what was missed, or a fresh snapshot when it no longer
-// holds it — nothing missed while away is lost.
-import { useEffect, useRef, useState } from 'react';
+// The page's live Topology, and the state of the stream — live, reconnecting (showing what
+// it had), or stale since a given time. tRPC's SSE link reconnects by itself and resumes
+// from the last event id; the server sends what was missed, or everything afresh when it
+// no longer holds it — nothing missed while away is lost.
+//
+// Summary first (issue 13): the page asks topology.summary (~330 bytes a node) before
+// anything else. A cluster that small (SMALL_NODES / SMALL_PODS) is then loaded whole, as
+// always: topology.snapshot and topology.watch's changes. A bigger one is held as its
+// summary and the pods of the nodes the page has open: topology.watchSummary streams the
+// summary's changes and the open nodes' details; which nodes are open is the
+// subscription's focus (topology.focus), sent again whenever the server has forgotten it
+// (its `hello` says resumed: false). The page chooses once, when it loads.
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Topology, TopologyChange, TopologyEvent } from '../../lib/model/topology';
 import { applyTopologyChanges } from '../../lib/model/diff';
-import { makeTrpcClient } from './trpc-client';
+import {
+  applyNodeDetailChanges,
+  applySummaryChanges,
+  type ClusterSummary,
+  type DetailUpdate,
+  type NodeDetail,
+  type SummaryEvent,
+} from '../../lib/model/summary';
+import { topologyFromSummary } from '../../lib/model/summary-topology';
+import { makeTrpcClient, type TrpcClient } from './trpc-client';
 
 /** how long a broken stream is "reconnecting" before the page calls its data stale */
 const STALE_AFTER_MS = 10_000;
+/** Up to this many nodes and pods the page holds the whole topology: every pod drawn
+ *  without asking, every list filtered in the page. The server's focus limit (MAX_FOCUS in
+ *  server/topology/summary-feed.ts) is 64 nodes; a few thousand pods load in well under
+ *  the 1 s first render (bench/README.md). */
+export const SMALL_NODES = 64;
+export const SMALL_PODS = 2_000;
+/** nodes one page may have open at once (the server's MAX_FOCUS) */
+export const OPEN_MAX = 64;
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'stale';
 
@@ -22,36 +46,59 @@ export interface Connection {
 }
 
 export interface LiveTopology {
+  /** the whole cluster, or (summary set) every node and the open nodes' pods */
   topology: Topology | null;
   /** the server's version of the topology shown */
   version: number;
   connection: Connection;
+  /** set when the page holds the cluster as its summary: counts, health and routes of
+   *  every node; null when `topology` is the whole cluster */
+  summary: ClusterSummary | null;
+  /** with a summary: the nodes whose pods, routes and findings are in `topology` */
+  loaded: ReadonlySet<string> | null;
 }
 
-export function useTopology(): LiveTopology {
+export interface TopologyFeed extends LiveTopology {
+  /** the nodes the page shows open, most wanted first (more than OPEN_MAX are cut);
+   *  their pods arrive and stay current. Nothing to do while the topology is whole. */
+  open(nodes: readonly string[]): void;
+  /** the node a pod is on, asked of the server (a pod whose node is not loaded) */
+  locate(pod: string): Promise<string | null>;
+}
+
+export const isSmall = (s: ClusterSummary) => s.nodes.length <= SMALL_NODES && s.totals.pods <= SMALL_PODS;
+
+export function useTopology(): TopologyFeed {
   const [live, setLive] = useState<LiveTopology>({
     topology: null,
     version: -1,
     connection: { state: 'connecting', since: new Date().toISOString(), error: null },
+    summary: null,
+    loaded: null,
   });
-  const staleTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const client = useRef<TrpcClient | null>(null);
+  /** what the page wants open, and what the summary session does with it */
+  const focus = useRef<FocusControl | null>(null);
+  const wanted = useRef<string[]>([]);
 
   useEffect(() => {
-    const client = makeTrpcClient();
+    const trpc = makeTrpcClient();
+    client.current = trpc;
     let cancelled = false;
     let sub: { unsubscribe(): void } | null = null;
     let lost: string | null = null;
+    let staleTimer: ReturnType<typeof setTimeout> | null = null;
     const setConnection = (c: Connection) =>
       setLive((l) => (l.connection.state === c.state && l.connection.error === c.error ? l : { ...l, connection: c }));
     const markLost = (error: string | null) => {
       if (lost) return;
       lost = new Date().toISOString();
       setConnection({ state: 'reconnecting', since: lost, error });
-      staleTimer.current = setTimeout(() => setConnection({ state: 'stale', since: lost!, error }), STALE_AFTER_MS);
+      staleTimer = setTimeout(() => setConnection({ state: 'stale', since: lost!, error }), STALE_AFTER_MS);
     };
     const markLive = () => {
-      if (staleTimer.current) clearTimeout(staleTimer.current);
-      staleTimer.current = null;
+      if (staleTimer) clearTimeout(staleTimer);
+      staleTimer = null;
       lost = null;
       setLive((l) =>
         l.connection.state === 'live'
@@ -59,54 +106,217 @@ export function useTopology(): LiveTopology {
           : { ...l, connection: { state: 'live', since: new Date().toISOString(), error: null } },
       );
     };
-    const apply = (event: TopologyEvent) =>
-      setLive((l) => {
-        if (event.type === 'snapshot') return { ...l, topology: event.topology, version: event.version };
-        // Already seen (a reconnect replays from the last id), or nothing to apply it to.
-        if (!l.topology || event.version <= l.version) return l;
-        return {
-          ...l,
-          topology: applyTopologyChanges(l.topology, event.changes as TopologyChange[]),
-          version: event.version,
-        };
-      });
+    const handlers = <T>(onData: (value: T) => void) => ({
+      onData(value: T) {
+        markLive();
+        onData(value);
+      },
+      onConnectionStateChange(state: { state: string; error?: { message: string } | null }) {
+        if (state.state === 'pending') markLive();
+        else if (state.state === 'connecting' && state.error) markLost(state.error.message);
+      },
+      onError(err: { message: string }) {
+        markLost(err.message);
+      },
+    });
 
-    // The snapshot comes as one JSON response (cheap even at 10,000 pods); the watch then
-    // starts from its version, so only changes travel over the event stream.
-    void (async () => {
+    /** the whole topology: topology.snapshot, then topology.watch from its version */
+    const whole = () => {
       let since: string | null = null;
-      try {
-        const snap = await client.topology.snapshot.query();
+      const apply = (event: TopologyEvent) =>
+        setLive((l) => {
+          if (event.type === 'snapshot') return { ...l, topology: event.topology, version: event.version };
+          // Already seen (a reconnect replays from the last id), or nothing to apply it to.
+          if (!l.topology || event.version <= l.version) return l;
+          return {
+            ...l,
+            topology: applyTopologyChanges(l.topology, event.changes as TopologyChange[]),
+            version: event.version,
+          };
+        });
+      void (async () => {
+        // The snapshot comes as one JSON response; the watch then starts from its version,
+        // so only changes travel over the event stream.
+        try {
+          const snap = await trpc.topology.snapshot.query();
+          if (cancelled) return;
+          apply({ type: 'snapshot', version: snap.version, topology: snap.topology as Topology });
+          since = String(snap.version);
+        } catch (e) {
+          markLost((e as Error).message); // the watch starts with a snapshot instead
+        }
         if (cancelled) return;
-        apply({ type: 'snapshot', version: snap.version, topology: snap.topology as Topology });
-        since = String(snap.version);
-      } catch (e) {
-        markLost((e as Error).message); // the watch starts with a snapshot instead
-      }
-      if (cancelled) return;
-      sub = client.topology.watch.subscribe(
-        { lastEventId: since },
-        {
-          onData(tracked) {
-            markLive();
-            apply(tracked.data as TopologyEvent);
-          },
-          onConnectionStateChange(state) {
-            if (state.state === 'pending') markLive();
-            else if (state.state === 'connecting' && state.error) markLost(state.error.message);
-          },
-          onError(err) {
-            markLost(err.message);
-          },
-        },
+        sub = trpc.topology.watch.subscribe(
+          { lastEventId: since },
+          handlers((tracked: { data: unknown }) => apply(tracked.data as TopologyEvent)),
+        );
+      })();
+    };
+
+    /** the summary and the open nodes: topology.watchSummary from the summary's version */
+    const summarised = (first: { version: number; summary: ClusterSummary }) => {
+      const session = new SummarySession(trpc, first, (state) => setLive((l) => ({ ...l, ...state })));
+      focus.current = session;
+      session.want(wanted.current);
+      sub = trpc.topology.watchSummary.subscribe(
+        { lastEventId: String(first.version) },
+        handlers((tracked: { data: unknown }) => session.event(tracked.data as SummaryEvent)),
       );
+    };
+
+    void (async () => {
+      try {
+        const first = await trpc.topology.summary.query();
+        if (cancelled) return;
+        if (isSmall(first.summary)) whole();
+        else summarised(first);
+      } catch (e) {
+        // No summary (the server is not there yet): the whole topology's watch retries
+        // by itself and starts with a snapshot.
+        markLost((e as Error).message);
+        if (!cancelled) whole();
+      }
     })();
     return () => {
       cancelled = true;
       sub?.unsubscribe();
-      if (staleTimer.current) clearTimeout(staleTimer.current);
+      focus.current?.close();
+      focus.current = null;
+      if (staleTimer) clearTimeout(staleTimer);
     };
   }, []);
 
-  return live;
+  const open = useCallback((nodes: readonly string[]) => {
+    wanted.current = [...new Set(nodes)].slice(0, OPEN_MAX);
+    focus.current?.want(wanted.current);
+  }, []);
+
+  const locate = useCallback(async (pod: string) => {
+    const trpc = client.current;
+    if (!trpc) return null;
+    try {
+      return (await trpc.topology.locate.query({ pod })).node;
+    } catch {
+      return null; // no such pod: nothing to open
+    }
+  }, []);
+
+  return { ...live, open, locate };
+}
+
+interface FocusControl {
+  want(nodes: readonly string[]): void;
+  close(): void;
+}
+
+/**
+ * One summary subscription's state on the page: the summary, the open nodes' details, and
+ * the focus it has asked for. Events apply in order; a `summary` event replaces
+ * everything; details of nodes no longer wanted are dropped at once (the server stops
+ * sending their changes).
+ */
+class SummarySession implements FocusControl {
+  private summary: ClusterSummary;
+  private version: number;
+  private details = new Map<string, NodeDetail>();
+  private subscriptionId: string | null = null;
+  /** what the page wants open */
+  private wanted: string[] = [];
+  /** the focus the server was last sent (null: not yet, or it forgot it) */
+  private sent: string | null = null;
+  private sending = false;
+  private closed = false;
+  private frame: number | null = null;
+
+  constructor(
+    private readonly trpc: TrpcClient,
+    first: { version: number; summary: ClusterSummary },
+    private readonly publish: (state: Partial<LiveTopology>) => void,
+  ) {
+    this.summary = first.summary;
+    this.version = first.version;
+    this.show(true);
+  }
+
+  want(nodes: readonly string[]): void {
+    this.wanted = [...nodes];
+    let dropped = false;
+    for (const n of this.details.keys()) {
+      if (this.wanted.includes(n)) continue;
+      this.details.delete(n);
+      dropped = true;
+    }
+    if (dropped) this.show();
+    this.sendFocus();
+  }
+
+  event(e: SummaryEvent): void {
+    if (this.closed) return;
+    if (e.type === 'hello') {
+      this.subscriptionId = e.subscriptionId;
+      // A new subscription (first, or the server forgot the old one) has no focus: send it.
+      if (!e.resumed) this.sent = null;
+      this.sendFocus();
+      return;
+    }
+    if (e.type === 'summary') {
+      this.summary = e.summary;
+      this.details.clear();
+    } else if (e.version > this.version) this.summary = applySummaryChanges(this.summary, e.changes);
+    this.version = Math.max(this.version, e.version);
+    for (const d of e.details) this.detail(d);
+    this.show();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.frame !== null) cancelAnimationFrame(this.frame);
+  }
+
+  private detail(d: DetailUpdate): void {
+    // a node's detail that arrives after the page let it go is not kept
+    if (!this.wanted.includes(d.node)) return;
+    if (d.op === 'snapshot') this.details.set(d.node, d.detail);
+    else if (d.op === 'removed') this.details.delete(d.node);
+    else {
+      const had = this.details.get(d.node);
+      if (had) this.details.set(d.node, applyNodeDetailChanges(had, d.changes));
+    }
+  }
+
+  /** The Topology for what is held now, at most once a frame (a burst of events is one
+   *  render); `now` for the first one, which nothing should wait for. */
+  private show(now = false): void {
+    const publish = () => {
+      this.frame = null;
+      if (this.closed) return;
+      const { topology, loaded } = topologyFromSummary(this.summary, this.details);
+      this.publish({ topology, loaded, summary: this.summary, version: this.version });
+    };
+    if (now || typeof requestAnimationFrame === 'undefined') return publish();
+    this.frame ??= requestAnimationFrame(publish);
+  }
+
+  /** One topology.focus at a time; the latest wish is sent when the one in flight ends. */
+  private sendFocus(): void {
+    const id = this.subscriptionId;
+    const key = this.wanted.join('\n');
+    if (!id || this.sending || this.closed || key === this.sent) return;
+    this.sending = true;
+    const nodes = this.wanted;
+    this.trpc.topology.focus
+      .mutate({ subscriptionId: id, nodes })
+      .then(() => {
+        if (this.subscriptionId === id) this.sent = key;
+      })
+      .catch(() => {
+        // The server no longer knows the subscription: its reconnect's hello brings a new
+        // id and the focus goes again then, not in a loop now.
+        if (this.subscriptionId === id) this.subscriptionId = null;
+      })
+      .finally(() => {
+        this.sending = false;
+        this.sendFocus();
+      });
+  }
 }

@@ -3,6 +3,7 @@
 // an incident ticket or a diff against tomorrow's.
 import { useState, type RefObject } from 'react';
 import type { Topology } from '../../lib/model/topology';
+import { makeTrpcClient } from '../data/trpc-client';
 import { secondaryButton } from './button-styles';
 
 /** The graph's imperative side, as much of it as exporting needs. */
@@ -40,10 +41,14 @@ export function ExportButtons({
   topology,
   graph,
   pngUnavailable,
+  partial = false,
 }: {
   topology: Topology | null;
   graph: RefObject<PngSource | null>;
   pngUnavailable?: string | null;
+  /** `topology` holds only the open nodes' pods (a big cluster): the JSON is the whole
+   *  topology, asked of the server when clicked */
+  partial?: boolean;
 }) {
   const [error, setError] = useState<string | null>(null);
   const cluster = topology?.cluster.name ?? 'cluster';
@@ -58,10 +63,19 @@ export function ExportButtons({
     download(url, `${exportName(cluster)}.png`);
   };
 
-  const exportJson = () => {
+  const exportJson = async () => {
     if (!topology) return;
     setError(null);
-    downloadText(JSON.stringify(topology, null, 2), 'application/json', `${exportName(cluster)}.json`);
+    let whole = topology;
+    if (partial) {
+      try {
+        whole = (await makeTrpcClient().topology.snapshot.query()).topology as Topology;
+      } catch (e) {
+        setError(`The server did not send the topology: ${(e as Error).message}`);
+        return;
+      }
+    }
+    downloadText(JSON.stringify(whole, null, 2), 'application/json', `${exportName(cluster)}.json`);
   };
 
   return (
@@ -80,7 +94,7 @@ export function ExportButtons({
       <button
         type="button"
         data-testid="export-json"
-        onClick={exportJson}
+        onClick={() => void exportJson()}
         disabled={!topology}
         aria-label="Export the topology as JSON"
         title="Download the current topology as JSON"

@@ -9,12 +9,21 @@
 // zooms to where its labels read.
 import cytoscape, { type Core, type ElementDefinition, type NodeSingular } from 'cytoscape';
 import { memo, useEffect, useRef, type JSX, type RefObject } from 'react';
+import type { ClusterSummary, NodeSummary } from '../../lib/model/summary';
 import type { Selection, Topology } from '../../lib/model/topology';
 import { HIGHLIGHT_CLASSES, highlightClasses, highlightIds, nodesOnHighlight, type GraphHighlight } from './highlight';
 import { FONT_SIZE } from './label-text';
-import { layoutTopology, TITLE_H, type SlotShape, type TopologyLayout } from './layout';
+import { layoutTopology, shapeOfSummaries, TITLE_H, type SlotShape, type TopologyLayout } from './layout';
 import { backgroundOf, graphStyle, type Theme } from './styles';
-import { needsLod, nodeOfSelection, planUpdate, selectionId, toElements, type GraphFilter } from './to-elements';
+import {
+  LOD_POD_THRESHOLD,
+  needsLod,
+  nodeOfSelection,
+  planUpdate,
+  selectionId,
+  toElements,
+  type GraphFilter,
+} from './to-elements';
 
 export type { GraphHighlight } from './highlight';
 
@@ -41,6 +50,14 @@ export interface TopologyGraphProps {
    *  unverified ones dashed, the rest dimmed; its routes are drawn and its nodes kept open
    *  whatever the level of detail. null or absent: nothing highlighted. */
   highlight?: GraphHighlight | null;
+  /** The cluster as summaries (components/data/use-topology.ts), when `topology` holds only
+   *  the `loaded` nodes' pods: boxes are sized and counted from it, and always drawn with
+   *  level of detail. */
+  summary?: ClusterSummary | null;
+  loaded?: ReadonlySet<string> | null;
+  /** the nodes the graph would draw open (in view when zoomed in, clicked, on the traced
+   *  path, holding the selection), called when they change: the page loads their pods */
+  onOpenChange?: (nodes: string[]) => void;
 }
 
 declare global {
@@ -81,16 +98,23 @@ const ANIMATION_MS = 250;
 const PNG_MAX_PX = 4000;
 
 export function TopologyGraph(props: TopologyGraphProps): JSX.Element {
-  const { topology, version, selection, filter, theme, handleRef, className, highlight } = props;
+  const { topology, version, selection, filter, theme, handleRef, className, highlight, summary, loaded } = props;
   const host = useRef<HTMLDivElement | null>(null);
   const engine = useRef<GraphEngine | null>(null);
   const onSelect = useRef(props.onSelect);
+  const onOpenChange = useRef(props.onOpenChange);
   useEffect(() => {
     onSelect.current = props.onSelect;
+    onOpenChange.current = props.onOpenChange;
   });
 
   useEffect(() => {
-    const e = new GraphEngine(host.current!, theme, (sel) => onSelect.current(sel));
+    const e = new GraphEngine(
+      host.current!,
+      theme,
+      (sel) => onSelect.current(sel),
+      (nodes) => onOpenChange.current?.(nodes),
+    );
     engine.current = e;
     return () => {
       e.destroy();
@@ -115,8 +139,10 @@ export function TopologyGraph(props: TopologyGraphProps): JSX.Element {
       version,
       filter: { node: filterNode, namespace: filterNamespace },
       selection: sel,
+      summary: summary ?? null,
+      loaded: loaded ?? null,
     });
-  }, [topology, version, filterNode, filterNamespace, selKind, selKey]);
+  }, [topology, version, filterNode, filterNamespace, selKind, selKey, summary, loaded]);
 
   useEffect(() => {
     engine.current?.setHighlight(highlight ?? null);
@@ -162,6 +188,8 @@ interface Inputs {
   version: number;
   filter: GraphFilter;
   selection: Selection | null;
+  summary: ClusterSummary | null;
+  loaded: ReadonlySet<string> | null;
 }
 
 const sameSelection = (a: Selection | null, b: Selection | null) =>
@@ -171,7 +199,11 @@ const sameSelection = (a: Selection | null, b: Selection | null) =>
 class GraphEngine {
   private readonly cy: Core;
   private theme: Theme;
-  private inputs: Inputs = { topology: null, version: -1, filter: {}, selection: null };
+  private inputs: Inputs = { topology: null, version: -1, filter: {}, selection: null, summary: null, loaded: null };
+  /** the summary's nodes by name (for the summary the inputs hold) */
+  private summaries: { of: ClusterSummary | null; byName: Map<string, NodeSummary> } = { of: null, byName: new Map() };
+  /** what onOpenChange was last told */
+  private told = '';
   private drawn = new Map<string, ElementDefinition>();
   private layout: TopologyLayout | null = null;
   private laidOut: Topology | null = null;
@@ -196,6 +228,7 @@ class GraphEngine {
     private readonly host: HTMLDivElement,
     theme: Theme,
     private readonly onSelect: (sel: Selection | null) => void,
+    private readonly onOpenChange: (nodes: string[]) => void,
   ) {
     this.theme = theme;
     host.dataset.ready = 'false';
@@ -415,24 +448,39 @@ class GraphEngine {
     if (!topology || this.destroyed) return;
     const t0 = performance.now();
     // a redraw for the view alone (boxes opening) reuses the layout of the same topology
+    const summary = this.inputs.summary;
+    if (summary && this.summaries.of !== summary)
+      this.summaries = { of: summary, byName: new Map(summary.nodes.map((n) => [n.name, n])) };
     if (!this.layout || this.laidOut !== topology) {
-      this.layout = layoutTopology(topology, { atLeast: this.shape });
+      // with summaries, the grid every node's pods will need, loaded or not
+      const atLeast = summary ? shapeOfSummaries(summary.nodes, this.shape) : this.shape;
+      this.layout = layoutTopology(topology, { atLeast });
       this.shape = this.layout.shape;
       this.laidOut = topology;
     }
-    this.lod = needsLod(topology, filter);
+    // with summaries the page holds some nodes' pods only: always by level of detail, and
+    // the pods a node would open with counted from its summary (all namespaces: a summary
+    // does not split them)
     this.podsPerNode.clear();
-    for (const p of topology.pods) {
-      if (p.node && (!filter.namespace || p.namespace === filter.namespace))
-        this.podsPerNode.set(p.node, (this.podsPerNode.get(p.node) ?? 0) + 1);
-    }
+    if (summary) for (const n of summary.nodes) this.podsPerNode.set(n.name, n.pods);
+    else
+      for (const p of topology.pods) {
+        if (p.node && (!filter.namespace || p.namespace === filter.namespace))
+          this.podsPerNode.set(p.node, (this.podsPerNode.get(p.node) ?? 0) + 1);
+      }
+    this.lod = summary
+      ? !filter.node || (this.podsPerNode.get(filter.node) ?? 0) > LOD_POD_THRESHOLD
+      : needsLod(topology, filter);
+    const expanded = this.lod ? this.expanded() : new Set<string>();
+    this.tellOpen(expanded);
     const next = toElements(topology, {
-      expanded: this.lod ? this.expanded() : new Set(),
+      expanded,
       filter,
       lod: this.lod,
       focus: nodeOfSelection(topology, selection),
       layout: this.layout,
       alwaysRoutes: highlightIds(this.highlight),
+      ...(summary ? { summaries: this.summaries.byName, loaded: this.inputs.loaded ?? new Set() } : {}),
     });
     const plan = planUpdate(this.drawn, next);
     // A node that joins or leaves changes the drawing's extent: a view showing the whole
@@ -494,6 +542,17 @@ class GraphEngine {
       elements: next.length,
       highlight: (h) => this.setHighlight(h),
     };
+  }
+
+  /** Tells the page which nodes are drawn open (or would be, once their pods are there),
+   *  the selection's node first, when that changes. */
+  private tellOpen(expanded: Set<string>): void {
+    const own = nodeOfSelection(this.inputs.topology, this.inputs.selection);
+    const list = own ? [own, ...[...expanded].filter((n) => n !== own)] : [...expanded];
+    const key = list.join('\n');
+    if (key === this.told) return;
+    this.told = key;
+    this.onOpenChange(list);
   }
 
   private markSelection(): void {

@@ -12,9 +12,13 @@
 // every later pod when one earlier pod goes away. The address never changes for the
 // life of a pod, and host-local/podnet-ipam hand them out from the bottom of the range,
 // so a node with 30 pods fills the first 30 slots.
-import { parseCidr, prefixContains, type Ipv4Prefix } from '../../lib/model/ipv4';
+import { parseCidr } from '../../lib/model/ipv4';
+import { MAX_SLOTS, slotIn } from '../../lib/model/pod-slot';
+import type { NodeSummary } from '../../lib/model/summary';
 import type { Topology, TopoPod } from '../../lib/model/topology';
 import { routerLanes, rowLanes } from './route-lanes';
+
+export { MAX_SLOTS, quickIpv4, slotOf } from '../../lib/model/pod-slot';
 
 // World units (Cytoscape model pixels). Sized so that the reference lab (three boxes of
 // two slots in a row) fits a 1024 px wide graph at about zoom 1, where the 12-unit labels
@@ -75,7 +79,6 @@ export const ATTACH_STEP = 18;
  * it drew last (`atLeast`) so the grid only ever grows while the page is open.
  */
 export const MIN_SLOTS = 2;
-export const MAX_SLOTS = 256;
 
 export interface SlotShape {
   /** slots in the grid: a power of two between MIN_SLOTS and MAX_SLOTS */
@@ -152,50 +155,6 @@ export function naturalCompare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The slot of an IP in a pod subnet: the first pod address (.2 in a /24) is slot 0.
- *  null when it has no slot: no IP, not in the subnet, the network/gateway/broadcast
- *  address, or beyond MAX_SLOTS. */
-export function slotOf(ip: string | null, podCIDR: string | null): number | null {
-  if (!ip || !podCIDR) return null;
-  return slotIn(ip, parseCidr(podCIDR));
-}
-
-function slotIn(ip: string | null, net: Ipv4Prefix | null): number | null {
-  if (!ip || !net) return null;
-  const addr = quickIpv4(ip);
-  if (addr === null || !prefixContains(net, addr)) return null;
-  const offset = addr - net.network;
-  const size = 2 ** (32 - net.length);
-  if (offset < 2 || offset >= size - 1) return null;
-  const slot = offset - 2;
-  return slot < MAX_SLOTS ? slot : null;
-}
-
-/** parseIpv4 without its regular expressions: layout reads 10,000 addresses per draw.
- *  Same answers (tested against it): four decimal octets, no leading zeros. */
-export function quickIpv4(text: string): number | null {
-  let n = 0;
-  let octet = -1;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0) return null;
-      n = n * 256 + octet;
-      octet = -1;
-      digits = 0;
-      if (++dots > 3) return null;
-    } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && octet === 0) return null; // "01"
-      octet = (octet < 0 ? 0 : octet * 10) + (c - 48);
-      if (++digits > 3 || octet > 255) return null;
-    } else return null;
-  }
-  if (dots !== 3 || digits === 0) return null;
-  return n * 256 + octet;
-}
-
 const byKey = (a: TopoPod, b: TopoPod) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /** A slot's cell in Z-order: x takes the even bits, y the odd ones. */
@@ -220,6 +179,20 @@ export function shapeFor(capacity: number, overflowRows: number): SlotShape {
     rows: 2 ** Math.floor(bits / 2),
     overflowRows: Math.max(0, overflowRows),
   };
+}
+
+/** The slot grid every node's pods fit in, from the nodes' summaries (their highest slot
+ *  and pods without one): the boxes of a page that has not loaded the pods are the size
+ *  the pods will need, so opening a node moves no box. */
+export function shapeOfSummaries(nodes: readonly NodeSummary[], atLeast?: SlotShape | null): SlotShape {
+  let highest = -1;
+  let unslotted = 0;
+  for (const n of nodes) {
+    highest = Math.max(highest, n.slots.highest);
+    unslotted = Math.max(unslotted, n.slots.unslotted);
+  }
+  const grid = shapeFor(Math.max(highest + 1, atLeast?.capacity ?? 0), 0);
+  return shapeFor(grid.capacity, Math.max(Math.ceil(unslotted / grid.cols), atLeast?.overflowRows ?? 0));
 }
 
 export interface LayoutOptions {

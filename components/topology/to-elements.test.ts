@@ -1,5 +1,6 @@
 import type { ElementDefinition } from 'cytoscape';
 import { describe, expect, it } from 'vitest';
+import type { NodeSummary } from '../../lib/model/summary';
 import type { Topology } from '../../lib/model/topology';
 import { bigCluster, finding, kindClusterNames, node, pod, referenceLab } from './fixtures';
 import { FONT_SIZE, widthOf } from './label-text';
@@ -494,5 +495,35 @@ describe('toElements: a traced path', () => {
     const els = toElements(t, { ...ALL, focus: 'node1', alwaysRoutes: new Set([traced]) });
     expect(ids(els, 'route')).toContain(traced);
     expect(ids(els, 'route').filter((id) => id.startsWith('route:node1 '))).toHaveLength(19);
+  });
+});
+
+describe('toElements: a cluster held as summaries', () => {
+  it("counts a closed node's pods from its summary and keeps a wanted node closed until its pods are loaded", () => {
+    const big = bigCluster(8, 40);
+    // the page holds node2's pods only
+    const topology: Topology = { ...big, pods: big.pods.filter((p) => p.node === 'node2') };
+    const summaries = new Map(
+      big.nodes.map((n) => [
+        n.name,
+        {
+          pods: big.pods.filter((p) => p.node === n.name).length,
+          severity: n.name === 'node4' ? ('error' as const) : null,
+        } as unknown as NodeSummary,
+      ]),
+    );
+    const els = toElements(topology, {
+      expanded: new Set(['node2', 'node3']),
+      lod: true,
+      summaries,
+      loaded: new Set(['node2']),
+    });
+    const box = (name: string) => els.find((e) => e.data.id === `node:${name}`)!.data;
+    expect(box('node2')).toMatchObject({ collapsed: false, pods: 40 });
+    // wanted open, not loaded: a box with its count, not an empty box
+    expect(box('node3')).toMatchObject({ collapsed: true, pods: 40 });
+    expect(box('node3').label).toContain('40 pods');
+    expect(box('node4')).toMatchObject({ collapsed: true, severity: 'error' });
+    expect(els.filter((e) => e.data.kind === 'pod')).toHaveLength(40);
   });
 });

@@ -20,6 +20,7 @@
 import type { ElementDefinition } from 'cytoscape';
 import { elementId } from '../../lib/model/graph-ids';
 import type { Severity } from '../../lib/model/snapshot';
+import type { NodeSummary } from '../../lib/model/summary';
 import type { Health, Selection, Topology, TopoNode, TopoPod } from '../../lib/model/topology';
 import { charsIn, ellipsize, FONT_SIZE, widthOf } from './label-text';
 import {
@@ -69,6 +70,11 @@ export interface ElementOptions {
   layout?: TopologyLayout;
   /** route ids drawn whatever the level of detail (a traced path's routes) */
   alwaysRoutes?: ReadonlySet<string>;
+  /** The page holds the cluster as summaries (components/data/use-topology.ts): a node's
+   *  pod count and severity come from its summary, and a node is drawn open only once its
+   *  pods are `loaded` (until then it stays a box with its counts, not an empty box). */
+  summaries?: ReadonlyMap<string, NodeSummary>;
+  loaded?: ReadonlySet<string>;
 }
 
 /** Characters a line of a pod's label holds (its IP, at most 15, always fits). */
@@ -198,9 +204,12 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
 
   for (const node of nodes) {
     const box = layout.nodes.get(node.name)!;
-    const collapsed = opts.lod && !opts.expanded.has(node.name);
+    const summary = opts.summaries?.get(node.name);
+    const collapsed =
+      (opts.lod && !opts.expanded.has(node.name)) || (opts.loaded !== undefined && !opts.loaded.has(node.name));
     const pods = podsByNode.get(node.name) ?? [];
     if (!collapsed) pods.sort(byKey);
+    const podCount = collapsed && summary ? summary.pods : pods.length;
     const id = elementId.node(node.name);
     const addresses = `${node.ip ?? 'no IP'} · ${node.podCIDR ?? 'no pod subnet'}`;
     const unreachable = node.health === 'unreachable' ? ['agent unreachable'] : [];
@@ -210,8 +219,8 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
       kind: 'node',
       name: node.name,
       health: node.health,
-      severity: nodeSeverity.get(node.name) ?? null,
-      pods: pods.length,
+      severity: nodeSeverity.get(node.name) ?? summary?.severity ?? null,
+      pods: podCount,
       findings: node.findingCount,
       w: box.w,
       h: box.h,
@@ -220,7 +229,7 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
     if (collapsed) {
       const title = [
         node.name,
-        plural(pods.length, 'pod'),
+        plural(podCount, 'pod'),
         ...(node.findingCount ? [plural(node.findingCount, 'finding')] : []),
       ].join(' · ');
       const lines = [title, addresses, ...unreachable];

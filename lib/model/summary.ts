@@ -8,6 +8,9 @@
 // Size: a healthy node's summary is ~330 bytes of JSON whatever the cluster's size (its
 // routes are a count and the exceptions, not one entry per route): ~35 KB at 100 nodes,
 // ~340 KB at 1,000 (server/topology/summary.test.ts asserts the bounds).
+import { parseCidr } from './ipv4';
+import { slotIn } from './pod-slot';
+import type { Severity } from './snapshot';
 import type { AgentState, ClusterInfo, Health, TopoFinding, TopoNode, TopoPod, TopoRoute } from './topology';
 
 /** names listed in a node's route exceptions; the rest is counted in `more` */
@@ -49,6 +52,11 @@ export interface NodeSummary {
   /** of those: [healthy, with findings, agent unreachable] */
   podHealth: [number, number, number];
   findings: number;
+  /** the worst of its findings' severities (the graph's colour for its box), null without any */
+  severity: Severity | null;
+  /** the highest slot its pods take in its box (lib/model/pod-slot.ts; -1: none) and how
+   *  many pods have no slot: a page sizes every box from these before it loads any pods */
+  slots: { highest: number; unslotted: number };
   /** the bridge as its agent sees it; 'missing' when the agent found none, null without a snapshot */
   bridge: 'up' | 'down' | 'missing' | null;
   routes: NodeRouteSummary;
@@ -177,11 +185,33 @@ export function routeSummary(name: string, routes: readonly TopoRoute[], owners:
   return { count: held.size, kind: 'except', nodes: except, more, misrouted, foreign };
 }
 
+export function worstSeverity(findings: readonly TopoFinding[]): Severity | null {
+  let out: Severity | null = null;
+  for (const f of findings) {
+    out = f.severity;
+    if (out === 'error') break;
+  }
+  return out;
+}
+
 const HEALTH_INDEX: Record<Health, 0 | 1 | 2> = { healthy: 0, finding: 1, unreachable: 2 };
 
-export function nodeSummary(node: TopoNode, pods: readonly TopoPod[], routes: NodeRouteSummary): NodeSummary {
+export function nodeSummary(
+  node: TopoNode,
+  pods: readonly TopoPod[],
+  routes: NodeRouteSummary,
+  /** the worst severity of the findings naming this node (worstSeverity) */
+  severity: Severity | null = null,
+): NodeSummary {
   const podHealth: [number, number, number] = [0, 0, 0];
-  for (const p of pods) podHealth[HEALTH_INDEX[p.health]]++;
+  const net = node.podCIDR ? parseCidr(node.podCIDR) : null;
+  const slots = { highest: -1, unslotted: 0 };
+  for (const p of pods) {
+    podHealth[HEALTH_INDEX[p.health]]++;
+    const s = slotIn(p.ip, net);
+    if (s === null) slots.unslotted++;
+    else if (s > slots.highest) slots.highest = s;
+  }
   return {
     name: node.name,
     ip: node.ip,
@@ -193,6 +223,8 @@ export function nodeSummary(node: TopoNode, pods: readonly TopoPod[], routes: No
     pods: pods.length,
     podHealth,
     findings: node.findingCount,
+    severity,
+    slots,
     // ipForward is null exactly when there is no snapshot
     bridge: node.bridge ? (node.bridge.up ? 'up' : 'down') : node.ipForward === null ? null : 'missing',
     routes,

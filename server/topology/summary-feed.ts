@@ -80,6 +80,16 @@ export class SummaryFeed {
     return detail ? { version: this.version, detail } : null;
   }
 
+  /** Which node a pod (NAMESPACE/NAME) is on: a pass over the node parts (a deep link's
+   *  one question, not a per-frame one). null: no such pod. */
+  locate(pod: string): { version: number; node: string | null } | null {
+    for (const b of this.builder.buckets()) {
+      const p = b.pods.find((x) => x.key === pod);
+      if (p) return { version: this.version, node: b.node === null ? null : p.node };
+    }
+    return null;
+  }
+
   /** Folds the next topology in (called by the ClusterView after each merge that changed
    *  something) and queues the events. */
   update(topology: Topology, version: number): void {

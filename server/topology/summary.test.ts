@@ -224,6 +224,40 @@ describe('SummaryBuilder', () => {
     ]);
   });
 
+  it("carries each node's highest pod slot, its unslotted pods and its worst finding's severity", () => {
+    const source = new SyntheticSource('3x30', { startedAt: START, churnMs: null });
+    const inputs = source.read();
+    const memo = new MergeMemo();
+    const builder = new SummaryBuilder();
+    builder.update(mergeTopology(inputs, false, memo), memo);
+    const before = builder.summary().nodes.find((n) => n.name === 'node2')!;
+    const highest = Math.max(...builder.detail('node2')!.pods.map((p) => Number(p.ip!.split('.')[3]) - 2));
+    expect(before.slots).toEqual({ highest, unslotted: 0 });
+    expect(before.severity).toBeNull();
+    // a pod on node2 outside its subnet (no slot), and node2's agent gone (an error finding)
+    const stray = { ...inputs.plane.pods.find((p) => p.node === 'node2')!, name: 'stray', ip: '10.99.0.7' };
+    const node2 = inputs.agents.get('node2')!;
+    builder.update(
+      mergeTopology(
+        {
+          ...inputs,
+          plane: { ...inputs.plane, pods: [...inputs.plane.pods, stray] },
+          agents: new Map([
+            ...inputs.agents,
+            ['node2', { ...node2, status: { ...node2.status, state: 'unreachable' as const, error: 'down' } }],
+          ]),
+        },
+        false,
+        memo,
+      ),
+      memo,
+    );
+    const after = builder.summary().nodes.find((n) => n.name === 'node2')!;
+    expect(after.slots).toEqual({ highest, unslotted: 1 });
+    expect(after.severity).toBe('error');
+    expect(builder.summary().nodes.find((n) => n.name === 'node1')!.severity).toBeNull();
+  });
+
   it('summarises routes as exceptions: a healthy host-gw node lists none, a lost route is named', () => {
     const source = new SyntheticSource('5x10', { startedAt: START, churnMs: null });
     const inputs = source.read();
@@ -576,6 +610,9 @@ describe('the tRPC procedures', () => {
     expect(await caller.topology.table({ page: 1, pageSize: 20 })).toMatchObject({ total: 44 });
     await expect(caller.topology.table({ page: 0, pageSize: 201 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(await caller.topology.findings({ page: 0, pageSize: 10 })).toMatchObject({ total: 0 });
+    const pod = (await caller.topology.node({ name: 'node3' })).detail.pods[4]!;
+    expect(await caller.topology.locate({ pod: pod.key })).toEqual({ version, node: 'node3' });
+    await expect(caller.topology.locate({ pod: 'default/nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(caller.topology.focus({ subscriptionId: 'gone', nodes: ['node1'] })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });

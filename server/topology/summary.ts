@@ -18,6 +18,7 @@ import {
   type NodeSummary,
   type RouteOwners,
   type SummaryTotals,
+  worstSeverity,
 } from '../../lib/model/summary';
 import { topologyParts } from '../../lib/model/diff';
 import { UNSCHEDULED, type MergeMemo } from './merge';
@@ -116,40 +117,6 @@ export class SummaryBuilder {
     for (const n of topo.nodes) if (n.podCIDR) owners.ips.set(n.name, n.ip);
     const ownersKey = topo.nodes.map((n) => (n.podCIDR ? `${n.name}=${n.ip}` : '')).join(',');
 
-    const rebuilt = new Set<string>();
-    const parts = new Map<string, NodePart>();
-    for (const node of topo.nodes) {
-      const old = this.parts.get(node.name);
-      const routes = routesOf(node.name);
-      const given = podsByNode.get(node.name) ?? EMPTY;
-      const from = cut ? given : null;
-      let pods: TopoPod[];
-      if (old && from !== null && old.from === from) pods = old.pods;
-      else {
-        if (from !== null) this.stats.podsGrouped += from.length;
-        pods = this.reconcile(old?.pods ?? EMPTY, given);
-      }
-      if (old && old.node === node && old.pods === pods && old.routes === routes && old.ownersKey === ownersKey) {
-        parts.set(node.name, old.from === from ? old : { ...old, from });
-        continue;
-      }
-      const routesSame = old !== undefined && old.routes === routes && old.ownersKey === ownersKey;
-      const summary = nodeSummary(
-        node,
-        pods,
-        routesSame ? old.summary.routes : routeSummary(node.name, routes, owners),
-      );
-      parts.set(node.name, { node, pods, from, routes, ownersKey, summary });
-      rebuilt.add(node.name);
-      this.stats.nodesBuilt++;
-    }
-    const removed = new Set<string>();
-    for (const name of this.parts.keys()) if (!parts.has(name)) removed.add(name);
-    this.parts = parts;
-    if (orphans) this.orphans = this.reconcile(this.orphans, orphans);
-    this.orphansFrom = orphanSource;
-    const counts = this.orphanCountsNow();
-
     // Findings by node and by severity: from the parts (a part's findings are the
     // topology's findings naming its node, in order; counted once per array), else one pass.
     const severity = { error: 0, warning: 0 };
@@ -178,6 +145,49 @@ export class SummaryBuilder {
       }
       this.findingsByNode = findingsByNode;
     }
+
+    const rebuilt = new Set<string>();
+    const parts = new Map<string, NodePart>();
+    for (const node of topo.nodes) {
+      const old = this.parts.get(node.name);
+      const routes = routesOf(node.name);
+      const given = podsByNode.get(node.name) ?? EMPTY;
+      const from = cut ? given : null;
+      let pods: TopoPod[];
+      if (old && from !== null && old.from === from) pods = old.pods;
+      else {
+        if (from !== null) this.stats.podsGrouped += from.length;
+        pods = this.reconcile(old?.pods ?? EMPTY, given);
+      }
+      const severity = worstSeverity(this.findingsByNode.get(node.name) ?? EMPTY_FINDINGS);
+      if (
+        old &&
+        old.node === node &&
+        old.pods === pods &&
+        old.routes === routes &&
+        old.ownersKey === ownersKey &&
+        old.summary.severity === severity
+      ) {
+        parts.set(node.name, old.from === from ? old : { ...old, from });
+        continue;
+      }
+      const routesSame = old !== undefined && old.routes === routes && old.ownersKey === ownersKey;
+      const summary = nodeSummary(
+        node,
+        pods,
+        routesSame ? old.summary.routes : routeSummary(node.name, routes, owners),
+        severity,
+      );
+      parts.set(node.name, { node, pods, from, routes, ownersKey, summary });
+      rebuilt.add(node.name);
+      this.stats.nodesBuilt++;
+    }
+    const removed = new Set<string>();
+    for (const name of this.parts.keys()) if (!parts.has(name)) removed.add(name);
+    this.parts = parts;
+    if (orphans) this.orphans = this.reconcile(this.orphans, orphans);
+    this.orphansFrom = orphanSource;
+    const counts = this.orphanCountsNow();
 
     const totals: SummaryTotals = {
       nodes: topo.nodes.length,

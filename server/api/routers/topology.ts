@@ -45,6 +45,13 @@ export const topologyRouter = createTRPCRouter({
     if (!found) throw new TRPCError({ code: 'NOT_FOUND', message: `no node ${input.name} in the cluster` });
     return found;
   }),
+  /** the node a pod is on (null: unscheduled, or on a node the control plane does not
+   *  list), for a page that selects a pod whose node it has not loaded (a deep link) */
+  locate: publicProcedure.input(z.object({ pod: z.string().min(3).max(317) })).query(({ ctx, input }) => {
+    const found = ctx.cluster.summaries.locate(input.pod);
+    if (!found) throw new TRPCError({ code: 'NOT_FOUND', message: `no pod ${input.pod} in the cluster` });
+    return found;
+  }),
   /** pods and nodes by name, namespace, IP (or a prefix) or node, from the server's index */
   search: publicProcedure
     .input(
