@@ -1,7 +1,9 @@
 'use client';
 // Find a pod or node by what an engineer has in hand: a pod's name, its namespace, an IP
 // from a log line (exact, or a prefix such as "10.244.2."), or a node's name. "/" from
-// anywhere on the page focuses the box; arrows and Enter pick a result.
+// anywhere on the page focuses the box; arrows and Enter pick a result. With `remote` set
+// the page does not hold every pod (issue 13): the server's topology.search answers, by
+// the same rules, as the typing rests.
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { Selection, Topology } from '../../lib/model/topology';
 import { formatSelection } from '../../lib/model/topology';
@@ -15,6 +17,7 @@ import {
   SEARCH_LIMIT_MAX,
   type SearchResult,
 } from '../../lib/model/search';
+import { TYPING_MS, useLagging, useRemoteQuery, type Remote } from '../data/use-remote-list';
 import { comboboxKeys } from './combobox-keys';
 
 const MAX_RESULTS = SEARCH_LIMIT_MAX;
@@ -48,17 +51,65 @@ export function searchTopology(topology: Topology | null, query: string): { resu
   return { results: out.slice(0, MAX_RESULTS), total: out.length };
 }
 
+const NOTHING = { results: [], total: 0 };
+
+/** What the box lists for `query`: found here, or the server's answer to it. */
+function useSearch(
+  topology: Topology | null,
+  query: string,
+  remote: Remote,
+): {
+  results: SearchResult[];
+  total: number;
+  searching: boolean;
+  error: string | null;
+  /** the server's answer to `text` now (remote mode only) */
+  askNow: (text: string) => Promise<{ results: SearchResult[] }>;
+} {
+  const local = useMemo(() => (remote ? NOTHING : searchTopology(topology, query)), [remote, topology, query]);
+  const text = useLagging(query.trim(), 'debounce', TYPING_MS);
+  const answer = useRemoteQuery(
+    'search',
+    remote,
+    { text, limit: MAX_RESULTS },
+    (c, i) => c.topology.search.query(i),
+    text !== '',
+  );
+  const askNow = (t: string) => answer.askNow({ text: t, limit: MAX_RESULTS });
+  if (!remote) return { ...local, searching: false, error: null, askNow };
+  return {
+    askNow,
+    results: answer.data?.results ?? [],
+    total: answer.data?.total ?? 0,
+    // what is listed answers older typing until the query for this text has come back
+    searching: text !== query.trim() || answer.waiting,
+    error: answer.error,
+  };
+}
+
 const isTyping = (el: Element | null) =>
   el instanceof HTMLElement &&
   (el.isContentEditable || el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT');
 
-export function SearchBox({ topology, onPick }: { topology: Topology | null; onPick: (sel: Selection) => void }) {
+export function SearchBox({
+  topology,
+  onPick,
+  remote,
+}: {
+  topology: Topology | null;
+  onPick: (sel: Selection) => void;
+  /** set: results from the server's topology.search (refetched as `version` moves, at
+   *  most once a second); null or absent: searched in `topology` */
+  remote?: { version: number } | null;
+}) {
   const [query, setQuery] = useState('');
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
+  /** what is in the box now, for an answer that arrives later */
+  const typed = useRef('');
   const input = useRef<HTMLInputElement>(null);
   const listId = useId();
-  const { results, total } = useMemo(() => searchTopology(topology, query), [topology, query]);
+  const { results, total, searching, error, askNow } = useSearch(topology, query, remote);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -73,6 +124,7 @@ export function SearchBox({ topology, onPick }: { topology: Topology | null; onP
 
   // A new query starts again at its first result.
   const search = (q: string) => {
+    typed.current = q;
     setQuery(q);
     setActive(0);
   };
@@ -81,6 +133,20 @@ export function SearchBox({ topology, onPick }: { topology: Topology | null; onP
     if (!r) return;
     onPick(r.sel);
     setOpen(false);
+  };
+
+  // Enter on a query still on its way takes the active result of its answer, not of the
+  // older query still listed: a fast typist gets what they typed.
+  const enter = () => {
+    if (!searching) return pick(results[active]);
+    const text = query.trim();
+    const at = active;
+    askNow(text).then(
+      (found) => {
+        if (typed.current.trim() === text) pick(found.results[at]);
+      },
+      () => {}, // the box's own query fails too and says why
+    );
   };
 
   const showList = open && query.trim() !== '';
@@ -116,7 +182,7 @@ export function SearchBox({ topology, onPick }: { topology: Topology | null; onP
             count: results.length,
             setActive,
             open: () => setOpen(true),
-            enter: () => pick(results[active]),
+            enter,
             escape: () => {
               if (showList) setOpen(false);
               else {
@@ -136,7 +202,17 @@ export function SearchBox({ topology, onPick }: { topology: Topology | null; onP
           data-testid="search-results"
           className="absolute right-0 left-0 z-30 mt-1 max-h-96 overflow-auto rounded-md border border-slate-300 bg-white py-1 text-sm shadow-lg dark:border-slate-600 dark:bg-slate-900"
         >
-          {results.length === 0 && (
+          {error && (
+            <li role="alert" data-testid="search-error" className="px-3 py-2 text-red-800 dark:text-red-300">
+              {error}
+            </li>
+          )}
+          {searching && (
+            <li data-testid="search-waiting" className="px-3 py-1.5 text-xs text-slate-600 dark:text-slate-400">
+              searching…
+            </li>
+          )}
+          {results.length === 0 && !searching && !error && (
             <li className="px-3 py-2 text-slate-600 dark:text-slate-300">No pod or node matches “{query.trim()}”.</li>
           )}
           {results.map((r, i) => (

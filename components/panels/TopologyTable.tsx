@@ -2,14 +2,29 @@
 // The topology as a table: every node and every pod, not only what the graph draws, for
 // screen readers, scripts and anyone who would rather sort than look. A page of rows at
 // a time keeps 10,000 pods responsive; the filter and sort always cover all of them.
-import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+// With `remote` set the page does not hold every pod (issue 13): the server's
+// topology.table sorts, filters and pages, and the rows are drawn the same way.
+import {
+  useDeferredValue,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type Dispatch,
+  type ReactNode,
+  type SetStateAction,
+} from 'react';
 import type { Health, Selection, Topology } from '../../lib/model/topology';
 import { formatSelection } from '../../lib/model/topology';
 import { parseIpv4 } from '../../lib/model/ipv4';
 import { HealthTag } from './SidePanel';
-import { nodeRow, podRow, rowHaystack, type TableRow } from '../../lib/model/search';
+import { Pager } from './Pager';
+import { nodeRow, podRow, rowHaystack, TABLE_PAGE_MAX, type TableColumn, type TableRow } from '../../lib/model/search';
+import { TYPING_MS, useLagging, useRemotePages, useRemoteQuery, type Remote } from '../data/use-remote-list';
+import type { TrpcClient } from '../data/trpc-client';
 
-const PAGE = 200;
+/** rows a page shows, in both modes (the server's largest page) */
+const PAGE = TABLE_PAGE_MAX;
 
 /** A row as lib/model/search.ts makes it (topology.table serves the same), with what the
  *  page sorts and filters by. */
@@ -20,9 +35,12 @@ interface Row extends TableRow {
   haystack: string;
 }
 
-type Column = 'kind' | 'name' | 'namespace' | 'node' | 'ip' | 'veth' | 'state' | 'health' | 'findings';
+interface Sort {
+  col: TableColumn;
+  dir: 1 | -1;
+}
 
-const COLUMNS: { id: Column; label: string }[] = [
+const COLUMNS: { id: TableColumn; label: string }[] = [
   { id: 'kind', label: 'Kind' },
   { id: 'name', label: 'Name' },
   { id: 'namespace', label: 'Namespace' },
@@ -40,7 +58,7 @@ const ipNumber = (ip: string): number => (ip ? (parseIpv4(ip) ?? Number.MAX_SAFE
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
-function compare(a: Row, b: Row, col: Column): number {
+function compare(a: Row, b: Row, col: TableColumn): number {
   switch (col) {
     case 'findings':
       return a.findings - b.findings;
@@ -69,49 +87,146 @@ export function tableRows(topology: Topology): Row[] {
   return rows;
 }
 
-export function TopologyTable({
-  topology,
-  selection,
-  onSelect,
-}: {
-  topology: Topology | null;
-  selection: Selection | null;
-  onSelect: (sel: Selection) => void;
-}) {
-  const [filter, setFilter] = useState('');
-  const [sort, setSort] = useState<{ col: Column; dir: 1 | -1 } | null>(null);
-  const [shown, setShown] = useState(PAGE);
-  const deferredFilter = useDeferredValue(filter);
-  const selectedRow = useRef<HTMLTableRowElement>(null);
+/** What either mode puts on screen. */
+interface TableView {
+  /** the rows drawn now: the local mode's first `shown`, or the server's page */
+  rows: TableRow[];
+  /** rows that match the filter */
+  matching: number;
+  nodes: number;
+  pods: number;
+  /** the counts are known (the topology, or the server's first answer, is here) */
+  ready: boolean;
+  /** after the caption's counts: which part of the rows is drawn */
+  showing: string;
+  /** under the rows: "Show 200 more", or the pager */
+  footer: ReactNode;
+  error: string | null;
+}
 
+/** State that goes back to `initial` whenever one of `on` changes: adjusted while
+ *  rendering (React's way for state that follows other state), not in an effect that
+ *  would render twice. */
+function useStateResetOn<S>(initial: S, on: readonly unknown[]): [S, Dispatch<SetStateAction<S>>] {
+  const [state, setState] = useState(initial);
+  const [seen, setSeen] = useState(on);
+  if (on.some((v, i) => !Object.is(v, seen[i]))) {
+    setSeen(on);
+    setState(initial);
+  }
+  return [state, setState];
+}
+
+/** The local mode: every row from the page's Topology, filtered and sorted here. */
+function useLocalTable(
+  topology: Topology | null,
+  filter: string,
+  sort: Sort | null,
+  selectedId: string | null,
+): TableView {
+  const [shown, setShown] = useStateResetOn(PAGE, [filter, sort]);
   const all = useMemo(() => (topology ? tableRows(topology) : []), [topology]);
   const rows = useMemo(() => {
-    const q = deferredFilter.trim().toLowerCase();
+    const q = filter.trim().toLowerCase();
     const terms = q.split(/\s+/).filter(Boolean);
     const out = terms.length ? all.filter((r) => terms.every((t) => r.haystack.includes(t))) : all.slice();
     if (sort) out.sort((a, b) => compare(a, b, sort.col) * sort.dir || collator.compare(a.id, b.id));
     return out;
-  }, [all, deferredFilter, sort]);
+  }, [all, filter, sort]);
 
-  // A new filter or order shows its first page again. Adjusted while rendering (React's
-  // way for state that follows other state), not in an effect that would render twice.
-  const [shownFor, setShownFor] = useState({ filter: deferredFilter, sort });
-  if (shownFor.filter !== deferredFilter || shownFor.sort !== sort) {
-    setShownFor({ filter: deferredFilter, sort });
-    setShown(PAGE);
-  }
-
-  // A row selected elsewhere (graph, search) is brought into the page and into view.
-  const selectedId = selection ? formatSelection(selection) : null;
+  // A row selected elsewhere (graph, search) is brought into the page.
   const selectedIndex = selectedId ? rows.findIndex((r) => r.id === selectedId) : -1;
   if (selectedIndex >= shown) setShown(Math.ceil((selectedIndex + 1) / PAGE) * PAGE);
+
+  const visible = rows.slice(0, shown);
+  return {
+    rows: visible,
+    matching: rows.length,
+    nodes: topology?.nodes.length ?? 0,
+    pods: topology?.pods.length ?? 0,
+    ready: topology !== null,
+    showing: rows.length > visible.length ? ` — showing ${visible.length} of ${rows.length} rows` : '',
+    footer: rows.length > visible.length && (
+      <div className="flex items-center gap-2 px-3 py-2">
+        <button
+          type="button"
+          data-testid="table-more"
+          onClick={() => setShown((s) => s + PAGE)}
+          className="rounded border border-slate-300 px-2 py-1 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-600 dark:hover:bg-slate-800"
+        >
+          Show {Math.min(PAGE, rows.length - visible.length)} more
+        </button>
+        <span className="text-sm text-slate-600 dark:text-slate-400">
+          {visible.length} of {rows.length} shown
+        </span>
+      </div>
+    ),
+    error: null,
+  };
+}
+
+/** The remote mode: one page of topology.table, and the cluster's counts beside it. */
+function useRemoteTable(remote: Remote, filter: string, sort: Sort | null): TableView {
+  const table = (c: TrpcClient, i: Parameters<TrpcClient['topology']['table']['query']>[0]) =>
+    c.topology.table.query(i);
+  const answer = useRemotePages(
+    'table',
+    remote,
+    PAGE,
+    {
+      filter: filter.trim() || undefined,
+      sort: sort ? { column: sort.col, dir: sort.dir === 1 ? ('asc' as const) : ('desc' as const) } : undefined,
+    },
+    table,
+  );
+  // how many nodes and pods there are, whatever the filter: one row of each kind, asked
+  // in the same batched request as the page
+  const nodes = useRemoteQuery('table', remote, { page: 0, pageSize: 1, kind: 'node' as const }, table);
+  const pods = useRemoteQuery('table', remote, { page: 0, pageSize: 1, kind: 'pod' as const }, table);
+  const matching = answer.data?.total ?? 0;
+  return {
+    rows: answer.data?.rows ?? [],
+    matching,
+    nodes: nodes.data?.total ?? 0,
+    pods: pods.data?.total ?? 0,
+    ready: answer.data !== undefined && nodes.data !== undefined && pods.data !== undefined,
+    showing: answer.data ? ` — page ${answer.page + 1} of ${answer.pages}` : '',
+    footer: <Pager testid="table" noun="rows" list={answer} />,
+    error: answer.error ?? nodes.error ?? pods.error,
+  };
+}
+
+export function TopologyTable({
+  topology,
+  selection,
+  onSelect,
+  remote,
+}: {
+  topology: Topology | null;
+  selection: Selection | null;
+  onSelect: (sel: Selection) => void;
+  /** set: the rows come from the server's topology.table, refetched as `version` moves
+   *  (at most once a second); null or absent: from `topology` */
+  remote?: { version: number } | null;
+}) {
+  const [filter, setFilter] = useState('');
+  const [sort, setSort] = useState<Sort | null>(null);
+  const deferredFilter = useDeferredValue(filter);
+  // the server is asked once the typing rests, not on every key
+  const typedFilter = useLagging(filter, 'debounce', TYPING_MS);
+  const selectedRow = useRef<HTMLTableRowElement>(null);
+  const selectedId = selection ? formatSelection(selection) : null;
+
+  const local = useLocalTable(remote ? null : topology, deferredFilter, sort, selectedId);
+  const server = useRemoteTable(remote, typedFilter, sort);
+  const view = remote ? server : local;
+  const appliedFilter = remote ? typedFilter : deferredFilter;
+  const total = view.nodes + view.pods;
+
+  // A row selected elsewhere (graph, search) is brought into view.
   useEffect(() => {
     selectedRow.current?.scrollIntoView({ block: 'nearest' });
   }, [selectedId]);
-
-  const nodes = topology?.nodes.length ?? 0;
-  const pods = topology?.pods.length ?? 0;
-  const visible = rows.slice(0, shown);
 
   return (
     <div className="flex h-full min-h-0 flex-col">
@@ -132,21 +247,28 @@ export function TopologyTable({
           className="text-sm text-slate-600 dark:text-slate-400"
           aria-live="polite"
           data-testid="table-count"
-          data-rows={rows.length}
-          data-total={all.length}
+          data-rows={view.matching}
+          data-total={total}
         >
-          {rows.length === all.length ? `${all.length} rows` : `${rows.length} of ${all.length} rows match`}
+          {view.matching === total ? `${total} rows` : `${view.matching} of ${total} rows match`}
         </span>
       </div>
+      {view.error && (
+        <p role="alert" data-testid="table-error" className="px-3 py-2 text-sm text-red-800 dark:text-red-300">
+          {view.error}
+        </p>
+      )}
       <div className="min-h-0 flex-1 overflow-auto">
         <table
           data-testid="topology-table"
-          data-rows={rows.length}
+          data-rows={view.matching}
           className="w-full border-collapse text-left text-sm"
         >
           <caption className="px-3 py-2 text-left text-sm text-slate-700 dark:text-slate-300">
-            {topology ? `${topology.cluster.name}: ${nodes} nodes and ${pods} pods` : 'Waiting for the topology…'}
-            {rows.length > visible.length ? ` — showing ${visible.length} of ${rows.length} rows` : ''}
+            {view.ready
+              ? `${topology?.cluster.name ?? 'The cluster'}: ${view.nodes} nodes and ${view.pods} pods`
+              : 'Waiting for the topology…'}
+            {view.showing}
             {sort
               ? `, sorted by ${COLUMNS.find((c) => c.id === sort.col)?.label.toLowerCase()} (${sort.dir === 1 ? 'ascending' : 'descending'})`
               : ''}
@@ -181,7 +303,7 @@ export function TopologyTable({
             </tr>
           </thead>
           <tbody>
-            {visible.map((r) => {
+            {view.rows.map((r) => {
               const selected = r.id === selectedId;
               return (
                 <tr
@@ -220,30 +342,16 @@ export function TopologyTable({
                 </tr>
               );
             })}
-            {topology && rows.length === 0 && (
+            {view.ready && view.matching === 0 && (
               <tr>
                 <td colSpan={COLUMNS.length} className="px-3 py-4 text-center text-slate-600 dark:text-slate-400">
-                  No node or pod matches “{deferredFilter.trim()}”.
+                  No node or pod matches “{appliedFilter.trim()}”.
                 </td>
               </tr>
             )}
           </tbody>
         </table>
-        {rows.length > visible.length && (
-          <div className="flex items-center gap-2 px-3 py-2">
-            <button
-              type="button"
-              data-testid="table-more"
-              onClick={() => setShown((s) => s + PAGE)}
-              className="rounded border border-slate-300 px-2 py-1 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-600 dark:hover:bg-slate-800"
-            >
-              Show {Math.min(PAGE, rows.length - visible.length)} more
-            </button>
-            <span className="text-sm text-slate-600 dark:text-slate-400">
-              {visible.length} of {rows.length} shown
-            </span>
-          </div>
-        )}
+        {view.footer}
       </div>
     </div>
   );
