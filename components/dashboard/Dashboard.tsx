@@ -106,7 +106,7 @@ export function Dashboard() {
     trace: parseTraceParam(params.get(TRACE_PARAM)),
   }));
   const [selection, setSelection] = useState<Selection | null>(initial.selection);
-  const { onGraphOpen } = useOpenNodes(feed, selection);
+  const { onGraphOpen, pending } = useOpenNodes(feed, selection);
   const [view, setView] = useState<View>(initial.view);
   const [panel, setPanel] = useState<Panel>(initial.trace ? 'trace' : 'details');
   const trace = useTraceSession(initial.trace);
@@ -142,6 +142,8 @@ export function Dashboard() {
   const findings = summary
     ? summary.totals.findings.error + summary.totals.findings.warning
     : (topology?.findings.length ?? 0);
+  // the page does not hold every pod: search, the table and the findings ask the server
+  const remote = useMemo(() => (summary ? { version } : null), [summary, version]);
   const nodeCount = summary ? summary.totals.nodes : (topology?.nodes.length ?? 0);
   const podCount = summary ? summary.totals.pods : (topology?.pods.length ?? 0);
   useEffect(() => {
@@ -274,7 +276,7 @@ export function Dashboard() {
           )}
         </div>
         <div className="min-w-48 flex-1">
-          <SearchBox topology={topology} onPick={pick} />
+          <SearchBox topology={topology} onPick={pick} remote={remote} />
         </div>
         <div className="flex flex-wrap items-center gap-2">
           <div
@@ -389,7 +391,7 @@ export function Dashboard() {
                 )}
               </>
             ) : (
-              <TopologyTable topology={topology} selection={selection} onSelect={pick} />
+              <TopologyTable topology={topology} selection={selection} onSelect={pick} remote={remote} />
             )}
           </main>
           <section aria-label="Findings" className="border-t border-slate-200 dark:border-slate-800">
@@ -408,7 +410,12 @@ export function Dashboard() {
             </h2>
             <div id="findings-body" hidden={!findingsOpen} className="max-h-[30vh] overflow-auto">
               {topology ? (
-                <FindingsList findings={topology.findings} selection={selection} onSelect={pick} />
+                <FindingsList
+                  findings={remote ? [] : topology.findings}
+                  selection={selection}
+                  onSelect={pick}
+                  remote={remote}
+                />
               ) : (
                 <p className="px-4 py-2 text-sm text-slate-600 dark:text-slate-400">Waiting for the topology…</p>
               )}
@@ -434,6 +441,7 @@ export function Dashboard() {
                     onSelect={pick}
                     onClose={() => setSelection(null)}
                     onTraceFrom={traceFrom}
+                    pending={pending}
                   />
                 ),
               },

@@ -12,7 +12,12 @@ export function useOpenNodes(
   feed: TopologyFeed,
   selection: Selection | null,
   always: readonly string[] = [],
-): { onGraphOpen: (nodes: string[]) => void } {
+): {
+  onGraphOpen: (nodes: string[]) => void;
+  /** the selection's pods (or the node's routes and details) are on their way: its node
+   *  is being located or loaded. Always false while the whole topology is held. */
+  pending: boolean;
+} {
   const { topology, summary, open, locate } = feed;
   const partial = summary !== null;
   const [graphOpen, setGraphOpen] = useState<string[]>([]);
@@ -42,5 +47,13 @@ export function useOpenNodes(
   }, [partial, key, open]);
 
   const onGraphOpen = useCallback((nodes: string[]) => setGraphOpen(nodes), []);
-  return { onGraphOpen };
+  const locating = podKey !== null && !loadedNode && located?.pod !== podKey;
+  const pending =
+    partial &&
+    selection !== null &&
+    (locating ||
+      (selNode !== null &&
+        !(feed.loaded?.has(selNode) ?? false) &&
+        (summary?.nodes.some((n) => n.name === selNode) ?? false)));
+  return { onGraphOpen, pending };
 }

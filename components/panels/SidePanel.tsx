@@ -517,6 +517,7 @@ export function SidePanel({
   onSelect,
   onClose,
   onTraceFrom,
+  pending = false,
 }: {
   topology: Topology | null;
   selection: Selection | null;
@@ -524,6 +525,8 @@ export function SidePanel({
   onClose?: () => void;
   /** "Trace from here" on a pod: the trace panel takes it as the source */
   onTraceFrom?: (pod: string) => void;
+  /** the selection's node is still loading (a big cluster held as summaries) */
+  pending?: boolean;
 }) {
   const pod = selection?.kind === 'pod' ? topology?.pods.find((p) => p.key === selection.key) : undefined;
   const node = selection?.kind === 'node' ? topology?.nodes.find((n) => n.name === selection.key) : undefined;
@@ -533,7 +536,7 @@ export function SidePanel({
       data-testid="side-panel"
       data-kind={selection?.kind}
       data-key={selection ? `${selection.kind}:${selection.key}` : undefined}
-      data-found={selection ? Boolean(found) : undefined}
+      data-found={selection && !pending ? Boolean(found) : undefined}
       className="min-h-full"
     >
       {!selection ? (
@@ -582,6 +585,10 @@ export function SidePanel({
           </div>
           {!topology ? (
             <p className="px-4 text-sm text-slate-600 dark:text-slate-400">Waiting for the topology…</p>
+          ) : pending ? (
+            <p data-testid="side-panel-pending" className="px-4 text-sm text-slate-600 dark:text-slate-400">
+              Loading {selection.kind === 'pod' ? 'the pod and its node' : 'the node’s pods and routes'}…
+            </p>
           ) : pod ? (
             <PodDetails pod={pod} topology={topology} onSelect={onSelect} />
           ) : node ? (

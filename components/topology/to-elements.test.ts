@@ -10,6 +10,7 @@ import {
   needsLod,
   planUpdate,
   POD_CHARS,
+  FOCUS_ROUTES_MAX,
   ROUTE_NODE_THRESHOLD,
   toElements,
   type ElementOptions,
@@ -378,13 +379,23 @@ describe('toElements: level of detail', () => {
     expect(ROUTE_NODE_THRESHOLD).toBe(6);
     // nothing focused: the LAN says how to see routes
     expect(get(els, 'lan').data.label).toBe('LAN · select a node to draw its routes');
-    const focused = toElements(t, { expanded: new Set(['node42']), lod: true, focus: 'node42' });
+    // node42 holds 99 routes (more than FOCUS_ROUTES_MAX): those to open nodes and those
+    // with a finding are drawn, and the LAN says so
+    expect(FOCUS_ROUTES_MAX).toBeLessThan(99);
+    const withFinding = {
+      ...t,
+      findings: [finding({ id: 'node42/route-via:10.244.77.0/24', object: 'route 10.244.77.0/24', node: 'node42' })],
+    };
+    const focused = toElements(withFinding, { expanded: new Set(['node42', 'node7']), lod: true, focus: 'node42' });
     const routes = focused.filter((e) => e.data.kind === 'route');
-    expect(routes).toHaveLength(99);
+    expect(routes.map((e) => e.data.target).sort()).toEqual(['node:node7', 'node:node77']);
     expect(routes.every((e) => e.data.source === 'node:node42' && e.data.curve === 'fan')).toBe(true);
-    expect(ids(focused, 'pod')).toHaveLength(100);
-    expect(focused.length).toBeLessThan(700);
-    expect(get(focused, 'lan').data.label).toBe('LAN');
+    expect(ids(focused, 'pod')).toHaveLength(200);
+    expect(get(focused, 'lan').data.label).toContain("of node42's 99 routes, those with findings and to open nodes");
+    // 50 nodes: every one of the focused node's 49 routes
+    const fifty = toElements(bigCluster(50, 2), { expanded: new Set(), lod: true, focus: 'node3' });
+    expect(ids(fifty, 'route')).toHaveLength(49);
+    expect(get(fifty, 'lan').data.label).toBe('LAN');
   });
 
   it('draws every route, along the LAN, while the boxes stand in a row, whatever the focus', () => {

@@ -47,6 +47,10 @@ export const LOD_POD_THRESHOLD = 600;
  *  beyond it the boxes form a grid, where every route would arc over boxes and pods — a
  *  tangle nobody can follow, growing as n² (12 nodes: 132 routes). */
 export const ROUTE_NODE_THRESHOLD = ROW_MAX;
+/** A focused node with more routes than this (host-gw beyond ~65 nodes) has only its
+ *  routes with findings, and those to nodes drawn open, drawn: 999 arcs from one box at
+ *  1,000 nodes are a fan nobody can read, and cost Cytoscape a second to draw. */
+export const FOCUS_ROUTES_MAX = 64;
 /** Pods on no known node (unscheduled, or on a node that went away) beyond this are one
  *  summary element while the level of detail is on. */
 export const UNPLACED_MAX = 50;
@@ -154,8 +158,16 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
   const edges: ElementDefinition[] = [];
   const lan = layout.lan;
   const many = drawn.size > ROUTE_NODE_THRESHOLD;
+  let focusRoutes = 0;
+  if (many && opts.focus != null) for (const r of topology.routes) if (r.from === opts.focus) focusRoutes++;
+  const thinned = focusRoutes > FOCUS_ROUTES_MAX;
   // where routes are drawn for the focused node only, say so where they would be
-  const hint = many && opts.focus == null && topology.routes.length > 0 ? ' · select a node to draw its routes' : '';
+  const hint =
+    many && opts.focus == null && topology.routes.length > 0
+      ? ' · select a node to draw its routes'
+      : thinned
+        ? ` · of ${opts.focus}'s ${focusRoutes} routes, those with findings and to open nodes are drawn; all are in its details`
+        : '';
   els.push({
     group: 'nodes',
     data: {
@@ -328,13 +340,17 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
     }
   }
 
-  // Routes: every one when they can be read, else only the focused node's.
+  // Routes: every one when they can be read, else only the focused node's — and of a
+  // focused node with more than FOCUS_ROUTES_MAX, those that say something (a finding, a
+  // missing one) or lead to a node drawn open.
   const wanted = (from: string, to: string, dst: string) => {
     const fromDrawn = from === 'router' ? layout.router !== null : drawn.has(from);
     if (!fromDrawn || !drawn.has(to)) return false;
-    if (!many || opts.alwaysRoutes?.has(elementId.route(from, dst))) return true;
+    const id = elementId.route(from, dst);
+    if (!many || opts.alwaysRoutes?.has(id)) return true;
     // the focused node's own table; in router mode, the router's route to it
-    return opts.focus != null && (from === opts.focus || (from === 'router' && to === opts.focus));
+    if (opts.focus == null || !(from === opts.focus || (from === 'router' && to === opts.focus))) return false;
+    return !thinned || routeFinding.has(id) || opts.expanded.has(to);
   };
   const seen = new Set<string>();
   const geometer = new RouteGeometer(layout);
