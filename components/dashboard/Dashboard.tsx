@@ -448,7 +448,7 @@ export function Dashboard() {
               {
                 key: 'trace',
                 label: <TraceTabLabel status={trace.run.running ? 'running' : (trace.run.result?.status ?? null)} />,
-                panel: <TracePanel session={trace} topology={topology} pickOnGraph={traceFrom} />,
+                panel: <TracePanel session={trace} topology={topology} pickOnGraph={traceFrom} remote={remote} />,
               },
               {
                 key: 'matrix',

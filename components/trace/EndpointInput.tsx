@@ -5,7 +5,8 @@
 import { useId, useMemo, useState } from 'react';
 import type { Topology } from '../../lib/model/topology';
 import { comboboxKeys } from '../panels/combobox-keys';
-import { endpointOptions, type EndpointOption } from './endpoint-options';
+import { TYPING_MS, useLagging, useRemoteQuery, type Remote } from '../data/use-remote-list';
+import { endpointOptions, remoteEndpointOptions, type EndpointOption } from './endpoint-options';
 
 export const inputClass =
   'w-full rounded-md border border-slate-300 bg-white px-2 py-1 font-mono text-sm placeholder:font-sans placeholder:text-slate-500 focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-sky-600 dark:border-slate-600 dark:bg-slate-900 dark:placeholder:text-slate-400';
@@ -20,15 +21,27 @@ export function EndpointInput(props: {
   testId: string;
   /** Enter with the list closed */
   onSubmit: () => void;
+  /** the page does not hold every pod: completions come from topology.search */
+  remote?: Remote;
 }) {
-  const { label, value, onChange, topology, allowIp, placeholder, testId, onSubmit } = props;
+  const { label, value, onChange, topology, allowIp, placeholder, testId, onSubmit, remote } = props;
   const id = useId();
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
-  const options = useMemo(
-    () => (open ? endpointOptions(topology, value, allowIp) : []),
-    [open, topology, value, allowIp],
+  const text = useLagging(value.trim(), 'debounce', TYPING_MS);
+  const answer = useRemoteQuery(
+    'search',
+    remote,
+    { text, limit: 50 },
+    (c, i) => c.topology.search.query(i),
+    open && text !== '',
   );
+  const results = answer.data?.results;
+  const options = useMemo(() => {
+    if (!open) return [];
+    if (remote) return remoteEndpointOptions(results ?? [], value, allowIp);
+    return endpointOptions(topology, value, allowIp);
+  }, [open, remote, results, topology, value, allowIp]);
   const showList = open && value.trim() !== '' && options.length > 0;
 
   const take = (o: EndpointOption | undefined) => {

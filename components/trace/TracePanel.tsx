@@ -17,15 +17,18 @@ import { breakHop, diagnosesByHop, endpointName, traceProgress } from './trace-v
 import type { TraceSession } from './use-trace-session';
 import { primaryButton, secondaryButton } from '../panels/button-styles';
 import { clockTime } from '../panels/ConnectionBadge';
+import type { Remote } from '../data/use-remote-list';
 
 function TraceForm({
   s,
   topology,
   pickOnGraph,
+  remote,
 }: {
   s: TraceSession;
   topology: Topology | null;
   pickOnGraph: (from: string) => void;
+  remote?: Remote;
 }) {
   const { draft, setDraft, run } = s;
   const port = parsePortInput(draft.port);
@@ -50,6 +53,7 @@ function TraceForm({
           value={draft.from}
           onChange={(v) => setDraft({ ...draft, from: v })}
           topology={topology}
+          remote={remote}
           allowIp={false}
           placeholder="web-1 or ns/name"
           onSubmit={submit}
@@ -69,6 +73,7 @@ function TraceForm({
           value={draft.to}
           onChange={(v) => setDraft({ ...draft, to: v })}
           topology={topology}
+          remote={remote}
           allowIp
           placeholder="web-3 or 10.244.2.200"
           onSubmit={submit}
@@ -254,15 +259,18 @@ export function TracePanel({
   session: s,
   topology,
   pickOnGraph = s.traceFrom,
+  remote,
 }: {
   session: TraceSession;
   topology: Topology | null;
   pickOnGraph?: (from: string) => void;
+  /** the page does not hold every pod: the endpoints' completions ask the server */
+  remote?: Remote;
 }) {
   return (
     <div data-testid="trace-panel" data-running={s.run.running} className="px-4 py-3">
       <h2 className="mb-2 text-base font-semibold">Trace a path</h2>
-      <TraceForm s={s} topology={topology} pickOnGraph={pickOnGraph} />
+      <TraceForm s={s} topology={topology} pickOnGraph={pickOnGraph} remote={remote} />
       <TraceBody s={s} />
       {!s.run.result && !s.run.running && !s.run.error && (
         <p className="mt-3 text-sm text-slate-700 dark:text-slate-300">
