@@ -4,7 +4,7 @@
 // loaded asks the server where it is), the ones the page always shows (the embed's
 // node), then what the graph draws open (in view when zoomed in, clicked, on a traced
 // path). With the whole topology held, this does nothing.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Selection } from '../../lib/model/topology';
 import type { TopologyFeed } from './use-topology';
 
@@ -46,7 +46,19 @@ export function useOpenNodes(
     open(key.split('\n').filter(Boolean));
   }, [partial, key, open]);
 
-  const onGraphOpen = useCallback((nodes: string[]) => setGraphOpen(nodes), []);
+  // What the graph opens is asked for at once, not after the page's next render: a click
+  // on a box re-renders the side panel too, and the pods should not wait for that.
+  const first = useRef<{ partial: boolean; head: string[] }>({ partial, head: [] });
+  useEffect(() => {
+    first.current = { partial, head: [selNode ?? '', ...always] };
+  });
+  const onGraphOpen = useCallback(
+    (nodes: string[]) => {
+      setGraphOpen(nodes);
+      if (first.current.partial) open([...first.current.head, ...nodes].filter(Boolean));
+    },
+    [open],
+  );
   const locating = podKey !== null && !loadedNode && located?.pod !== podKey;
   const pending =
     partial &&
