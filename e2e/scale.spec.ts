@@ -192,21 +192,24 @@ test('the table reaches its 40th page of 200 rows, each a pod as the snapshot ha
   await expect(page.getByTestId('table-more')).toHaveCount(0);
   await expect(page.getByTestId('table-prev')).toBeDisabled();
   const next = page.getByTestId('table-next');
-  // how long the clicks took, noted (not held: see issue 13's targets for that)
-  const started = Date.now();
-  let lastClick = 0;
-  for (let n = 2; n <= TABLE_PAGE_WANTED; n++) {
-    const t0 = Date.now();
+  // Next, twice, then page 40 typed into the page box (how long it took is noted, not held:
+  // see issue 13's targets for that)
+  for (let n = 2; n <= 3; n++) {
     await next.click(SLOW);
     await expect(pager).toHaveAttribute('data-page', String(n), SLOW);
-    // the page's rows have arrived (until then the previous page's stay on screen)
-    await expect(pager).not.toHaveAttribute('data-waiting', SLOW);
-    lastClick = Date.now() - t0;
   }
-  const took = `${TABLE_PAGE_WANTED - 1} clicks in ${((Date.now() - started) / 1000).toFixed(1)} s, the last ${(lastClick / 1000).toFixed(1)} s`;
+  const started = Date.now();
+  const goto = page.getByTestId('table-goto');
+  await goto.fill(String(TABLE_PAGE_WANTED));
+  await goto.press('Enter');
+  await expect(pager).toHaveAttribute('data-page', String(TABLE_PAGE_WANTED), SLOW);
+  // the page's rows have arrived (until then the previous page's stay on screen)
+  await expect(pager).not.toHaveAttribute('data-waiting', SLOW);
+  const took = `${((Date.now() - started) / 1000).toFixed(2)} s`;
   info.annotations.push({ type: 'table to page 40', description: took });
   console.log(`table to page 40: ${took}`);
-  await expect(pager).toHaveText(`page ${TABLE_PAGE_WANTED} of ${pages} · ${total} rows`);
+  await expect(goto).toHaveValue(String(TABLE_PAGE_WANTED));
+  await expect(pager).toContainText(`of ${pages} · ${total} rows`);
   await expect(table.locator('caption')).toContainText(`page ${TABLE_PAGE_WANTED} of ${pages}`);
   await expect(rows).toHaveCount(TABLE_PAGE);
 

@@ -458,9 +458,10 @@ class GraphEngine {
       this.shape = this.layout.shape;
       this.laidOut = topology;
     }
-    // with summaries the page holds some nodes' pods only: always by level of detail, and
-    // the pods a node would open with counted from its summary (all namespaces: a summary
-    // does not split them)
+    // With summaries the page holds some nodes' pods only: by level of detail (but for a
+    // page filtered to one node of a few hundred pods: that node open, as it would be), the
+    // pods a node would open with counted from its summary (all namespaces: a summary does
+    // not split them).
     this.podsPerNode.clear();
     if (summary) for (const n of summary.nodes) this.podsPerNode.set(n.name, n.pods);
     else
