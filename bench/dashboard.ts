@@ -1,10 +1,17 @@
-// Dashboard benchmark, in headless Chromium: (a) for generated clusters (the synthetic
-// source: 10x1000, 50x5000, 100x10000 by default) the time from navigation to the first
-// drawn topology and to an interactive page (a click and a wheel zoom each answered
-// within 100 ms), for podnet's page and, side by side in the same run, for a plain
-// Cytoscape `preset` rendering of the same cluster (a static page this bench serves);
-// (b) in a real lab, the time from a pod's CNI ADD (and DEL) to the frame that shows it
-// (and no longer shows it). See bench/README.md.
+// Dashboard benchmark, in headless Chromium, for the figures of issue 13 in one run:
+// (a) for generated clusters (the synthetic source: 10x1000, 100x10000, 1000x100000 by
+// default) the time from navigation to the first drawn topology and to an interactive page
+// (a click and a wheel zoom each answered within 100 ms), the bytes of data (tRPC: JSON and
+// the event stream, from the browser's network events) received before first render,
+// opening a collapsed node's pods with a click, frame times while panning and zooming
+// with the mouse and the page's JS heap, for podnet's page and, side by side in the same
+// run up to 10,000 pods, for a plain Cytoscape `preset` rendering of the same cluster (a
+// static page this bench serves); (b) in a real lab, the time from a pod's CNI ADD (and
+// DEL) to the frame that shows it (and no longer shows it); (c) on a churning synthetic
+// cluster (PODNET_SYNTHETIC_CHURN_MS), the time from a pod's change on the server to the
+// frame that shows it on a page that has its node open, and the bytes of each event on
+// the stream. bench/dashboard-page.ts holds the in-page probe and the CDP measurements.
+// See bench/README.md.
 //
 //   node --import ./node_modules/tsx/dist/loader.mjs bench/dashboard.ts [--quick] [--rounds N] [--json]
 //
@@ -14,14 +21,29 @@
 // killed by their pid; the build goes to .next-bench, next to anyone else's .next.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from '@playwright/test';
+import type { Browser, BrowserContext, CDPSession, Page } from '@playwright/test';
 import type { Topology } from '../lib/model/topology.js';
+import {
+  analyseStream,
+  heapAfterGc,
+  isTrpc,
+  measureFrames,
+  measureOpen,
+  NetLog,
+  PAGE_PROBE,
+  type BytesUntil,
+  type FrameResult,
+  type Heap,
+  type OpenResult,
+  type StreamAnalysis,
+  type StreamLog,
+} from './dashboard-page.js';
 import {
   BenchFailure,
   UsageError,
@@ -44,24 +66,32 @@ import { freshLabId, harness, numberOption, runBench, userEnv, type OptionValues
 // ---------------------------------------------------------------------------------------
 // Options
 
-const DEFAULT_SHAPES = ['10x1000', '50x5000', '100x10000'];
+const DEFAULT_SHAPES = ['10x1000', '100x10000', '1000x100000'];
 
 const USAGE = `usage: node --import ./node_modules/tsx/dist/loader.mjs bench/dashboard.ts [options]
 
 Measures the dashboard in headless Chromium: (a) for generated clusters (PODNET_SOURCE=
-synthetic), the time from navigation to the first drawn topology and to an interactive
-page (a click and a wheel zoom each answered within 100 ms), for podnet's page and for a
-plain Cytoscape preset rendering of the same cluster, side by side; (b) in a lab of its
-own, the time from a pod's CNI ADD / DEL to the frame that shows the change.
+synthetic), from navigation to the first drawn topology and to an interactive page (a
+click and a wheel zoom each answered within 100 ms), the data received before first
+render, opening a collapsed node's pods, frame times while panning and zooming and the JS
+heap, for podnet's page and (up to --preset-max pods) a plain Cytoscape preset rendering
+of the same cluster, side by side; (b) in a lab of its own, the time from a pod's CNI
+ADD / DEL to the frame that shows the change; (c) on a churning synthetic cluster, a
+pod's change to the frame on a page that has its node open, and the bytes per event.
 Builds the dashboard into .next-bench when its sources changed. (b) runs as root.
 
 options:
   --shapes LIST          NODESxPODS, comma-separated (default ${DEFAULT_SHAPES.join(',')})
   --rounds N             page loads per shape and page (default 5)
+  --big-rounds N         the same for shapes above 10,000 pods (default 3)
+  --preset-max N         the preset page only up to N pods (default 10000)
   --iterations N         pod ADD+DEL for (b) (default 20; 0 skips (b))
+  --latency-shape S      the churning cluster of (c) (default: the largest of --shapes)
+  --churn-ms N           (c): a pod added or removed every N ms (default 50)
+  --latency-seconds S    (c): how long to watch the stream (default 180; 0 skips (c))
   --interactive-timeout S   give up waiting for "interactive" after S seconds (default 20)
   --pages LIST           podnet,preset (default both; the ratios need both)
-  --quick                smallest shape only, 2 rounds, 5 iterations
+  --quick                smallest shape only, 2 rounds, 5 iterations, (c) for 20 s
   --rebuild              run next build even when .next-bench looks current
   --json                 print the results as JSON on stdout (progress goes to stderr)
   --json-file PATH       also write the JSON to PATH (the table still goes to stdout)
@@ -73,7 +103,12 @@ const OPTIONS = {
   shapes: { type: 'string' },
   pages: { type: 'string' },
   rounds: { type: 'string' },
+  'big-rounds': { type: 'string' },
+  'preset-max': { type: 'string' },
   iterations: { type: 'string' },
+  'latency-shape': { type: 'string' },
+  'churn-ms': { type: 'string' },
+  'latency-seconds': { type: 'string' },
   'interactive-timeout': { type: 'string' },
   quick: { type: 'boolean' },
   rebuild: { type: 'boolean' },
@@ -84,13 +119,21 @@ interface Options {
   shapes: string[];
   pages: PageName[];
   rounds: number;
+  bigRounds: number;
+  presetMax: number;
   iterations: number;
+  latencyShape: string | null;
+  churnMs: number;
+  latencySeconds: number;
   interactiveTimeoutMs: number;
   rebuild: boolean;
   quick: boolean;
   json: boolean;
   jsonFile: string | null;
 }
+
+const SHAPE_RE = /^[1-9]\d{0,3}x\d{1,6}$/;
+const podsOf = (shape: string) => Number(shape.split('x')[1]);
 
 function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
   const quick = values.quick ?? false;
@@ -104,7 +147,7 @@ function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
         ? [DEFAULT_SHAPES[0]!]
         : DEFAULT_SHAPES;
   for (const s of shapes)
-    if (!/^[1-9]\d{0,3}x\d{1,6}$/.test(s)) throw new UsageError(`--shapes: "${s}" is not NODESxPODS (e.g. 100x10000)`);
+    if (!SHAPE_RE.test(s)) throw new UsageError(`--shapes: "${s}" is not NODESxPODS (e.g. 100x10000)`);
   if (shapes.length === 0) throw new UsageError('--shapes: no shape given');
   const pages = (values.pages ?? 'podnet,preset')
     .split(',')
@@ -113,11 +156,21 @@ function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
   for (const p of pages)
     if (p !== 'podnet' && p !== 'preset') throw new UsageError(`--pages: "${p}" is not podnet or preset`);
   if (pages.length === 0) throw new UsageError('--pages: no page given');
+  const latencySeconds = numberOption('latency-seconds', values['latency-seconds'], quick ? 20 : 180, 0, 3600);
+  const latencyShape = values['latency-shape']?.trim() ?? [...shapes].sort((a, b) => podsOf(b) - podsOf(a))[0]!;
+  if (!SHAPE_RE.test(latencyShape))
+    throw new UsageError(`--latency-shape: "${latencyShape}" is not NODESxPODS (e.g. 1000x100000)`);
+  const rounds = numberOption('rounds', values.rounds, quick ? 2 : 5, 1, 1000);
   return {
     shapes,
     pages: [...new Set(pages)] as PageName[],
-    rounds: numberOption('rounds', values.rounds, quick ? 2 : 5, 1, 1000),
+    rounds,
+    bigRounds: numberOption('big-rounds', values['big-rounds'], Math.min(rounds, 3), 1, 1000),
+    presetMax: numberOption('preset-max', values['preset-max'], 10_000, 0, 10_000_000),
     iterations: numberOption('iterations', values.iterations, quick ? 5 : 20, 0, 1000),
+    latencyShape: latencySeconds > 0 && pages.includes('podnet') ? latencyShape : null,
+    churnMs: numberOption('churn-ms', values['churn-ms'], 50, 1, 600_000),
+    latencySeconds,
     interactiveTimeoutMs: numberOption('interactive-timeout', values['interactive-timeout'], 20, 1, 600) * 1000,
     rebuild: values.rebuild ?? false,
     quick,
@@ -154,85 +207,8 @@ const SERVER_TIMEOUT_MS = 90_000;
 const LAB_NODES = 3;
 const LAB_PODS_PER_NODE = 2;
 const EVENT_TIMEOUT_MS = 15_000;
-
-// ---------------------------------------------------------------------------------------
-// What runs in every measured page (both podnet's and the baseline), before its scripts:
-// when the graph says it is drawn, long tasks, and the answers to the bench's inputs.
-// A string: this file is checked without the DOM's types (tsconfig.node.json).
-
-const PAGE_PROBE = `(() => {
-  if (window.__bench) return;
-  const B = window.__bench = { readyAt: null, firstFrameAt: null, snapshotAt: null, snapshotRequestAt: null, snapshotBytes: null, version: null, longTasks: [], inputs: [], watch: null };
-  // When the first topology snapshot has arrived: the end of the topology.snapshot query's
-  // response (resource timing), or a snapshot on the page's event stream (tRPC's SSE link
-  // uses EventSource; a listener of ours, registered before the page's own), if earlier.
-  try {
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        if (!e.name.includes('topology.snapshot')) continue;
-        if (B.snapshotAt === null || e.responseEnd < B.snapshotAt) B.snapshotAt = e.responseEnd;
-        B.snapshotRequestAt = e.startTime;
-        B.snapshotBytes = e.decodedBodySize || e.encodedBodySize || null;
-      }
-    }).observe({ type: 'resource', buffered: true });
-  } catch {}
-  const ES = window.EventSource;
-  if (ES) {
-    window.EventSource = class extends ES {
-      constructor(...args) {
-        super(...args);
-        this.addEventListener('message', (e) => {
-          if (B.snapshotAt === null && typeof e.data === 'string' && e.data.slice(0, 40).includes('"snapshot"')) B.snapshotAt = performance.now();
-        });
-      }
-    };
-  }
-  const graph = () => document.querySelector('[data-testid="graph"]');
-  const check = () => {
-    if (B.readyAt !== null) return;
-    const g = graph();
-    if (g && g.getAttribute('data-ready') === 'true') {
-      B.readyAt = performance.now();
-      B.version = g.getAttribute('data-version');
-      requestAnimationFrame(() => { B.firstFrameAt = performance.now(); });
-    }
-  };
-  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-ready'] });
-  try {
-    new PerformanceObserver((list) => { for (const e of list.getEntries()) B.longTasks.push([e.startTime, e.duration]); }).observe({ type: 'longtask', buffered: true });
-  } catch {}
-  // Inputs: the time the browser stamped on the event (when it was generated, so time
-  // spent queued behind a busy main thread counts) to the next animation frame after the
-  // page handled it. A click runs from its mousedown to the frame after its click.
-  const cyOf = () => (window.__podnetGraph && window.__podnetGraph.cy) || null;
-  let down = null;
-  addEventListener('mousedown', (e) => { down = e.timeStamp; }, true);
-  addEventListener('click', (e) => {
-    const t0 = down === null ? e.timeStamp : down;
-    down = null;
-    requestAnimationFrame(() => B.inputs.push({ kind: 'click', t0, frame: performance.now(), changed: true }));
-  }, true);
-  addEventListener('wheel', (e) => {
-    const cy = cyOf();
-    const z0 = cy ? cy.zoom() : NaN;
-    const t0 = e.timeStamp;
-    requestAnimationFrame(() => B.inputs.push({ kind: 'wheel', t0, frame: performance.now(), changed: cy ? cy.zoom() !== z0 : false }));
-  }, { capture: true, passive: true });
-  // (b): watch for an element to appear (or go) in the graph, checked once per frame;
-  // times on Date.now()'s clock (the offset measured as the watch starts).
-  B.watchFor = (id, present) => {
-    const offset = Date.now() - performance.now();
-    B.watch = { id, present, at: null };
-    const w = B.watch;
-    const tick = () => {
-      if (B.watch !== w) return;
-      const cy = cyOf();
-      if (cy && cy.getElementById(id).nonempty() === present) { w.at = offset + performance.now(); return; }
-      requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  };
-})();`;
+/** components/topology/TopologyGraph.tsx's EXPAND_ZOOM: at or above it, the boxes in view open */
+const EXPAND_ZOOM = 0.3;
 
 /** The baseline: cytoscape.min.js, the elements as JSON, a preset layout, a plain style. */
 function baselineHtml(shape: string): string {
@@ -513,13 +489,16 @@ async function startStaticServer(data: Map<string, BaselineData>): Promise<strin
 // (a) one page load: first render and interactive
 
 interface Load {
-  /** navigation start → the first topology snapshot arrived (the topology.snapshot query,
-   *  or on the event stream; NaN: not seen) */
-  snapshot: number;
-  /** when the topology.snapshot query was sent (NaN: no such query) */
-  snapshotRequest: number;
-  /** its size, decoded (the query's; null when unknown) */
-  snapshotBytes: number | null;
+  /** navigation start → the first topology data arrived: the page's first topology.summary
+   *  or topology.snapshot query answered, or a whole topology on its event stream (NaN: not seen) */
+  data: number;
+  /** which: 'summary', 'snapshot' (the query), 'stream' */
+  dataWhat: string | null;
+  /** when that query was sent (NaN: no such query) */
+  dataRequest: number;
+  /** the data received before first render, on the wire (CDP Network: podnet's tRPC
+   *  requests, the event stream's bytes so far included; the preset page's elements JSON) */
+  dataBytes: BytesUntil | null;
   /** navigation start → the graph's data-ready="true" */
   firstRender: number;
   /** the next animation frame after it */
@@ -542,6 +521,14 @@ interface Load {
   /** every input until interactive: [kind, sent at (ms from navigation start), answered
    *  after (ms), what was clicked] */
   answers: [string, number, number, string][];
+  /** after interactive: a collapsed node box clicked open (podnet only; null: not measured) */
+  open: OpenResult | null;
+  /** then ~2 s of dragging and wheel zooming in the first render's view, and again zoomed
+   *  in to where boxes open (EXPAND_ZOOM) */
+  frames: FrameResult | null;
+  framesZoomed: FrameResult | null;
+  /** then the JS heap after a garbage collection */
+  heap: Heap | null;
 }
 
 interface PageInput {
@@ -551,11 +538,27 @@ interface PageInput {
   changed: boolean;
 }
 
-async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser!.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, extraHTTPHeaders: AUTH });
+interface OpenPage {
+  context: BrowserContext;
+  page: Page;
+  cdp: CDPSession;
+  net: NetLog;
+}
+
+async function newPage(): Promise<OpenPage> {
+  // bypassCSP: the dashboard's Content-Security-Policy forbids eval, which Playwright's
+  // string predicates (waitForFunction) need; the page's own scripts run as they would.
+  const context = await browser!.newContext({
+    viewport: VIEWPORT,
+    deviceScaleFactor: 1,
+    extraHTTPHeaders: AUTH,
+    bypassCSP: true,
+  });
   await context.addInitScript({ content: PAGE_PROBE });
   const page = await context.newPage();
-  return { context, page };
+  const cdp = await context.newCDPSession(page);
+  const net = await NetLog.attach(cdp);
+  return { context, page, cdp, net };
 }
 
 /** Where to click: inside the top-left corner of the first node box (a compound node), on the canvas. */
@@ -577,8 +580,19 @@ const CLICK_TARGET = `(() => {
   return { x: (c.left + Math.min(c.right, innerWidth)) / 2, y: (c.top + Math.min(c.bottom, innerHeight)) / 2, on: 'canvas' };
 })()`;
 
-async function measureLoad(url: string, timeoutMs: number): Promise<Load> {
-  const { context, page } = await newPage();
+/** the requests whose bytes are "data": podnet's tRPC, the preset page's elements */
+const isData = (url: string) => isTrpc(url) || url.includes('/elements/');
+
+interface LoadPlan {
+  timeoutMs: number;
+  /** the open, frames and heap steps after interactive (not for a warm-up) */
+  extras: boolean;
+  /** the page has collapsed node boxes to open (podnet's) */
+  open: boolean;
+}
+
+async function measureLoad(url: string, plan: LoadPlan): Promise<Load> {
+  const { context, page, cdp, net } = await newPage();
   try {
     await page.goto(url, { waitUntil: 'commit', timeout: READY_TIMEOUT_MS });
     await page.waitForFunction('window.__bench && window.__bench.readyAt !== null', undefined, {
@@ -586,8 +600,10 @@ async function measureLoad(url: string, timeoutMs: number): Promise<Load> {
       polling: 20,
     });
     const firstRender = (await page.evaluate<number>('window.__bench.readyAt'))!;
+    await net.sync();
+    const dataBytes = net.bytesUntil(firstRender, isData);
     // Inputs until a click and a wheel, sent one after the other, are both answered in time.
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + plan.timeoutMs;
     let interactive = NaN;
     let probes = 0;
     let worst = 0;
@@ -633,9 +649,10 @@ async function measureLoad(url: string, timeoutMs: number): Promise<Load> {
       await sleep(30);
     }
     const info = await page.evaluate<{
-      snapshot: number;
-      snapshotRequest: number;
-      snapshotBytes: number | null;
+      data: number;
+      dataWhat: string | null;
+      streamData: number;
+      dataRequest: number;
       firstFrame: number;
       responseStart: number;
       dcl: number;
@@ -645,15 +662,30 @@ async function measureLoad(url: string, timeoutMs: number): Promise<Load> {
     }>(`(() => {
       const nav = performance.getEntriesByType('navigation')[0] || {};
       const cy = window.__podnetGraph && window.__podnetGraph.cy;
-      return { snapshot: window.__bench.snapshotAt ?? NaN, snapshotRequest: window.__bench.snapshotRequestAt ?? NaN, snapshotBytes: window.__bench.snapshotBytes, firstFrame: window.__bench.firstFrameAt ?? NaN, responseStart: nav.responseStart ?? NaN, dcl: nav.domContentLoadedEventEnd ?? NaN,
-        longTasks: window.__bench.longTasks, nodes: cy ? cy.nodes().length : 0, edges: cy ? cy.edges().length : 0 };
+      const B = window.__bench;
+      return { data: B.dataAt ?? NaN, dataWhat: B.dataWhat, streamData: B.streamDataAt ?? NaN, dataRequest: B.dataRequestAt ?? NaN,
+        firstFrame: B.firstFrameAt ?? NaN, responseStart: nav.responseStart ?? NaN, dcl: nav.domContentLoadedEventEnd ?? NaN,
+        longTasks: B.longTasks, nodes: cy ? cy.nodes().length : 0, edges: cy ? cy.edges().length : 0 };
     })()`);
     const end = Number.isFinite(interactive) ? interactive : Infinity;
     const before = info.longTasks.filter(([s]) => s < end);
+    const fromStream = Number.isFinite(info.streamData) && !(info.streamData >= info.data);
+    let open: OpenResult | null = null;
+    let frames: FrameResult | null = null;
+    let framesZoomed: FrameResult | null = null;
+    let heap: Heap | null = null;
+    if (plan.extras) {
+      if (plan.open) open = await measureOpen(page);
+      await page.waitForTimeout(300);
+      frames = await measureFrames(page, null);
+      framesZoomed = await measureFrames(page, EXPAND_ZOOM * 1.05);
+      heap = await heapAfterGc(cdp);
+    }
     return {
-      snapshot: info.snapshot,
-      snapshotRequest: info.snapshotRequest,
-      snapshotBytes: info.snapshotBytes,
+      data: fromStream ? info.streamData : info.data,
+      dataWhat: fromStream ? 'stream' : info.dataWhat,
+      dataRequest: info.dataRequest,
+      dataBytes,
       firstRender,
       firstFrame: info.firstFrame,
       interactive,
@@ -667,6 +699,10 @@ async function measureLoad(url: string, timeoutMs: number): Promise<Load> {
       elements: { nodes: info.nodes, edges: info.edges },
       zoomChanged,
       answers,
+      open,
+      frames,
+      framesZoomed,
+      heap,
     };
   } finally {
     await context.close();
@@ -675,24 +711,46 @@ async function measureLoad(url: string, timeoutMs: number): Promise<Load> {
 
 interface PageResults {
   loads: Load[];
-  /** navigation start → the snapshot on the page's event stream (podnet only) */
-  snapshot: Stat;
+  /** navigation start → the first topology data (query or stream) */
+  data: Stat;
+  /** what the first data was: summary, snapshot, stream */
+  dataWhat: string | null;
+  /** bytes on the wire before first render */
+  dataBytes: Stat;
   firstRender: Stat;
   interactive: Stat;
   /** loads that did not become interactive within the timeout */
   notInteractive: number;
   longestTask: Stat;
   elements: { nodes: number; edges: number };
+  /** a collapsed node opened: click → the frame with its pods (loads where it was measured) */
+  open: Stat;
+  /** loads where the open was not measured, with why */
+  openNotes: string[];
+  /** rAF deltas while panning and zooming, every load's pooled: both views, the first
+   *  render's, zoomed in */
+  frames: Stat;
+  framesOverview: Stat;
+  framesZoomed: Stat;
+  /** loads whose drag did not pan / whose wheel did not zoom */
+  framesStill: number;
+  /** JS heap in use after a GC, at the end of each load (bytes) */
+  heap: Stat;
 }
 
 interface ShapeResults {
   shape: string;
   nodes: number;
   pods: number;
+  rounds: number;
   /** from spawning the podnet server to its first answer (it builds the cluster view) */
   serverStartMs: number | null;
+  /** the podnet server's resident memory (its process group) after the loads, bytes */
+  serverRss: number | null;
   podnet: PageResults | null;
   preset: PageResults | null;
+  /** pages that could not be measured at this shape, with why */
+  failed: Partial<Record<PageName, string>>;
   /** podnet ÷ preset; NaN without both */
   ratio: { firstRenderP50: number; firstRenderP95: number; interactiveP50: number; interactiveP95: number };
 }
@@ -700,9 +758,16 @@ interface ShapeResults {
 function pageResults(loads: Load[]): PageResults {
   const ok = loads.filter((l) => Number.isFinite(l.interactive));
   const last = loads.at(-1);
+  const fin = (xs: number[]) => xs.filter(Number.isFinite);
+  const isFrames = (f: FrameResult | null): f is FrameResult => f !== null;
+  const overview = loads.map((l) => l.frames).filter(isFrames);
+  const zoomed = loads.map((l) => l.framesZoomed).filter(isFrames);
+  const frames = [...overview, ...zoomed];
   return {
     loads,
-    snapshot: stat(loads.map((l) => l.snapshot).filter(Number.isFinite)),
+    data: stat(fin(loads.map((l) => l.data))),
+    dataWhat: loads.find((l) => l.dataWhat)?.dataWhat ?? null,
+    dataBytes: stat(fin(loads.map((l) => l.dataBytes?.wire ?? NaN))),
     firstRender: stat(loads.map((l) => l.firstRender)),
     // A load that never became interactive counts as +Infinity: it pushes the percentiles up.
     interactive: {
@@ -712,43 +777,106 @@ function pageResults(loads: Load[]): PageResults {
     notInteractive: loads.length - ok.length,
     longestTask: stat(loads.map((l) => l.longestTask)),
     elements: last?.elements ?? { nodes: 0, edges: 0 },
+    open: stat(fin(loads.map((l) => l.open?.ms ?? NaN))),
+    openNotes: loads.flatMap((l) => (l.open?.note ? [l.open.note] : [])),
+    frames: stat(frames.flatMap((f) => f.deltas)),
+    framesOverview: stat(overview.flatMap((f) => f.deltas)),
+    framesZoomed: stat(zoomed.flatMap((f) => f.deltas)),
+    framesStill: frames.filter((f) => !f.panned || !f.zoomed).length,
+    heap: stat(fin(loads.map((l) => l.heap?.used ?? NaN))),
   };
 }
 
+/** The resident memory of a process group (bytes): every process whose group is `pgid`. */
+function groupRss(pgid: number): number | null {
+  let total = 0;
+  let seen = 0;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    try {
+      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid) continue; // pgrp
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) {
+        total += Number(m[1]) * 1024;
+        seen++;
+      }
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return seen ? total : null;
+}
+
 async function benchShape(shape: string, opts: Options, presetUrl: string): Promise<ShapeResults> {
+  const [n, pods] = shape.split('x').map(Number) as [number, number];
+  const pages = opts.pages.filter((p) => p === 'podnet' || pods <= opts.presetMax);
+  const rounds = pods > 10_000 ? opts.bigRounds : opts.rounds;
   let dash: Dashboard | null = null;
-  if (opts.pages.includes('podnet')) {
+  if (pages.includes('podnet')) {
     say(`(a) ${shape}: starting the dashboard (PODNET_SOURCE=synthetic PODNET_SYNTHETIC=${shape})`);
     dash = await startDashboard(`synthetic-${shape}`, { PODNET_SOURCE: 'synthetic', PODNET_SYNTHETIC: shape });
+    say(`(a) ${shape}: the server answered after ${f1(dash.startMs / 1000)} s`);
   }
+  const failed: ShapeResults['failed'] = {};
   try {
     const urls: Record<PageName, string> = { podnet: dash ? `${dash.url}/` : '', preset: `${presetUrl}/${shape}` };
-    // Untimed: one load of each (the server's first page, the browser's first canvas).
+    // Untimed: one load of each (the server's first page, the browser's first canvas). A
+    // page that does not draw is left out at this shape, and the run goes on.
     progress(`(a) ${shape}: warm-up loads`);
-    for (const which of opts.pages) {
+    for (const which of [...pages]) {
       try {
-        await measureLoad(urls[which], 2000);
+        await measureLoad(urls[which], { timeoutMs: 2000, extras: false, open: false });
       } catch (e) {
-        throw new BenchFailure(
-          `(a) ${shape}: the ${which} page did not draw within ${READY_TIMEOUT_MS / 1000} s (${(e as Error).message.split('\n')[0]})${dash && which === 'podnet' ? `\n  server log:\n${tail(dash.log)}` : ''}`,
-        );
+        failed[which] =
+          `did not draw within ${READY_TIMEOUT_MS / 1000} s (${(e as Error).message.split('\n')[0]})${dash && which === 'podnet' ? `\n  server log:\n${tail(dash.log)}` : ''}`;
+        say(`(a) ${shape}: the ${which} page ${failed[which]}`);
+        pages.splice(pages.indexOf(which), 1);
       }
     }
     const loads: Record<PageName, Load[]> = { podnet: [], preset: [] };
-    for (let r = 0; r < opts.rounds; r++) {
+    for (let r = 0; r < rounds; r++) {
       // The pages take turns, the first alternating by round.
-      const order = r % 2 === 0 ? opts.pages : [...opts.pages].reverse();
+      const order = r % 2 === 0 ? pages : [...pages].reverse();
       for (const which of order) {
-        progress(`(a) ${shape} round ${r + 1}/${opts.rounds}: ${which}`);
-        loads[which].push(await measureLoad(urls[which], opts.interactiveTimeoutMs));
+        progress(`(a) ${shape} round ${r + 1}/${rounds}: ${which}`);
+        loads[which].push(
+          await measureLoad(urls[which], {
+            timeoutMs: opts.interactiveTimeoutMs,
+            extras: true,
+            open: which === 'podnet',
+          }),
+        );
       }
       say(
-        `(a) ${shape} round ${r + 1}/${opts.rounds}: ${opts.pages.map((w) => `${PAGE_LABEL[w]} ${f0(loads[w].at(-1)!.firstRender)} / ${fint(loads[w].at(-1)!.interactive)} ms`).join(', ')} (first render / interactive)`,
+        `(a) ${shape} round ${r + 1}/${rounds}: ${pages
+          .map((w) => {
+            const l = loads[w].at(-1)!;
+            const extra = [
+              l.dataBytes ? `data ${kb(l.dataBytes.wire)}` : null,
+              l.open && Number.isFinite(l.open.ms)
+                ? `open ${f0(l.open.ms)} ms`
+                : l.open?.note
+                  ? `open: ${l.open.note}`
+                  : null,
+              l.frames && l.framesZoomed
+                ? `frames p95 ${f1(stat(l.frames.deltas).p95)} / ${f1(stat(l.framesZoomed.deltas).p95)} ms`
+                : null,
+              l.heap ? `heap ${mb(l.heap.used)}` : null,
+            ].filter(Boolean);
+            return `${PAGE_LABEL[w]} ${f0(l.firstRender)} / ${fint(l.interactive)} ms (${extra.join(', ')})`;
+          })
+          .join('; ')} (first render / interactive)`,
       );
     }
-    const podnet = opts.pages.includes('podnet') ? pageResults(loads.podnet) : null;
-    const preset = opts.pages.includes('preset') ? pageResults(loads.preset) : null;
-    const [n, pods] = shape.split('x').map(Number) as [number, number];
+    const podnet = pages.includes('podnet') ? pageResults(loads.podnet) : null;
+    const preset = pages.includes('preset') ? pageResults(loads.preset) : null;
     // No ratio against a page that never got there.
     const q = (f: (r: PageResults) => number) =>
       podnet && preset && Number.isFinite(f(preset)) ? f(podnet) / f(preset) : NaN;
@@ -756,9 +884,12 @@ async function benchShape(shape: string, opts: Options, presetUrl: string): Prom
       shape,
       nodes: n,
       pods,
+      rounds,
       serverStartMs: dash?.startMs ?? null,
+      serverRss: dash?.child.pid ? groupRss(dash.child.pid) : null,
       podnet,
       preset,
+      failed,
       ratio: {
         firstRenderP50: q((r) => r.firstRender.p50),
         firstRenderP95: q((r) => r.firstRender.p95),
@@ -774,6 +905,108 @@ async function benchShape(shape: string, opts: Options, presetUrl: string): Prom
 const PAGE_LABEL: Record<PageName, string> = { podnet: 'podnet', preset: 'cytoscape preset' };
 
 const fint = (x: number) => (Number.isFinite(x) ? f0(x) : x === Infinity ? 'never' : '-');
+/** bytes as KB (1,000) / MB (1,000,000), as the issue's targets count them */
+const kb = (x: number) => (Number.isFinite(x) ? `${(x / 1000).toFixed(x < 10_000 ? 1 : 0)} KB` : '-');
+const mb = (x: number) => (Number.isFinite(x) ? `${(x / 1e6).toFixed(x < 1e7 ? 1 : 0)} MB` : '-');
+
+// ---------------------------------------------------------------------------------------
+// (c) event to screen on a churning synthetic cluster
+
+interface LatencyResults {
+  shape: string;
+  churnMs: number;
+  serverStartMs: number;
+  /** the page's first render on it */
+  firstRender: number;
+  /** the node clicked open first (the boxes then in view open too) */
+  opened: OpenResult;
+  /** the nodes drawn open while the stream was watched */
+  open: string[];
+  analysis: StreamAnalysis;
+  /** the event stream's bytes on the wire in the window (CDP), and per event */
+  streamBytes: number;
+  streamBytesPerEvent: number;
+  heap: Heap;
+  serverRss: number | null;
+  /** the first few events as received (cut at 1,500 characters), to see what travels */
+  exampleEvents: string[];
+}
+
+async function benchLatency(opts: Options, shape: string): Promise<LatencyResults> {
+  say(
+    `(c) ${shape}: starting the dashboard (PODNET_SOURCE=synthetic PODNET_SYNTHETIC=${shape} PODNET_SYNTHETIC_CHURN_MS=${opts.churnMs})`,
+  );
+  const dash = await startDashboard(`churn-${shape}`, {
+    PODNET_SOURCE: 'synthetic',
+    PODNET_SYNTHETIC: shape,
+    PODNET_SYNTHETIC_CHURN_MS: String(opts.churnMs),
+  });
+  const { context, page, cdp, net } = await newPage();
+  try {
+    await page.goto(`${dash.url}/`, { waitUntil: 'commit', timeout: READY_TIMEOUT_MS });
+    await page
+      .waitForFunction('window.__bench && window.__bench.readyAt !== null', undefined, {
+        timeout: READY_TIMEOUT_MS,
+        polling: 20,
+      })
+      .catch(() => {
+        throw new BenchFailure(
+          `(c) the podnet page on ${shape} did not draw within ${READY_TIMEOUT_MS / 1000} s\n  server log:\n${tail(dash.log)}`,
+        );
+      });
+    const firstRender = (await page.evaluate<number>('window.__bench.readyAt'))!;
+    // A node opened with a click: the view goes to it, and the boxes around it in view open
+    // too (within the page's pod budget); then their pods load.
+    const opened = await measureOpen(page);
+    // Then out to just above the zoom at which boxes in view open (EXPAND_ZOOM in
+    // components/topology/TopologyGraph.tsx), around the same point, set directly: as many
+    // boxes open as the page's budget allows, nearest the centre first.
+    await page.waitForTimeout(1000);
+    await page.evaluate(`(() => {
+      const cy = window.__podnetGraph && window.__podnetGraph.cy;
+      if (!cy) return;
+      cy.stop(true, true);
+      if (cy.zoom() > ${EXPAND_ZOOM * 1.05}) cy.zoom({ level: ${EXPAND_ZOOM * 1.05}, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+    })()`);
+    await page.waitForTimeout(4000);
+    progress(`(c) ${shape}: watching the stream for ${opts.latencySeconds} s (a change every ${opts.churnMs} ms)`);
+    await page.evaluate('window.__bench.startLog()');
+    const c0 = await net.now();
+    await page.waitForTimeout(opts.latencySeconds * 1000);
+    const c1 = await net.now();
+    const log = await page.evaluate<StreamLog>('window.__bench.stopLog()');
+    const watchesSummary = [...net.requests.values()].some((r) => r.url.includes('topology.watchSummary'));
+    const mode = watchesSummary
+      ? 'summary'
+      : [...net.requests.values()].some((r) => r.url.includes('topology.watch'))
+        ? 'whole'
+        : 'unknown';
+    const analysis = analyseStream(log, mode);
+    const streamBytes = net.bytesBetween(c0, c1, (u) => u.includes('/api/trpc/topology.watch'));
+    const heap = await heapAfterGc(cdp);
+    const res: LatencyResults = {
+      shape,
+      churnMs: opts.churnMs,
+      serverStartMs: dash.startMs,
+      firstRender,
+      opened,
+      open: log.open,
+      analysis,
+      streamBytes,
+      streamBytesPerEvent: log.msgs.length ? streamBytes / log.msgs.length : NaN,
+      heap,
+      serverRss: dash.child.pid ? groupRss(dash.child.pid) : null,
+      exampleEvents: log.msgs.slice(0, 4).map((m) => m.data.slice(0, 1500)),
+    };
+    say(
+      `(c) ${shape}: ${analysis.events} events in ${f0(analysis.seconds)} s, ${log.open.length} nodes open; pod to screen p50 ${fms(analysis.both.p50)} / p95 ${fms(analysis.both.p95)} ms (n ${analysis.both.n}); count-only events p50 ${f0(analysis.countOnlyBytes.p50)} bytes`,
+    );
+    return res;
+  } finally {
+    await context.close();
+    await stopServer(dash.child);
+  }
+}
 
 // ---------------------------------------------------------------------------------------
 // (b) event to screen, in a lab
@@ -942,58 +1175,174 @@ interface Meta {
   chromium: string;
   kernel: string;
   cpus: number;
-  load: string;
+  /** the 1-minute load average, sampled every 5 s during the run: min, max, at the end */
+  load: { min: number; max: number; end: string };
   options: Options;
   build: { built: boolean; ms: number };
 }
 
 interface Target {
   what: string;
-  value: string;
+  cluster: string;
   target: string;
+  p50: string;
+  p95: string;
   met: boolean | null;
 }
 
-function targets(a: ShapeResults[], b: LabResults | null): Target[] {
+/** Issue 13's targets by cluster size (pods): first render, interactive, open a node's
+ *  pods (ms), data before first render (bytes) */
+const SHAPE_TARGETS: Record<number, { firstRender: number; interactive: number; open: number; data: number | null }> = {
+  1000: { firstRender: 800, interactive: 1000, open: 100, data: null },
+  10_000: { firstRender: 1000, interactive: 1500, open: 150, data: 300_000 },
+  100_000: { firstRender: 2000, interactive: 3000, open: 150, data: 1_000_000 },
+};
+const FRAME_P95_MS = 33;
+const HEAP_MAX = 250e6;
+const EVENT_P95_MS = 250;
+const SERVER_RSS_MAX = 1e9;
+
+/** met when the p95 (and so the p50) is within the target; null when not measured */
+const within = (s: Stat, max: number) =>
+  s.n === 0 || (!Number.isFinite(s.p95) && s.p95 !== Infinity) ? null : s.p95 <= max;
+
+function targets(a: ShapeResults[], b: LabResults | null, c: LatencyResults | null): Target[] {
   const t: Target[] = [];
-  const big = a.find((s) => s.pods === 10_000 && s.podnet);
-  if (big) {
-    const v = big.podnet!.interactive;
+  const ms = (x: number) => `${fms(x)} ms`;
+  for (const s of a) {
+    const goal = SHAPE_TARGETS[s.pods];
+    const r = s.podnet;
+    if (!goal) continue;
+    const cluster = `${s.nodes} × ${s.pods.toLocaleString('en')}`;
+    if (!r) {
+      if (s.failed.podnet) t.push({ what: 'podnet page', cluster, target: 'draws', p50: '-', p95: '-', met: false });
+      continue;
+    }
     t.push({
-      what: `podnet interactive at ${big.shape}, p50`,
-      value: `${fms(v.p50)} ms`,
-      target: '< 1500 ms',
-      met: v.p50 < 1500,
+      what: 'first render',
+      cluster,
+      target: `≤ ${ms(goal.firstRender)}`,
+      p50: ms(r.firstRender.p50),
+      p95: ms(r.firstRender.p95),
+      met: within(r.firstRender, goal.firstRender),
     });
     t.push({
-      what: `podnet interactive at ${big.shape}, p95`,
-      value: `${fms(v.p95)} ms`,
-      target: '< 1500 ms',
-      met: v.p95 < 1500,
+      what: 'interactive',
+      cluster,
+      target: `≤ ${ms(goal.interactive)}`,
+      p50: ms(r.interactive.p50),
+      p95: ms(r.interactive.p95),
+      met: r.interactive.p95 <= goal.interactive,
+    });
+    t.push({
+      what: "open a node's pods",
+      cluster,
+      target: `≤ ${ms(goal.open)}`,
+      p50: r.open.n ? ms(r.open.p50) : '-',
+      p95: r.open.n ? ms(r.open.p95) : '-',
+      met: r.open.n < r.loads.length ? (r.open.n ? false : null) : within(r.open, goal.open),
+    });
+    if (goal.data !== null)
+      t.push({
+        what: 'data before first render',
+        cluster,
+        target: `≤ ${kb(goal.data)}`,
+        p50: kb(r.dataBytes.p50),
+        p95: kb(r.dataBytes.p95),
+        met: within(r.dataBytes, goal.data),
+      });
+    if (s.pods === 10_000)
+      t.push({
+        what: 'pan and zoom frame times',
+        cluster,
+        target: `p95 ≤ ${FRAME_P95_MS} ms`,
+        p50: ms(r.frames.p50),
+        p95: ms(r.frames.p95),
+        met: within(r.frames, FRAME_P95_MS),
+      });
+    if (s.pods === 100_000) {
+      t.push({
+        what: "the page's JS heap (after GC)",
+        cluster,
+        target: `≤ ${mb(HEAP_MAX)}`,
+        p50: mb(r.heap.p50),
+        p95: mb(r.heap.p95),
+        met: r.heap.n ? r.heap.max <= HEAP_MAX : null,
+      });
+      if (s.serverRss !== null)
+        t.push({
+          what: "the server's memory (RSS), after the loads",
+          cluster,
+          target: `≤ ${mb(SERVER_RSS_MAX)}`,
+          p50: mb(s.serverRss),
+          p95: '',
+          met: s.serverRss <= SERVER_RSS_MAX,
+        });
+    }
+  }
+  if (c && c.shape.endsWith('x100000')) {
+    const cluster = `${c.shape.split('x')[0]} × 100,000`;
+    const x = c.analysis;
+    t.push({
+      what: `a pod added → its frame, node shown open (n ${x.add.n})`,
+      cluster,
+      target: `p95 ≤ ${EVENT_P95_MS} ms`,
+      p50: ms(x.add.p50),
+      p95: ms(x.add.p95),
+      met: within(x.add, EVENT_P95_MS),
+    });
+    t.push({
+      what: `a pod added or removed → its frame (n ${x.both.n})`,
+      cluster,
+      target: `p95 ≤ ${EVENT_P95_MS} ms`,
+      p50: ms(x.both.p50),
+      p95: ms(x.both.p95),
+      met: within(x.both, EVENT_P95_MS),
+    });
+    t.push({
+      what: 'a page not showing the node: bytes per event, only the count',
+      cluster,
+      target: 'the changed count only',
+      p50: `${f0(x.countOnlyBytes.p50)} B`,
+      p95: `${f0(x.countOnlyBytes.p95)} B`,
+      met: x.countOnlyBytes.n === 0 ? null : x.mode === 'summary' && x.countOnlyWithPods === 0,
+    });
+    if (c.serverRss !== null)
+      t.push({
+        what: `the server's memory (RSS), a change every ${c.churnMs} ms`,
+        cluster,
+        target: `≤ ${mb(SERVER_RSS_MAX)}`,
+        p50: mb(c.serverRss),
+        p95: '',
+        met: c.serverRss <= SERVER_RSS_MAX,
+      });
+  }
+  if (b) {
+    t.push({
+      what: '(b) lab: ADD returned → pod drawn',
+      cluster: '3 × 6 (lab)',
+      target: `p95 < ${EVENT_P95_MS} ms`,
+      p50: ms(b.addDoneToScreen.p50),
+      p95: ms(b.addDoneToScreen.p95),
+      met: b.addDoneToScreen.p95 < EVENT_P95_MS,
+    });
+    t.push({
+      what: "(b) lab: plugin's ADD done → pod drawn",
+      cluster: '3 × 6 (lab)',
+      target: `p95 < ${EVENT_P95_MS} ms`,
+      p50: ms(b.pluginAddDoneToScreen.p50),
+      p95: ms(b.pluginAddDoneToScreen.p95),
+      met: b.pluginAddDoneToScreen.n ? b.pluginAddDoneToScreen.p95 < EVENT_P95_MS : null,
     });
   }
-  if (b)
-    t.push({
-      what: 'event to screen (ADD returned → drawn), p95',
-      value: `${fms(b.addDoneToScreen.p95)} ms`,
-      target: '< 250 ms',
-      met: b.addDoneToScreen.p95 < 250,
-    });
-  if (b)
-    t.push({
-      what: "event to screen (plugin's ADD done → drawn), p95",
-      value: `${fms(b.pluginAddDoneToScreen.p95)} ms`,
-      target: '< 250 ms',
-      met: b.pluginAddDoneToScreen.n ? b.pluginAddDoneToScreen.p95 < 250 : null,
-    });
   return t;
 }
 
-function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
+function printText(meta: Meta, a: ShapeResults[], b: LabResults | null, c: LatencyResults | null): void {
   const L: string[] = [];
   L.push(`podnet dashboard benchmark — ${meta.date}`);
   L.push(
-    `node ${meta.node}, Chromium ${meta.chromium} (headless, --disable-gpu), kernel ${meta.kernel}, ${meta.cpus} CPU(s), load ${meta.load}; viewport ${VIEWPORT.width}x${VIEWPORT.height}`,
+    `node ${meta.node}, Chromium ${meta.chromium} (headless, --disable-gpu), kernel ${meta.kernel}, ${meta.cpus} CPU(s), load average ${f1(meta.load.min)}–${f1(meta.load.max)} during the run (${meta.load.end} at the end); viewport ${VIEWPORT.width}x${VIEWPORT.height}`,
   );
   const needsBuild = meta.options.pages.includes('podnet') || meta.options.iterations > 0;
   L.push(
@@ -1005,7 +1354,7 @@ function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
   );
   L.push('');
   L.push(
-    `(a) first render and interactive (ms from navigation start; ${meta.options.rounds} cold loads per page and shape, the pages taking turns; nearest-rank percentiles)`,
+    `(a) first render and interactive (ms from navigation start; ${meta.options.rounds} cold loads per page and shape, ${meta.options.bigRounds} above 10,000 pods, the pages taking turns; nearest-rank percentiles)`,
   );
   L.push(
     '    first render: the graph element says data-ready="true"; interactive: a click on a node box and a wheel zoom both answered (next frame) within 100 ms',
@@ -1022,7 +1371,7 @@ function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
         s.shape,
         label,
         `${r.elements.nodes}/${r.elements.edges}`,
-        r.snapshot.n ? fms(r.snapshot.p50) : '-',
+        r.data.n ? `${fms(r.data.p50)} (${r.dataWhat ?? '?'})` : '-',
         fms(r.firstRender.p50),
         fms(r.firstRender.p95),
         fms(r.interactive.p50),
@@ -1044,6 +1393,8 @@ function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
         '',
         '',
       ]);
+    for (const [which, why] of Object.entries(s.failed))
+      rows.push([s.shape, which, '', why.split('\n')[0]!, '', '', '', '', '', '']);
   }
   L.push(
     table(
@@ -1065,11 +1416,127 @@ function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
   );
   L.push('');
   L.push(
-    'data: the topology snapshot has arrived (podnet: the topology.snapshot query\'s response end). "never": not interactive within --interactive-timeout s',
+    'data: the first topology data has arrived (podnet: the end of its topology.summary or topology.snapshot query, or a whole',
   );
   L.push(
-    'after first render (counted as infinite in the percentiles; no ratio against it). nodes/edges: what cy had drawn.',
+    'topology on its event stream). "never": not interactive within --interactive-timeout s after first render (counted as',
   );
+  L.push('infinite in the percentiles; no ratio against it). nodes/edges: what cy had drawn.');
+  L.push('');
+  L.push(
+    '(a) after interactive, in the same loads: a collapsed node box clicked open (mousedown → the frame after its first pod was added),',
+  );
+  L.push(
+    "    then ~2 s of dragging and wheel zooming (the time between animation frames, every load pooled) in the first render's view",
+  );
+  L.push(
+    `    ("overview") and again zoomed in to ${EXPAND_ZOOM * 1.05} (boxes in view open), then the JS heap after a GC;`,
+  );
+  L.push(
+    '    data before first render: bytes received on the wire (CDP Network) for tRPC requests, the event stream so far included (preset: its elements JSON)',
+  );
+  L.push('');
+  const rows2: string[][] = [];
+  for (const s of a)
+    for (const [label, r] of [
+      ['podnet', s.podnet],
+      ['cytoscape preset', s.preset],
+    ] as const) {
+      if (!r) continue;
+      rows2.push([
+        s.shape,
+        label,
+        kb(r.dataBytes.p50),
+        kb(r.dataBytes.p95),
+        r.open.n ? fms(r.open.p50) : r.loads.some((l) => l.open) ? 'not seen' : '-',
+        r.open.n ? fms(r.open.p95) : '-',
+        fms(r.framesOverview.p50),
+        fms(r.framesOverview.p95),
+        fms(r.framesZoomed.p50),
+        fms(r.framesZoomed.p95),
+        fms(r.frames.max),
+        mb(r.heap.p50),
+        mb(r.heap.max),
+        label === 'podnet' && s.serverRss !== null ? mb(s.serverRss) : '',
+      ]);
+    }
+  L.push(
+    table(
+      [
+        'shape',
+        'page',
+        'data p50',
+        'p95',
+        'open p50',
+        'p95',
+        'frames: overview p50',
+        'p95',
+        'zoomed p50',
+        'p95',
+        'max',
+        'heap p50',
+        'max',
+        'server RSS',
+      ],
+      rows2,
+      2,
+    ),
+  );
+  const notes = a.flatMap((s) =>
+    s.podnet
+      ? [...new Set(s.podnet.openNotes)].map(
+          (n) =>
+            `  ${s.shape}: open not measured in ${s.podnet!.openNotes.filter((x) => x === n).length} load(s): ${n}`,
+        )
+      : [],
+  );
+  const still = a.flatMap((s) =>
+    (['podnet', 'preset'] as const).flatMap((w) => {
+      const r = s[w];
+      return r && r.framesStill
+        ? [`  ${s.shape} ${w}: in ${r.framesStill} load(s) the drag did not pan or the wheel did not zoom`]
+        : [];
+    }),
+  );
+  if (notes.length || still.length) L.push('', ...notes, ...still);
+  if (c) {
+    const x = c.analysis;
+    L.push('');
+    L.push(
+      `(c) event to screen at ${c.shape}, a pod added or removed every ${c.churnMs} ms (PODNET_SYNTHETIC_CHURN_MS), one page with ${c.open.length} node(s) open (${c.opened.node ?? 'none'} clicked, the boxes in view opened); ${x.events} events in ${f0(x.seconds)} s, stream ${x.mode}`,
+    );
+    L.push(
+      "    from the change's time on the server (the summary's updatedAt: the newest change an event holds) to the frame after cy added (or removed) the pod; ms",
+    );
+    L.push('');
+    const row = (label: string, s: Stat, note = '') => [label, String(s.n), fms(s.p50), fms(s.p95), fms(s.max), note];
+    L.push(
+      table(
+        ['', 'n', 'p50', 'p95', 'max', ''],
+        [
+          row('pod added → drawn (node open)', x.add),
+          row('pod removed → gone (node open)', x.remove),
+          row('  of both: change → event in the page', x.toArrival),
+          row('  of both: event → frame', x.toFrame),
+          row("a box's pod count (node collapsed) → drawn", x.count),
+          row(
+            'bytes per event: only nodes not shown open',
+            x.countOnlyBytes,
+            `${x.countOnlyWithPods} of them carried pods`,
+          ),
+          row('bytes per event: with a shown node’s pods', x.withPodsBytes),
+        ],
+        1,
+      ),
+    );
+    L.push('');
+    L.push(
+      `    ${x.exact} of ${x.samples.length} pod samples came in an event that held that one node's change (exact); the rest are lower bounds. ${x.unmatched} pod change(s) on open nodes never drawn.`,
+    );
+    L.push(
+      `    the stream on the wire (CDP): ${kb(c.streamBytes)} in the window, ${f0(c.streamBytesPerEvent)} B per event (pings and framing included); page heap ${mb(c.heap.used)}, server RSS ${c.serverRss === null ? '-' : mb(c.serverRss)}`,
+    );
+  }
   if (b) {
     L.push('');
     L.push(
@@ -1101,13 +1568,20 @@ function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
     );
   }
   L.push('');
-  L.push('targets');
+  L.push('targets (issue 13; met when the p95 is within the target)');
   L.push('');
   L.push(
     table(
-      ['', 'value', 'target', ''],
-      targets(a, b).map((t) => [t.what, t.value, t.target, t.met === null ? '-' : t.met ? 'met' : 'MISSED']),
-      1,
+      ['figure', 'cluster', 'target', 'p50', 'p95', ''],
+      targets(a, b, c).map((t) => [
+        t.what,
+        t.cluster,
+        t.target,
+        t.p50,
+        t.p95,
+        t.met === null ? 'not measured' : t.met ? 'met' : 'NOT MET',
+      ]),
+      3,
     ),
   );
   process.stdout.write(L.join('\n') + '\n');
@@ -1119,6 +1593,9 @@ function printText(meta: Meta, a: ShapeResults[], b: LabResults | null): void {
 async function measure(opts: Options): Promise<number> {
   harness.onCleanup(closeAll);
   tempRoot = harness.tempDir('dashboard');
+  const loads: number[] = [loadavg()[0]!];
+  const loadTimer = setInterval(() => loads.push(loadavg()[0]!), 5000);
+  loadTimer.unref();
   const build = opts.pages.includes('podnet') || opts.iterations > 0 ? await buildOnce(opts) : { built: false, ms: 0 };
   if (build.built) say(`build: ${f1(build.ms / 1000)} s`);
 
@@ -1126,8 +1603,10 @@ async function measure(opts: Options): Promise<number> {
   const { SyntheticSource } = await import('../server/sources/synthetic.js');
   const { mergeTopology } = await import('../server/topology/merge.js');
   const data = new Map<string, BaselineData>();
-  for (const shape of opts.shapes)
-    data.set(shape, baselineElements(mergeTopology(new SyntheticSource(shape, { churnMs: null }).read(), false)));
+  if (opts.pages.includes('preset'))
+    for (const shape of opts.shapes)
+      if (podsOf(shape) <= opts.presetMax)
+        data.set(shape, baselineElements(mergeTopology(new SyntheticSource(shape, { churnMs: null }).read(), false)));
   const baselineUrl = await startStaticServer(data);
 
   const { chromium } = await import('@playwright/test');
@@ -1135,9 +1614,13 @@ async function measure(opts: Options): Promise<number> {
 
   const a: ShapeResults[] = [];
   for (const shape of opts.shapes) a.push(await benchShape(shape, opts, baselineUrl));
+  let c: LatencyResults | null = null;
+  if (opts.latencyShape) c = await benchLatency(opts, opts.latencyShape);
   let b: LabResults | null = null;
   if (opts.iterations > 0) b = await benchLab(opts);
   progressDone();
+  clearInterval(loadTimer);
+  loads.push(loadavg()[0]!);
 
   const meta: Meta = {
     date: new Date().toISOString(),
@@ -1145,9 +1628,13 @@ async function measure(opts: Options): Promise<number> {
     chromium: browser.version(),
     kernel: release(),
     cpus: cpus().length,
-    load: loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' '),
+    load: {
+      min: Math.min(...loads),
+      max: Math.max(...loads),
+      end: loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' '),
+    },
     options: opts,
     build,
   };
@@ -1157,12 +1644,12 @@ async function measure(opts: Options): Promise<number> {
       : v === Infinity
         ? 'Infinity'
         : v;
-  const json = JSON.stringify({ meta, shapes: a, events: b, targets: targets(a, b) }, round, 2) + '\n';
+  const json = JSON.stringify({ meta, shapes: a, latency: c, events: b, targets: targets(a, b, c) }, round, 2) + '\n';
   if (opts.jsonFile) writeFileSync(opts.jsonFile, json);
   if (opts.json) {
     process.stdout.write(json);
   } else {
-    printText(meta, a, b);
+    printText(meta, a, b, c);
   }
   return 0;
 }
