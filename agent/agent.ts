@@ -230,8 +230,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     : null;
   source?.start();
   if (source) intent = source.intent;
-  // Loaded only for a real cluster: the Kubernetes client is ~1,000 modules whose sources
-  // alone hold some 30 MB of the agent's heap (bench/README.md, the agent's memory).
+  // Loaded only for a real cluster. It makes its own requests (lib/kube/http-client.ts) and
+  // loads the Kubernetes client, ~1,000 modules and some 38 MB of the agent's memory
+  // (bench/README.md, the agent's memory), only for a kubeconfig it cannot read itself.
   const kube: KubeIntentSource | null = opts.kubernetes
     ? new (await import('./kube-intent-source.js')).KubeIntentSource(
         { ...opts.kubernetes, node: opts.node },

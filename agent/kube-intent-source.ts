@@ -1,9 +1,10 @@
 // Where the agent learns the other nodes in a real cluster: the Kubernetes API's Nodes
-// (spec.podCIDR, InternalIP), listed and watched (lib/kube/watch.ts re-lists after any
+// (spec.podCIDR, InternalIP), listed and watched (lib/kube/reflector.ts re-lists after any
 // drop). What host-gw needs of a peer is exactly flannel's: "10.244.N.0/24 via its IP".
-import { KubeWatch } from '../lib/kube/watch.js';
-import { loadKubeConfig } from '../lib/kube/config.js';
+import { loadKubeEndpoint } from '../lib/kube/endpoint.js';
+import { HttpKubeClient } from '../lib/kube/http-client.js';
 import { nodeRouting } from '../lib/kube/objects.js';
+import { KubeReflectors } from '../lib/kube/reflector.js';
 import type { Intent, Peer } from './findings.js';
 import { AUTO_UPLINK, findUplink } from './uplink.js';
 
@@ -15,8 +16,23 @@ export interface KubeIntentOptions {
   uplink: string;
 }
 
+/** The Nodes, through the agent's own requests over node:http when lib/kube/endpoint.ts
+ *  reads the kubeconfig (the service account, a plain kubeconfig file); else through
+ *  @kubernetes/client-node, which reads any kubeconfig or says what is wrong with it. That
+ *  client is ~38 MB of the agent's memory: loaded only when it is needed. */
+async function nodeReflectors(kubeconfig: string | undefined, changed: () => void): Promise<KubeReflectors> {
+  const endpoint = loadKubeEndpoint(kubeconfig);
+  if (endpoint) return new KubeReflectors(() => new HttpKubeClient(endpoint), changed, ['nodes']);
+  const [{ KubeWatch }, { loadKubeConfig }] = await Promise.all([
+    import('../lib/kube/watch.js'),
+    import('../lib/kube/config.js'),
+  ]);
+  return new KubeWatch(loadKubeConfig(kubeconfig), changed, ['nodes']);
+}
+
 export class KubeIntentSource {
-  private readonly watch: KubeWatch;
+  private watch: KubeReflectors | null = null;
+  private stopped = false;
   private current: Intent;
   private text = '';
   /** "auto" resolved: for which own address and first peer, and to what */
@@ -28,24 +44,28 @@ export class KubeIntentSource {
     private readonly log: (msg: string) => void = () => {},
   ) {
     this.current = this.intentFrom([]);
-    this.watch = new KubeWatch(loadKubeConfig(opts.kubeconfig), () => this.refresh(), ['nodes']);
   }
 
   get intent(): Intent {
     return this.current;
   }
 
+  /** Throws KubeConfigError (lib/kube/config.ts) for a kubeconfig that cannot be used. */
   async start(): Promise<void> {
+    const watch = await nodeReflectors(this.opts.kubeconfig, () => this.refresh());
+    if (this.stopped) return; // stopped while the client loaded: nothing was started
+    this.watch = watch;
     await this.watch.start();
     this.refresh();
   }
 
-  stop(): Promise<void> {
-    return this.watch.close();
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.watch?.close();
   }
 
   problems(): string[] {
-    return this.watch.problems();
+    return this.watch?.problems() ?? [];
   }
 
   private intentFrom(peers: Peer[], uplink = this.opts.uplink === AUTO_UPLINK ? 'eth0' : this.opts.uplink): Intent {
@@ -84,7 +104,7 @@ export class KubeIntentSource {
     const peers: Peer[] = [];
     const refused = new Map<string, string>();
     let selfIp: string | null = null;
-    for (const n of this.watch.nodes().values()) {
+    for (const n of this.watch?.nodes().values() ?? []) {
       const name = n.metadata?.name;
       if (name === this.opts.node) selfIp = nodeRouting(n).ip;
       if (!name || name === this.opts.node) continue;
@@ -105,7 +125,7 @@ export class KubeIntentSource {
     if (text === this.text) return;
     this.text = text;
     this.current = next;
-    for (const p of this.watch.problems()) this.log(p);
+    for (const p of this.problems()) this.log(p);
     this.onChange(next);
   }
 }

@@ -70,6 +70,9 @@ options:
   --agent KIND       built (default: the lab's agents run .build/cli/main.js, as the image
                      runs podnet; npm run build first) or sources (through tsx)
   --burst N          concurrent CNI VERSION calls through the shim for (d) (default 4; 0 skips (d))
+  --control-plane K  lab (default: the agents learn the nodes from the lab's inventory) or
+                     kubernetes (the lab's API endpoint; the agents run --kubernetes, as the
+                     DaemonSet runs them, with the Kubernetes client loaded)
   --json             print the results as JSON on stdout (progress still goes to stderr)
   -h, --help         this text
 
@@ -83,6 +86,7 @@ const OPTIONS = {
   'idle-seconds': { type: 'string' },
   agent: { type: 'string' },
   burst: { type: 'string' },
+  'control-plane': { type: 'string' },
 } as const;
 
 interface Options {
@@ -93,6 +97,7 @@ interface Options {
   idleSeconds: number;
   agent: 'built' | 'sources';
   burst: number;
+  controlPlane: 'lab' | 'kubernetes';
   json: boolean;
 }
 
@@ -110,8 +115,14 @@ function parseOptions(values: OptionValues<typeof OPTIONS>): Options {
     idleSeconds: numberOption('idle-seconds', values['idle-seconds'], 60, 0, 3600),
     agent: agentKind(values.agent),
     burst: numberOption('burst', values.burst, 4, 0, 64),
+    controlPlane: controlPlaneOption(values['control-plane']),
     json: values.json,
   };
+}
+
+function controlPlaneOption(v: string | undefined): 'lab' | 'kubernetes' {
+  if (v === undefined || v === 'lab' || v === 'kubernetes') return v ?? 'lab';
+  throw new UsageError(`--control-plane: lab or kubernetes, not ${JSON.stringify(v)}`);
 }
 
 function agentKind(v: string | undefined): 'built' | 'sources' {
@@ -407,6 +418,7 @@ type LabModules = {
   paths: typeof import('../lab/paths.js');
   agents: typeof import('../lab/agents.js');
   inventory: typeof import('../lab/inventory.js');
+  kubeLab: typeof import('../lab/kube-lab.js');
 };
 let M: LabModules;
 let P: import('../lab/paths.js').LabPaths | null = null;
@@ -642,6 +654,8 @@ interface Lab {
   socket: string;
   token: string;
   conflist: string;
+  /** the node's CNI plugins (the shim among them): the lab's, or what its install step wrote */
+  cniBin: string;
   agentPid: number;
   /** node1's pods: their namespace names */
   podNamespaces: string[];
@@ -652,13 +666,18 @@ async function buildLab(opts: Options): Promise<Lab> {
   const id = freshLabId();
   P = M.paths.labPaths(id);
   say(
-    `lab ${id}: ${opts.nodes} node(s), ${opts.pods} pods on ${NODE_NAME} (host-gw); namespaces ${P.prefix}*, state in ${P.stateDir}`,
+    `lab ${id}: ${opts.nodes} node(s), ${opts.pods} pods on ${NODE_NAME} (host-gw, control plane: ${opts.controlPlane}); namespaces ${P.prefix}*, state in ${P.stateDir}`,
   );
   harness.lab(id, takeLabDown(P)); // from here on clean-up takes it down
   const t0 = performance.now();
   await M.lab.labUp(
     P,
-    { nodes: opts.nodes, podsPerNode: opts.nodes === 1 ? opts.pods : 0, routing: 'host-gw' },
+    {
+      nodes: opts.nodes,
+      podsPerNode: opts.nodes === 1 ? opts.pods : 0,
+      routing: 'host-gw',
+      ...(opts.controlPlane === 'kubernetes' ? { controlPlane: 'kubernetes' as const } : {}),
+    },
     (msg) => progress(`lab up: ${msg}`),
   );
   if (opts.nodes > 1) {
@@ -685,6 +704,7 @@ async function buildLab(opts: Options): Promise<Lab> {
     socket: M.agents.agentSocket(P, NODE_NAME),
     token: readFileSync(inv.tokenFile!, 'utf8').trim(),
     conflist: join(M.paths.nodeDir(P, NODE_NAME), 'net.d', '10-podnet.conflist'),
+    cniBin: opts.controlPlane === 'kubernetes' ? M.kubeLab.kubeNodeBin(P, NODE_NAME) : join(P.stateDir, 'bin'),
     agentPid: agent.pid,
     podNamespaces: pods.map((x) => x.netns),
     stateDir: M.paths.nodeDir(P, NODE_NAME),
@@ -1246,7 +1266,7 @@ interface ThreadResults {
 }
 
 function versionViaAgent(lab: Lab): Promise<number> {
-  const bin = join(P!.stateDir, 'bin');
+  const bin = lab.cniBin;
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(NSENTER, [`--net=/run/netns/${lab.nodeNs}`, '--', join(bin, 'podnet')], {
@@ -1258,6 +1278,8 @@ function versionViaAgent(lab: Lab): Promise<number> {
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.resume();
     child.on('error', reject);
+    // a shim that is not there ends before its input is written: 'close' says so
+    child.stdin!.on('error', () => {});
     child.on('close', (code) => {
       harness.children.delete(child);
       const ms = performance.now() - t0;
@@ -1517,7 +1539,7 @@ function printText(
   const o = meta.options;
   L.push(`podnet agent benchmark — ${meta.date}`);
   L.push(
-    `node ${meta.node}, kernel ${meta.kernel}, ${meta.cpus} CPU(s); lab ${meta.labId}: ${o.nodes} node(s), ${o.pods} pods on ${NODE_NAME}, host-gw (lab up ${f1(meta.labUpSeconds)} s)`,
+    `node ${meta.node}, kernel ${meta.kernel}, ${meta.cpus} CPU(s); lab ${meta.labId}: ${o.nodes} node(s), ${o.pods} pods on ${NODE_NAME}, host-gw, control plane ${o.controlPlane} (lab up ${f1(meta.labUpSeconds)} s)`,
   );
   L.push(
     `${NODE_NAME}'s kernel: ${a.counts.links} links, ${a.counts.addresses} addresses, ${a.counts.routes} routes, ${a.counts.neighbours} neighbours, ${a.counts.nsids} netns ids; ${a.counts.attachments} attachment records, ${a.counts.leases} leases`,
@@ -1737,6 +1759,7 @@ async function measure(opts: Options): Promise<number> {
     paths: await import('../lab/paths.js'),
     agents: await import('../lab/agents.js'),
     inventory: await import('../lab/inventory.js'),
+    kubeLab: await import('../lab/kube-lab.js'),
   };
   harness.onCleanup(stopProcesses);
   tempRoot = harness.tempDir('agent');

@@ -1,11 +1,27 @@
 // A kubeconfig, loaded the way kubectl finds one (a file given, $KUBECONFIG,
 // ~/.kube/config, or the pod's service account), with errors that say what to do.
-import { KubeConfig } from '@kubernetes/client-node';
+//
+// This module does not import @kubernetes/client-node: the agent's CLI imports it for
+// KubeConfigError alone, and the client's ~1,000 modules would be a third of the agent's
+// memory. The class comes from the modules that make requests with it (lib/kube/watch.ts,
+// lib/kube/secrets.ts), which every caller of loadKubeConfig imports to use what it returns.
+import type { KubeConfig } from '@kubernetes/client-node';
 
 export class KubeConfigError extends Error {}
 
+let KubeConfigClass: typeof KubeConfig | null = null;
+
+/** Hands this module the client's KubeConfig class (lib/kube/watch.ts, secrets.ts). */
+export function provideKubeConfig(c: typeof KubeConfig): void {
+  KubeConfigClass = c;
+}
+
 export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
+  if (!KubeConfigClass)
+    throw new Error(
+      'lib/kube/config.ts: the Kubernetes client is not loaded: import lib/kube/watch.js or lib/kube/secrets.js before calling loadKubeConfig',
+    );
+  const kc = new KubeConfigClass();
   try {
     if (path) kc.loadFromFile(path);
     else kc.loadFromDefault();

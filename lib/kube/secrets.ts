@@ -2,7 +2,11 @@
 // two calls `podnet deploy secrets` makes, and so the only rights its Role needs (get and
 // create on secrets in that namespace). Failures become sentences that say what to do: a
 // 403 names the RBAC rule that is missing.
-import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { provideKubeConfig } from './config.js';
+
+// lib/kube/config.ts takes the class from here: importing it alone must not load the client.
+provideKubeConfig(KubeConfig);
 
 export class SecretsApiError extends Error {}
 
