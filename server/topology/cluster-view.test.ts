@@ -2,7 +2,7 @@
 // changes it missed while the ring holds them, and a snapshot otherwise.
 import { describe, expect, it } from 'vitest';
 import { SyntheticSource } from '../sources/synthetic';
-import { ClusterView } from './cluster-view';
+import { ClusterView, STREAM_SNAPSHOT_MAX_PODS } from './cluster-view';
 import { applyTopologyChanges } from '../../lib/model/diff';
 import type { TopologyChange, TopologyEvent } from '../../lib/model/topology';
 
@@ -91,4 +91,19 @@ describe('ClusterView', () => {
     abort.abort();
     await view.close();
   });
+
+  it('does not stream a whole topology above STREAM_SNAPSHOT_MAX_PODS: it says to load topology.snapshot', async () => {
+    const pods = STREAM_SNAPSHOT_MAX_PODS + 10;
+    const view = new ClusterView(new SyntheticSource(`20x${pods}`, { churnMs: null }), false);
+    await view.start();
+    const fresh = view.events(undefined, null);
+    await expect(fresh.next()).rejects.toThrow(/load topology.snapshot and watch from its version/);
+    // from the version topology.snapshot gave: changes, no snapshot, as always
+    const abort = new AbortController();
+    const resumed = view.events(abort.signal, view.current().version);
+    const first = resumed.next();
+    abort.abort();
+    expect((await first).done).toBe(true);
+    await view.close();
+  }, 60_000);
 });

@@ -15,6 +15,17 @@ const FIRST_VIEW_WAIT_MS = 2_000;
 /** queued events per watcher before it is sent a snapshot instead */
 const MAX_QUEUE = 64;
 const RING_SIZE = 256;
+/**
+ * Above this many pods topology.watch does not put a whole topology on its stream: at
+ * 100,000 pods (and ~1M routes in host-gw) one snapshot is hundreds of MB of JSON, and a
+ * watcher that needs one while the cluster churns needs another before the first is out —
+ * the server held 4 GB within a minute and died. Such a watcher is ended with a message
+ * saying what to do instead (topology.snapshot, then watch from its version; or the
+ * summary protocol, as the page does at that size).
+ */
+export const STREAM_SNAPSHOT_MAX_PODS = 20_000;
+
+export class StreamTooBigError extends Error {}
 
 interface Watcher {
   queue: TopologyEvent[];
@@ -117,6 +128,12 @@ export class ClusterView {
       while (!signal?.aborted && !this.closed) {
         const next = w.queue.shift();
         if (next) {
+          if (next.type === 'snapshot' && next.topology.pods.length > STREAM_SNAPSHOT_MAX_PODS)
+            throw new StreamTooBigError(
+              `topology.watch does not stream whole topologies above ${STREAM_SNAPSHOT_MAX_PODS} pods (this one has ` +
+                `${next.topology.pods.length}): load topology.snapshot and watch from its version, or use ` +
+                'topology.summary and topology.watchSummary',
+            );
           yield next;
           continue;
         }

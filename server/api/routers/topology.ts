@@ -2,6 +2,7 @@ import { TRPCError, tracked } from '@trpc/server';
 import { z } from 'zod';
 import { SEARCH_LIMIT_MAX, TABLE_COLUMNS, TABLE_PAGE_MAX } from '../../../lib/model/search';
 import { SUMMARY_EVENT_ID } from '../../../lib/model/summary';
+import { StreamTooBigError } from '../../topology/cluster-view';
 import { MAX_FOCUS } from '../../topology/summary-feed';
 import { createTRPCRouter, publicProcedure } from '../trpc';
 
@@ -31,7 +32,12 @@ export const topologyRouter = createTRPCRouter({
     )
     .subscription(async function* ({ ctx, input, signal }) {
       const since = input?.lastEventId ? Number(input.lastEventId) : null;
-      for await (const event of ctx.cluster.events(signal, since)) yield tracked(String(event.version), event);
+      try {
+        for await (const event of ctx.cluster.events(signal, since)) yield tracked(String(event.version), event);
+      } catch (e) {
+        if (e instanceof StreamTooBigError) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: e.message });
+        throw e;
+      }
     }),
 
   // ---- summary first (issue 13): lib/model/summary.ts, server/topology/summary-feed.ts
