@@ -61,6 +61,7 @@ import {
   table,
   type Stat,
 } from './common.js';
+import { SERVER_V8_FLAGS } from '../cli/dashboard-process.js';
 import { freshLabId, harness, numberOption, runBench, userEnv, type OptionValues, type Teardown } from './harness.js';
 
 // ---------------------------------------------------------------------------------------
@@ -360,7 +361,8 @@ async function startDashboard(name: string, env: Record<string, string>): Promis
   const fd = openSync(log, 'w');
   const t0 = performance.now();
   // A process group of its own, so the whole server goes with one kill of its pid.
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', HOST, '-p', String(port)], {
+  // with the V8 flags `podnet dashboard` gives its server (its heap's growth held near its live size)
+  const child = spawn(process.execPath, [...SERVER_V8_FLAGS, NEXT_BIN, 'start', '-H', HOST, '-p', String(port)], {
     cwd: REPO,
     env: cleanEnv(env),
     stdio: ['ignore', fd, fd],

@@ -39,7 +39,7 @@ const READY_TIMEOUT_MS = 60_000;
  * live, where 15 % holds it near 650 MB (bench/README.md). No hard cap (--max-old-space-size):
  * a bigger cluster needs more, and should get it rather than crash.
  */
-const SERVER_V8_FLAGS = ['--heap-growing-percent=15'];
+export const SERVER_V8_FLAGS = ['--heap-growing-percent=15'];
 
 export type Progress = (msg: string) => void;
 
