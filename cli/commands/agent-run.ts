@@ -62,9 +62,10 @@ export const runAgent: Run = async (args, io) => {
   }
   if (cert && flag(args, 'plain-http'))
     throw new CommandError('--plain-http and --tls-cert contradict each other: choose one', 2);
-  // Loaded here, once the options hold: the Kubernetes client alone takes over a second
-  // to import, and a mistyped option should not wait for it.
-  // The client is loaded for --kubernetes only: a lab's agent has no use for its ~30 MB.
+  // Loaded here, once the options hold: a mistyped option should not wait for the agent's
+  // modules. With --kubernetes the agent reads its Nodes over node:http
+  // (lib/kube/http-client.ts); @kubernetes/client-node (~1 s to import, ~80 MB of RSS) is
+  // loaded only for a kubeconfig that needs it (exec plugins, auth providers: lib/kube/endpoint.ts).
   const kubernetes = flag(args, 'kubernetes');
   keepYoungGenerationSmall();
   const [{ startAgent }, KubeConfigError] = await Promise.all([
