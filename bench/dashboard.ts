@@ -355,6 +355,21 @@ interface Dashboard {
   startMs: number;
 }
 
+/** Opens the podnet page and waits until it has drawn; `what` names it in the failure. */
+async function openDrawn(page: Page, dash: Dashboard, what: string): Promise<void> {
+  await page.goto(`${dash.url}/`, { waitUntil: 'commit', timeout: READY_TIMEOUT_MS });
+  await page
+    .waitForFunction('window.__bench && window.__bench.readyAt !== null', undefined, {
+      timeout: READY_TIMEOUT_MS,
+      polling: 20,
+    })
+    .catch(() => {
+      throw new BenchFailure(
+        `${what} did not draw within ${READY_TIMEOUT_MS / 1000} s\n  server log:\n${tail(dash.log)}`,
+      );
+    });
+}
+
 async function startDashboard(name: string, env: Record<string, string>): Promise<Dashboard> {
   const port = await freePort();
   const log = join(tempRoot, `next-${name}.log`);
@@ -945,17 +960,7 @@ async function benchLatency(opts: Options, shape: string): Promise<LatencyResult
   });
   const { context, page, cdp, net } = await newPage();
   try {
-    await page.goto(`${dash.url}/`, { waitUntil: 'commit', timeout: READY_TIMEOUT_MS });
-    await page
-      .waitForFunction('window.__bench && window.__bench.readyAt !== null', undefined, {
-        timeout: READY_TIMEOUT_MS,
-        polling: 20,
-      })
-      .catch(() => {
-        throw new BenchFailure(
-          `(c) the podnet page on ${shape} did not draw within ${READY_TIMEOUT_MS / 1000} s\n  server log:\n${tail(dash.log)}`,
-        );
-      });
+    await openDrawn(page, dash, `(c) the podnet page on ${shape}`);
     const firstRender = (await page.evaluate<number>('window.__bench.readyAt'))!;
     // A node opened with a click: the view goes to it, and the boxes around it in view open
     // too (within the page's pod budget); then their pods load.
@@ -1082,17 +1087,7 @@ async function benchLab(opts: Options): Promise<LabResults> {
   const samples: EventSample[] = [];
   const { context, page } = await newPage();
   try {
-    await page.goto(`${dash.url}/`, { waitUntil: 'commit', timeout: READY_TIMEOUT_MS });
-    await page
-      .waitForFunction('window.__bench && window.__bench.readyAt !== null', undefined, {
-        timeout: READY_TIMEOUT_MS,
-        polling: 20,
-      })
-      .catch(() => {
-        throw new BenchFailure(
-          `(b) the podnet page on the lab did not draw within ${READY_TIMEOUT_MS / 1000} s\n  server log:\n${tail(dash.log)}`,
-        );
-      });
+    await openDrawn(page, dash, '(b) the podnet page on the lab');
     const firstRender = (await page.evaluate<number>('window.__bench.readyAt'))!;
     // Every pod of the lab drawn, then a moment of quiet.
     const want = inv.pods.map((p) => `pod:${p.namespace}/${p.name}`);
