@@ -93,6 +93,10 @@ const FIT_PADDING_BOTTOM = 44;
 const MAX_FIT_ZOOM = 1.2;
 const UPLINK_LABEL_H = 50;
 const ANIMATION_MS = 250;
+/** Above this many drawn elements a move of the view jumps instead of gliding: each frame
+ *  of the glide redraws everything (software canvas, here: ~60 ms a frame at 1,000 node
+ *  boxes), and the glide would hold up the pods the same click asked for. */
+const ANIMATE_MAX_ELEMENTS = 1500;
 /** exportPng's longest side: a 100-node cluster is ~15,000 model px wide, and a full-size
  *  picture of it takes seconds and megabytes for detail nobody can see in one image */
 const PNG_MAX_PX = 4000;
@@ -318,8 +322,12 @@ class GraphEngine {
     if (ele.empty()) return false;
     this.cy.stop(true, true);
     this.fitted = false;
-    this.cy.animate(this.focusOn(sel), { duration: ANIMATION_MS });
+    this.cy.animate(this.focusOn(sel), { duration: this.glideMs() });
     return true;
+  }
+
+  private glideMs(): number {
+    return this.drawn.size > ANIMATE_MAX_ELEMENTS ? 0 : ANIMATION_MS;
   }
 
   /**
@@ -424,7 +432,7 @@ class GraphEngine {
     this.fitted = false;
     this.cy.animate(
       this.viewFor({ x: (bb.x1 + bb.x2) / 2, y: (bb.y1 + bb.y2) / 2, w: bb.w, h: bb.h }, MAX_FOCUS_ZOOM),
-      { duration: ANIMATION_MS },
+      { duration: this.glideMs() },
     );
     return true;
   }
