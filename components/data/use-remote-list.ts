@@ -6,6 +6,7 @@
 // cluster's versions thinned to one refetch a second, and an error put into words.
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
+import { SEARCH_LIMIT_MAX, type SearchResult } from '../../lib/model/search';
 import { makeTrpcClient, type TrpcClient } from './trpc-client';
 
 /** what a panel is told when the page asks the server instead of filtering its Topology */
@@ -98,6 +99,29 @@ export function useRemoteQuery<I, T>(
     error: q.isError ? remoteErrorText(what, q.error) : null,
     askNow: (i) => queryClient.fetchQuery(options(i)),
   };
+}
+
+type SearchAnswer = { results: SearchResult[]; total: number };
+
+/**
+ * topology.search for a box being typed into (the search box, the trace's endpoints): the
+ * text sent once typing rests, nothing asked for an empty one or while `enabled` is false.
+ * `text` is the text the answer is for — it lags what is in the box while typing.
+ */
+export function useRemoteSearch(
+  remote: Remote,
+  query: string,
+  enabled = true,
+): RemoteAnswer<SearchAnswer, string> & { text: string } {
+  const text = useLagging(query.trim(), 'debounce', TYPING_MS);
+  const answer = useRemoteQuery(
+    'search',
+    remote,
+    { text, limit: SEARCH_LIMIT_MAX },
+    (c, i) => c.topology.search.query(i),
+    enabled && text !== '',
+  );
+  return { ...answer, text, askNow: (t) => answer.askNow({ text: t, limit: SEARCH_LIMIT_MAX }) };
 }
 
 /** pages of `size` needed for `total` rows (at least one: an empty list is one empty page) */

@@ -14,7 +14,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Topology, TopologyChange, TopologyEvent } from '../../lib/model/topology';
 import { applyTopologyChanges } from '../../lib/model/diff';
-import type { ClusterSummary, SummaryEvent } from '../../lib/model/summary';
+import { MAX_FOCUS, type ClusterSummary, type SummaryEvent } from '../../lib/model/summary';
 import { SummarySession, type FocusControl } from './summary-session';
 import { makeTrpcClient, type TrpcClient } from './trpc-client';
 
@@ -22,12 +22,10 @@ import { makeTrpcClient, type TrpcClient } from './trpc-client';
 const STALE_AFTER_MS = 10_000;
 /** Up to this many nodes and pods the page holds the whole topology: every pod drawn
  *  without asking, every list filtered in the page. The server's focus limit (MAX_FOCUS in
- *  server/topology/summary-feed.ts) is 64 nodes; a few thousand pods load in well under
+ *  lib/model/summary.ts) is 64 nodes; a few thousand pods load in well under
  *  the 1 s first render (bench/README.md). */
 export const SMALL_NODES = 64;
 export const SMALL_PODS = 2_000;
-/** nodes one page may have open at once (the server's MAX_FOCUS) */
-export const OPEN_MAX = 64;
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'stale';
 
@@ -52,14 +50,14 @@ export interface LiveTopology {
 }
 
 export interface TopologyFeed extends LiveTopology {
-  /** the nodes the page shows open, most wanted first (more than OPEN_MAX are cut);
+  /** the nodes the page shows open, most wanted first (more than MAX_FOCUS are cut);
    *  their pods arrive and stay current. Nothing to do while the topology is whole. */
   open(nodes: readonly string[]): void;
   /** the node a pod is on, asked of the server (a pod whose node is not loaded) */
   locate(pod: string): Promise<string | null>;
 }
 
-export const isSmall = (s: ClusterSummary) => s.nodes.length <= SMALL_NODES && s.totals.pods <= SMALL_PODS;
+const isSmall = (s: ClusterSummary) => s.nodes.length <= SMALL_NODES && s.totals.pods <= SMALL_PODS;
 
 export function useTopology(): TopologyFeed {
   const [live, setLive] = useState<LiveTopology>({
@@ -180,7 +178,7 @@ export function useTopology(): TopologyFeed {
   }, []);
 
   const open = useCallback((nodes: readonly string[]) => {
-    wanted.current = [...new Set(nodes)].slice(0, OPEN_MAX);
+    wanted.current = [...new Set(nodes)].slice(0, MAX_FOCUS);
     focus.current?.want(wanted.current);
   }, []);
 

@@ -3,7 +3,7 @@
 // an incident ticket or a diff against tomorrow's.
 import { useState, type RefObject } from 'react';
 import type { Topology } from '../../lib/model/topology';
-import { makeTrpcClient } from '../data/trpc-client';
+import { remoteClient } from '../data/use-remote-list';
 import { secondaryButton } from './button-styles';
 
 /** The graph's imperative side, as much of it as exporting needs. */
@@ -69,7 +69,7 @@ export function ExportButtons({
     let whole = topology;
     if (partial) {
       try {
-        whole = (await makeTrpcClient().topology.snapshot.query()).topology as Topology;
+        whole = (await remoteClient().topology.snapshot.query()).topology as Topology;
       } catch (e) {
         setError(`The server did not send the topology: ${(e as Error).message}`);
         return;

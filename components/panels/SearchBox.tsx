@@ -17,7 +17,7 @@ import {
   SEARCH_LIMIT_MAX,
   type SearchResult,
 } from '../../lib/model/search';
-import { TYPING_MS, useLagging, useRemoteQuery, type Remote } from '../data/use-remote-list';
+import { useRemoteSearch, type Remote } from '../data/use-remote-list';
 import { comboboxKeys } from './combobox-keys';
 
 const MAX_RESULTS = SEARCH_LIMIT_MAX;
@@ -67,15 +67,8 @@ function useSearch(
   askNow: (text: string) => Promise<{ results: SearchResult[] }>;
 } {
   const local = useMemo(() => (remote ? NOTHING : searchTopology(topology, query)), [remote, topology, query]);
-  const text = useLagging(query.trim(), 'debounce', TYPING_MS);
-  const answer = useRemoteQuery(
-    'search',
-    remote,
-    { text, limit: MAX_RESULTS },
-    (c, i) => c.topology.search.query(i),
-    text !== '',
-  );
-  const askNow = (t: string) => answer.askNow({ text: t, limit: MAX_RESULTS });
+  const answer = useRemoteSearch(remote, query);
+  const { text, askNow } = answer;
   if (!remote) return { ...local, searching: false, error: null, askNow };
   return {
     askNow,

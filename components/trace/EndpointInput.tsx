@@ -5,7 +5,7 @@
 import { useId, useMemo, useState } from 'react';
 import type { Topology } from '../../lib/model/topology';
 import { comboboxKeys } from '../panels/combobox-keys';
-import { TYPING_MS, useLagging, useRemoteQuery, type Remote } from '../data/use-remote-list';
+import { useRemoteSearch, type Remote } from '../data/use-remote-list';
 import { endpointOptions, remoteEndpointOptions, type EndpointOption } from './endpoint-options';
 
 export const inputClass =
@@ -28,15 +28,7 @@ export function EndpointInput(props: {
   const id = useId();
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
-  const text = useLagging(value.trim(), 'debounce', TYPING_MS);
-  const answer = useRemoteQuery(
-    'search',
-    remote,
-    { text, limit: 50 },
-    (c, i) => c.topology.search.query(i),
-    open && text !== '',
-  );
-  const results = answer.data?.results;
+  const results = useRemoteSearch(remote, value, open).data?.results;
   const options = useMemo(() => {
     if (!open) return [];
     if (remote) return remoteEndpointOptions(results ?? [], value, allowIp);

@@ -13,6 +13,9 @@ import { slotIn } from './pod-slot';
 import type { Severity } from './snapshot';
 import type { AgentState, ClusterInfo, Health, TopoFinding, TopoNode, TopoPod, TopoRoute } from './topology';
 
+/** nodes one summary subscription may focus at once (topology.focus): a page's open nodes */
+export const MAX_FOCUS = 64;
+
 /** names listed in a node's route exceptions; the rest is counted in `more` */
 export const ROUTE_LIST_MAX = 16;
 

@@ -22,8 +22,6 @@ import type { MergeMemo } from './merge';
 import { SummaryBuilder } from './summary';
 import { PodIndex } from './pod-index';
 
-/** nodes one subscription may focus at once */
-export const MAX_FOCUS = 64;
 /** how long a dropped subscription keeps its focus for a reconnect */
 export const FOCUS_GRACE_MS = 60_000;
 /** queued events per subscription before it is sent a fresh summary instead */

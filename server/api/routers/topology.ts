@@ -1,9 +1,8 @@
 import { TRPCError, tracked } from '@trpc/server';
 import { z } from 'zod';
 import { SEARCH_LIMIT_MAX, TABLE_COLUMNS, TABLE_PAGE_MAX } from '../../../lib/model/search';
-import { SUMMARY_EVENT_ID } from '../../../lib/model/summary';
+import { MAX_FOCUS, SUMMARY_EVENT_ID } from '../../../lib/model/summary';
 import { StreamTooBigError } from '../../topology/cluster-view';
-import { MAX_FOCUS } from '../../topology/summary-feed';
 import { createTRPCRouter, publicProcedure } from '../trpc';
 
 const nodeName = z.string().min(1).max(253);
