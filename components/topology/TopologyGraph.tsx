@@ -11,6 +11,7 @@ import cytoscape, { type Core, type ElementDefinition, type NodeSingular } from 
 import { memo, useEffect, useRef, type JSX, type RefObject } from 'react';
 import type { ClusterSummary, NodeSummary } from '../../lib/model/summary';
 import type { Selection, Topology } from '../../lib/model/topology';
+import { ADD_SLICE, sliceAdds } from './add-slices';
 import { HIGHLIGHT_CLASSES, highlightClasses, highlightIds, nodesOnHighlight, type GraphHighlight } from './highlight';
 import { FONT_SIZE } from './label-text';
 import { layoutTopology, shapeOfSummaries, TITLE_H, type SlotShape, type TopologyLayout } from './layout';
@@ -196,6 +197,19 @@ interface Inputs {
   loaded: ReadonlySet<string> | null;
 }
 
+/** Cytoscape keeps (and later mutates) the data and position objects it is given: it gets
+ *  copies, so what GraphEngine.drawn remembers stays what was asked for. */
+const copyForCytoscape = (e: ElementDefinition): ElementDefinition => ({
+  ...e,
+  data: { ...e.data },
+  ...(e.position ? { position: { ...e.position } } : {}),
+});
+
+/** Runs `f` after the next frame is painted (a task after the frame's callbacks). */
+function afterPaint(f: () => void): void {
+  requestAnimationFrame(() => setTimeout(f, 0));
+}
+
 const sameSelection = (a: Selection | null, b: Selection | null) =>
   a === b || (a !== null && b !== null && a.kind === b.kind && a.key === b.key);
 
@@ -227,6 +241,11 @@ class GraphEngine {
   private destroyed = false;
   private resizeObserver: ResizeObserver | null = null;
   private highlight: GraphHighlight | null = null;
+  /** a click's selection, drawn until the page's answer (update()) arrives */
+  private tappedSel: Selection | null = null;
+  /** what a draw still has to add, a slice a frame (add-slices.ts), and the counts it
+   *  publishes on the container once all is there */
+  private pending: { slices: ElementDefinition[][]; frame: number; done: () => void } | null = null;
 
   constructor(
     private readonly host: HTMLDivElement,
@@ -282,6 +301,7 @@ class GraphEngine {
 
   destroy(): void {
     this.destroyed = true;
+    if (this.pending) cancelAnimationFrame(this.pending.frame);
     if (this.viewportTimer) clearTimeout(this.viewportTimer);
     this.resizeObserver?.disconnect();
     if (typeof window !== 'undefined' && window.__podnetGraph?.cy === this.cy) delete window.__podnetGraph;
@@ -296,6 +316,7 @@ class GraphEngine {
 
   update(next: Inputs): void {
     const prev = this.inputs;
+    this.tappedSel = null;
     const selectionChanged = !sameSelection(prev.selection, next.selection);
     const filterChanged = prev.filter.node !== next.filter.node || prev.filter.namespace !== next.filter.namespace;
     this.inputs = next;
@@ -392,18 +413,39 @@ class GraphEngine {
     return { zoom, pan: { x: this.cy.width() / 2 - zoom * area.x, y: FIT_PADDING + h / 2 - zoom * area.y } };
   }
 
+  /**
+   * A click is answered in the frame after it: the element clicked is drawn selected at
+   * once, and the rest — its box opening (a hundred pods or more to style and draw), the
+   * page's panels, the glide — runs after that frame is painted. Done in the click's own
+   * task, that work held the frame (and the next input, often a wheel) back 200–400 ms.
+   */
   private tapped(node: NodeSingular): void {
     const kind = node.data('kind') as string;
-    if (kind === 'pod') this.onSelect({ kind: 'pod', key: node.data('key') as string });
-    else if (kind === 'bridge') this.onSelect({ kind: 'node', key: node.data('node') as string });
+    let sel: Selection;
+    let open: string | null = null;
+    if (kind === 'pod') sel = { kind: 'pod', key: node.data('key') as string };
+    else if (kind === 'bridge') sel = { kind: 'node', key: node.data('node') as string };
     else if (kind === 'node') {
-      const name = node.data('name') as string;
-      if (node.data('collapsed')) {
-        this.pinned.add(name);
+      sel = { kind: 'node', key: node.data('name') as string };
+      if (node.data('collapsed')) open = sel.key;
+    } else return;
+    this.tappedSel = sel;
+    this.markSelection();
+    afterPaint(() => {
+      if (this.destroyed) return;
+      if (open) {
+        this.pinned.add(open);
         this.draw();
       }
-      this.onSelect({ kind: 'node', key: name });
-    }
+      this.onSelect(sel);
+      // the page answers with update(); one that kept its selection (a click that picked
+      // a trace's destination) never does: then the mark goes back to the page's
+      afterPaint(() => {
+        if (this.destroyed || this.tappedSel !== sel) return;
+        this.tappedSel = null;
+        this.markSelection();
+      });
+    });
   }
 
   private expanded(): Set<string> {
@@ -455,6 +497,12 @@ class GraphEngine {
     const { topology, version, filter, selection } = this.inputs;
     if (!topology || this.destroyed) return;
     const t0 = performance.now();
+    // slices not added yet are not drawn: this plan adds them (or not) afresh
+    if (this.pending) {
+      cancelAnimationFrame(this.pending.frame);
+      for (const e of this.pending.slices.flat()) this.drawn.delete(e.data.id as string);
+      this.pending = null;
+    }
     // a redraw for the view alone (boxes opening) reuses the layout of the same topology
     const summary = this.inputs.summary;
     if (summary && this.summaries.of !== summary)
@@ -500,6 +548,7 @@ class GraphEngine {
       plan.remove.some((id) => this.drawn.get(id)?.data.kind === 'node');
     const byId = new Map(next.map((e) => [e.data.id as string, e]));
     const cy = this.cy;
+    let later: ElementDefinition[][] = [];
     cy.batch(() => {
       for (const id of plan.remove) {
         const ele = cy.getElementById(id);
@@ -512,10 +561,15 @@ class GraphEngine {
         if (ele.empty()) add.push(byId.get(d.id)!);
         else ele.data(d.data);
       }
-      // Cytoscape keeps (and later mutates) the data and position objects it is given:
-      // give it copies, so what this.drawn remembers stays what was asked for.
-      if (add.length)
-        cy.add(add.map((e) => ({ ...e, data: { ...e.data }, ...(e.position ? { position: { ...e.position } } : {}) })));
+      // the first drawing at once (it is what "ready" means); more on one already shown,
+      // a slice a frame
+      const sel = this.tappedSel ?? selection;
+      const slices =
+        this.drawn.size > 0 && add.length > ADD_SLICE
+          ? sliceAdds(add, sel?.kind === 'pod' ? selectionId(sel) : null)
+          : [add];
+      if (slices[0]?.length) cy.add(slices[0].map(copyForCytoscape));
+      later = slices.slice(1);
       for (const m of plan.move) {
         const ele = cy.getElementById(m.id);
         if (ele.nonempty() && ele.isNode()) ele.position({ ...m.position });
@@ -525,25 +579,12 @@ class GraphEngine {
     this.markSelection();
     if (this.highlight) this.applyHighlight();
 
-    let nodes = 0;
-    let pods = 0;
-    let bridges = 0;
-    for (const e of next) {
-      if (e.data.kind === 'node') nodes++;
-      else if (e.data.kind === 'pod') pods++;
-      else if (e.data.kind === 'bridge') bridges++;
-    }
     if ((this.needsFit || (nodesChanged && this.fitted)) && cy.width() > 0 && cy.height() > 0) {
       this.needsFit = false;
       this.fit();
     }
     const d = this.host.dataset;
     d.ready = 'true';
-    d.version = String(version);
-    d.nodes = String(nodes);
-    d.pods = String(pods);
-    d.bridges = String(bridges);
-    d.lod = String(this.lod);
     window.__podnetGraph = {
       cy,
       version,
@@ -551,6 +592,39 @@ class GraphEngine {
       elements: next.length,
       highlight: (h) => this.setHighlight(h),
     };
+    // the version and counts say what is on screen: once the last slice is there
+    const done = () => {
+      let nodes = 0;
+      let pods = 0;
+      let bridges = 0;
+      for (const e of next) {
+        if (e.data.kind === 'node') nodes++;
+        else if (e.data.kind === 'pod') pods++;
+        else if (e.data.kind === 'bridge') bridges++;
+      }
+      d.version = String(version);
+      d.nodes = String(nodes);
+      d.pods = String(pods);
+      d.bridges = String(bridges);
+      d.lod = String(this.lod);
+    };
+    if (later.length === 0) done();
+    else this.pending = { slices: later, frame: requestAnimationFrame(() => this.addSlice()), done };
+  }
+
+  /** The next slice of what the last draw adds (its frame), the version once all is there. */
+  private addSlice(): void {
+    const p = this.pending;
+    if (!p || this.destroyed) return;
+    const slice = p.slices.shift()!;
+    this.cy.batch(() => this.cy.add(slice.map(copyForCytoscape)));
+    this.markSelection();
+    if (this.highlight) this.applyHighlight();
+    if (p.slices.length) p.frame = requestAnimationFrame(() => this.addSlice());
+    else {
+      this.pending = null;
+      p.done();
+    }
   }
 
   /** Tells the page which nodes are drawn open (or would be, once their pods are there),
@@ -567,7 +641,7 @@ class GraphEngine {
   private markSelection(): void {
     const cy = this.cy;
     cy.$('.selected, .related').removeClass('selected related');
-    const sel = this.inputs.selection;
+    const sel = this.tappedSel ?? this.inputs.selection;
     if (!sel) return;
     const ele = cy.getElementById(selectionId(sel));
     if (ele.empty()) return;

@@ -10,6 +10,7 @@ import {
   needsLod,
   planUpdate,
   POD_CHARS,
+  CLOSED_UPLINKS_MAX_NODES,
   FOCUS_ROUTES_MAX,
   ROUTE_NODE_THRESHOLD,
   toElements,
@@ -396,6 +397,14 @@ describe('toElements: level of detail', () => {
     const fifty = toElements(bigCluster(50, 2), { expanded: new Set(), lod: true, focus: 'node3' });
     expect(ids(fifty, 'route')).toHaveLength(49);
     expect(get(fifty, 'lan').data.label).toBe('LAN');
+  });
+
+  it('draws uplinks of closed boxes up to CLOSED_UPLINKS_MAX_NODES nodes; above, those of open boxes only', () => {
+    const at = (n: number, open: string[]) =>
+      ids(toElements(bigCluster(n, 2), { expanded: new Set(open), lod: true }), 'uplink');
+    expect(at(CLOSED_UPLINKS_MAX_NODES, [])).toHaveLength(CLOSED_UPLINKS_MAX_NODES);
+    expect(at(CLOSED_UPLINKS_MAX_NODES + 1, [])).toEqual([]);
+    expect(at(CLOSED_UPLINKS_MAX_NODES + 1, ['node7', 'node40'])).toEqual(['uplink:node7', 'uplink:node40']);
   });
 
   it('draws every route, along the LAN, while the boxes stand in a row, whatever the focus', () => {

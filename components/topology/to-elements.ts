@@ -51,6 +51,10 @@ export const ROUTE_NODE_THRESHOLD = ROW_MAX;
  *  routes with findings, and those to nodes drawn open, drawn: 999 arcs from one box at
  *  1,000 nodes are a fan nobody can read, and cost Cytoscape a second to draw. */
 export const FOCUS_ROUTES_MAX = 64;
+/** More nodes than this and a closed box has no uplink: its title gives its address, the
+ *  uplinks of a column of the grid overlap into one line anyway, and at 1,000 nodes they
+ *  were half of what Cytoscape styled and drew for the first render. */
+export const CLOSED_UPLINKS_MAX_NODES = 64;
 /** Pods on no known node (unscheduled, or on a node that went away) beyond this are one
  *  summary element while the level of detail is on. */
 export const UNPLACED_MAX = 50;
@@ -297,6 +301,7 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
         });
       }
     }
+    if (collapsed && nodes.length > CLOSED_UPLINKS_MAX_NODES) continue;
     edges.push({
       group: 'edges',
       data: {

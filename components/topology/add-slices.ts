@@ -1,0 +1,42 @@
+// Elements added to a drawing that is already on screen go to Cytoscape a slice per frame.
+// Each new element costs Cytoscape ~1 ms here to style, measure and cache as a texture on
+// its next frame; a box opening with a few hundred pods in one batch held that frame, and
+// every click or wheel step behind it, for 150–400 ms (bench/README.md). In slices, input
+// is answered between them and the first pods show sooner.
+import type { ElementDefinition } from 'cytoscape';
+
+/** New elements per frame: ~50 ms of Cytoscape's work here, in software. */
+export const ADD_SLICE = 48;
+
+/**
+ * `add` in the order slices may be added in: every element after what it hangs on (boxes,
+ * bridges and other nodes first, a pod before its veth, the other edges last), and `first`
+ * (the selection's pod) with its veth before the other pods. Cut into slices of `size`.
+ */
+export function sliceAdds(add: ElementDefinition[], first: string | null, size = ADD_SLICE): ElementDefinition[][] {
+  const others: ElementDefinition[] = [];
+  const pods: ElementDefinition[] = [];
+  const edges: ElementDefinition[] = [];
+  for (const e of add) {
+    if (e.group === 'edges') edges.push(e);
+    else if (e.data.kind === 'pod') pods.push(e);
+    else others.push(e);
+  }
+  // a pod's veth goes right after it; the rest of the edges (routes, uplinks) after all pods
+  const podIds = new Set(pods.map((p) => p.data.id as string));
+  const vethOf = new Map<string, ElementDefinition[]>();
+  const rest: ElementDefinition[] = [];
+  for (const e of edges) {
+    const src = e.data.source as string;
+    if (podIds.has(src)) vethOf.set(src, [...(vethOf.get(src) ?? []), e]);
+    else rest.push(e);
+  }
+  const lead = pods.findIndex((p) => p.data.id === first);
+  if (lead > 0) pods.unshift(...pods.splice(lead, 1));
+  const order = [...others];
+  for (const p of pods) order.push(p, ...(vethOf.get(p.data.id as string) ?? []));
+  order.push(...rest);
+  const out: ElementDefinition[][] = [];
+  for (let i = 0; i < order.length; i += size) out.push(order.slice(i, i + size));
+  return out;
+}
