@@ -5,8 +5,9 @@
 // no longer holds it — nothing missed while away is lost.
 //
 // Summary first (issue 13): the page asks topology.summary (~330 bytes a node) before
-// anything else. A cluster that small (SMALL_NODES / SMALL_PODS) is then loaded whole, as
-// always: topology.snapshot and topology.watch's changes. A bigger one is held as its
+// anything else. A cluster that small (SMALL_NODES / SMALL_PODS, lib/model/summary.ts) is
+// loaded whole, as always: its snapshot comes in the same answer (wholeIfSmall), then
+// topology.watch's changes. A bigger one is held as its
 // summary and the pods of the nodes the page has open: topology.watchSummary streams the
 // summary's changes and the open nodes' details; which nodes are open is the
 // subscription's focus (topology.focus), sent again whenever the server has forgotten it
@@ -14,19 +15,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Topology, TopologyChange, TopologyEvent } from '../../lib/model/topology';
 import { applyTopologyChanges } from '../../lib/model/diff';
-import { MAX_FOCUS, type ClusterSummary, type SummaryEvent } from '../../lib/model/summary';
+import { isSmallCluster, MAX_FOCUS, type ClusterSummary, type SummaryEvent } from '../../lib/model/summary';
 import { SummarySession, type FocusControl } from './summary-session';
 import { makeTrpcClient, type TrpcClient } from './trpc-client';
 
 /** how long a broken stream is "reconnecting" before the page calls its data stale */
 const STALE_AFTER_MS = 10_000;
-/** Up to this many nodes and pods the page holds the whole topology: every pod drawn
- *  without asking, every list filtered in the page. The server's focus limit (MAX_FOCUS in
- *  lib/model/summary.ts) is 64 nodes; a few thousand pods load in well under
- *  the 1 s first render (bench/README.md). */
-export const SMALL_NODES = 64;
-export const SMALL_PODS = 2_000;
-
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'stale';
 
 export interface Connection {
@@ -56,8 +50,6 @@ export interface TopologyFeed extends LiveTopology {
   /** the node a pod is on, asked of the server (a pod whose node is not loaded) */
   locate(pod: string): Promise<string | null>;
 }
-
-const isSmall = (s: ClusterSummary) => s.nodes.length <= SMALL_NODES && s.totals.pods <= SMALL_PODS;
 
 export function useTopology(): TopologyFeed {
   const [live, setLive] = useState<LiveTopology>({
@@ -111,8 +103,9 @@ export function useTopology(): TopologyFeed {
       },
     });
 
-    /** the whole topology: topology.snapshot, then topology.watch from its version */
-    const whole = () => {
+    /** the whole topology: its snapshot (given, else topology.snapshot), then
+     *  topology.watch from its version */
+    const whole = (given?: { version: number; topology: Topology }) => {
       let since: string | null = null;
       const apply = (event: TopologyEvent) =>
         setLive((l) => {
@@ -129,7 +122,7 @@ export function useTopology(): TopologyFeed {
         // The snapshot comes as one JSON response; the watch then starts from its version,
         // so only changes travel over the event stream.
         try {
-          const snap = await trpc.topology.snapshot.query();
+          const snap = given ?? (await trpc.topology.snapshot.query());
           if (cancelled) return;
           apply({ type: 'snapshot', version: snap.version, topology: snap.topology as Topology });
           since = String(snap.version);
@@ -157,9 +150,10 @@ export function useTopology(): TopologyFeed {
 
     void (async () => {
       try {
-        const first = await trpc.topology.summary.query();
+        const first = await trpc.topology.summary.query({ wholeIfSmall: true });
         if (cancelled) return;
-        if (isSmall(first.summary)) whole();
+        if (first.whole) whole({ version: first.whole.version, topology: first.whole.topology as Topology });
+        else if (isSmallCluster(first.summary)) whole();
         else summarised(first);
       } catch (e) {
         // No summary (the server is not there yet): the whole topology's watch retries

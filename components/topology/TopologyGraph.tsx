@@ -12,6 +12,8 @@ import { memo, useEffect, useRef, type JSX, type RefObject } from 'react';
 import type { ClusterSummary, NodeSummary } from '../../lib/model/summary';
 import type { Selection, Topology } from '../../lib/model/topology';
 import { ADD_SLICE, sliceAdds } from './add-slices';
+import { afterPaint, nextFrame } from './frames';
+import { textureReadableLabelsOnly } from './label-textures';
 import { HIGHLIGHT_CLASSES, highlightClasses, highlightIds, nodesOnHighlight, type GraphHighlight } from './highlight';
 import { FONT_SIZE } from './label-text';
 import { layoutTopology, shapeOfSummaries, TITLE_H, type SlotShape, type TopologyLayout } from './layout';
@@ -70,6 +72,8 @@ declare global {
       drawMs?: number;
       elements?: number;
       highlight?: (h: GraphHighlight | null) => void;
+      /** labels too small to draw get no texture (label-textures.ts) */
+      smallLabelsUntextured?: boolean;
     };
   }
 }
@@ -205,11 +209,6 @@ const copyForCytoscape = (e: ElementDefinition): ElementDefinition => ({
   ...(e.position ? { position: { ...e.position } } : {}),
 });
 
-/** Runs `f` after the next frame is painted (a task after the frame's callbacks). */
-function afterPaint(f: () => void): void {
-  requestAnimationFrame(() => setTimeout(f, 0));
-}
-
 const sameSelection = (a: Selection | null, b: Selection | null) =>
   a === b || (a !== null && b !== null && a.kind === b.kind && a.key === b.key);
 
@@ -241,11 +240,12 @@ class GraphEngine {
   private destroyed = false;
   private resizeObserver: ResizeObserver | null = null;
   private highlight: GraphHighlight | null = null;
+  private readonly smallLabelsUntextured: boolean;
   /** a click's selection, drawn until the page's answer (update()) arrives */
   private tappedSel: Selection | null = null;
   /** what a draw still has to add, a slice a frame (add-slices.ts), and the counts it
    *  publishes on the container once all is there */
-  private pending: { slices: ElementDefinition[][]; frame: number; done: () => void } | null = null;
+  private pending: { slices: ElementDefinition[][]; done: () => void } | null = null;
 
   constructor(
     private readonly host: HTMLDivElement,
@@ -270,6 +270,7 @@ class GraphEngine {
       userZoomingEnabled: true,
       userPanningEnabled: true,
     });
+    this.smallLabelsUntextured = textureReadableLabelsOnly(this.cy);
     this.cy.on('tap', 'node', (ev) => this.tapped(ev.target as NodeSingular));
     this.cy.on('tap', (ev) => {
       if (ev.target === this.cy) this.onSelect(null);
@@ -282,7 +283,11 @@ class GraphEngine {
       else host.removeAttribute('title');
     });
     this.cy.on('mouseout', 'node, edge', () => host.removeAttribute('title'));
-    this.cy.on('dragpan scrollzoom pinchzoom', () => (this.fitted = false));
+    // the user's own move wins over a glide still running (a click's): it stops there
+    this.cy.on('dragpan scrollzoom pinchzoom', () => {
+      this.fitted = false;
+      this.cy.stop(true, false);
+    });
     // A container that was hidden (or laid out after the first draw) has no size to fit
     // to: fit once it has one; and one that changed size while the whole drawing was in
     // view keeps it in view.
@@ -301,7 +306,7 @@ class GraphEngine {
 
   destroy(): void {
     this.destroyed = true;
-    if (this.pending) cancelAnimationFrame(this.pending.frame);
+    this.pending = null;
     if (this.viewportTimer) clearTimeout(this.viewportTimer);
     this.resizeObserver?.disconnect();
     if (typeof window !== 'undefined' && window.__podnetGraph?.cy === this.cy) delete window.__podnetGraph;
@@ -499,7 +504,6 @@ class GraphEngine {
     const t0 = performance.now();
     // slices not added yet are not drawn: this plan adds them (or not) afresh
     if (this.pending) {
-      cancelAnimationFrame(this.pending.frame);
       for (const e of this.pending.slices.flat()) this.drawn.delete(e.data.id as string);
       this.pending = null;
     }
@@ -591,6 +595,7 @@ class GraphEngine {
       drawMs: Math.round(performance.now() - t0),
       elements: next.length,
       highlight: (h) => this.setHighlight(h),
+      smallLabelsUntextured: this.smallLabelsUntextured,
     };
     // the version and counts say what is on screen: once the last slice is there
     const done = () => {
@@ -609,18 +614,22 @@ class GraphEngine {
       d.lod = String(this.lod);
     };
     if (later.length === 0) done();
-    else this.pending = { slices: later, frame: requestAnimationFrame(() => this.addSlice()), done };
+    else {
+      const p = { slices: later, done };
+      this.pending = p;
+      nextFrame(() => this.addSlice(p));
+    }
   }
 
-  /** The next slice of what the last draw adds (its frame), the version once all is there. */
-  private addSlice(): void {
-    const p = this.pending;
-    if (!p || this.destroyed) return;
+  /** The next slice of what a draw adds (in a frame no input waits for), the version once
+   *  all is there; nothing once a newer draw took over. */
+  private addSlice(p: NonNullable<GraphEngine['pending']>): void {
+    if (this.pending !== p || this.destroyed) return;
     const slice = p.slices.shift()!;
     this.cy.batch(() => this.cy.add(slice.map(copyForCytoscape)));
     this.markSelection();
     if (this.highlight) this.applyHighlight();
-    if (p.slices.length) p.frame = requestAnimationFrame(() => this.addSlice());
+    if (p.slices.length) nextFrame(() => this.addSlice(p));
     else {
       this.pending = null;
       p.done();

@@ -5,8 +5,9 @@
 // is answered between them and the first pods show sooner.
 import type { ElementDefinition } from 'cytoscape';
 
-/** New elements per frame: ~50 ms of Cytoscape's work here, in software. */
-export const ADD_SLICE = 48;
+/** New elements per frame: ~25 ms of Cytoscape's work here, in software (48 made frames
+ *  of ~80 ms; 16 of ~15 ms, but 13 frames to fill a box of 100 pods). */
+export const ADD_SLICE = 32;
 
 /**
  * `add` in the order slices may be added in: every element after what it hangs on (boxes,

@@ -260,6 +260,9 @@ export function graphStyle(theme: Theme): StylesheetJson {
         'font-weight': 600,
         'text-max-width': 'data(w)',
         'border-width': 3,
+        // at 1,000 boxes in view a title is ~3 px high: not drawn, and not made into a
+        // texture either (label-textures.ts)
+        'min-zoomed-font-size': 4,
       },
     },
     {

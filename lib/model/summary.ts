@@ -16,6 +16,15 @@ import type { AgentState, ClusterInfo, Health, TopoFinding, TopoNode, TopoPod, T
 /** nodes one summary subscription may focus at once (topology.focus): a page's open nodes */
 export const MAX_FOCUS = 64;
 
+/** Up to this many nodes and pods a page holds the whole topology: every pod drawn
+ *  without asking, every list filtered in the page (components/data/use-topology.ts). A
+ *  few thousand pods load in well under the 1 s first render (bench/README.md); the focus
+ *  limit above is as many nodes. */
+export const SMALL_NODES = 64;
+export const SMALL_PODS = 2_000;
+export const isSmallCluster = (s: ClusterSummary): boolean =>
+  s.nodes.length <= SMALL_NODES && s.totals.pods <= SMALL_PODS;
+
 /** names listed in a node's route exceptions; the rest is counted in `more` */
 export const ROUTE_LIST_MAX = 16;
 

@@ -12,6 +12,7 @@ import { SummaryFeed } from './summary-feed';
 import {
   applyNodeDetailChanges,
   applySummaryChanges,
+  SMALL_NODES,
   type ClusterSummary,
   type NodeDetail,
   type SummaryEvent,
@@ -599,9 +600,14 @@ describe('the tRPC procedures', () => {
     const { RateLimiter } = await import('../audit');
     const { view } = await liveView('4x40');
     const caller = createCaller({ cluster: view, headers: new Headers(), limiter: new RateLimiter(0) });
-    const { version, summary } = await caller.topology.summary();
+    const { version, summary, whole } = await caller.topology.summary();
     expect(version).toBe(view.current().version);
     expect(summary.nodes.map((n) => n.name)).toEqual(['node1', 'node2', 'node3', 'node4']);
+    expect(whole).toBeNull();
+    // a cluster a page holds whole comes whole too when asked: the snapshot's own version
+    const small = await caller.topology.summary({ wholeIfSmall: true });
+    expect(small.whole?.version).toBe(view.current().version);
+    expect(small.whole?.topology.pods).toHaveLength(40);
     expect((await caller.topology.node({ name: 'node2' })).detail.pods).toHaveLength(10);
     await expect(caller.topology.node({ name: 'node9' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await caller.topology.search({ text: 'node3', limit: 5 })).results[0]).toMatchObject({
@@ -619,6 +625,17 @@ describe('the tRPC procedures', () => {
     await expect(
       caller.topology.focus({ subscriptionId: 'x', nodes: Array.from({ length: 65 }, (_, i) => `node${i}`) }),
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await view.close();
+  });
+
+  it('does not send a cluster whole past SMALL_NODES, even when asked', async () => {
+    const { createCaller } = await import('../api/root');
+    const { RateLimiter } = await import('../audit');
+    const { view } = await liveView(`${SMALL_NODES + 1}x${SMALL_NODES + 1}`);
+    const caller = createCaller({ cluster: view, headers: new Headers(), limiter: new RateLimiter(0) });
+    const { summary, whole } = await caller.topology.summary({ wholeIfSmall: true });
+    expect(summary.nodes).toHaveLength(SMALL_NODES + 1);
+    expect(whole).toBeNull();
     await view.close();
   });
 });

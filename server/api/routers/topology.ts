@@ -1,7 +1,7 @@
 import { TRPCError, tracked } from '@trpc/server';
 import { z } from 'zod';
 import { SEARCH_LIMIT_MAX, TABLE_COLUMNS, TABLE_PAGE_MAX } from '../../../lib/model/search';
-import { MAX_FOCUS, SUMMARY_EVENT_ID } from '../../../lib/model/summary';
+import { isSmallCluster, MAX_FOCUS, SUMMARY_EVENT_ID } from '../../../lib/model/summary';
 import { StreamTooBigError } from '../../topology/cluster-view';
 import { createTRPCRouter, publicProcedure } from '../trpc';
 
@@ -42,8 +42,17 @@ export const topologyRouter = createTRPCRouter({
   // ---- summary first (issue 13): lib/model/summary.ts, server/topology/summary-feed.ts
 
   /** the cluster and one small summary per node (pod counts by health, findings, agent,
-   *  routes as exceptions), with its version: what a page loads first */
-  summary: publicProcedure.query(({ ctx }) => ctx.cluster.summaries.current()),
+   *  routes as exceptions), with its version: what a page loads first. With
+   *  `wholeIfSmall`, a cluster a page holds whole (SMALL_NODES, SMALL_PODS) comes with its
+   *  whole topology too (`whole`, as topology.snapshot gives it): one round trip, not two. */
+  summary: publicProcedure
+    .input(z.object({ wholeIfSmall: z.boolean().optional() }).optional())
+    .query(({ ctx, input }) => {
+      const first = ctx.cluster.summaries.current();
+      if (!input?.wholeIfSmall || !isSmallCluster(first.summary)) return { ...first, whole: null };
+      const { version, topology } = ctx.cluster.current();
+      return { ...first, whole: { version, topology } };
+    }),
   /** one node opened: its TopoNode, pods, routes and findings, with the version */
   node: publicProcedure.input(z.object({ name: nodeName })).query(({ ctx, input }) => {
     const found = ctx.cluster.summaries.detail(input.name);
