@@ -7,11 +7,11 @@
 // Summary first (issue 13): the page asks topology.summary (~330 bytes a node) before
 // anything else. A cluster that small (SMALL_NODES / SMALL_PODS, lib/model/summary.ts) is
 // loaded whole, as always: its snapshot comes in the same answer (wholeIfSmall), then
-// topology.watch's changes. A bigger one is held as its
-// summary and the pods of the nodes the page has open: topology.watchSummary streams the
-// summary's changes and the open nodes' details; which nodes are open is the
-// subscription's focus (topology.focus), sent again whenever the server has forgotten it
-// (its `hello` says resumed: false). The page chooses once, when it loads.
+// topology.watch's changes. A bigger one is held as its summary and the pods of the nodes
+// the page has open: topology.watchSummary streams the summary's changes and the open
+// nodes' details; which nodes are open is the subscription's focus (topology.focus), sent
+// again whenever the server has forgotten it (its `hello` says resumed: false). The page
+// chooses once, when it loads.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Topology, TopologyChange, TopologyEvent } from '../../lib/model/topology';
 import { applyTopologyChanges } from '../../lib/model/diff';
@@ -153,6 +153,7 @@ export function useTopology(): TopologyFeed {
         const first = await trpc.topology.summary.query({ wholeIfSmall: true });
         if (cancelled) return;
         if (first.whole) whole({ version: first.whole.version, topology: first.whole.topology as Topology });
+        // (a server from before wholeIfSmall answers without `whole`)
         else if (isSmallCluster(first.summary)) whole();
         else summarised(first);
       } catch (e) {
