@@ -152,6 +152,37 @@ test('at 100 nodes and 10,000 pods the page becomes usable and says how big the 
   await page.screenshot({ path: 'e2e/artifacts/scale-10000.png' });
 });
 
+test.describe('a server not answering yet', () => {
+  // the refused requests below, on purpose
+  test.use({ allowedConsoleError: /net::ERR_CONNECTION_REFUSED/ });
+
+  test('when topology.summary fails as the page loads, it is asked again and the cluster held as summaries', async ({
+    page,
+  }) => {
+    // the procedures the page asked for, batched or not, subscriptions included
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      const m = /\/api\/trpc\/([^?]+)/.exec(r.url());
+      if (m) asked.push(...decodeURIComponent(m[1]!).split(','));
+    });
+    // the server "not up yet" for the first two: the requests fail as a refused connection does
+    let failed = 0;
+    await page.route(/\/api\/trpc\/[^?]*topology\.summary/, (route) => {
+      if (failed >= 2) return route.continue();
+      failed++;
+      return route.abort('connectionrefused');
+    });
+    await open(page);
+    expect(failed).toBe(2);
+    expect(asked.filter((p) => p === 'topology.summary').length).toBeGreaterThanOrEqual(3);
+    // 100 nodes: summaries and the open nodes, never the whole topology (which the page fell
+    // back to before, and which a cluster over 20,000 pods refuses on its stream)
+    await expect.poll(() => asked.includes('topology.watchSummary'), SLOW).toBe(true);
+    expect(asked).not.toContain('topology.snapshot');
+    expect(asked).not.toContain('topology.watch');
+  });
+});
+
 test('search finds a pod by its IP among 10,000; picking it selects it and opens its node’s box', async ({ page }) => {
   const pod = podAt(0.43);
   await open(page);

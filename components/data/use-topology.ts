@@ -21,6 +21,13 @@ import { makeTrpcClient, type TrpcClient } from './trpc-client';
 
 /** how long a broken stream is "reconnecting" before the page calls its data stale */
 const STALE_AFTER_MS = 10_000;
+
+/** The wait before asking topology.summary again after the `attempt`-th failure: 0.5 s,
+ *  doubling, at most 8 s (a server restarting answers within seconds; one down for long is
+ *  not hammered). */
+export function summaryRetryMs(attempt: number): number {
+  return Math.min(8_000, 500 * 2 ** Math.max(0, attempt));
+}
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'stale';
 
 export interface Connection {
@@ -148,7 +155,12 @@ export function useTopology(): TopologyFeed {
       );
     };
 
-    void (async () => {
+    let retryTimer: ReturnType<typeof setTimeout> | null = null;
+    /** topology.summary, asked again until it answers: which way to load depends on it.
+     *  (Falling back to the whole topology's watch, which retries by itself, left a big
+     *  cluster's page refused — no whole topology on the stream above 20,000 pods — until
+     *  a reload.) */
+    const start = async (attempt: number) => {
       try {
         const first = await trpc.topology.summary.query({ wholeIfSmall: true });
         if (cancelled) return;
@@ -157,18 +169,18 @@ export function useTopology(): TopologyFeed {
         else if (isSmallCluster(first.summary)) whole();
         else summarised(first);
       } catch (e) {
-        // No summary (the server is not there yet): the whole topology's watch retries
-        // by itself and starts with a snapshot.
         markLost((e as Error).message);
-        if (!cancelled) whole();
+        if (!cancelled) retryTimer = setTimeout(() => void start(attempt + 1), summaryRetryMs(attempt));
       }
-    })();
+    };
+    void start(0);
     return () => {
       cancelled = true;
       sub?.unsubscribe();
       focus.current?.close();
       focus.current = null;
       if (staleTimer) clearTimeout(staleTimer);
+      if (retryTimer) clearTimeout(retryTimer);
     };
   }, []);
 
