@@ -484,16 +484,17 @@ class GraphEngine {
     return true;
   }
 
-  /** The highlight's classes on what is drawn, in one batch: nothing is re-created. */
-  private applyHighlight(): void {
+  /** The highlight's classes on what is drawn, in one batch: nothing is re-created. With
+   *  `added` (a slice just added, which has none yet), on those elements only. */
+  private applyHighlight(added?: readonly ElementDefinition[]): void {
     const cy = this.cy;
     const classes = highlightClasses(
-      cy.elements().map((e) => e.id()),
+      added ? added.map((e) => e.data.id as string) : cy.elements().map((e) => e.id()),
       this.highlight,
     );
     const all = HIGHLIGHT_CLASSES.join(' ');
     cy.batch(() => {
-      cy.elements(HIGHLIGHT_CLASSES.map((c) => `.${c}`).join(', ')).removeClass(all);
+      if (!added) cy.elements(HIGHLIGHT_CLASSES.map((c) => `.${c}`).join(', ')).removeClass(all);
       for (const [id, cls] of classes) cy.getElementById(id).addClass(cls.join(' '));
     });
   }
@@ -627,8 +628,11 @@ class GraphEngine {
     if (this.pending !== p || this.destroyed) return;
     const slice = p.slices.shift()!;
     this.cy.batch(() => this.cy.add(slice.map(copyForCytoscape)));
-    this.markSelection();
-    if (this.highlight) this.applyHighlight();
+    // the classes on what this slice brought, not a pass over every element each frame
+    const sel = this.tappedSel ?? this.inputs.selection;
+    const id = sel ? selectionId(sel) : null;
+    if (id && slice.some((e) => e.data.id === id || e.data.source === id || e.data.target === id)) this.markSelection();
+    if (this.highlight) this.applyHighlight(slice);
     if (p.slices.length) nextFrame(() => this.addSlice(p));
     else {
       this.pending = null;
