@@ -14,6 +14,7 @@ import type { Selection, Topology } from '../../lib/model/topology';
 import { ADD_SLICE, sliceAdds } from './add-slices';
 import { afterPaint, nextFrame } from './frames';
 import { textureReadableLabelsOnly } from './label-textures';
+import { HeldData, looksOnly, nearView, overlaps } from './held-data';
 import { HIGHLIGHT_CLASSES, highlightClasses, highlightIds, nodesOnHighlight, type GraphHighlight } from './highlight';
 import { FONT_SIZE } from './label-text';
 import { layoutTopology, shapeOfSummaries, TITLE_H, type SlotShape, type TopologyLayout } from './layout';
@@ -173,8 +174,11 @@ export function TopologyGraph(props: TopologyGraphProps): JSX.Element {
   return <GraphHost hostRef={host} className={className} />;
 }
 
-// The container: memoised on its class alone, and without React children, so React
-// never reconciles what Cytoscape put inside it.
+// The host, and inside it Cytoscape's container: memoised on the class alone, the
+// container without React children, so React never reconciles what Cytoscape put inside
+// it. What the page publishes (data-version, the counts, a hovered element's title) goes on
+// the host: Cytoscape watches every attribute of its container and answers any change
+// with a resize and a redraw of the whole view (~60 ms at 1,000 boxes, on every event).
 const GraphHost = memo(function GraphHost({
   hostRef,
   className,
@@ -188,7 +192,9 @@ const GraphHost = memo(function GraphHost({
       data-testid="graph"
       className={className ?? 'h-full w-full'}
       style={{ position: 'relative', overflow: 'hidden' }}
-    />
+    >
+      <div style={{ position: 'absolute', inset: 0 }} />
+    </div>
   );
 });
 
@@ -246,6 +252,9 @@ class GraphEngine {
   /** what a draw still has to add, a slice a frame (add-slices.ts), and the counts it
    *  publishes on the container once all is there */
   private pending: { slices: ElementDefinition[][]; done: () => void } | null = null;
+  /** with level of detail: data changes of elements far out of view, given when the view
+   *  nears them (held-data.ts) */
+  private readonly held = new HeldData();
 
   constructor(
     private readonly host: HTMLDivElement,
@@ -256,7 +265,7 @@ class GraphEngine {
     this.theme = theme;
     host.dataset.ready = 'false';
     this.cy = cytoscape({
-      container: host,
+      container: host.firstElementChild as HTMLDivElement,
       style: graphStyle(theme),
       elements: [],
       layout: { name: 'preset' },
@@ -275,7 +284,10 @@ class GraphEngine {
     this.cy.on('tap', (ev) => {
       if (ev.target === this.cy) this.onSelect(null);
     });
-    this.cy.on('viewport', () => this.viewportChanged());
+    this.cy.on('viewport', () => {
+      this.giveHeld();
+      this.viewportChanged();
+    });
     // Labels are cut to fit (to-elements.ts); the whole text shows on hover.
     this.cy.on('mouseover', 'node, edge', (ev) => {
       const tip = ev.target.data('tip') as string | undefined;
@@ -554,8 +566,10 @@ class GraphEngine {
     const byId = new Map(next.map((e) => [e.data.id as string, e]));
     const cy = this.cy;
     let later: ElementDefinition[][] = [];
+    const near = this.lod ? nearView(cy.extent()) : null;
     cy.batch(() => {
       for (const id of plan.remove) {
+        this.held.drop(id);
         const ele = cy.getElementById(id);
         if (ele.nonempty()) ele.remove();
       }
@@ -563,9 +577,21 @@ class GraphEngine {
       const add = [...plan.add];
       for (const d of plan.data) {
         const ele = cy.getElementById(d.id);
-        if (ele.empty()) add.push(byId.get(d.id)!);
-        else ele.data(d.data);
+        const before = this.drawn.get(d.id)?.data;
+        if (ele.empty()) {
+          this.held.drop(d.id);
+          add.push(byId.get(d.id)!);
+        } else if (near && before && looksOnly(before, d.data) && !overlaps(ele.boundingBox(), near))
+          this.held.hold(d.id, d.data);
+        else ele.data(this.held.take(d.id, d.data));
       }
+      // no level of detail (any more): nothing is held
+      if (!near)
+        for (const id of this.held.ids()) {
+          const data = this.held.take(id);
+          const ele = cy.getElementById(id);
+          if (ele.nonempty()) ele.data(data);
+        }
       // the first drawing at once (it is what "ready" means); more on one already shown,
       // a slice a frame
       const sel = this.tappedSel ?? selection;
@@ -651,16 +677,35 @@ class GraphEngine {
     this.onOpenChange(list);
   }
 
+  /** The selection's classes, changed only where they differ: any class change (even one
+   *  taken off and put back) has Cytoscape redraw the whole view, and this runs on every
+   *  draw. */
   private markSelection(): void {
     const cy = this.cy;
-    cy.$('.selected, .related').removeClass('selected related');
     const sel = this.tappedSel ?? this.inputs.selection;
-    if (!sel) return;
-    const ele = cy.getElementById(selectionId(sel));
-    if (ele.empty()) return;
-    ele.addClass('selected');
-    if (sel.kind === 'pod') ele.connectedEdges().addClass('related');
-    else ele.connectedEdges('[kind = "route"]').addClass('related');
+    const ele = sel ? cy.getElementById(selectionId(sel)) : cy.collection();
+    const related = ele.empty()
+      ? cy.collection()
+      : sel?.kind === 'pod'
+        ? ele.connectedEdges()
+        : ele.connectedEdges('[kind = "route"]');
+    cy.$('.selected').difference(ele).removeClass('selected');
+    cy.$('.related').difference(related).removeClass('related');
+    ele.not('.selected').addClass('selected');
+    related.not('.related').addClass('related');
+  }
+
+  /** Gives the elements the view now nears what was held for them, before this frame draws. */
+  private giveHeld(): void {
+    if (this.held.size === 0 || this.destroyed) return;
+    const near = nearView(this.cy.extent());
+    this.cy.batch(() => {
+      for (const id of this.held.ids()) {
+        const ele = this.cy.getElementById(id);
+        if (ele.empty()) this.held.drop(id);
+        else if (overlaps(ele.boundingBox(), near)) ele.data(this.held.take(id));
+      }
+    });
   }
 
   private viewportChanged(): void {
