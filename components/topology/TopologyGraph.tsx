@@ -394,6 +394,8 @@ class GraphEngine {
 
   exportPng(): string | null {
     if (this.destroyed || this.cy.elements().empty()) return null;
+    // the picture has the whole drawing: what was held for elements out of view too
+    this.giveHeld(true);
     return this.cy.png({
       full: true,
       bg: backgroundOf(this.theme),
@@ -586,12 +588,7 @@ class GraphEngine {
         else ele.data(this.held.take(d.id, d.data));
       }
       // no level of detail (any more): nothing is held
-      if (!near)
-        for (const id of this.held.ids()) {
-          const data = this.held.take(id);
-          const ele = cy.getElementById(id);
-          if (ele.nonempty()) ele.data(data);
-        }
+      if (!near) this.giveHeld(true);
       // the first drawing at once (it is what "ready" means); more on one already shown,
       // a slice a frame
       const sel = this.tappedSel ?? selection;
@@ -695,15 +692,16 @@ class GraphEngine {
     related.not('.related').addClass('related');
   }
 
-  /** Gives the elements the view now nears what was held for them, before this frame draws. */
-  private giveHeld(): void {
+  /** Gives the elements the view now nears (`all`: every element) what was held for
+   *  them, before the next frame draws. */
+  private giveHeld(all = false): void {
     if (this.held.size === 0 || this.destroyed) return;
-    const near = nearView(this.cy.extent());
+    const near = all ? null : nearView(this.cy.extent());
     this.cy.batch(() => {
       for (const id of this.held.ids()) {
         const ele = this.cy.getElementById(id);
         if (ele.empty()) this.held.drop(id);
-        else if (overlaps(ele.boundingBox(), near)) ele.data(this.held.take(id));
+        else if (!near || overlaps(ele.boundingBox(), near)) ele.data(this.held.take(id));
       }
     });
   }
