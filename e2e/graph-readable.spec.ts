@@ -3,7 +3,8 @@
 // zoom), none overlaps another or hides under the legend, a pod's label stays in its pod, a
 // node's title over its own box, and text contrasts with what it is drawn on — in both
 // themes, on the lab, and on a kind cluster's real names (served by the test API server).
-// Selecting zooms to where labels read; a traced path is drawn on what is there.
+// Selecting from outside the graph zooms to where labels read; a click in the graph selects
+// in place and a double-click zooms; a traced path is drawn on what is there.
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { expect, test } from './test';
@@ -122,6 +123,40 @@ test('selecting a pod zooms to where it reads, closer than the default fit', asy
   const label = labelOf(view, 'pod:default/web-3')!;
   expect(label.px).toBeGreaterThanOrEqual(SELECTED_PX);
   expect(readabilityProblems({ ...view, labels: [label] }, SELECTED_PX)).toEqual([]);
+});
+
+test('a click in the graph selects in place; a double-click zooms to where the pod reads', async ({ page }) => {
+  await open(page, env.url);
+  const id = 'pod:default/web-3';
+  const before = await graphView(page);
+  const label = labelOf(before, id)!;
+  expect(label.px, 'at the default fit the pod is smaller than a selection is shown').toBeLessThan(SELECTED_PX);
+  const origin = (await page.getByTestId('graph').boundingBox())!;
+  const at = {
+    x: origin.x + (label.body!.x1 + label.body!.x2) / 2,
+    y: origin.y + (label.body!.y1 + label.body!.y2) / 2,
+  };
+  await page.mouse.click(at.x, at.y);
+  await expect(page.getByTestId('side-panel')).toHaveAttribute('data-key', id);
+  // the view stays where the user had it: what was under the pointer still is
+  await page.waitForTimeout(600);
+  const clicked = await graphView(page);
+  expect(clicked.zoom).toBeCloseTo(before.zoom, 6);
+  // (its box is a little bigger drawn selected: a thicker border)
+  const centre = (b: { x1: number; x2: number; y1: number; y2: number }) => [(b.x1 + b.x2) / 2, (b.y1 + b.y2) / 2];
+  const [cx, cy] = centre(labelOf(clicked, id)!.body!);
+  expect(cx).toBeCloseTo(centre(label.body!)[0]!, 1);
+  expect(cy).toBeCloseTo(centre(label.body!)[1]!, 1);
+
+  await page.mouse.dblclick(at.x, at.y);
+  await expect
+    .poll(async () => labelOf(await graphView(page), id)?.px ?? 0, {
+      message: 'the double-click zooms the pod to read',
+    })
+    .toBeGreaterThanOrEqual(SELECTED_PX);
+  const zoomed = await graphView(page);
+  expect(readabilityProblems({ ...zoomed, labels: [labelOf(zoomed, id)!] }, SELECTED_PX)).toEqual([]);
+  await expect(page.getByTestId('side-panel')).toHaveAttribute('data-key', id);
 });
 
 test.describe('a kind cluster’s real names', () => {

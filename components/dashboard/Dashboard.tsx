@@ -6,7 +6,7 @@
 // the same trace again.
 import { useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'next/navigation';
-import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { startTransition, useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import type { Selection } from '../../lib/model/topology';
 import { formatSelection, parseSelection } from '../../lib/model/topology';
 import { makeTrpcClient } from '../data/trpc-client';
@@ -167,8 +167,13 @@ export function Dashboard() {
         setPanel('trace');
         return;
       }
-      setSelection(sel);
-      if (sel) setPanel('details');
+      // A transition: React renders the side panel in slices of a few ms, so the next
+      // input (a wheel right after the click) is not held behind it. The graph has already
+      // drawn the click's element selected.
+      startTransition(() => {
+        setSelection(sel);
+        if (sel) setPanel('details');
+      });
     },
     [pickDestination],
   );

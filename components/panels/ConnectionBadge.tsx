@@ -3,16 +3,23 @@
 // colour only repeats it), with the time the data is from when it is not live.
 import type { Connection } from '../data/use-topology';
 
-// One formatter for the page: toLocaleTimeString with options builds a new one per call,
-// ~30 ms the first time (the locale's data), and the side panel formats on every render.
-let clock: Intl.DateTimeFormat | null = null;
+const pad2 = (n: number) => String(n).padStart(2, '0');
 
+// Not Intl.DateTimeFormat: its first use loads the locale's data (30–40 ms in Chromium here),
+// and that first use was the first click on a node (the side panel shows times), holding
+// up the input after it. A 24-hour clock reads the same in every locale.
 /** "02:13:05" in the viewer's time zone */
 export function clockTime(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  clock ??= new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-  return clock.format(d);
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** "2026-12-03" in the viewer's time zone (year first: unambiguous in every locale) */
+export function localDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
 }
 
 export function connectionText(c: Connection): string {

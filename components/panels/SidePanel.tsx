@@ -7,7 +7,7 @@ import { ProbeForm } from './ProbeForm';
 import type { Route } from '../../lib/model/snapshot';
 import type { Health, Selection, TopoFinding, TopoNode, TopoPod, Topology } from '../../lib/model/topology';
 import { formatIpv4, parseCidr, parseIpv4, prefixContains } from '../../lib/model/ipv4';
-import { clockTime } from './ConnectionBadge';
+import { clockTime, localDate } from './ConnectionBadge';
 import { bySeverity, FindingBody } from './Finding';
 
 const MAX_NODE_PODS = 200;
@@ -54,12 +54,19 @@ function dateTime(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime()) || d.getTime() === 0) return '—';
   const today = new Date().toDateString() === d.toDateString();
-  return today ? clockTime(iso) : `${d.toLocaleDateString()} ${clockTime(iso)}`;
+  return today ? clockTime(iso) : `${localDate(iso)} ${clockTime(iso)}`;
 }
+
+// A section below the panel's fold is not laid out until it is scrolled near: a node's
+// 200 pods and its routing table took 50 ms of layout in the frame after the click that
+// selected it, holding up the next input (bench/README.md). `auto` keeps it searchable,
+// focusable and read by screen readers; the intrinsic size is a guess the scrollbar uses
+// until the section has been laid out once.
+const OFFSCREEN_LAZY = { contentVisibility: 'auto', containIntrinsicSize: 'auto 240px' } as const;
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
-    <section className="border-t border-slate-200 px-4 py-3 dark:border-slate-800">
+    <section className="border-t border-slate-200 px-4 py-3 dark:border-slate-800" style={OFFSCREEN_LAZY}>
       <h3 className="mb-1.5 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
         {title}
       </h3>

@@ -5,13 +5,15 @@
 // so nothing on screen jumps). Big clusters are drawn with level of detail: node boxes
 // open pod by pod when clicked, when they hold the selection, or when zoomed in on, and
 // close again when zoomed out, so only what can be seen is live. A traced path (the
-// `highlight` prop) is drawn with classes on what is already there; selecting something
-// zooms to where its labels read.
+// `highlight` prop) is drawn with classes on what is already there. Selecting something
+// from outside the graph (search, the table, a link) zooms to where its labels read; a
+// click in the graph selects in place (the view stays under the pointer), a double-click
+// zooms.
 import cytoscape, { type Core, type ElementDefinition, type NodeSingular } from 'cytoscape';
 import { memo, useEffect, useRef, type JSX, type RefObject } from 'react';
 import type { ClusterSummary, NodeSummary } from '../../lib/model/summary';
 import type { Selection, Topology } from '../../lib/model/topology';
-import { ADD_SLICE, sliceAdds } from './add-slices';
+import { ADD_SLICE, ADD_SLICE_NEAR_INPUT, INPUT_QUIET_MS, sliceAdds, sliceAgain } from './add-slices';
 import { afterPaint, nextFrame } from './frames';
 import { textureReadableLabelsOnly } from './label-textures';
 import { HeldData, looksOnly, nearView, overlaps } from './held-data';
@@ -235,6 +237,15 @@ function syncClasses(cy: Core, classes: readonly string[], want: ReadonlyMap<str
 
 const SELECTION_CLASSES = ['selected', 'related'];
 
+/** What a click on a drawn node selects: a pod, or the node of a box or a bridge. */
+function selectionOf(node: NodeSingular): Selection | null {
+  const kind = node.data('kind') as string;
+  if (kind === 'pod') return { kind: 'pod', key: node.data('key') as string };
+  if (kind === 'bridge') return { kind: 'node', key: node.data('node') as string };
+  if (kind === 'node') return { kind: 'node', key: node.data('name') as string };
+  return null;
+}
+
 const sameSelection = (a: Selection | null, b: Selection | null) =>
   a === b || (a !== null && b !== null && a.kind === b.kind && a.key === b.key);
 
@@ -269,12 +280,17 @@ class GraphEngine {
   private readonly smallLabelsUntextured: boolean;
   /** a click's selection, drawn until the page's answer (update()) arrives */
   private tappedSel: Selection | null = null;
+  /** the last click's selection until the page has made it the selection (or another):
+   *  that change is not centred on */
+  private clickedSel: Selection | null = null;
   /** what a draw still has to add, a slice a frame (add-slices.ts), and the counts it
    *  publishes on the container once all is there */
   private pending: { slices: ElementDefinition[][]; done: () => void } | null = null;
   /** with level of detail: data changes of elements far out of view, given when the view
    *  nears them (held-data.ts) */
   private readonly held = new HeldData();
+  /** when the user last clicked, wheeled or dragged on the graph (performance.now()) */
+  private lastInput = -Infinity;
 
   constructor(
     private readonly host: HTMLDivElement,
@@ -301,6 +317,10 @@ class GraphEngine {
     });
     this.smallLabelsUntextured = textureReadableLabelsOnly(this.cy);
     this.cy.on('tap', 'node', (ev) => this.tapped(ev.target as NodeSingular));
+    this.cy.on('dbltap', 'node', (ev) => {
+      const sel = selectionOf(ev.target as NodeSingular);
+      if (sel) afterPaint(() => void (this.destroyed || this.center(sel)));
+    });
     this.cy.on('tap', (ev) => {
       if (ev.target === this.cy) this.onSelect(null);
     });
@@ -315,8 +335,9 @@ class GraphEngine {
       else host.removeAttribute('title');
     });
     this.cy.on('mouseout', 'node, edge', () => host.removeAttribute('title'));
-    // the user's own move wins over a glide still running (a click's): it stops there
+    // the user's own move wins over a glide still running (a double-click's, a search's): it stops there
     this.cy.on('dragpan scrollzoom pinchzoom', () => {
+      this.lastInput = performance.now();
       this.fitted = false;
       this.cy.stop(true, false);
     });
@@ -363,7 +384,10 @@ class GraphEngine {
       this.pinned.clear();
     }
     this.draw();
-    if (selectionChanged && next.selection) this.center(next.selection);
+    // a click in the graph selects in place: the view stays where the user has it
+    if (selectionChanged && next.selection && !sameSelection(next.selection, this.clickedSel))
+      this.center(next.selection);
+    if (selectionChanged) this.clickedSel = null;
   }
 
   center(sel: Selection): boolean {
@@ -455,20 +479,19 @@ class GraphEngine {
   /**
    * A click is answered in the frame after it: the element clicked is drawn selected at
    * once, and the rest — its box opening (a hundred pods or more to style and draw), the
-   * page's panels, the glide — runs after that frame is painted. Done in the click's own
-   * task, that work held the frame (and the next input, often a wheel) back 200–400 ms.
+   * page's panels — runs after that frame is painted. Done in the click's own task, that
+   * work held the frame (and the next input, often a wheel) back 200–400 ms. The view does
+   * not move: a glide redraws everything at each new zoom, and Chromium hands a wheel to
+   * the page only after several turns of its main thread (~4 frames' time), so a wheel
+   * right after a click waited for the glide (bench/README.md).
    */
   private tapped(node: NodeSingular): void {
-    const kind = node.data('kind') as string;
-    let sel: Selection;
-    let open: string | null = null;
-    if (kind === 'pod') sel = { kind: 'pod', key: node.data('key') as string };
-    else if (kind === 'bridge') sel = { kind: 'node', key: node.data('node') as string };
-    else if (kind === 'node') {
-      sel = { kind: 'node', key: node.data('name') as string };
-      if (node.data('collapsed')) open = sel.key;
-    } else return;
+    const sel = selectionOf(node);
+    if (!sel) return;
+    const open = node.data('kind') === 'node' && node.data('collapsed') ? sel.key : null;
+    this.lastInput = performance.now();
     this.tappedSel = sel;
+    this.clickedSel = sel;
     this.markSelection();
     afterPaint(() => {
       if (this.destroyed) return;
@@ -620,9 +643,10 @@ class GraphEngine {
       // the first drawing at once (it is what "ready" means); more on one already shown,
       // a slice a frame
       const sel = this.tappedSel ?? selection;
+      const size = this.sliceSize();
       const slices =
-        this.drawn.size > 0 && add.length > ADD_SLICE
-          ? sliceAdds(add, sel?.kind === 'pod' ? selectionId(sel) : null)
+        this.drawn.size > 0 && add.length > size
+          ? sliceAdds(add, sel?.kind === 'pod' ? selectionId(sel) : null, size)
           : [add];
       if (slices[0]?.length) cy.add(slices[0].map(copyForCytoscape));
       later = slices.slice(1);
@@ -677,6 +701,9 @@ class GraphEngine {
    *  all is there; nothing once a newer draw took over. */
   private addSlice(p: NonNullable<GraphEngine['pending']>): void {
     if (this.pending !== p || this.destroyed) return;
+    // while the user is at it, smaller slices: what is left is cut again at this frame's size
+    const size = this.sliceSize();
+    if (p.slices[0]!.length !== size) p.slices = sliceAgain(p.slices, size);
     const slice = p.slices.shift()!;
     this.cy.batch(() => this.cy.add(slice.map(copyForCytoscape)));
     // the classes on what this slice brought, not a pass over every element each frame
@@ -689,6 +716,10 @@ class GraphEngine {
       this.pending = null;
       p.done();
     }
+  }
+
+  private sliceSize(): number {
+    return performance.now() - this.lastInput < INPUT_QUIET_MS ? ADD_SLICE_NEAR_INPUT : ADD_SLICE;
   }
 
   /** Tells the page which nodes are drawn open (or would be, once their pods are there),

@@ -1,6 +1,6 @@
 import type { ElementDefinition } from 'cytoscape';
 import { describe, expect, it } from 'vitest';
-import { sliceAdds } from './add-slices';
+import { sliceAdds, sliceAgain } from './add-slices';
 
 const node = (id: string, kind: string, parent?: string): ElementDefinition => ({
   group: 'nodes',
@@ -51,5 +51,15 @@ describe('sliceAdds', () => {
 
   it('gives nothing for nothing', () => {
     expect(sliceAdds([], null)).toEqual([]);
+  });
+
+  it('cuts what is left again, in the same order, at a new size (smaller near input, larger after)', () => {
+    const big = sliceAdds(opened, 'pod:b', 4);
+    const order = ids(big).flat();
+    const small = sliceAgain(big, 2);
+    expect(ids(small).map((s) => s.length)).toEqual([2, 2, 2, 2, 1]);
+    expect(ids(small).flat()).toEqual(order);
+    expect(ids(sliceAgain(small, 8))).toEqual([order.slice(0, 8), order.slice(8)]);
+    expect(sliceAgain([], 8)).toEqual([]);
   });
 });

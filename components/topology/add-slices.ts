@@ -8,6 +8,12 @@ import type { ElementDefinition } from 'cytoscape';
 /** New elements per frame: ~25 ms of Cytoscape's work here, in software (48 made frames
  *  of ~80 ms; 16 of ~15 ms, but 13 frames to fill a box of 100 pods). */
 export const ADD_SLICE = 32;
+/** New elements per frame within INPUT_QUIET_MS of the user's last click, wheel or drag on
+ *  the graph. Chromium hands a wheel to the page only after several turns of its main
+ *  thread (in a bench page: ~4 frames' time, whatever their length), so a wheel right
+ *  after a click waits for ~4 of these frames: they are kept short. */
+export const ADD_SLICE_NEAR_INPUT = 8;
+export const INPUT_QUIET_MS = 400;
 
 /**
  * `add` in the order slices may be added in: every element after what it hangs on (boxes,
@@ -37,7 +43,13 @@ export function sliceAdds(add: ElementDefinition[], first: string | null, size =
   const order = [...others];
   for (const p of pods) order.push(p, ...(vethOf.get(p.data.id as string) ?? []));
   order.push(...rest);
+  return sliceAgain([order], size);
+}
+
+/** What is left to add, in the same order, cut again into slices of `size`. */
+export function sliceAgain(slices: ElementDefinition[][], size: number): ElementDefinition[][] {
+  const all = slices.flat();
   const out: ElementDefinition[][] = [];
-  for (let i = 0; i < order.length; i += size) out.push(order.slice(i, i + size));
+  for (let i = 0; i < all.length; i += size) out.push(all.slice(i, i + size));
   return out;
 }
