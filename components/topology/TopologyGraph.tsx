@@ -14,7 +14,7 @@ import { memo, useEffect, useRef, type JSX, type RefObject } from 'react';
 import type { ClusterSummary, NodeSummary } from '../../lib/model/summary';
 import type { Selection, Topology } from '../../lib/model/topology';
 import { ADD_SLICE, ADD_SLICE_NEAR_INPUT, INPUT_QUIET_MS, sliceAdds, sliceAgain } from './add-slices';
-import { afterPaint, nextFrame } from './frames';
+import { afterPaint, nextFrame, whenQuiet } from './frames';
 import { textureReadableLabelsOnly } from './label-textures';
 import { HeldData, looksOnly, nearView, overlaps } from './held-data';
 import { HIGHLIGHT_CLASSES, highlightClasses, highlightIds, nodesOnHighlight, type GraphHighlight } from './highlight';
@@ -101,6 +101,9 @@ const FIT_PADDING_BOTTOM = 44;
 const MAX_FIT_ZOOM = 1.2;
 const UPLINK_LABEL_H = 50;
 const ANIMATION_MS = 250;
+/** After a click, wheel or drag on the graph, what it asked for beyond its own frame (the
+ *  side panel, pods still to add) waits this long without input (frames.ts' whenQuiet). */
+const HOLD_MS = 120;
 /** Above this many drawn elements a move of the view jumps instead of gliding: each frame
  *  of the glide redraws everything (software canvas, here: ~60 ms a frame at 1,000 node
  *  boxes), and the glide would hold up the pods the same click asked for. */
@@ -478,12 +481,12 @@ class GraphEngine {
 
   /**
    * A click is answered in the frame after it: the element clicked is drawn selected at
-   * once, and the rest — its box opening (a hundred pods or more to style and draw), the
-   * page's panels — runs after that frame is painted. Done in the click's own task, that
-   * work held the frame (and the next input, often a wheel) back 200–400 ms. The view does
-   * not move: a glide redraws everything at each new zoom, and Chromium hands a wheel to
-   * the page only after several turns of its main thread (~4 frames' time), so a wheel
-   * right after a click waited for the glide (bench/README.md).
+   * once; its box opens (the first pods) after that frame is painted, and the rest — the
+   * page's panels, the box's other pods — once no input has come for HOLD_MS. Done in the
+   * click's own task, that work held the frame (and the next input, often a wheel) back
+   * 200–400 ms. The view does not move: a glide redraws everything at each new zoom, and
+   * Chromium hands a wheel to the page only after several turns of its main thread (~4
+   * frames' time), so a wheel right after a click waited for the glide (bench/README.md).
    */
   private tapped(node: NodeSingular): void {
     const sel = selectionOf(node);
@@ -499,13 +502,16 @@ class GraphEngine {
         this.pinned.add(open);
         this.draw();
       }
-      this.onSelect(sel);
-      // the page answers with update(); one that kept its selection (a click that picked
-      // a trace's destination) never does: then the mark goes back to the page's
-      afterPaint(() => {
-        if (this.destroyed || this.tappedSel !== sel) return;
-        this.tappedSel = null;
-        this.markSelection();
+      this.whenQuiet(() => {
+        if (this.destroyed) return;
+        this.onSelect(sel);
+        // the page answers with update(); one that kept its selection (a click that picked
+        // a trace's destination) never does: then the mark goes back to the page's
+        afterPaint(() => {
+          if (this.destroyed || this.tappedSel !== sel) return;
+          this.tappedSel = null;
+          this.markSelection();
+        });
       });
     });
   }
@@ -701,6 +707,10 @@ class GraphEngine {
    *  all is there; nothing once a newer draw took over. */
   private addSlice(p: NonNullable<GraphEngine['pending']>): void {
     if (this.pending !== p || this.destroyed) return;
+    if (performance.now() - this.lastInput < HOLD_MS) {
+      this.whenQuiet(() => nextFrame(() => this.addSlice(p)));
+      return;
+    }
     // while the user is at it, smaller slices: what is left is cut again at this frame's size
     const size = this.sliceSize();
     if (p.slices[0]!.length !== size) p.slices = sliceAgain(p.slices, size);
@@ -716,6 +726,11 @@ class GraphEngine {
       this.pending = null;
       p.done();
     }
+  }
+
+  /** Runs `f` once HOLD_MS have passed since the user's last input on the graph. */
+  private whenQuiet(f: () => void): void {
+    whenQuiet(() => this.lastInput, HOLD_MS, f);
   }
 
   private sliceSize(): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterPaint, MAX_INPUT_WAITS, nextFrame } from './frames';
+import { afterPaint, MAX_INPUT_WAITS, nextFrame, whenQuiet } from './frames';
 
 /** A clock run by hand: frames and tasks queue until the test runs them. */
 function handClock(pending: () => boolean) {
@@ -59,5 +59,55 @@ describe('nextFrame', () => {
     expect(h.log).toEqual(['frame', 'frame']);
     h.tick();
     expect(h.log).toEqual(['frame', 'frame', 'frame', 'work']);
+  });
+});
+
+describe('whenQuiet', () => {
+  /** time run by hand: `advance` runs what is due */
+  function handTimer() {
+    let now = 0;
+    let due: { at: number; f: () => void }[] = [];
+    return {
+      timer: { now: () => now, later: (ms: number, f: () => void) => due.push({ at: now + ms, f }) },
+      advance(ms: number) {
+        now += ms;
+        const run = due.filter((d) => d.at <= now);
+        due = due.filter((d) => d.at > now);
+        for (const d of run) d.f();
+      },
+    };
+  }
+
+  it('runs at once when the last input is long enough ago', () => {
+    const t = handTimer();
+    t.advance(1000);
+    const log: string[] = [];
+    whenQuiet(
+      () => 500,
+      120,
+      () => log.push('work'),
+      t.timer,
+    );
+    expect(log).toEqual(['work']);
+  });
+
+  it('waits out the quiet time, and longer when input comes during the wait', () => {
+    const t = handTimer();
+    let last = 0;
+    const log: string[] = [];
+    whenQuiet(
+      () => last,
+      120,
+      () => log.push('work'),
+      t.timer,
+    );
+    t.advance(100);
+    last = 100; // a wheel
+    t.advance(20);
+    expect(log).toEqual([]);
+    t.advance(99);
+    expect(log).toEqual([]);
+    t.advance(1);
+    expect(log).toEqual(['work']);
   });
 });

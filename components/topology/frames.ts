@@ -43,3 +43,21 @@ export function nextFrame(f: () => void, clock: Clock = browser, waited = 0): vo
     else f();
   });
 }
+
+interface Timer {
+  now(): number;
+  later(ms: number, f: () => void): unknown;
+}
+
+const browserTimer: Timer = { now: () => performance.now(), later: (ms, f) => setTimeout(f, ms) };
+
+/** Runs `f` once `quietMs` have passed since `last()` (the user's last input), at once if
+ *  they have. `last` is read again when the wait is over: input during it waits longer.
+ *  Chromium hands a wheel to the page only after several turns of its main thread (~4
+ *  frames' time, however long the frames), so the work a click asks for waits for a
+ *  wheel that may follow it (bench/README.md). */
+export function whenQuiet(last: () => number, quietMs: number, f: () => void, timer: Timer = browserTimer): void {
+  const wait = last() + quietMs - timer.now();
+  if (wait <= 0) f();
+  else timer.later(wait, () => whenQuiet(last, quietMs, f, timer));
+}
