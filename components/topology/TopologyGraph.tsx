@@ -496,6 +496,12 @@ class GraphEngine {
     this.tappedSel = sel;
     this.clickedSel = sel;
     this.markSelection();
+    if (open && this.lod) {
+      // the page is told now, so a box whose pods are not loaded asks for them from this
+      // task rather than after the click's frame and the box's draw (~100 ms later)
+      this.pinned.add(open);
+      this.tellOpen(this.expanded());
+    }
     afterPaint(() => {
       if (this.destroyed) return;
       if (open) {
