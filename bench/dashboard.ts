@@ -962,18 +962,20 @@ async function benchLatency(opts: Options, shape: string): Promise<LatencyResult
   try {
     await openDrawn(page, dash, `(c) the podnet page on ${shape}`);
     const firstRender = (await page.evaluate<number>('window.__bench.readyAt'))!;
-    // A node opened with a click: the view goes to it, and the boxes around it in view open
-    // too (within the page's pod budget); then their pods load.
+    // A node opened with a click (the view stays where it is), then the view zoomed around
+    // it to just above the zoom at which boxes in view open (EXPAND_ZOOM in
+    // components/topology/TopologyGraph.tsx), set directly: the boxes around it open too, as
+    // many as the page's budget allows, nearest the centre first; then their pods load.
     const opened = await measureOpen(page);
-    // Then out to just above the zoom at which boxes in view open (EXPAND_ZOOM in
-    // components/topology/TopologyGraph.tsx), around the same point, set directly: as many
-    // boxes open as the page's budget allows, nearest the centre first.
     await page.waitForTimeout(1000);
     await page.evaluate(`(() => {
       const cy = window.__podnetGraph && window.__podnetGraph.cy;
       if (!cy) return;
       cy.stop(true, true);
-      if (cy.zoom() > ${EXPAND_ZOOM * 1.05}) cy.zoom({ level: ${EXPAND_ZOOM * 1.05}, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+      const box = cy.getElementById(${JSON.stringify(`node:`)} + ${JSON.stringify(opened.node ?? '')});
+      const at = box.nonempty() ? box.renderedPosition() : { x: cy.width() / 2, y: cy.height() / 2 };
+      cy.zoom({ level: ${EXPAND_ZOOM * 1.05}, renderedPosition: at });
+      if (box.nonempty()) cy.center(box);
     })()`);
     await page.waitForTimeout(4000);
     progress(`(c) ${shape}: watching the stream for ${opts.latencySeconds} s (a change every ${opts.churnMs} ms)`);

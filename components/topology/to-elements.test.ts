@@ -4,8 +4,9 @@ import type { NodeSummary } from '../../lib/model/summary';
 import type { Topology } from '../../lib/model/topology';
 import { bigCluster, finding, kindClusterNames, node, pod, referenceLab } from './fixtures';
 import { FONT_SIZE, widthOf } from './label-text';
-import { POD_W } from './layout';
+import { layoutTopology, POD_W } from './layout';
 import {
+  ClosedBoxes,
   LOD_POD_THRESHOLD,
   needsLod,
   planUpdate,
@@ -366,6 +367,37 @@ describe('toElements: level of detail', () => {
     const plan = planUpdate(byId(els), collapsed);
     expect(plan.add).toEqual([]);
     expect(plan.remove).toHaveLength(250 * 2 + 1);
+  });
+
+  it('gives back the same objects for closed boxes that did not change, new ones for those that did', () => {
+    const memo = new ClosedBoxes();
+    const layout = layoutTopology(busyLab);
+    const opts = { expanded: new Set<string>(), lod: true, layout, memo };
+    const first = toElements(busyLab, opts);
+    const plain = toElements(busyLab, { expanded: new Set(), lod: true, layout });
+    // the memo changes nothing that is drawn
+    expect(first).toEqual(plain);
+    const changed: Topology = {
+      ...busyLab,
+      nodes: busyLab.nodes.map((n) => (n.name === 'node3' ? { ...n, health: 'finding', findingCount: 1 } : n)),
+    };
+    const again = toElements(changed, opts);
+    expect(get(again, 'node:node1')).toBe(get(first, 'node:node1'));
+    expect(get(again, 'uplink:node1')).toBe(get(first, 'uplink:node1'));
+    expect(get(again, 'node:node3')).not.toBe(get(first, 'node:node3'));
+    expect((get(again, 'node:node3').data.label as string).split('\n')[0]).toBe('node3 · 250 pods · 1 finding');
+    // planUpdate passes over the same objects, and sees the one that changed
+    const plan = planUpdate(byId(first), again);
+    expect(plan.data.map((d) => d.id)).toEqual(['node:node3']);
+    expect(plan.add).toEqual([]);
+    expect(plan.remove).toEqual([]);
+    // an opened box is not kept; closing it again builds it afresh, and the memo forgets
+    // what it was not asked for
+    const opened = toElements(changed, { ...opts, expanded: new Set(['node2']) });
+    expect(get(opened, 'node:node2').data.collapsed).toBe(false);
+    expect(memo.size).toBe(2);
+    expect(get(toElements(changed, opts), 'node:node2').data.collapsed).toBe(true);
+    expect(memo.size).toBe(3);
   });
 
   it('keeps 100 nodes × 100 pods to a few hundred elements, routes only for the focused node', () => {

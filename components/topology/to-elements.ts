@@ -83,6 +83,46 @@ export interface ElementOptions {
    *  pods are `loaded` (until then it stays a box with its counts, not an empty box). */
   summaries?: ReadonlyMap<string, NodeSummary>;
   loaded?: ReadonlySet<string>;
+  /** closed boxes from the last call (ClosedBoxes): the same box comes back as the same
+   *  objects, which planUpdate passes over without comparing */
+  memo?: ClosedBoxes;
+}
+
+/**
+ * The elements of each closed box (the box and its uplink) by what they are made of. At
+ * 1,000 nodes every event drew the whole graph again: toElements and planUpdate took ~40
+ * ms of each, most of it building and comparing boxes that had not changed. Treat what
+ * it holds as frozen: the graph keeps the same objects as what it drew.
+ */
+export class ClosedBoxes {
+  private byNode = new Map<string, { key: string; els: ElementDefinition[] }>();
+  private seen = new Set<string>();
+
+  /** the elements for `key`, built by `make` when the node's key changed */
+  get(node: string, key: string, make: () => ElementDefinition[]): ElementDefinition[] {
+    this.seen.add(node);
+    const had = this.byNode.get(node);
+    if (had && had.key === key) return had.els;
+    const els = make();
+    this.byNode.set(node, { key, els });
+    return els;
+  }
+
+  /** forgets the nodes not asked for since the last sweep */
+  sweep(): void {
+    for (const n of this.byNode.keys()) if (!this.seen.has(n)) this.byNode.delete(n);
+    this.seen.clear();
+  }
+
+  get size(): number {
+    return this.byNode.size;
+  }
+}
+
+/** true when `xs` is in order already: a cluster's nodes usually come sorted */
+function inOrder<T>(xs: readonly T[], cmp: (a: T, b: T) => number): boolean {
+  for (let i = 1; i < xs.length; i++) if (cmp(xs[i - 1]!, xs[i]!) > 0) return false;
+  return true;
 }
 
 /** Characters a line of a pod's label holds (its IP, at most 15, always fits). */
@@ -121,9 +161,9 @@ const byKey = (a: TopoPod, b: TopoPod) => (a.key < b.key ? -1 : a.key > b.key ? 
 export function toElements(topology: Topology, opts: ElementOptions): ElementDefinition[] {
   const layout = opts.layout ?? layoutTopology(topology);
   const f = opts.filter ?? {};
-  const nodes = topology.nodes
-    .filter((n) => (!f.node || n.name === f.node) && layout.nodes.has(n.name))
-    .sort((a, b) => naturalCompare(a.name, b.name));
+  const byName = (a: TopoNode, b: TopoNode) => naturalCompare(a.name, b.name);
+  const nodes = topology.nodes.filter((n) => (!f.node || n.name === f.node) && layout.nodes.has(n.name));
+  if (!inOrder(nodes, byName)) nodes.sort(byName);
   const drawn = new Set(nodes.map((n) => n.name));
 
   const podsByNode = new Map<string, TopoPod[]>();
@@ -242,67 +282,7 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
       h: box.h,
       tip,
     };
-    if (collapsed) {
-      const title = [
-        node.name,
-        plural(podCount, 'pod'),
-        ...(node.findingCount ? [plural(node.findingCount, 'finding')] : []),
-      ].join(' · ');
-      const lines = [title, addresses, ...unreachable];
-      // big enough to read when the whole cluster is in view; a line too long for the box is cut
-      const inner = box.w - 2 * BOX_PAD;
-      const fontSize = Math.floor(
-        Math.max(16, Math.min(box.h / 5, inner / widthOf(Math.max(...lines.map((l) => l.length)), 1))),
-      );
-      const fit = charsIn(inner, fontSize);
-      els.push({
-        group: 'nodes',
-        data: { ...base, collapsed: true, label: lines.map((l) => ellipsize(l, fit)).join('\n'), fontSize },
-        position: { x: box.x, y: box.y },
-      });
-    } else {
-      // the title over the box: the name on a line of its own, cut to the box's width
-      const fit = charsIn(box.w, FONT_SIZE.title);
-      const label = [node.name, addresses, ...unreachable].map((l) => ellipsize(l, fit)).join('\n');
-      const bridge = layout.bridges.get(node.name)!;
-      els.push({
-        group: 'nodes',
-        data: { ...base, collapsed: false, label, fontSize: FONT_SIZE.title },
-        position: { x: box.x, y: box.y },
-      });
-      els.push(bridgeElement(node, bridge, id, bridgeFinding.get(node.name) ?? null));
-      for (const p of pods) {
-        const at = layout.pods.get(p.key);
-        if (!at) continue;
-        els.push(podElement(p, at, id, podSeverity.get(p.key) ?? null));
-        if (p.hostNetwork) continue; // it shares the node's namespace: no veth
-        const missing = p.veth === null && p.phase === 'Running' && node.agent.state === 'live';
-        const health: Health =
-          node.health === 'unreachable' ? 'unreachable' : missing || p.veth?.up === false ? 'finding' : p.health;
-        edges.push({
-          group: 'edges',
-          data: {
-            id: elementId.veth(p.key),
-            kind: 'veth',
-            source: elementId.pod(p.key),
-            target: elementId.bridge(node.name),
-            label: ellipsize(p.veth?.host ?? (missing ? 'no veth' : ''), VETH_CHARS),
-            tip: p.veth
-              ? `${p.veth.host}: the host end of ${p.key}'s ${p.veth.ifname}${p.veth.up === false ? ' (down)' : ''}`
-              : missing
-                ? `${p.key} has no veth`
-                : p.key,
-            health,
-            severity: health === 'finding' ? (podSeverity.get(p.key) ?? 'error') : null,
-            missing,
-            // pods in the first row sit on the bridge's top, the others hang under it
-            tep: `${round(at.x - bridge.x)}px ${at.y < bridge.y ? -BRIDGE_H / 2 : BRIDGE_H / 2}px`,
-          },
-        });
-      }
-    }
-    if (collapsed && nodes.length > CLOSED_UPLINKS_MAX_NODES) continue;
-    edges.push({
+    const uplink = (): ElementDefinition => ({
       group: 'edges',
       data: {
         id: elementId.uplink(node.name),
@@ -321,6 +301,89 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
         tep: `${round(box.x - lan.x)}px ${-LAN_H / 2}px`,
       },
     });
+    if (collapsed) {
+      const withUplink = nodes.length <= CLOSED_UPLINKS_MAX_NODES;
+      // everything the box and its uplink are made of
+      const key = [
+        node.ip,
+        node.podCIDR,
+        node.health,
+        node.findingCount,
+        base.severity,
+        podCount,
+        box.x,
+        box.y,
+        box.w,
+        box.h,
+        withUplink ? `${lan.x} ${layout.row !== null}` : '',
+      ].join('\u0000');
+      const made = () => {
+        const title = [
+          node.name,
+          plural(podCount, 'pod'),
+          ...(node.findingCount ? [plural(node.findingCount, 'finding')] : []),
+        ].join(' · ');
+        const lines = [title, addresses, ...unreachable];
+        // big enough to read when the whole cluster is in view; a line too long for the box is cut
+        const inner = box.w - 2 * BOX_PAD;
+        const fontSize = Math.floor(
+          Math.max(16, Math.min(box.h / 5, inner / widthOf(Math.max(...lines.map((l) => l.length)), 1))),
+        );
+        const fit = charsIn(inner, fontSize);
+        const out: ElementDefinition[] = [
+          {
+            group: 'nodes',
+            data: { ...base, collapsed: true, label: lines.map((l) => ellipsize(l, fit)).join('\n'), fontSize },
+            position: { x: box.x, y: box.y },
+          },
+        ];
+        if (withUplink) out.push(uplink());
+        return out;
+      };
+      for (const e of opts.memo ? opts.memo.get(node.name, key, made) : made())
+        (e.group === 'edges' ? edges : els).push(e);
+      continue;
+    }
+    // the title over the box: the name on a line of its own, cut to the box's width
+    const fit = charsIn(box.w, FONT_SIZE.title);
+    const label = [node.name, addresses, ...unreachable].map((l) => ellipsize(l, fit)).join('\n');
+    const bridge = layout.bridges.get(node.name)!;
+    els.push({
+      group: 'nodes',
+      data: { ...base, collapsed: false, label, fontSize: FONT_SIZE.title },
+      position: { x: box.x, y: box.y },
+    });
+    els.push(bridgeElement(node, bridge, id, bridgeFinding.get(node.name) ?? null));
+    for (const p of pods) {
+      const at = layout.pods.get(p.key);
+      if (!at) continue;
+      els.push(podElement(p, at, id, podSeverity.get(p.key) ?? null));
+      if (p.hostNetwork) continue; // it shares the node's namespace: no veth
+      const missing = p.veth === null && p.phase === 'Running' && node.agent.state === 'live';
+      const health: Health =
+        node.health === 'unreachable' ? 'unreachable' : missing || p.veth?.up === false ? 'finding' : p.health;
+      edges.push({
+        group: 'edges',
+        data: {
+          id: elementId.veth(p.key),
+          kind: 'veth',
+          source: elementId.pod(p.key),
+          target: elementId.bridge(node.name),
+          label: ellipsize(p.veth?.host ?? (missing ? 'no veth' : ''), VETH_CHARS),
+          tip: p.veth
+            ? `${p.veth.host}: the host end of ${p.key}'s ${p.veth.ifname}${p.veth.up === false ? ' (down)' : ''}`
+            : missing
+              ? `${p.key} has no veth`
+              : p.key,
+          health,
+          severity: health === 'finding' ? (podSeverity.get(p.key) ?? 'error') : null,
+          missing,
+          // pods in the first row sit on the bridge's top, the others hang under it
+          tep: `${round(at.x - bridge.x)}px ${at.y < bridge.y ? -BRIDGE_H / 2 : BRIDGE_H / 2}px`,
+        },
+      });
+    }
+    edges.push(uplink());
   }
 
   if (unplaced.length) {
@@ -415,6 +478,7 @@ export function toElements(topology: Topology, opts: ElementOptions): ElementDef
     if (to && wanted(m.from, to, m.dst)) routeEdge(m.from, to, m.dst, nodeIp.get(to) ?? null, null, true);
   }
 
+  opts.memo?.sweep();
   return els.concat(edges);
 }
 
@@ -516,6 +580,8 @@ export function planUpdate(drawnNow: Map<string, ElementDefinition>, next: Eleme
       plan.add.push(el);
       continue;
     }
+    // the same object (a closed box from ClosedBoxes): nothing changed
+    if (old === el) continue;
     const od = old.data as Record<string, unknown>;
     const nd = el.data as Record<string, unknown>;
     // What Cytoscape cannot change in place: group, ends, parent. Those are re-added.
