@@ -48,6 +48,8 @@ test('at the default fit every label of the lab reads: 11 px or more, none overl
   // labels too small to draw get no texture (label-textures.ts): this Cytoscape still has
   // the cache that is wrapped, and what follows checks every label still reads
   expect(await page.evaluate(() => (window as any).__podnetGraph.smallLabelsUntextured)).toBe(true);
+  // and the blank drag and selection-box canvases are not cleared again (blank-layers.ts)
+  expect(await page.evaluate(() => (window as any).__podnetGraph.blankLayersKept)).toBe(true);
   const view = await graphView(page);
   await page.screenshot({ path: 'e2e/artifacts/graph-readable-light.png' });
   const measured = `${smallest(view).toFixed(1)} px at zoom ${view.zoom.toFixed(3)} in a ${view.width}×${view.height} graph`;

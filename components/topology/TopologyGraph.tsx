@@ -15,6 +15,7 @@ import type { ClusterSummary, NodeSummary } from '../../lib/model/summary';
 import type { Selection, Topology } from '../../lib/model/topology';
 import { ADD_SLICE, ADD_SLICE_NEAR_INPUT, INPUT_QUIET_MS, sliceAdds, sliceAgain } from './add-slices';
 import { afterPaint, nextFrame, whenQuiet } from './frames';
+import { skipBlankLayers } from './blank-layers';
 import { textureReadableLabelsOnly } from './label-textures';
 import { HeldData, looksOnly, nearView, overlaps } from './held-data';
 import { HIGHLIGHT_CLASSES, highlightClasses, highlightIds, nodesOnHighlight, type GraphHighlight } from './highlight';
@@ -78,6 +79,8 @@ declare global {
       highlight?: (h: GraphHighlight | null) => void;
       /** labels too small to draw get no texture (label-textures.ts) */
       smallLabelsUntextured?: boolean;
+      /** the blank drag and selection-box canvases are not cleared again (blank-layers.ts) */
+      blankLayersKept?: boolean;
     };
   }
 }
@@ -282,6 +285,7 @@ class GraphEngine {
   private resizeObserver: ResizeObserver | null = null;
   private highlight: GraphHighlight | null = null;
   private readonly smallLabelsUntextured: boolean;
+  private readonly blankLayersKept: boolean;
   /** a click's selection, drawn until the page's answer (update()) arrives */
   private tappedSel: Selection | null = null;
   /** the last click's selection until the page has made it the selection (or another):
@@ -322,6 +326,7 @@ class GraphEngine {
       userPanningEnabled: true,
     });
     this.smallLabelsUntextured = textureReadableLabelsOnly(this.cy);
+    this.blankLayersKept = skipBlankLayers(this.cy);
     this.cy.on('tap', 'node', (ev) => this.tapped(ev.target as NodeSingular));
     this.cy.on('dbltap', 'node', (ev) => {
       const sel = selectionOf(ev.target as NodeSingular);
@@ -690,6 +695,7 @@ class GraphEngine {
       elements: next.length,
       highlight: (h) => this.setHighlight(h),
       smallLabelsUntextured: this.smallLabelsUntextured,
+      blankLayersKept: this.blankLayersKept,
     };
     // the version and counts say what is on screen: once the last slice is there
     const done = () => {
