@@ -504,7 +504,7 @@ class GraphEngine {
     this.tappedSel = sel;
     this.clickedSel = sel;
     this.markSelection();
-    if (open && this.lod) {
+    if (open && this.inputs.summary) {
       // the page is told now, so a box whose pods are not loaded asks for them from this
       // task rather than after the click's frame and the box's draw (~100 ms later)
       this.pinned.add(open);
